@@ -1,14 +1,12 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! stallscope: finds long server-processing spans and event-loop stalls in saved traces and
+//! judges, per endpoint, whether async helps or hurts.
+//!
+//! Data flows one way: `cli -> config -> ingest -> model -> analyze -> report`.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod model;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use config::Config;
+pub use error::{Error, Result};

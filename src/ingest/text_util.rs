@@ -1,0 +1,192 @@
+//! Small text helpers shared by the tracing readers: timestamps, busy/idle durations, ANSI.
+
+use crate::model::Ns;
+use std::borrow::Cow;
+
+/// A short, single-line excerpt of `s` for error messages.
+pub fn excerpt(s: &str, max: usize) -> String {
+    let s = s.trim();
+    if s.chars().count() <= max {
+        format!("'{s}'")
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("'{cut}...'")
+    }
+}
+
+/// Removes ANSI escape sequences (`ESC [ ... letter`, and two-byte `ESC x`).
+pub fn strip_ansi(s: &str) -> Cow<'_, str> {
+    if !s.contains('\x1b') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            Some('[') => {
+                chars.next();
+                // CSI: parameters and intermediates, then one final byte in @..~
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(_) => {
+                chars.next();
+            }
+            None => {}
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Parses a tracing `time.busy`/`time.idle` value: `95.4µs`, `50.2ms`, `1.23s`, `812ns`, `3.1us`.
+pub fn parse_busy_idle(s: &str) -> Option<Ns> {
+    let s = s.trim().trim_matches('"');
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (num, unit) = s.split_at(split);
+    let v: f64 = num.parse().ok()?;
+    let scale = match unit {
+        "ns" => 1.0,
+        "µs" | "μs" | "us" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        _ => return None,
+    };
+    let ns = v * scale;
+    (ns.is_finite() && ns >= 0.0 && ns < i64::MAX as f64).then(|| ns.round() as Ns)
+}
+
+/// Days from 1970-01-01 to the given civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A timestamp as tracing-subscriber's timers print it, in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timestamp {
+    /// RFC 3339 wall-clock time: Unix nanoseconds.
+    Unix(Ns),
+    /// `Uptime` timer: nanoseconds since the subscriber started.
+    Uptime(Ns),
+}
+
+impl Timestamp {
+    pub fn ns(self) -> Ns {
+        match self {
+            Timestamp::Unix(n) | Timestamp::Uptime(n) => n,
+        }
+    }
+}
+
+/// Parses an RFC 3339 timestamp (`2026-11-24T00:17:06.724099Z`, `...+02:00`, space instead of
+/// `T`, any number of fraction digits) or an uptime (`1.234567890s`).
+pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    if let Some(num) = s.strip_suffix('s') {
+        if num.bytes().all(|b| b.is_ascii_digit() || b == b'.') && !num.is_empty() {
+            let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+            let secs: i64 = int.parse().ok()?;
+            return Some(Timestamp::Uptime(secs.checked_mul(1_000_000_000)? + frac_ns(frac)?));
+        }
+    }
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ' || b[10] == b't') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    let mut frac = 0;
+    if let Some(r) = rest.strip_prefix('.') {
+        let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+        frac = frac_ns(&r[..end])?;
+        rest = &r[end..];
+    }
+    let offset_s = match rest {
+        "Z" | "z" => 0,
+        "" => 0, // a local time without offset: we cannot know the zone; treat as UTC
+        _ => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let r = &rest[1..];
+            let (oh, om) = match r.split_once(':') {
+                Some((a, b)) => (a.parse::<i64>().ok()?, b.parse::<i64>().ok()?),
+                None if r.len() == 4 => (r[..2].parse().ok()?, r[2..].parse().ok()?),
+                None => (r.parse().ok()?, 0),
+            };
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    let days = days_from_civil(y, mo, d);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_s;
+    Some(Timestamp::Unix(secs.checked_mul(1_000_000_000)? + frac))
+}
+
+fn frac_ns(digits: &str) -> Option<Ns> {
+    if digits.is_empty() {
+        return Some(0);
+    }
+    let d = &digits[..digits.len().min(9)];
+    let v: i64 = d.parse().ok()?;
+    Some(v * 10i64.pow(9 - d.len() as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_idle_units_as_tracing_prints_them() {
+        assert_eq!(parse_busy_idle("95.4µs"), Some(95_400));
+        assert_eq!(parse_busy_idle("95.4us"), Some(95_400));
+        assert_eq!(parse_busy_idle("50.2ms"), Some(50_200_000));
+        assert_eq!(parse_busy_idle("199ms"), Some(199_000_000));
+        assert_eq!(parse_busy_idle("5.95ms"), Some(5_950_000));
+        assert_eq!(parse_busy_idle("812ns"), Some(812));
+        assert_eq!(parse_busy_idle("1.23s"), Some(1_230_000_000));
+        assert_eq!(parse_busy_idle("1234s"), Some(1_234_000_000_000));
+        assert_eq!(parse_busy_idle("\"10.00µs\""), Some(10_000));
+        assert_eq!(parse_busy_idle("12 parsecs"), None);
+        assert_eq!(parse_busy_idle(""), None);
+    }
+
+    #[test]
+    fn rfc3339() {
+        let t = parse_timestamp("2026-11-24T00:17:06.724099Z").unwrap();
+        assert_eq!(t, Timestamp::Unix(1_795_479_426_724_099_000));
+        let plus = parse_timestamp("2026-11-24T02:17:06.724099+02:00").unwrap();
+        assert_eq!(plus, t);
+        assert_eq!(parse_timestamp("1970-01-01T00:00:00Z"), Some(Timestamp::Unix(0)));
+        assert_eq!(parse_timestamp("   1.500000000s"), Some(Timestamp::Uptime(1_500_000_000)));
+        assert_eq!(parse_timestamp("INFO"), None);
+        assert_eq!(parse_timestamp("2026-13-24T00:17:06Z"), None);
+    }
+
+    #[test]
+    fn ansi_is_stripped() {
+        let s = "\x1b[2m2026-11-24T00:30:40.839185Z\x1b[0m \x1b[32m INFO\x1b[0m \x1b[1mhttp.request\x1b[0m\x1b[1m{\x1b[0m";
+        assert_eq!(strip_ansi(s), "2026-11-24T00:30:40.839185Z  INFO http.request{");
+    }
+}

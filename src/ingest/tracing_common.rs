@@ -1,0 +1,404 @@
+//! Span identity for tracing-subscriber output, shared by the JSON and text readers.
+//!
+//! tracing-subscriber's fmt output carries **no span ids**. A span event names its span by
+//! `name` and fields, and gives some context: the text format prints the span's full scope
+//! (root first); JSON prints `spans`, the *thread's currently entered* stack, which equals the
+//! ancestry for NEW and ENTER of spans created in scope but can be anything for EXIT and CLOSE.
+//!
+//! The matching rule, for an event about span `X` with context `A = [a0, .., an]`:
+//!
+//! 1. Candidates are open spans named like `X` whose fields agree with the event's on every key
+//!    both have (fields recorded later, like `status`, appear only on later events).
+//! 2. Each candidate scores how many levels of its parent chain agree with `A`, read from the
+//!    end (the parent against `an`, the grandparent against `an-1`, ...). In the text format the
+//!    context is exact, so only the best score counts; in JSON it is a preference.
+//! 3. Ties: for EXIT, prefer a candidate entered on this thread; for ENTER one not entered
+//!    anywhere; then the oldest (spans close roughly first-in, first-out).
+//! 4. No candidate: the span is created (CLOSE-only logs, or a log that starts mid-run). Its
+//!    context becomes its ancestry: ancestors not open yet are opened as placeholders, to be
+//!    matched by their own CLOSE later, which also fixes their start as `end - busy - idle`.
+//!
+//! Limits: two concurrent spans with the same name, fields and ancestry are indistinguishable
+//! (the first is taken); a JSON CLOSE on a thread with unrelated spans entered may pick the
+//! wrong one of two otherwise identical candidates. Give request spans a distinguishing field
+//! (a request id) and the ambiguity disappears.
+
+use crate::model::{FieldValue, Ns, SpanIdx, Sym, ThreadIdx, TraceBuilder};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    New,
+    Enter,
+    Exit,
+    Close,
+}
+
+impl Kind {
+    pub fn from_message(m: &str) -> Option<Kind> {
+        match m {
+            "new" => Some(Kind::New),
+            "enter" => Some(Kind::Enter),
+            "exit" => Some(Kind::Exit),
+            "close" => Some(Kind::Close),
+            _ => None,
+        }
+    }
+}
+
+/// A span as an event describes it: name and fields (values as display text).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpanDesc {
+    pub name: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// One synthetic span event, format-neutral.
+#[derive(Debug)]
+pub struct SpanEvent<'a> {
+    pub kind: Kind,
+    pub time: Ns,
+    pub thread: Option<ThreadIdx>,
+    pub target: Option<&'a str>,
+    pub span: &'a SpanDesc,
+    /// Root first, not including `span`.
+    pub context: &'a [SpanDesc],
+    /// The context is the span's real ancestry (text format), not just what is entered.
+    pub context_exact: bool,
+    pub busy: Option<Ns>,
+    pub idle: Option<Ns>,
+}
+
+#[derive(Debug, Default)]
+pub struct SpanMatcher {
+    open: HashMap<Sym, Vec<SpanIdx>>,
+    entered_on: HashMap<SpanIdx, Vec<ThreadIdx>>,
+    /// Spans seen first at their CLOSE or created as placeholders: NEW was never seen.
+    pub implicit: u64,
+    pub new_seen: bool,
+}
+
+impl SpanMatcher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn fields_of(b: &mut TraceBuilder, d: &SpanDesc) -> Vec<(Sym, FieldValue)> {
+        d.fields
+            .iter()
+            .map(|(k, v)| (b.intern(k), v.as_str().into()))
+            .collect()
+    }
+
+    fn compatible(b: &TraceBuilder, idx: SpanIdx, d: &SpanDesc) -> bool {
+        let span = b.span_ref(idx);
+        d.fields.iter().all(|(k, v)| {
+            let Some(sym) = b.strings().get(k) else {
+                return true;
+            };
+            span.fields
+                .iter()
+                .find(|(key, _)| *key == sym)
+                .is_none_or(|(_, have)| **have == **v)
+        })
+    }
+
+    /// How many levels of `idx`'s ancestry agree with `context` (read from its end).
+    fn ancestry_score(b: &TraceBuilder, idx: SpanIdx, context: &[SpanDesc]) -> usize {
+        let mut score = 0;
+        let mut cur = b.span_ref(idx).parent;
+        for anc in context.iter().rev() {
+            let Some(p) = cur else { break };
+            let ps = b.span_ref(p);
+            if b.strings().resolve(ps.name) != anc.name || !Self::compatible(b, p, anc) {
+                break;
+            }
+            score += 1;
+            cur = ps.parent;
+        }
+        score
+    }
+
+    fn find(
+        &self,
+        b: &TraceBuilder,
+        d: &SpanDesc,
+        context: &[SpanDesc],
+        exact: bool,
+        kind: Option<Kind>,
+        thread: Option<ThreadIdx>,
+    ) -> Option<SpanIdx> {
+        let name = b.strings().get(&d.name)?;
+        let list = self.open.get(&name)?;
+        let mut best: Option<(usize, u8, SpanIdx)> = None;
+        for &idx in list {
+            if !Self::compatible(b, idx, d) {
+                continue;
+            }
+            let score = Self::ancestry_score(b, idx, context);
+            let entered_here = thread.is_some_and(|t| {
+                self.entered_on
+                    .get(&idx)
+                    .is_some_and(|ts| ts.contains(&t))
+            });
+            let pref = match kind {
+                Some(Kind::Exit) => u8::from(entered_here),
+                Some(Kind::Enter) => u8::from(!self.entered_on.contains_key(&idx)),
+                _ => 0,
+            };
+            // `list` is in opening order: strict `>` keeps the oldest among equals.
+            if best.is_none_or(|(s, p, _)| (score, pref) > (s, p)) {
+                best = Some((score, pref, idx));
+            }
+        }
+        let (score, _, idx) = best?;
+        if exact && score < context.len().min(Self::depth(b, idx)) {
+            return None;
+        }
+        Some(idx)
+    }
+
+    fn depth(b: &TraceBuilder, idx: SpanIdx) -> usize {
+        let mut d = 0;
+        let mut cur = b.span_ref(idx).parent;
+        while let Some(p) = cur {
+            d += 1;
+            cur = b.span_ref(p).parent;
+            if d > 256 {
+                break;
+            }
+        }
+        d
+    }
+
+    /// Finds or opens (as a placeholder starting at `t`) the span that `context` ends with.
+    fn resolve_parent(
+        &mut self,
+        b: &mut TraceBuilder,
+        context: &[SpanDesc],
+        exact: bool,
+        t: Ns,
+    ) -> Option<SpanIdx> {
+        let (last, up) = context.split_last()?;
+        if let Some(idx) = self.find(b, last, up, exact, None, None) {
+            return Some(idx);
+        }
+        if !exact {
+            // JSON context is only what is entered on this thread; do not invent ancestors.
+            return None;
+        }
+        let parent = self.resolve_parent(b, up, exact, t);
+        Some(self.open(b, last, None, parent, t, true))
+    }
+
+    fn open(
+        &mut self,
+        b: &mut TraceBuilder,
+        d: &SpanDesc,
+        target: Option<&str>,
+        parent: Option<SpanIdx>,
+        t: Ns,
+        implicit: bool,
+    ) -> SpanIdx {
+        let name = b.intern(&d.name);
+        let target = target.map(|s| b.intern(s));
+        let fields = Self::fields_of(b, d);
+        let idx = b.open_span(name, target, parent, t, fields);
+        self.open.entry(name).or_default().push(idx);
+        if implicit {
+            self.implicit += 1;
+        }
+        idx
+    }
+
+    /// Applies one span event to the builder.
+    pub fn apply(&mut self, b: &mut TraceBuilder, ev: &SpanEvent<'_>) {
+        let exact = ev.context_exact;
+        if ev.kind == Kind::New {
+            self.new_seen = true;
+            let parent = self.resolve_parent(b, ev.context, exact, ev.time);
+            self.open(b, ev.span, ev.target, parent, ev.time, false);
+            return;
+        }
+        let found = self.find(b, ev.span, ev.context, exact, Some(ev.kind), ev.thread);
+        let idx = match found {
+            Some(idx) => idx,
+            None => {
+                let start = match (ev.kind, ev.busy, ev.idle) {
+                    (Kind::Close, Some(busy), Some(idle)) => ev.time - busy - idle,
+                    _ => ev.time,
+                };
+                let parent = self.resolve_parent(b, ev.context, exact, start);
+                self.open(b, ev.span, ev.target, parent, start, true)
+            }
+        };
+        let fields = Self::fields_of(b, ev.span);
+        b.record_fields(idx, fields);
+        match ev.kind {
+            Kind::New => {}
+            Kind::Enter => {
+                b.enter(idx, ev.thread, ev.time);
+                if let Some(t) = ev.thread {
+                    self.entered_on.entry(idx).or_default().push(t);
+                }
+            }
+            Kind::Exit => {
+                b.exit(idx, ev.thread, ev.time);
+                if let Some(t) = ev.thread {
+                    if let Some(ts) = self.entered_on.get_mut(&idx) {
+                        if let Some(pos) = ts.iter().rposition(|x| *x == t) {
+                            ts.swap_remove(pos);
+                        }
+                        if ts.is_empty() {
+                            self.entered_on.remove(&idx);
+                        }
+                    }
+                }
+            }
+            Kind::Close => {
+                if let (Some(busy), Some(idle)) = (ev.busy, ev.idle) {
+                    let start = ev.time - busy - idle;
+                    if start < b.span_ref(idx).start {
+                        b.set_start(idx, start);
+                    }
+                }
+                b.close(idx, ev.time, ev.busy, ev.idle, ev.thread);
+                let name = b.span_ref(idx).name;
+                if let Some(list) = self.open.get_mut(&name) {
+                    if let Some(pos) = list.iter().position(|x| *x == idx) {
+                        list.remove(pos);
+                    }
+                }
+                self.entered_on.remove(&idx);
+            }
+        }
+    }
+}
+
+/// Normalises `ThreadId(05)` to `ThreadId(5)` so the text and JSON formats agree.
+pub fn thread_key(id: &str) -> String {
+    if let Some(num) = id.strip_prefix("ThreadId(").and_then(|r| r.strip_suffix(')')) {
+        if let Ok(n) = num.parse::<u64>() {
+            return format!("ThreadId({n})");
+        }
+    }
+    id.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desc(name: &str, fields: &[(&str, &str)]) -> SpanDesc {
+        SpanDesc {
+            name: name.into(),
+            fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    fn ev<'a>(kind: Kind, t: Ns, span: &'a SpanDesc, ctx: &'a [SpanDesc]) -> SpanEvent<'a> {
+        SpanEvent {
+            kind,
+            time: t,
+            thread: None,
+            target: None,
+            span,
+            context: ctx,
+            context_exact: true,
+            busy: None,
+            idle: None,
+        }
+    }
+
+    /// CLOSE-only text log: children close before parents; identical children of two
+    /// concurrent requests are told apart by their parent's fields.
+    ///
+    /// ```text
+    /// req1 [0 ─────────────── 100]
+    ///   db   [10 ── 60]
+    /// req2     [5 ──────────────── 120]
+    ///   db        [20 ── 70]
+    /// ```
+    #[test]
+    fn close_only_builds_tree_from_scope() {
+        let mut b = TraceBuilder::new();
+        let mut m = SpanMatcher::new();
+        let r1 = desc("http.request", &[("request_id", "1")]);
+        let r2 = desc("http.request", &[("request_id", "2")]);
+        let db = desc("db.query", &[("db.system", "postgresql")]);
+        let ctx1 = [r1.clone()];
+        let ctx2 = [r2.clone()];
+        let mut close = |m: &mut SpanMatcher, b: &mut TraceBuilder, d: &SpanDesc, ctx: &[SpanDesc], end, busy, idle| {
+            let mut e = ev(Kind::Close, end, d, ctx);
+            e.busy = Some(busy);
+            e.idle = Some(idle);
+            m.apply(b, &e);
+        };
+        close(&mut m, &mut b, &db, &ctx1, 60, 1, 49);
+        close(&mut m, &mut b, &db, &ctx2, 70, 1, 49);
+        close(&mut m, &mut b, &r1, &[], 100, 10, 90);
+        close(&mut m, &mut b, &r2, &[], 120, 10, 105);
+        let t = b.finish();
+        assert_eq!(t.spans.len(), 4);
+        let reqs: Vec<_> = t.spans.iter().filter(|s| s.parent.is_none()).collect();
+        assert_eq!(reqs.len(), 2);
+        for s in &t.spans {
+            assert!(!s.cut_off);
+        }
+        // Times are rebased to the earliest start (req1 at 0).
+        let req1 = t.spans.iter().find(|s| s.parent.is_none() && t.field(s, "request_id") == Some("1")).unwrap();
+        assert_eq!((req1.start, req1.end), (0, 100));
+        let dbs: Vec<_> = t.spans.iter().filter(|s| s.parent.is_some()).collect();
+        assert_eq!(dbs.len(), 2);
+        let p0 = t.span(dbs[0].parent.unwrap());
+        assert_eq!(t.field(p0, "request_id"), Some("1"));
+        assert_eq!((dbs[0].start, dbs[0].end), (10, 60));
+        let p1 = t.span(dbs[1].parent.unwrap());
+        assert_eq!(t.field(p1, "request_id"), Some("2"));
+    }
+
+    /// Fields recorded later (`status`) do not break the match.
+    #[test]
+    fn later_fields_still_match() {
+        let mut b = TraceBuilder::new();
+        let mut m = SpanMatcher::new();
+        let new = desc("http.request", &[("route", "/a")]);
+        let closed = desc("http.request", &[("route", "/a"), ("status", "200")]);
+        m.apply(&mut b, &ev(Kind::New, 0, &new, &[]));
+        m.apply(&mut b, &ev(Kind::Close, 50, &closed, &[]));
+        let t = b.finish();
+        assert_eq!(t.spans.len(), 1);
+        assert_eq!(t.field(&t.spans[0], "status"), Some("200"));
+        assert_eq!(t.spans[0].duration(), 50);
+    }
+
+    #[test]
+    fn exit_prefers_span_entered_on_same_thread() {
+        let mut b = TraceBuilder::new();
+        let t1 = b.thread("ThreadId(1)", None);
+        let t2 = b.thread("ThreadId(2)", None);
+        let mut m = SpanMatcher::new();
+        let d = desc("poll", &[]);
+        m.apply(&mut b, &ev(Kind::New, 0, &d, &[]));
+        m.apply(&mut b, &ev(Kind::New, 0, &d, &[]));
+        let mut e = ev(Kind::Enter, 1, &d, &[]);
+        e.thread = Some(t1);
+        m.apply(&mut b, &e);
+        let mut e = ev(Kind::Enter, 2, &d, &[]);
+        e.thread = Some(t2);
+        m.apply(&mut b, &e);
+        let mut e = ev(Kind::Exit, 10, &d, &[]);
+        e.thread = Some(t2);
+        m.apply(&mut b, &e);
+        let t = b.finish();
+        assert_eq!(t.executions.len(), 1);
+        assert_eq!(t.executions[0].thread, Some(t2));
+        assert_eq!(t.executions[0].span, SpanIdx(1));
+    }
+
+    #[test]
+    fn thread_keys_normalise() {
+        assert_eq!(thread_key("ThreadId(05)"), "ThreadId(5)");
+        assert_eq!(thread_key("worker-1"), "worker-1");
+    }
+}

@@ -1,0 +1,356 @@
+//! tracing-subscriber `fmt().json()` output: one JSON object per line.
+//!
+//! Only synthetic span events (`message` = new/enter/exit/close, from `with_span_events`) build
+//! spans; other log lines are counted as skipped. Lines are parsed into borrowed, typed structs:
+//! nothing but the keys used here is materialised.
+
+use super::InputReport;
+use super::text_util::{Timestamp, excerpt, parse_busy_idle, parse_timestamp};
+use super::tracing_common::{Kind, SpanDesc, SpanEvent, SpanMatcher, thread_key};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::TraceBuilder;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+use std::io::BufRead;
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(borrow, default)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    fields: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    target: Option<Cow<'a, str>>,
+    #[serde(default)]
+    span: Option<SpanObj>,
+    #[serde(default)]
+    spans: Option<SpanList>,
+    #[serde(rename = "threadName", borrow, default)]
+    thread_name: Option<Cow<'a, str>>,
+    #[serde(rename = "threadId", borrow, default)]
+    thread_id: Option<Cow<'a, str>>,
+    /// `flatten_event(true)` puts the event's fields at the top level.
+    #[serde(borrow, default)]
+    message: Option<Cow<'a, str>>,
+    #[serde(rename = "time.busy", borrow, default)]
+    busy: Option<Cow<'a, str>>,
+    #[serde(rename = "time.idle", borrow, default)]
+    idle: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct EventFields<'a> {
+    #[serde(borrow, default)]
+    message: Option<Cow<'a, str>>,
+    #[serde(rename = "time.busy", borrow, default)]
+    busy: Option<Cow<'a, str>>,
+    #[serde(rename = "time.idle", borrow, default)]
+    idle: Option<Cow<'a, str>>,
+}
+
+/// A span object (`{"route":"/a","request_id":3,"name":"http.request"}`) as a [`SpanDesc`].
+struct SpanObj(SpanDesc);
+
+/// A scalar field value as display text.
+struct Scalar(String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Scalar, E> {
+                Ok(Scalar("null".into()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Scalar, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar("[..]".into()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<Scalar, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar("{..}".into()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for SpanObj {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SpanObj;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a span object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<SpanObj, A::Error> {
+                let mut desc = SpanDesc::default();
+                while let Some(key) = a.next_key::<Cow<'de, str>>()? {
+                    let Scalar(v) = a.next_value()?;
+                    if key == "name" {
+                        desc.name = v;
+                    } else {
+                        desc.fields.push((key.into_owned(), v));
+                    }
+                }
+                Ok(SpanObj(desc))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+struct SpanList(Vec<SpanDesc>);
+
+impl<'de> Deserialize<'de> for SpanList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let v: Vec<SpanObj> = Vec::deserialize(d)?;
+        Ok(SpanList(v.into_iter().map(|s| s.0).collect()))
+    }
+}
+
+/// Reads tracing JSON lines from `reader` into `b`.
+pub fn read(
+    name: &str,
+    reader: &mut dyn BufRead,
+    b: &mut TraceBuilder,
+    report: &mut InputReport,
+    _config: &Config,
+) -> Result<()> {
+    let mut matcher = SpanMatcher::new();
+    let mut buf = Vec::with_capacity(4096);
+    let mut line_no = 0u64;
+    let mut bad_lines = 0u64;
+    let mut span_events = 0u64;
+    let mut warned_no_time = false;
+    let mut clock: Option<bool> = None; // Some(true) = unix
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(|source| Error::Io {
+            path: name.to_string(),
+            source,
+        })?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let line = trim_eol(&buf);
+        if line.iter().all(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let parsed: Line<'_> = match serde_json::from_slice(line) {
+            Ok(l) => l,
+            Err(e) => {
+                if !complete && e.is_eof() {
+                    report.warn(format!(
+                        "line {line_no}: the last line is cut off ({e}); kept everything before it"
+                    ));
+                    report.skipped += 1;
+                    break;
+                }
+                if line_no == 1 {
+                    return Err(Error::line(
+                        name,
+                        line_no,
+                        format!(
+                            "expected a JSON object per line (tracing-subscriber fmt().json()): {e}: {}",
+                            excerpt(&String::from_utf8_lossy(line), 60)
+                        ),
+                    ));
+                }
+                bad_lines += 1;
+                report.skipped += 1;
+                report.warn(format!("line {line_no}: not a JSON log line, skipped: {e}"));
+                continue;
+            }
+        };
+        let (message, busy, idle) = match parsed.fields {
+            Some(raw) => match serde_json::from_str::<EventFields<'_>>(raw.get()) {
+                Ok(f) => (f.message, f.busy, f.idle),
+                Err(_) => (None, None, None),
+            },
+            None => (parsed.message, parsed.busy, parsed.idle),
+        };
+        let kind = message.as_deref().and_then(Kind::from_message);
+        let (Some(kind), Some(SpanObj(span))) = (kind, parsed.span) else {
+            report.skipped += 1;
+            continue;
+        };
+        let time = match parsed.timestamp.as_deref().and_then(parse_timestamp) {
+            Some(ts) => {
+                let unix = matches!(ts, Timestamp::Unix(_));
+                if clock.is_none() {
+                    clock = Some(unix);
+                    if unix {
+                        b.set_unix_offset(0);
+                    }
+                }
+                ts.ns()
+            }
+            None => {
+                if !warned_no_time {
+                    warned_no_time = true;
+                    report.warn(format!(
+                        "line {line_no}: no readable timestamp ({}); span start/end times are unknown, only time.busy/time.idle are used",
+                        parsed.timestamp.as_deref().map_or("missing".to_string(), |t| excerpt(t, 40))
+                    ));
+                }
+                b.last_time().unwrap_or(0)
+            }
+        };
+        let thread = parsed
+            .thread_id
+            .as_deref()
+            .or(parsed.thread_name.as_deref())
+            .map(|id| b.thread(&thread_key(id), parsed.thread_name.as_deref()));
+        let mut context = parsed.spans.map(|s| s.0).unwrap_or_default();
+        // For ENTER the entered stack ends with the span itself; it is not its own ancestor.
+        if context
+            .last()
+            .is_some_and(|l| l.name == span.name && l.fields == span.fields)
+        {
+            context.pop();
+        }
+        let ev = SpanEvent {
+            kind,
+            time,
+            thread,
+            target: parsed.target.as_deref(),
+            span: &span,
+            context: &context,
+            context_exact: false,
+            busy: busy.as_deref().and_then(parse_busy_idle),
+            idle: idle.as_deref().and_then(parse_busy_idle),
+        };
+        matcher.apply(b, &ev);
+        span_events += 1;
+        report.events += 1;
+    }
+    if span_events == 0 {
+        let why = if line_no == 0 {
+            "empty input".to_string()
+        } else {
+            format!("{line_no} lines, none of them a span event")
+        };
+        return Err(Error::input(
+            name,
+            format!(
+                "no span events found ({why}): expected tracing-subscriber JSON recorded with .with_span_events(FmtSpan::CLOSE) or FmtSpan::FULL"
+            ),
+        ));
+    }
+    if bad_lines * 2 > line_no {
+        return Err(Error::input(
+            name,
+            format!("{bad_lines} of {line_no} lines are not JSON: this is not a tracing JSON log"),
+        ));
+    }
+    if !matcher.new_seen && matcher.implicit > 0 {
+        report.warn(
+            "no NEW span events: span starts are computed as close time - busy - idle".to_string(),
+        );
+    }
+    Ok(())
+}
+
+fn trim_eol(buf: &[u8]) -> &[u8] {
+    let mut end = buf.len();
+    while end > 0 && (buf[end - 1] == b'\n' || buf[end - 1] == b'\r') {
+        end -= 1;
+    }
+    &buf[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(input: &str) -> Result<(crate::model::Trace, InputReport)> {
+        let mut b = TraceBuilder::new();
+        let mut rep = InputReport {
+            path: "t.log".into(),
+            format: super::super::Format::TracingJson,
+            events: 0,
+            skipped: 0,
+            warnings: vec![],
+            gzip: false,
+        };
+        let mut r = input.as_bytes();
+        read("t.log", &mut r, &mut b, &mut rep, &Config::default())?;
+        Ok((b.finish(), rep))
+    }
+
+    #[test]
+    fn full_span_events_with_threads() {
+        let log = r#"{"timestamp":"2026-11-24T00:00:00.000000Z","level":"INFO","fields":{"message":"new"},"target":"app","span":{"method":"GET","request_id":1,"route":"/a","name":"http.request"},"spans":[],"threadId":"ThreadId(2)"}
+{"timestamp":"2026-11-24T00:00:00.001000Z","level":"INFO","fields":{"message":"enter"},"target":"app","span":{"method":"GET","request_id":1,"route":"/a","name":"http.request"},"spans":[{"method":"GET","request_id":1,"route":"/a","name":"http.request"}],"threadId":"ThreadId(2)"}
+{"timestamp":"2026-11-24T00:00:00.002000Z","level":"INFO","fields":{"message":"a log line"},"target":"app","span":{"method":"GET","request_id":1,"route":"/a","name":"http.request"},"threadId":"ThreadId(2)"}
+{"timestamp":"2026-11-24T00:00:00.021000Z","level":"INFO","fields":{"message":"exit"},"target":"app","span":{"method":"GET","request_id":1,"route":"/a","name":"http.request"},"spans":[],"threadId":"ThreadId(2)"}
+{"timestamp":"2026-11-24T00:00:00.050000Z","level":"INFO","fields":{"message":"close","time.busy":"20.0ms","time.idle":"30.0ms"},"target":"app","span":{"method":"GET","request_id":1,"route":"/a","status":200,"name":"http.request"},"spans":[],"threadId":"ThreadId(3)"}
+"#;
+        let (t, rep) = run(log).unwrap();
+        assert_eq!(rep.events, 4);
+        assert_eq!(rep.skipped, 1);
+        assert_eq!(t.spans.len(), 1);
+        let s = &t.spans[0];
+        assert_eq!((s.start, s.end), (0, 50_000_000));
+        assert_eq!(s.busy, Some(20_000_000));
+        assert_eq!(t.field(s, "status"), Some("200"));
+        assert_eq!(t.executions.len(), 1);
+        assert_eq!(t.executions[0].duration(), 20_000_000);
+        assert_eq!(t.thread(t.executions[0].thread.unwrap()).key, "ThreadId(2)");
+        assert_eq!(t.clock.origin_unix_ns, Some(1_795_478_400_000_000_000));
+    }
+
+    #[test]
+    fn flattened_close_only() {
+        let log = r#"{"timestamp":"2026-11-24T00:00:01Z","level":"INFO","message":"close","time.busy":"1.00ms","time.idle":"99.0ms","target":"app","span":{"route":"/b","name":"http.request"}}"#;
+        let (t, _) = run(log).unwrap();
+        assert_eq!(t.spans.len(), 1);
+        assert_eq!(t.spans[0].duration(), 100_000_000);
+    }
+
+    #[test]
+    fn cut_off_last_line_is_a_warning() {
+        let log = "{\"timestamp\":\"2026-11-24T00:00:01Z\",\"level\":\"INFO\",\"fields\":{\"message\":\"close\",\"time.busy\":\"1.00ms\",\"time.idle\":\"1.00ms\"},\"span\":{\"name\":\"x\"}}\n{\"timestamp\":\"2026-11-24T00:00:0";
+        let (t, rep) = run(log).unwrap();
+        assert_eq!(t.spans.len(), 1);
+        assert!(rep.warnings[0].contains("line 2"), "{:?}", rep.warnings);
+    }
+
+    #[test]
+    fn not_json_names_the_line() {
+        let err = run("hello world\n").unwrap_err().to_string();
+        assert!(err.starts_with("t.log: line 1: expected a JSON object"), "{err}");
+    }
+
+    #[test]
+    fn no_span_events_is_an_error() {
+        let log = r#"{"timestamp":"2026-11-24T00:00:01Z","level":"INFO","fields":{"message":"hi"},"target":"app"}"#;
+        let err = run(log).unwrap_err().to_string();
+        assert!(err.contains("no span events found"), "{err}");
+    }
+}

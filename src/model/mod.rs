@@ -1,0 +1,211 @@
+//! The one small model every input format becomes.
+//!
+//! Ingest modules know file formats and nothing else; they feed a [`TraceBuilder`], which turns
+//! span lifecycle callbacks (open, enter, exit, close) into this model. Detectors in `analyze`
+//! read only this model, so a new input format never needs a change there.
+//!
+//! Times are integer nanoseconds ([`Ns`]) from the trace start (the earliest time seen), with the
+//! wall-clock origin kept separately when the format has one.
+
+mod builder;
+
+pub use builder::TraceBuilder;
+
+use std::collections::HashMap;
+
+/// Nanoseconds from the start of the trace.
+pub type Ns = i64;
+
+/// Index into [`Trace::threads`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ThreadIdx(pub u32);
+
+/// Index into [`Trace::spans`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SpanIdx(pub u32);
+
+/// An interned string (span names, field keys, targets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(pub u32);
+
+/// A small string interner; names and field keys repeat millions of times in big traces.
+#[derive(Debug, Default)]
+pub struct Interner {
+    map: HashMap<Box<str>, Sym>,
+    strings: Vec<Box<str>>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&sym) = self.map.get(s) {
+            return sym;
+        }
+        let sym = Sym(self.strings.len() as u32);
+        self.strings.push(s.into());
+        self.map.insert(s.into(), sym);
+        sym
+    }
+
+    pub fn get(&self, s: &str) -> Option<Sym> {
+        self.map.get(s).copied()
+    }
+
+    pub fn resolve(&self, sym: Sym) -> &str {
+        self.strings.get(sym.0 as usize).map_or("", |s| s)
+    }
+}
+
+/// One OS thread (or thread-like lane) that ran spans.
+#[derive(Debug, Clone)]
+pub struct Thread {
+    /// The identity in the source: `ThreadId(5)`, a Chrome `pid:tid`, ...
+    pub key: String,
+    pub name: Option<String>,
+    /// A role the format itself defines (a browser's renderer main thread is an event loop by
+    /// definition). Thread names of runtimes like tokio never set this: behaviour decides there.
+    pub role_hint: Option<ThreadRole>,
+}
+
+/// What a thread does, as far as the trace shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ThreadRole {
+    /// Runs many short polls of many tasks, interleaved: an event loop (tokio worker, browser
+    /// main thread).
+    EventLoop,
+    /// Runs one unit of work at a time to completion: a dedicated or blocking-pool thread.
+    Blocking,
+    Unknown,
+}
+
+/// A span field value, kept as display text (strings unquoted, numbers as written).
+pub type FieldValue = Box<str>;
+
+/// A span: a named interval with fields, a parent and busy/idle accounting.
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub name: Sym,
+    pub target: Option<Sym>,
+    pub parent: Option<SpanIdx>,
+    pub start: Ns,
+    pub end: Ns,
+    /// Time the span was entered on at least one thread (wall time, not CPU time).
+    pub busy: Option<Ns>,
+    /// Lifetime minus busy.
+    pub idle: Option<Ns>,
+    pub fields: Vec<(Sym, FieldValue)>,
+    /// Thread the span closed on, when the format says.
+    pub closed_on: Option<ThreadIdx>,
+    /// The trace ended before the span closed: `end` is the last time seen.
+    pub cut_off: bool,
+}
+
+impl Span {
+    pub fn duration(&self) -> Ns {
+        self.end - self.start
+    }
+}
+
+/// One contiguous run of a span (or task) on a thread: one poll.
+///
+/// When thread ids are known, an execution is a *top-level activation*: the time during which the
+/// thread had any span entered, attributed to the outermost span entered (`span`). Without thread
+/// ids, it is one ENTER -> EXIT pair of `span`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Execution {
+    pub span: SpanIdx,
+    pub thread: Option<ThreadIdx>,
+    pub start: Ns,
+    pub end: Ns,
+}
+
+impl Execution {
+    pub fn duration(&self) -> Ns {
+        self.end - self.start
+    }
+}
+
+/// Where the clock of a trace comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Clock {
+    /// Unix time (ns) of `Ns == 0`, when the format carries wall-clock time.
+    pub origin_unix_ns: Option<i64>,
+}
+
+/// A network request as seen by a client (the browser).
+#[derive(Debug, Clone, Default)]
+pub struct NetworkRequest {
+    pub url: String,
+    pub method: String,
+    pub status: Option<u16>,
+    pub mime_type: Option<String>,
+    pub start: Ns,
+    pub end: Ns,
+    /// Time from request sent to the first response byte (server processing + one round trip).
+    pub server_wait: Option<Ns>,
+    pub is_document: bool,
+}
+
+/// The whole trace in the common model.
+#[derive(Debug, Default)]
+pub struct Trace {
+    pub clock: Clock,
+    pub strings: Interner,
+    pub threads: Vec<Thread>,
+    pub spans: Vec<Span>,
+    pub executions: Vec<Execution>,
+    pub network: Vec<NetworkRequest>,
+}
+
+impl Trace {
+    pub fn name(&self, span: &Span) -> &str {
+        self.strings.resolve(span.name)
+    }
+
+    pub fn span(&self, idx: SpanIdx) -> &Span {
+        &self.spans[idx.0 as usize]
+    }
+
+    pub fn thread(&self, idx: ThreadIdx) -> &Thread {
+        &self.threads[idx.0 as usize]
+    }
+
+    /// The value of field `key` on `span`, if recorded.
+    pub fn field<'a>(&'a self, span: &'a Span, key: &str) -> Option<&'a str> {
+        let sym = self.strings.get(key)?;
+        span.fields
+            .iter()
+            .find(|(k, _)| *k == sym)
+            .map(|(_, v)| &**v)
+    }
+
+    /// The outermost ancestor of `idx` (itself when it has no parent).
+    pub fn root_of(&self, mut idx: SpanIdx) -> SpanIdx {
+        // Parents always have a lower index than their children (they are opened first), which
+        // bounds this loop even on malformed input.
+        while let Some(p) = self.span(idx).parent {
+            if p >= idx {
+                break;
+            }
+            idx = p;
+        }
+        idx
+    }
+
+    /// Children lists for every span, in span order.
+    pub fn children(&self) -> Vec<Vec<SpanIdx>> {
+        let mut out = vec![Vec::new(); self.spans.len()];
+        for (i, s) in self.spans.iter().enumerate() {
+            if let Some(p) = s.parent {
+                out[p.0 as usize].push(SpanIdx(i as u32));
+            }
+        }
+        out
+    }
+
+    pub fn end_time(&self) -> Ns {
+        let spans = self.spans.iter().map(|s| s.end);
+        let net = self.network.iter().map(|n| n.end);
+        spans.chain(net).max().unwrap_or(0)
+    }
+}
