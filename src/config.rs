@@ -79,9 +79,9 @@ pub fn parse_duration(s: &str) -> Result<Ns, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration '{s}': expected a number with a unit, like 200ms"))?;
+    let value: f64 = num.parse().map_err(|_| {
+        format!("invalid duration '{s}': expected a number with a unit, like 200ms")
+    })?;
     let scale = match unit.trim() {
         "" | "ms" => 1e6,
         "s" => 1e9,

@@ -13,7 +13,11 @@ pub enum Error {
         source: io::Error,
     },
     #[error("{path}: line {line}: {msg}")]
-    Line { path: String, line: u64, msg: String },
+    Line {
+        path: String,
+        line: u64,
+        msg: String,
+    },
     #[error("{path}: byte {offset}: {msg}")]
     Byte {
         path: String,

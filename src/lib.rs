@@ -3,10 +3,53 @@
 //!
 //! Data flows one way: `cli -> config -> ingest -> model -> analyze -> report`.
 
+pub mod analyze;
 pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod report;
 
 pub use config::Config;
 pub use error::{Error, Result};
+
+use analyze::Level;
+use config::FailOn;
+use std::io::Write;
+
+/// What a run found, for the exit code.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    /// The most severe verdict present.
+    pub worst: Option<Level>,
+    /// `--fail-on` was given and a verdict at or above it is present.
+    pub failed: bool,
+}
+
+/// Reads every input, analyzes it, and writes the report to `out`; warnings go to `diag`.
+pub fn run(cfg: &Config, out: &mut dyn Write, diag: &mut dyn Write) -> Result<Outcome> {
+    let mut report = report::Report::new(cfg);
+    for path in &cfg.inputs {
+        let ingested = ingest::ingest(path, cfg)?;
+        tracing::debug!(
+            path = %path.display(),
+            spans = ingested.trace.spans.len(),
+            executions = ingested.trace.executions.len(),
+            "ingested"
+        );
+        for w in &ingested.report.warnings {
+            // Diagnostics are best effort: a closed stderr must not fail the run.
+            let _ = writeln!(diag, "stallscope: warning: {}: {w}", ingested.report.path);
+        }
+        let analysis = analyze::analyze(&ingested.trace, cfg);
+        report.add(&ingested.report, &ingested.trace, &analysis, cfg);
+    }
+    report.render(cfg, out).map_err(Error::Output)?;
+    out.flush().map_err(Error::Output)?;
+    let worst = report.worst();
+    let failed = matches!(
+        (cfg.fail_on, worst),
+        (Some(FailOn::Bad), Some(Level::Bad)) | (Some(FailOn::Ok), Some(Level::Bad | Level::Ok))
+    );
+    Ok(Outcome { worst, failed })
+}

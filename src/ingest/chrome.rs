@@ -12,5 +12,8 @@ pub fn read(
     _report: &mut InputReport,
     _config: &Config,
 ) -> Result<()> {
-    Err(Error::input(name, "Chrome trace files are not supported yet"))
+    Err(Error::input(
+        name,
+        "Chrome trace files are not supported yet",
+    ))
 }

@@ -13,5 +13,8 @@ pub fn read(
     _report: &mut InputReport,
     _config: &Config,
 ) -> Result<()> {
-    Err(Error::input(name, "console-subscriber recordings are not supported yet"))
+    Err(Error::input(
+        name,
+        "console-subscriber recordings are not supported yet",
+    ))
 }

@@ -102,7 +102,11 @@ pub fn ingest(path: &Path, config: &Config) -> Result<Ingested> {
     if n == 2 && magic == GZIP_MAGIC || !meta.is_file() {
         // gzip and pipes stream; we cannot map them.
         let file = File::open(path).map_err(io_err)?;
-        return ingest_reader(&name, Box::new(BufReader::with_capacity(1 << 18, file)), config);
+        return ingest_reader(
+            &name,
+            Box::new(BufReader::with_capacity(1 << 18, file)),
+            config,
+        );
     }
     // A regular, uncompressed file: map it, so the Chrome reader can borrow from it and line
     // readers avoid a copy.
@@ -126,7 +130,11 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Reads from a stream: gunzips when the magic says so, then sniffs and parses.
-pub fn ingest_reader(name: &str, mut reader: Box<dyn BufRead + '_>, config: &Config) -> Result<Ingested> {
+pub fn ingest_reader(
+    name: &str,
+    mut reader: Box<dyn BufRead + '_>,
+    config: &Config,
+) -> Result<Ingested> {
     let io_err = |source| Error::Io {
         path: name.to_string(),
         source,
@@ -145,9 +153,15 @@ pub fn ingest_reader(name: &str, mut reader: Box<dyn BufRead + '_>, config: &Con
     let mut report = new_report(name, format, gzip);
     let mut builder = TraceBuilder::new();
     match format {
-        Format::TracingJson => tracing_json::read(name, &mut reader, &mut builder, &mut report, config)?,
-        Format::TracingText => tracing_text::read(name, &mut reader, &mut builder, &mut report, config)?,
-        Format::ConsoleRecording => console::read(name, &mut reader, &mut builder, &mut report, config)?,
+        Format::TracingJson => {
+            tracing_json::read(name, &mut reader, &mut builder, &mut report, config)?
+        }
+        Format::TracingText => {
+            tracing_text::read(name, &mut reader, &mut builder, &mut report, config)?
+        }
+        Format::ConsoleRecording => {
+            console::read(name, &mut reader, &mut builder, &mut report, config)?
+        }
         Format::ChromeTrace => {
             let mut bytes = Vec::new();
             if let Err(e) = reader.read_to_end(&mut bytes) {
@@ -174,9 +188,15 @@ pub fn ingest_bytes(name: &str, bytes: &[u8], gzip: bool, config: &Config) -> Re
     let mut builder = TraceBuilder::new();
     match format {
         Format::ChromeTrace => chrome::read(name, bytes, &mut builder, &mut report, config)?,
-        Format::TracingJson => tracing_json::read(name, &mut cursor, &mut builder, &mut report, config)?,
-        Format::TracingText => tracing_text::read(name, &mut cursor, &mut builder, &mut report, config)?,
-        Format::ConsoleRecording => console::read(name, &mut cursor, &mut builder, &mut report, config)?,
+        Format::TracingJson => {
+            tracing_json::read(name, &mut cursor, &mut builder, &mut report, config)?
+        }
+        Format::TracingText => {
+            tracing_text::read(name, &mut cursor, &mut builder, &mut report, config)?
+        }
+        Format::ConsoleRecording => {
+            console::read(name, &mut cursor, &mut builder, &mut report, config)?
+        }
     }
     finish(builder, report)
 }
@@ -227,7 +247,11 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
         b'{' => {
             let line_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
             let first = &body[..line_end];
-            let compact: Vec<u8> = first.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+            let compact: Vec<u8> = first
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect();
             if compact.starts_with(b"{\"v\":") {
                 return Ok(Format::ConsoleRecording);
             }
@@ -236,13 +260,21 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
             {
                 return Ok(Format::ChromeTrace);
             }
-            let looks_tracing = [&b"\"level\""[..], b"\"fields\"", b"\"target\"", b"\"timestamp\"", b"\"span\""]
-                .iter()
-                .any(|k| memchr::memmem::find(first, k).is_some());
+            let looks_tracing = [
+                &b"\"level\""[..],
+                b"\"fields\"",
+                b"\"target\"",
+                b"\"timestamp\"",
+                b"\"span\"",
+            ]
+            .iter()
+            .any(|k| memchr::memmem::find(first, k).is_some());
             if looks_tracing {
                 return Ok(Format::TracingJson);
             }
-            if line_end == body.len() || first.iter().filter(|b| !b.is_ascii_whitespace()).count() <= 1 {
+            if line_end == body.len()
+                || first.iter().filter(|b| !b.is_ascii_whitespace()).count() <= 1
+            {
                 // A pretty-printed object spanning lines: only the Chrome object form is like that.
                 return Ok(Format::ChromeTrace);
             }

@@ -98,16 +98,24 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
         if num.bytes().all(|b| b.is_ascii_digit() || b == b'.') && !num.is_empty() {
             let (int, frac) = num.split_once('.').unwrap_or((num, ""));
             let secs: i64 = int.parse().ok()?;
-            return Some(Timestamp::Uptime(secs.checked_mul(1_000_000_000)? + frac_ns(frac)?));
+            return Some(Timestamp::Uptime(
+                secs.checked_mul(1_000_000_000)? + frac_ns(frac)?,
+            ));
         }
     }
     let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ' || b[10] == b't') {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b' ' || b[10] == b't')
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let part = s.get(r)?;
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
@@ -178,8 +186,14 @@ mod tests {
         assert_eq!(t, Timestamp::Unix(1_795_479_426_724_099_000));
         let plus = parse_timestamp("2026-11-24T02:17:06.724099+02:00").unwrap();
         assert_eq!(plus, t);
-        assert_eq!(parse_timestamp("1970-01-01T00:00:00Z"), Some(Timestamp::Unix(0)));
-        assert_eq!(parse_timestamp("   1.500000000s"), Some(Timestamp::Uptime(1_500_000_000)));
+        assert_eq!(
+            parse_timestamp("1970-01-01T00:00:00Z"),
+            Some(Timestamp::Unix(0))
+        );
+        assert_eq!(
+            parse_timestamp("   1.500000000s"),
+            Some(Timestamp::Uptime(1_500_000_000))
+        );
         assert_eq!(parse_timestamp("INFO"), None);
         assert_eq!(parse_timestamp("2026-13-24T00:17:06Z"), None);
     }
@@ -187,6 +201,9 @@ mod tests {
     #[test]
     fn ansi_is_stripped() {
         let s = "\x1b[2m2026-11-24T00:30:40.839185Z\x1b[0m \x1b[32m INFO\x1b[0m \x1b[1mhttp.request\x1b[0m\x1b[1m{\x1b[0m";
-        assert_eq!(strip_ansi(s), "2026-11-24T00:30:40.839185Z  INFO http.request{");
+        assert_eq!(
+            strip_ansi(s),
+            "2026-11-24T00:30:40.839185Z  INFO http.request{"
+        );
     }
 }

@@ -136,11 +136,8 @@ impl SpanMatcher {
                 continue;
             }
             let score = Self::ancestry_score(b, idx, context);
-            let entered_here = thread.is_some_and(|t| {
-                self.entered_on
-                    .get(&idx)
-                    .is_some_and(|ts| ts.contains(&t))
-            });
+            let entered_here =
+                thread.is_some_and(|t| self.entered_on.get(&idx).is_some_and(|ts| ts.contains(&t)));
             let pref = match kind {
                 Some(Kind::Exit) => u8::from(entered_here),
                 Some(Kind::Enter) => u8::from(!self.entered_on.contains_key(&idx)),
@@ -277,7 +274,10 @@ impl SpanMatcher {
 
 /// Normalises `ThreadId(05)` to `ThreadId(5)` so the text and JSON formats agree.
 pub fn thread_key(id: &str) -> String {
-    if let Some(num) = id.strip_prefix("ThreadId(").and_then(|r| r.strip_suffix(')')) {
+    if let Some(num) = id
+        .strip_prefix("ThreadId(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
         if let Ok(n) = num.parse::<u64>() {
             return format!("ThreadId({n})");
         }
@@ -292,7 +292,10 @@ mod tests {
     fn desc(name: &str, fields: &[(&str, &str)]) -> SpanDesc {
         SpanDesc {
             name: name.into(),
-            fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         }
     }
 
@@ -328,7 +331,13 @@ mod tests {
         let db = desc("db.query", &[("db.system", "postgresql")]);
         let ctx1 = [r1.clone()];
         let ctx2 = [r2.clone()];
-        let mut close = |m: &mut SpanMatcher, b: &mut TraceBuilder, d: &SpanDesc, ctx: &[SpanDesc], end, busy, idle| {
+        let close = |m: &mut SpanMatcher,
+                     b: &mut TraceBuilder,
+                     d: &SpanDesc,
+                     ctx: &[SpanDesc],
+                     end,
+                     busy,
+                     idle| {
             let mut e = ev(Kind::Close, end, d, ctx);
             e.busy = Some(busy);
             e.idle = Some(idle);
@@ -346,7 +355,11 @@ mod tests {
             assert!(!s.cut_off);
         }
         // Times are rebased to the earliest start (req1 at 0).
-        let req1 = t.spans.iter().find(|s| s.parent.is_none() && t.field(s, "request_id") == Some("1")).unwrap();
+        let req1 = t
+            .spans
+            .iter()
+            .find(|s| s.parent.is_none() && t.field(s, "request_id") == Some("1"))
+            .unwrap();
         assert_eq!((req1.start, req1.end), (0, 100));
         let dbs: Vec<_> = t.spans.iter().filter(|s| s.parent.is_some()).collect();
         assert_eq!(dbs.len(), 2);

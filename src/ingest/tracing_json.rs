@@ -84,11 +84,17 @@ impl<'de> Deserialize<'de> for Scalar {
             fn visit_unit<E: de::Error>(self) -> std::result::Result<Scalar, E> {
                 Ok(Scalar("null".into()))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Scalar, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<Scalar, A::Error> {
                 while a.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(Scalar("[..]".into()))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<Scalar, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<Scalar, A::Error> {
                 while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(Scalar("{..}".into()))
             }
@@ -105,7 +111,10 @@ impl<'de> Deserialize<'de> for SpanObj {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a span object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<SpanObj, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<SpanObj, A::Error> {
                 let mut desc = SpanDesc::default();
                 while let Some(key) = a.next_key::<Cow<'de, str>>()? {
                     let Scalar(v) = a.next_value()?;
@@ -148,10 +157,12 @@ pub fn read(
     let mut clock: Option<bool> = None; // Some(true) = unix
     loop {
         buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(|source| Error::Io {
-            path: name.to_string(),
-            source,
-        })?;
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|source| Error::Io {
+                path: name.to_string(),
+                source,
+            })?;
         if n == 0 {
             break;
         }
@@ -344,7 +355,10 @@ mod tests {
     #[test]
     fn not_json_names_the_line() {
         let err = run("hello world\n").unwrap_err().to_string();
-        assert!(err.starts_with("t.log: line 1: expected a JSON object"), "{err}");
+        assert!(
+            err.starts_with("t.log: line 1: expected a JSON object"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -23,7 +23,9 @@ pub fn looks_like_line(line: &str) -> bool {
     let mut words = line.split_whitespace();
     match words.next() {
         Some(w) if LEVELS.contains(&w) => true,
-        Some(w) if parse_timestamp(w).is_some() => words.next().is_some_and(|l| LEVELS.contains(&l)),
+        Some(w) if parse_timestamp(w).is_some() => {
+            words.next().is_some_and(|l| LEVELS.contains(&l))
+        }
         _ => false,
     }
 }
@@ -130,8 +132,9 @@ fn parse_segment(seg: &str) -> SpanDesc {
 }
 
 fn is_file_line(part: &str) -> bool {
-    part.rsplit_once(':')
-        .is_some_and(|(f, l)| !f.is_empty() && !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+    part.rsplit_once(':').is_some_and(|(f, l)| {
+        !f.is_empty() && !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 fn parse_line(line: &str) -> Option<TextLine<'_>> {
@@ -159,7 +162,11 @@ fn parse_line(line: &str) -> Option<TextLine<'_>> {
     if let Some(scope_part) = head.first() {
         // Thread name / id words come first, separated by spaces at depth 0.
         let words = split_top(scope_part, " ");
-        let ws: Vec<&str> = words.iter().map(|&(a, b)| &scope_part[a..b]).filter(|w| !w.is_empty()).collect();
+        let ws: Vec<&str> = words
+            .iter()
+            .map(|&(a, b)| &scope_part[a..b])
+            .filter(|w| !w.is_empty())
+            .collect();
         if let Some((scope, threads)) = ws.split_last() {
             for w in threads {
                 if w.starts_with("ThreadId(") {
@@ -212,10 +219,12 @@ pub fn read(
     let mut unparsed = 0u64;
     loop {
         buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(|source| Error::Io {
-            path: name.to_string(),
-            source,
-        })?;
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|source| Error::Io {
+                path: name.to_string(),
+                source,
+            })?;
         if n == 0 {
             break;
         }
@@ -261,7 +270,12 @@ pub fn read(
             .thread_id
             .or(line.thread_name)
             .map(|id| b.thread(&thread_key(id), line.thread_name));
-        let field = |k: &str| line.fields.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+        let field = |k: &str| {
+            line.fields
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| *v)
+        };
         let ev = SpanEvent {
             kind,
             time,
@@ -300,7 +314,9 @@ pub fn read(
         ));
     }
     if !matcher.new_seen && matcher.implicit > 0 {
-        report.warn("no NEW span events: span starts are computed as close time - busy - idle".to_string());
+        report.warn(
+            "no NEW span events: span starts are computed as close time - busy - idle".to_string(),
+        );
     }
     let _ = excerpt;
     Ok(())
@@ -317,11 +333,17 @@ mod tests {
         assert_eq!(p.timestamp, Some("2026-11-24T00:30:40.839185Z"));
         assert_eq!(p.scope.len(), 2);
         assert_eq!(p.scope[0].name, "http.request");
-        assert_eq!(p.scope[0].fields[1], ("route".to_string(), "/x y".to_string()));
+        assert_eq!(
+            p.scope[0].fields[1],
+            ("route".to_string(), "/x y".to_string())
+        );
         assert_eq!(p.scope[1].name, "db.query");
         assert_eq!(p.target, Some("trace_lab::server"));
         assert_eq!(p.message, "close");
-        assert_eq!(p.fields, vec![("time.busy", "50.2ms"), ("time.idle", "128µs")]);
+        assert_eq!(
+            p.fields,
+            vec![("time.busy", "50.2ms"), ("time.idle", "128µs")]
+        );
     }
 
     #[test]
@@ -339,7 +361,8 @@ mod tests {
 
     #[test]
     fn event_without_spans() {
-        let p = parse_line("2026-11-24T00:30:40.839185Z  INFO app: listening addr=127.0.0.1:80").unwrap();
+        let p = parse_line("2026-11-24T00:30:40.839185Z  INFO app: listening addr=127.0.0.1:80")
+            .unwrap();
         assert!(p.scope.is_empty());
         assert_eq!(p.target, Some("app"));
         assert_eq!(p.message, "listening");

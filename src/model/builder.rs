@@ -149,7 +149,11 @@ impl TraceBuilder {
     }
 
     /// Adds or replaces fields recorded after the span was opened.
-    pub fn record_fields(&mut self, idx: SpanIdx, fields: impl IntoIterator<Item = (Sym, FieldValue)>) {
+    pub fn record_fields(
+        &mut self,
+        idx: SpanIdx,
+        fields: impl IntoIterator<Item = (Sym, FieldValue)>,
+    ) {
         let Some(span) = self.trace.spans.get_mut(idx.0 as usize) else {
             return;
         };
@@ -417,7 +421,17 @@ mod tests {
         let mut b = TraceBuilder::new();
         b.set_unix_offset(0);
         let n = b.intern("x");
-        let s = b.closed_span(n, None, None, 1_000, 1_500, Some(100), Some(400), vec![], None);
+        let s = b.closed_span(
+            n,
+            None,
+            None,
+            1_000,
+            1_500,
+            Some(100),
+            Some(400),
+            vec![],
+            None,
+        );
         let t = b.finish();
         assert_eq!((t.span(s).start, t.span(s).end), (0, 500));
         assert_eq!(t.clock.origin_unix_ns, Some(1_000));

@@ -1,0 +1,598 @@
+//! Detectors. Pure functions over the [`Trace`] model: no I/O, no printing.
+//!
+//! Order of work for one trace:
+//!
+//! 1. thread roles from behaviour ([`threads`]);
+//! 2. requests and what their time went into ([`requests`]);
+//! 3. per (endpoint, kind of work) group: where the heavy work ran (thread roles, a child busy
+//!    while its request was idle, or, failing both, its effect on concurrent requests), hence
+//!    the pattern and verdict;
+//! 4. stalls (exact from polls on event-loop threads, else inferred), episodes and collateral
+//!    ([`stalls`]).
+
+pub mod requests;
+pub mod stalls;
+pub mod threads;
+
+use crate::config::Config;
+use crate::model::{Ns, ThreadIdx, ThreadRole, Trace};
+use requests::{Location, Request, WorkKind, merge, overlap};
+use serde::Serialize;
+use stalls::{Collateral, Episode, Stall};
+use std::collections::HashMap;
+use threads::ThreadInfo;
+
+/// The verdict patterns (rows of the table in the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pattern {
+    SyncIo,
+    AsyncIo,
+    AsyncCpu,
+    SyncCpu,
+    /// An async handler making a blocking I/O call on the event loop.
+    AsyncBlockingIo,
+    Unknown,
+}
+
+impl Pattern {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pattern::SyncIo => "sync-io",
+            Pattern::AsyncIo => "async-io",
+            Pattern::AsyncCpu => "async-cpu",
+            Pattern::SyncCpu => "sync-cpu",
+            Pattern::AsyncBlockingIo => "async-blocking-io",
+            Pattern::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Bad,
+    Ok,
+    Good,
+    Unknown,
+}
+
+/// How concurrent, non-heavy requests fared while a group's heavy work ran.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Impact {
+    /// Requests of other groups, awaiting I/O or light, that overlapped the heavy work.
+    pub observers: usize,
+    /// Of those, how many were slower than their endpoint's healthy median.
+    pub delayed: usize,
+    /// Sum of their delays divided by the sum of their overlap with the heavy work:
+    /// about 1 when everything in flight waited for it, about 0 when nothing did.
+    pub stretch: f64,
+    pub max_delay_ms: f64,
+}
+
+/// One row: an endpoint whose requests share a kind of work.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub endpoint: String,
+    pub kind: WorkKind,
+    pub pattern: Pattern,
+    pub level: Level,
+    pub requests: Vec<usize>,
+    /// Sorted durations of the requests.
+    pub durations: Vec<Ns>,
+    pub slow: usize,
+    pub loop_threads: usize,
+    pub blocking_threads: usize,
+    pub threads_known: bool,
+    pub location_by: LocationBy,
+    /// Median per request of the heavy work (CPU or blocking I/O) and of awaited time.
+    pub heavy_p50: Ns,
+    pub wait_p50: Ns,
+    pub heavy_name: Option<String>,
+    pub max_poll: Option<Ns>,
+    pub impact: Option<Impact>,
+    pub stalls: usize,
+    pub longest_stall: Ns,
+    pub delayed_others: usize,
+    pub max_delay: Ns,
+    pub evidence: Vec<String>,
+}
+
+/// What settled where the work ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocationBy {
+    Threads,
+    ChildWhileIdle,
+    Impact,
+    NotNeeded,
+    Unsettled,
+}
+
+impl Verdict {
+    pub fn percentile(&self, p: f64) -> Ns {
+        percentile(&self.durations, p)
+    }
+}
+
+/// Nearest-rank percentile of sorted values (p in 0..=100).
+pub fn percentile(sorted: &[Ns], p: f64) -> Ns {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// An endpoint with nothing heavy to judge.
+#[derive(Debug, Clone, Serialize)]
+pub struct FastEndpoint {
+    pub endpoint: String,
+    pub requests: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+}
+
+/// Everything found in one trace.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub threads: Vec<ThreadInfo>,
+    pub requests: Vec<Request>,
+    pub verdicts: Vec<Verdict>,
+    pub fast: Vec<FastEndpoint>,
+    pub stalls: Vec<Stall>,
+    pub episodes: Vec<Episode>,
+    pub collateral: Collateral,
+    pub stall_threshold: Ns,
+    pub notes: Vec<String>,
+}
+
+/// Analyzes one trace.
+pub fn analyze(trace: &Trace, cfg: &Config) -> Analysis {
+    let stall_threshold = cfg.stall_threshold();
+    let threads = threads::infer_roles(trace);
+    let requests = requests::find_requests(trace, cfg, &threads);
+    let mut notes = Vec::new();
+    let has_thread_execs = trace.executions.iter().any(|e| e.thread.is_some());
+    let has_execs = !trace.executions.is_empty();
+    if requests.is_empty() && !trace.spans.is_empty() {
+        notes.push(format!(
+            "no request spans found among {} spans: request spans are root spans with HTTP fields (method, route, uri, path, status, http.route, ...); name yours with --request-span NAME",
+            trace.spans.len()
+        ));
+    }
+    if !has_execs && !requests.is_empty() {
+        notes.push("no ENTER/EXIT span events: single polls cannot be seen, stalls are inferred from time.busy (record with FmtSpan::FULL or ACTIVE to measure them)".into());
+    } else if has_execs && !has_thread_execs && !requests.is_empty() {
+        notes.push("no thread ids: which thread ran a poll is unknown (record with .with_thread_ids(true) to settle it)".into());
+    }
+
+    // Heavy work of all requests, and the healthy baseline of every endpoint.
+    let all_heavy = merge(
+        requests
+            .iter()
+            .flat_map(|r| r.heavy.iter().copied())
+            .collect(),
+    );
+    let healthy = stalls::baselines(&requests, |_, r| {
+        r.heavy.is_empty() && overlap(&all_heavy, r.start, r.end) == 0
+    });
+
+    // Group by (endpoint, kind).
+    let mut order: Vec<(String, WorkKind)> = Vec::new();
+    let mut groups: HashMap<(String, WorkKind), Vec<usize>> = HashMap::new();
+    for (i, r) in requests.iter().enumerate() {
+        let key = (r.endpoint.clone(), r.kind);
+        if !groups.contains_key(&key) {
+            order.push(key.clone());
+        }
+        groups.entry(key).or_default().push(i);
+    }
+    let mut verdicts = Vec::new();
+    let mut fast = Vec::new();
+    for key in order {
+        let members = &groups[&key];
+        let mut durations: Vec<Ns> = members.iter().map(|&i| requests[i].duration()).collect();
+        durations.sort_unstable();
+        if key.1 == WorkKind::Light {
+            fast.push(FastEndpoint {
+                endpoint: key.0.clone(),
+                requests: members.len(),
+                p50_ms: ms(percentile(&durations, 50.0)),
+                p95_ms: ms(percentile(&durations, 95.0)),
+            });
+            continue;
+        }
+        verdicts.push(judge(
+            &key.0, key.1, members, durations, &requests, &threads, &healthy, cfg,
+        ));
+    }
+
+    // Stalls: exact from polls on event-loop threads; otherwise inferred for groups judged to
+    // run their heavy work on the event loop.
+    let req_of_root: HashMap<_, usize> = requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.span, i))
+        .collect();
+    let mut stall_list = Vec::new();
+    let role_of = |t: Option<ThreadIdx>| t.and_then(|t| threads.get(t.0 as usize)).map(|i| i.role);
+    for e in &trace.executions {
+        if e.duration() < stall_threshold || role_of(e.thread) != Some(ThreadRole::EventLoop) {
+            continue;
+        }
+        let root = trace.root_of(e.span);
+        let request = req_of_root.get(&root).copied();
+        stall_list.push(Stall {
+            thread: e.thread,
+            start: e.start,
+            end: e.end,
+            request,
+            culprit: request.map_or_else(
+                || trace.name(trace.span(root)).to_string(),
+                |i| requests[i].endpoint.clone(),
+            ),
+            inferred: false,
+            reason: None,
+            delayed_requests: 0,
+        });
+    }
+    for v in &verdicts {
+        if !matches!(v.pattern, Pattern::AsyncCpu | Pattern::AsyncBlockingIo) || v.threads_known {
+            continue;
+        }
+        for &ri in &v.requests {
+            let r = &requests[ri];
+            let (sections, reason): (Vec<(Ns, Ns)>, String) = if has_execs {
+                let polls: Vec<(Ns, Ns)> = trace
+                    .executions
+                    .iter()
+                    .filter(|e| {
+                        e.thread.is_none()
+                            && e.duration() >= stall_threshold
+                            && req_of_root.get(&trace.root_of(e.span)) == Some(&ri)
+                    })
+                    .map(|e| (e.start, e.end))
+                    .collect();
+                (merge(polls), "no thread ids: a measured poll, placed on the event loop because this endpoint's work delays concurrent requests".into())
+            } else {
+                (
+                    r.heavy
+                        .iter()
+                        .copied()
+                        .filter(|(s, e)| e - s >= stall_threshold)
+                        .collect(),
+                    format!(
+                        "no ENTER/EXIT events: from the busy time of {} (busy through its whole life)",
+                        r.heavy_name.as_deref().unwrap_or("the request span")
+                    ),
+                )
+            };
+            for (s, e) in sections {
+                stall_list.push(Stall {
+                    thread: None,
+                    start: s,
+                    end: e,
+                    request: Some(ri),
+                    culprit: r.endpoint.clone(),
+                    inferred: true,
+                    reason: Some(reason.clone()),
+                    delayed_requests: 0,
+                });
+            }
+        }
+    }
+    let workers = threads
+        .iter()
+        .filter(|t| t.role == ThreadRole::EventLoop)
+        .count();
+    let (episodes, collateral) = stalls::episodes(&mut stall_list, &requests, workers);
+    for v in &mut verdicts {
+        let own: Vec<&Stall> = stall_list
+            .iter()
+            .filter(|s| s.request.is_some_and(|r| v.requests.contains(&r)))
+            .collect();
+        v.stalls = own.len();
+        v.longest_stall = own.iter().map(|s| s.duration()).max().unwrap_or(0);
+        // Victims: requests delayed in episodes where this group stalled the loop.
+        let mut victims = 0;
+        let mut max_delay = 0;
+        for (ri, delay) in &collateral.victims {
+            let r = &requests[*ri];
+            if own.iter().any(|s| s.start < r.end && s.end > r.start) {
+                victims += 1;
+                max_delay = max_delay.max(*delay);
+            }
+        }
+        v.delayed_others = victims;
+        v.max_delay = max_delay;
+        if v.stalls > 0 {
+            let inferred = own.iter().filter(|s| s.inferred).count();
+            v.evidence.push(format!(
+                "{} polls ≥ {} on event-loop threads{}, longest {}",
+                v.stalls,
+                fmt_ms(stall_threshold),
+                if inferred > 0 {
+                    format!(" ({inferred} inferred)")
+                } else {
+                    String::new()
+                },
+                fmt_ms(v.longest_stall)
+            ));
+        }
+        if victims > 0 {
+            v.evidence.push(format!(
+                "{victims} other requests in flight during its stalls took longer than their endpoint's healthy median, by up to {}",
+                fmt_ms(max_delay)
+            ));
+        }
+    }
+    if !collateral.no_baseline.is_empty() {
+        notes.push(format!(
+            "no healthy baseline (every request overlapped a stall) for {}: their delay is not counted",
+            collateral.no_baseline.join(", ")
+        ));
+    }
+    verdicts.sort_by(|a, b| {
+        a.level
+            .cmp(&b.level)
+            .then(b.percentile(95.0).cmp(&a.percentile(95.0)))
+            .then(a.endpoint.cmp(&b.endpoint))
+    });
+    Analysis {
+        threads,
+        requests,
+        verdicts,
+        fast,
+        stalls: stall_list,
+        episodes,
+        collateral,
+        stall_threshold,
+        notes,
+    }
+}
+
+pub fn ms(ns: Ns) -> f64 {
+    (ns as f64 / 1e4).round() / 100.0
+}
+
+/// `12.3 ms`, `1.52 s`, `850 µs`.
+pub fn fmt_ms(ns: Ns) -> String {
+    let v = ns as f64;
+    if v >= 1e9 {
+        format!("{:.2} s", v / 1e9)
+    } else if v >= 10e6 {
+        format!("{:.0} ms", v / 1e6)
+    } else if v >= 1e6 {
+        format!("{:.1} ms", v / 1e6)
+    } else {
+        format!("{:.0} µs", v / 1e3)
+    }
+}
+
+fn median(mut v: Vec<Ns>) -> Ns {
+    v.sort_unstable();
+    percentile(&v, 50.0)
+}
+
+/// Effect of `sections` (heavy work) on concurrent requests outside `members`.
+fn impact(
+    sections: &[(Ns, Ns)],
+    members: &[usize],
+    requests: &[Request],
+    healthy: &HashMap<String, Ns>,
+) -> Impact {
+    let (mut n, mut delayed, mut sum_delay, mut sum_overlap, mut max_delay) = (0, 0, 0i64, 0i64, 0);
+    for (i, r) in requests.iter().enumerate() {
+        if members.contains(&i) || !r.heavy.is_empty() || r.cut_off {
+            continue;
+        }
+        let ov = overlap(sections, r.start, r.end);
+        if ov < 1_000_000 {
+            continue;
+        }
+        let Some(&base) = healthy.get(&r.endpoint) else {
+            continue;
+        };
+        let delay = (r.duration() - base).max(0);
+        n += 1;
+        if stalls::counts_as_delay(delay, base) {
+            delayed += 1;
+        }
+        sum_delay += delay.min(ov);
+        sum_overlap += ov;
+        max_delay = max_delay.max(delay);
+    }
+    Impact {
+        observers: n,
+        delayed,
+        stretch: if sum_overlap > 0 {
+            sum_delay as f64 / sum_overlap as f64
+        } else {
+            0.0
+        },
+        max_delay_ms: ms(max_delay),
+    }
+}
+
+/// Minimum observers, and the stretch above which (below which) heavy work is judged to block
+/// (not to block) the event loop. Between the two the effect is inconclusive.
+const IMPACT_MIN_OBSERVERS: usize = 3;
+const STRETCH_BLOCKS: f64 = 0.25;
+const STRETCH_FREE: f64 = 0.10;
+
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    endpoint: &str,
+    kind: WorkKind,
+    members: &[usize],
+    durations: Vec<Ns>,
+    requests: &[Request],
+    threads: &[ThreadInfo],
+    healthy: &HashMap<String, Ns>,
+    cfg: &Config,
+) -> Verdict {
+    let rs: Vec<&Request> = members.iter().map(|&i| &requests[i]).collect();
+    let mut evidence = Vec::new();
+    let n = rs.len();
+    let slow = durations.iter().filter(|d| **d >= cfg.slow).count();
+    let heavy_p50 = median(
+        rs.iter()
+            .map(|r| match kind {
+                WorkKind::Cpu => r.cpu,
+                WorkKind::IoBlocking => r.io_block,
+                _ => r.work_busy,
+            })
+            .collect(),
+    );
+    let wait_p50 = median(
+        rs.iter()
+            .map(|r| r.io_wait.max(r.duration() - r.work_busy))
+            .collect(),
+    );
+    let max_poll = rs.iter().filter_map(|r| r.max_poll).max();
+    let heavy_name = rs.iter().find_map(|r| r.heavy_name.clone());
+    // Threads that ran the heavy work.
+    let mut loop_threads = Vec::new();
+    let mut blocking_threads = Vec::new();
+    for r in &rs {
+        for t in &r.threads {
+            match threads.get(t.0 as usize).map(|i| i.role) {
+                Some(ThreadRole::EventLoop) if !loop_threads.contains(t) => loop_threads.push(*t),
+                Some(ThreadRole::Blocking) if !blocking_threads.contains(t) => {
+                    blocking_threads.push(*t)
+                }
+                _ => {}
+            }
+        }
+    }
+    let threads_known = rs.iter().any(|r| !r.threads.is_empty())
+        && threads.iter().any(|t| t.role != ThreadRole::Unknown);
+
+    if let Some(ev) = rs.iter().find_map(|r| r.io_evidence.clone()) {
+        evidence.push(format!("I/O call: {ev}"));
+    }
+    match kind {
+        WorkKind::IoWait => evidence.push(format!(
+            "awaits (idle) {} per request, busy {} (medians)",
+            fmt_ms(wait_p50),
+            fmt_ms(median(rs.iter().map(|r| r.work_busy).collect()))
+        )),
+        WorkKind::IoBlocking => evidence.push(format!(
+            "the I/O call is busy (blocking) {} per request, idle {} (medians): busy is wall time, so the call held its thread",
+            fmt_ms(heavy_p50),
+            fmt_ms(median(rs.iter().map(|r| r.io_wait).collect()))
+        )),
+        WorkKind::Cpu => evidence.push(format!(
+            "busy outside I/O calls {} per request (median){}",
+            fmt_ms(heavy_p50),
+            heavy_name.as_deref().map(|h| format!(", in {h}")).unwrap_or_default()
+        )),
+        WorkKind::Light => {}
+    }
+
+    // Where did the heavy work run?
+    let mut location = Location::Unknown;
+    let mut location_by = LocationBy::Unsettled;
+    let mut imp = None;
+    if kind == WorkKind::IoWait {
+        location_by = LocationBy::NotNeeded;
+        if let Some(p) = max_poll {
+            evidence.push(format!(
+                "longest poll {}: it yields while it waits",
+                fmt_ms(p)
+            ));
+        }
+    } else {
+        let off = rs
+            .iter()
+            .filter(|r| r.location == Location::Offloaded)
+            .count();
+        let on = rs
+            .iter()
+            .filter(|r| r.location == Location::EventLoop)
+            .count();
+        if off + on > 0 {
+            let first = rs
+                .iter()
+                .find_map(|r| r.location_evidence.clone())
+                .unwrap_or_default();
+            if off >= on {
+                location = Location::Offloaded;
+                evidence.push(format!(
+                    "ran off the event loop in {off} of {n} requests: e.g. {first}"
+                ));
+            } else {
+                location = Location::EventLoop;
+                evidence.push(format!(
+                    "ran on the event loop in {on} of {n} requests: e.g. {first}"
+                ));
+            }
+            location_by = if threads_known {
+                LocationBy::Threads
+            } else {
+                LocationBy::ChildWhileIdle
+            };
+        }
+        let sections = merge(rs.iter().flat_map(|r| r.heavy.iter().copied()).collect());
+        let i = impact(&sections, members, requests, healthy);
+        if i.observers > 0 {
+            evidence.push(format!(
+                "{} concurrent lighter requests overlapped its work: {} were slower than their healthy median (by up to {:.0} ms), stretch {:.2}",
+                i.observers, i.delayed, i.max_delay_ms, i.stretch
+            ));
+        }
+        if location == Location::Unknown {
+            if i.observers >= IMPACT_MIN_OBSERVERS && i.stretch >= STRETCH_BLOCKS {
+                location = Location::EventLoop;
+                location_by = LocationBy::Impact;
+            } else if i.observers >= IMPACT_MIN_OBSERVERS && i.stretch <= STRETCH_FREE {
+                location = Location::Offloaded;
+                location_by = LocationBy::Impact;
+            } else {
+                evidence.push(format!(
+                    "where the work ran is not settled: {}; record thread ids (.with_thread_ids(true)) and ENTER/EXIT span events (FmtSpan::FULL) to settle it",
+                    if i.observers < IMPACT_MIN_OBSERVERS {
+                        format!("only {} concurrent requests to measure its effect on", i.observers)
+                    } else {
+                        format!("its effect on concurrent requests (stretch {:.2}) is in between", i.stretch)
+                    }
+                ));
+            }
+        }
+        imp = Some(i);
+    }
+    let (pattern, level) = match (kind, location) {
+        (WorkKind::IoWait, _) => (Pattern::AsyncIo, Level::Good),
+        (WorkKind::IoBlocking, Location::EventLoop) => (Pattern::AsyncBlockingIo, Level::Bad),
+        (WorkKind::IoBlocking, Location::Offloaded) => (Pattern::SyncIo, Level::Bad),
+        (WorkKind::IoBlocking, Location::Unknown) => (Pattern::Unknown, Level::Bad),
+        (WorkKind::Cpu, Location::EventLoop) => (Pattern::AsyncCpu, Level::Bad),
+        (WorkKind::Cpu, Location::Offloaded) => (Pattern::SyncCpu, Level::Ok),
+        (WorkKind::Cpu, Location::Unknown) | (WorkKind::Light, _) => {
+            (Pattern::Unknown, Level::Unknown)
+        }
+    };
+    Verdict {
+        endpoint: endpoint.to_string(),
+        kind,
+        pattern,
+        level,
+        requests: members.to_vec(),
+        durations,
+        slow,
+        loop_threads: loop_threads.len(),
+        blocking_threads: blocking_threads.len(),
+        threads_known,
+        location_by,
+        heavy_p50,
+        wait_p50,
+        heavy_name,
+        max_poll,
+        impact: imp,
+        stalls: 0,
+        longest_stall: 0,
+        delayed_others: 0,
+        max_delay: 0,
+        evidence,
+    }
+}

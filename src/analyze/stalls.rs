@@ -1,0 +1,252 @@
+//! Event-loop stalls, stall episodes, and who paid for them.
+//!
+//! A stall is one execution (poll) on an event-loop thread at or over the stall threshold.
+//! Stalls on any worker that overlap merge into an episode:
+//!
+//! ```text
+//! worker 1:  [── stall A ──]     [─ stall C ─]
+//! worker 2:        [──── stall B ────]
+//! episode:   [──────────────────────────────]   max 2 workers blocked at once,
+//!                  |<── both ──>|               "both workers blocked for ..."
+//! victims:     [req x ........]  [req y ....]   in flight, not a cause, slower than their
+//!                                               endpoint's healthy median
+//! ```
+//!
+//! Healthy median: the median duration of the endpoint's requests that overlap no episode.
+//! A victim's delay is its duration minus that median; it counts when the delay exceeds
+//! `max(1 ms, 10 % of the median)`. Endpoints with no healthy request have no baseline and
+//! their overlapping requests are not counted (said in the evidence).
+
+use super::requests::{Request, merge, overlap};
+use crate::model::{Ns, ThreadIdx};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone)]
+pub struct Stall {
+    pub thread: Option<ThreadIdx>,
+    pub start: Ns,
+    pub end: Ns,
+    /// Index into the request list, when the stalled poll belongs to a request.
+    pub request: Option<usize>,
+    /// Endpoint of that request, or the name of the span that ran.
+    pub culprit: String,
+    pub inferred: bool,
+    pub reason: Option<String>,
+    pub delayed_requests: u64,
+}
+
+impl Stall {
+    pub fn duration(&self) -> Ns {
+        self.end - self.start
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Episode {
+    pub start: Ns,
+    pub end: Ns,
+    pub stalls: usize,
+    /// Most stalls in progress at one moment (workers blocked at once).
+    pub max_blocked: usize,
+    /// Event-loop threads known in the trace (0 when thread ids are missing).
+    pub workers: usize,
+    /// Time during which every known worker was stalled.
+    pub all_blocked: Ns,
+    pub culprits: Vec<String>,
+    pub victims: u64,
+    pub max_delay: Ns,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Collateral {
+    /// Distinct requests delayed by some episode.
+    pub delayed_requests: u64,
+    pub episodes: usize,
+    pub max_delay: Ns,
+    /// Per request index: the delay it suffered, for requests counted as victims.
+    pub victims: HashMap<usize, Ns>,
+    /// Endpoints whose requests overlapped episodes but had no healthy baseline.
+    pub no_baseline: Vec<String>,
+}
+
+/// Median duration per endpoint over requests for which `healthy` is true.
+pub fn baselines(
+    requests: &[Request],
+    healthy: impl Fn(usize, &Request) -> bool,
+) -> HashMap<String, Ns> {
+    let mut by: HashMap<&str, Vec<Ns>> = HashMap::new();
+    for (i, r) in requests.iter().enumerate() {
+        if !r.cut_off && healthy(i, r) {
+            by.entry(&r.endpoint).or_default().push(r.duration());
+        }
+    }
+    by.into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, mut v)| {
+            v.sort_unstable();
+            (k.to_string(), v[(v.len() - 1) / 2])
+        })
+        .collect()
+}
+
+/// The delay that counts: above 1 ms and above 10 % of the baseline.
+pub fn counts_as_delay(delay: Ns, baseline: Ns) -> bool {
+    delay > 1_000_000 && delay * 10 > baseline
+}
+
+/// Merges stalls into episodes and measures the requests they delayed.
+pub fn episodes(
+    stalls: &mut [Stall],
+    requests: &[Request],
+    workers: usize,
+) -> (Vec<Episode>, Collateral) {
+    stalls.sort_by_key(|s| (s.start, s.end));
+    let windows = merge(stalls.iter().map(|s| (s.start, s.end)).collect());
+    let base = baselines(requests, |_, r| overlap(&windows, r.start, r.end) == 0);
+    let mut coll = Collateral {
+        episodes: windows.len(),
+        ..Collateral::default()
+    };
+    let mut eps = Vec::with_capacity(windows.len());
+    for &(ws, we) in &windows {
+        let in_ep: Vec<usize> = (0..stalls.len())
+            .filter(|&i| stalls[i].start < we && stalls[i].end > ws || stalls[i].start == ws)
+            .collect();
+        // Sweep for concurrency.
+        let mut points: Vec<(Ns, i32)> = Vec::new();
+        for &i in &in_ep {
+            points.push((stalls[i].start, 1));
+            points.push((stalls[i].end, -1));
+        }
+        points.sort_unstable();
+        let (mut cur, mut max, mut all, mut last) = (0i32, 0i32, 0, ws);
+        for (t, d) in points {
+            if workers > 0 && cur as usize >= workers {
+                all += t - last;
+            }
+            cur += d;
+            max = max.max(cur);
+            last = t;
+        }
+        let culprit_reqs: Vec<usize> = in_ep.iter().filter_map(|&i| stalls[i].request).collect();
+        let mut culprits: Vec<String> = in_ep.iter().map(|&i| stalls[i].culprit.clone()).collect();
+        culprits.sort();
+        culprits.dedup();
+        let mut ep = Episode {
+            start: ws,
+            end: we,
+            stalls: in_ep.len(),
+            max_blocked: max.max(0) as usize,
+            workers,
+            all_blocked: all,
+            culprits,
+            victims: 0,
+            max_delay: 0,
+        };
+        for (ri, r) in requests.iter().enumerate() {
+            if r.start >= we || r.end <= ws || culprit_reqs.contains(&ri) || r.cut_off {
+                continue;
+            }
+            let Some(&b) = base.get(&r.endpoint) else {
+                if !coll.no_baseline.contains(&r.endpoint) {
+                    coll.no_baseline.push(r.endpoint.clone());
+                }
+                continue;
+            };
+            let delay = r.duration() - b;
+            if counts_as_delay(delay, b) {
+                ep.victims += 1;
+                ep.max_delay = ep.max_delay.max(delay);
+                coll.max_delay = coll.max_delay.max(delay);
+                coll.victims.insert(ri, delay);
+                for &si in &in_ep {
+                    let s = &mut stalls[si];
+                    if s.start < r.end && s.end > r.start && s.request != Some(ri) {
+                        s.delayed_requests += 1;
+                    }
+                }
+            }
+        }
+        eps.push(ep);
+    }
+    coll.delayed_requests = coll.victims.len() as u64;
+    (eps, coll)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::requests::{Location, WorkKind};
+    use crate::model::SpanIdx;
+
+    const MS: Ns = 1_000_000;
+
+    fn req(endpoint: &str, start: Ns, end: Ns) -> Request {
+        Request {
+            span: SpanIdx(0),
+            endpoint: endpoint.into(),
+            start,
+            end,
+            busy: 0,
+            work_busy: 0,
+            io_wait: 0,
+            io_block: 0,
+            cpu: 0,
+            kind: WorkKind::IoWait,
+            heavy: vec![],
+            heavy_name: None,
+            io_evidence: None,
+            location: Location::Unknown,
+            location_evidence: None,
+            threads: vec![],
+            polls: 0,
+            max_poll: None,
+            cut_off: false,
+        }
+    }
+
+    fn stall(th: u32, s: Ns, e: Ns, r: usize) -> Stall {
+        Stall {
+            thread: Some(ThreadIdx(th)),
+            start: s,
+            end: e,
+            request: Some(r),
+            culprit: "GET /report".into(),
+            inferred: false,
+            reason: None,
+            delayed_requests: 0,
+        }
+    }
+
+    /// ```text
+    /// t(ms):     0        100       200       300       400
+    /// w1:                 [ stall r0 ───────]
+    /// w2:                      [ stall r1 ──────]
+    /// /orders:  [80]  [80]  [──── 190 ─────]        [80] [80]
+    /// ```
+    /// Both workers blocked from 150 to 250 (100 ms); one victim delayed by 110 ms.
+    #[test]
+    fn two_workers_one_victim() {
+        let mut reqs = vec![
+            req("GET /report", 100 * MS, 250 * MS),
+            req("GET /report", 150 * MS, 300 * MS),
+        ];
+        for s in [0, 90, 320, 420] {
+            reqs.push(req("GET /orders", s * MS, (s + 80) * MS));
+        }
+        reqs.push(req("GET /orders", 120 * MS, 310 * MS));
+        let mut stalls = vec![
+            stall(0, 100 * MS, 250 * MS, 0),
+            stall(1, 150 * MS, 300 * MS, 1),
+        ];
+        let (eps, coll) = episodes(&mut stalls, &reqs, 2);
+        assert_eq!(eps.len(), 1);
+        assert_eq!(eps[0].max_blocked, 2);
+        assert_eq!(eps[0].all_blocked, 100 * MS);
+        // The /orders request at 90..170 overlaps too, but it took its healthy 80 ms.
+        assert_eq!(coll.delayed_requests, 1);
+        assert_eq!(coll.max_delay, 110 * MS);
+        assert_eq!(stalls[0].delayed_requests, 1);
+        assert_eq!(stalls[1].delayed_requests, 1);
+    }
+}

@@ -1,0 +1,160 @@
+//! Thread roles, inferred from behaviour.
+//!
+//! Thread names settle nothing (since tokio 1.50 every runtime thread, blocking pool included,
+//! is called `tokio-rt-worker`). What a thread *does* does:
+//!
+//! ```text
+//! event loop:  [A][B][A][C][B][A]   many short activations, requests interleave (A..B..A)
+//!              [A]   [A]            or the same request polled again after yielding
+//! blocking:    [A────────][B──────────][C────]   one request at a time, to completion
+//! ```
+//!
+//! An activation is one [`Execution`](crate::model::Execution) with a thread. For each thread we
+//! count *returns* (an activation of a request that ran on this thread before, with another
+//! request in between) and *repolls* (two activations of the same request in a row). Either is
+//! what an event loop does and a blocking thread does not. A role hint set by the format (a
+//! browser main thread) wins.
+
+use crate::model::{Ns, SpanIdx, ThreadIdx, ThreadRole, Trace};
+use serde::Serialize;
+use std::collections::HashSet;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreadInfo {
+    #[serde(skip)]
+    pub idx: ThreadIdx,
+    pub key: String,
+    pub name: Option<String>,
+    pub role: ThreadRole,
+    pub activations: u64,
+    pub requests: u64,
+    pub returns: u64,
+    pub repolls: u64,
+    pub busy_ms: f64,
+    pub evidence: String,
+}
+
+/// Infers the role of every thread that ran something.
+pub fn infer_roles(trace: &Trace) -> Vec<ThreadInfo> {
+    let mut out: Vec<ThreadInfo> = trace
+        .threads
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ThreadInfo {
+            idx: ThreadIdx(i as u32),
+            key: t.key.clone(),
+            name: t.name.clone(),
+            role: t.role_hint.unwrap_or(ThreadRole::Unknown),
+            activations: 0,
+            requests: 0,
+            returns: 0,
+            repolls: 0,
+            busy_ms: 0.0,
+            evidence: String::new(),
+        })
+        .collect();
+    let mut seen: Vec<HashSet<SpanIdx>> = vec![HashSet::new(); out.len()];
+    let mut last: Vec<Option<SpanIdx>> = vec![None; out.len()];
+    let mut busy: Vec<Ns> = vec![0; out.len()];
+    for e in &trace.executions {
+        let Some(th) = e.thread else { continue };
+        let i = th.0 as usize;
+        let Some(info) = out.get_mut(i) else { continue };
+        let root = trace.root_of(e.span);
+        info.activations += 1;
+        busy[i] += e.duration();
+        match last[i] {
+            Some(prev) if prev == root => info.repolls += 1,
+            _ => {
+                if !seen[i].insert(root) {
+                    info.returns += 1;
+                }
+            }
+        }
+        last[i] = Some(root);
+    }
+    for (i, info) in out.iter_mut().enumerate() {
+        info.requests = seen[i].len() as u64;
+        info.busy_ms = busy[i] as f64 / 1e6;
+        if let Some(hint) = trace.threads[i].role_hint {
+            info.role = hint;
+            info.evidence = "role defined by the trace format (renderer main thread)".into();
+            continue;
+        }
+        if info.activations == 0 {
+            info.evidence = "no enter/exit events on this thread".into();
+            continue;
+        }
+        let interleaves = info.returns > 0;
+        let repolled = info.repolls * 2 > info.requests;
+        if interleaves || repolled {
+            info.role = ThreadRole::EventLoop;
+            info.evidence = format!(
+                "{} polls of {} spans trees; went back to one already polled {} times{}",
+                info.activations,
+                info.requests,
+                info.returns,
+                if info.repolls > 0 {
+                    format!(", re-polled {} times", info.repolls)
+                } else {
+                    String::new()
+                }
+            );
+        } else {
+            info.role = ThreadRole::Blocking;
+            info.evidence = format!(
+                "ran {} span trees one at a time, each to completion ({} activations)",
+                info.requests, info.activations
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TraceBuilder;
+
+    /// ```text
+    /// worker:   [A][B][A]          -> event loop (returns to A)
+    /// blocking: [A-----]  [B-----] -> blocking (one at a time)
+    /// ```
+    #[test]
+    fn interleaving_means_event_loop_sequential_means_blocking() {
+        let mut b = TraceBuilder::new();
+        let w = b.thread("w", Some("tokio-rt-worker"));
+        let bl = b.thread("b", Some("tokio-rt-worker"));
+        let n = b.intern("req");
+        let a = b.open_span(n, None, None, 0, vec![]);
+        let c = b.open_span(n, None, None, 0, vec![]);
+        for (s, t0) in [(a, 0), (c, 10), (a, 20)] {
+            b.enter(s, Some(w), t0);
+            b.exit(s, Some(w), t0 + 5);
+        }
+        b.enter(a, Some(bl), 30);
+        b.exit(a, Some(bl), 80);
+        b.enter(c, Some(bl), 90);
+        b.exit(c, Some(bl), 140);
+        let t = b.finish();
+        let roles = infer_roles(&t);
+        assert_eq!(roles[0].role, ThreadRole::EventLoop);
+        assert_eq!(roles[0].returns, 1);
+        assert_eq!(roles[1].role, ThreadRole::Blocking);
+        assert_eq!(roles[1].requests, 2);
+    }
+
+    #[test]
+    fn repolled_single_request_is_event_loop() {
+        let mut b = TraceBuilder::new();
+        let w = b.thread("w", None);
+        let n = b.intern("req");
+        let a = b.open_span(n, None, None, 0, vec![]);
+        b.enter(a, Some(w), 0);
+        b.exit(a, Some(w), 100);
+        b.enter(a, Some(w), 110);
+        b.exit(a, Some(w), 111);
+        let roles = infer_roles(&b.finish());
+        assert_eq!(roles[0].role, ThreadRole::EventLoop);
+    }
+}

@@ -1,0 +1,151 @@
+//! Command-line parsing (clap). Converts into [`Config`]; nothing below this module knows clap.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use stallscope::config::{self, Config, FailOn, OutputFormat};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+    Judge a service from its tracing-subscriber JSON log:
+        stallscope analyze service.log
+
+    Several files, gzip or not; '-' reads standard input:
+        zcat app.log.gz | stallscope analyze -
+
+    JSON for scripts, markdown for a PR comment:
+        stallscope analyze --format json service.log | jq '.verdicts[] | {endpoint, pattern, verdict}'
+        stallscope analyze --format markdown service.log > report.md
+
+    Fail a CI job when an endpoint is judged Bad:
+        stallscope analyze --fail-on bad service.log
+
+EXIT CODES:
+    0  success (verdicts printed, whatever they are)
+    2  unreadable input or usage error (the message names the file and line or byte)
+    3  --fail-on triggered: a verdict at or above the given level is present";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stallscope",
+    version,
+    about = "Find long server-processing spans and event-loop stalls in saved traces, and judge per endpoint whether async helps or hurts.",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Print the tool's own diagnostics to stderr (-v: debug, -vv: trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyze saved traces: tracing-subscriber logs (JSON or text).
+    #[command(after_help = EXAMPLES)]
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOnArg {
+    /// Exit 3 when any verdict is [X] Bad.
+    Bad,
+    /// Exit 3 when any verdict is [!] OK or [X] Bad.
+    Ok,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Trace files; '-' is standard input. gzip is detected from the content.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: FormatArg,
+
+    /// Long server-processing threshold: requests at or over it count as slow. The default,
+    /// 200ms, is the server response time Google's PageSpeed guidance asks for.
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = config::parse_duration)]
+    pub slow: i64,
+
+    /// Event-loop stall threshold: a single poll at or over it stalled its worker. Default 10ms,
+    /// the long-poll warning level of dial9 (tokio runtime telemetry).
+    #[arg(long, value_name = "DURATION", value_parser = config::parse_duration)]
+    pub stall: Option<i64>,
+
+    /// Exit with code 3 when a verdict at or above this level is present.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOnArg>,
+
+    /// Show only the N most severe verdict rows.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+
+    /// Name of the span that marks a request (default: root spans with HTTP fields such as
+    /// method, route, uri, http.route).
+    #[arg(long, value_name = "NAME")]
+    pub request_span: Option<String>,
+
+    /// Regular expression for span names that are I/O calls, added to the built-in ones
+    /// (db.*/otel.kind=client fields; db, sql, query, http, client, cache ... in names).
+    #[arg(long, value_name = "REGEX")]
+    pub io_span: Option<String>,
+
+    /// Colour the verdicts: auto = only on a terminal and never when NO_COLOR is set.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorArg,
+}
+
+impl AnalyzeArgs {
+    pub fn into_config(self) -> Result<Config, String> {
+        let io_span = match self.io_span {
+            Some(re) => {
+                Some(regex::Regex::new(&re).map_err(|e| format!("invalid --io-span regex: {e}"))?)
+            }
+            None => None,
+        };
+        if self.top == Some(0) {
+            return Err("--top must be at least 1".into());
+        }
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => !no_color && std::io::stdout().is_terminal(),
+        };
+        Ok(Config {
+            inputs: self.files,
+            format: match self.format {
+                FormatArg::Table => OutputFormat::Table,
+                FormatArg::Json => OutputFormat::Json,
+                FormatArg::Markdown => OutputFormat::Markdown,
+            },
+            slow: self.slow,
+            stall: self.stall,
+            fail_on: self.fail_on.map(|f| match f {
+                FailOnArg::Bad => FailOn::Bad,
+                FailOnArg::Ok => FailOn::Ok,
+            }),
+            top: self.top,
+            request_span: self.request_span,
+            io_span,
+            color,
+        })
+    }
+}

@@ -1,0 +1,60 @@
+//! Thin entry point: parse arguments, run the library, map errors to exit codes.
+
+mod cli;
+
+use clap::Parser;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+/// Exit codes are interface; README "Exit codes" documents them.
+const EXIT_INPUT: u8 = 2;
+const EXIT_FAIL_ON: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_INPUT } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    if cli.verbose > 0 {
+        let level = if cli.verbose > 1 { "trace" } else { "debug" };
+        tracing_subscriber::fmt()
+            .with_writer(io::stderr)
+            .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
+                "stallscope={level}"
+            )))
+            .with_ansi(false)
+            .init();
+    }
+    let cli::Command::Analyze(args) = cli.command;
+    let config = match args.into_config() {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("stallscope: {msg}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut diag = io::stderr();
+    match stallscope::run(&config, &mut out, &mut diag) {
+        Ok(outcome) => {
+            let _ = out.flush();
+            if outcome.failed {
+                ExitCode::from(EXIT_FAIL_ON)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(stallscope::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(diag, "stallscope: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

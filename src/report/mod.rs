@@ -1,0 +1,338 @@
+//! The report model (what JSON serializes) and the renderers. This is the only module that
+//! formats text for people.
+
+mod markdown;
+mod rows;
+mod table;
+
+use crate::analyze::{Analysis, Level, Pattern, fmt_ms, ms};
+use crate::config::{Config, OutputFormat};
+use crate::ingest::InputReport;
+use serde::Serialize;
+use std::io::{self, Write};
+
+pub use rows::Row;
+
+/// Bumped on any incompatible change to the JSON output.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub settings: Settings,
+    pub inputs: Vec<InputOut>,
+    pub verdicts: Vec<VerdictOut>,
+    pub fast_endpoints: Vec<FastOut>,
+    pub stalls: Vec<StallOut>,
+    pub episodes: Vec<EpisodeOut>,
+    pub collateral: CollateralOut,
+    pub threads: Vec<ThreadOut>,
+    pub advice: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Settings {
+    pub slow_ms: f64,
+    pub stall_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InputOut {
+    pub path: String,
+    pub format: &'static str,
+    pub gzip: bool,
+    pub events: u64,
+    pub skipped: u64,
+    pub spans: usize,
+    pub requests: usize,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VerdictOut {
+    pub input: String,
+    pub endpoint: String,
+    pub pattern: Pattern,
+    pub verdict: Level,
+    pub requests: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    /// Requests at or over `--slow`.
+    pub slow_requests: usize,
+    /// Median per request of the heavy work (CPU, or the blocking I/O call).
+    pub heavy_ms_p50: f64,
+    /// Median per request of time spent awaiting.
+    pub wait_ms_p50: f64,
+    pub max_poll_ms: Option<f64>,
+    pub stalls: usize,
+    pub longest_stall_ms: f64,
+    /// Other requests this endpoint's stalls delayed, and by how much at most.
+    pub delayed_requests: usize,
+    pub max_delay_ms: f64,
+    pub event_loop_threads: usize,
+    pub blocking_threads: usize,
+    pub impact: Option<crate::analyze::Impact>,
+    pub row: Row,
+    pub evidence: Vec<String>,
+    pub advice: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FastOut {
+    pub input: String,
+    pub endpoint: String,
+    pub requests: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StallOut {
+    pub input: String,
+    pub thread: Option<String>,
+    pub start_ms: f64,
+    pub duration_ms: f64,
+    pub culprit: String,
+    pub delayed_requests: u64,
+    pub inferred: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EpisodeOut {
+    pub input: String,
+    pub start_ms: f64,
+    pub duration_ms: f64,
+    pub stalls: usize,
+    pub max_workers_blocked: usize,
+    pub event_loop_threads: usize,
+    pub all_workers_blocked_ms: f64,
+    pub culprits: Vec<String>,
+    pub delayed_requests: u64,
+    pub max_delay_ms: f64,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct CollateralOut {
+    /// Distinct requests delayed by stall episodes.
+    pub delayed_requests: u64,
+    pub episodes: usize,
+    pub max_delay_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ThreadOut {
+    pub input: String,
+    pub key: String,
+    pub name: Option<String>,
+    pub role: crate::model::ThreadRole,
+    pub polls: u64,
+    pub evidence: String,
+}
+
+impl Report {
+    pub fn new(cfg: &Config) -> Self {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "stallscope",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            settings: Settings {
+                slow_ms: ms(cfg.slow),
+                stall_ms: ms(cfg.stall_threshold()),
+            },
+            inputs: Vec::new(),
+            verdicts: Vec::new(),
+            fast_endpoints: Vec::new(),
+            stalls: Vec::new(),
+            episodes: Vec::new(),
+            collateral: CollateralOut::default(),
+            threads: Vec::new(),
+            advice: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Adds one analyzed input.
+    pub fn add(
+        &mut self,
+        input: &InputReport,
+        trace: &crate::model::Trace,
+        a: &Analysis,
+        cfg: &Config,
+    ) {
+        let path = input.path.clone();
+        self.inputs.push(InputOut {
+            path: path.clone(),
+            format: input.format.as_str(),
+            gzip: input.gzip,
+            events: input.events,
+            skipped: input.skipped,
+            spans: trace.spans.len(),
+            requests: a.requests.len(),
+            warnings: input.warnings.clone(),
+        });
+        let thread_label = |t: Option<crate::model::ThreadIdx>| {
+            t.and_then(|t| trace.threads.get(t.0 as usize))
+                .map(|th| match &th.name {
+                    Some(n) if *n != th.key => format!("{} {}", n, th.key),
+                    _ => th.key.clone(),
+                })
+        };
+        let limit = cfg.top.unwrap_or(usize::MAX);
+        for v in a.verdicts.iter().take(limit) {
+            let row = rows::row(v, a, cfg);
+            let advice = rows::advice(v);
+            if let Some(ad) = &advice {
+                self.advice.push(ad.clone());
+            }
+            self.verdicts.push(VerdictOut {
+                input: path.clone(),
+                endpoint: v.endpoint.clone(),
+                pattern: v.pattern,
+                verdict: v.level,
+                requests: v.requests.len(),
+                p50_ms: ms(v.percentile(50.0)),
+                p95_ms: ms(v.percentile(95.0)),
+                max_ms: ms(v.durations.last().copied().unwrap_or(0)),
+                slow_requests: v.slow,
+                heavy_ms_p50: ms(v.heavy_p50),
+                wait_ms_p50: ms(v.wait_p50),
+                max_poll_ms: v.max_poll.map(ms),
+                stalls: v.stalls,
+                longest_stall_ms: ms(v.longest_stall),
+                delayed_requests: v.delayed_others,
+                max_delay_ms: ms(v.max_delay),
+                event_loop_threads: v.loop_threads,
+                blocking_threads: v.blocking_threads,
+                impact: v.impact,
+                row,
+                evidence: v.evidence.clone(),
+                advice,
+            });
+        }
+        for f in &a.fast {
+            self.fast_endpoints.push(FastOut {
+                input: path.clone(),
+                endpoint: f.endpoint.clone(),
+                requests: f.requests,
+                p50_ms: f.p50_ms,
+                p95_ms: f.p95_ms,
+            });
+        }
+        for s in &a.stalls {
+            self.stalls.push(StallOut {
+                input: path.clone(),
+                thread: thread_label(s.thread),
+                start_ms: ms(s.start),
+                duration_ms: ms(s.duration()),
+                culprit: s.culprit.clone(),
+                delayed_requests: s.delayed_requests,
+                inferred: s.inferred,
+                reason: s.reason.clone(),
+            });
+        }
+        for e in &a.episodes {
+            self.episodes.push(EpisodeOut {
+                input: path.clone(),
+                start_ms: ms(e.start),
+                duration_ms: ms(e.end - e.start),
+                stalls: e.stalls,
+                max_workers_blocked: e.max_blocked,
+                event_loop_threads: e.workers,
+                all_workers_blocked_ms: ms(e.all_blocked),
+                culprits: e.culprits.clone(),
+                delayed_requests: e.victims,
+                max_delay_ms: ms(e.max_delay),
+            });
+        }
+        self.collateral.delayed_requests += a.collateral.delayed_requests;
+        self.collateral.episodes += a.collateral.episodes;
+        self.collateral.max_delay_ms = self.collateral.max_delay_ms.max(ms(a.collateral.max_delay));
+        for t in &a.threads {
+            if t.activations == 0 && t.role == crate::model::ThreadRole::Unknown {
+                continue;
+            }
+            self.threads.push(ThreadOut {
+                input: path.clone(),
+                key: t.key.clone(),
+                name: t.name.clone(),
+                role: t.role,
+                polls: t.activations,
+                evidence: t.evidence.clone(),
+            });
+        }
+        for n in &a.notes {
+            self.notes.push(if cfg.inputs.len() > 1 {
+                format!("{path}: {n}")
+            } else {
+                n.clone()
+            });
+        }
+    }
+
+    /// The most severe verdict level present.
+    pub fn worst(&self) -> Option<Level> {
+        self.verdicts
+            .iter()
+            .map(|v| v.verdict)
+            .filter(|l| *l != Level::Unknown)
+            .min()
+    }
+
+    pub fn render(&self, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
+        match cfg.format {
+            OutputFormat::Json => {
+                serde_json::to_writer_pretty(&mut *out, self)?;
+                writeln!(out)
+            }
+            OutputFormat::Table => table::render(self, cfg, out),
+            OutputFormat::Markdown => markdown::render(self, out),
+        }
+    }
+}
+
+/// The episode summary line shared by the table and markdown renderers.
+pub(crate) fn episode_line(e: &EpisodeOut) -> String {
+    let blocked = match (e.event_loop_threads, e.max_workers_blocked) {
+        (w, m) if w > 0 && m >= w && e.all_workers_blocked_ms > 0.0 => format!(
+            "{} blocked for {}",
+            if w == 2 {
+                "both workers".to_string()
+            } else {
+                format!("all {w} workers")
+            },
+            fmt_ms((e.all_workers_blocked_ms * 1e6) as i64)
+        ),
+        (w, m) if w > 0 => format!("{m} of {w} workers blocked at once"),
+        (_, m) => format!("up to {m} polls stalled at once"),
+    };
+    let victims = if e.delayed_requests > 0 {
+        format!(
+            "; delayed {} other requests by up to {}",
+            e.delayed_requests,
+            fmt_ms((e.max_delay_ms * 1e6) as i64)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "at {} for {}: {} stalls by {}; {}{}",
+        fmt_ms((e.start_ms * 1e6) as i64),
+        fmt_ms((e.duration_ms * 1e6) as i64),
+        e.stalls,
+        e.culprits.join(", "),
+        blocked,
+        victims
+    )
+}

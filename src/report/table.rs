@@ -1,0 +1,120 @@
+//! The terminal table (comfy-table), sized for a 100-column terminal.
+
+use super::rows::{HEADERS, verdict_label};
+use super::{Report, episode_line};
+use crate::analyze::Level;
+use crate::config::Config;
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL};
+use std::io::{self, Write};
+
+/// Width used when stdout is not a terminal (pipes, files, CI logs).
+const DEFAULT_WIDTH: u16 = 100;
+
+pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
+    let multi = r.inputs.len() > 1;
+    for input in &r.inputs {
+        let rows: Vec<_> = r
+            .verdicts
+            .iter()
+            .filter(|v| v.input == input.path)
+            .collect();
+        writeln!(
+            out,
+            "{}: {} ({} events, {} requests)",
+            input.path, input.format, input.events, input.requests
+        )?;
+        if rows.is_empty() {
+            writeln!(out, "  no verdicts: no request with slow or heavy work")?;
+        } else {
+            let mut t = Table::new();
+            t.load_style(UTF8_FULL)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header(HEADERS.iter().map(Cell::new));
+            // On a terminal comfy-table uses its width; elsewhere wrap for 100 columns.
+            if t.width().is_none() {
+                t.set_width(DEFAULT_WIDTH);
+            }
+            if cfg.color {
+                t.enforce_styling();
+            }
+            for v in &rows {
+                let cells = v.row.cells();
+                let mut row: Vec<Cell> = cells[..4].iter().map(Cell::new).collect();
+                let mut verdict = Cell::new(verdict_label(v.verdict));
+                if cfg.color {
+                    verdict = verdict.fg(match v.verdict {
+                        Level::Bad => Color::Red,
+                        Level::Good => Color::Green,
+                        Level::Ok => Color::Yellow,
+                        Level::Unknown => Color::Grey,
+                    });
+                }
+                row.push(verdict);
+                t.add_row(row);
+            }
+            writeln!(out, "{t}")?;
+        }
+        let fast: Vec<_> = r
+            .fast_endpoints
+            .iter()
+            .filter(|f| f.input == input.path)
+            .collect();
+        if !fast.is_empty() {
+            let list: Vec<String> = fast
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} ({} req, p95 {:.1} ms)",
+                        f.endpoint, f.requests, f.p95_ms
+                    )
+                })
+                .collect();
+            writeln!(out, "Fast, nothing to judge: {}", list.join(", "))?;
+        }
+        let eps: Vec<_> = r
+            .episodes
+            .iter()
+            .filter(|e| e.input == input.path)
+            .collect();
+        if !eps.is_empty() {
+            let stalls = r.stalls.iter().filter(|s| s.input == input.path).count();
+            writeln!(
+                out,
+                "\nEvent-loop stalls (polls ≥ {} ms): {} in {} episodes",
+                r.settings.stall_ms,
+                stalls,
+                eps.len()
+            )?;
+            const SHOW: usize = 5;
+            let mut sorted = eps.clone();
+            sorted.sort_by(|a, b| b.duration_ms.total_cmp(&a.duration_ms));
+            for e in sorted.iter().take(SHOW) {
+                writeln!(out, "  {}", episode_line(e))?;
+            }
+            if eps.len() > SHOW {
+                writeln!(
+                    out,
+                    "  ... {} shorter episodes (see --format json)",
+                    eps.len() - SHOW
+                )?;
+            }
+        }
+        let advice: Vec<_> = rows.iter().filter_map(|v| v.advice.as_ref()).collect();
+        if !advice.is_empty() {
+            writeln!(out, "\nAdvice:")?;
+            for a in advice {
+                writeln!(out, "  - {a}")?;
+            }
+        }
+        if multi {
+            writeln!(out)?;
+        }
+    }
+    if !r.notes.is_empty() {
+        writeln!(out, "\nNotes:")?;
+        for n in &r.notes {
+            writeln!(out, "  - {n}")?;
+        }
+    }
+    Ok(())
+}
