@@ -94,13 +94,15 @@ pub fn ingest(path: &Path, config: &Config) -> Result<Ingested> {
     if meta.is_dir() {
         return Err(Error::input(&name, "is a directory, expected a trace file"));
     }
-    let mut magic = [0u8; 2];
+    let mut head = [0u8; 4096];
     let n = {
         let mut f = &file;
-        read_up_to(&mut f, &mut magic).map_err(io_err)?
+        read_up_to(&mut f, &mut head).map_err(io_err)?
     };
-    if n == 2 && magic == GZIP_MAGIC || !meta.is_file() {
-        // gzip and pipes stream; we cannot map them.
+    let gzip = n >= 2 && head[..2] == GZIP_MAGIC;
+    let chrome = !gzip && sniff_bytes(&head[..n]).is_ok_and(|f| f == Format::ChromeTrace);
+    if !chrome || !meta.is_file() {
+        // Line formats stream (memory stays flat whatever the file size); so do gzip and pipes.
         let file = File::open(path).map_err(io_err)?;
         return ingest_reader(
             &name,
@@ -108,8 +110,7 @@ pub fn ingest(path: &Path, config: &Config) -> Result<Ingested> {
             config,
         );
     }
-    // A regular, uncompressed file: map it, so the Chrome reader can borrow from it and line
-    // readers avoid a copy.
+    // An uncompressed Chrome trace: map it, so the reader can borrow strings from it.
     // SAFETY: the map is read-only; a file truncated by another process while we read it is the
     // only hazard (SIGBUS), the same trade-off ripgrep makes for regular files.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err)?;
