@@ -16,7 +16,7 @@ pub mod threads;
 
 use crate::config::Config;
 use crate::model::{Ns, ThreadIdx, ThreadRole, Trace};
-use requests::{Location, Request, WorkKind, merge, overlap};
+use requests::{Location, Request, WorkKind, merge};
 use serde::Serialize;
 use stalls::{Collateral, Episode, Stall};
 use std::collections::HashMap;
@@ -60,14 +60,14 @@ pub enum Level {
 /// How concurrent, non-heavy requests fared while a group's heavy work ran.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Impact {
-    /// Requests of other groups, awaiting I/O or light, that overlapped the heavy work.
+    /// Lighter requests (of any other group) that started while the heavy work ran.
     pub observers: usize,
-    /// Of those, how many were slower than their endpoint's healthy median.
-    pub delayed: usize,
-    /// Sum of their delays divided by the sum of their overlap with the heavy work:
-    /// about 1 when everything in flight waited for it, about 0 when nothing did.
+    /// How much longer they took than requests of the same endpoint started outside it
+    /// (weighted mean over endpoints of the difference of medians).
+    pub delay_ms: f64,
+    /// `delay_ms` divided by the typical heavy section: about 0.5 or more when everything
+    /// queued waited for the work, about 0 when nothing did.
     pub stretch: f64,
-    pub max_delay_ms: f64,
 }
 
 /// One row: an endpoint whose requests share a kind of work.
@@ -167,15 +167,6 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> Analysis {
     }
 
     // Heavy work of all requests, and the healthy baseline of every endpoint.
-    let all_heavy = merge(
-        requests
-            .iter()
-            .flat_map(|r| r.heavy.iter().copied())
-            .collect(),
-    );
-    let healthy = stalls::baselines(&requests, |_, r| {
-        r.heavy.is_empty() && overlap(&all_heavy, r.start, r.end) == 0
-    });
 
     // Group by (endpoint, kind).
     let mut order: Vec<(String, WorkKind)> = Vec::new();
@@ -203,7 +194,7 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> Analysis {
             continue;
         }
         verdicts.push(judge(
-            &key.0, key.1, members, durations, &requests, &threads, &healthy, cfg,
+            &key.0, key.1, members, durations, &requests, &threads, cfg,
         ));
     }
 
@@ -374,51 +365,70 @@ fn median(mut v: Vec<Ns>) -> Ns {
     percentile(&v, 50.0)
 }
 
-/// Effect of `sections` (heavy work) on concurrent requests outside `members`.
+/// Effect of a group's heavy work on the other requests.
+///
+/// Requests are split by whether they *started* inside one of the group's heavy sections
+/// (selection on start time, not on overlap: a longer request overlaps more by chance, which
+/// would bias the comparison). Per endpoint, the median duration of those that started inside
+/// minus the median of those that started outside is the delay; its weighted mean over
+/// endpoints, divided by the typical length of one heavy section, is the *stretch*:
+///
+/// ```text
+/// heavy:      [──────── 100 ms ────────]
+/// started in:      [req ── +60 ms of waiting ──]     stretch ≈ 0.6: others waited for it
+/// started out: [req]            [req]               (baseline)
+/// ```
+///
+/// When a blocked event loop holds everything queued behind it, the stretch is a large fraction
+/// of the section; when the work runs on its own thread, it is near zero (CPU contention only).
 fn impact(
     sections: &[(Ns, Ns)],
     members: &[usize],
     requests: &[Request],
-    healthy: &HashMap<String, Ns>,
+    section_len: Ns,
 ) -> Impact {
-    let (mut n, mut delayed, mut sum_delay, mut sum_overlap, mut max_delay) = (0, 0, 0i64, 0i64, 0);
+    let inside = |t: Ns| {
+        let i = sections.partition_point(|s| s.1 <= t);
+        sections.get(i).is_some_and(|s| s.0 <= t)
+    };
+    let mut by: HashMap<&str, (Vec<Ns>, Vec<Ns>)> = HashMap::new();
     for (i, r) in requests.iter().enumerate() {
         if members.contains(&i) || !r.heavy.is_empty() || r.cut_off {
             continue;
         }
-        let ov = overlap(sections, r.start, r.end);
-        if ov < 1_000_000 {
-            continue;
+        let e = by.entry(&r.endpoint).or_default();
+        if inside(r.start) {
+            e.0.push(r.duration())
+        } else {
+            e.1.push(r.duration())
         }
-        let Some(&base) = healthy.get(&r.endpoint) else {
-            continue;
-        };
-        let delay = (r.duration() - base).max(0);
-        n += 1;
-        if stalls::counts_as_delay(delay, base) {
-            delayed += 1;
-        }
-        sum_delay += delay.min(ov);
-        sum_overlap += ov;
-        max_delay = max_delay.max(delay);
     }
+    let (mut n, mut weighted) = (0usize, 0f64);
+    for (_, (ins, outs)) in by {
+        if ins.len() < 2 || outs.len() < 3 {
+            continue;
+        }
+        let delta = median(ins.clone()) - median(outs);
+        weighted += delta as f64 * ins.len() as f64;
+        n += ins.len();
+    }
+    let delta = if n > 0 { weighted / n as f64 } else { 0.0 };
     Impact {
         observers: n,
-        delayed,
-        stretch: if sum_overlap > 0 {
-            sum_delay as f64 / sum_overlap as f64
+        delay_ms: (delta / 1e4).round() / 100.0,
+        stretch: if section_len > 0 {
+            (delta / section_len as f64 * 100.0).round() / 100.0
         } else {
             0.0
         },
-        max_delay_ms: ms(max_delay),
     }
 }
 
 /// Minimum observers, and the stretch above which (below which) heavy work is judged to block
 /// (not to block) the event loop. Between the two the effect is inconclusive.
 const IMPACT_MIN_OBSERVERS: usize = 3;
-const STRETCH_BLOCKS: f64 = 0.25;
-const STRETCH_FREE: f64 = 0.10;
+const STRETCH_BLOCKS: f64 = 0.20;
+const STRETCH_FREE: f64 = 0.05;
 
 #[allow(clippy::too_many_arguments)]
 fn judge(
@@ -428,7 +438,6 @@ fn judge(
     durations: Vec<Ns>,
     requests: &[Request],
     threads: &[ThreadInfo],
-    healthy: &HashMap<String, Ns>,
     cfg: &Config,
 ) -> Verdict {
     let rs: Vec<&Request> = members.iter().map(|&i| &requests[i]).collect();
@@ -534,11 +543,11 @@ fn judge(
             };
         }
         let sections = merge(rs.iter().flat_map(|r| r.heavy.iter().copied()).collect());
-        let i = impact(&sections, members, requests, healthy);
+        let i = impact(&sections, members, requests, heavy_p50);
         if i.observers > 0 {
             evidence.push(format!(
-                "{} concurrent lighter requests overlapped its work: {} were slower than their healthy median (by up to {:.0} ms), stretch {:.2}",
-                i.observers, i.delayed, i.max_delay_ms, i.stretch
+                "{} lighter requests started while its work ran; their median took {:+.1} ms vs the same endpoints' requests started outside it: stretch {:.2} of a {} section",
+                i.observers, i.delay_ms, i.stretch, fmt_ms(heavy_p50)
             ));
         }
         if location == Location::Unknown {
@@ -552,7 +561,7 @@ fn judge(
                 evidence.push(format!(
                     "where the work ran is not settled: {}; record thread ids (.with_thread_ids(true)) and ENTER/EXIT span events (FmtSpan::FULL) to settle it",
                     if i.observers < IMPACT_MIN_OBSERVERS {
-                        format!("only {} concurrent requests to measure its effect on", i.observers)
+                        format!("only {} lighter requests started while it ran, too few to measure its effect on others", i.observers)
                     } else {
                         format!("its effect on concurrent requests (stretch {:.2}) is in between", i.stretch)
                     }

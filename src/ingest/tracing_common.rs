@@ -17,6 +17,10 @@
 //! 4. No candidate: the span is created (CLOSE-only logs, or a log that starts mid-run). Its
 //!    context becomes its ancestry: ancestors not open yet are opened as placeholders, to be
 //!    matched by their own CLOSE later, which also fixes their start as `end - busy - idle`.
+//!    In JSON the context of a CLOSE is what is entered on the closing thread, which is the
+//!    ancestry when a child closes inside its parent (an instrumented future dropped in its
+//!    parent's poll, a guard dropped inside `parent.in_scope`), and empty when it closes
+//!    outside any span; such a child stays a root of its own and is not part of a request.
 //!
 //! Limits: two concurrent spans with the same name, fields and ancestry are indistinguishable
 //! (the first is taken); a JSON CLOSE on a thread with unrelated spans entered may pick the
@@ -179,10 +183,6 @@ impl SpanMatcher {
         let (last, up) = context.split_last()?;
         if let Some(idx) = self.find(b, last, up, exact, None, None) {
             return Some(idx);
-        }
-        if !exact {
-            // JSON context is only what is entered on this thread; do not invent ancestors.
-            return None;
         }
         let parent = self.resolve_parent(b, up, exact, t);
         Some(self.open(b, last, None, parent, t, true))

@@ -153,18 +153,18 @@ pub fn row(v: &Verdict, a: &Analysis, cfg: &Config) -> Row {
             ))
         }
         Pattern::AsyncCpu | Pattern::AsyncBlockingIo => {
-            if let Some(i) = v.impact.filter(|i| i.delayed > 0) {
+            if let Some(i) = v.impact.filter(|i| i.observers > 0 && i.delay_ms > 0.0) {
                 impact.push_str(&format!(
-                    "; delayed {} concurrent requests by up to {:.0} ms",
-                    i.delayed, i.max_delay_ms
+                    "; requests started during it took {:+.0} ms (median)",
+                    i.delay_ms
                 ));
             }
         }
         Pattern::SyncCpu | Pattern::SyncIo => {
             if let Some(i) = v.impact.filter(|i| i.observers > 0) {
                 impact.push_str(&format!(
-                    "; {} of {} concurrent requests slowed",
-                    i.delayed, i.observers
+                    "; others started during it: {:+.1} ms (median)",
+                    i.delay_ms
                 ));
             }
         }
