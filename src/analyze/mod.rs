@@ -277,19 +277,28 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> Analysis {
         .filter(|t| t.role == ThreadRole::EventLoop)
         .count();
     let (episodes, collateral) = stalls::episodes(&mut stall_list, &requests, workers);
-    for v in &mut verdicts {
-        let own: Vec<&Stall> = stall_list
-            .iter()
-            .filter(|s| s.request.is_some_and(|r| v.requests.contains(&r)))
-            .collect();
+    let mut group_of: Vec<Option<usize>> = vec![None; requests.len()];
+    for (gi, v) in verdicts.iter().enumerate() {
+        for &ri in &v.requests {
+            group_of[ri] = Some(gi);
+        }
+    }
+    let mut own_stalls: Vec<Vec<&Stall>> = vec![Vec::new(); verdicts.len()];
+    for s in &stall_list {
+        if let Some(g) = s.request.and_then(|r| group_of[r]) {
+            own_stalls[g].push(s);
+        }
+    }
+    for (v, own) in verdicts.iter_mut().zip(&own_stalls) {
         v.stalls = own.len();
         v.longest_stall = own.iter().map(|s| s.duration()).max().unwrap_or(0);
-        // Victims: requests delayed in episodes where this group stalled the loop.
+        // Victims: requests delayed in episodes, overlapping one of this group's stalls.
+        let windows = merge(own.iter().map(|s| (s.start, s.end)).collect());
         let mut victims = 0;
         let mut max_delay = 0;
         for (ri, delay) in &collateral.victims {
             let r = &requests[*ri];
-            if own.iter().any(|s| s.start < r.end && s.end > r.start) {
+            if requests::overlap(&windows, r.start, r.end) > 0 {
                 victims += 1;
                 max_delay = max_delay.max(*delay);
             }
@@ -391,9 +400,13 @@ fn impact(
         let i = sections.partition_point(|s| s.1 <= t);
         sections.get(i).is_some_and(|s| s.0 <= t)
     };
+    let mut member = vec![false; requests.len()];
+    for &m in members {
+        member[m] = true;
+    }
     let mut by: HashMap<&str, (Vec<Ns>, Vec<Ns>)> = HashMap::new();
     for (i, r) in requests.iter().enumerate() {
-        if members.contains(&i) || !r.heavy.is_empty() || r.cut_off {
+        if member[i] || !r.heavy.is_empty() || r.cut_off {
             continue;
         }
         let e = by.entry(&r.endpoint).or_default();

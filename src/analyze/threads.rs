@@ -16,8 +16,8 @@
 //! browser main thread) wins.
 
 use crate::model::{Ns, SpanIdx, ThreadIdx, ThreadRole, Trace};
+use rustc_hash::FxHashSet as HashSet;
 use serde::Serialize;
-use std::collections::HashSet;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ThreadInfo {
@@ -53,7 +53,7 @@ pub fn infer_roles(trace: &Trace) -> Vec<ThreadInfo> {
             evidence: String::new(),
         })
         .collect();
-    let mut seen: Vec<HashSet<SpanIdx>> = vec![HashSet::new(); out.len()];
+    let mut seen: Vec<HashSet<SpanIdx>> = vec![HashSet::default(); out.len()];
     let mut last: Vec<Option<SpanIdx>> = vec![None; out.len()];
     let mut busy: Vec<Ns> = vec![0; out.len()];
     for e in &trace.executions {

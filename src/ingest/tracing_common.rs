@@ -28,7 +28,7 @@
 //! (a request id) and the ambiguity disappears.
 
 use crate::model::{FieldValue, Ns, SpanIdx, Sym, ThreadIdx, TraceBuilder};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -57,6 +57,36 @@ pub struct SpanDesc {
     pub fields: Vec<(String, String)>,
 }
 
+/// The context of an event: given, or parsed on demand (most events match exactly one open
+/// span and never need it, and parsing JSON `spans` lists is the costliest part of a line).
+pub enum Context<'a> {
+    Known(&'a [SpanDesc]),
+    Lazy(&'a dyn Fn() -> Vec<SpanDesc>),
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Context::Known(c) => c.fmt(f),
+            Context::Lazy(_) => f.write_str("<lazy>"),
+        }
+    }
+}
+
+struct LazyCtx<'a, 'b> {
+    src: &'b Context<'a>,
+    cache: Option<Vec<SpanDesc>>,
+}
+
+impl LazyCtx<'_, '_> {
+    fn get(&mut self) -> &[SpanDesc] {
+        match self.src {
+            Context::Known(c) => c,
+            Context::Lazy(f) => self.cache.get_or_insert_with(|| f()),
+        }
+    }
+}
+
 /// One synthetic span event, format-neutral.
 #[derive(Debug)]
 pub struct SpanEvent<'a> {
@@ -66,7 +96,7 @@ pub struct SpanEvent<'a> {
     pub target: Option<&'a str>,
     pub span: &'a SpanDesc,
     /// Root first, not including `span`.
-    pub context: &'a [SpanDesc],
+    pub context: Context<'a>,
     /// The context is the span's real ancestry (text format), not just what is entered.
     pub context_exact: bool,
     pub busy: Option<Ns>,
@@ -127,18 +157,25 @@ impl SpanMatcher {
         &self,
         b: &TraceBuilder,
         d: &SpanDesc,
-        context: &[SpanDesc],
+        context: &mut LazyCtx<'_, '_>,
         exact: bool,
         kind: Option<Kind>,
         thread: Option<ThreadIdx>,
     ) -> Option<SpanIdx> {
         let name = b.strings().get(&d.name)?;
         let list = self.open.get(&name)?;
+        let mut compatible = list
+            .iter()
+            .copied()
+            .filter(|&idx| Self::compatible(b, idx, d));
+        let first = compatible.next()?;
+        let second = compatible.next();
+        if second.is_none() && !exact {
+            return Some(first);
+        }
+        let context = context.get();
         let mut best: Option<(usize, u8, SpanIdx)> = None;
-        for &idx in list {
-            if !Self::compatible(b, idx, d) {
-                continue;
-            }
+        for idx in [first].into_iter().chain(second).chain(compatible) {
             let score = Self::ancestry_score(b, idx, context);
             let entered_here =
                 thread.is_some_and(|t| self.entered_on.get(&idx).is_some_and(|ts| ts.contains(&t)));
@@ -147,7 +184,7 @@ impl SpanMatcher {
                 Some(Kind::Enter) => u8::from(!self.entered_on.contains_key(&idx)),
                 _ => 0,
             };
-            // `list` is in opening order: strict `>` keeps the oldest among equals.
+            // Candidates come in opening order: strict `>` keeps the oldest among equals.
             if best.is_none_or(|(s, p, _)| (score, pref) > (s, p)) {
                 best = Some((score, pref, idx));
             }
@@ -181,7 +218,12 @@ impl SpanMatcher {
         t: Ns,
     ) -> Option<SpanIdx> {
         let (last, up) = context.split_last()?;
-        if let Some(idx) = self.find(b, last, up, exact, None, None) {
+        let known = Context::Known(up);
+        let mut up_ctx = LazyCtx {
+            src: &known,
+            cache: None,
+        };
+        if let Some(idx) = self.find(b, last, &mut up_ctx, exact, None, None) {
             return Some(idx);
         }
         let parent = self.resolve_parent(b, up, exact, t);
@@ -211,13 +253,17 @@ impl SpanMatcher {
     /// Applies one span event to the builder.
     pub fn apply(&mut self, b: &mut TraceBuilder, ev: &SpanEvent<'_>) {
         let exact = ev.context_exact;
+        let mut ctx = LazyCtx {
+            src: &ev.context,
+            cache: None,
+        };
         if ev.kind == Kind::New {
             self.new_seen = true;
-            let parent = self.resolve_parent(b, ev.context, exact, ev.time);
+            let parent = self.resolve_parent(b, ctx.get(), exact, ev.time);
             self.open(b, ev.span, ev.target, parent, ev.time, false);
             return;
         }
-        let found = self.find(b, ev.span, ev.context, exact, Some(ev.kind), ev.thread);
+        let found = self.find(b, ev.span, &mut ctx, exact, Some(ev.kind), ev.thread);
         let idx = match found {
             Some(idx) => idx,
             None => {
@@ -225,12 +271,32 @@ impl SpanMatcher {
                     (Kind::Close, Some(busy), Some(idle)) => ev.time - busy - idle,
                     _ => ev.time,
                 };
-                let parent = self.resolve_parent(b, ev.context, exact, start);
+                let parent = self.resolve_parent(b, ctx.get(), exact, start);
                 self.open(b, ev.span, ev.target, parent, start, true)
             }
         };
-        let fields = Self::fields_of(b, ev.span);
-        b.record_fields(idx, fields);
+        // Fields recorded since the span was last seen (`status` on CLOSE, say). Matching
+        // already checked that shared keys agree, so only missing keys need adding.
+        let missing: Vec<(String, String)> = {
+            let have = &b.span_ref(idx).fields;
+            ev.span
+                .fields
+                .iter()
+                .filter(|(k, _)| {
+                    b.strings()
+                        .get(k)
+                        .is_none_or(|sym| !have.iter().any(|(h, _)| *h == sym))
+                })
+                .cloned()
+                .collect()
+        };
+        if !missing.is_empty() {
+            let fields: Vec<_> = missing
+                .iter()
+                .map(|(k, v)| (b.intern(k), v.as_str().into()))
+                .collect();
+            b.record_fields(idx, fields);
+        }
         match ev.kind {
             Kind::New => {}
             Kind::Enter => {
@@ -306,7 +372,7 @@ mod tests {
             thread: None,
             target: None,
             span,
-            context: ctx,
+            context: Context::Known(ctx),
             context_exact: true,
             busy: None,
             idle: None,

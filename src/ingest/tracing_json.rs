@@ -6,7 +6,7 @@
 
 use super::InputReport;
 use super::text_util::{Timestamp, excerpt, parse_busy_idle, parse_timestamp};
-use super::tracing_common::{Kind, SpanDesc, SpanEvent, SpanMatcher, thread_key};
+use super::tracing_common::{Context, Kind, SpanDesc, SpanEvent, SpanMatcher, thread_key};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::TraceBuilder;
@@ -27,8 +27,8 @@ struct Line<'a> {
     target: Option<Cow<'a, str>>,
     #[serde(default)]
     span: Option<SpanObj>,
-    #[serde(default)]
-    spans: Option<SpanList>,
+    #[serde(borrow, default)]
+    spans: Option<&'a RawValue>,
     #[serde(rename = "threadName", borrow, default)]
     thread_name: Option<Cow<'a, str>>,
     #[serde(rename = "threadId", borrow, default)]
@@ -237,21 +237,28 @@ pub fn read(
             .as_deref()
             .or(parsed.thread_name.as_deref())
             .map(|id| b.thread(&thread_key(id), parsed.thread_name.as_deref()));
-        let mut context = parsed.spans.map(|s| s.0).unwrap_or_default();
-        // For ENTER the entered stack ends with the span itself; it is not its own ancestor.
-        if context
-            .last()
-            .is_some_and(|l| l.name == span.name && l.fields == span.fields)
-        {
-            context.pop();
-        }
+        let raw_spans = parsed.spans;
+        let lazy = || {
+            let mut context = raw_spans
+                .and_then(|r| serde_json::from_str::<SpanList>(r.get()).ok())
+                .map(|s| s.0)
+                .unwrap_or_default();
+            // For ENTER the entered stack ends with the span itself; not its own ancestor.
+            if context
+                .last()
+                .is_some_and(|l| l.name == span.name && l.fields == span.fields)
+            {
+                context.pop();
+            }
+            context
+        };
         let ev = SpanEvent {
             kind,
             time,
             thread,
             target: parsed.target.as_deref(),
             span: &span,
-            context: &context,
+            context: Context::Lazy(&lazy),
             context_exact: false,
             busy: busy.as_deref().and_then(parse_busy_idle),
             idle: idle.as_deref().and_then(parse_busy_idle),

@@ -9,7 +9,7 @@
 
 use super::InputReport;
 use super::text_util::{Timestamp, excerpt, parse_busy_idle, parse_timestamp, strip_ansi};
-use super::tracing_common::{Kind, SpanDesc, SpanEvent, SpanMatcher, thread_key};
+use super::tracing_common::{Context, Kind, SpanDesc, SpanEvent, SpanMatcher, thread_key};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::TraceBuilder;
@@ -282,7 +282,7 @@ pub fn read(
             thread,
             target: line.target,
             span,
-            context,
+            context: Context::Known(context),
             context_exact: true,
             busy: field("time.busy").and_then(parse_busy_idle),
             idle: field("time.idle").and_then(parse_busy_idle),

@@ -4,7 +4,7 @@ use super::{
     Clock, Execution, FieldValue, NetworkRequest, Ns, Span, SpanIdx, Sym, Thread, ThreadIdx,
     ThreadRole, Trace,
 };
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Per-span bookkeeping while the span is open, mirroring tracing-subscriber's fmt layer: an
 /// "entered" counter and the time of the last 0<->1 transition.

@@ -11,7 +11,7 @@ mod builder;
 
 pub use builder::TraceBuilder;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Nanoseconds from the start of the trace.
 pub type Ns = i64;
