@@ -82,7 +82,7 @@ impl LazyCtx<'_, '_> {
     fn get(&mut self) -> &[SpanDesc] {
         match self.src {
             Context::Known(c) => c,
-            Context::Lazy(f) => self.cache.get_or_insert_with(|| f()),
+            Context::Lazy(f) => self.cache.get_or_insert_with(f),
         }
     }
 }
