@@ -1,0 +1,138 @@
+//! End-to-end tests: the real binary on real files.
+
+use assert_cmd::Command;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+fn stallscope() -> Command {
+    let mut c = Command::cargo_bin("stallscope").expect("binary builds");
+    c.env_remove("NO_COLOR");
+    c
+}
+
+fn tmp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).expect("write temp file");
+    (dir, path)
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `analyze` on `path` with extra args; returns (exit code, stdout, stderr).
+fn analyze(path: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = stallscope()
+        .arg("analyze")
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr_of(&out),
+    )
+}
+
+// ---------------------------------------------------------------- bad input
+
+#[test]
+fn empty_file_is_a_clear_error() {
+    let (_d, p) = tmp_file("empty.log", b"");
+    let (code, out, err) = analyze(&p, &[]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("empty.log") && err.contains("empty input"),
+        "{err}"
+    );
+}
+
+#[test]
+fn not_a_trace_names_the_file() {
+    let (_d, p) = tmp_file("notes.txt", b"hello world\nthis is not a trace\n");
+    let (code, _, err) = analyze(&p, &[]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("stallscope: "), "{err}");
+    assert!(
+        err.contains("notes.txt") && err.contains("unrecognised input"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn json_of_another_shape_is_rejected() {
+    let (_d, p) = tmp_file(
+        "other.json",
+        b"{\"foo\": 1, \"bar\": [1,2]}\n{\"foo\": 2, \"bar\": []}\n",
+    );
+    let (code, _, err) = analyze(&p, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("other.json") && err.contains("unknown shape"),
+        "{err}"
+    );
+}
+
+#[test]
+fn tracing_json_without_span_events_says_how_to_record() {
+    let (_d, p) = tmp_file(
+        "events.log",
+        b"{\"timestamp\":\"2026-11-24T00:00:00.000000Z\",\"level\":\"INFO\",\"fields\":{\"message\":\"listening\"},\"target\":\"app\"}\n",
+    );
+    let (code, _, err) = analyze(&p, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no span events found") && err.contains("FmtSpan::CLOSE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn broken_line_in_the_middle_is_skipped_with_its_line_number() {
+    let good = r#"{"timestamp":"2026-11-24T00:00:00.100000Z","level":"INFO","fields":{"message":"close","time.busy":"1.00ms","time.idle":"99.0ms"},"target":"app","span":{"method":"GET","route":"/a","name":"http.request"}}"#;
+    let input = format!("{good}\n{{\"timestamp\": oops\n{good}\n");
+    let (_d, p) = tmp_file("mixed.log", input.as_bytes());
+    let (code, out, err) = analyze(&p, &["--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("mixed.log: line 2"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["inputs"][0]["skipped"], 1);
+    assert_eq!(v["inputs"][0]["requests"], 2);
+}
+
+#[test]
+fn missing_file_exits_2() {
+    let (code, _, err) = analyze(Path::new("/nonexistent/trace.log"), &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("/nonexistent/trace.log") && err.contains("cannot read"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_duration_is_a_usage_error() {
+    let (_d, p) = tmp_file("x.log", b"");
+    let (code, _, err) = analyze(&p, &["--slow", "fast"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid duration 'fast'"), "{err}");
+}
+
+#[test]
+fn help_has_examples_and_exit_codes() {
+    let out = stallscope()
+        .args(["analyze", "--help"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("EXAMPLES:") && text.contains("EXIT CODES:"),
+        "{text}"
+    );
+    assert!(text.contains("--fail-on"));
+}
