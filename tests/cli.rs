@@ -136,3 +136,49 @@ fn help_has_examples_and_exit_codes() {
     );
     assert!(text.contains("--fail-on"));
 }
+
+// ---------------------------------------------------------------- conventions
+
+const TWO_REQUESTS: &str = concat!(
+    r#"{"timestamp":"2026-11-24T00:00:00.100000Z","level":"INFO","fields":{"message":"close","time.busy":"1.00ms","time.idle":"99.0ms"},"target":"app","span":{"method":"GET","route":"/a","request_id":1,"name":"http.request"}}"#,
+    "\n",
+    r#"{"timestamp":"2026-11-24T00:00:00.300000Z","level":"INFO","fields":{"message":"close","time.busy":"1.00ms","time.idle":"149ms"},"target":"app","span":{"method":"GET","route":"/a","request_id":2,"name":"http.request"}}"#,
+    "\n"
+);
+
+#[test]
+fn gzip_is_detected_by_content_and_stdin_works() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(TWO_REQUESTS.as_bytes()).expect("gzip");
+    let bytes = gz.finish().expect("gzip");
+    // A misleading name: the content decides.
+    let (_d, p) = tmp_file("plain.log", &bytes);
+    let (code, out, err) = analyze(&p, &["--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["inputs"][0]["gzip"], true);
+    assert_eq!(v["inputs"][0]["requests"], 2);
+    assert_eq!(v["verdicts"][0]["endpoint"], "GET /a");
+    assert_eq!(v["verdicts"][0]["p50_ms"], 100.0);
+    assert_eq!(v["verdicts"][0]["max_ms"], 150.0);
+
+    let out = stallscope()
+        .args(["analyze", "--format", "json", "-"])
+        .write_stdin(bytes)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["inputs"][0]["path"], "-");
+    assert_eq!(v["inputs"][0]["requests"], 2);
+}
+
+#[test]
+fn piped_table_has_no_colour() {
+    let (_d, p) = tmp_file("a.log", TWO_REQUESTS.as_bytes());
+    let (code, out, _) = analyze(&p, &[]);
+    assert_eq!(code, 0);
+    assert!(!out.contains('\x1b'), "{out}");
+    let (_, forced, _) = analyze(&p, &["--color", "always"]);
+    assert!(forced.contains('\x1b'), "{forced}");
+}
