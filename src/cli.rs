@@ -146,6 +146,7 @@ impl AnalyzeArgs {
             request_span: self.request_span,
             io_span,
             color,
+            progress: std::io::stderr().is_terminal(),
         })
     }
 }

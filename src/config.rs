@@ -48,6 +48,8 @@ pub struct Config {
     /// Extra pattern for span names that are I/O (added to the built-in ones).
     pub io_span: Option<Regex>,
     pub color: bool,
+    /// Show progress on stderr for long reads (the CLI sets it only when stderr is a terminal).
+    pub progress: bool,
 }
 
 impl Default for Config {
@@ -62,6 +64,7 @@ impl Default for Config {
             request_span: None,
             io_span: None,
             color: false,
+            progress: false,
         }
     }
 }

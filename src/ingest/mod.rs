@@ -104,17 +104,70 @@ pub fn ingest(path: &Path, config: &Config) -> Result<Ingested> {
     if !chrome || !meta.is_file() {
         // Line formats stream (memory stays flat whatever the file size); so do gzip and pipes.
         let file = File::open(path).map_err(io_err)?;
-        return ingest_reader(
+        let reader = Progress::new(file, &name, meta.len(), config.progress);
+        let result = ingest_reader(
             &name,
-            Box::new(BufReader::with_capacity(1 << 18, file)),
+            Box::new(BufReader::with_capacity(1 << 18, reader)),
             config,
         );
+        Progress::<File>::clear(meta.len(), config.progress);
+        return result;
     }
     // An uncompressed Chrome trace: map it, so the reader can borrow strings from it.
     // SAFETY: the map is read-only; a file truncated by another process while we read it is the
     // only hazard (SIGBUS), the same trade-off ripgrep makes for regular files.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err)?;
     ingest_bytes(&name, &map, false, config)
+}
+
+/// Progress on stderr while reading a big file, for a person at a terminal: at most every
+/// half second, only for files over 64 MB, and cleared when done.
+struct Progress<R> {
+    inner: R,
+    name: String,
+    total: u64,
+    done: u64,
+    last: std::time::Instant,
+    enabled: bool,
+}
+
+const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+
+impl<R: Read> Progress<R> {
+    fn new(inner: R, name: &str, total: u64, enabled: bool) -> Self {
+        Progress {
+            inner,
+            name: name.to_string(),
+            total,
+            done: 0,
+            last: std::time::Instant::now(),
+            enabled: enabled && total >= PROGRESS_MIN_BYTES,
+        }
+    }
+
+    fn clear(total: u64, enabled: bool) {
+        if enabled && total >= PROGRESS_MIN_BYTES {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+impl<R: Read> Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        if self.enabled && self.last.elapsed().as_millis() >= 500 {
+            self.last = std::time::Instant::now();
+            eprint!(
+                "\rstallscope: reading {}: {}% ({} of {} MB)",
+                self.name,
+                self.done * 100 / self.total.max(1),
+                self.done >> 20,
+                self.total >> 20
+            );
+        }
+        Ok(n)
+    }
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
