@@ -22,7 +22,7 @@ struct Line<'a> {
     #[serde(borrow, default)]
     timestamp: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    fields: Option<&'a RawValue>,
+    fields: Option<EventFields<'a>>,
     #[serde(borrow, default)]
     target: Option<Cow<'a, str>>,
     #[serde(default)]
@@ -34,7 +34,7 @@ struct Line<'a> {
     #[serde(rename = "threadId", borrow, default)]
     thread_id: Option<Cow<'a, str>>,
     /// `flatten_event(true)` puts the event's fields at the top level.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "str_or_other")]
     message: Option<Cow<'a, str>>,
     #[serde(rename = "time.busy", borrow, default)]
     busy: Option<Cow<'a, str>>,
@@ -42,14 +42,68 @@ struct Line<'a> {
     idle: Option<Cow<'a, str>>,
 }
 
+/// The event's own fields. Only the ones span events carry are read; `message` of an ordinary
+/// event may be any value (a `Debug`-recorded struct, a number) and is then not a span event.
 #[derive(Deserialize)]
 struct EventFields<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "str_or_other")]
     message: Option<Cow<'a, str>>,
     #[serde(rename = "time.busy", borrow, default)]
     busy: Option<Cow<'a, str>>,
     #[serde(rename = "time.idle", borrow, default)]
     idle: Option<Cow<'a, str>>,
+}
+
+/// A string, or `None` for any other JSON value.
+fn str_or_other<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Cow<'de, str>>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any value")
+        }
+        fn visit_borrowed_str<E: de::Error>(
+            self,
+            v: &'de str,
+        ) -> std::result::Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            while a.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
 }
 
 /// A span object (`{"route":"/a","request_id":3,"name":"http.request"}`) as a [`SpanDesc`].
@@ -199,10 +253,7 @@ pub fn read(
             }
         };
         let (message, busy, idle) = match parsed.fields {
-            Some(raw) => match serde_json::from_str::<EventFields<'_>>(raw.get()) {
-                Ok(f) => (f.message, f.busy, f.idle),
-                Err(_) => (None, None, None),
-            },
+            Some(f) => (f.message, f.busy, f.idle),
             None => (parsed.message, parsed.busy, parsed.idle),
         };
         let kind = message.as_deref().and_then(Kind::from_message);
