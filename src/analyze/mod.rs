@@ -62,12 +62,15 @@ pub enum Level {
 pub struct Impact {
     /// Lighter requests (of any other group) that started while the heavy work ran.
     pub observers: usize,
-    /// How much longer they took than requests of the same endpoint started outside it
-    /// (weighted mean over endpoints of the difference of medians).
+    /// How much longer they took, on average, than the median of their endpoint's requests
+    /// that started outside the heavy work.
     pub delay_ms: f64,
-    /// `delay_ms` divided by the typical heavy section: about 0.5 or more when everything
+    /// Their mean extra time over the typical heavy poll: a sizeable fraction when what was
     /// queued waited for the work, about 0 when nothing did.
     pub stretch: f64,
+    /// The stretch's two-standard-error band: how sure the figure is.
+    pub stretch_low: f64,
+    pub stretch_high: f64,
 }
 
 /// One row: an endpoint whose requests share a kind of work.
@@ -308,8 +311,12 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> Analysis {
         if v.stalls > 0 {
             let inferred = own.iter().filter(|s| s.inferred).count();
             v.evidence.push(format!(
-                "{} polls ≥ {} on event-loop threads{}, longest {}",
-                v.stalls,
+                "{} ≥ {} on event-loop threads{}, longest {}",
+                if v.stalls == 1 {
+                    "1 poll".to_string()
+                } else {
+                    format!("{} polls", v.stalls)
+                },
                 fmt_ms(stall_threshold),
                 if inferred > 0 {
                     format!(" ({inferred} inferred)")
@@ -378,18 +385,20 @@ fn median(mut v: Vec<Ns>) -> Ns {
 ///
 /// Requests are split by whether they *started* inside one of the group's heavy sections
 /// (selection on start time, not on overlap: a longer request overlaps more by chance, which
-/// would bias the comparison). Per endpoint, the median duration of those that started inside
-/// minus the median of those that started outside is the delay; its weighted mean over
-/// endpoints, divided by the typical length of one heavy section, is the *stretch*:
+/// would bias the comparison). Each request that started inside is compared with the median of
+/// its endpoint's requests that started outside:
 ///
 /// ```text
-/// heavy:      [──────── 100 ms ────────]
-/// started in:      [req ── +60 ms of waiting ──]     stretch ≈ 0.6: others waited for it
-/// started out: [req]            [req]               (baseline)
+/// heavy:        [── 100 ms ──][── 100 ms ──]
+/// started in:        [req ··· waited ··· ]          extra = its duration - baseline
+/// started out:  [req]                       [req]   baseline: median of these
 /// ```
 ///
-/// When a blocked event loop holds everything queued behind it, the stretch is a large fraction
-/// of the section; when the work runs on its own thread, it is near zero (CPU contention only).
+/// A blocked event loop makes what is queued behind a poll wait up to the length of that poll;
+/// work on its own thread makes nobody wait (CPU contention aside). So the mean extra time is
+/// set against the typical heavy poll (`section_len`): the *stretch*. Means, not medians: with
+/// one of two workers blocked only some requests wait, and the median extra is then 0.
+/// The decision also asks whether the mean is clearly above noise (see [`judge`]).
 fn impact(
     sections: &[(Ns, Ns)],
     members: &[usize],
@@ -411,37 +420,48 @@ fn impact(
         }
         let e = by.entry(&r.endpoint).or_default();
         if inside(r.start) {
-            e.0.push(r.duration())
+            e.0.push(r.duration());
         } else {
-            e.1.push(r.duration())
+            e.1.push(r.duration());
         }
     }
-    let (mut n, mut weighted) = (0usize, 0f64);
+    let mut extras: Vec<f64> = Vec::new();
     for (_, (ins, outs)) in by {
-        if ins.len() < 2 || outs.len() < 3 {
+        if ins.is_empty() || outs.len() < 3 {
             continue;
         }
-        let delta = median(ins.clone()) - median(outs);
-        weighted += delta as f64 * ins.len() as f64;
-        n += ins.len();
+        let base = median(outs);
+        extras.extend(ins.iter().map(|d| (d - base) as f64));
     }
-    let delta = if n > 0 { weighted / n as f64 } else { 0.0 };
+    let n = extras.len();
+    if n == 0 {
+        return Impact::default();
+    }
+    let mean = extras.iter().sum::<f64>() / n as f64;
+    let var = extras.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64;
+    let se = (var / n as f64).sqrt();
+    let len = section_len.max(1) as f64;
+    let round = |x: f64| (x * 100.0).round() / 100.0;
     Impact {
         observers: n,
-        delay_ms: (delta / 1e4).round() / 100.0,
-        stretch: if section_len > 0 {
-            (delta / section_len as f64 * 100.0).round() / 100.0
-        } else {
-            0.0
-        },
+        delay_ms: round(mean / 1e6),
+        stretch: round(mean / len),
+        stretch_low: round((mean - 2.0 * se) / len),
+        stretch_high: round((mean + 2.0 * se) / len),
     }
 }
 
-/// Minimum observers, and the stretch above which (below which) heavy work is judged to block
-/// (not to block) the event loop. Between the two the effect is inconclusive.
+/// Minimum observers, and the stretch band: heavy work blocks the event loop when even the low
+/// end of the stretch's two-standard-error band is above `STRETCH_BLOCKS` (others clearly waited
+/// for it), and runs on its own thread when even the high end is at most `STRETCH_FREE` (nobody
+/// waited more than a few percent of a poll). Otherwise the effect is inconclusive.
+///
+/// Calibrated on the demo server's recordings (sample-traces/README.md): ~100 ms of CPU inline
+/// on a 2-worker runtime gives stretches of 0.09 to 0.26 (low ends 0.05 to 0.20), the same CPU on
+/// the blocking pool 0.00 (high ends at most 0.01).
 const IMPACT_MIN_OBSERVERS: usize = 3;
-const STRETCH_BLOCKS: f64 = 0.20;
-const STRETCH_FREE: f64 = 0.05;
+const STRETCH_BLOCKS: f64 = 0.03;
+const STRETCH_FREE: f64 = 0.03;
 
 #[allow(clippy::too_many_arguments)]
 fn judge(
@@ -559,15 +579,15 @@ fn judge(
         let i = impact(&sections, members, requests, heavy_p50);
         if i.observers > 0 {
             evidence.push(format!(
-                "{} lighter requests started while its work ran; their median took {:+.1} ms vs the same endpoints' requests started outside it: stretch {:.2} of a {} section",
-                i.observers, i.delay_ms, i.stretch, fmt_ms(heavy_p50)
+                "{} lighter requests started while its work ran and took {:+.1} ms on average vs the median of their endpoint's requests started outside it: stretch {:.2} of a {} poll (±2 SE: {:.2}..{:.2})",
+                i.observers, i.delay_ms, i.stretch, fmt_ms(heavy_p50), i.stretch_low, i.stretch_high
             ));
         }
         if location == Location::Unknown {
-            if i.observers >= IMPACT_MIN_OBSERVERS && i.stretch >= STRETCH_BLOCKS {
+            if i.observers >= IMPACT_MIN_OBSERVERS && i.stretch_low >= STRETCH_BLOCKS {
                 location = Location::EventLoop;
                 location_by = LocationBy::Impact;
-            } else if i.observers >= IMPACT_MIN_OBSERVERS && i.stretch <= STRETCH_FREE {
+            } else if i.observers >= IMPACT_MIN_OBSERVERS && i.stretch_high <= STRETCH_FREE {
                 location = Location::Offloaded;
                 location_by = LocationBy::Impact;
             } else {

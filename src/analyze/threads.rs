@@ -90,7 +90,7 @@ pub fn infer_roles(trace: &Trace) -> Vec<ThreadInfo> {
         if interleaves || repolled {
             info.role = ThreadRole::EventLoop;
             info.evidence = format!(
-                "{} polls of {} spans trees; went back to one already polled {} times{}",
+                "{} polls of {} span trees; went back to one already polled {} times{}",
                 info.activations,
                 info.requests,
                 info.returns,

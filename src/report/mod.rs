@@ -327,10 +327,14 @@ pub(crate) fn episode_line(e: &EpisodeOut) -> String {
         String::new()
     };
     format!(
-        "at {} for {}: {} stalls by {}; {}{}",
+        "at {} for {}: {} by {}; {}{}",
         fmt_ms((e.start_ms * 1e6) as i64),
         fmt_ms((e.duration_ms * 1e6) as i64),
-        e.stalls,
+        if e.stalls == 1 {
+            "1 stall".to_string()
+        } else {
+            format!("{} stalls", e.stalls)
+        },
         e.culprits.join(", "),
         blocked,
         victims

@@ -1,0 +1,465 @@
+//! A real axum server with four endpoints that cover the four rows of stallscope's verdict table,
+//! a bounded built-in load generator, and tracing-subscriber recording. It produced the files in
+//! `sample-traces/` (see `scripts/record-samples.sh`).
+//!
+//! ```text
+//! cargo run --release --example demo_server -- --mode patterns --log-format json-full --out t.log
+//! ```
+//!
+//! Endpoints have neutral names; what they do:
+//!
+//! | route        | handler                                                   |
+//! |--------------|-----------------------------------------------------------|
+//! | `/orders`    | async, awaits ~80 ms of non-blocking I/O (`db.query`)     |
+//! | `/report`    | async, ~100 ms of CPU inline on the worker (`compute`)    |
+//! | `/export`    | `spawn_blocking`, ~80 ms blocking I/O call (`db.query`)   |
+//! | `/thumbnail` | `spawn_blocking`, ~100 ms of CPU (`compute`)              |
+//!
+//! The server runtime has 2 worker threads with tokio's default thread names. The load generator
+//! runs on its own runtime and thread and records nothing. Everything stops by itself.
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use std::fs::File;
+use std::hint::black_box;
+use std::io::{self, BufWriter, Write};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tracing::{Instrument, Span, info_span};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+const IO_DELAY: Duration = Duration::from_millis(80);
+const CPU_TARGET: Duration = Duration::from_millis(100);
+
+static CPU_ITERS: OnceLock<u64> = OnceLock::new();
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Deterministic CPU work: an FNV-style mixing loop.
+fn cpu_work(iters: u64) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for i in 0..iters {
+        h ^= black_box(i);
+        h = h.wrapping_mul(0x0100_0000_01b3).rotate_left(5);
+    }
+    h
+}
+
+/// Iterations of [`cpu_work`] that take about [`CPU_TARGET`] on this machine.
+fn calibrate() -> u64 {
+    let probe = 2_000_000;
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        black_box(cpu_work(probe));
+        best = best.min(t.elapsed());
+    }
+    (probe as f64 * CPU_TARGET.as_secs_f64() / best.as_secs_f64().max(1e-9)) as u64
+}
+
+fn iters() -> u64 {
+    *CPU_ITERS.get().unwrap_or(&50_000_000)
+}
+
+async fn orders() -> &'static str {
+    let db = info_span!(
+        "db.query",
+        db.system = "postgresql",
+        db.operation = "SELECT"
+    );
+    tokio::time::sleep(IO_DELAY).instrument(db).await;
+    "orders\n"
+}
+
+async fn report() -> String {
+    let compute = info_span!("compute", work = "hash", iterations = iters());
+    let h = compute.in_scope(|| cpu_work(iters()));
+    format!("report {h:x}\n")
+}
+
+async fn export() -> String {
+    let parent = Span::current();
+    let rows = tokio::task::spawn_blocking(move || {
+        parent.in_scope(|| {
+            let db = info_span!(
+                "db.query",
+                db.system = "postgresql",
+                db.operation = "SELECT"
+            );
+            // Stands in for a blocking database driver call.
+            db.in_scope(|| std::thread::sleep(IO_DELAY));
+            42u32
+        })
+    })
+    .await
+    .unwrap_or(0);
+    format!("export {rows}\n")
+}
+
+async fn thumbnail() -> String {
+    let parent = Span::current();
+    let h = tokio::task::spawn_blocking(move || {
+        parent.in_scope(|| {
+            let compute = info_span!("compute", work = "hash", iterations = iters());
+            compute.in_scope(|| cpu_work(iters()))
+        })
+    })
+    .await
+    .unwrap_or(0);
+    format!("thumbnail {h:x}\n")
+}
+
+/// Wraps every request in an `http.request` span; the handler future is instrumented with it,
+/// so each poll enters and exits the span.
+async fn trace_request(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let span = info_span!(
+        "http.request",
+        method = %req.method(),
+        route = route.as_str(),
+        request_id = NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        status = tracing::field::Empty,
+    );
+    let response = next.run(req).instrument(span.clone()).await;
+    span.record("status", response.status().as_u16());
+    response
+}
+
+fn app() -> axum::Router {
+    axum::Router::new()
+        .route("/orders", get(orders))
+        .route("/report", get(report))
+        .route("/export", get(export))
+        .route("/thumbnail", get(thumbnail))
+        .route_layer(middleware::from_fn(trace_request))
+}
+
+// ------------------------------------------------------------------ load generator
+
+/// One GET over a fresh connection; returns the latency, or None on failure.
+async fn get_once(addr: SocketAddr, path: &str) -> Option<Duration> {
+    let t = Instant::now();
+    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.ok()?;
+    buf.starts_with(b"HTTP/1.1 200").then(|| t.elapsed())
+}
+
+type Latencies = Arc<Mutex<Vec<(&'static str, Duration)>>>;
+
+/// `clients` concurrent clients each sending `each` requests to `path`, `pause` apart.
+async fn clients(
+    addr: SocketAddr,
+    path: &'static str,
+    clients: usize,
+    each: usize,
+    pause: Duration,
+    lat: Latencies,
+) {
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let lat = lat.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..each {
+                if let Some(d) = get_once(addr, path).await {
+                    if let Ok(mut l) = lat.lock() {
+                        l.push((path, d));
+                    }
+                }
+                tokio::time::sleep(pause).await;
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+/// Clients hitting `path` until `until`.
+async fn clients_until(
+    addr: SocketAddr,
+    path: &'static str,
+    n: usize,
+    until: Instant,
+    pause: Duration,
+    lat: Latencies,
+) {
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let lat = lat.clone();
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < until {
+                if let Some(d) = get_once(addr, path).await {
+                    if let Ok(mut l) = lat.lock() {
+                        l.push((path, d));
+                    }
+                }
+                tokio::time::sleep(pause).await;
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+async fn load(mode: &str, addr: SocketAddr, lat: Latencies) {
+    let gap = Duration::from_millis(300);
+    let p = Duration::from_millis(5);
+    match mode {
+        "incident" => {
+            // ~5 s of healthy async traffic with a 2-second burst of CPU-inline requests.
+            let start = Instant::now();
+            let healthy = clients_until(
+                addr,
+                "/orders",
+                4,
+                start + Duration::from_secs(5),
+                Duration::from_millis(20),
+                lat.clone(),
+            );
+            let burst = async {
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                clients_until(
+                    addr,
+                    "/report",
+                    3,
+                    Instant::now() + Duration::from_secs(2),
+                    Duration::ZERO,
+                    lat.clone(),
+                )
+                .await;
+            };
+            tokio::join!(healthy, burst);
+        }
+        _ => {
+            // Each endpoint alone, then /orders beside each of the others.
+            clients(addr, "/orders", 4, 8, p, lat.clone()).await;
+            tokio::time::sleep(gap).await;
+            clients(addr, "/report", 2, 8, p, lat.clone()).await;
+            tokio::time::sleep(gap).await;
+            clients(addr, "/export", 4, 8, p, lat.clone()).await;
+            tokio::time::sleep(gap).await;
+            clients(addr, "/thumbnail", 4, 8, p, lat.clone()).await;
+            tokio::time::sleep(gap).await;
+            tokio::join!(
+                clients(addr, "/orders", 4, 10, p, lat.clone()),
+                clients(addr, "/report", 2, 6, p, lat.clone())
+            );
+            tokio::time::sleep(gap).await;
+            tokio::join!(
+                clients(addr, "/orders", 4, 10, p, lat.clone()),
+                clients(addr, "/export", 4, 6, p, lat.clone())
+            );
+            tokio::time::sleep(gap).await;
+            tokio::join!(
+                clients(addr, "/orders", 4, 10, p, lat.clone()),
+                clients(addr, "/thumbnail", 4, 6, p, lat.clone())
+            );
+        }
+    }
+}
+
+// ------------------------------------------------------------------ recording
+
+/// A file shared by the fmt layer's writers; flushed explicitly at the end.
+#[derive(Clone)]
+struct SharedFile(Arc<Mutex<BufWriter<File>>>);
+
+impl Write for SharedFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .flush()
+    }
+}
+
+impl<'a> MakeWriter<'a> for SharedFile {
+    type Writer = SharedFile;
+    fn make_writer(&'a self) -> SharedFile {
+        self.clone()
+    }
+}
+
+enum Recorder {
+    Fmt(SharedFile),
+    Chrome(tracing_chrome::FlushGuard),
+}
+
+fn record(format: &str, out: &str) -> Result<Recorder, String> {
+    let only_ours =
+        tracing_subscriber::filter::Targets::new().with_target("demo_server", tracing::Level::INFO);
+    if let Some(style) = format.strip_prefix("chrome-") {
+        let style = match style {
+            "threaded" => tracing_chrome::TraceStyle::Threaded,
+            "async" => tracing_chrome::TraceStyle::Async,
+            other => return Err(format!("unknown chrome style {other}")),
+        };
+        let (layer, guard) = tracing_chrome::ChromeLayerBuilder::new()
+            .file(out)
+            .include_args(true)
+            .trace_style(style)
+            .build();
+        tracing_subscriber::registry()
+            .with(layer.with_filter(only_ours))
+            .init();
+        return Ok(Recorder::Chrome(guard));
+    }
+    let file = File::create(out).map_err(|e| format!("{out}: {e}"))?;
+    let shared = SharedFile(Arc::new(Mutex::new(BufWriter::new(file))));
+    let w = shared.clone();
+    use tracing_subscriber::Layer;
+    let layer: Box<dyn Layer<_> + Send + Sync> = match format {
+        "json-full" => tracing_subscriber::fmt::layer()
+            .json()
+            .with_span_events(FmtSpan::FULL)
+            .with_thread_ids(true)
+            .with_thread_names(true)
+            .with_writer(w)
+            .boxed(),
+        "json-close" => tracing_subscriber::fmt::layer()
+            .json()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_writer(w)
+            .boxed(),
+        "text" => tracing_subscriber::fmt::layer()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        "text-ansi" => tracing_subscriber::fmt::layer()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_ansi(true)
+            .with_writer(w)
+            .boxed(),
+        "text-full" => tracing_subscriber::fmt::layer()
+            .with_span_events(FmtSpan::FULL)
+            .with_thread_ids(true)
+            .with_thread_names(true)
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        other => return Err(format!("unknown --log-format {other}")),
+    };
+    tracing_subscriber::registry()
+        .with(layer.with_filter(only_ours))
+        .init();
+    Ok(Recorder::Fmt(shared))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let mode = arg("--mode").unwrap_or_else(|| "patterns".into());
+    let format = arg("--log-format").unwrap_or_else(|| "json-full".into());
+    let out = arg("--out").unwrap_or_else(|| format!("{mode}.{format}.log"));
+    if !matches!(mode.as_str(), "patterns" | "incident") {
+        eprintln!("demo_server: --mode must be patterns or incident");
+        std::process::exit(2);
+    }
+    let _ = CPU_ITERS.set(calibrate());
+    let recorder = match record(&format, &out) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("demo_server: {e}");
+            std::process::exit(2);
+        }
+    };
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    let listener = server_rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("local addr");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = server_rt.spawn(async move {
+        let _ = axum::serve(listener, app())
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+
+    let lat: Latencies = Arc::new(Mutex::new(Vec::new()));
+    let lat2 = lat.clone();
+    let mode2 = mode.clone();
+    let started = Instant::now();
+    let client = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("client runtime");
+        rt.block_on(load(&mode2, addr, lat2));
+    });
+    let _ = client.join();
+    let _ = stop_tx.send(());
+    let _ = server_rt.block_on(server);
+    drop(server_rt);
+    match recorder {
+        Recorder::Fmt(mut f) => {
+            let _ = f.flush();
+        }
+        Recorder::Chrome(guard) => drop(guard),
+    }
+
+    // Client-side summary, to check a recording against what the clients saw.
+    let lat = lat.lock().map(|l| l.clone()).unwrap_or_default();
+    eprintln!(
+        "demo_server: mode {mode}, {} requests in {:.1} s, cpu work {} iterations; wrote {out}",
+        lat.len(),
+        started.elapsed().as_secs_f64(),
+        iters()
+    );
+    for path in ["/orders", "/report", "/export", "/thumbnail"] {
+        let mut v: Vec<f64> = lat
+            .iter()
+            .filter(|(p, _)| *p == path)
+            .map(|(_, d)| d.as_secs_f64() * 1e3)
+            .collect();
+        if v.is_empty() {
+            continue;
+        }
+        v.sort_by(f64::total_cmp);
+        let pct = |p: f64| v[((p / 100.0 * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+        eprintln!(
+            "  {path:<11} {:>4} req  client p50 {:>7.1} ms  p95 {:>7.1} ms",
+            v.len(),
+            pct(50.0),
+            pct(95.0)
+        );
+    }
+}
