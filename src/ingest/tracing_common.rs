@@ -109,6 +109,8 @@ pub struct SpanMatcher {
     entered_on: HashMap<SpanIdx, Vec<ThreadIdx>>,
     /// Spans seen first at their CLOSE or created as placeholders: NEW was never seen.
     pub implicit: u64,
+    /// Open spans whose start is only a lower bound (no NEW seen): their CLOSE fixes it.
+    start_unknown: rustc_hash::FxHashSet<SpanIdx>,
     pub new_seen: bool,
 }
 
@@ -245,6 +247,7 @@ impl SpanMatcher {
         let idx = b.open_span(name, target, parent, t, fields);
         self.open.entry(name).or_default().push(idx);
         if implicit {
+            self.start_unknown.insert(idx);
             self.implicit += 1;
         }
         idx
@@ -319,9 +322,11 @@ impl SpanMatcher {
                 }
             }
             Kind::Close => {
+                let start_unknown = self.start_unknown.remove(&idx);
                 if let (Some(busy), Some(idle)) = (ev.busy, ev.idle) {
+                    // busy + idle is the span's whole life, as the layer measured it.
                     let start = ev.time - busy - idle;
-                    if start < b.span_ref(idx).start {
+                    if start_unknown {
                         b.set_start(idx, start);
                     }
                 }
