@@ -1,0 +1,286 @@
+//! Walks sample-traces/: every recording states its expected findings in
+//! sample-traces/expected.json (figures cross-checked by scripts/check-samples.py, which
+//! computes them from the raw files without stallscope's code), and the real binary must
+//! reproduce them.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces")
+}
+
+fn run_json(path: &Path, extra: &[&str]) -> Value {
+    let out = Command::cargo_bin("stallscope")
+        .expect("binary")
+        .arg("analyze")
+        .args(["--format", "json"])
+        .args(extra)
+        .arg(path)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+fn trace_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(samples_dir())
+        .expect("sample-traces/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name != "README.md" && name != "expected.json"
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_sample_matches_its_expected_findings() {
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(samples_dir().join("expected.json")).expect("expected.json"),
+    )
+    .expect("expected.json is JSON");
+    let files = trace_files();
+    assert!(files.len() >= 8, "sample traces missing: {files:?}");
+    for path in files {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let want = &expected[name];
+        assert!(
+            want.is_object(),
+            "{name}: no entry in sample-traces/expected.json"
+        );
+        let got = run_json(&path, &[]);
+        assert_eq!(got["schema_version"], 1);
+        assert_eq!(got["inputs"][0]["format"], want["format"], "{name}");
+        assert_eq!(got["inputs"][0]["requests"], want["requests"], "{name}");
+        let verdicts = got["verdicts"].as_array().expect("verdicts");
+        let want_eps = want["endpoints"].as_object().expect("endpoints");
+        assert_eq!(verdicts.len(), want_eps.len(), "{name}: {verdicts:#?}");
+        for v in verdicts {
+            let ep = v["endpoint"].as_str().expect("endpoint");
+            let w = &want_eps[ep];
+            for key in [
+                "pattern", "verdict", "requests", "p50_ms", "p95_ms", "max_ms",
+            ] {
+                assert_eq!(v[key], w[key], "{name}: {ep}: {key}");
+            }
+            assert!(
+                !v["evidence"].as_array().expect("evidence").is_empty(),
+                "{name}: {ep}: no evidence"
+            );
+            for col in [
+                "pattern",
+                "server_threads",
+                "blocking_behavior",
+                "response_time_impact",
+                "verdict",
+            ] {
+                assert!(
+                    v["row"][col].as_str().is_some_and(|s| !s.is_empty()),
+                    "{name}: {ep}: row.{col}"
+                );
+            }
+        }
+        let stalls = got["stalls"].as_array().expect("stalls");
+        assert_eq!(
+            stalls.len() as u64,
+            want["stalls"].as_u64().expect("n"),
+            "{name}: stalls"
+        );
+        let inferred = stalls.iter().filter(|s| s["inferred"] == true).count();
+        assert_eq!(
+            inferred as u64,
+            want["inferred_stalls"].as_u64().expect("n"),
+            "{name}: inferred stalls"
+        );
+        assert_eq!(
+            got["episodes"].as_array().map(Vec::len),
+            want["episodes"].as_u64().map(|n| n as usize),
+            "{name}: episodes"
+        );
+        assert_eq!(
+            got["collateral"]["delayed_requests"], want["delayed_requests"],
+            "{name}: collateral"
+        );
+        assert_eq!(
+            got["collateral"]["max_delay_ms"], want["max_delay_ms"],
+            "{name}: max delay"
+        );
+    }
+}
+
+/// The four patterns of the demo server, whatever the recording format: verdicts come from
+/// behaviour (the routes' names reveal nothing).
+#[test]
+fn demo_endpoints_get_their_rows_in_every_format() {
+    for path in trace_files() {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let got = run_json(&path, &[]);
+        let find = |ep: &str| {
+            got["verdicts"]
+                .as_array()
+                .and_then(|vs| vs.iter().find(|v| v["endpoint"] == ep))
+                .map(|v| {
+                    (
+                        v["pattern"].as_str().unwrap_or("").to_string(),
+                        v["verdict"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+        };
+        assert_eq!(
+            find("GET /orders"),
+            Some(("async-io".into(), "good".into())),
+            "{name}"
+        );
+        assert_eq!(
+            find("GET /report"),
+            Some(("async-cpu".into(), "bad".into())),
+            "{name}"
+        );
+        if name.starts_with("patterns") {
+            assert_eq!(
+                find("GET /export"),
+                Some(("sync-io".into(), "bad".into())),
+                "{name}"
+            );
+            assert_eq!(
+                find("GET /thumbnail"),
+                Some(("sync-cpu".into(), "ok".into())),
+                "{name}"
+            );
+        }
+    }
+}
+
+/// Thread roles from behaviour: in the full JSON recording the two tokio workers interleave
+/// requests and the four blocking-pool threads run one request at a time; all six are named
+/// `tokio-rt-worker`.
+#[test]
+fn thread_roles_from_behaviour_not_names() {
+    let got = run_json(&samples_dir().join("patterns.json-full.log.gz"), &[]);
+    let threads = got["threads"].as_array().expect("threads");
+    let role_count = |r: &str| threads.iter().filter(|t| t["role"] == r).count();
+    assert_eq!(role_count("event-loop"), 2);
+    assert_eq!(role_count("blocking"), 4);
+    assert!(threads.iter().all(|t| t["name"] == "tokio-rt-worker"));
+}
+
+/// The incident: a 2-second burst of CPU-inline requests stalls both workers; the stall
+/// episode, its culprit and its victims (figures checked by scripts/check-samples.py).
+#[test]
+fn incident_episode_names_culprit_and_victims() {
+    let got = run_json(&samples_dir().join("incident.json-full.log"), &[]);
+    let eps = got["episodes"].as_array().expect("episodes");
+    assert_eq!(eps.len(), 1);
+    let ep = &eps[0];
+    assert_eq!(ep["stalls"], 41);
+    assert_eq!(ep["culprits"], serde_json::json!(["GET /report"]));
+    assert_eq!(ep["max_workers_blocked"], 2);
+    assert_eq!(ep["event_loop_threads"], 2);
+    assert_eq!(ep["delayed_requests"], 36);
+    let dur = ep["duration_ms"].as_f64().expect("duration");
+    assert!(
+        (1900.0..2300.0).contains(&dur),
+        "episode lasts the burst: {dur}"
+    );
+    let both = ep["all_workers_blocked_ms"].as_f64().expect("both");
+    assert!(
+        both > 0.5 * dur && both <= dur,
+        "both workers blocked most of the burst: {both}"
+    );
+    // Each stall names its culprit and is not inferred when ENTER/EXIT and thread ids exist.
+    for s in got["stalls"].as_array().expect("stalls") {
+        assert_eq!(s["culprit"], "GET /report");
+        assert_eq!(s["inferred"], false);
+        assert!(s["duration_ms"].as_f64().unwrap_or(0.0) >= 10.0);
+        assert!(
+            s["thread"]
+                .as_str()
+                .is_some_and(|t| t.contains("ThreadId("))
+        );
+    }
+    // The /report row carries the same figures.
+    let report = got["verdicts"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["endpoint"] == "GET /report"))
+        .expect("row");
+    assert_eq!(report["stalls"], 41);
+    assert_eq!(report["delayed_requests"], 36);
+    assert!(
+        report["row"]["response_time_impact"]
+            .as_str()
+            .unwrap_or("")
+            .contains("delayed 36 other requests")
+    );
+}
+
+/// Text, ANSI text and JSON of the same kind of run agree on the verdicts; a lower --stall
+/// finds at least as many stalls; --fail-on turns a Bad verdict into exit 3.
+#[test]
+fn options_change_what_they_say() {
+    let path = samples_dir().join("incident.json-full.log");
+    let low = run_json(&path, &["--stall", "1ms"]);
+    let high = run_json(&path, &["--stall", "150ms"]);
+    let n = |v: &Value| v["stalls"].as_array().map_or(0, Vec::len);
+    assert!(n(&low) >= 41, "{}", n(&low));
+    assert_eq!(n(&high), 0);
+    assert_eq!(low["settings"]["stall_ms"], 1.0);
+
+    let top = run_json(&path, &["--top", "1"]);
+    assert_eq!(top["verdicts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(top["verdicts"][0]["verdict"], "bad");
+
+    let status = Command::cargo_bin("stallscope")
+        .expect("binary")
+        .args(["analyze", "--fail-on", "bad"])
+        .arg(&path)
+        .output()
+        .expect("runs")
+        .status;
+    assert_eq!(status.code(), Some(3));
+}
+
+#[test]
+fn markdown_has_the_table_header_and_rows() {
+    let out = Command::cargo_bin("stallscope")
+        .expect("binary")
+        .args(["analyze", "--format", "markdown"])
+        .arg(samples_dir().join("patterns.text.log"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains(
+            "| Pattern | Server Threads Used | Blocking Behavior | Response Time Impact | Verdict |"
+        ),
+        "{md}"
+    );
+    assert_eq!(
+        md.lines()
+            .filter(|l| l.starts_with("| ") && l.contains("[X] Bad"))
+            .count(),
+        2,
+        "{md}"
+    );
+    assert!(
+        md.lines()
+            .any(|l| l.contains("GET /thumbnail") && l.contains("[!] OK")),
+        "{md}"
+    );
+}
