@@ -112,7 +112,10 @@ pub fn episodes(
         let in_ep: Vec<usize> = (0..stalls.len())
             .filter(|&i| stalls[i].start < we && stalls[i].end > ws || stalls[i].start == ws)
             .collect();
-        // Sweep for concurrency.
+        // Sweep for concurrency. A level counts only once held for MIN_HELD: inferred stalls
+        // come from busy times printed to ~3 significant digits, so back-to-back polls on one
+        // worker can seem to overlap by a fraction of a millisecond.
+        const MIN_HELD: Ns = 1_000_000;
         let mut points: Vec<(Ns, i32)> = Vec::new();
         for &i in &in_ep {
             points.push((stalls[i].start, 1));
@@ -121,12 +124,18 @@ pub fn episodes(
         points.sort_unstable();
         let (mut cur, mut max, mut all, mut last) = (0i32, 0i32, 0, ws);
         for (t, d) in points {
+            if t - last >= MIN_HELD {
+                max = max.max(cur);
+            }
             if workers > 0 && cur as usize >= workers {
                 all += t - last;
             }
             cur += d;
-            max = max.max(cur);
             last = t;
+        }
+        if max == 0 {
+            // Every level was shorter than MIN_HELD: tiny stalls; count what was there.
+            max = i32::from(!in_ep.is_empty());
         }
         let culprit_reqs: Vec<usize> = in_ep.iter().filter_map(|&i| stalls[i].request).collect();
         let mut culprits: Vec<String> = in_ep.iter().map(|&i| stalls[i].culprit.clone()).collect();

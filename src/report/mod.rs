@@ -315,6 +315,7 @@ pub(crate) fn episode_line(e: &EpisodeOut) -> String {
             fmt_ms((e.all_workers_blocked_ms * 1e6) as i64)
         ),
         (w, m) if w > 0 => format!("{m} of {w} workers blocked at once"),
+        (_, 1) => "one poll stalled at a time".to_string(),
         (_, m) => format!("up to {m} polls stalled at once"),
     };
     let victims = if e.delayed_requests > 0 {

@@ -155,7 +155,7 @@ pub fn row(v: &Verdict, a: &Analysis, cfg: &Config) -> Row {
         Pattern::AsyncCpu | Pattern::AsyncBlockingIo => {
             if let Some(i) = v.impact.filter(|i| i.observers > 0 && i.delay_ms > 0.0) {
                 impact.push_str(&format!(
-                    "; requests started during it took {:+.0} ms (median)",
+                    "; requests started during it took {:+.0} ms on average",
                     i.delay_ms
                 ));
             }
@@ -163,7 +163,7 @@ pub fn row(v: &Verdict, a: &Analysis, cfg: &Config) -> Row {
         Pattern::SyncCpu | Pattern::SyncIo => {
             if let Some(i) = v.impact.filter(|i| i.observers > 0) {
                 impact.push_str(&format!(
-                    "; others started during it: {:+.1} ms (median)",
+                    "; requests started during it: {:+.1} ms on average",
                     i.delay_ms
                 ));
             }

@@ -80,10 +80,14 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
             let stalls = r.stalls.iter().filter(|s| s.input == input.path).count();
             writeln!(
                 out,
-                "\nEvent-loop stalls (polls ≥ {} ms): {} in {} episodes",
+                "\nEvent-loop stalls (polls ≥ {} ms): {} in {}",
                 r.settings.stall_ms,
                 stalls,
-                eps.len()
+                if eps.len() == 1 {
+                    "1 episode".to_string()
+                } else {
+                    format!("{} episodes", eps.len())
+                }
             )?;
             const SHOW: usize = 5;
             let mut sorted = eps.clone();
@@ -103,7 +107,7 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
         if !advice.is_empty() {
             writeln!(out, "\nAdvice:")?;
             for a in advice {
-                writeln!(out, "  - {a}")?;
+                write_wrapped(out, a, "  - ", "    ")?;
             }
         }
         if multi {
@@ -113,8 +117,48 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
     if !r.notes.is_empty() {
         writeln!(out, "\nNotes:")?;
         for n in &r.notes {
-            writeln!(out, "  - {n}")?;
+            write_wrapped(out, n, "  - ", "    ")?;
         }
     }
     Ok(())
+}
+
+/// Writes `text` word-wrapped to [`DEFAULT_WIDTH`] columns, the first line after `first`, the
+/// others after `rest`.
+fn write_wrapped(out: &mut dyn Write, text: &str, first: &str, rest: &str) -> io::Result<()> {
+    let width = DEFAULT_WIDTH as usize;
+    let mut line = String::from(first);
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            writeln!(out, "{line}")?;
+            line = String::from(rest);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    writeln!(out, "{line}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_at_width_with_indent() {
+        let mut out = Vec::new();
+        let text = "word ".repeat(40);
+        write_wrapped(&mut out, &text, "  - ", "    ").unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.lines().count() >= 2);
+        assert!(
+            s.lines()
+                .all(|l| l.chars().count() <= DEFAULT_WIDTH as usize)
+        );
+        assert!(s.lines().nth(1).unwrap().starts_with("    word"));
+    }
 }
