@@ -284,3 +284,56 @@ fn markdown_has_the_table_header_and_rows() {
         "{md}"
     );
 }
+
+/// The rendered table, as a user sees it in a pipe (100 columns, no colour). The snapshot is
+/// backed by the figures asserted first, which expected.json and scripts/check-samples.py hold.
+#[test]
+fn incident_table_snapshot() {
+    let out = Command::cargo_bin("stallscope")
+        .expect("binary")
+        .env_remove("NO_COLOR")
+        .args(["analyze", "sample-traces/incident.json-full.log"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 100),
+        "wider than 100 columns:\n{text}"
+    );
+    // The cells wrap in the table; their full texts are in the JSON rows.
+    let got = run_json(&samples_dir().join("incident.json-full.log"), &[]);
+    let row = |ep: &str, col: &str| {
+        got["verdicts"]
+            .as_array()
+            .and_then(|v| v.iter().find(|v| v["endpoint"] == ep))
+            .and_then(|v| v["row"][col].as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        row("GET /report", "pattern"),
+        "Async handler with CPU-heavy task — GET /report (41 req)"
+    );
+    assert_eq!(
+        row("GET /report", "blocking_behavior"),
+        "Blocks event loop: 41 stalls, longest 113 ms"
+    );
+    assert_eq!(
+        row("GET /report", "response_time_impact"),
+        "p50 103 ms, p95 107 ms; delayed 36 other requests by up to 187 ms"
+    );
+    assert_eq!(row("GET /orders", "verdict"), "[OK] Good");
+    assert_eq!(
+        row("GET /orders", "response_time_impact"),
+        "p50 82 ms, p95 105 ms; 4 req ≥ 200 ms; 36 req delayed by stalls"
+    );
+    for needle in [
+        "[X] Bad",
+        "[OK] Good",
+        "41 stalls by GET /report; both workers blocked for 2.06 s",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}

@@ -98,6 +98,8 @@ pub struct Verdict {
     pub longest_stall: Ns,
     pub delayed_others: usize,
     pub max_delay: Ns,
+    /// This group's own requests that stall episodes (of any endpoint) delayed.
+    pub victims_here: usize,
     pub evidence: Vec<String>,
 }
 
@@ -308,6 +310,17 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> Analysis {
         }
         v.delayed_others = victims;
         v.max_delay = max_delay;
+        v.victims_here = v
+            .requests
+            .iter()
+            .filter(|r| collateral.victims.contains_key(r))
+            .count();
+        if v.victims_here > 0 {
+            v.evidence.push(format!(
+                "{} of its requests were in flight during event-loop stalls and took longer than its healthy median",
+                v.victims_here
+            ));
+        }
         if v.stalls > 0 {
             let inferred = own.iter().filter(|s| s.inferred).count();
             v.evidence.push(format!(
@@ -635,6 +648,7 @@ fn judge(
         longest_stall: 0,
         delayed_others: 0,
         max_delay: 0,
+        victims_here: 0,
         evidence,
     }
 }

@@ -160,6 +160,10 @@ pub fn row(v: &Verdict, a: &Analysis, cfg: &Config) -> Row {
                 ));
             }
         }
+        Pattern::AsyncIo if v.victims_here > 0 => impact.push_str(&format!(
+            "; {} delayed by stalls",
+            plural(v.victims_here, "req", "req")
+        )),
         Pattern::SyncCpu | Pattern::SyncIo => {
             if let Some(i) = v.impact.filter(|i| i.observers > 0) {
                 impact.push_str(&format!(

@@ -93,7 +93,7 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
             let mut sorted = eps.clone();
             sorted.sort_by(|a, b| b.duration_ms.total_cmp(&a.duration_ms));
             for e in sorted.iter().take(SHOW) {
-                writeln!(out, "  {}", episode_line(e))?;
+                write_wrapped(out, &episode_line(e), "  ", "    ")?;
             }
             if eps.len() > SHOW {
                 writeln!(
