@@ -30,7 +30,10 @@ pub struct Outcome {
 pub fn run(cfg: &Config, out: &mut dyn Write, diag: &mut dyn Write) -> Result<Outcome> {
     let mut report = report::Report::new(cfg);
     for path in &cfg.inputs {
-        let ingested = ingest::ingest(path, cfg)?;
+        // Span trees are measured as soon as they close and then forgotten: memory follows
+        // what is open at once and what is reported, not the length of the file.
+        let mut collector = analyze::Collector::new(cfg);
+        let ingested = ingest::ingest_streaming(path, cfg, &mut collector)?;
         tracing::debug!(
             path = %path.display(),
             spans = ingested.trace.spans.len(),
@@ -41,7 +44,7 @@ pub fn run(cfg: &Config, out: &mut dyn Write, diag: &mut dyn Write) -> Result<Ou
             // Diagnostics are best effort: a closed stderr must not fail the run.
             let _ = writeln!(diag, "stallscope: warning: {}: {w}", ingested.report.path);
         }
-        let analysis = analyze::analyze(&ingested.trace, cfg);
+        let analysis = collector.finish(&ingested.trace);
         report.add(&ingested.report, &ingested.trace, &analysis, cfg);
     }
     report.render(cfg, out).map_err(Error::Output)?;

@@ -337,3 +337,44 @@ fn incident_table_snapshot() {
     }
     insta::assert_snapshot!(text);
 }
+
+/// Reading in one streaming pass (trees measured as they close, then forgotten) finds exactly
+/// what reading the whole trace first finds.
+#[test]
+fn streaming_and_whole_trace_analysis_agree() {
+    let cfg = stallscope::Config::default();
+    for path in trace_files() {
+        let whole = stallscope::ingest::ingest(&path, &cfg).expect("reads");
+        let a = stallscope::analyze::analyze(&whole.trace, &cfg);
+        let mut collector = stallscope::analyze::Collector::new(&cfg);
+        let streamed =
+            stallscope::ingest::ingest_streaming(&path, &cfg, &mut collector).expect("reads");
+        assert!(
+            streamed.trace.spans.len() < whole.trace.spans.len() / 10,
+            "{}: trees were not released",
+            path.display()
+        );
+        let b = collector.finish(&streamed.trace);
+        let key = |r: &stallscope::analyze::requests::Request| {
+            (
+                r.endpoint.to_string(),
+                r.start,
+                r.end,
+                format!("{:?}", r.kind),
+            )
+        };
+        let mut ra: Vec<_> = a.requests.iter().map(key).collect();
+        let mut rb: Vec<_> = b.requests.iter().map(key).collect();
+        ra.sort();
+        rb.sort();
+        assert_eq!(ra, rb, "{}", path.display());
+        let stalls = |x: &stallscope::analyze::Analysis| {
+            x.stalls
+                .iter()
+                .map(|s| (s.start, s.end, s.culprit.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(stalls(&a), stalls(&b), "{}", path.display());
+        assert_eq!(a.collateral.delayed_requests, b.collateral.delayed_requests);
+    }
+}

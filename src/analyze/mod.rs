@@ -15,11 +15,12 @@ pub mod stalls;
 pub mod threads;
 
 use crate::config::Config;
-use crate::model::{Ns, ThreadIdx, ThreadRole, Trace};
+use crate::model::{Execution, Ns, SpanIdx, ThreadIdx, ThreadRole, Trace};
 use requests::{Location, Request, WorkKind, merge};
 use serde::Serialize;
 use stalls::{Collateral, Episode, Stall};
 use std::collections::HashMap;
+use std::sync::Arc;
 use threads::ThreadInfo;
 
 /// The verdict patterns (rows of the table in the README).
@@ -151,223 +152,332 @@ pub struct Analysis {
     pub notes: Vec<String>,
 }
 
-/// Analyzes one trace.
-pub fn analyze(trace: &Trace, cfg: &Config) -> Analysis {
-    let stall_threshold = cfg.stall_threshold();
-    let threads = threads::infer_roles(trace);
-    let requests = requests::find_requests(trace, cfg, &threads);
-    let mut notes = Vec::new();
-    let has_thread_execs = trace.executions.iter().any(|e| e.thread.is_some());
-    let has_execs = !trace.executions.is_empty();
-    if requests.is_empty() && !trace.spans.is_empty() {
-        notes.push(format!(
-            "no request spans found among {} spans: request spans are root spans with HTTP fields (method, route, uri, path, status, http.route, ...); name yours with --request-span NAME",
-            trace.spans.len()
-        ));
-    }
-    if !has_execs && !requests.is_empty() {
-        notes.push("no ENTER/EXIT span events: single polls cannot be seen, stalls are inferred from time.busy (record with FmtSpan::FULL or ACTIVE to measure them)".into());
-    } else if has_execs && !has_thread_execs && !requests.is_empty() {
-        notes.push("no thread ids: which thread ran a poll is unknown (record with .with_thread_ids(true) to settle it)".into());
-    }
+/// An execution long enough to be a stall, kept while the trace is read.
+#[derive(Debug, Clone)]
+pub struct LongExec {
+    pub thread: Option<ThreadIdx>,
+    pub start: Ns,
+    pub end: Ns,
+    pub request: Option<usize>,
+    /// Name of the tree's root span, for stalls outside any request.
+    pub culprit: Arc<str>,
+}
 
-    // Heavy work of all requests, and the healthy baseline of every endpoint.
+/// Collects what the detectors need from each span tree as it finishes, so that a trace is
+/// read in one pass and only compact per-request records are kept. It is a
+/// [`TreeSink`](crate::model::TreeSink) for streaming readers; [`Collector::finish`] takes the
+/// finished trace (with whatever trees are still in it) and runs the detectors.
+#[derive(Debug)]
+pub struct Collector<'c> {
+    cfg: &'c Config,
+    requests: Vec<Request>,
+    long_execs: Vec<LongExec>,
+    names: requests::Names,
+    has_execs: bool,
+    has_thread_execs: bool,
+    spans_seen: u64,
+}
 
-    // Group by (endpoint, kind).
-    let mut order: Vec<(String, WorkKind)> = Vec::new();
-    let mut groups: HashMap<(String, WorkKind), Vec<usize>> = HashMap::new();
-    for (i, r) in requests.iter().enumerate() {
-        let key = (r.endpoint.clone(), r.kind);
-        if !groups.contains_key(&key) {
-            order.push(key.clone());
+impl crate::model::TreeSink for Collector<'_> {
+    fn tree(&mut self, trace: &Trace, tree: crate::model::Tree<'_>) {
+        self.add_tree(trace, tree.members, tree.executions);
+    }
+}
+
+impl<'c> Collector<'c> {
+    pub fn new(cfg: &'c Config) -> Self {
+        Collector {
+            cfg,
+            requests: Vec::new(),
+            long_execs: Vec::new(),
+            names: requests::Names::default(),
+            has_execs: false,
+            has_thread_execs: false,
+            spans_seen: 0,
         }
-        groups.entry(key).or_default().push(i);
     }
-    let mut verdicts = Vec::new();
-    let mut fast = Vec::new();
-    for key in order {
-        let members = &groups[&key];
-        let mut durations: Vec<Ns> = members.iter().map(|&i| requests[i].duration()).collect();
-        durations.sort_unstable();
-        if key.1 == WorkKind::Light {
-            fast.push(FastEndpoint {
-                endpoint: key.0.clone(),
-                requests: members.len(),
-                p50_ms: ms(percentile(&durations, 50.0)),
-                p95_ms: ms(percentile(&durations, 95.0)),
+
+    fn add_tree(&mut self, trace: &Trace, members: &[SpanIdx], executions: &[Execution]) {
+        self.spans_seen += members.len() as u64;
+        self.has_execs |= !executions.is_empty();
+        self.has_thread_execs |= executions.iter().any(|e| e.thread.is_some());
+        let found =
+            requests::requests_in_tree(trace, members, executions, self.cfg, &mut self.names);
+        let first = self.requests.len();
+        let spans: Vec<SpanIdx> = found.iter().map(|(s, _)| *s).collect();
+        self.requests.extend(found.into_iter().map(|(_, r)| r));
+        let threshold = self.cfg.stall_threshold();
+        for e in executions.iter().filter(|e| e.duration() >= threshold) {
+            // The request this execution belongs to: the nearest request span above its span.
+            let mut cur = Some(e.span);
+            let mut request = None;
+            for _ in 0..crate::model::MAX_DEPTH {
+                let Some(c) = cur else { break };
+                if let Some(k) = spans.iter().position(|s| *s == c) {
+                    request = Some(first + k);
+                    break;
+                }
+                cur = trace.span(c).parent;
+            }
+            let root = trace.root_of(e.span);
+            self.long_execs.push(LongExec {
+                thread: e.thread,
+                start: e.start,
+                end: e.end,
+                request,
+                culprit: self.names.get(trace.name(trace.span(root))),
             });
-            continue;
         }
-        verdicts.push(judge(
-            &key.0, key.1, members, durations, &requests, &threads, cfg,
-        ));
     }
 
-    // Stalls: exact from polls on event-loop threads; otherwise inferred for groups judged to
-    // run their heavy work on the event loop.
-    let req_of_root: HashMap<_, usize> = requests
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.span, i))
-        .collect();
-    let mut stall_list = Vec::new();
-    let role_of = |t: Option<ThreadIdx>| t.and_then(|t| threads.get(t.0 as usize)).map(|i| i.role);
-    for e in &trace.executions {
-        if e.duration() < stall_threshold || role_of(e.thread) != Some(ThreadRole::EventLoop) {
-            continue;
+    /// Runs the detectors. `trace` is the finished trace: trees still in it (all of them when
+    /// nothing was streamed) are measured here; records taken earlier are rebased onto its
+    /// time line.
+    pub fn finish(mut self, trace: &Trace) -> Analysis {
+        let by = trace.rebased_by;
+        for r in &mut self.requests {
+            r.rebase(by);
         }
-        let root = trace.root_of(e.span);
-        let request = req_of_root.get(&root).copied();
-        stall_list.push(Stall {
-            thread: e.thread,
-            start: e.start,
-            end: e.end,
-            request,
-            culprit: request.map_or_else(
-                || trace.name(trace.span(root)).to_string(),
-                |i| requests[i].endpoint.clone(),
-            ),
-            inferred: false,
-            reason: None,
-            delayed_requests: 0,
-        });
+        for e in &mut self.long_execs {
+            e.start -= by;
+            e.end -= by;
+        }
+        let mut trees: HashMap<SpanIdx, (Vec<SpanIdx>, Vec<Execution>)> = HashMap::new();
+        for i in 0..trace.spans.len() {
+            let idx = SpanIdx(i as u32);
+            trees.entry(trace.root_of(idx)).or_default().0.push(idx);
+        }
+        for e in &trace.executions {
+            trees.entry(trace.root_of(e.span)).or_default().1.push(*e);
+        }
+        let mut roots: Vec<SpanIdx> = trees.keys().copied().collect();
+        roots.sort_unstable();
+        for root in roots {
+            if let Some((members, execs)) = trees.remove(&root) {
+                self.add_tree(trace, &members, &execs);
+            }
+        }
+        self.run(trace)
     }
-    for v in &verdicts {
-        if !matches!(v.pattern, Pattern::AsyncCpu | Pattern::AsyncBlockingIo) || v.threads_known {
-            continue;
+}
+
+/// Analyzes one trace held whole in memory.
+pub fn analyze(trace: &Trace, cfg: &Config) -> Analysis {
+    Collector::new(cfg).finish(trace)
+}
+
+impl Collector<'_> {
+    fn run(self, trace: &Trace) -> Analysis {
+        let cfg = self.cfg;
+        let stall_threshold = cfg.stall_threshold();
+        let threads = threads::infer_roles(trace);
+        let mut requests = self.requests;
+        for r in &mut requests {
+            r.location = r.locate(&threads).0;
         }
-        for &ri in &v.requests {
-            let r = &requests[ri];
-            let (sections, reason): (Vec<(Ns, Ns)>, String) = if has_execs {
-                let polls: Vec<(Ns, Ns)> = trace
-                    .executions
-                    .iter()
-                    .filter(|e| {
-                        e.thread.is_none()
-                            && e.duration() >= stall_threshold
-                            && req_of_root.get(&trace.root_of(e.span)) == Some(&ri)
-                    })
-                    .map(|e| (e.start, e.end))
-                    .collect();
-                (merge(polls), "no thread ids: a measured poll, placed on the event loop because this endpoint's work delays concurrent requests".into())
-            } else {
-                (
-                    r.heavy
-                        .iter()
-                        .copied()
-                        .filter(|(s, e)| e - s >= stall_threshold)
-                        .collect(),
-                    format!(
-                        "no ENTER/EXIT events: from the busy time of {} (busy through its whole life)",
-                        r.heavy_name.as_deref().unwrap_or("the request span")
-                    ),
-                )
-            };
-            for (s, e) in sections {
-                stall_list.push(Stall {
-                    thread: None,
-                    start: s,
-                    end: e,
-                    request: Some(ri),
-                    culprit: r.endpoint.clone(),
-                    inferred: true,
-                    reason: Some(reason.clone()),
-                    delayed_requests: 0,
+        let long_execs = self.long_execs;
+        let mut notes = Vec::new();
+        let (has_execs, has_thread_execs) = (self.has_execs, self.has_thread_execs);
+        if requests.is_empty() && self.spans_seen > 0 {
+            notes.push(format!(
+            "no request spans found among {} spans: request spans are root spans with HTTP fields (method, route, uri, path, status, http.route, ...); name yours with --request-span NAME",
+            self.spans_seen
+        ));
+        }
+        if !has_execs && !requests.is_empty() {
+            notes.push("no ENTER/EXIT span events: single polls cannot be seen, stalls are inferred from time.busy (record with FmtSpan::FULL or ACTIVE to measure them)".into());
+        } else if has_execs && !has_thread_execs && !requests.is_empty() {
+            notes.push("no thread ids: which thread ran a poll is unknown (record with .with_thread_ids(true) to settle it)".into());
+        }
+
+        // Heavy work of all requests, and the healthy baseline of every endpoint.
+
+        // Group by (endpoint, kind).
+        let mut order: Vec<(Arc<str>, WorkKind)> = Vec::new();
+        let mut groups: HashMap<(Arc<str>, WorkKind), Vec<usize>> = HashMap::new();
+        for (i, r) in requests.iter().enumerate() {
+            let key = (r.endpoint.clone(), r.kind);
+            if !groups.contains_key(&key) {
+                order.push(key.clone());
+            }
+            groups.entry(key).or_default().push(i);
+        }
+        let mut verdicts = Vec::new();
+        let mut fast = Vec::new();
+        for key in order {
+            let members = &groups[&key];
+            let mut durations: Vec<Ns> = members.iter().map(|&i| requests[i].duration()).collect();
+            durations.sort_unstable();
+            if key.1 == WorkKind::Light {
+                fast.push(FastEndpoint {
+                    endpoint: key.0.to_string(),
+                    requests: members.len(),
+                    p50_ms: ms(percentile(&durations, 50.0)),
+                    p95_ms: ms(percentile(&durations, 95.0)),
                 });
+                continue;
+            }
+            verdicts.push(judge(
+                &key.0, key.1, members, durations, &requests, &threads, cfg,
+            ));
+        }
+
+        // Stalls: exact from polls on event-loop threads; otherwise inferred for groups judged to
+        // run their heavy work on the event loop.
+        let mut stall_list = Vec::new();
+        let role_of =
+            |t: Option<ThreadIdx>| t.and_then(|t| threads.get(t.0 as usize)).map(|i| i.role);
+        for e in &long_execs {
+            if role_of(e.thread) != Some(ThreadRole::EventLoop) {
+                continue;
+            }
+            stall_list.push(Stall {
+                thread: e.thread,
+                start: e.start,
+                end: e.end,
+                request: e.request,
+                culprit: e.request.map_or_else(
+                    || e.culprit.to_string(),
+                    |i| requests[i].endpoint.to_string(),
+                ),
+                inferred: false,
+                reason: None,
+                delayed_requests: 0,
+            });
+        }
+        for v in &verdicts {
+            if !matches!(v.pattern, Pattern::AsyncCpu | Pattern::AsyncBlockingIo) || v.threads_known
+            {
+                continue;
+            }
+            for &ri in &v.requests {
+                let r = &requests[ri];
+                let (sections, reason): (Vec<(Ns, Ns)>, String) = if has_execs {
+                    let polls: Vec<(Ns, Ns)> = long_execs
+                        .iter()
+                        .filter(|e| e.thread.is_none() && e.request == Some(ri))
+                        .map(|e| (e.start, e.end))
+                        .collect();
+                    (merge(polls), "no thread ids: a measured poll, placed on the event loop because this endpoint's work delays concurrent requests".into())
+                } else {
+                    (
+                        r.heavy
+                            .iter()
+                            .copied()
+                            .filter(|(s, e)| e - s >= stall_threshold)
+                            .collect(),
+                        format!(
+                            "no ENTER/EXIT events: from the busy time of {} (busy through its whole life)",
+                            r.heavy_name.as_deref().unwrap_or("the request span")
+                        ),
+                    )
+                };
+                for (s, e) in sections {
+                    stall_list.push(Stall {
+                        thread: None,
+                        start: s,
+                        end: e,
+                        request: Some(ri),
+                        culprit: r.endpoint.to_string(),
+                        inferred: true,
+                        reason: Some(reason.clone()),
+                        delayed_requests: 0,
+                    });
+                }
             }
         }
-    }
-    let workers = threads
-        .iter()
-        .filter(|t| t.role == ThreadRole::EventLoop)
-        .count();
-    let (episodes, collateral) = stalls::episodes(&mut stall_list, &requests, workers);
-    let mut group_of: Vec<Option<usize>> = vec![None; requests.len()];
-    for (gi, v) in verdicts.iter().enumerate() {
-        for &ri in &v.requests {
-            group_of[ri] = Some(gi);
-        }
-    }
-    let mut own_stalls: Vec<Vec<&Stall>> = vec![Vec::new(); verdicts.len()];
-    for s in &stall_list {
-        if let Some(g) = s.request.and_then(|r| group_of[r]) {
-            own_stalls[g].push(s);
-        }
-    }
-    for (v, own) in verdicts.iter_mut().zip(&own_stalls) {
-        v.stalls = own.len();
-        v.longest_stall = own.iter().map(|s| s.duration()).max().unwrap_or(0);
-        // Victims: requests delayed in episodes, overlapping one of this group's stalls.
-        let windows = merge(own.iter().map(|s| (s.start, s.end)).collect());
-        let mut victims = 0;
-        let mut max_delay = 0;
-        for (ri, delay) in &collateral.victims {
-            let r = &requests[*ri];
-            if requests::overlap(&windows, r.start, r.end) > 0 {
-                victims += 1;
-                max_delay = max_delay.max(*delay);
-            }
-        }
-        v.delayed_others = victims;
-        v.max_delay = max_delay;
-        v.victims_here = v
-            .requests
+        let workers = threads
             .iter()
-            .filter(|r| collateral.victims.contains_key(r))
+            .filter(|t| t.role == ThreadRole::EventLoop)
             .count();
-        if v.victims_here > 0 {
-            v.evidence.push(format!(
+        let (episodes, collateral) = stalls::episodes(&mut stall_list, &requests, workers);
+        let mut group_of: Vec<Option<usize>> = vec![None; requests.len()];
+        for (gi, v) in verdicts.iter().enumerate() {
+            for &ri in &v.requests {
+                group_of[ri] = Some(gi);
+            }
+        }
+        let mut own_stalls: Vec<Vec<&Stall>> = vec![Vec::new(); verdicts.len()];
+        for s in &stall_list {
+            if let Some(g) = s.request.and_then(|r| group_of[r]) {
+                own_stalls[g].push(s);
+            }
+        }
+        for (v, own) in verdicts.iter_mut().zip(&own_stalls) {
+            v.stalls = own.len();
+            v.longest_stall = own.iter().map(|s| s.duration()).max().unwrap_or(0);
+            // Victims: requests delayed in episodes, overlapping one of this group's stalls.
+            let windows = merge(own.iter().map(|s| (s.start, s.end)).collect());
+            let mut victims = 0;
+            let mut max_delay = 0;
+            for (ri, delay) in &collateral.victims {
+                let r = &requests[*ri];
+                if requests::overlap(&windows, r.start, r.end) > 0 {
+                    victims += 1;
+                    max_delay = max_delay.max(*delay);
+                }
+            }
+            v.delayed_others = victims;
+            v.max_delay = max_delay;
+            v.victims_here = v
+                .requests
+                .iter()
+                .filter(|r| collateral.victims.contains_key(r))
+                .count();
+            if v.victims_here > 0 {
+                v.evidence.push(format!(
                 "{} of its requests were in flight during event-loop stalls and took longer than its healthy median",
                 v.victims_here
             ));
-        }
-        if v.stalls > 0 {
-            let inferred = own.iter().filter(|s| s.inferred).count();
-            v.evidence.push(format!(
-                "{} ≥ {} on event-loop threads{}, longest {}",
-                if v.stalls == 1 {
-                    "1 poll".to_string()
-                } else {
-                    format!("{} polls", v.stalls)
-                },
-                fmt_ms(stall_threshold),
-                if inferred > 0 {
-                    format!(" ({inferred} inferred)")
-                } else {
-                    String::new()
-                },
-                fmt_ms(v.longest_stall)
-            ));
-        }
-        if victims > 0 {
-            v.evidence.push(format!(
+            }
+            if v.stalls > 0 {
+                let inferred = own.iter().filter(|s| s.inferred).count();
+                v.evidence.push(format!(
+                    "{} ≥ {} on event-loop threads{}, longest {}",
+                    if v.stalls == 1 {
+                        "1 poll".to_string()
+                    } else {
+                        format!("{} polls", v.stalls)
+                    },
+                    fmt_ms(stall_threshold),
+                    if inferred > 0 {
+                        format!(" ({inferred} inferred)")
+                    } else {
+                        String::new()
+                    },
+                    fmt_ms(v.longest_stall)
+                ));
+            }
+            if victims > 0 {
+                v.evidence.push(format!(
                 "{victims} other requests in flight during its stalls took longer than their endpoint's healthy median, by up to {}",
                 fmt_ms(max_delay)
             ));
+            }
         }
-    }
-    if !collateral.no_baseline.is_empty() {
-        notes.push(format!(
+        if !collateral.no_baseline.is_empty() {
+            notes.push(format!(
             "no healthy baseline (every request overlapped a stall) for {}: their delay is not counted",
             collateral.no_baseline.join(", ")
         ));
-    }
-    verdicts.sort_by(|a, b| {
-        a.level
-            .cmp(&b.level)
-            .then(b.percentile(95.0).cmp(&a.percentile(95.0)))
-            .then(a.endpoint.cmp(&b.endpoint))
-    });
-    Analysis {
-        threads,
-        requests,
-        verdicts,
-        fast,
-        stalls: stall_list,
-        episodes,
-        collateral,
-        stall_threshold,
-        notes,
+        }
+        verdicts.sort_by(|a, b| {
+            a.level
+                .cmp(&b.level)
+                .then(b.percentile(95.0).cmp(&a.percentile(95.0)))
+                .then(a.endpoint.cmp(&b.endpoint))
+        });
+        Analysis {
+            threads,
+            requests,
+            verdicts,
+            fast,
+            stalls: stall_list,
+            episodes,
+            collateral,
+            stall_threshold,
+            notes,
+        }
     }
 }
 
@@ -510,7 +620,8 @@ fn judge(
     let mut loop_threads = Vec::new();
     let mut blocking_threads = Vec::new();
     for r in &rs {
-        for t in &r.threads {
+        for t in r.heavy_threads() {
+            let t = &t;
             match threads.get(t.0 as usize).map(|i| i.role) {
                 Some(ThreadRole::EventLoop) if !loop_threads.contains(t) => loop_threads.push(*t),
                 Some(ThreadRole::Blocking) if !blocking_threads.contains(t) => {
@@ -520,7 +631,7 @@ fn judge(
             }
         }
     }
-    let threads_known = rs.iter().any(|r| !r.threads.is_empty())
+    let threads_known = rs.iter().any(|r| r.heavy_threads().next().is_some())
         && threads.iter().any(|t| t.role != ThreadRole::Unknown);
 
     if let Some(ev) = rs.iter().find_map(|r| r.io_evidence.clone()) {
@@ -569,7 +680,7 @@ fn judge(
         if off + on > 0 {
             let first = rs
                 .iter()
-                .find_map(|r| r.location_evidence.clone())
+                .find_map(|r| r.locate(threads).1)
                 .unwrap_or_default();
             if off >= on {
                 location = Location::Offloaded;
@@ -641,7 +752,7 @@ fn judge(
         location_by,
         heavy_p50,
         wait_p50,
-        heavy_name,
+        heavy_name: heavy_name.map(|h| h.to_string()),
         max_poll,
         impact: imp,
         stalls: 0,

@@ -18,7 +18,9 @@
 
 use super::threads::ThreadInfo;
 use crate::config::Config;
-use crate::model::{Ns, SpanIdx, ThreadIdx, ThreadRole, Trace};
+use crate::model::{Execution, Ns, SpanIdx, ThreadIdx, ThreadRole, Trace};
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::Arc;
 
 /// What a request's time went into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,13 +43,16 @@ pub enum Location {
     Unknown,
 }
 
+/// One request, measured when its span tree finished. Kept small: a long trace has many.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub span: SpanIdx,
-    pub endpoint: String,
+    pub endpoint: Arc<str>,
     pub start: Ns,
     pub end: Ns,
+    /// The request span's own busy time.
     pub busy: Ns,
+    /// Busy time of its direct children, summed.
+    pub child_busy: Ns,
     pub work_busy: Ns,
     pub io_wait: Ns,
     pub io_block: Ns,
@@ -55,21 +60,90 @@ pub struct Request {
     pub kind: WorkKind,
     /// Intervals where the heavy (CPU or blocking) work ran, merged, sorted.
     pub heavy: Vec<(Ns, Ns)>,
-    /// The span names the heavy work ran in, and the I/O evidence seen.
-    pub heavy_name: Option<String>,
-    pub io_evidence: Option<String>,
-    pub location: Location,
-    pub location_evidence: Option<String>,
-    /// Threads that ran this request's heavy work (with executions).
-    pub threads: Vec<ThreadIdx>,
+    /// The span the heavy work ran in, and the I/O evidence seen.
+    pub heavy_name: Option<Arc<str>>,
+    pub io_evidence: Option<Arc<str>>,
+    /// Per thread: time in this request's executions, and whether one lasted 1 ms or more.
+    pub execs: Vec<(ThreadIdx, Ns, bool)>,
     pub polls: u32,
     pub max_poll: Option<Ns>,
     pub cut_off: bool,
+    /// Where the heavy work ran; set once thread roles are known.
+    pub location: Location,
 }
 
 impl Request {
     pub fn duration(&self) -> Ns {
         self.end - self.start
+    }
+
+    /// Threads that ran an execution of 1 ms or more of this request.
+    pub fn heavy_threads(&self) -> impl Iterator<Item = ThreadIdx> + '_ {
+        self.execs.iter().filter(|e| e.2).map(|e| e.0)
+    }
+
+    /// Shifts every time by `-by` (trees measured before the trace was rebased).
+    pub fn rebase(&mut self, by: Ns) {
+        self.start -= by;
+        self.end -= by;
+        for h in &mut self.heavy {
+            h.0 -= by;
+            h.1 -= by;
+        }
+    }
+
+    /// Where the heavy work ran, from thread roles (exact) or from a child busy while the
+    /// request span was idle; with the evidence in words.
+    pub fn locate(&self, threads: &[ThreadInfo]) -> (Location, Option<String>) {
+        let role = |t: ThreadIdx| {
+            threads
+                .get(t.0 as usize)
+                .map_or(ThreadRole::Unknown, |i| i.role)
+        };
+        let on_loop: Ns = self
+            .execs
+            .iter()
+            .filter(|e| role(e.0) == ThreadRole::EventLoop)
+            .map(|e| e.1)
+            .sum();
+        let on_blocking: Ns = self
+            .execs
+            .iter()
+            .filter(|e| role(e.0) == ThreadRole::Blocking)
+            .map(|e| e.1)
+            .sum();
+        if on_loop + on_blocking > 0 {
+            if on_blocking * 2 >= self.work_busy && on_blocking >= 1_000_000 {
+                return (
+                    Location::Offloaded,
+                    Some(format!(
+                        "{:.1} ms of its polls ran on blocking threads",
+                        on_blocking as f64 / 1e6
+                    )),
+                );
+            }
+            if on_loop * 2 >= self.work_busy {
+                return (
+                    Location::EventLoop,
+                    Some(format!(
+                        "{:.1} ms of its polls ran on event-loop threads",
+                        on_loop as f64 / 1e6
+                    )),
+                );
+            }
+            return (Location::Unknown, None);
+        }
+        if self.child_busy > self.busy + (self.child_busy / 5).max(1_000_000) {
+            return (
+                Location::Offloaded,
+                Some(format!(
+                    "children were busy {:.1} ms while the request span itself was busy {:.1} ms: the work ran on another thread while the request awaited it",
+                    self.child_busy as f64 / 1e6,
+                    self.busy as f64 / 1e6
+                )),
+            );
+        }
+        (Location::Unknown, None)
     }
 }
 
@@ -225,31 +299,48 @@ fn significant(x: Ns, d: Ns) -> bool {
     x >= 1_000_000 && x * 10 >= d
 }
 
-/// Finds requests and measures each one.
-pub fn find_requests(trace: &Trace, cfg: &Config, threads: &[ThreadInfo]) -> Vec<Request> {
-    let children = trace.children();
-    // Executions grouped by the root of their span.
-    let mut exec_by_root: std::collections::HashMap<SpanIdx, Vec<usize>> = Default::default();
-    for (i, e) in trace.executions.iter().enumerate() {
-        exec_by_root
-            .entry(trace.root_of(e.span))
-            .or_default()
-            .push(i);
+/// Shares the text of endpoints and evidence between requests.
+#[derive(Debug, Default)]
+pub struct Names(HashMap<String, Arc<str>>);
+
+impl Names {
+    pub fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = s.into();
+        self.0.insert(s.to_string(), a.clone());
+        a
     }
-    let role = |t: Option<ThreadIdx>| {
-        t.and_then(|t| threads.get(t.0 as usize))
-            .map_or(ThreadRole::Unknown, |i| i.role)
-    };
+}
+
+/// Finds the requests in one span tree and measures each one. `members` are the tree's spans,
+/// `executions` its executions.
+pub fn requests_in_tree(
+    trace: &Trace,
+    members: &[SpanIdx],
+    executions: &[Execution],
+    cfg: &Config,
+    names: &mut Names,
+) -> Vec<(SpanIdx, Request)> {
     let mut out = Vec::new();
-    for i in 0..trace.spans.len() {
-        let idx = SpanIdx(i as u32);
+    let set: rustc_hash::FxHashSet<SpanIdx> = members.iter().copied().collect();
+    let is_member = |s: SpanIdx| set.contains(&s);
+    let mut children: HashMap<SpanIdx, Vec<SpanIdx>> = HashMap::default();
+    for &m in members {
+        if let Some(p) = trace.span(m).parent.filter(|p| is_member(*p)) {
+            children.entry(p).or_default().push(m);
+        }
+    }
+    for &idx in members {
         if !is_request_span(trace, idx, cfg) {
             continue;
         }
         // Outermost only: skip a request span nested in another request span.
         let mut anc = trace.span(idx).parent;
         let mut nested = false;
-        while let Some(p) = anc {
+        for _ in 0..crate::model::MAX_DEPTH {
+            let Some(p) = anc else { break };
             if is_request_span(trace, p, cfg) {
                 nested = true;
                 break;
@@ -259,14 +350,27 @@ pub fn find_requests(trace: &Trace, cfg: &Config, threads: &[ThreadInfo]) -> Vec
         if nested {
             continue;
         }
-        out.push(measure(
-            trace,
-            cfg,
-            idx,
-            &children,
-            exec_by_root.get(&trace.root_of(idx)),
-            &role,
-        ));
+        // The request's subtree, for attributing executions when it is not the tree's root.
+        let root = trace.root_of(idx);
+        let in_subtree = |s: SpanIdx| {
+            root == idx || {
+                let mut cur = Some(s);
+                let mut hit = false;
+                for _ in 0..crate::model::MAX_DEPTH {
+                    match cur {
+                        Some(c) if c == idx => {
+                            hit = true;
+                            break;
+                        }
+                        Some(c) => cur = trace.span(c).parent,
+                        None => break,
+                    }
+                }
+                hit
+            }
+        };
+        let execs: Vec<&Execution> = executions.iter().filter(|e| in_subtree(e.span)).collect();
+        out.push((idx, measure(trace, cfg, idx, &children, &execs, names)));
     }
     out
 }
@@ -275,22 +379,20 @@ fn measure(
     trace: &Trace,
     cfg: &Config,
     idx: SpanIdx,
-    children: &[Vec<SpanIdx>],
-    execs: Option<&Vec<usize>>,
-    role: &dyn Fn(Option<ThreadIdx>) -> ThreadRole,
+    children: &HashMap<SpanIdx, Vec<SpanIdx>>,
+    execs: &[&Execution],
+    names: &mut Names,
 ) -> Request {
     let span = trace.span(idx);
     let d = span.duration();
     let busy = span.busy.unwrap_or(0);
+    let kids = |s: SpanIdx| children.get(&s).map_or(&[][..], |v| &v[..]);
     // Walk descendants; stop at I/O children (their insides are the I/O call).
     let (mut io_wait, mut io_block, mut child_busy) = (0, 0, 0);
     let mut io_evidence = None;
     let mut heavy_child: Option<(SpanIdx, Ns)> = None;
     let mut io_children: Vec<SpanIdx> = Vec::new();
-    let mut stack: Vec<(SpanIdx, bool)> = children[idx.0 as usize]
-        .iter()
-        .map(|c| (*c, true))
-        .collect();
+    let mut stack: Vec<(SpanIdx, bool)> = kids(idx).iter().map(|c| (*c, true)).collect();
     while let Some((c, top)) = stack.pop() {
         let cs = trace.span(c);
         let cb = cs.busy.unwrap_or(0);
@@ -300,7 +402,9 @@ fn measure(
             if top {
                 child_busy += cb;
             }
-            io_evidence.get_or_insert(ev);
+            if io_evidence.is_none() {
+                io_evidence = Some(names.get(&ev));
+            }
             io_children.push(c);
             continue;
         }
@@ -310,7 +414,7 @@ fn measure(
         if heavy_child.is_none_or(|(_, b)| cb > b) {
             heavy_child = Some((c, cb));
         }
-        stack.extend(children[c.0 as usize].iter().map(|g| (*g, false)));
+        stack.extend(kids(c).iter().map(|g| (*g, false)));
     }
     let work_busy = busy.max(child_busy);
     let cpu = (work_busy - io_block).max(0);
@@ -330,29 +434,24 @@ fn measure(
         WorkKind::Light
     };
 
-    // Executions of this request's tree.
     let mut polls = 0u32;
     let mut max_poll: Option<Ns> = None;
-    let (mut on_loop, mut on_blocking) = (0, 0);
-    let mut threads: Vec<ThreadIdx> = Vec::new();
+    let mut per_thread: Vec<(ThreadIdx, Ns, bool)> = Vec::new();
     let mut exec_intervals = Vec::new();
-    if let Some(list) = execs {
-        for &i in list {
-            let e = &trace.executions[i];
-            polls += 1;
-            max_poll = Some(max_poll.map_or(e.duration(), |m| m.max(e.duration())));
-            match role(e.thread) {
-                ThreadRole::EventLoop => on_loop += e.duration(),
-                ThreadRole::Blocking => on_blocking += e.duration(),
-                ThreadRole::Unknown => {}
-            }
-            if e.duration() >= 1_000_000 {
-                exec_intervals.push((e.start, e.end));
-                if let Some(t) = e.thread {
-                    if !threads.contains(&t) {
-                        threads.push(t);
-                    }
+    for e in execs {
+        polls += 1;
+        max_poll = Some(max_poll.map_or(e.duration(), |m| m.max(e.duration())));
+        let long = e.duration() >= 1_000_000;
+        if long {
+            exec_intervals.push((e.start, e.end));
+        }
+        if let Some(t) = e.thread {
+            match per_thread.iter_mut().find(|p| p.0 == t) {
+                Some(p) => {
+                    p.1 += e.duration();
+                    p.2 |= long;
                 }
+                None => per_thread.push((t, e.duration(), long)),
             }
         }
     }
@@ -373,46 +472,13 @@ fn measure(
         },
         _ => Vec::new(),
     };
-    let heavy_name = heavy_span.map(|c| trace.name(trace.span(c)).to_string());
-
-    let (location, location_evidence) = if on_loop + on_blocking > 0 {
-        if on_blocking * 2 >= work_busy && on_blocking >= 1_000_000 {
-            (
-                Location::Offloaded,
-                Some(format!(
-                    "{:.1} ms of its polls ran on blocking threads",
-                    on_blocking as f64 / 1e6
-                )),
-            )
-        } else if on_loop * 2 >= work_busy {
-            (
-                Location::EventLoop,
-                Some(format!(
-                    "{:.1} ms of its polls ran on event-loop threads",
-                    on_loop as f64 / 1e6
-                )),
-            )
-        } else {
-            (Location::Unknown, None)
-        }
-    } else if child_busy > busy + (child_busy / 5).max(1_000_000) {
-        (
-            Location::Offloaded,
-            Some(format!(
-                "children were busy {:.1} ms while the request span itself was busy {:.1} ms: the work ran on another thread while the request awaited it",
-                child_busy as f64 / 1e6,
-                busy as f64 / 1e6
-            )),
-        )
-    } else {
-        (Location::Unknown, None)
-    };
+    let heavy_name = heavy_span.map(|c| names.get(trace.name(trace.span(c))));
     Request {
-        span: idx,
-        endpoint: endpoint_of(trace, idx),
+        endpoint: names.get(&endpoint_of(trace, idx)),
         start: span.start,
         end: span.end,
         busy,
+        child_busy,
         work_busy,
         io_wait,
         io_block,
@@ -421,12 +487,11 @@ fn measure(
         heavy,
         heavy_name,
         io_evidence,
-        location,
-        location_evidence,
-        threads,
+        execs: per_thread,
         polls,
         max_poll,
         cut_off: span.cut_off,
+        location: Location::Unknown,
     }
 }
 
@@ -434,6 +499,21 @@ fn measure(
 mod tests {
     use super::*;
     use crate::model::TraceBuilder;
+
+    fn all_requests(t: &Trace) -> Vec<Request> {
+        let members: Vec<SpanIdx> = (0..t.spans.len() as u32).map(SpanIdx).collect();
+        let mut names = Names::default();
+        let mut out: Vec<Request> =
+            requests_in_tree(t, &members, &t.executions, &Config::default(), &mut names)
+                .into_iter()
+                .map(|(_, mut r)| {
+                    r.location = r.locate(&[]).0;
+                    r
+                })
+                .collect();
+        out.sort_by_key(|r| r.endpoint.clone());
+        out
+    }
 
     fn f(b: &mut TraceBuilder, k: &str, v: &str) -> (crate::model::Sym, Box<str>) {
         (b.intern(k), v.into())
@@ -510,7 +590,7 @@ mod tests {
             None,
         );
         let t = b.finish();
-        let reqs = find_requests(&t, &Config::default(), &[]);
+        let reqs = all_requests(&t);
         assert_eq!(reqs.len(), 2);
         assert_eq!(reqs[0].kind, WorkKind::IoWait);
         assert!(
@@ -557,7 +637,7 @@ mod tests {
             None,
         );
         let t = b.finish();
-        let reqs = find_requests(&t, &Config::default(), &[]);
+        let reqs = all_requests(&t);
         assert_eq!(reqs[0].kind, WorkKind::Cpu);
         assert_eq!(reqs[0].location, Location::Offloaded);
     }

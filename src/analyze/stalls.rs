@@ -156,9 +156,9 @@ pub fn episodes(
             if r.start >= we || r.end <= ws || culprit_reqs.contains(&ri) || r.cut_off {
                 continue;
             }
-            let Some(&b) = base.get(&r.endpoint) else {
-                if !coll.no_baseline.contains(&r.endpoint) {
-                    coll.no_baseline.push(r.endpoint.clone());
+            let Some(&b) = base.get(&*r.endpoint) else {
+                if !coll.no_baseline.iter().any(|e| **e == *r.endpoint) {
+                    coll.no_baseline.push(r.endpoint.to_string());
                 }
                 continue;
             };
@@ -186,17 +186,16 @@ pub fn episodes(
 mod tests {
     use super::*;
     use crate::analyze::requests::{Location, WorkKind};
-    use crate::model::SpanIdx;
 
     const MS: Ns = 1_000_000;
 
     fn req(endpoint: &str, start: Ns, end: Ns) -> Request {
         Request {
-            span: SpanIdx(0),
             endpoint: endpoint.into(),
             start,
             end,
             busy: 0,
+            child_busy: 0,
             work_busy: 0,
             io_wait: 0,
             io_block: 0,
@@ -206,8 +205,7 @@ mod tests {
             heavy_name: None,
             io_evidence: None,
             location: Location::Unknown,
-            location_evidence: None,
-            threads: vec![],
+            execs: vec![],
             polls: 0,
             max_poll: None,
             cut_off: false,

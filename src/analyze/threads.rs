@@ -9,14 +9,13 @@
 //! blocking:    [A────────][B──────────][C────]   one request at a time, to completion
 //! ```
 //!
-//! An activation is one [`Execution`](crate::model::Execution) with a thread. For each thread we
-//! count *returns* (an activation of a request that ran on this thread before, with another
-//! request in between) and *repolls* (two activations of the same request in a row). Either is
+//! An activation is one [`Execution`](crate::model::Execution) with a thread. For each thread the
+//! builder counts *returns* (an activation of a span tree that ran on this thread before, with
+//! another tree in between) and *repolls* (two activations of the same tree in a row). Either is
 //! what an event loop does and a blocking thread does not. A role hint set by the format (a
 //! browser main thread) wins.
 
-use crate::model::{Ns, SpanIdx, ThreadIdx, ThreadRole, Trace};
-use rustc_hash::FxHashSet as HashSet;
+use crate::model::{ThreadIdx, ThreadRole, Trace};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -34,81 +33,55 @@ pub struct ThreadInfo {
     pub evidence: String,
 }
 
-/// Infers the role of every thread that ran something.
+/// Infers the role of every thread that ran something, from the counters the builder kept
+/// while reading ([`ThreadStats`](crate::model::ThreadStats)).
 pub fn infer_roles(trace: &Trace) -> Vec<ThreadInfo> {
-    let mut out: Vec<ThreadInfo> = trace
+    trace
         .threads
         .iter()
         .enumerate()
-        .map(|(i, t)| ThreadInfo {
-            idx: ThreadIdx(i as u32),
-            key: t.key.clone(),
-            name: t.name.clone(),
-            role: t.role_hint.unwrap_or(ThreadRole::Unknown),
-            activations: 0,
-            requests: 0,
-            returns: 0,
-            repolls: 0,
-            busy_ms: 0.0,
-            evidence: String::new(),
-        })
-        .collect();
-    let mut seen: Vec<HashSet<SpanIdx>> = vec![HashSet::default(); out.len()];
-    let mut last: Vec<Option<SpanIdx>> = vec![None; out.len()];
-    let mut busy: Vec<Ns> = vec![0; out.len()];
-    for e in &trace.executions {
-        let Some(th) = e.thread else { continue };
-        let i = th.0 as usize;
-        let Some(info) = out.get_mut(i) else { continue };
-        let root = trace.root_of(e.span);
-        info.activations += 1;
-        busy[i] += e.duration();
-        match last[i] {
-            Some(prev) if prev == root => info.repolls += 1,
-            _ => {
-                if !seen[i].insert(root) {
-                    info.returns += 1;
-                }
+        .map(|(i, t)| {
+            let st = t.stats;
+            let mut info = ThreadInfo {
+                idx: ThreadIdx(i as u32),
+                key: t.key.clone(),
+                name: t.name.clone(),
+                role: ThreadRole::Unknown,
+                activations: st.activations,
+                requests: st.trees,
+                returns: st.returns,
+                repolls: st.repolls,
+                busy_ms: st.busy as f64 / 1e6,
+                evidence: String::new(),
+            };
+            if let Some(hint) = t.role_hint {
+                info.role = hint;
+                info.evidence = "role defined by the trace format (renderer main thread)".into();
+            } else if st.activations == 0 {
+                info.evidence = "no enter/exit events on this thread".into();
+            } else if st.returns > 0 || st.repolls * 2 > st.trees {
+                info.role = ThreadRole::EventLoop;
+                info.evidence = format!(
+                    "{} polls of {} span trees; went back to one already polled {} times{}",
+                    st.activations,
+                    st.trees,
+                    st.returns,
+                    if st.repolls > 0 {
+                        format!(", re-polled {} times", st.repolls)
+                    } else {
+                        String::new()
+                    }
+                );
+            } else {
+                info.role = ThreadRole::Blocking;
+                info.evidence = format!(
+                    "ran {} span trees one at a time, each to completion ({} activations)",
+                    st.trees, st.activations
+                );
             }
-        }
-        last[i] = Some(root);
-    }
-    for (i, info) in out.iter_mut().enumerate() {
-        info.requests = seen[i].len() as u64;
-        info.busy_ms = busy[i] as f64 / 1e6;
-        if let Some(hint) = trace.threads[i].role_hint {
-            info.role = hint;
-            info.evidence = "role defined by the trace format (renderer main thread)".into();
-            continue;
-        }
-        if info.activations == 0 {
-            info.evidence = "no enter/exit events on this thread".into();
-            continue;
-        }
-        let interleaves = info.returns > 0;
-        let repolled = info.repolls * 2 > info.requests;
-        if interleaves || repolled {
-            info.role = ThreadRole::EventLoop;
-            info.evidence = format!(
-                "{} polls of {} span trees; went back to one already polled {} times{}",
-                info.activations,
-                info.requests,
-                info.returns,
-                if info.repolls > 0 {
-                    format!(", re-polled {} times", info.repolls)
-                } else {
-                    String::new()
-                }
-            );
-        } else {
-            info.role = ThreadRole::Blocking;
-            info.evidence = format!(
-                "ran {} span trees one at a time, each to completion ({} activations)",
-                info.requests, info.activations
-            );
-        }
-    }
-    out
+            info
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ pub mod tracing_text;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::{Trace, TraceBuilder};
+use crate::model::{Trace, TraceBuilder, TreeSink};
 use serde::Serialize;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -77,8 +77,25 @@ pub struct Ingested {
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Reads one input (`-` = stdin).
+/// Reads one input (`-` = stdin) into a whole [`Trace`].
 pub fn ingest(path: &Path, config: &Config) -> Result<Ingested> {
+    ingest_to(path, config, None)
+}
+
+/// Reads one input, handing each span tree to `sink` as soon as it finishes; the returned trace
+/// holds only what was still open at the end (and everything that is not a span tree).
+pub fn ingest_streaming(path: &Path, config: &Config, sink: &mut dyn TreeSink) -> Result<Ingested> {
+    ingest_to(path, config, Some(sink))
+}
+
+fn new_builder<'s>(sink: Option<&'s mut dyn TreeSink>) -> TraceBuilder<'s> {
+    match sink {
+        Some(s) => TraceBuilder::with_sink(s),
+        None => TraceBuilder::new(),
+    }
+}
+
+fn ingest_to(path: &Path, config: &Config, sink: Option<&mut dyn TreeSink>) -> Result<Ingested> {
     let name = path.display().to_string();
     let io_err = |source| Error::Io {
         path: name.clone(),
@@ -87,7 +104,7 @@ pub fn ingest(path: &Path, config: &Config) -> Result<Ingested> {
     if name == "-" {
         let stdin = io::stdin();
         let reader = BufReader::with_capacity(1 << 18, stdin.lock());
-        return ingest_reader(&name, Box::new(reader), config);
+        return ingest_reader(&name, Box::new(reader), config, sink);
     }
     let file = File::open(path).map_err(io_err)?;
     let meta = file.metadata().map_err(io_err)?;
@@ -109,6 +126,7 @@ pub fn ingest(path: &Path, config: &Config) -> Result<Ingested> {
             &name,
             Box::new(BufReader::with_capacity(1 << 18, reader)),
             config,
+            sink,
         );
         Progress::<File>::clear(meta.len(), config.progress);
         return result;
@@ -117,7 +135,7 @@ pub fn ingest(path: &Path, config: &Config) -> Result<Ingested> {
     // SAFETY: the map is read-only; a file truncated by another process while we read it is the
     // only hazard (SIGBUS), the same trade-off ripgrep makes for regular files.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err)?;
-    ingest_bytes(&name, &map, false, config)
+    ingest_bytes_to(&name, &map, false, config, sink)
 }
 
 /// Progress on stderr while reading a big file, for a person at a terminal: at most every
@@ -188,6 +206,7 @@ pub fn ingest_reader(
     name: &str,
     mut reader: Box<dyn BufRead + '_>,
     config: &Config,
+    sink: Option<&mut dyn TreeSink>,
 ) -> Result<Ingested> {
     let io_err = |source| Error::Io {
         path: name.to_string(),
@@ -205,7 +224,7 @@ pub fn ingest_reader(
     };
     let format = sniff(name, &mut reader)?;
     let mut report = new_report(name, format, gzip);
-    let mut builder = TraceBuilder::new();
+    let mut builder = new_builder(sink);
     match format {
         Format::TracingJson => {
             tracing_json::read(name, &mut reader, &mut builder, &mut report, config)?
@@ -236,10 +255,20 @@ pub fn ingest_reader(
 
 /// Reads from bytes already in memory (a mapped file).
 pub fn ingest_bytes(name: &str, bytes: &[u8], gzip: bool, config: &Config) -> Result<Ingested> {
+    ingest_bytes_to(name, bytes, gzip, config, None)
+}
+
+fn ingest_bytes_to(
+    name: &str,
+    bytes: &[u8],
+    gzip: bool,
+    config: &Config,
+    sink: Option<&mut dyn TreeSink>,
+) -> Result<Ingested> {
     let mut cursor: &[u8] = bytes;
     let format = sniff(name, &mut cursor)?;
     let mut report = new_report(name, format, gzip);
-    let mut builder = TraceBuilder::new();
+    let mut builder = new_builder(sink);
     match format {
         Format::ChromeTrace => chrome::read(name, bytes, &mut builder, &mut report, config)?,
         Format::TracingJson => {

@@ -14,6 +14,10 @@ struct OpenState {
     last: Ns,
     busy: Ns,
     closed: bool,
+    /// The slot was freed after its tree was handed to the sink.
+    free: bool,
+    /// The root of this span's tree.
+    root: SpanIdx,
 }
 
 /// Per-thread stack of entered spans, used to cut the thread's time into executions.
@@ -23,6 +27,37 @@ struct ThreadStack {
     /// Start of the current activation and the span that began it.
     since: Ns,
     bottom: Option<SpanIdx>,
+    /// Serial of the tree of the previous activation.
+    last_tree: Option<u64>,
+}
+
+/// A live span tree: its members, executions and the threads it ran on.
+#[derive(Debug, Default)]
+struct TreeState {
+    serial: u64,
+    open: u32,
+    members: Vec<SpanIdx>,
+    executions: Vec<Execution>,
+    threads: Vec<ThreadIdx>,
+}
+
+/// A finished span tree, handed to a [`TreeSink`] while the trace is still being read.
+#[derive(Debug)]
+pub struct Tree<'a> {
+    pub root: SpanIdx,
+    /// Every span of the tree, the root included.
+    pub members: &'a [SpanIdx],
+    /// The tree's executions (top-level activations attributed to its spans).
+    pub executions: &'a [Execution],
+}
+
+/// Receives span trees as soon as every span in them has closed. The builder frees them
+/// afterwards, so memory follows the spans open at once, not the length of the trace.
+///
+/// Times in a [`Tree`] are in the ingest clock: subtract [`Trace::rebased_by`] of the finished
+/// trace to put them on the trace's time line.
+pub trait TreeSink {
+    fn tree(&mut self, trace: &Trace, tree: Tree<'_>);
 }
 
 /// Builds a [`Trace`] from format-neutral callbacks.
@@ -40,11 +75,18 @@ struct ThreadStack {
 /// Invariant: an execution covers exactly the time the thread had at least one span entered,
 /// so executions on one thread never overlap. Exits that match no entered span on that thread
 /// are counted in [`TraceBuilder::unmatched_exits`] and otherwise ignored.
-#[derive(Debug, Default)]
-pub struct TraceBuilder {
+///
+/// With a [`TreeSink`], a tree whose spans have all closed is handed over and its span slots are
+/// reused: indices of closed spans must not be kept by the caller after their tree closed.
+#[derive(Default)]
+pub struct TraceBuilder<'s> {
     trace: Trace,
     state: Vec<OpenState>,
     stacks: Vec<ThreadStack>,
+    trees: HashMap<SpanIdx, TreeState>,
+    next_serial: u64,
+    free: Vec<SpanIdx>,
+    sink: Option<&'s mut dyn TreeSink>,
     thread_keys: HashMap<String, ThreadIdx>,
     unix_offset: Option<i64>,
     min_time: Option<Ns>,
@@ -53,9 +95,27 @@ pub struct TraceBuilder {
     pub unmatched_exits: u64,
 }
 
-impl TraceBuilder {
+impl std::fmt::Debug for TraceBuilder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceBuilder")
+            .field("spans", &self.trace.spans.len())
+            .field("trees", &self.trees.len())
+            .field("streaming", &self.sink.is_some())
+            .finish()
+    }
+}
+
+impl<'s> TraceBuilder<'s> {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A builder that hands finished span trees to `sink` and forgets them.
+    pub fn with_sink(sink: &'s mut dyn TreeSink) -> Self {
+        TraceBuilder {
+            sink: Some(sink),
+            ..Self::default()
+        }
     }
 
     /// Declares that the ingest clock is Unix time in nanoseconds plus `offset`.
@@ -93,6 +153,7 @@ impl TraceBuilder {
             key: key.to_string(),
             name: name.map(str::to_string),
             role_hint: None,
+            stats: Default::default(),
         });
         self.stacks.push(ThreadStack::default());
         self.thread_keys.insert(key.to_string(), idx);
@@ -118,6 +179,10 @@ impl TraceBuilder {
         &self.trace.strings
     }
 
+    fn live(&self, idx: SpanIdx) -> bool {
+        self.state.get(idx.0 as usize).is_some_and(|s| !s.free)
+    }
+
     /// Opens a span at `start`.
     pub fn open_span(
         &mut self,
@@ -128,11 +193,11 @@ impl TraceBuilder {
         fields: Vec<(Sym, FieldValue)>,
     ) -> SpanIdx {
         self.see(start);
-        let idx = SpanIdx(self.trace.spans.len() as u32);
-        self.trace.spans.push(Span {
+        let parent = parent.filter(|p| self.live(*p));
+        let span = Span {
             name,
             target,
-            parent: parent.filter(|p| *p < idx),
+            parent,
             start,
             end: start,
             busy: None,
@@ -140,11 +205,38 @@ impl TraceBuilder {
             fields,
             closed_on: None,
             cut_off: true,
-        });
-        self.state.push(OpenState {
+        };
+        let idx = match self.free.pop() {
+            Some(idx) => {
+                self.trace.spans[idx.0 as usize] = span;
+                idx
+            }
+            None => {
+                self.trace.spans.push(span);
+                self.state.push(OpenState::default());
+                SpanIdx(self.trace.spans.len() as u32 - 1)
+            }
+        };
+        let root = parent.map_or(idx, |p| self.state[p.0 as usize].root);
+        self.state[idx.0 as usize] = OpenState {
             last: start,
+            root,
             ..OpenState::default()
-        });
+        };
+        if root == idx {
+            self.next_serial += 1;
+            self.trees.insert(
+                idx,
+                TreeState {
+                    serial: self.next_serial,
+                    ..TreeState::default()
+                },
+            );
+        }
+        if let Some(tree) = self.trees.get_mut(&root) {
+            tree.open += 1;
+            tree.members.push(idx);
+        }
         idx
     }
 
@@ -169,7 +261,7 @@ impl TraceBuilder {
         }
     }
 
-    /// Moves a span's start earlier (a span first seen late, whose real start is learned later).
+    /// Moves a span's start (a span first seen late, whose real start is learned later).
     pub fn set_start(&mut self, idx: SpanIdx, start: Ns) {
         self.see(start);
         if let Some(s) = self.trace.spans.get_mut(idx.0 as usize) {
@@ -177,11 +269,31 @@ impl TraceBuilder {
         }
     }
 
-    /// Sets a span's parent after the fact (formats that learn the parent only at close time).
+    /// Sets the parent of a root span after the fact (formats that learn the parent late). The
+    /// span's tree joins the parent's.
     pub fn set_parent(&mut self, idx: SpanIdx, parent: SpanIdx) {
-        if parent < idx {
-            if let Some(s) = self.trace.spans.get_mut(idx.0 as usize) {
-                s.parent = Some(parent);
+        if !self.live(idx) || !self.live(parent) || idx == parent {
+            return;
+        }
+        let old_root = self.state[idx.0 as usize].root;
+        let new_root = self.state[parent.0 as usize].root;
+        if old_root != idx || new_root == idx {
+            return; // only a root can be re-parented, and never under its own tree
+        }
+        self.trace.spans[idx.0 as usize].parent = Some(parent);
+        if let Some(moved) = self.trees.remove(&old_root) {
+            for m in &moved.members {
+                self.state[m.0 as usize].root = new_root;
+            }
+            if let Some(tree) = self.trees.get_mut(&new_root) {
+                tree.open += moved.open;
+                tree.members.extend(moved.members);
+                tree.executions.extend(moved.executions);
+                for t in moved.threads {
+                    if !tree.threads.contains(&t) {
+                        tree.threads.push(t);
+                    }
+                }
             }
         }
     }
@@ -189,7 +301,7 @@ impl TraceBuilder {
     /// The span was entered at `t`, on `thread` when known.
     pub fn enter(&mut self, idx: SpanIdx, thread: Option<ThreadIdx>, t: Ns) {
         self.see(t);
-        let Some(st) = self.state.get_mut(idx.0 as usize) else {
+        let Some(st) = self.state.get_mut(idx.0 as usize).filter(|s| !s.free) else {
             return;
         };
         st.entered += 1;
@@ -209,7 +321,7 @@ impl TraceBuilder {
     /// The span was exited at `t`.
     pub fn exit(&mut self, idx: SpanIdx, thread: Option<ThreadIdx>, t: Ns) {
         self.see(t);
-        let Some(st) = self.state.get_mut(idx.0 as usize) else {
+        let Some(st) = self.state.get_mut(idx.0 as usize).filter(|s| !s.free) else {
             return;
         };
         if st.entered == 0 {
@@ -218,7 +330,8 @@ impl TraceBuilder {
         }
         st.entered -= 1;
         let since = st.last;
-        if st.entered == 0 {
+        let done = st.entered == 0;
+        if done {
             st.busy += (t - since).max(0);
             st.last = t;
         }
@@ -229,27 +342,53 @@ impl TraceBuilder {
                     Some(pos) => {
                         stack.stack.remove(pos);
                         if stack.stack.is_empty() {
-                            self.trace.executions.push(Execution {
+                            let e = Execution {
                                 span: stack.bottom.take().unwrap_or(idx),
                                 thread: Some(th),
                                 start: stack.since,
                                 end: t,
-                            });
+                            };
+                            self.push_execution(e);
                         }
                     }
                     None => self.unmatched_exits += 1,
                 }
             }
-            None => {
-                if st.entered == 0 {
-                    self.trace.executions.push(Execution {
-                        span: idx,
-                        thread: None,
-                        start: since,
-                        end: t,
-                    });
+            None if done => self.push_execution(Execution {
+                span: idx,
+                thread: None,
+                start: since,
+                end: t,
+            }),
+            None => {}
+        }
+    }
+
+    /// Records an execution: thread counters, and the execution itself with its tree (when
+    /// trees are handed to a sink) or in the trace.
+    fn push_execution(&mut self, e: Execution) {
+        let root = self.state.get(e.span.0 as usize).map_or(e.span, |s| s.root);
+        if let Some(th) = e.thread {
+            let tree = self.trees.get_mut(&root);
+            let stats = &mut self.trace.threads[th.0 as usize].stats;
+            stats.activations += 1;
+            stats.busy += e.duration();
+            let stack = &mut self.stacks[th.0 as usize];
+            if let Some(tree) = tree {
+                if stack.last_tree == Some(tree.serial) {
+                    stats.repolls += 1;
+                } else if tree.threads.contains(&th) {
+                    stats.returns += 1;
+                } else {
+                    stats.trees += 1;
+                    tree.threads.push(th);
                 }
+                stack.last_tree = Some(tree.serial);
             }
+        }
+        match (self.sink.is_some(), self.trees.get_mut(&root)) {
+            (true, Some(tree)) => tree.executions.push(e),
+            _ => self.trace.executions.push(e),
         }
     }
 
@@ -264,10 +403,14 @@ impl TraceBuilder {
         thread: Option<ThreadIdx>,
     ) {
         self.see(t);
-        let Some(st) = self.state.get_mut(idx.0 as usize) else {
+        let Some(st) = self.state.get_mut(idx.0 as usize).filter(|s| !s.free) else {
             return;
         };
+        if st.closed {
+            return;
+        }
         st.closed = true;
+        let root = st.root;
         let computed_busy = (st.busy > 0 || st.entered > 0).then_some(st.busy);
         let span = &mut self.trace.spans[idx.0 as usize];
         span.end = t.max(span.start);
@@ -275,6 +418,36 @@ impl TraceBuilder {
         span.closed_on = thread.or(span.closed_on);
         span.busy = busy.or(computed_busy);
         span.idle = idle.or_else(|| span.busy.map(|b| (span.end - span.start - b).max(0)));
+        let finished = self.trees.get_mut(&root).is_some_and(|tree| {
+            tree.open = tree.open.saturating_sub(1);
+            tree.open == 0
+        });
+        if finished && self.sink.is_some() {
+            self.retire(root);
+        }
+    }
+
+    /// Hands a finished tree to the sink and frees its slots.
+    fn retire(&mut self, root: SpanIdx) {
+        let Some(tree) = self.trees.remove(&root) else {
+            return;
+        };
+        if let Some(sink) = self.sink.as_deref_mut() {
+            sink.tree(
+                &self.trace,
+                Tree {
+                    root,
+                    members: &tree.members,
+                    executions: &tree.executions,
+                },
+            );
+        }
+        for m in tree.members {
+            let i = m.0 as usize;
+            self.state[i].free = true;
+            self.trace.spans[i].fields = Vec::new();
+            self.free.push(m);
+        }
     }
 
     /// Adds a span known only from its close: `end`, and `busy + idle` give its start.
@@ -300,7 +473,7 @@ impl TraceBuilder {
     pub fn execution(&mut self, span: SpanIdx, thread: Option<ThreadIdx>, start: Ns, end: Ns) {
         self.see(start);
         self.see(end);
-        self.trace.executions.push(Execution {
+        self.push_execution(Execution {
             span,
             thread,
             start,
@@ -315,33 +488,63 @@ impl TraceBuilder {
     }
 
     pub fn span_count(&self) -> usize {
-        self.trace.spans.len()
+        self.trace.spans.len() - self.free.len()
     }
 
-    /// Finishes the trace: spans still open are cut off at the last time seen, and every time
-    /// is rebased so the earliest is 0.
+    /// Finishes the trace: spans still open are cut off at the last time seen, freed slots are
+    /// dropped, and every time is rebased so the earliest is 0.
     pub fn finish(mut self) -> Trace {
         let min = self.min_time.unwrap_or(0);
         let max = self.max_time.unwrap_or(0);
-        for (span, st) in self.trace.spans.iter_mut().zip(&self.state) {
+        // Executions of trees still held (streaming mode) go to the trace.
+        let mut held: Vec<Execution> = Vec::new();
+        for tree in self.trees.values_mut() {
+            held.append(&mut tree.executions);
+        }
+        self.trace.executions.extend(held);
+        // Compact: drop freed slots, renumber the rest.
+        let mut map: Vec<Option<SpanIdx>> = vec![None; self.trace.spans.len()];
+        let mut spans = Vec::with_capacity(self.trace.spans.len() - self.free.len());
+        for (i, (span, st)) in std::mem::take(&mut self.trace.spans)
+            .into_iter()
+            .zip(&self.state)
+            .enumerate()
+        {
+            if st.free {
+                continue;
+            }
+            map[i] = Some(SpanIdx(spans.len() as u32));
+            let mut span = span;
             if !st.closed {
                 span.end = max.max(span.start);
                 span.cut_off = true;
             }
             span.start -= min;
             span.end -= min;
+            spans.push(span);
         }
-        for e in &mut self.trace.executions {
-            e.start -= min;
-            e.end -= min;
+        let remap = |i: SpanIdx| map.get(i.0 as usize).copied().flatten();
+        for span in &mut spans {
+            span.parent = span.parent.and_then(remap);
         }
+        self.trace.spans = spans;
+        let mut executions = std::mem::take(&mut self.trace.executions);
+        executions.retain_mut(|e| match remap(e.span) {
+            Some(s) => {
+                e.span = s;
+                e.start -= min;
+                e.end -= min;
+                true
+            }
+            None => false,
+        });
+        executions.sort_by_key(|e| (e.thread, e.start, e.end));
+        self.trace.executions = executions;
         for n in &mut self.trace.network {
             n.start -= min;
             n.end -= min;
         }
-        self.trace
-            .executions
-            .sort_by_key(|e| (e.thread, e.start, e.end));
+        self.trace.rebased_by = min;
         self.trace.clock = Clock {
             origin_unix_ns: self.unix_offset.map(|off| min + off),
         };
@@ -450,5 +653,68 @@ mod tests {
         let t = b.finish();
         assert_eq!(t.executions[0].duration(), 0);
         assert_eq!(t.span(s).duration(), 0);
+    }
+}
+
+#[cfg(test)]
+mod streaming_tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect(Vec<(String, usize, usize, Ns)>);
+
+    impl TreeSink for Collect {
+        fn tree(&mut self, trace: &Trace, tree: Tree<'_>) {
+            let root = trace.span(tree.root);
+            self.0.push((
+                trace.name(root).to_string(),
+                tree.members.len(),
+                tree.executions.len(),
+                root.duration(),
+            ));
+        }
+    }
+
+    /// Two trees, one after the other: the first is handed over when its last span closes and
+    /// its slots are reused by the second; a third tree still open at the end stays in the trace.
+    ///
+    /// ```text
+    /// th:  [a ─[a.child]─]   [b]      [c ........ (never closes)
+    /// ```
+    #[test]
+    fn finished_trees_are_handed_over_and_forgotten() {
+        let mut sink = Collect::default();
+        let mut b = TraceBuilder::with_sink(&mut sink);
+        let th = b.thread("T", None);
+        let (na, nc, nb, nx) = (
+            b.intern("a"),
+            b.intern("a.child"),
+            b.intern("b"),
+            b.intern("c"),
+        );
+        let a = b.open_span(na, None, None, 0, vec![]);
+        let ac = b.open_span(nc, None, Some(a), 1, vec![]);
+        b.enter(a, Some(th), 0);
+        b.enter(ac, Some(th), 1);
+        b.exit(ac, Some(th), 5);
+        b.exit(a, Some(th), 6);
+        b.close(a, 10, None, None, None);
+        assert_eq!(b.span_count(), 2, "a's child is still open");
+        b.close(ac, 11, None, None, None);
+        assert_eq!(b.span_count(), 0);
+        let bb = b.open_span(nb, None, None, 20, vec![]);
+        assert!(bb == a || bb == ac, "slot reused");
+        b.close(bb, 30, None, None, None);
+        let c = b.open_span(nx, None, None, 40, vec![]);
+        b.enter(c, Some(th), 41);
+        b.exit(c, Some(th), 45);
+        let t = b.finish();
+        assert_eq!(sink.0, vec![("a".into(), 2, 1, 10), ("b".into(), 1, 0, 10)]);
+        assert_eq!(t.spans.len(), 1);
+        assert!(t.spans[0].cut_off);
+        assert_eq!(t.executions.len(), 1);
+        assert_eq!(t.executions[0].span, SpanIdx(0));
+        assert_eq!(t.threads[0].stats.activations, 2);
+        assert_eq!(t.threads[0].stats.trees, 2);
     }
 }

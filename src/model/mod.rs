@@ -9,7 +9,10 @@
 
 mod builder;
 
-pub use builder::TraceBuilder;
+pub use builder::{TraceBuilder, Tree, TreeSink};
+
+/// Deepest span nesting followed; deeper chains are cut there.
+pub const MAX_DEPTH: usize = 4096;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -21,7 +24,7 @@ pub type Ns = i64;
 pub struct ThreadIdx(pub u32);
 
 /// Index into [`Trace::spans`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct SpanIdx(pub u32);
 
 /// An interned string (span names, field keys, targets).
@@ -64,6 +67,23 @@ pub struct Thread {
     /// A role the format itself defines (a browser's renderer main thread is an event loop by
     /// definition). Thread names of runtimes like tokio never set this: behaviour decides there.
     pub role_hint: Option<ThreadRole>,
+    /// Counters kept while reading, for role inference (see `analyze::threads`).
+    pub stats: ThreadStats,
+}
+
+/// What a thread did, counted activation by activation while the trace is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ThreadStats {
+    /// Top-level activations (executions) on this thread.
+    pub activations: u64,
+    /// Total time of those activations.
+    pub busy: Ns,
+    /// Distinct span trees (requests) that ran on this thread.
+    pub trees: u64,
+    /// Activations of a tree that ran here before, with another tree in between.
+    pub returns: u64,
+    /// Two activations of the same tree in a row.
+    pub repolls: u64,
 }
 
 /// What a thread does, as far as the trace shows.
@@ -150,6 +170,9 @@ pub struct NetworkRequest {
 #[derive(Debug, Default)]
 pub struct Trace {
     pub clock: Clock,
+    /// How much was subtracted from the ingest clock to make the earliest time 0. Consumers
+    /// that received span trees while the trace was read (a [`TreeSink`]) subtract it too.
+    pub rebased_by: Ns,
     pub strings: Interner,
     pub threads: Vec<Thread>,
     pub spans: Vec<Span>,
@@ -181,13 +204,12 @@ impl Trace {
 
     /// The outermost ancestor of `idx` (itself when it has no parent).
     pub fn root_of(&self, mut idx: SpanIdx) -> SpanIdx {
-        // Parents always have a lower index than their children (they are opened first), which
-        // bounds this loop even on malformed input.
-        while let Some(p) = self.span(idx).parent {
-            if p >= idx {
-                break;
+        // Bounded: a malformed parent chain cannot loop forever.
+        for _ in 0..MAX_DEPTH {
+            match self.spans.get(idx.0 as usize).and_then(|s| s.parent) {
+                Some(p) if p != idx => idx = p,
+                _ => break,
             }
-            idx = p;
         }
         idx
     }
@@ -196,8 +218,8 @@ impl Trace {
     pub fn children(&self) -> Vec<Vec<SpanIdx>> {
         let mut out = vec![Vec::new(); self.spans.len()];
         for (i, s) in self.spans.iter().enumerate() {
-            if let Some(p) = s.parent {
-                out[p.0 as usize].push(SpanIdx(i as u32));
+            if let Some(list) = s.parent.and_then(|p| out.get_mut(p.0 as usize)) {
+                list.push(SpanIdx(i as u32));
             }
         }
         out
