@@ -1,6 +1,13 @@
-//! Throughput of `analyze` (parse + analysis) on a generated tracing JSON log.
+//! Throughput on a generated tracing JSON log, side by side in one run so the figures compare
+//! as ratios on a shared, noisy machine:
 //!
-//! Size: `STALLSCOPE_BENCH_MB` (default 20; the figure is taken with 200).
+//! - `serde_json floor`: every line parsed by serde_json into `IgnoredAny` (the cost of reading
+//!   JSON at all; nothing can go faster with serde_json);
+//! - `streaming`: what `stallscope analyze` does: parse, match spans, measure each request tree
+//!   as it closes, then the detectors;
+//! - `whole trace`: the same with the whole trace built in memory first.
+//!
+//! Size: `STALLSCOPE_BENCH_MB` (default 20; the figure in the notes is taken with 200).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use stallscope::config::Config;
@@ -16,22 +23,42 @@ fn bench(c: &mut Criterion) {
         .unwrap_or(20);
     let log = generator::tracing_json(mb << 20, 42);
     let cfg = Config::default();
-    let mut g = c.benchmark_group("tracing-json");
+    let mut g = c.benchmark_group(format!("tracing-json {mb} MB"));
     g.throughput(Throughput::Bytes(log.len() as u64));
     g.sample_size(10);
-    g.bench_function(format!("ingest+analyze {mb} MB"), |b| {
+    g.bench_function("serde_json floor", |b| {
         b.iter(|| {
-            let ing = stallscope::ingest::ingest_bytes("bench.log", black_box(&log), false, &cfg)
-                .expect("generated log parses");
-            let a = stallscope::analyze::analyze(&ing.trace, &cfg);
-            black_box(a.verdicts.len())
+            let mut n = 0usize;
+            for line in log.split(|c| *c == b'\n').filter(|l| !l.is_empty()) {
+                let v: serde::de::IgnoredAny = serde_json::from_slice(line).expect("valid line");
+                black_box(v);
+                n += 1;
+            }
+            n
         })
     });
-    g.bench_function(format!("ingest only {mb} MB"), |b| {
+    g.bench_function("streaming", |b| {
+        b.iter(|| {
+            let mut collector = stallscope::analyze::Collector::new(&cfg);
+            let ing = stallscope::ingest::ingest_bytes_streaming(
+                "bench.log",
+                black_box(&log),
+                &cfg,
+                &mut collector,
+            )
+            .expect("generated log parses");
+            black_box(collector.finish(&ing.trace).verdicts.len())
+        })
+    });
+    g.bench_function("whole trace", |b| {
         b.iter(|| {
             let ing = stallscope::ingest::ingest_bytes("bench.log", black_box(&log), false, &cfg)
                 .expect("generated log parses");
-            black_box(ing.trace.spans.len())
+            black_box(
+                stallscope::analyze::analyze(&ing.trace, &cfg)
+                    .verdicts
+                    .len(),
+            )
         })
     });
     g.finish();

@@ -258,6 +258,16 @@ pub fn ingest_bytes(name: &str, bytes: &[u8], gzip: bool, config: &Config) -> Re
     ingest_bytes_to(name, bytes, gzip, config, None)
 }
 
+/// Reads from bytes in memory, handing span trees to `sink` as they finish.
+pub fn ingest_bytes_streaming(
+    name: &str,
+    bytes: &[u8],
+    config: &Config,
+    sink: &mut dyn TreeSink,
+) -> Result<Ingested> {
+    ingest_bytes_to(name, bytes, false, config, Some(sink))
+}
+
 fn ingest_bytes_to(
     name: &str,
     bytes: &[u8],

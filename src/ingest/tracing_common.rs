@@ -29,6 +29,7 @@
 
 use crate::model::{FieldValue, Ns, SpanIdx, Sym, ThreadIdx, TraceBuilder};
 use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -52,16 +53,16 @@ impl Kind {
 
 /// A span as an event describes it: name and fields (values as display text).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SpanDesc {
-    pub name: String,
-    pub fields: Vec<(String, String)>,
+pub struct SpanDesc<'a> {
+    pub name: Cow<'a, str>,
+    pub fields: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
 /// The context of an event: given, or parsed on demand (most events match exactly one open
 /// span and never need it, and parsing JSON `spans` lists is the costliest part of a line).
 pub enum Context<'a> {
-    Known(&'a [SpanDesc]),
-    Lazy(&'a dyn Fn() -> Vec<SpanDesc>),
+    Known(&'a [SpanDesc<'a>]),
+    Lazy(&'a dyn Fn() -> Vec<SpanDesc<'a>>),
 }
 
 impl std::fmt::Debug for Context<'_> {
@@ -75,11 +76,11 @@ impl std::fmt::Debug for Context<'_> {
 
 struct LazyCtx<'a, 'b> {
     src: &'b Context<'a>,
-    cache: Option<Vec<SpanDesc>>,
+    cache: Option<Vec<SpanDesc<'a>>>,
 }
 
-impl LazyCtx<'_, '_> {
-    fn get(&mut self) -> &[SpanDesc] {
+impl<'a> LazyCtx<'a, '_> {
+    fn get(&mut self) -> &[SpanDesc<'a>] {
         match self.src {
             Context::Known(c) => c,
             Context::Lazy(f) => self.cache.get_or_insert_with(f),
@@ -94,7 +95,7 @@ pub struct SpanEvent<'a> {
     pub time: Ns,
     pub thread: Option<ThreadIdx>,
     pub target: Option<&'a str>,
-    pub span: &'a SpanDesc,
+    pub span: &'a SpanDesc<'a>,
     /// Root first, not including `span`.
     pub context: Context<'a>,
     /// The context is the span's real ancestry (text format), not just what is entered.
@@ -122,7 +123,7 @@ impl SpanMatcher {
     fn fields_of(b: &mut TraceBuilder, d: &SpanDesc) -> Vec<(Sym, FieldValue)> {
         d.fields
             .iter()
-            .map(|(k, v)| (b.intern(k), v.as_str().into()))
+            .map(|(k, v)| (b.intern(k), (**v).into()))
             .collect()
     }
 
@@ -146,7 +147,7 @@ impl SpanMatcher {
         for anc in context.iter().rev() {
             let Some(p) = cur else { break };
             let ps = b.span_ref(p);
-            if b.strings().resolve(ps.name) != anc.name || !Self::compatible(b, p, anc) {
+            if b.strings().resolve(ps.name) != anc.name.as_ref() || !Self::compatible(b, p, anc) {
                 break;
             }
             score += 1;
@@ -280,7 +281,7 @@ impl SpanMatcher {
         };
         // Fields recorded since the span was last seen (`status` on CLOSE, say). Matching
         // already checked that shared keys agree, so only missing keys need adding.
-        let missing: Vec<(String, String)> = {
+        let missing: Vec<(Cow<'_, str>, Cow<'_, str>)> = {
             let have = &b.span_ref(idx).fields;
             ev.span
                 .fields
@@ -296,7 +297,7 @@ impl SpanMatcher {
         if !missing.is_empty() {
             let fields: Vec<_> = missing
                 .iter()
-                .map(|(k, v)| (b.intern(k), v.as_str().into()))
+                .map(|(k, v)| (b.intern(k), (**v).into()))
                 .collect();
             b.record_fields(idx, fields);
         }
@@ -360,17 +361,17 @@ pub fn thread_key(id: &str) -> String {
 mod tests {
     use super::*;
 
-    fn desc(name: &str, fields: &[(&str, &str)]) -> SpanDesc {
+    fn desc(name: &str, fields: &[(&str, &str)]) -> SpanDesc<'static> {
         SpanDesc {
-            name: name.into(),
+            name: name.to_string().into(),
             fields: fields
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .map(|(k, v)| (k.to_string().into(), v.to_string().into()))
                 .collect(),
         }
     }
 
-    fn ev<'a>(kind: Kind, t: Ns, span: &'a SpanDesc, ctx: &'a [SpanDesc]) -> SpanEvent<'a> {
+    fn ev<'a>(kind: Kind, t: Ns, span: &'a SpanDesc<'a>, ctx: &'a [SpanDesc<'a>]) -> SpanEvent<'a> {
         SpanEvent {
             kind,
             time: t,

@@ -25,8 +25,8 @@ struct Line<'a> {
     fields: Option<EventFields<'a>>,
     #[serde(borrow, default)]
     target: Option<Cow<'a, str>>,
-    #[serde(default)]
-    span: Option<SpanObj>,
+    #[serde(borrow, default)]
+    span: Option<SpanObj<'a>>,
     #[serde(borrow, default)]
     spans: Option<&'a RawValue>,
     #[serde(rename = "threadName", borrow, default)]
@@ -107,75 +107,81 @@ fn str_or_other<'de, D: Deserializer<'de>>(
 }
 
 /// A span object (`{"route":"/a","request_id":3,"name":"http.request"}`) as a [`SpanDesc`].
-struct SpanObj(SpanDesc);
+struct SpanObj<'a>(SpanDesc<'a>);
 
-/// A scalar field value as display text.
-struct Scalar(String);
+/// A scalar field value as display text, borrowed from the line when it has no escapes.
+struct Scalar<'a>(Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for Scalar {
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Scalar;
+            type Value = Scalar<'de>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a field value")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Borrowed(v)))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
             }
-            fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
             }
-            fn visit_unit<E: de::Error>(self) -> std::result::Result<Scalar, E> {
-                Ok(Scalar("null".into()))
+            fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Borrowed("null")))
             }
             fn visit_seq<A: SeqAccess<'de>>(
                 self,
                 mut a: A,
-            ) -> std::result::Result<Scalar, A::Error> {
+            ) -> std::result::Result<Scalar<'de>, A::Error> {
                 while a.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar("[..]".into()))
+                Ok(Scalar(Cow::Borrowed("[..]")))
             }
             fn visit_map<A: MapAccess<'de>>(
                 self,
                 mut a: A,
-            ) -> std::result::Result<Scalar, A::Error> {
+            ) -> std::result::Result<Scalar<'de>, A::Error> {
                 while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Scalar("{..}".into()))
+                Ok(Scalar(Cow::Borrowed("{..}")))
             }
         }
         d.deserialize_any(V)
     }
 }
 
-impl<'de> Deserialize<'de> for SpanObj {
+impl<'de: 'a, 'a> Deserialize<'de> for SpanObj<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = SpanObj;
+            type Value = SpanObj<'de>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a span object")
             }
             fn visit_map<A: MapAccess<'de>>(
                 self,
                 mut a: A,
-            ) -> std::result::Result<SpanObj, A::Error> {
+            ) -> std::result::Result<SpanObj<'de>, A::Error> {
                 let mut desc = SpanDesc::default();
                 while let Some(key) = a.next_key::<Cow<'de, str>>()? {
                     let Scalar(v) = a.next_value()?;
                     if key == "name" {
                         desc.name = v;
                     } else {
-                        desc.fields.push((key.into_owned(), v));
+                        desc.fields.push((key, v));
                     }
                 }
                 Ok(SpanObj(desc))
@@ -185,11 +191,11 @@ impl<'de> Deserialize<'de> for SpanObj {
     }
 }
 
-struct SpanList(Vec<SpanDesc>);
+struct SpanList<'a>(Vec<SpanDesc<'a>>);
 
-impl<'de> Deserialize<'de> for SpanList {
+impl<'de> Deserialize<'de> for SpanList<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let v: Vec<SpanObj> = Vec::deserialize(d)?;
+        let v: Vec<SpanObj<'de>> = Vec::deserialize(d)?;
         Ok(SpanList(v.into_iter().map(|s| s.0).collect()))
     }
 }

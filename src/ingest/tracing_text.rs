@@ -13,6 +13,7 @@ use super::tracing_common::{Context, Kind, SpanDesc, SpanEvent, SpanMatcher, thr
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::TraceBuilder;
+use std::borrow::Cow;
 use std::io::BufRead;
 
 const LEVELS: [&str; 5] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
@@ -36,7 +37,7 @@ struct TextLine<'a> {
     timestamp: Option<&'a str>,
     thread_name: Option<&'a str>,
     thread_id: Option<&'a str>,
-    scope: Vec<SpanDesc>,
+    scope: Vec<SpanDesc<'a>>,
     target: Option<&'a str>,
     message: &'a str,
     fields: Vec<(&'a str, &'a str)>,
@@ -91,7 +92,7 @@ fn parse_kv(s: &str) -> Vec<(&str, &str)> {
 }
 
 /// Unquotes a Debug-printed string value (`"/a"` -> `/a`); other values are returned as is.
-fn unquote(v: &str) -> String {
+fn unquote(v: &str) -> Cow<'_, str> {
     match v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
         Some(inner) if inner.contains('\\') => {
             let mut out = String::with_capacity(inner.len());
@@ -108,24 +109,24 @@ fn unquote(v: &str) -> String {
                     out.push(c);
                 }
             }
-            out
+            Cow::Owned(out)
         }
-        Some(inner) => inner.to_string(),
-        None => v.to_string(),
+        Some(inner) => Cow::Borrowed(inner),
+        None => Cow::Borrowed(v),
     }
 }
 
-fn parse_segment(seg: &str) -> SpanDesc {
+fn parse_segment(seg: &str) -> SpanDesc<'_> {
     match seg.find('{') {
         Some(open) if seg.ends_with('}') => SpanDesc {
-            name: seg[..open].to_string(),
+            name: Cow::Borrowed(&seg[..open]),
             fields: parse_kv(&seg[open + 1..seg.len() - 1])
                 .into_iter()
-                .map(|(k, v)| (k.to_string(), unquote(v)))
+                .map(|(k, v)| (Cow::Borrowed(k), unquote(v)))
                 .collect(),
         },
         _ => SpanDesc {
-            name: seg.to_string(),
+            name: Cow::Borrowed(seg),
             fields: Vec::new(),
         },
     }
@@ -335,7 +336,7 @@ mod tests {
         assert_eq!(p.scope[0].name, "http.request");
         assert_eq!(
             p.scope[0].fields[1],
-            ("route".to_string(), "/x y".to_string())
+            (Cow::Borrowed("route"), Cow::Borrowed("/x y"))
         );
         assert_eq!(p.scope[1].name, "db.query");
         assert_eq!(p.target, Some("trace_lab::server"));
