@@ -108,6 +108,10 @@ pub fn episodes(
         ..Collateral::default()
     };
     let mut eps = Vec::with_capacity(windows.len());
+    // Requests by start, so each window looks only at those that started before it ended.
+    let mut by_start: Vec<usize> = (0..requests.len()).collect();
+    by_start.sort_by_key(|&i| requests[i].start);
+    let longest = requests.iter().map(Request::duration).max().unwrap_or(0);
     for &(ws, we) in &windows {
         let in_ep: Vec<usize> = (0..stalls.len())
             .filter(|&i| stalls[i].start < we && stalls[i].end > ws || stalls[i].start == ws)
@@ -152,7 +156,10 @@ pub fn episodes(
             victims: 0,
             max_delay: 0,
         };
-        for (ri, r) in requests.iter().enumerate() {
+        let from = by_start.partition_point(|&i| requests[i].start < ws - longest);
+        let to = by_start.partition_point(|&i| requests[i].start < we);
+        for &ri in &by_start[from..to] {
+            let r = &requests[ri];
             if r.start >= we || r.end <= ws || culprit_reqs.contains(&ri) || r.cut_off {
                 continue;
             }

@@ -345,16 +345,18 @@ impl SpanMatcher {
 }
 
 /// Normalises `ThreadId(05)` to `ThreadId(5)` so the text and JSON formats agree.
-pub fn thread_key(id: &str) -> String {
+pub fn thread_key(id: &str) -> Cow<'_, str> {
     if let Some(num) = id
         .strip_prefix("ThreadId(")
         .and_then(|r| r.strip_suffix(')'))
     {
-        if let Ok(n) = num.parse::<u64>() {
-            return format!("ThreadId({n})");
+        if num.len() > 1 && num.starts_with('0') {
+            if let Ok(n) = num.parse::<u64>() {
+                return Cow::Owned(format!("ThreadId({n})"));
+            }
         }
     }
-    id.to_string()
+    Cow::Borrowed(id)
 }
 
 #[cfg(test)]
