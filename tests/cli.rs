@@ -182,3 +182,82 @@ fn piped_table_has_no_colour() {
     let (_, forced, _) = analyze(&p, &["--color", "always"]);
     assert!(forced.contains('\x1b'), "{forced}");
 }
+
+#[test]
+fn cut_off_last_line_warns_and_keeps_the_rest() {
+    let mut input = TWO_REQUESTS.to_string();
+    input.push_str(r#"{"timestamp":"2026-11-24T00:00:00.400000Z","level":"INFO","fields":{"mess"#);
+    let (_d, p) = tmp_file("cut.log", input.as_bytes());
+    let (code, out, err) = analyze(&p, &["--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("cut.log: line 3: the last line is cut off"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["inputs"][0]["requests"], 2);
+    assert!(
+        v["inputs"][0]["warnings"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("line 3")
+    );
+}
+
+/// `--request-span` names the request span when the HTTP-field heuristic does not fit;
+/// `--io-span` makes a child count as I/O.
+#[test]
+fn request_and_io_span_options() {
+    let log = concat!(
+        r#"{"timestamp":"2026-11-24T00:00:00.090000Z","level":"INFO","fields":{"message":"close","time.busy":"80.0ms","time.idle":"10.0µs"},"target":"app","span":{"name":"lookup"},"spans":[{"job":"a","name":"job"}]}"#,
+        "\n",
+        r#"{"timestamp":"2026-11-24T00:00:00.100000Z","level":"INFO","fields":{"message":"close","time.busy":"90.0ms","time.idle":"10.0ms"},"target":"app","span":{"job":"a","name":"job"}}"#,
+        "\n"
+    );
+    let (_d, p) = tmp_file("jobs.log", log.as_bytes());
+    let (_, out, _) = analyze(&p, &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["inputs"][0]["requests"], 0);
+    assert!(
+        v["notes"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("--request-span"),
+        "{v}"
+    );
+
+    let (_, out, _) = analyze(&p, &["--format", "json", "--request-span", "job"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["verdicts"][0]["endpoint"], "job");
+    assert_eq!(v["verdicts"][0]["requests"], 1);
+    // `job` is busy 90 ms, 80 of them inside `lookup`: all computation unless `lookup` is I/O.
+    assert_eq!(v["verdicts"][0]["heavy_ms_p50"], 90.0);
+    assert!(
+        v["verdicts"][0]["evidence"][0]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("busy outside I/O calls")
+    );
+
+    let (_, out, _) = analyze(
+        &p,
+        &[
+            "--format",
+            "json",
+            "--request-span",
+            "job",
+            "--io-span",
+            "^lookup$",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(
+        v["verdicts"][0]["evidence"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("lookup matches --io-span"),
+        "{v}"
+    );
+    // A busy I/O call held its thread: Bad whichever thread it was.
+    assert_eq!(v["verdicts"][0]["verdict"], "bad");
+}
