@@ -5,8 +5,10 @@
 //! nothing but the keys used here is materialised.
 
 use super::InputReport;
-use super::text_util::{Timestamp, excerpt, parse_busy_idle, parse_timestamp};
-use super::tracing_common::{Context, Kind, SpanDesc, SpanEvent, SpanMatcher, thread_key};
+use super::text_util::{excerpt, parse_busy_idle};
+use super::tracing_common::{
+    Context, EventClock, Kind, Lines, SpanDesc, SpanEvent, SpanMatcher, finish_read, thread_key,
+};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::TraceBuilder;
@@ -209,26 +211,11 @@ pub fn read(
     _config: &Config,
 ) -> Result<()> {
     let mut matcher = SpanMatcher::new();
-    let mut buf = Vec::with_capacity(4096);
-    let mut line_no = 0u64;
+    let mut lines = Lines::new(name, reader);
     let mut bad_lines = 0u64;
     let mut span_events = 0u64;
-    let mut warned_no_time = false;
-    let mut clock: Option<bool> = None; // Some(true) = unix
-    loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|source| Error::Io {
-                path: name.to_string(),
-                source,
-            })?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        let complete = buf.last() == Some(&b'\n');
-        let line = trim_eol(&buf);
+    let mut clock = EventClock::default();
+    while let Some((line_no, line, complete)) = lines.next_line()? {
         if line.iter().all(|c| c.is_ascii_whitespace()) {
             continue;
         }
@@ -267,28 +254,7 @@ pub fn read(
             report.skipped += 1;
             continue;
         };
-        let time = match parsed.timestamp.as_deref().and_then(parse_timestamp) {
-            Some(ts) => {
-                let unix = matches!(ts, Timestamp::Unix(_));
-                if clock.is_none() {
-                    clock = Some(unix);
-                    if unix {
-                        b.set_unix_offset(0);
-                    }
-                }
-                ts.ns()
-            }
-            None => {
-                if !warned_no_time {
-                    warned_no_time = true;
-                    report.warn(format!(
-                        "line {line_no}: no readable timestamp ({}); span start/end times are unknown, only time.busy/time.idle are used",
-                        parsed.timestamp.as_deref().map_or("missing".to_string(), |t| excerpt(t, 40))
-                    ));
-                }
-                b.last_time().unwrap_or(0)
-            }
-        };
+        let time = clock.time(b, parsed.timestamp.as_deref(), line_no, report);
         let thread = parsed
             .thread_id
             .as_deref()
@@ -324,39 +290,22 @@ pub fn read(
         span_events += 1;
         report.events += 1;
     }
-    if span_events == 0 {
-        let why = if line_no == 0 {
-            "empty input".to_string()
-        } else {
-            format!("{line_no} lines, none of them a span event")
-        };
-        return Err(Error::input(
-            name,
-            format!(
-                "no span events found ({why}): expected tracing-subscriber JSON recorded with .with_span_events(FmtSpan::CLOSE) or FmtSpan::FULL"
-            ),
-        ));
-    }
+    let line_no = lines.line_no;
     if bad_lines * 2 > line_no {
         return Err(Error::input(
             name,
             format!("{bad_lines} of {line_no} lines are not JSON: this is not a tracing JSON log"),
         ));
     }
-    if !matcher.new_seen && matcher.implicit > 0 {
-        report.warn(
-            "no NEW span events: span starts are computed as close time - busy - idle".to_string(),
-        );
-    }
-    Ok(())
-}
-
-fn trim_eol(buf: &[u8]) -> &[u8] {
-    let mut end = buf.len();
-    while end > 0 && (buf[end - 1] == b'\n' || buf[end - 1] == b'\r') {
-        end -= 1;
-    }
-    &buf[..end]
+    finish_read(
+        name,
+        "tracing-subscriber JSON",
+        &matcher,
+        span_events,
+        line_no,
+        None,
+        report,
+    )
 }
 
 #[cfg(test)]

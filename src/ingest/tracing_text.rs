@@ -8,10 +8,12 @@
 //! own NEW/ENTER/EXIT/CLOSE lines, so the ancestry of every span is exact here.
 
 use super::InputReport;
-use super::text_util::{Timestamp, excerpt, parse_busy_idle, parse_timestamp, strip_ansi};
-use super::tracing_common::{Context, Kind, SpanDesc, SpanEvent, SpanMatcher, thread_key};
+use super::text_util::{parse_busy_idle, parse_timestamp, strip_ansi};
+use super::tracing_common::{
+    Context, EventClock, Kind, Lines, SpanDesc, SpanEvent, SpanMatcher, finish_read, thread_key,
+};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::TraceBuilder;
 use std::borrow::Cow;
 use std::io::BufRead;
@@ -212,26 +214,13 @@ pub fn read(
     _config: &Config,
 ) -> Result<()> {
     let mut matcher = SpanMatcher::new();
-    let mut buf = Vec::with_capacity(4096);
-    let mut line_no = 0u64;
+    let mut lines = Lines::new(name, reader);
     let mut span_events = 0u64;
-    let mut unix_set = false;
-    let mut warned_no_time = false;
+    let mut clock = EventClock::default();
     let mut unparsed = 0u64;
-    loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|source| Error::Io {
-                path: name.to_string(),
-                source,
-            })?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        let raw = String::from_utf8_lossy(&buf);
-        let clean = strip_ansi(raw.trim_end_matches(['\n', '\r']));
+    while let Some((line_no, bytes, _)) = lines.next_line()? {
+        let raw = String::from_utf8_lossy(bytes);
+        let clean = strip_ansi(&raw);
         if clean.trim().is_empty() {
             continue;
         }
@@ -249,24 +238,7 @@ pub fn read(
             report.skipped += 1;
             continue;
         };
-        let time = match line.timestamp.and_then(parse_timestamp) {
-            Some(ts) => {
-                if matches!(ts, Timestamp::Unix(_)) && !unix_set {
-                    unix_set = true;
-                    b.set_unix_offset(0);
-                }
-                ts.ns()
-            }
-            None => {
-                if !warned_no_time {
-                    warned_no_time = true;
-                    report.warn(format!(
-                        "line {line_no}: no timestamp; span start/end times are unknown, only time.busy/time.idle are used"
-                    ));
-                }
-                b.last_time().unwrap_or(0)
-            }
-        };
+        let time = clock.time(b, line.timestamp, line_no, report);
         let thread = line
             .thread_id
             .or(line.thread_name)
@@ -292,35 +264,24 @@ pub fn read(
         span_events += 1;
         report.events += 1;
     }
-    if span_events == 0 {
-        let why = if line_no == 0 {
-            "empty input".to_string()
-        } else if unparsed == line_no {
-            format!(
-                "none of the {line_no} lines looks like '<timestamp> <LEVEL> <spans>: <target>: <message>'"
-            )
-        } else {
-            format!("{line_no} lines, none of them a span event")
-        };
-        return Err(Error::input(
-            name,
-            format!(
-                "no span events found ({why}): expected a tracing-subscriber text log recorded with .with_span_events(FmtSpan::CLOSE) or FmtSpan::FULL"
-            ),
-        ));
-    }
+    let line_no = lines.line_no;
     if unparsed > 0 {
         report.warn(format!(
             "{unparsed} lines did not look like log lines (multi-line messages?) and were skipped"
         ));
     }
-    if !matcher.new_seen && matcher.implicit > 0 {
-        report.warn(
-            "no NEW span events: span starts are computed as close time - busy - idle".to_string(),
-        );
-    }
-    let _ = excerpt;
-    Ok(())
+    let why = (unparsed == line_no && line_no > 0).then(|| {
+        format!("none of the {line_no} lines looks like '<timestamp> <LEVEL> <spans>: <target>: <message>'")
+    });
+    finish_read(
+        name,
+        "a tracing-subscriber text log",
+        &matcher,
+        span_events,
+        line_no,
+        why,
+        report,
+    )
 }
 
 #[cfg(test)]
