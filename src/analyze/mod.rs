@@ -10,6 +10,7 @@
 //! 4. stalls (exact from polls on event-loop threads, else inferred), episodes and collateral
 //!    ([`stalls`]).
 
+pub mod browser;
 pub mod requests;
 pub mod stalls;
 pub mod threads;
@@ -33,6 +34,10 @@ pub enum Pattern {
     SyncCpu,
     /// An async handler making a blocking I/O call on the event loop.
     AsyncBlockingIo,
+    /// Seen from a browser: the server took long to send the first byte.
+    SlowServerResponse,
+    /// Seen from a browser: tasks over 50 ms on a renderer main thread.
+    MainThreadLongTasks,
     Unknown,
 }
 
@@ -44,6 +49,8 @@ impl Pattern {
             Pattern::AsyncCpu => "async-cpu",
             Pattern::SyncCpu => "sync-cpu",
             Pattern::AsyncBlockingIo => "async-blocking-io",
+            Pattern::SlowServerResponse => "slow-server-response",
+            Pattern::MainThreadLongTasks => "main-thread-long-tasks",
             Pattern::Unknown => "unknown",
         }
     }
@@ -150,6 +157,7 @@ pub struct Analysis {
     pub collateral: Collateral,
     pub stall_threshold: Ns,
     pub notes: Vec<String>,
+    pub browser: browser::BrowserFindings,
 }
 
 /// An execution long enough to be a stall, kept while the trace is read.
@@ -278,7 +286,8 @@ impl Collector<'_> {
         let long_execs = self.long_execs;
         let mut notes = Vec::new();
         let (has_execs, has_thread_execs) = (self.has_execs, self.has_thread_execs);
-        if requests.is_empty() && self.spans_seen > 0 {
+        let browser_trace = !trace.network.is_empty() || !trace.browser.main_threads.is_empty();
+        if requests.is_empty() && self.spans_seen > 0 && !browser_trace {
             notes.push(format!(
             "no request spans found among {} spans: request spans are root spans with HTTP fields (method, route, uri, path, status, http.route, ...); name yours with --request-span NAME",
             self.spans_seen
@@ -477,6 +486,7 @@ impl Collector<'_> {
             collateral,
             stall_threshold,
             notes,
+            browser: browser::analyze(trace, cfg),
         }
     }
 }

@@ -1,19 +1,941 @@
-//! Chrome trace-event JSON (array and object forms). Not implemented yet: see issue 3.
+//! Chrome trace-event JSON: DevTools Performance exports, chrome://tracing, Lighthouse traces,
+//! and `tracing-chrome` output from Rust servers.
+//!
+//! Shapes: the array form (`[ev, ev, ...]`, possibly cut off with no `]` or ending in `},`) and
+//! the object form (`{"traceEvents": [...], "metadata": {...}}`, other keys ignored). The event
+//! array is streamed through a serde visitor over borrowed, typed events: nothing but the
+//! fields used here is materialised, and `args` stays raw JSON until an event needs it.
+//!
+//! What becomes of the events:
+//!
+//! | events | model |
+//! |---|---|
+//! | `M` `thread_name` / `process_name` | threads keyed `pid:tid`; `CrRendererMain` is an event loop by definition |
+//! | `X` `RunTask` (and legacy task names) | counted per thread; over 50 ms kept as long tasks with the heaviest work inside |
+//! | `Resource*` instants | network requests, with DevTools' server-response wait |
+//! | `R` `navigationStart` | navigations (their id names the main document request) |
+//! | `B` / `E` | span enters and exits per thread (tracing-chrome's threaded style: one pair per poll) |
+//! | `b` / `e` | span creation and close (tracing-chrome's async style), nested by time within an id |
+//! | everything else | counted as skipped |
 
 use super::InputReport;
+use super::tracing_common::{Context, Kind, SpanDesc, SpanEvent, SpanMatcher};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::TraceBuilder;
+use crate::model::{
+    MainThread, Navigation, NetworkRequest, Ns, SpanIdx, Task, ThreadIdx, ThreadRole, TraceBuilder,
+};
+use rustc_hash::FxHashMap as HashMap;
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
 
+/// Browser long-task threshold: a task strictly longer than this (DevTools' rule).
+const LONG_TASK_NS: Ns = 50_000_000;
+
+const LEGACY_TASKS: [&str; 4] = [
+    "ThreadControllerImpl::RunTask",
+    "ThreadControllerImpl::DoWork",
+    "TaskQueueManager::ProcessTaskFromWorkQueue",
+    "MessageLoop::RunTask",
+];
+
+/// Work inside a task worth naming when it is the heaviest.
+const HEAVY_KINDS: [&str; 10] = [
+    "FunctionCall",
+    "EvaluateScript",
+    "v8.compile",
+    "Layout",
+    "UpdateLayoutTree",
+    "RecalculateStyles",
+    "ParseHTML",
+    "MajorGC",
+    "MinorGC",
+    "TimerFire",
+];
+
+/// A number or a string (pids, tids and ids come as either).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Id<'a> {
+    Num(u64),
+    Str(Cow<'a, str>),
+}
+
+impl fmt::Display for Id<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Id::Num(n) => write!(f, "{n}"),
+            Id::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Id<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Id<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or a string")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Id<'de>, E> {
+                Ok(Id::Num(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Id<'de>, E> {
+                Ok(Id::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Id<'de>, E> {
+                Ok(Id::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Id<'de>, E> {
+                Ok(Id::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Id<'de>, E> {
+                Ok(Id::Str(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A time in microseconds: a number, or a numeric string (Perfetto accepts both).
+#[derive(Debug, Clone, Copy)]
+struct Micros(f64);
+
+impl<'de> Deserialize<'de> for Micros {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Micros;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a time in microseconds")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Micros, E> {
+                Ok(Micros(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Micros, E> {
+                Ok(Micros(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Micros, E> {
+                Ok(Micros(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Micros, E> {
+                v.trim()
+                    .parse()
+                    .map(Micros)
+                    .map_err(|_| E::custom("a numeric time"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Micros {
+    fn ns(self) -> Ns {
+        (self.0 * 1000.0).round() as Ns
+    }
+}
+
+/// One trace event, borrowed from the input.
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    cat: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    ph: Option<Cow<'a, str>>,
+    #[serde(default)]
+    ts: Option<Micros>,
+    #[serde(default)]
+    dur: Option<Micros>,
+    #[serde(borrow, default)]
+    pid: Option<Id<'a>>,
+    #[serde(borrow, default)]
+    tid: Option<Id<'a>>,
+    #[serde(borrow, default)]
+    id: Option<Id<'a>>,
+    #[serde(borrow, default)]
+    args: Option<&'a RawValue>,
+}
+
+/// `args.data` of the network and navigation events: only what is used.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Data<'a> {
+    #[serde(borrow, default)]
+    request_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    url: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    request_method: Option<Cow<'a, str>>,
+    #[serde(default)]
+    status_code: Option<f64>,
+    #[serde(borrow, default)]
+    mime_type: Option<Cow<'a, str>>,
+    #[serde(default)]
+    timing: Option<Timing>,
+    #[serde(default)]
+    did_fail: Option<bool>,
+    #[serde(borrow, default)]
+    headers: Option<Headers<'a>>,
+    #[serde(borrow, default)]
+    navigation_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "documentLoaderURL")]
+    document_loader_url: Option<Cow<'a, str>>,
+    #[serde(default)]
+    is_loading_main_frame: Option<bool>,
+    #[serde(default)]
+    is_outermost_main_frame: Option<bool>,
+    // Script attribution inside tasks.
+    #[serde(borrow, default)]
+    function_name: Option<Cow<'a, str>>,
+}
+
+/// Response headers: newer traces give a list of `{name, value}`.
+#[derive(Default)]
+struct Headers<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Header<'a> {
+            #[serde(borrow)]
+            name: Cow<'a, str>,
+            #[serde(borrow)]
+            value: Cow<'a, str>,
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Headers<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("response headers")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<Headers<'de>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(h) = a.next_element::<Header<'de>>()? {
+                    out.push((h.name, h.value));
+                }
+                Ok(Headers(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<Headers<'de>, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = a.next_entry::<Cow<'de, str>, Cow<'de, str>>()? {
+                    out.push((k, v));
+                }
+                Ok(Headers(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The DevTools protocol's ResourceTiming: `request_time` in seconds on the trace clock, every
+/// other field in milliseconds from it, -1 for "did not happen".
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+struct Timing {
+    request_time: f64,
+    #[serde(default = "minus_one")]
+    send_end: f64,
+    #[serde(default)]
+    receive_headers_start: Option<f64>,
+    #[serde(default = "minus_one")]
+    receive_headers_end: f64,
+}
+
+fn minus_one() -> f64 {
+    -1.0
+}
+
+#[derive(Deserialize)]
+struct Args<'a> {
+    #[serde(borrow, default)]
+    data: Option<Data<'a>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+}
+
+/// A request being assembled from its events.
+#[derive(Default)]
+struct PendingRequest {
+    url: String,
+    method: String,
+    status: Option<u16>,
+    mime: Option<String>,
+    first_will_send: Option<Ns>,
+    first_send: Option<Ns>,
+    sends: u32,
+    finish: Option<Ns>,
+    timing: Option<Timing>,
+    cached: bool,
+    server_timing: Vec<(String, Ns)>,
+    order: usize,
+}
+
+/// Per-thread state while reading.
+#[derive(Default)]
+struct ThreadState {
+    /// Top-level task under way (end, index into tasks when long).
+    task_end: Ns,
+    run_tasks: u64,
+    long: Vec<Task>,
+    legacy: Vec<Task>,
+    /// B/E stack: the spans begun and not yet ended.
+    open: Vec<SpanIdx>,
+}
+
+struct Reader<'r, 'b> {
+    b: &'r mut TraceBuilder<'b>,
+    report: &'r mut InputReport,
+    matcher: SpanMatcher,
+    threads: HashMap<(String, String), ThreadIdx>,
+    state: HashMap<ThreadIdx, ThreadState>,
+    names: HashMap<ThreadIdx, String>,
+    requests: HashMap<String, PendingRequest>,
+    navigations: Vec<Navigation>,
+    /// Async (`b`/`e`) spans open per id: a stack, for nesting.
+    async_open: HashMap<String, Vec<(SpanIdx, String)>>,
+    events: u64,
+    unmatched_ends: u64,
+}
+
+impl<'r, 'b> Reader<'r, 'b> {
+    fn thread(&mut self, pid: &Option<Id<'_>>, tid: &Option<Id<'_>>) -> ThreadIdx {
+        let pid = pid.as_ref().map_or_else(String::new, ToString::to_string);
+        let tid = tid.as_ref().map_or_else(String::new, ToString::to_string);
+        if let Some(t) = self.threads.get(&(pid.clone(), tid.clone())) {
+            return *t;
+        }
+        let t = self.b.thread(&format!("{pid}:{tid}"), None);
+        self.threads.insert((pid, tid), t);
+        t
+    }
+
+    fn args<'x>(&mut self, raw: Option<&'x RawValue>) -> Option<Args<'x>> {
+        raw.and_then(|r| serde_json::from_str::<Args<'x>>(r.get()).ok())
+    }
+
+    fn event(&mut self, ev: Event<'_>) {
+        self.events += 1;
+        let ph = ev.ph.as_deref().unwrap_or("");
+        let name = ev.name.as_deref().unwrap_or("");
+        let ts = ev.ts.map(Micros::ns);
+        match ph {
+            "M" => {
+                let Some(args) = self.args(ev.args) else {
+                    return;
+                };
+                if name == "thread_name" {
+                    let t = self.thread(&ev.pid, &ev.tid);
+                    if let Some(n) = args.name.as_deref() {
+                        self.b.thread(
+                            &format!("{}:{}", id_text(&ev.pid), id_text(&ev.tid)),
+                            Some(n),
+                        );
+                        self.names.insert(t, n.to_string());
+                        if n == "CrRendererMain" {
+                            self.b.set_thread_role_hint(t, ThreadRole::EventLoop);
+                        }
+                    }
+                }
+            }
+            "X" => {
+                let (Some(start), Some(dur)) = (ts, ev.dur.map(Micros::ns)) else {
+                    self.report.skipped += 1;
+                    return;
+                };
+                self.b.saw_time(start);
+                self.b.saw_time(start + dur);
+                let t = self.thread(&ev.pid, &ev.tid);
+                let legacy = LEGACY_TASKS.contains(&name);
+                if name == "RunTask" || legacy {
+                    let st = self.state.entry(t).or_default();
+                    if start >= st.task_end {
+                        st.task_end = start + dur;
+                        if !legacy {
+                            st.run_tasks += 1;
+                        }
+                        if dur > LONG_TASK_NS {
+                            let task = Task {
+                                name: name.to_string(),
+                                start,
+                                duration: dur,
+                                heaviest: None,
+                            };
+                            if legacy {
+                                st.legacy.push(task)
+                            } else {
+                                st.long.push(task)
+                            }
+                        }
+                    }
+                } else if HEAVY_KINDS.contains(&name) {
+                    let label = self.work_label(name, ev.args);
+                    let st = self.state.entry(t).or_default();
+                    // Inside the current task if it is a long one.
+                    for task in st.long.last_mut().into_iter().chain(st.legacy.last_mut()) {
+                        if start >= task.start
+                            && start < task.start + task.duration
+                            && task.heaviest.as_ref().is_none_or(|(_, d)| dur > *d)
+                        {
+                            task.heaviest = Some((label.clone(), dur));
+                        }
+                    }
+                }
+            }
+            "B" | "E" => {
+                let Some(t0) = ts else {
+                    self.report.skipped += 1;
+                    return;
+                };
+                let t = self.thread(&ev.pid, &ev.tid);
+                if ph == "B" {
+                    let desc = span_desc(name, ev.args);
+                    let parent = self.state.get(&t).and_then(|s| s.open.last().copied());
+                    let ctx: Vec<SpanDesc<'_>> =
+                        parent.map(|p| vec![self.desc_of(p)]).unwrap_or_default();
+                    let sev = SpanEvent {
+                        kind: Kind::Enter,
+                        time: t0,
+                        thread: Some(t),
+                        target: ev.cat.as_deref(),
+                        span: &desc,
+                        context: Context::Known(&ctx),
+                        context_exact: true,
+                        busy: None,
+                        idle: None,
+                    };
+                    let idx = self.matcher.apply(self.b, &sev);
+                    self.state.entry(t).or_default().open.push(idx);
+                } else {
+                    let st = self.state.entry(t).or_default();
+                    // Pair with the innermost open slice of that name, else the innermost.
+                    let pos = st
+                        .open
+                        .iter()
+                        .rposition(|s| {
+                            name.is_empty()
+                                || self.b.strings().resolve(self.b.span_ref(*s).name) == name
+                        })
+                        .or_else(|| st.open.len().checked_sub(1));
+                    match pos {
+                        Some(p) => {
+                            let idx = st.open.remove(p);
+                            self.matcher.exit_known(self.b, idx, Some(t), t0);
+                        }
+                        None => self.unmatched_ends += 1,
+                    }
+                }
+            }
+            "b" | "e" | "n" | "S" | "F" | "T" | "p" => {
+                let Some(t0) = ts else {
+                    self.report.skipped += 1;
+                    return;
+                };
+                let key = format!(
+                    "{}|{}",
+                    ev.cat.as_deref().unwrap_or(""),
+                    ev.id.as_ref().map_or_else(String::new, ToString::to_string)
+                );
+                match ph {
+                    "b" | "S" => {
+                        let parent = self
+                            .async_open
+                            .get(&key)
+                            .and_then(|v| v.last().map(|p| p.0));
+                        let desc = span_desc(name, ev.args);
+                        let sym = self.b.intern(&desc.name);
+                        let target = ev.cat.as_deref().map(|c| self.b.intern(c));
+                        let fields = desc
+                            .fields
+                            .iter()
+                            .map(|(k, v)| (self.b.intern(k), (**v).into()))
+                            .collect();
+                        let idx = self.b.open_span(sym, target, parent, t0, fields);
+                        self.async_open
+                            .entry(key)
+                            .or_default()
+                            .push((idx, name.to_string()));
+                    }
+                    "e" | "F" => {
+                        let list = self.async_open.entry(key).or_default();
+                        let pos = list.iter().rposition(|(_, n)| name.is_empty() || n == name);
+                        match pos {
+                            Some(p) => {
+                                let (idx, _) = list.remove(p);
+                                self.b.close(idx, t0, None, None, None);
+                            }
+                            None => self.unmatched_ends += 1,
+                        }
+                    }
+                    _ => self.b.saw_time(t0),
+                }
+            }
+            "I" | "i" | "R" => {
+                if let Some(t0) = ts {
+                    self.instant(name, t0, &ev);
+                }
+            }
+            _ => self.report.skipped += 1,
+        }
+    }
+
+    fn desc_of(&self, idx: SpanIdx) -> SpanDesc<'static> {
+        let s = self.b.span_ref(idx);
+        SpanDesc {
+            name: Cow::Owned(self.b.strings().resolve(s.name).to_string()),
+            fields: s
+                .fields
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        Cow::Owned(self.b.strings().resolve(*k).to_string()),
+                        Cow::Owned(v.to_string()),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// `FunctionCall app.js:render` style label for work inside a task.
+    fn work_label(&mut self, name: &str, raw: Option<&RawValue>) -> String {
+        let data = self.args(raw).and_then(|a| a.data);
+        match data {
+            Some(d) if d.url.as_deref().is_some_and(|u| !u.is_empty()) => {
+                let f = d
+                    .function_name
+                    .as_deref()
+                    .filter(|f| !f.is_empty())
+                    .unwrap_or("(anonymous)");
+                format!("{name} {f} {}", d.url.as_deref().unwrap_or(""))
+            }
+            _ => name.to_string(),
+        }
+    }
+
+    fn instant(&mut self, name: &str, t0: Ns, ev: &Event<'_>) {
+        self.b.saw_time(t0);
+        match name {
+            "navigationStart" => {
+                let Some(d) = self.args(ev.args).and_then(|a| a.data) else {
+                    return;
+                };
+                let (Some(id), Some(url)) = (d.navigation_id, d.document_loader_url) else {
+                    return;
+                };
+                if url.is_empty() {
+                    return;
+                }
+                self.navigations.push(Navigation {
+                    id: id.to_string(),
+                    url: url.to_string(),
+                    start: t0,
+                    main_frame: d.is_loading_main_frame.unwrap_or(false)
+                        && d.is_outermost_main_frame.unwrap_or(true),
+                });
+            }
+            "ResourceWillSendRequest"
+            | "ResourceSendRequest"
+            | "ResourceReceiveResponse"
+            | "ResourceFinish"
+            | "ResourceMarkAsCached" => {
+                let Some(d) = self.args(ev.args).and_then(|a| a.data) else {
+                    return;
+                };
+                let Some(id) = d.request_id.as_deref() else {
+                    return;
+                };
+                let next = self.requests.len();
+                let r = self
+                    .requests
+                    .entry(id.to_string())
+                    .or_insert_with(|| PendingRequest {
+                        order: next,
+                        ..PendingRequest::default()
+                    });
+                match name {
+                    "ResourceWillSendRequest" => {
+                        r.first_will_send.get_or_insert(t0);
+                    }
+                    "ResourceSendRequest" => {
+                        r.first_send.get_or_insert(t0);
+                        r.sends += 1;
+                        if let Some(u) = d.url {
+                            r.url = u.to_string();
+                        }
+                        if let Some(m) = d.request_method {
+                            r.method = m.to_string();
+                        }
+                    }
+                    "ResourceReceiveResponse" => {
+                        r.status = d.status_code.map(|s| s as u16);
+                        r.mime = d.mime_type.map(|m| m.to_string());
+                        if d.timing.is_some() {
+                            r.timing = d.timing;
+                        }
+                        if let Some(h) = d.headers {
+                            for (k, v) in &h.0 {
+                                if k.eq_ignore_ascii_case("server-timing") {
+                                    r.server_timing.extend(parse_server_timing(v));
+                                }
+                            }
+                        }
+                    }
+                    "ResourceFinish" => {
+                        r.finish = Some(t0);
+                        let _ = d.did_fail;
+                    }
+                    _ => r.cached = true,
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(mut self) {
+        // Main threads: threads named CrRendererMain.
+        let mut mains: Vec<MainThread> = Vec::new();
+        let mut keys: Vec<(&(String, String), &ThreadIdx)> = self.threads.iter().collect();
+        keys.sort();
+        for ((pid, tid), t) in keys {
+            if self.names.get(t).map(String::as_str) != Some("CrRendererMain") {
+                continue;
+            }
+            let st = self.state.remove(t).unwrap_or_default();
+            mains.push(MainThread {
+                thread: *t,
+                pid: pid.clone(),
+                tid: tid.clone(),
+                run_tasks: st.run_tasks,
+                long_tasks: st.long,
+                legacy_long_tasks: st.legacy,
+            });
+        }
+        let doc_ids: Vec<&str> = self
+            .navigations
+            .iter()
+            .filter(|n| n.main_frame)
+            .map(|n| n.id.as_str())
+            .collect();
+        let mut reqs: Vec<(String, PendingRequest)> = self.requests.drain().collect();
+        reqs.sort_by_key(|(_, r)| r.order);
+        for (id, r) in reqs {
+            // DevTools drops requests with no ResourceSendRequest, data: URLs and odd schemes.
+            let Some(first_send) = r.first_send else {
+                continue;
+            };
+            let scheme_ok = ["http:", "https:", "file:", "blob:", "filesystem:"]
+                .iter()
+                .any(|s| r.url.starts_with(s));
+            if !scheme_ok {
+                continue;
+            }
+            let start = r.first_will_send.unwrap_or(first_send);
+            let timing = r
+                .timing
+                .filter(|t| !r.cached && t.request_time >= 0.0 && t.receive_headers_end >= 0.0);
+            let (server_wait, sent, first_byte) = match timing {
+                Some(t) => {
+                    let headers = t
+                        .receive_headers_start
+                        .filter(|v| *v >= 0.0)
+                        .unwrap_or(t.receive_headers_end);
+                    let base = t.request_time * 1e6; // µs
+                    (
+                        Some(((headers - t.send_end) * 1e6).round() as Ns),
+                        Some(((base + t.send_end * 1e3) * 1e3).round() as Ns),
+                        Some(((base + headers * 1e3) * 1e3).round() as Ns),
+                    )
+                }
+                None => (None, None, None),
+            };
+            self.b.network(NetworkRequest {
+                is_document: doc_ids.contains(&id.as_str()),
+                request_id: id,
+                url: r.url,
+                method: r.method,
+                status: r.status,
+                mime_type: r.mime,
+                start,
+                end: r.finish.unwrap_or(start),
+                server_wait,
+                sent,
+                first_byte,
+                redirects: r.sends.saturating_sub(1),
+                server_timing: r.server_timing,
+            });
+        }
+        let browser = self.b.browser_mut();
+        browser.main_threads = mains;
+        browser.navigations = std::mem::take(&mut self.navigations);
+        self.b.close_at_last_exit();
+        if self.unmatched_ends > 0 {
+            self.report.warn(format!(
+                "{} end events matched no begin on their thread or id; ignored",
+                self.unmatched_ends
+            ));
+        }
+        self.report.events = self.events - self.report.skipped.min(self.events);
+    }
+}
+
+fn id_text(id: &Option<Id<'_>>) -> String {
+    id.as_ref().map_or_else(String::new, ToString::to_string)
+}
+
+/// A span from a slice's name and args. tracing-chrome writes args as Debug text: `"\"/x\""`
+/// for a `&str` field, `"130"` for a number; quotes are removed.
+fn span_desc<'a>(name: &str, args: Option<&'a RawValue>) -> SpanDesc<'a> {
+    let mut fields = Vec::new();
+    if let Some(raw) = args {
+        if let Ok(ArgMap(m)) = serde_json::from_str::<ArgMap<'a>>(raw.get()) {
+            fields = m;
+        }
+    }
+    SpanDesc {
+        name: Cow::Owned(name.to_string()),
+        fields,
+    }
+}
+
+struct ArgValue<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for ArgValue<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ArgValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an argument value")
+            }
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<ArgValue<'de>, E> {
+                let inner = v.strip_prefix('"').and_then(|r| r.strip_suffix('"'));
+                Ok(ArgValue(Cow::Borrowed(inner.unwrap_or(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<ArgValue<'de>, E> {
+                let inner = v.strip_prefix('"').and_then(|r| r.strip_suffix('"'));
+                Ok(ArgValue(Cow::Owned(inner.unwrap_or(v).to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<ArgValue<'de>, E> {
+                Ok(ArgValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<ArgValue<'de>, E> {
+                Ok(ArgValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<ArgValue<'de>, E> {
+                Ok(ArgValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<ArgValue<'de>, E> {
+                Ok(ArgValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<ArgValue<'de>, E> {
+                Ok(ArgValue(Cow::Borrowed("null")))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<ArgValue<'de>, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(ArgValue(Cow::Borrowed("[..]")))
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<ArgValue<'de>, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(ArgValue(Cow::Borrowed("{..}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+struct ArgMap<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for ArgMap<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ArgMap<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an args object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<ArgMap<'de>, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, ArgValue(v))) = a.next_entry::<Cow<'de, str>, ArgValue<'de>>()? {
+                    out.push((k, v));
+                }
+                Ok(ArgMap(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `db;dur=53.2, app;desc="render";dur=47` -> [("db", 53.2 ms), ("app", 47 ms)].
+fn parse_server_timing(v: &str) -> Vec<(String, Ns)> {
+    v.split(',')
+        .filter_map(|entry| {
+            let mut parts = entry.split(';').map(str::trim);
+            let name = parts.next().filter(|n| !n.is_empty())?.to_string();
+            let dur = parts
+                .find_map(|p| p.strip_prefix("dur="))?
+                .trim_matches('"')
+                .parse::<f64>()
+                .ok()?;
+            Some((name, (dur * 1e6).round() as Ns))
+        })
+        .collect()
+}
+
+/// Visits the event array, handing each event to the reader as soon as it is parsed.
+struct EventsSeed<'x, 'r, 'b>(&'x mut Reader<'r, 'b>);
+
+impl<'de, 'x, 'r, 'b> DeserializeSeed<'de> for EventsSeed<'x, 'r, 'b> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, 'x, 'r, 'b> Visitor<'de> for EventsSeed<'x, 'r, 'b> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of trace events")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> std::result::Result<(), A::Error> {
+        loop {
+            match a.next_element::<Option<Event<'de>>>() {
+                Ok(Some(Some(ev))) => self.0.event(ev),
+                Ok(Some(None)) => self.0.report.skipped += 1,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// The object form: `traceEvents` is streamed, every other key skipped.
+struct TopSeed<'x, 'r, 'b>(&'x mut Reader<'r, 'b>);
+
+impl<'de, 'x, 'r, 'b> Visitor<'de> for TopSeed<'x, 'r, 'b> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a trace: an array of events or an object with traceEvents")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> std::result::Result<bool, A::Error> {
+        EventsSeed(self.0).visit_seq(a)?;
+        Ok(true)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(key) = a.next_key::<Cow<'de, str>>()? {
+            if key == "traceEvents" {
+                a.next_value_seed(EventsSeed(self.0))?;
+                found = true;
+            } else {
+                a.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Reads a Chrome trace from `bytes` into `b`.
 pub fn read(
     name: &str,
-    _bytes: &[u8],
-    _b: &mut TraceBuilder,
-    _report: &mut InputReport,
+    bytes: &[u8],
+    b: &mut TraceBuilder<'_>,
+    report: &mut InputReport,
     _config: &Config,
 ) -> Result<()> {
-    Err(Error::input(
-        name,
-        "Chrome trace files are not supported yet",
-    ))
+    let mut reader = Reader {
+        b,
+        report,
+        matcher: SpanMatcher::new(),
+        threads: HashMap::default(),
+        state: HashMap::default(),
+        names: HashMap::default(),
+        requests: HashMap::default(),
+        navigations: Vec::new(),
+        async_open: HashMap::default(),
+        events: 0,
+        unmatched_ends: 0,
+    };
+    let object = bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{');
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let outcome = de.deserialize_any(TopSeed(&mut reader));
+    match outcome {
+        Ok(true) => {
+            if let Err(e) = de.end() {
+                reader
+                    .report
+                    .warn(format!("trailing data after the trace ignored: {e}"));
+            }
+        }
+        Ok(false) => {
+            return Err(Error::input(
+                name,
+                "a JSON object without \"traceEvents\": expected a Chrome trace (an array of events or {\"traceEvents\": [...]})",
+            ));
+        }
+        Err(e) => {
+            let offset = byte_offset(bytes, e.line(), e.column());
+            if reader.events == 0 {
+                return Err(Error::Byte {
+                    path: name.to_string(),
+                    offset,
+                    msg: format!("expected a Chrome trace event array: {e}"),
+                });
+            }
+            if e.is_eof() {
+                reader.report.warn(format!(
+                    "the trace is cut off at byte {offset} ({}); read the {} whole events before it",
+                    if object {
+                        "object form: the metadata after traceEvents is lost too"
+                    } else {
+                        "no closing ]"
+                    },
+                    reader.events
+                ));
+            } else {
+                reader.report.warn(format!(
+                    "the trace is malformed at byte {offset} ({e}); read the {} whole events before it",
+                    reader.events
+                ));
+            }
+        }
+    }
+    reader.finish();
+    Ok(())
+}
+
+/// Byte offset of a 1-based line and column.
+fn byte_offset(bytes: &[u8], line: usize, column: usize) -> u64 {
+    let mut off = 0usize;
+    for _ in 1..line {
+        match memchr::memchr(b'\n', &bytes[off..]) {
+            Some(p) => off += p + 1,
+            None => break,
+        }
+    }
+    (off + column.saturating_sub(1)).min(bytes.len()) as u64
 }

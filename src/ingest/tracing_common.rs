@@ -258,8 +258,29 @@ impl SpanMatcher {
         idx
     }
 
-    /// Applies one span event to the builder.
-    pub fn apply(&mut self, b: &mut TraceBuilder, ev: &SpanEvent<'_>) {
+    /// Exits a span known by index (formats that pair begin and end themselves).
+    pub fn exit_known(
+        &mut self,
+        b: &mut TraceBuilder,
+        idx: SpanIdx,
+        thread: Option<ThreadIdx>,
+        t: Ns,
+    ) {
+        b.exit(idx, thread, t);
+        if let Some(th) = thread {
+            if let Some(ts) = self.entered_on.get_mut(&idx) {
+                if let Some(pos) = ts.iter().rposition(|x| *x == th) {
+                    ts.swap_remove(pos);
+                }
+                if ts.is_empty() {
+                    self.entered_on.remove(&idx);
+                }
+            }
+        }
+    }
+
+    /// Applies one span event to the builder; returns the span it was about.
+    pub fn apply(&mut self, b: &mut TraceBuilder, ev: &SpanEvent<'_>) -> SpanIdx {
         let exact = ev.context_exact;
         let mut ctx = LazyCtx {
             src: &ev.context,
@@ -268,8 +289,7 @@ impl SpanMatcher {
         if ev.kind == Kind::New {
             self.new_seen = true;
             let parent = self.resolve_parent(b, ctx.get(), exact, ev.time);
-            self.open(b, ev.span, ev.target, parent, ev.time, false);
-            return;
+            return self.open(b, ev.span, ev.target, parent, ev.time, false);
         }
         let found = self.find(b, ev.span, &mut ctx, exact, Some(ev.kind), ev.thread);
         let idx = match found {
@@ -313,19 +333,7 @@ impl SpanMatcher {
                     self.entered_on.entry(idx).or_default().push(t);
                 }
             }
-            Kind::Exit => {
-                b.exit(idx, ev.thread, ev.time);
-                if let Some(t) = ev.thread {
-                    if let Some(ts) = self.entered_on.get_mut(&idx) {
-                        if let Some(pos) = ts.iter().rposition(|x| *x == t) {
-                            ts.swap_remove(pos);
-                        }
-                        if ts.is_empty() {
-                            self.entered_on.remove(&idx);
-                        }
-                    }
-                }
-            }
+            Kind::Exit => self.exit_known(b, idx, ev.thread, ev.time),
             Kind::Close => {
                 let start_unknown = self.start_unknown.remove(&idx);
                 if let (Some(busy), Some(idle)) = (ev.busy, ev.idle) {
@@ -345,6 +353,7 @@ impl SpanMatcher {
                 self.entered_on.remove(&idx);
             }
         }
+        idx
     }
 }
 

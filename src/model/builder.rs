@@ -13,6 +13,8 @@ struct OpenState {
     entered: u32,
     last: Ns,
     busy: Ns,
+    /// Time of the last exit, for formats that never close spans.
+    last_exit: Option<Ns>,
     closed: bool,
     /// The slot was freed after its tree was handed to the sink.
     free: bool,
@@ -334,6 +336,7 @@ impl<'s> TraceBuilder<'s> {
         if done {
             st.busy += (t - since).max(0);
             st.last = t;
+            st.last_exit = Some(t);
         }
         match thread {
             Some(th) => {
@@ -481,10 +484,36 @@ impl<'s> TraceBuilder<'s> {
         });
     }
 
+    /// Browser-specific data (main-thread tasks, navigations), in the ingest clock.
+    pub fn browser_mut(&mut self) -> &mut super::BrowserData {
+        &mut self.trace.browser
+    }
+
+    /// Marks that the ingest clock reached `t` (an event with no span).
+    pub fn saw_time(&mut self, t: Ns) {
+        self.see(t);
+    }
+
     pub fn network(&mut self, req: NetworkRequest) {
         self.see(req.start);
         self.see(req.end);
         self.trace.network.push(req);
+    }
+
+    /// Closes every span that is not entered anywhere at its last exit. For formats that record
+    /// enters and exits but never a close (tracing-chrome's threaded style): a span's life is
+    /// then taken as first enter to last exit.
+    pub fn close_at_last_exit(&mut self) {
+        let ready: Vec<(SpanIdx, Ns)> = self
+            .state
+            .iter()
+            .enumerate()
+            .filter(|(_, st)| !st.free && !st.closed && st.entered == 0)
+            .filter_map(|(i, st)| st.last_exit.map(|t| (SpanIdx(i as u32), t)))
+            .collect();
+        for (idx, t) in ready {
+            self.close(idx, t, None, None, None);
+        }
     }
 
     pub fn span_count(&self) -> usize {
@@ -543,6 +572,20 @@ impl<'s> TraceBuilder<'s> {
         for n in &mut self.trace.network {
             n.start -= min;
             n.end -= min;
+            n.sent = n.sent.map(|t| t - min);
+            n.first_byte = n.first_byte.map(|t| t - min);
+        }
+        for m in &mut self.trace.browser.main_threads {
+            for t in m
+                .long_tasks
+                .iter_mut()
+                .chain(m.legacy_long_tasks.iter_mut())
+            {
+                t.start -= min;
+            }
+        }
+        for nav in &mut self.trace.browser.navigations {
+            nav.start -= min;
         }
         self.trace.rebased_by = min;
         self.trace.clock = Clock {

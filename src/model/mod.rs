@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap as HashMap;
 pub type Ns = i64;
 
 /// Index into [`Trace::threads`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ThreadIdx(pub u32);
 
 /// Index into [`Trace::spans`].
@@ -155,15 +155,66 @@ pub struct Clock {
 /// A network request as seen by a client (the browser).
 #[derive(Debug, Clone, Default)]
 pub struct NetworkRequest {
+    /// The client's id for it (Chrome: a navigation token for documents, `pid.n` otherwise).
+    pub request_id: String,
     pub url: String,
     pub method: String,
     pub status: Option<u16>,
     pub mime_type: Option<String>,
     pub start: Ns,
     pub end: Ns,
-    /// Time from request sent to the first response byte (server processing + one round trip).
+    /// Time from request sent to the first response byte (server processing + one round trip);
+    /// `None` when the client recorded no timing for it (memory cache, `file:`, failures).
     pub server_wait: Option<Ns>,
+    /// When the request was sent and when the first byte came back, when known.
+    pub sent: Option<Ns>,
+    pub first_byte: Option<Ns>,
+    /// The main document of a navigation.
     pub is_document: bool,
+    pub redirects: u32,
+    /// `Server-Timing` response header entries: (name, duration).
+    pub server_timing: Vec<(String, Ns)>,
+}
+
+/// What a browser trace says beyond spans: its main threads' tasks and its navigations.
+#[derive(Debug, Clone, Default)]
+pub struct BrowserData {
+    pub main_threads: Vec<MainThread>,
+    pub navigations: Vec<Navigation>,
+}
+
+/// A renderer main thread (an event loop by definition) and its long tasks.
+#[derive(Debug, Clone, Default)]
+pub struct MainThread {
+    pub thread: ThreadIdx,
+    pub pid: String,
+    pub tid: String,
+    /// Top-level tasks seen (`RunTask`).
+    pub run_tasks: u64,
+    /// `RunTask`s over the browser long-task threshold (50 ms).
+    pub long_tasks: Vec<Task>,
+    /// Long tasks under pre-2019 names (`MessageLoop::RunTask`, `ThreadControllerImpl::RunTask`,
+    /// ...), which DevTools ignores; reported apart.
+    pub legacy_long_tasks: Vec<Task>,
+}
+
+/// One top-level task on a main thread.
+#[derive(Debug, Clone, Default)]
+pub struct Task {
+    pub name: String,
+    pub start: Ns,
+    pub duration: Ns,
+    /// The heaviest work inside it (a script with its URL and function, layout, style, GC).
+    pub heaviest: Option<(String, Ns)>,
+}
+
+/// A page navigation.
+#[derive(Debug, Clone, Default)]
+pub struct Navigation {
+    pub id: String,
+    pub url: String,
+    pub start: Ns,
+    pub main_frame: bool,
 }
 
 /// The whole trace in the common model.
@@ -178,6 +229,7 @@ pub struct Trace {
     pub spans: Vec<Span>,
     pub executions: Vec<Execution>,
     pub network: Vec<NetworkRequest>,
+    pub browser: BrowserData,
 }
 
 impl Trace {

@@ -51,6 +51,8 @@ fn pattern_label(v: &Verdict) -> &'static str {
         Pattern::AsyncCpu => "Async handler with CPU-heavy task",
         Pattern::SyncCpu => "Sync handler with CPU-heavy task",
         Pattern::AsyncBlockingIo => "Async handler with blocking I/O call",
+        Pattern::SlowServerResponse => "Slow server response",
+        Pattern::MainThreadLongTasks => "Main-thread long tasks",
         Pattern::Unknown => match v.kind {
             crate::analyze::requests::WorkKind::IoBlocking => "Blocking I/O, thread unknown",
             _ => "CPU-heavy handler, thread unknown",
@@ -102,6 +104,7 @@ pub fn row(v: &Verdict, a: &Analysis, cfg: &Config) -> Row {
             }
         }
         Pattern::Unknown => "Unknown: no thread ids, too little concurrency to infer".into(),
+        Pattern::SlowServerResponse | Pattern::MainThreadLongTasks => String::new(),
     };
     let blocking_behavior = match v.pattern {
         Pattern::AsyncIo => {
@@ -131,6 +134,7 @@ pub fn row(v: &Verdict, a: &Analysis, cfg: &Config) -> Row {
             fmt_ms(v.heavy_p50)
         ),
         Pattern::Unknown => format!("Busy {} per request, thread unknown", fmt_ms(v.heavy_p50)),
+        Pattern::SlowServerResponse | Pattern::MainThreadLongTasks => String::new(),
     };
     let mut impact = format!(
         "p50 {}, p95 {}",
@@ -216,5 +220,82 @@ pub fn advice(v: &Verdict) -> Option<String> {
             fmt_ms(v.heavy_p50)
         )),
         _ => None,
+    }
+}
+
+/// A row for slow server responses seen from a browser.
+pub fn slow_server_row(g: &crate::analyze::browser::SlowEndpoint, cfg: &Config) -> Row {
+    let what = if g.documents > 0 {
+        "document"
+    } else {
+        "request"
+    };
+    let threads = match g.one_at_a_time {
+        Some((n, gap)) => format!(
+            "Server appears to process one at a time (concurrency ≈ 1): {n} requests sent together, answered {} apart",
+            fmt_ms(gap)
+        ),
+        None => "Not visible from the browser (no server trace)".to_string(),
+    };
+    let mut blocking = format!(
+        "Waits for the server: {} before the first byte",
+        fmt_ms(crate::analyze::percentile(&g.waits, 50.0))
+    );
+    if !g.server_timing.is_empty() {
+        let parts: Vec<String> = g
+            .server_timing
+            .iter()
+            .take(4)
+            .map(|(n, d)| format!("{n} {}", fmt_ms(*d)))
+            .collect();
+        blocking.push_str(&format!("; Server-Timing: {}", parts.join(", ")));
+    }
+    let threshold = if g.documents > 0 {
+        "600 ms (DevTools' document rule)".to_string()
+    } else {
+        fmt_ms(cfg.slow)
+    };
+    Row {
+        pattern: format!(
+            "Slow server response — {} ({} {what}{})",
+            g.endpoint,
+            g.requests,
+            if g.requests == 1 { "" } else { "s" }
+        ),
+        server_threads: threads,
+        blocking_behavior: blocking,
+        response_time_impact: format!(
+            "server wait p50 {}, max {} (over {threshold})",
+            fmt_ms(crate::analyze::percentile(&g.waits, 50.0)),
+            fmt_ms(g.waits.last().copied().unwrap_or(0))
+        ),
+        verdict: verdict_label(Level::Bad).into(),
+    }
+}
+
+/// A row for long tasks on one renderer main thread.
+pub fn long_tasks_row(m: &crate::analyze::browser::MainThreadOut, heaviest: Option<&str>) -> Row {
+    let longest = m.longest_ms.unwrap_or(0.0);
+    let mut blocking = format!(
+        "Blocks the main thread's event loop: {} over 50 ms, longest {}",
+        plural(m.long_tasks, "task", "tasks"),
+        fmt_ms((longest * 1e6) as i64)
+    );
+    if let Some(h) = heaviest {
+        blocking.push_str(&format!("; heaviest work: {h}"));
+    }
+    Row {
+        pattern: format!(
+            "Main-thread long tasks — renderer {}:{} ({} tasks)",
+            m.pid, m.tid, m.run_tasks
+        ),
+        server_threads: "Browser main thread (one event loop for the page)".into(),
+        blocking_behavior: blocking,
+        response_time_impact: format!(
+            "blocking time {} of {} in long tasks: input and rendering wait",
+            fmt_ms((m.blocking_ms * 1e6) as i64),
+            fmt_ms((m.long_task_total_ms * 1e6) as i64)
+        ),
+        verdict: verdict_label(Level::Bad).into(),
     }
 }
