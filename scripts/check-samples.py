@@ -38,6 +38,32 @@ def ts_ns(s):
     sec, frac = rest.split(".")
     return ((int(hh) * 60 + int(mm)) * 60 + int(sec)) * 10**9 + int(frac.ljust(9, "0"))
 
+def analyze_chrome(path):
+    """tracing-chrome: a request lasts from its first B (or its b) to its last E (or its e)."""
+    text = path.read_text()
+    events = json.loads(text if text.rstrip().endswith("]") else text.rstrip().rstrip(",") + "]")
+    first, last, ep = {}, {}, {}
+    for e in events:
+        if e.get("name") != "http.request" or e.get("ph") not in ("B", "E", "b", "e"):
+            continue
+        a = e.get("args", {})
+        rid = a.get("request_id")
+        if rid is None:
+            continue
+        ep[rid] = f'{a["method"]} {a["route"].strip(chr(34))}'
+        if e["ph"] in ("B", "b"):
+            first.setdefault(rid, e["ts"])
+        else:
+            last[rid] = e["ts"]
+    durations = defaultdict(list)
+    for rid, t0 in first.items():
+        if rid in last:
+            durations[ep[rid]].append((last[rid] - t0) / 1e3)
+    print(f"== {path.name}")
+    for k in sorted(durations):
+        v = durations[k]
+        print(f"  {k:<16} {len(v):>4} req  p50 {r2(pct(v, 50)):8.2f} ms  p95 {r2(pct(v, 95)):8.2f} ms  max {r2(max(v)):8.2f} ms")
+
 def analyze(path):
     durations = defaultdict(list)
     new_ts = {}
@@ -128,5 +154,6 @@ def analyze(path):
                 worst = max(worst, d)
         print(f"  stalls on event-loop threads: {len(stalls)}, episodes: {len(eps)}, delayed requests: {victims}, by up to {r2(worst / 1e6):.2f} ms")
 
-for arg in sys.argv[1:] or sorted(str(p) for p in Path("sample-traces").glob("*.log*")):
-    analyze(Path(arg))
+for arg in sys.argv[1:] or sorted(str(p) for p in Path("sample-traces").glob("*.*") if p.name not in ("README.md", "expected.json")):
+    p = Path(arg)
+    analyze_chrome(p) if p.suffix == ".json" else analyze(p)

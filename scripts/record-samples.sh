@@ -24,4 +24,6 @@ record incident json-full   incident.json-full.log
 record incident json-close  incident.json-close.log
 record incident text        incident.text.log
 record incident text-ansi   incident.text-ansi.log
+record patterns chrome-threaded patterns.chrome-threaded.json
+record incident chrome-async    incident.chrome-async.json
 ls -l "$out"

@@ -42,7 +42,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Analyze saved traces: tracing-subscriber logs (JSON or text).
+    /// Analyze saved traces: tracing-subscriber logs (JSON or text), tracing-chrome files, Chrome
+    /// DevTools Performance exports.
     #[command(after_help = EXAMPLES)]
     Analyze(AnalyzeArgs),
 }

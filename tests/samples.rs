@@ -49,7 +49,7 @@ fn every_sample_matches_its_expected_findings() {
     )
     .expect("expected.json is JSON");
     let files = trace_files();
-    assert!(files.len() >= 8, "sample traces missing: {files:?}");
+    assert!(files.len() >= 10, "sample traces missing: {files:?}");
     for path in files {
         let name = path
             .file_name()
@@ -142,6 +142,17 @@ fn demo_endpoints_get_their_rows_in_every_format() {
                     )
                 })
         };
+        if name.contains("chrome-async") {
+            // Only span creation and close are recorded: the honest answer is unknown.
+            for ep in ["GET /orders", "GET /report"] {
+                assert_eq!(
+                    find(ep),
+                    Some(("unknown".into(), "unknown".into())),
+                    "{name}"
+                );
+            }
+            continue;
+        }
         assert_eq!(
             find("GET /orders"),
             Some(("async-io".into(), "good".into())),

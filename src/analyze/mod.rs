@@ -664,6 +664,9 @@ fn judge(
             heavy_name.as_deref().map(|h| format!(", in {h}")).unwrap_or_default()
         )),
         WorkKind::Light => {}
+        WorkKind::Unmeasured => evidence.push(
+            "the trace records only when spans were created and closed (e.g. tracing-chrome's async style): with no busy or idle time, computation cannot be told from waiting; record with tracing-chrome's threaded style, or tracing-subscriber with FmtSpan::CLOSE or FULL".into(),
+        ),
     }
 
     // Where did the heavy work run?
@@ -744,7 +747,7 @@ fn judge(
         (WorkKind::IoBlocking, Location::Unknown) => (Pattern::Unknown, Level::Bad),
         (WorkKind::Cpu, Location::EventLoop) => (Pattern::AsyncCpu, Level::Bad),
         (WorkKind::Cpu, Location::Offloaded) => (Pattern::SyncCpu, Level::Ok),
-        (WorkKind::Cpu, Location::Unknown) | (WorkKind::Light, _) => {
+        (WorkKind::Cpu, Location::Unknown) | (WorkKind::Light | WorkKind::Unmeasured, _) => {
             (Pattern::Unknown, Level::Unknown)
         }
     };

@@ -33,6 +33,8 @@ pub enum WorkKind {
     Cpu,
     /// Nothing significant to judge.
     Light,
+    /// The trace has no busy/idle time for it (only creation and close were recorded).
+    Unmeasured,
 }
 
 /// Where the busy part of a request ran.
@@ -420,7 +422,10 @@ fn measure(
     let cpu = (work_busy - io_block).max(0);
     let io_total = io_wait + io_block;
     let idle = span.idle.unwrap_or((d - busy).max(0));
-    let kind = if io_total >= cpu && significant(io_total, d) {
+    let measured = span.busy.is_some() || !execs.is_empty();
+    let kind = if !measured {
+        WorkKind::Unmeasured
+    } else if io_total >= cpu && significant(io_total, d) {
         if io_block > io_wait {
             WorkKind::IoBlocking
         } else {

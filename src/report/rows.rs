@@ -55,6 +55,7 @@ fn pattern_label(v: &Verdict) -> &'static str {
         Pattern::MainThreadLongTasks => "Main-thread long tasks",
         Pattern::Unknown => match v.kind {
             crate::analyze::requests::WorkKind::IoBlocking => "Blocking I/O, thread unknown",
+            crate::analyze::requests::WorkKind::Unmeasured => "Handler with unmeasured work",
             _ => "CPU-heavy handler, thread unknown",
         },
     }
@@ -103,6 +104,9 @@ pub fn row(v: &Verdict, a: &Analysis, cfg: &Config) -> Row {
                 format!("1 thread per request, off the event loop{inferred}")
             }
         }
+        Pattern::Unknown if v.kind == crate::analyze::requests::WorkKind::Unmeasured => {
+            "Unknown: the trace has no poll or busy times".into()
+        }
         Pattern::Unknown => "Unknown: no thread ids, too little concurrency to infer".into(),
         Pattern::SlowServerResponse | Pattern::MainThreadLongTasks => String::new(),
     };
@@ -133,6 +137,9 @@ pub fn row(v: &Verdict, a: &Analysis, cfg: &Config) -> Row {
             "Blocks its thread, not the event loop: {} CPU per request",
             fmt_ms(v.heavy_p50)
         ),
+        Pattern::Unknown if v.kind == crate::analyze::requests::WorkKind::Unmeasured => {
+            "Unknown: only span creation and close were recorded".into()
+        }
         Pattern::Unknown => format!("Busy {} per request, thread unknown", fmt_ms(v.heavy_p50)),
         Pattern::SlowServerResponse | Pattern::MainThreadLongTasks => String::new(),
     };
