@@ -301,6 +301,8 @@ struct Reader<'r, 'b> {
     report: &'r mut InputReport,
     matcher: SpanMatcher,
     threads: HashMap<(String, String), ThreadIdx>,
+    thread_by_key: HashMap<String, ThreadIdx>,
+    key_buf: String,
     state: HashMap<ThreadIdx, ThreadState>,
     names: HashMap<ThreadIdx, String>,
     requests: HashMap<String, PendingRequest>,
@@ -313,13 +315,22 @@ struct Reader<'r, 'b> {
 
 impl<'r, 'b> Reader<'r, 'b> {
     fn thread(&mut self, pid: &Option<Id<'_>>, tid: &Option<Id<'_>>) -> ThreadIdx {
-        let pid = pid.as_ref().map_or_else(String::new, ToString::to_string);
-        let tid = tid.as_ref().map_or_else(String::new, ToString::to_string);
-        if let Some(t) = self.threads.get(&(pid.clone(), tid.clone())) {
+        use std::fmt::Write as _;
+        self.key_buf.clear();
+        for (i, id) in [pid, tid].into_iter().enumerate() {
+            if i == 1 {
+                self.key_buf.push(':');
+            }
+            if let Some(id) = id {
+                let _ = write!(self.key_buf, "{id}");
+            }
+        }
+        if let Some(t) = self.thread_by_key.get(self.key_buf.as_str()) {
             return *t;
         }
-        let t = self.b.thread(&format!("{pid}:{tid}"), None);
-        self.threads.insert((pid, tid), t);
+        let t = self.b.thread(&self.key_buf, None);
+        self.thread_by_key.insert(self.key_buf.clone(), t);
+        self.threads.insert((id_text(pid), id_text(tid)), t);
         t
     }
 
@@ -872,6 +883,8 @@ pub fn read(
         report,
         matcher: SpanMatcher::new(),
         threads: HashMap::default(),
+        thread_by_key: HashMap::default(),
+        key_buf: String::new(),
         state: HashMap::default(),
         names: HashMap::default(),
         requests: HashMap::default(),
