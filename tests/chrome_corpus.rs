@@ -33,6 +33,7 @@ fn network_and_long_tasks_agree_with_devtools() {
     let cfg = stallscope::Config::default();
     let mut checked = 0;
     let (mut waits_checked, mut threads_checked, mut long_tasks_checked) = (0, 0, 0);
+    let (mut lcps_checked, mut phases_checked) = (0, 0);
     let mut failures = Vec::new();
     let mut expected_files: Vec<PathBuf> = std::fs::read_dir(dir.join("expected"))
         .expect("expected/")
@@ -126,10 +127,49 @@ fn network_and_long_tasks_agree_with_devtools() {
                 }
             }
         }
+        // LCP and its subparts, per navigation insight set, within 1 ms.
+        for set in exp["insightSets"].as_array().into_iter().flatten() {
+            let Some(want) = set["lcp"]["lcp_ms"].as_f64() else {
+                continue;
+            };
+            let url = set["url"].as_str().unwrap_or_default();
+            let start = set["bounds"]["start_ms"].as_f64().unwrap_or(0.0);
+            let Some(nav) = b
+                .navigations
+                .iter()
+                .find(|n| n.lcp_ms.is_some_and(|l| close(l, want, 1.0)) || n.url == url)
+            else {
+                fail(format!("navigation {url} (at {start} ms) missing"));
+                continue;
+            };
+            lcps_checked += 1;
+            match nav.lcp_ms {
+                Some(got) if close(got, want, 1.0) => {}
+                got => fail(format!("{url}: LCP {got:?}, DevTools {want}")),
+            }
+            let sub = &set["lcp"]["subparts_ms"];
+            if let (Some(p), true) = (nav.phases, sub.is_object()) {
+                for (key, got) in [
+                    ("ttfb", Some(p.ttfb_ms)),
+                    ("loadDelay", p.load_delay_ms),
+                    ("loadDuration", p.load_duration_ms),
+                    ("renderDelay", Some(p.render_delay_ms)),
+                ] {
+                    if let Some(w) = sub[key].as_f64() {
+                        phases_checked += 1;
+                        if !got.is_some_and(|g| close(g, w, 1.0)) {
+                            fail(format!("{url}: LCP {key} {got:?}, DevTools {w}"));
+                        }
+                    }
+                }
+            } else if sub.is_object() {
+                fail(format!("{url}: no LCP phases"));
+            }
+        }
         checked += 1;
     }
     eprintln!(
-        "checked {checked} files: {waits_checked} request waits, {threads_checked} main threads, {long_tasks_checked} long tasks"
+        "checked {checked} files: {waits_checked} request waits, {threads_checked} main threads, {long_tasks_checked} long tasks, {lcps_checked} LCPs, {phases_checked} LCP phases"
     );
     assert!(checked >= 25, "only {checked} corpus files checked");
     // The corpus's expected files list 338 requests and 70 long tasks on 29 main threads.

@@ -71,8 +71,76 @@ pub struct SlowEndpoint {
     pub one_at_a_time: Option<(usize, Ns)>,
 }
 
+/// A navigation with its largest contentful paint and LCP's subparts (DevTools' LCPBreakdown).
+#[derive(Debug, Clone, Serialize)]
+pub struct NavigationOut {
+    pub navigation_id: String,
+    pub url: String,
+    pub start_ms: f64,
+    pub lcp_ms: Option<f64>,
+    pub lcp_type: Option<String>,
+    pub lcp_image_url: Option<String>,
+    pub phases: Option<LcpPhases>,
+}
+
+/// TTFB, then for an image its load delay and load duration, then render delay; they add up to
+/// the LCP.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LcpPhases {
+    pub ttfb_ms: f64,
+    pub load_delay_ms: Option<f64>,
+    pub load_duration_ms: Option<f64>,
+    pub render_delay_ms: f64,
+}
+
+fn us3(ns: Ns) -> f64 {
+    (ns as f64 / 1e3).round() / 1e3
+}
+
+fn navigation(trace: &Trace, nav: &crate::model::Navigation) -> NavigationOut {
+    let lcp = nav.lcp.as_ref();
+    let doc = trace.network.iter().find(|n| n.request_id == nav.id);
+    let phases = lcp.and_then(|l| {
+        let doc = doc?;
+        let ttfb_end = doc.first_byte.unwrap_or(doc.start);
+        let image = l.image_url.as_ref().and_then(|u| {
+            trace
+                .network
+                .iter()
+                .find(|n| &n.url == u && n.start >= nav.start)
+        });
+        Some(match (l.kind.as_str(), image) {
+            ("image", Some(img)) => {
+                let loaded = img.finish_time.unwrap_or(img.end);
+                LcpPhases {
+                    ttfb_ms: us3(ttfb_end - nav.start),
+                    load_delay_ms: Some(us3(img.start - ttfb_end)),
+                    load_duration_ms: Some(us3(loaded - img.start)),
+                    render_delay_ms: us3(l.at - loaded),
+                }
+            }
+            _ => LcpPhases {
+                ttfb_ms: us3(ttfb_end - nav.start),
+                load_delay_ms: None,
+                load_duration_ms: None,
+                render_delay_ms: us3(l.at - ttfb_end),
+            },
+        })
+    });
+    NavigationOut {
+        navigation_id: nav.id.clone(),
+        url: nav.url.clone(),
+        start_ms: ms(nav.start),
+        lcp_ms: lcp.map(|l| us3(l.at - nav.start)),
+        lcp_type: lcp.map(|l| l.kind.clone()),
+        lcp_image_url: lcp.and_then(|l| l.image_url.clone()),
+        phases,
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct BrowserFindings {
+    pub navigations: Vec<NavigationOut>,
     pub network: Vec<NetworkOut>,
     pub long_tasks: Vec<LongTaskOut>,
     pub main_threads: Vec<MainThreadOut>,
@@ -92,7 +160,16 @@ pub fn endpoint(method: &str, url: &str) -> String {
 }
 
 pub fn analyze(trace: &Trace, cfg: &Config) -> BrowserFindings {
-    let mut out = BrowserFindings::default();
+    let mut out = BrowserFindings {
+        navigations: trace
+            .browser
+            .navigations
+            .iter()
+            .filter(|n| n.main_frame)
+            .map(|n| navigation(trace, n))
+            .collect(),
+        ..BrowserFindings::default()
+    };
     for n in &trace.network {
         out.network.push(NetworkOut {
             request_id: n.request_id.clone(),

@@ -195,6 +195,21 @@ struct Data<'a> {
     // Script attribution inside tasks.
     #[serde(borrow, default)]
     function_name: Option<Cow<'a, str>>,
+    #[serde(default)]
+    finish_time: Option<f64>,
+    // LCP candidates.
+    #[serde(default)]
+    candidate_index: Option<u64>,
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default)]
+    node_id: Option<u64>,
+    #[serde(default, rename = "DOMNodeId")]
+    dom_node_id: Option<u64>,
+    #[serde(borrow, default)]
+    image_url: Option<Cow<'a, str>>,
+    #[serde(default)]
+    is_main_frame: Option<bool>,
 }
 
 /// Response headers: newer traces give a list of `{name, value}`.
@@ -278,6 +293,7 @@ struct PendingRequest {
     first_send: Option<Ns>,
     sends: u32,
     finish: Option<Ns>,
+    finish_time: Option<Ns>,
     timing: Option<Timing>,
     cached: bool,
     server_timing: Vec<(String, Ns)>,
@@ -307,6 +323,9 @@ struct Reader<'r, 'b> {
     names: HashMap<ThreadIdx, String>,
     requests: HashMap<String, PendingRequest>,
     navigations: Vec<Navigation>,
+    /// LCP candidates per navigation id, and image URLs per DOM node.
+    lcp: HashMap<String, crate::model::LcpCandidate>,
+    image_urls: HashMap<u64, String>,
     /// Async (`b`/`e`) spans open per id: a stack, for nesting.
     async_open: HashMap<String, Vec<(SpanIdx, String)>>,
     events: u64,
@@ -555,7 +574,43 @@ impl<'r, 'b> Reader<'r, 'b> {
                     start: t0,
                     main_frame: d.is_loading_main_frame.unwrap_or(false)
                         && d.is_outermost_main_frame.unwrap_or(true),
+                    lcp: None,
                 });
+            }
+            "largestContentfulPaint::Candidate" => {
+                let Some(d) = self.args(ev.args).and_then(|a| a.data) else {
+                    return;
+                };
+                let main = d
+                    .is_outermost_main_frame
+                    .or(d.is_main_frame)
+                    .unwrap_or(false);
+                let Some(nav) = d.navigation_id.filter(|_| main) else {
+                    return;
+                };
+                let index = d.candidate_index.unwrap_or(0);
+                let image_url = d.node_id.and_then(|n| self.image_urls.get(&n).cloned());
+                let cand = crate::model::LcpCandidate {
+                    at: t0,
+                    index,
+                    kind: d.kind.as_deref().unwrap_or("").to_string(),
+                    image_url,
+                };
+                let slot = self
+                    .lcp
+                    .entry(nav.to_string())
+                    .or_insert_with(|| cand.clone());
+                if cand.index >= slot.index {
+                    *slot = cand;
+                }
+            }
+            "LargestImagePaint::Candidate" => {
+                let Some(d) = self.args(ev.args).and_then(|a| a.data) else {
+                    return;
+                };
+                if let (Some(n), Some(u)) = (d.dom_node_id, d.image_url) {
+                    self.image_urls.insert(n, u.to_string());
+                }
             }
             "ResourceWillSendRequest"
             | "ResourceSendRequest"
@@ -606,6 +661,10 @@ impl<'r, 'b> Reader<'r, 'b> {
                     }
                     "ResourceFinish" => {
                         r.finish = Some(t0);
+                        r.finish_time = d
+                            .finish_time
+                            .filter(|f| *f > 0.0)
+                            .map(|f| (f * 1e9).round() as Ns);
                         let _ = d.did_fail;
                     }
                     _ => r.cached = true,
@@ -684,13 +743,19 @@ impl<'r, 'b> Reader<'r, 'b> {
                 server_wait,
                 sent,
                 first_byte,
+                finish_time: r.finish_time,
                 redirects: r.sends.saturating_sub(1),
                 server_timing: r.server_timing,
             });
         }
         let browser = self.b.browser_mut();
         browser.main_threads = mains;
-        browser.navigations = std::mem::take(&mut self.navigations);
+        let mut navs = std::mem::take(&mut self.navigations);
+        for n in &mut navs {
+            n.lcp = self.lcp.remove(&n.id);
+        }
+        let browser = self.b.browser_mut();
+        browser.navigations = navs;
         self.b.close_at_last_exit();
         if self.unmatched_ends > 0 {
             self.report.warn(format!(
@@ -890,6 +955,8 @@ pub fn read(
         requests: HashMap::default(),
         navigations: Vec::new(),
         async_open: HashMap::default(),
+        lcp: HashMap::default(),
+        image_urls: HashMap::default(),
         events: 0,
         unmatched_ends: 0,
     };

@@ -574,6 +574,7 @@ impl<'s> TraceBuilder<'s> {
             n.end -= min;
             n.sent = n.sent.map(|t| t - min);
             n.first_byte = n.first_byte.map(|t| t - min);
+            n.finish_time = n.finish_time.map(|t| t - min);
         }
         for m in &mut self.trace.browser.main_threads {
             for t in m
@@ -586,6 +587,9 @@ impl<'s> TraceBuilder<'s> {
         }
         for nav in &mut self.trace.browser.navigations {
             nav.start -= min;
+            if let Some(l) = &mut nav.lcp {
+                l.at -= min;
+            }
         }
         self.trace.rebased_by = min;
         self.trace.clock = Clock {

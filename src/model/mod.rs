@@ -169,6 +169,8 @@ pub struct NetworkRequest {
     /// When the request was sent and when the first byte came back, when known.
     pub sent: Option<Ns>,
     pub first_byte: Option<Ns>,
+    /// When the last byte arrived, by the client's own timing (Chrome's `finishTime`).
+    pub finish_time: Option<Ns>,
     /// The main document of a navigation.
     pub is_document: bool,
     pub redirects: u32,
@@ -215,6 +217,19 @@ pub struct Navigation {
     pub url: String,
     pub start: Ns,
     pub main_frame: bool,
+    /// The last largest-contentful-paint candidate of this navigation.
+    pub lcp: Option<LcpCandidate>,
+}
+
+/// A largest-contentful-paint candidate.
+#[derive(Debug, Clone, Default)]
+pub struct LcpCandidate {
+    pub at: Ns,
+    pub index: u64,
+    /// `image` or `text`.
+    pub kind: String,
+    /// For an image, its URL (from the matching `LargestImagePaint::Candidate`).
+    pub image_url: Option<String>,
 }
 
 /// The whole trace in the common model.

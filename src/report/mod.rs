@@ -28,6 +28,8 @@ pub struct Report {
     pub episodes: Vec<EpisodeOut>,
     pub collateral: CollateralOut,
     pub threads: Vec<ThreadOut>,
+    /// Browser traces: main-frame navigations with LCP and its subparts.
+    pub navigations: Vec<crate::analyze::browser::NavigationOut>,
     /// Browser traces: requests the browser made, with DevTools' server-response wait.
     pub network: Vec<crate::analyze::browser::NetworkOut>,
     /// Browser traces: tasks over 50 ms on renderer main threads.
@@ -164,6 +166,7 @@ impl Report {
             episodes: Vec::new(),
             collateral: CollateralOut::default(),
             threads: Vec::new(),
+            navigations: Vec::new(),
             network: Vec::new(),
             long_tasks: Vec::new(),
             main_threads: Vec::new(),
@@ -383,6 +386,7 @@ impl Report {
                 "{path}: {n} long tasks under pre-2019 task names (MessageLoop::RunTask, ThreadControllerImpl::RunTask, ...) are listed in long_tasks with legacy=true; DevTools does not count them"
             ));
         }
+        self.navigations.extend(b.navigations.iter().cloned());
         self.network.extend(b.network.iter().cloned());
         self.long_tasks.extend(b.long_tasks.iter().cloned());
         self.main_threads.extend(b.main_threads.iter().cloned());
