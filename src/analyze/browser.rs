@@ -42,6 +42,9 @@ pub struct LongTaskOut {
     pub heaviest: Option<String>,
     /// Under a pre-2019 task name, which DevTools does not count.
     pub legacy: bool,
+    /// The navigation (URL) whose LCP window (navigation start to LCP) the task fell in: a long
+    /// task there can delay the largest paint.
+    pub in_lcp_window: Option<String>,
 }
 
 /// Per renderer main thread, the figures DevTools reports.
@@ -214,6 +217,17 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> BrowserFindings {
                     .as_ref()
                     .map(|(w, d)| format!("{w} ({})", fmt_ms(*d))),
                 legacy,
+                in_lcp_window: trace
+                    .browser
+                    .navigations
+                    .iter()
+                    .filter(|n| n.main_frame)
+                    .find(|n| {
+                        n.lcp
+                            .as_ref()
+                            .is_some_and(|l| t.start >= n.start && t.start < l.at)
+                    })
+                    .map(|n| n.url.clone()),
             });
         }
         let total: Ns = m.long_tasks.iter().map(|t| t.duration).sum();
@@ -321,4 +335,73 @@ fn serial_responses(trace: &Trace, endpoint_of_group: &str) -> Option<(usize, Ns
         .iter()
         .all(|g| (*g as f64) > 0.5 * shortest as f64 && (*g as f64) < 1.5 * shortest as f64);
     serial.then_some((batch.len(), gap))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NetworkRequest;
+
+    const MS: Ns = 1_000_000;
+
+    fn req(url: &str, sent: Ns, wait: Ns) -> NetworkRequest {
+        NetworkRequest {
+            request_id: format!("r{sent}{wait}"),
+            url: url.into(),
+            method: "GET".into(),
+            start: sent,
+            end: sent + wait + MS,
+            server_wait: Some(wait),
+            sent: Some(sent),
+            first_byte: Some(sent + wait),
+            ..NetworkRequest::default()
+        }
+    }
+
+    /// ```text
+    /// sent:        0 ms: a, b, c (together)
+    /// first byte:  a 250, b 500, c 750   -> one at a time, 250 ms each
+    /// ```
+    #[test]
+    fn responses_one_after_another_look_serial() {
+        let mut t = Trace::default();
+        t.network = vec![
+            req("http://s.test/img?1", 0, 250 * MS),
+            req("http://s.test/img?2", MS, 499 * MS),
+            req("http://s.test/img?3", 2 * MS, 748 * MS),
+        ];
+        let cfg = Config::default();
+        let f = analyze(&t, &cfg);
+        assert_eq!(f.slow.len(), 1);
+        assert_eq!(f.slow[0].endpoint, "GET http://s.test/img");
+        assert_eq!(f.slow[0].requests, 3);
+        assert_eq!(f.slow[0].one_at_a_time, Some((3, 250 * MS)));
+    }
+
+    /// Concurrent processing: all three answered after about the same time.
+    #[test]
+    fn responses_together_do_not_look_serial() {
+        let mut t = Trace::default();
+        t.network = vec![
+            req("http://s.test/img?1", 0, 250 * MS),
+            req("http://s.test/img?2", MS, 251 * MS),
+            req("http://s.test/img?3", 2 * MS, 252 * MS),
+        ];
+        let f = analyze(&t, &Config::default());
+        assert_eq!(f.slow[0].one_at_a_time, None);
+    }
+
+    /// DevTools' document rule rounds before comparing: 600.4 ms passes, 600.6 ms fails.
+    #[test]
+    fn document_rule_rounds() {
+        let mut t = Trace::default();
+        let mut a = req("http://s.test/", 0, 600_400_000);
+        a.is_document = true;
+        let mut b = req("http://t.test/", 0, 600_600_000);
+        b.is_document = true;
+        t.network = vec![a, b];
+        let f = analyze(&t, &Config::default());
+        assert_eq!(f.slow.len(), 1);
+        assert_eq!(f.slow[0].endpoint, "GET http://t.test/");
+    }
 }

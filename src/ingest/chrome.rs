@@ -1019,3 +1019,115 @@ fn byte_offset(bytes: &[u8], line: usize, column: usize) -> u64 {
     }
     (off + column.saturating_sub(1)).min(bytes.len()) as u64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{Format, ingest_bytes};
+
+    fn read_str(s: &str) -> Result<crate::ingest::Ingested> {
+        ingest_bytes("t.json", s.as_bytes(), false, &Config::default())
+    }
+
+    #[test]
+    fn truncated_array_keeps_whole_events() {
+        let t = r#"[{"ph":"M","pid":1,"tid":2,"name":"thread_name","args":{"name":"CrRendererMain"}},
+{"ph":"X","name":"RunTask","pid":1,"tid":2,"ts":1000,"dur":60000},
+{"ph":"X","name":"RunTask","pid":1,"tid":2,"ts":100000,"dur":70"#;
+        let ing = read_str(t).expect("reads");
+        assert_eq!(ing.report.format, Format::ChromeTrace);
+        assert!(
+            ing.report.warnings[0].contains("cut off"),
+            "{:?}",
+            ing.report.warnings
+        );
+        let m = &ing.trace.browser.main_threads[0];
+        assert_eq!(m.run_tasks, 1);
+        assert_eq!(m.long_tasks.len(), 1);
+        assert_eq!(m.long_tasks[0].duration, 60_000_000);
+    }
+
+    #[test]
+    fn trailing_comma_and_string_pids() {
+        let t = r#"[{"ph":"M","pid":"7","tid":"9","name":"thread_name","args":{"name":"CrRendererMain"}},
+{"ph":"X","name":"RunTask","pid":"7","tid":"9","ts":"5","dur":50000},
+{"ph":"X","name":"RunTask","pid":"7","tid":"9","ts":60000,"dur":50001},"#;
+        let ing = read_str(t).expect("reads");
+        let m = &ing.trace.browser.main_threads[0];
+        assert_eq!((m.pid.as_str(), m.tid.as_str()), ("7", "9"));
+        // DevTools' rule is strictly over 50 ms: 50.000 is not long, 50.001 is.
+        assert_eq!(m.long_tasks.len(), 1);
+        assert_eq!(m.long_tasks[0].duration, 50_001_000);
+    }
+
+    /// B/E pair per thread, not globally: interleaved threads pair correctly; an unmatched E is
+    /// counted, not fatal.
+    #[test]
+    fn begin_end_pair_per_thread() {
+        let t = r#"{"traceEvents":[
+{"ph":"B","name":"a","pid":1,"tid":1,"ts":0},
+{"ph":"B","name":"b","pid":1,"tid":2,"ts":5},
+{"ph":"E","name":"a","pid":1,"tid":1,"ts":10},
+{"ph":"E","name":"b","pid":1,"tid":2,"ts":30},
+{"ph":"E","name":"zzz","pid":1,"tid":3,"ts":40}
+],"metadata":{"source":"test"}}"#;
+        let ing = read_str(t).expect("reads");
+        let tr = &ing.trace;
+        assert_eq!(tr.executions.len(), 2);
+        let durs: Vec<Ns> = tr.executions.iter().map(|e| e.duration()).collect();
+        assert!(durs.contains(&10_000) && durs.contains(&25_000), "{durs:?}");
+        assert!(
+            ing.report
+                .warnings
+                .iter()
+                .any(|w| w.contains("1 end events matched no begin"))
+        );
+    }
+
+    /// Async b/e ids above 2^53 stay exact, and nesting follows time within an id.
+    #[test]
+    fn async_ids_are_exact_and_nest() {
+        let t = r#"[{"ph":"b","name":"req","cat":"app","id":18446744073709551615,"pid":1,"tid":1,"ts":0,"args":{"route":"\"/a\""}},
+{"ph":"b","name":"db","cat":"app","id":18446744073709551615,"pid":1,"tid":1,"ts":10},
+{"ph":"b","name":"req","cat":"app","id":18446744073709551614,"pid":1,"tid":1,"ts":20,"args":{"route":"\"/b\""}},
+{"ph":"e","name":"db","cat":"app","id":18446744073709551615,"pid":1,"tid":1,"ts":50},
+{"ph":"e","name":"req","cat":"app","id":18446744073709551615,"pid":1,"tid":1,"ts":60},
+{"ph":"e","name":"req","cat":"app","id":18446744073709551614,"pid":1,"tid":1,"ts":70}]"#;
+        let ing = read_str(t).expect("reads");
+        let tr = &ing.trace;
+        assert_eq!(tr.spans.len(), 3);
+        let db = tr.spans.iter().find(|s| tr.name(s) == "db").expect("db");
+        let parent = tr.span(db.parent.expect("nested"));
+        assert_eq!(tr.field(parent, "route"), Some("/a"));
+        assert_eq!(db.duration(), 40_000);
+    }
+
+    /// requestTime is seconds, the other timing fields ms from it: server wait 2002.894 ms.
+    #[test]
+    fn server_wait_units() {
+        let t = r#"[{"ph":"I","name":"ResourceSendRequest","pid":1,"tid":1,"ts":100,"args":{"data":{"requestId":"1.1","url":"https://x.test/a?q=1","requestMethod":"GET"}}},
+{"ph":"I","name":"ResourceReceiveResponse","pid":1,"tid":1,"ts":2000000,"args":{"data":{"requestId":"1.1","statusCode":200,"mimeType":"text/html","timing":{"requestTime":52122.403283,"sendEnd":1.395,"receiveHeadersStart":2004.289,"receiveHeadersEnd":2004.335},"headers":[{"name":"Server-Timing","value":"db;dur=53.2, app;desc=\"x\";dur=47"}]}}},
+{"ph":"I","name":"ResourceFinish","pid":1,"tid":1,"ts":2100000,"args":{"data":{"requestId":"1.1","finishTime":52124.5}}},
+{"ph":"I","name":"ResourceSendRequest","pid":1,"tid":1,"ts":200,"args":{"data":{"requestId":"1.2","url":"data:image/png;base64,AAAA"}}}]"#;
+        let ing = read_str(t).expect("reads");
+        let n = &ing.trace.network;
+        assert_eq!(n.len(), 1, "data: URLs are dropped");
+        assert_eq!(n[0].server_wait, Some(2_002_894_000));
+        assert_eq!(n[0].status, Some(200));
+        assert_eq!(
+            n[0].server_timing,
+            vec![
+                ("db".to_string(), 53_200_000),
+                ("app".to_string(), 47_000_000)
+            ]
+        );
+    }
+
+    #[test]
+    fn not_a_trace_is_an_error_with_offset() {
+        let err = read_str("[1, 2, oops]").unwrap_err().to_string();
+        assert!(err.starts_with("t.json: byte "), "{err}");
+        let err = read_str("{\"foo\": [1]}\n").unwrap_err().to_string();
+        assert!(err.contains("t.json"), "{err}");
+    }
+}

@@ -103,6 +103,46 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
                 )?;
             }
         }
+        let navs: Vec<_> = r
+            .navigations
+            .iter()
+            .filter(|n| n.lcp_ms.is_some())
+            .collect();
+        if !navs.is_empty() && r.inputs.len() == 1 {
+            writeln!(out, "\nNavigations (largest contentful paint):")?;
+            for n in navs {
+                let phases = n.phases.map(|p| {
+                    let mut parts = vec![format!("TTFB {:.0} ms", p.ttfb_ms)];
+                    if let Some(d) = p.load_delay_ms {
+                        parts.push(format!("load delay {d:.0} ms"));
+                    }
+                    if let Some(d) = p.load_duration_ms {
+                        parts.push(format!("load {d:.0} ms"));
+                    }
+                    parts.push(format!("render delay {:.0} ms", p.render_delay_ms));
+                    format!(" = {}", parts.join(" + "))
+                });
+                let line = format!(
+                    "{}: LCP {:.0} ms ({}){}",
+                    n.url,
+                    n.lcp_ms.unwrap_or(0.0),
+                    n.lcp_type.as_deref().unwrap_or("?"),
+                    phases.unwrap_or_default()
+                );
+                write_wrapped(out, &line, "  ", "    ")?;
+            }
+        }
+        let in_window = r
+            .long_tasks
+            .iter()
+            .filter(|t| t.in_lcp_window.is_some() && !t.legacy)
+            .count();
+        if in_window > 0 && r.inputs.len() == 1 {
+            writeln!(
+                out,
+                "  {in_window} long tasks ran between a navigation's start and its LCP (they can delay it)"
+            )?;
+        }
         let advice: Vec<_> = rows.iter().filter_map(|v| v.advice.as_ref()).collect();
         if !advice.is_empty() {
             writeln!(out, "\nAdvice:")?;
