@@ -364,12 +364,14 @@ mod tests {
     /// ```
     #[test]
     fn responses_one_after_another_look_serial() {
-        let mut t = Trace::default();
-        t.network = vec![
-            req("http://s.test/img?1", 0, 250 * MS),
-            req("http://s.test/img?2", MS, 499 * MS),
-            req("http://s.test/img?3", 2 * MS, 748 * MS),
-        ];
+        let t = Trace {
+            network: vec![
+                req("http://s.test/img?1", 0, 250 * MS),
+                req("http://s.test/img?2", MS, 499 * MS),
+                req("http://s.test/img?3", 2 * MS, 748 * MS),
+            ],
+            ..Trace::default()
+        };
         let cfg = Config::default();
         let f = analyze(&t, &cfg);
         assert_eq!(f.slow.len(), 1);
@@ -381,12 +383,14 @@ mod tests {
     /// Concurrent processing: all three answered after about the same time.
     #[test]
     fn responses_together_do_not_look_serial() {
-        let mut t = Trace::default();
-        t.network = vec![
-            req("http://s.test/img?1", 0, 250 * MS),
-            req("http://s.test/img?2", MS, 251 * MS),
-            req("http://s.test/img?3", 2 * MS, 252 * MS),
-        ];
+        let t = Trace {
+            network: vec![
+                req("http://s.test/img?1", 0, 250 * MS),
+                req("http://s.test/img?2", MS, 251 * MS),
+                req("http://s.test/img?3", 2 * MS, 252 * MS),
+            ],
+            ..Trace::default()
+        };
         let f = analyze(&t, &Config::default());
         assert_eq!(f.slow[0].one_at_a_time, None);
     }
@@ -394,12 +398,14 @@ mod tests {
     /// DevTools' document rule rounds before comparing: 600.4 ms passes, 600.6 ms fails.
     #[test]
     fn document_rule_rounds() {
-        let mut t = Trace::default();
         let mut a = req("http://s.test/", 0, 600_400_000);
         a.is_document = true;
         let mut b = req("http://t.test/", 0, 600_600_000);
         b.is_document = true;
-        t.network = vec![a, b];
+        let t = Trace {
+            network: vec![a, b],
+            ..Trace::default()
+        };
         let f = analyze(&t, &Config::default());
         assert_eq!(f.slow.len(), 1);
         assert_eq!(f.slow[0].endpoint, "GET http://t.test/");
