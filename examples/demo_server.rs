@@ -136,8 +136,43 @@ async fn trace_request(req: Request, next: Next) -> Response {
     response
 }
 
+/// A page whose largest element is an image from a handler that does CPU work inline.
+async fn page() -> axum::response::Html<&'static str> {
+    axum::response::Html(
+        "<!doctype html><html><head><title>Sales</title></head><body>\
+         <h1>Sales this quarter</h1><p>Numbers by region.</p>\
+         <img src=\"/chart\" width=\"800\" height=\"500\" alt=\"chart\"></body></html>",
+    )
+}
+
+async fn chart() -> ([(axum::http::header::HeaderName, &'static str); 1], String) {
+    let compute = info_span!("compute", work = "hash", iterations = iters());
+    let h = compute.in_scope(|| cpu_work(iters()));
+    // A bar chart with enough detail to count for LCP (Chrome ignores low-entropy images:
+    // under 0.05 bits per displayed pixel, i.e. 2.5 KB for 800x500).
+    let mut svg =
+        String::from("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"800\" height=\"500\">");
+    let mut x = h;
+    for i in 0..160u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let height = 20 + x % 460;
+        svg.push_str(&format!(
+            "<rect x=\"{}\" y=\"{}\" width=\"4\" height=\"{height}\" fill=\"#{:06x}\"/>",
+            i * 5,
+            500 - height,
+            x & 0xff_ffff
+        ));
+    }
+    svg.push_str("</svg>");
+    ([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg)
+}
+
 fn app() -> axum::Router {
     axum::Router::new()
+        .route("/", get(page))
+        .route("/chart", get(chart))
         .route("/orders", get(orders))
         .route("/report", get(report))
         .route("/export", get(export))
@@ -220,6 +255,19 @@ async fn load(mode: &str, addr: SocketAddr, lat: Latencies) {
     let gap = Duration::from_millis(300);
     let p = Duration::from_millis(5);
     match mode {
+        "page" | "page-burst" => {
+            // Serve a browser for a while; with a burst of CPU-inline requests under way.
+            let secs = std::env::var("DEMO_SECONDS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(15);
+            let until = Instant::now() + Duration::from_secs(secs);
+            if mode == "page-burst" {
+                clients_until(addr, "/report", 3, until, Duration::ZERO, lat.clone()).await;
+            } else {
+                tokio::time::sleep_until(until.into()).await;
+            }
+        }
         "incident" => {
             // ~5 s of healthy async traffic with a 2-second burst of CPU-inline requests.
             let start = Instant::now();
@@ -384,10 +432,14 @@ fn main() {
     let mode = arg("--mode").unwrap_or_else(|| "patterns".into());
     let format = arg("--log-format").unwrap_or_else(|| "json-full".into());
     let out = arg("--out").unwrap_or_else(|| format!("{mode}.{format}.log"));
-    if !matches!(mode.as_str(), "patterns" | "incident") {
-        eprintln!("demo_server: --mode must be patterns or incident");
+    if !matches!(
+        mode.as_str(),
+        "patterns" | "incident" | "page" | "page-burst"
+    ) {
+        eprintln!("demo_server: --mode must be patterns, incident, page or page-burst");
         std::process::exit(2);
     }
+    let port: u16 = arg("--port").and_then(|p| p.parse().ok()).unwrap_or(0);
     let _ = CPU_ITERS.set(calibrate());
     let recorder = match record(&format, &out) {
         Ok(r) => r,
@@ -402,9 +454,11 @@ fn main() {
         .build()
         .expect("server runtime");
     let listener = server_rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
         .expect("bind 127.0.0.1");
     let addr = listener.local_addr().expect("local addr");
+    println!("listening on http://{addr}");
+    let _ = io::stdout().flush();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = server_rt.spawn(async move {
         let _ = axum::serve(listener, app())

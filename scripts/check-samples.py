@@ -154,6 +154,6 @@ def analyze(path):
                 worst = max(worst, d)
         print(f"  stalls on event-loop threads: {len(stalls)}, episodes: {len(eps)}, delayed requests: {victims}, by up to {r2(worst / 1e6):.2f} ms")
 
-for arg in sys.argv[1:] or sorted(str(p) for p in Path("sample-traces").glob("*.*") if p.name not in ("README.md", "expected.json")):
+for arg in sys.argv[1:] or sorted(str(p) for p in Path("sample-traces").glob("*.*") if p.name not in ("README.md", "expected.json") and not p.name.startswith("devtools.")):
     p = Path(arg)
     analyze_chrome(p) if p.suffix == ".json" else analyze(p)

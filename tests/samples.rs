@@ -142,6 +142,9 @@ fn demo_endpoints_get_their_rows_in_every_format() {
                     )
                 })
         };
+        if name.starts_with("devtools.") {
+            continue; // browser recordings: see devtools_recordings_agree_with_devtools
+        }
         if name.contains("chrome-async") {
             // Only span creation and close are recorded: the honest answer is unknown.
             for ep in ["GET /orders", "GET /report"] {
@@ -387,5 +390,72 @@ fn streaming_and_whole_trace_analysis_agree() {
         };
         assert_eq!(stalls(&a), stalls(&b), "{}", path.display());
         assert_eq!(a.collateral.delayed_requests, b.collateral.delayed_requests);
+    }
+}
+
+/// The two headless-Chromium recordings of the demo page (scripts/record-chrome.sh). Reference
+/// figures from Chrome DevTools' own trace engine (scripts/devtools_reference.mjs): every
+/// request's server wait, the LCP and its four subparts.
+#[test]
+fn devtools_recordings_agree_with_devtools() {
+    struct Want {
+        file: &'static str,
+        waits: [(&'static str, f64); 3],
+        lcp: f64,
+        subparts: [f64; 4],
+        slow_rows: usize,
+    }
+    let wants = [
+        Want {
+            file: "devtools.page-idle.json.gz",
+            waits: [("/", 1.190), ("/chart", 134.854), ("/favicon.ico", 0.102)],
+            lcp: 187.305,
+            subparts: [6.638, 21.421, 137.588, 21.658],
+            slow_rows: 0,
+        },
+        Want {
+            file: "devtools.page-burst.json.gz",
+            waits: [
+                ("/", 129.497),
+                ("/chart", 355.332),
+                ("/favicon.ico", 120.639),
+            ],
+            lcp: 538.975,
+            subparts: [135.879, 11.778, 358.170, 33.148],
+            slow_rows: 1,
+        },
+    ];
+    for w in wants {
+        let got = run_json(&samples_dir().join(w.file), &[]);
+        for (path, wait) in w.waits {
+            let url = format!("http://127.0.0.1:8931{path}");
+            let n = got["network"]
+                .as_array()
+                .and_then(|v| v.iter().find(|n| n["url"] == url.as_str()));
+            let n = n.unwrap_or_else(|| panic!("{}: no request {url}", w.file));
+            assert_eq!(
+                n["server_wait_ms"].as_f64(),
+                Some(wait),
+                "{}: {url}",
+                w.file
+            );
+        }
+        let nav = &got["navigations"][0];
+        assert_eq!(nav["lcp_ms"].as_f64(), Some(w.lcp), "{}", w.file);
+        assert_eq!(nav["lcp_type"], "image");
+        let p = &nav["phases"];
+        let subs = [
+            p["ttfb_ms"].as_f64(),
+            p["load_delay_ms"].as_f64(),
+            p["load_duration_ms"].as_f64(),
+            p["render_delay_ms"].as_f64(),
+        ];
+        assert_eq!(subs, w.subparts.map(Some), "{}", w.file);
+        let slow = got["verdicts"].as_array().map_or(0, |v| {
+            v.iter()
+                .filter(|v| v["pattern"] == "slow-server-response")
+                .count()
+        });
+        assert_eq!(slow, w.slow_rows, "{}", w.file);
     }
 }
