@@ -935,15 +935,8 @@ impl<'de, 'x, 'r, 'b> Visitor<'de> for TopSeed<'x, 'r, 'b> {
     }
 }
 
-/// Reads a Chrome trace from `bytes` into `b`.
-pub fn read(
-    name: &str,
-    bytes: &[u8],
-    b: &mut TraceBuilder<'_>,
-    report: &mut InputReport,
-    _config: &Config,
-) -> Result<()> {
-    let mut reader = Reader {
+fn new_reader<'r, 'b>(b: &'r mut TraceBuilder<'b>, report: &'r mut InputReport) -> Reader<'r, 'b> {
+    Reader {
         b,
         report,
         matcher: SpanMatcher::new(),
@@ -959,7 +952,18 @@ pub fn read(
         image_urls: HashMap::default(),
         events: 0,
         unmatched_ends: 0,
-    };
+    }
+}
+
+/// Reads a Chrome trace from `bytes` into `b`.
+pub fn read(
+    name: &str,
+    bytes: &[u8],
+    b: &mut TraceBuilder<'_>,
+    report: &mut InputReport,
+    _config: &Config,
+) -> Result<()> {
+    let mut reader = new_reader(b, report);
     let object = bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{');
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let outcome = de.deserialize_any(TopSeed(&mut reader));
@@ -1006,6 +1010,257 @@ pub fn read(
     }
     reader.finish();
     Ok(())
+}
+
+/// Reads a Chrome trace from a stream (stdin, gzip) with memory bounded by the largest event:
+/// a small scanner finds where each element of the event array ends, and each one is parsed,
+/// borrowed from the buffer, as soon as it is complete.
+pub fn read_stream(
+    name: &str,
+    input: &mut dyn std::io::BufRead,
+    b: &mut TraceBuilder<'_>,
+    report: &mut InputReport,
+    _config: &Config,
+) -> Result<()> {
+    let mut reader = new_reader(b, report);
+    let mut s = Scanner {
+        input,
+        buf: Vec::with_capacity(1 << 16),
+        pos: 0,
+        consumed: 0,
+        eof: false,
+        name,
+    };
+    let outcome = stream_events(&mut s, &mut reader);
+    let offset = s.consumed + s.pos as u64;
+    match outcome {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Error::input(
+                name,
+                "a JSON object without \"traceEvents\": expected a Chrome trace (an array of events or {\"traceEvents\": [...]})",
+            ));
+        }
+        Err(StreamError::Io(e)) => return Err(e),
+        Err(StreamError::Syntax(msg)) if reader.events == 0 => {
+            return Err(Error::Byte {
+                path: name.to_string(),
+                offset,
+                msg: format!("expected a Chrome trace event array: {msg}"),
+            });
+        }
+        Err(StreamError::Syntax(msg)) => reader.report.warn(format!(
+            "the trace is malformed at byte {offset} ({msg}); read the {} whole events before it",
+            reader.events
+        )),
+        Err(StreamError::Eof) if reader.events == 0 => {
+            return Err(Error::Byte {
+                path: name.to_string(),
+                offset,
+                msg: "the input ends before any trace event".into(),
+            });
+        }
+        Err(StreamError::Eof) => reader.report.warn(format!(
+            "the trace is cut off at byte {offset}; read the {} whole events before it",
+            reader.events
+        )),
+    }
+    reader.finish();
+    Ok(())
+}
+
+enum StreamError {
+    Io(Error),
+    Syntax(String),
+    Eof,
+}
+
+struct Scanner<'i> {
+    input: &'i mut dyn std::io::BufRead,
+    buf: Vec<u8>,
+    pos: usize,
+    consumed: u64,
+    eof: bool,
+    name: &'i str,
+}
+
+impl Scanner<'_> {
+    /// Makes at least one more byte available; false at the end of input.
+    fn fill(&mut self) -> std::result::Result<bool, StreamError> {
+        if self.eof {
+            return Ok(false);
+        }
+        let chunk = match self.input.fill_buf() {
+            Ok(c) => c,
+            // A gzip stream cut short: what was decompressed is kept, like a cut-off file.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                self.eof = true;
+                return Ok(false);
+            }
+            Err(source) => {
+                return Err(StreamError::Io(Error::Io {
+                    path: self.name.to_string(),
+                    source,
+                }));
+            }
+        };
+        if chunk.is_empty() {
+            self.eof = true;
+            return Ok(false);
+        }
+        let n = chunk.len();
+        self.buf.extend_from_slice(chunk);
+        self.input.consume(n);
+        Ok(true)
+    }
+
+    /// Drops what was already parsed. Only between values: scans hold indices into `buf`.
+    fn compact(&mut self) {
+        if self.pos > (1 << 20) && self.pos * 2 > self.buf.len() {
+            self.buf.drain(..self.pos);
+            self.consumed += self.pos as u64;
+            self.pos = 0;
+        }
+    }
+
+    fn peek(&mut self) -> std::result::Result<Option<u8>, StreamError> {
+        while self.pos >= self.buf.len() {
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(self.buf[self.pos]))
+    }
+
+    fn skip_ws(&mut self) -> std::result::Result<Option<u8>, StreamError> {
+        loop {
+            match self.peek()? {
+                Some(c) if c.is_ascii_whitespace() => self.pos += 1,
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// The end (exclusive) of the JSON value starting at `self.pos`, reading more as needed.
+    fn value_end(&mut self) -> std::result::Result<usize, StreamError> {
+        let mut i = self.pos;
+        let (mut depth, mut in_str, mut esc) = (0u32, false, false);
+        loop {
+            while i >= self.buf.len() {
+                if !self.fill()? {
+                    return Err(StreamError::Eof);
+                }
+            }
+            let c = self.buf[i];
+            i += 1;
+            if in_str {
+                if esc {
+                    esc = false;
+                } else if c == b'\\' {
+                    esc = true;
+                } else if c == b'"' {
+                    in_str = false;
+                    if depth == 0 {
+                        return Ok(i);
+                    }
+                }
+                continue;
+            }
+            match c {
+                b'"' => in_str = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth == 0 => return Ok(i - 1),
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(i);
+                    }
+                }
+                b',' if depth == 0 => return Ok(i - 1),
+                c if depth == 0 && c.is_ascii_whitespace() && i - 1 > self.pos => return Ok(i - 1),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Walks the top level; returns whether an event array was found.
+fn stream_events(
+    s: &mut Scanner<'_>,
+    r: &mut Reader<'_, '_>,
+) -> std::result::Result<bool, StreamError> {
+    match s.skip_ws()? {
+        Some(b'[') => {
+            s.pos += 1;
+            stream_array(s, r)?;
+            Ok(true)
+        }
+        Some(b'{') => {
+            s.pos += 1;
+            let mut found = false;
+            loop {
+                match s.skip_ws()? {
+                    Some(b'}') => return Ok(found),
+                    Some(b',') => s.pos += 1,
+                    Some(b'"') => {
+                        let end = s.value_end()?;
+                        let key: Cow<'_, str> = serde_json::from_slice(&s.buf[s.pos..end])
+                            .map_err(|e| StreamError::Syntax(e.to_string()))?;
+                        let is_events = key == "traceEvents";
+                        s.pos = end;
+                        if s.skip_ws()? != Some(b':') {
+                            return Err(StreamError::Syntax("expected ':' after a key".into()));
+                        }
+                        s.pos += 1;
+                        if is_events && s.skip_ws()? == Some(b'[') {
+                            s.pos += 1;
+                            stream_array(s, r)?;
+                            found = true;
+                        } else {
+                            s.skip_ws()?;
+                            s.pos = s.value_end()?;
+                        }
+                    }
+                    Some(c) => {
+                        return Err(StreamError::Syntax(format!("unexpected '{}'", c as char)));
+                    }
+                    None => return Err(StreamError::Eof),
+                }
+            }
+        }
+        Some(c) => Err(StreamError::Syntax(format!(
+            "expected '[' or '{{', found '{}'",
+            c as char
+        ))),
+        None => Err(StreamError::Eof),
+    }
+}
+
+fn stream_array(
+    s: &mut Scanner<'_>,
+    r: &mut Reader<'_, '_>,
+) -> std::result::Result<(), StreamError> {
+    loop {
+        s.compact();
+        match s.skip_ws()? {
+            Some(b']') => {
+                s.pos += 1;
+                return Ok(());
+            }
+            Some(b',') => s.pos += 1,
+            Some(_) => {
+                let end = s.value_end()?;
+                let slice = &s.buf[s.pos..end];
+                match serde_json::from_slice::<Option<Event<'_>>>(slice) {
+                    Ok(Some(ev)) => r.event(ev),
+                    Ok(None) => r.report.skipped += 1,
+                    Err(e) => return Err(StreamError::Syntax(e.to_string())),
+                }
+                s.pos = end;
+            }
+            None => return Err(StreamError::Eof),
+        }
+    }
 }
 
 /// Byte offset of a 1-based line and column.

@@ -236,18 +236,7 @@ pub fn ingest_reader(
             console::read(name, &mut reader, &mut builder, &mut report, config)?
         }
         Format::ChromeTrace => {
-            let mut bytes = Vec::new();
-            if let Err(e) = reader.read_to_end(&mut bytes) {
-                if gzip && e.kind() == io::ErrorKind::UnexpectedEof {
-                    report.warn(format!(
-                        "gzip stream ends early after {} bytes; reading what is there",
-                        bytes.len()
-                    ));
-                } else {
-                    return Err(io_err(e));
-                }
-            }
-            chrome::read(name, &bytes, &mut builder, &mut report, config)?
+            chrome::read_stream(name, &mut reader, &mut builder, &mut report, config)?
         }
     }
     finish(builder, report)
