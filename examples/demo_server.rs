@@ -358,9 +358,15 @@ impl<'a> MakeWriter<'a> for SharedFile {
 enum Recorder {
     Fmt(SharedFile),
     Chrome(tracing_chrome::FlushGuard),
+    /// Someone else installed the subscriber (scripts/console-demo records with
+    /// console-subscriber).
+    None,
 }
 
 fn record(format: &str, out: &str) -> Result<Recorder, String> {
+    if format == "none" {
+        return Ok(Recorder::None);
+    }
     let only_ours =
         tracing_subscriber::filter::Targets::new().with_target("demo_server", tracing::Level::INFO);
     if let Some(style) = format.strip_prefix("chrome-") {
@@ -421,7 +427,7 @@ fn record(format: &str, out: &str) -> Result<Recorder, String> {
     Ok(Recorder::Fmt(shared))
 }
 
-fn main() {
+pub fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| {
         args.iter()
@@ -488,6 +494,7 @@ fn main() {
             let _ = f.flush();
         }
         Recorder::Chrome(guard) => drop(guard),
+        Recorder::None => {}
     }
 
     // Client-side summary, to check a recording against what the clients saw.

@@ -64,6 +64,32 @@ def analyze_chrome(path):
         v = durations[k]
         print(f"  {k:<16} {len(v):>4} req  p50 {r2(pct(v, 50)):8.2f} ms  p95 {r2(pct(v, 95)):8.2f} ms  max {r2(max(v)):8.2f} ms")
 
+def analyze_console(path):
+    """console-subscriber recording: kind=task polls (Enter -> Exit) of 10 ms or more."""
+    spawned, open_, long_polls, polls, tasks = {}, {}, 0, 0, 0
+    for line in lines(path):
+        d = json.loads(line)
+        if "v" in d:
+            continue
+        (kind, v), = d.items()
+        t = v["at"]["secs_since_epoch"] * 10**9 + v["at"]["nanos_since_epoch"]
+        i = v["id"]
+        if kind == "Spawn":
+            f = {x["name"]: x["value"] for x in v["fields"]}
+            spawned[i] = f.get("kind") == "task"
+            tasks += f.get("kind") == "task"
+        elif kind == "Enter" and spawned.get(i) and i not in open_:
+            open_[i] = t
+        elif kind == "Exit" and spawned.get(i) and i in open_:
+            polls += 1
+            if t - open_.pop(i) >= 10**7:
+                long_polls += 1
+        elif kind == "Close":
+            spawned.pop(i, None)
+            open_.pop(i, None)
+    print(f"== {path.name}")
+    print(f"  kind=task tasks: {tasks}, polls: {polls}, polls >= 10 ms: {long_polls}")
+
 def analyze(path):
     durations = defaultdict(list)
     new_ts = {}
@@ -156,4 +182,9 @@ def analyze(path):
 
 for arg in sys.argv[1:] or sorted(str(p) for p in Path("sample-traces").glob("*.*") if p.name not in ("README.md", "expected.json") and not p.name.startswith("devtools.")):
     p = Path(arg)
-    analyze_chrome(p) if p.suffix == ".json" else analyze(p)
+    if p.suffix == ".json":
+        analyze_chrome(p)
+    elif ".jsonl" in p.name:
+        analyze_console(p)
+    else:
+        analyze(p)

@@ -11,6 +11,7 @@
 //!    ([`stalls`]).
 
 pub mod browser;
+pub mod console;
 pub mod requests;
 pub mod stalls;
 pub mod threads;
@@ -158,6 +159,7 @@ pub struct Analysis {
     pub stall_threshold: Ns,
     pub notes: Vec<String>,
     pub browser: browser::BrowserFindings,
+    pub console: console::ConsoleFindings,
 }
 
 /// An execution long enough to be a stall, kept while the trace is read.
@@ -286,7 +288,9 @@ impl Collector<'_> {
         let long_execs = self.long_execs;
         let mut notes = Vec::new();
         let (has_execs, has_thread_execs) = (self.has_execs, self.has_thread_execs);
-        let browser_trace = !trace.network.is_empty() || !trace.browser.main_threads.is_empty();
+        let browser_trace = !trace.network.is_empty()
+            || !trace.browser.main_threads.is_empty()
+            || !trace.tasks.is_empty();
         if requests.is_empty() && self.spans_seen > 0 && !browser_trace {
             notes.push(format!(
             "no request spans found among {} spans: request spans are root spans with HTTP fields (method, route, uri, path, status, http.route, ...); name yours with --request-span NAME",
@@ -487,6 +491,7 @@ impl Collector<'_> {
             stall_threshold,
             notes,
             browser: browser::analyze(trace, cfg),
+            console: console::analyze(trace, cfg),
         }
     }
 }

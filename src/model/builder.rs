@@ -489,6 +489,12 @@ impl<'s> TraceBuilder<'s> {
         &mut self.trace.browser
     }
 
+    /// Adds a finished (or, at the end, still running) runtime task record.
+    pub fn task(&mut self, task: super::TaskRecord) {
+        self.see(task.spawned);
+        self.trace.tasks.push(task);
+    }
+
     /// Marks that the ingest clock reached `t` (an event with no span).
     pub fn saw_time(&mut self, t: Ns) {
         self.see(t);
@@ -589,6 +595,15 @@ impl<'s> TraceBuilder<'s> {
             nav.start -= min;
             if let Some(l) = &mut nav.lcp {
                 l.at -= min;
+            }
+        }
+        for t in &mut self.trace.tasks {
+            t.spawned -= min;
+            t.closed = t.closed.map(|c| c - min);
+            t.first_poll = t.first_poll.map(|c| c - min);
+            for p in t.long_polls.iter_mut().chain(t.delays.iter_mut()) {
+                p.0 -= min;
+                p.1 -= min;
             }
         }
         self.trace.rebased_by = min;

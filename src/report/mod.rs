@@ -36,6 +36,10 @@ pub struct Report {
     pub long_tasks: Vec<crate::analyze::browser::LongTaskOut>,
     /// Browser traces: per renderer main thread, DevTools' long-task figures.
     pub main_threads: Vec<crate::analyze::browser::MainThreadOut>,
+    /// tokio-console recordings: tasks grouped by spawn location (or task name / closure).
+    pub tasks: Vec<crate::analyze::console::TaskGroup>,
+    /// tokio-console's own warnings, reproduced offline.
+    pub console_warnings: Vec<crate::analyze::console::ConsoleWarning>,
     pub advice: Vec<String>,
     pub notes: Vec<String>,
 }
@@ -127,6 +131,9 @@ pub struct EpisodeOut {
     pub culprits: Vec<String>,
     pub delayed_requests: u64,
     pub max_delay_ms: f64,
+    /// What the victims are: requests, or runtime tasks (console recordings).
+    #[serde(skip)]
+    pub unit: &'static str,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -170,6 +177,8 @@ impl Report {
             network: Vec::new(),
             long_tasks: Vec::new(),
             main_threads: Vec::new(),
+            tasks: Vec::new(),
+            console_warnings: Vec::new(),
             advice: Vec::new(),
             notes: Vec::new(),
         }
@@ -234,6 +243,7 @@ impl Report {
             });
         }
         self.add_browser(&path, &a.browser, cfg);
+        self.add_console(&path, &a.console, a.stall_threshold);
         for f in &a.fast {
             self.fast_endpoints.push(FastOut {
                 input: path.clone(),
@@ -267,6 +277,7 @@ impl Report {
                 culprits: e.culprits.clone(),
                 delayed_requests: e.victims,
                 max_delay_ms: ms(e.max_delay),
+                unit: "requests",
             });
         }
         self.collateral.delayed_requests += a.collateral.delayed_requests;
@@ -392,6 +403,176 @@ impl Report {
         self.main_threads.extend(b.main_threads.iter().cloned());
     }
 
+    fn add_console(
+        &mut self,
+        path: &str,
+        c: &crate::analyze::console::ConsoleFindings,
+        threshold: crate::model::Ns,
+    ) {
+        if c.is_empty() {
+            return;
+        }
+        for g in &c.groups {
+            let (pattern, level, row, advice) = if g.long_polls > 0 {
+                let seen = c
+                    .episodes
+                    .iter()
+                    .map(|e| e.workers_blocked)
+                    .max()
+                    .unwrap_or(1);
+                let workers = if c.workers > 0 {
+                    seen.min(c.workers)
+                } else {
+                    seen
+                };
+                let advice = format!(
+                    "{}: its polls run {} without yielding on the event loop; move the CPU work to spawn_blocking or a rayon pool.",
+                    g.site,
+                    fmt_ms((g.max_poll_ms * 1e6) as i64)
+                );
+                (
+                    Pattern::AsyncCpu,
+                    Level::Bad,
+                    Row {
+                        pattern: format!(
+                            "Async task with CPU-heavy polls — {} ({} tasks)",
+                            g.site, g.tasks
+                        ),
+                        server_threads: format!(
+                            "Event loop blocked: up to {workers} workers at once (inferred from overlapping polls: recordings have no thread ids)"
+                        ),
+                        blocking_behavior: format!(
+                            "Blocks event loop: {} polls ≥ {}, longest {}",
+                            g.long_polls,
+                            fmt_ms(threshold),
+                            fmt_ms((g.max_poll_ms * 1e6) as i64)
+                        ),
+                        response_time_impact: if g.victims > 0 {
+                            format!(
+                                "delayed {} other tasks by up to {} (woken, then waited for a worker)",
+                                g.victims,
+                                fmt_ms((g.max_delay_ms * 1e6) as i64)
+                            )
+                        } else {
+                            "no other task was seen waiting for a worker".into()
+                        },
+                        verdict: rows::verdict_label(Level::Bad).into(),
+                    },
+                    Some(advice),
+                )
+            } else if g.kind == "blocking" && g.busy_ms > 0.0 {
+                (
+                    Pattern::Unknown,
+                    Level::Unknown,
+                    Row {
+                        pattern: format!("Blocking task — {} ({} tasks)", g.site, g.tasks),
+                        server_threads: "1 thread per task: the blocking pool".into(),
+                        blocking_behavior: format!(
+                            "Holds a pool thread {} per task; CPU or a blocking call: the recording cannot tell",
+                            fmt_ms(((g.busy_ms / g.tasks.max(1) as f64) * 1e6) as i64)
+                        ),
+                        response_time_impact: "does not block the event loop".into(),
+                        verdict: rows::verdict_label(Level::Unknown).into(),
+                    },
+                    None,
+                )
+            } else {
+                continue;
+            };
+            if let Some(a) = &advice {
+                self.advice.push(a.clone());
+            }
+            self.verdicts.push(VerdictOut {
+                input: path.to_string(),
+                endpoint: g.site.clone(),
+                pattern,
+                verdict: level,
+                requests: g.tasks,
+                p50_ms: 0.0,
+                p95_ms: 0.0,
+                max_ms: g.max_poll_ms,
+                slow_requests: 0,
+                heavy_ms_p50: 0.0,
+                wait_ms_p50: 0.0,
+                max_poll_ms: Some(g.max_poll_ms),
+                stalls: g.long_polls,
+                longest_stall_ms: if g.long_polls > 0 { g.max_poll_ms } else { 0.0 },
+                delayed_requests: g.victims,
+                max_delay_ms: g.max_delay_ms,
+                event_loop_threads: 0,
+                blocking_threads: 0,
+                impact: None,
+                row,
+                evidence: vec![format!(
+                    "{} tasks, {} polls, busy {:.1} ms, scheduled {:.1} ms in all (tokio-console's figures, from the recording)",
+                    g.tasks, g.polls, g.busy_ms, g.scheduled_ms
+                )],
+                advice,
+            });
+        }
+        for s in &c.stalls {
+            self.stalls.push(StallOut {
+                input: path.to_string(),
+                thread: None,
+                start_ms: s.start_ms,
+                duration_ms: s.duration_ms,
+                culprit: s.site.clone(),
+                delayed_requests: 0,
+                inferred: false,
+                reason: Some(
+                    "a measured poll; the recording has no thread ids, so which worker is unknown"
+                        .into(),
+                ),
+            });
+        }
+        for e in &c.episodes {
+            let mut culprits: Vec<String> = c
+                .stalls
+                .iter()
+                .filter(|s| {
+                    s.start_ms < e.start_ms + e.duration_ms
+                        && s.start_ms + s.duration_ms > e.start_ms
+                })
+                .map(|s| s.site.clone())
+                .collect();
+            culprits.sort();
+            culprits.dedup();
+            self.episodes.push(EpisodeOut {
+                input: path.to_string(),
+                start_ms: e.start_ms,
+                duration_ms: e.duration_ms,
+                stalls: e.long_polls,
+                max_workers_blocked: e.workers_blocked,
+                event_loop_threads: 0,
+                all_workers_blocked_ms: 0.0,
+                culprits,
+                delayed_requests: e.victims as u64,
+                max_delay_ms: e.max_delay_ms,
+                unit: "tasks",
+            });
+        }
+        self.collateral.delayed_requests += c.victims as u64;
+        self.collateral.episodes += c.episodes.len();
+        self.tasks.extend(c.groups.iter().cloned());
+        self.console_warnings.extend(c.warnings.iter().cloned());
+        if !c.warnings.is_empty() {
+            let mut lints: Vec<&str> = c.warnings.iter().map(|w| w.lint).collect();
+            lints.sort_unstable();
+            lints.dedup();
+            self.notes.push(format!(
+                "{path}: tokio-console would warn: {} ({} tasks; see console_warnings in --format json)",
+                lints.join(", "),
+                c.warnings.len()
+            ));
+        }
+        for n in &c.notes {
+            self.notes.push(format!("{path}: {n}"));
+        }
+        self.notes.push(format!(
+            "{path}: victims are tasks that were woken and waited for a worker during long polls; a fully stalled runtime also delays timers and sockets, which shows as idle time and is not counted"
+        ));
+    }
+
     /// The most severe verdict level present.
     pub fn worst(&self) -> Option<Level> {
         self.verdicts
@@ -431,8 +612,9 @@ pub(crate) fn episode_line(e: &EpisodeOut) -> String {
     };
     let victims = if e.delayed_requests > 0 {
         format!(
-            "; delayed {} other requests by up to {}",
+            "; delayed {} other {} by up to {}",
             e.delayed_requests,
+            e.unit,
             fmt_ms((e.max_delay_ms * 1e6) as i64)
         )
     } else {
