@@ -468,7 +468,7 @@ fn devtools_recordings_agree_with_devtools() {
 fn console_recordings() {
     for (file, tasks, polls, long_polls) in [
         ("console.incident.jsonl", 168, 1226, 22),
-        ("console.patterns.jsonl", 330, 2112, 28),
+        ("console.patterns.jsonl.gz", 330, 2112, 28),
     ] {
         let got = run_json(&samples_dir().join(file), &[]);
         assert_eq!(got["inputs"][0]["format"], "console-recording");
@@ -502,7 +502,7 @@ fn console_recordings() {
         );
     }
     // The blocking pool's work is named by its closure type, and not judged without evidence.
-    let got = run_json(&samples_dir().join("console.patterns.jsonl"), &[]);
+    let got = run_json(&samples_dir().join("console.patterns.jsonl.gz"), &[]);
     let blocking: Vec<&Value> = got["tasks"]
         .as_array()
         .expect("tasks")
