@@ -12,6 +12,7 @@ EXAMPLES:
 
     Several files, gzip or not; '-' reads standard input:
         zcat app.log.gz | stallscope analyze -
+        stallscope analyze page.json.gz console-recording.jsonl
 
     JSON for scripts, markdown for a PR comment:
         stallscope analyze --format json service.log | jq '.verdicts[] | {endpoint, pattern, verdict}'
@@ -43,7 +44,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyze saved traces: tracing-subscriber logs (JSON or text), tracing-chrome files, Chrome
-    /// DevTools Performance exports.
+    /// DevTools Performance exports, tokio-console recordings.
     #[command(after_help = EXAMPLES)]
     Analyze(AnalyzeArgs),
 }
