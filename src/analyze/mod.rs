@@ -288,7 +288,8 @@ impl Collector<'_> {
         let long_execs = self.long_execs;
         let mut notes = Vec::new();
         let (has_execs, has_thread_execs) = (self.has_execs, self.has_thread_execs);
-        let browser_trace = !trace.network.is_empty()
+        let browser_trace = trace.browser.is_browser
+            || !trace.network.is_empty()
             || !trace.browser.main_threads.is_empty()
             || !trace.tasks.is_empty();
         if requests.is_empty() && self.spans_seen > 0 && !browser_trace {
@@ -341,7 +342,8 @@ impl Collector<'_> {
         let role_of =
             |t: Option<ThreadIdx>| t.and_then(|t| threads.get(t.0 as usize)).map(|i| i.role);
         for e in &long_execs {
-            if role_of(e.thread) != Some(ThreadRole::EventLoop) {
+            // Browser slices are judged by the browser rules (long tasks), not as runtime polls.
+            if trace.browser.is_browser || role_of(e.thread) != Some(ThreadRole::EventLoop) {
                 continue;
             }
             stall_list.push(Stall {

@@ -330,6 +330,8 @@ struct Reader<'r, 'b> {
     async_open: HashMap<String, Vec<(SpanIdx, String)>>,
     events: u64,
     unmatched_ends: u64,
+    /// Chrome's own thread or process names were seen.
+    browser_names: bool,
 }
 
 impl<'r, 'b> Reader<'r, 'b> {
@@ -367,6 +369,9 @@ impl<'r, 'b> Reader<'r, 'b> {
                 let Some(args) = self.args(ev.args) else {
                     return;
                 };
+                if name == "process_name" {
+                    self.browser_names = true;
+                }
                 if name == "thread_name" {
                     let t = self.thread(&ev.pid, &ev.tid);
                     if let Some(n) = args.name.as_deref() {
@@ -375,6 +380,9 @@ impl<'r, 'b> Reader<'r, 'b> {
                             Some(n),
                         );
                         self.names.insert(t, n.to_string());
+                        if n.starts_with("Cr") || n.starts_with("Chrome_") {
+                            self.browser_names = true;
+                        }
                         if n == "CrRendererMain" {
                             self.b.set_thread_role_hint(t, ThreadRole::EventLoop);
                         }
@@ -749,6 +757,7 @@ impl<'r, 'b> Reader<'r, 'b> {
             });
         }
         let browser = self.b.browser_mut();
+        browser.is_browser = self.browser_names;
         browser.main_threads = mains;
         let mut navs = std::mem::take(&mut self.navigations);
         for n in &mut navs {
@@ -952,6 +961,7 @@ fn new_reader<'r, 'b>(b: &'r mut TraceBuilder<'b>, report: &'r mut InputReport) 
         image_urls: HashMap::default(),
         events: 0,
         unmatched_ends: 0,
+        browser_names: false,
     }
 }
 

@@ -18,11 +18,15 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
             .iter()
             .filter(|v| v.input == input.path)
             .collect();
-        writeln!(
-            out,
-            "{}: {} ({} events, {} requests)",
-            input.path, input.format, input.events, input.requests
-        )?;
+        let network = r.network.len();
+        let mut what = format!("{}, {} events", input.format, input.events);
+        if input.requests > 0 || network == 0 {
+            what.push_str(&format!(", {} requests", input.requests));
+        }
+        if network > 0 && !multi {
+            what.push_str(&format!(", {network} network requests"));
+        }
+        write_wrapped(out, &format!("{}: {what}", input.path), "", "  ")?;
         if rows.is_empty() {
             writeln!(out, "  no verdicts: no request with slow or heavy work")?;
         } else {
@@ -169,7 +173,18 @@ fn write_wrapped(out: &mut dyn Write, text: &str, first: &str, rest: &str) -> io
     let width = DEFAULT_WIDTH as usize;
     let mut line = String::from(first);
     let mut empty = true;
-    for word in text.split_whitespace() {
+    // Words longer than a line (URLs) are cut into pieces that fit.
+    let pieces: Vec<String> = text
+        .split_whitespace()
+        .flat_map(|w| {
+            let chars: Vec<char> = w.chars().collect();
+            chars
+                .chunks(width - rest.chars().count().max(first.chars().count()))
+                .map(|c| c.iter().collect::<String>())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for word in &pieces {
         if !empty && line.chars().count() + 1 + word.chars().count() > width {
             writeln!(out, "{line}")?;
             line = String::from(rest);
