@@ -131,7 +131,24 @@ async fn trace_request(req: Request, next: Next) -> Response {
         request_id = NEXT_ID.fetch_add(1, Ordering::Relaxed),
         status = tracing::field::Empty,
     );
-    let response = next.run(req).instrument(span.clone()).await;
+    let fut = next.run(req).instrument(span.clone());
+    // Built with --cfg tokio_unstable (scripts/console-demo), each request runs in a task named
+    // after its route, so tokio-console shows which endpoint a task serves.
+    #[cfg(tokio_unstable)]
+    let response = match tokio::task::Builder::new().name(&route).spawn(fut) {
+        Ok(handle) => handle.await.unwrap_or_else(|_| {
+            let mut r = Response::new(axum::body::Body::empty());
+            *r.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+            r
+        }),
+        Err(_) => {
+            let mut r = Response::new(axum::body::Body::empty());
+            *r.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+            r
+        }
+    };
+    #[cfg(not(tokio_unstable))]
+    let response = fut.await;
     span.record("status", response.status().as_u16());
     response
 }

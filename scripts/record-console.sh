@@ -4,9 +4,8 @@
 # built with --cfg tokio_unstable in its own target directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="${CARGO_TARGET_DIR:-$PWD/target}/console-demo"
-(cd scripts/console-demo && RUSTFLAGS="--cfg tokio_unstable" CARGO_TARGET_DIR="$target" cargo build --release)
-bin="$target/release/console-demo"
+scripts/build-console-demo.sh
+bin=target/console-demo/release/console-demo
 for mode in patterns incident; do
     out="sample-traces/console.$mode.jsonl"
     "$bin" "$out" --mode "$mode" --log-format none

@@ -44,9 +44,36 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyze saved traces: tracing-subscriber logs (JSON or text), tracing-chrome files, Chrome
-    /// DevTools Performance exports, tokio-console recordings.
+    /// DevTools Performance exports, tokio-console recordings and captures.
     #[command(after_help = EXAMPLES)]
     Analyze(AnalyzeArgs),
+    /// Capture a running app's tasks from its console-subscriber server (the tokio-console API)
+    /// into a file that `analyze` reads.
+    #[command(after_help = RECORD_EXAMPLES)]
+    Record(RecordArgs),
+}
+
+const RECORD_EXAMPLES: &str = "\
+EXAMPLES:
+    Capture 30 s from an app running console-subscriber on the default address:
+        stallscope record --console http://127.0.0.1:6669 --duration 30s -o capture.jsonl
+        stallscope analyze capture.jsonl
+
+EXIT CODES:
+    0  captured (also when the app stopped before the duration: what was captured is kept)
+    2  could not connect, the server refused, or the output could not be written";
+
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// The console-subscriber server's address.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:6669")]
+    pub console: String,
+    /// How long to capture.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = config::parse_duration)]
+    pub duration: i64,
+    /// Where to write the capture ('-' for standard output).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

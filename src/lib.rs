@@ -4,6 +4,7 @@
 //! Data flows one way: `cli -> config -> ingest -> model -> analyze -> report`.
 
 pub mod analyze;
+pub mod capture;
 pub mod config;
 pub mod error;
 pub mod ingest;

@@ -29,7 +29,10 @@ fn main() -> ExitCode {
             .with_ansi(false)
             .init();
     }
-    let cli::Command::Analyze(args) = cli.command;
+    let args = match cli.command {
+        cli::Command::Analyze(args) => args,
+        cli::Command::Record(rec) => return record(rec),
+    };
     let config = match args.into_config() {
         Ok(c) => c,
         Err(msg) => {
@@ -55,6 +58,35 @@ fn main() -> ExitCode {
         Err(e) => {
             let _ = writeln!(diag, "stallscope: {e}");
             ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn record(rec: cli::RecordArgs) -> ExitCode {
+    let name = rec.output.display().to_string();
+    let mut out: Box<dyn Write> = if name == "-" {
+        Box::new(io::BufWriter::new(io::stdout()))
+    } else {
+        match std::fs::File::create(&rec.output) {
+            Ok(f) => Box::new(io::BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("stallscope: {name}: cannot create: {e}");
+                return ExitCode::from(EXIT_INPUT);
+            }
+        }
+    };
+    let duration = std::time::Duration::from_nanos(rec.duration.max(0) as u64);
+    match stallscope::capture::record(&rec.console, duration, &mut out, &name) {
+        Ok(s) => {
+            eprintln!(
+                "stallscope: captured {} updates, {} tasks from {} into {name} ({})",
+                s.updates, s.tasks, rec.console, s.reason
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("stallscope: {e}");
+            ExitCode::from(EXIT_INPUT)
         }
     }
 }

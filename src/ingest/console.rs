@@ -393,6 +393,192 @@ pub fn read(
     Ok(())
 }
 
+/// A task line of a `stallscope record` capture.
+#[derive(Deserialize)]
+struct CapTask<'a> {
+    id: u64,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    location: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    fields: HashMap<Cow<'a, str>, Cow<'a, str>>,
+}
+
+/// A stats line of a capture: a snapshot of the task's statistics.
+#[derive(Deserialize, Clone, Copy)]
+struct CapStats {
+    id: u64,
+    #[serde(default)]
+    created: Option<Ns>,
+    #[serde(default)]
+    dropped: Option<Ns>,
+    polls: u64,
+    busy_ns: Ns,
+    scheduled_ns: Ns,
+    #[serde(default)]
+    first_poll: Option<Ns>,
+    #[serde(default)]
+    last_poll_started: Option<Ns>,
+    #[serde(default)]
+    last_poll_ended: Option<Ns>,
+    wakes: u64,
+    self_wakes: u64,
+    waker_clones: u64,
+    waker_drops: u64,
+}
+
+#[derive(Deserialize)]
+enum CapLine<'a> {
+    #[serde(rename = "task", borrow)]
+    Task(CapTask<'a>),
+    #[serde(rename = "stats")]
+    Stats(CapStats),
+    #[serde(rename = "end")]
+    End(IgnoredAny),
+}
+
+/// Reads a capture written by `stallscope record` (see `crate::capture`). Statistics are
+/// snapshots, one per publish interval; a poll is seen one by one only as a task's last poll
+/// (its start and end are in the snapshot), so long polls found here are a lower bound.
+pub fn read_capture(
+    name: &str,
+    reader: &mut dyn BufRead,
+    b: &mut TraceBuilder<'_>,
+    report: &mut InputReport,
+    _config: &Config,
+) -> Result<()> {
+    let mut lines = Lines::new(name, reader);
+    let mut tasks: HashMap<u64, (TaskRecord, Option<CapStats>)> = HashMap::default();
+    let mut order: Vec<u64> = Vec::new();
+    let mut header = false;
+    b.set_unix_offset(0);
+    while let Some((line_no, line, complete)) = lines.next_line()? {
+        if !header {
+            header = true;
+            if memchr::memmem::find(line, b"\"stallscope_console_capture\":1").is_none() {
+                return Err(Error::line(
+                    name,
+                    line_no,
+                    "expected a stallscope capture header (version 1)",
+                ));
+            }
+            continue;
+        }
+        let rec: CapLine<'_> = match serde_json::from_slice(line) {
+            Ok(r) => r,
+            Err(e) if !complete && e.is_eof() => {
+                report.warn(format!(
+                    "line {line_no}: the last line is cut off; kept everything before it"
+                ));
+                break;
+            }
+            Err(e) => {
+                return Err(Error::line(
+                    name,
+                    line_no,
+                    format!("expected a capture record: {e}"),
+                ));
+            }
+        };
+        report.events += 1;
+        match rec {
+            CapLine::Task(t) => {
+                let fname = t.fields.get("fn").map(|f| f.to_string());
+                let internal = t.kind == "block_on"
+                    || fname
+                        .as_deref()
+                        .is_some_and(|f| f.contains("worker::Launch::launch"));
+                let task_name = t
+                    .name
+                    .as_deref()
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string);
+                let site = task_name
+                    .clone()
+                    .or_else(|| t.location.as_deref().map(str::to_string))
+                    .or(fname);
+                if !tasks.contains_key(&t.id) {
+                    order.push(t.id);
+                }
+                tasks.insert(
+                    t.id,
+                    (
+                        TaskRecord {
+                            name: task_name.unwrap_or_else(|| "task".into()),
+                            kind: t.kind.to_string(),
+                            site,
+                            task_id: t.fields.get("task.id").map(|v| v.to_string()),
+                            runtime_internal: internal,
+                            ..TaskRecord::default()
+                        },
+                        None,
+                    ),
+                );
+            }
+            CapLine::Stats(st) => {
+                let Some((task, prev)) = tasks.get_mut(&st.id) else {
+                    report.skipped += 1;
+                    continue;
+                };
+                // The snapshot shows its last poll exactly. The other polls since the previous
+                // snapshot are known only by their number and total busy time: when they average
+                // over the floor, one of them lasted at least that long, just before the last.
+                let (p0, b0) = prev.map_or((0, 0), |p| (p.polls, p.busy_ns));
+                let (dp, db) = (st.polls.saturating_sub(p0), (st.busy_ns - b0).max(0));
+                if let (Some(s), Some(e)) = (st.last_poll_started, st.last_poll_ended) {
+                    if dp > 0 && e >= s {
+                        let last = e - s;
+                        if last >= KEEP_FLOOR {
+                            task.long_polls.push((s, e));
+                        }
+                        let others = db - last;
+                        // At least the mean of the other polls (a lower bound).
+                        let longest = if dp > 1 { others / (dp as i64 - 1) } else { 0 };
+                        if longest >= KEEP_FLOOR {
+                            task.long_polls.push((s - longest, s));
+                        }
+                        b.saw_time(s);
+                    }
+                }
+                *prev = Some(st);
+            }
+            CapLine::End(_) => {}
+        }
+    }
+    if !header {
+        return Err(Error::input(name, "empty capture"));
+    }
+    for id in order {
+        let Some((mut t, Some(st))) = tasks.remove(&id) else {
+            continue;
+        };
+        t.spawned = st.created.or(st.first_poll).unwrap_or(0);
+        t.closed = st.dropped;
+        t.polls = st.polls;
+        t.busy = st.busy_ns;
+        t.scheduled = st.scheduled_ns;
+        t.first_poll = st.first_poll;
+        t.max_poll = t.long_polls.iter().map(|p| p.1 - p.0).max().unwrap_or(0);
+        t.wakes = st.wakes;
+        t.self_wakes = st.self_wakes;
+        t.waker_clones = st.waker_clones;
+        t.waker_drops = st.waker_drops;
+        t.running = st
+            .last_poll_started
+            .zip(st.last_poll_ended)
+            .is_some_and(|(s, e)| s > e);
+        b.task(t);
+    }
+    report.warn(
+        "a live capture holds snapshots, not every poll: a long poll is seen exactly as a task's last poll, otherwise inferred from the busy time between snapshots and placed just before the last poll; record with console-subscriber's recording_path for every poll"
+            .to_string(),
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

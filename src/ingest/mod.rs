@@ -29,6 +29,8 @@ pub enum Format {
     ChromeTrace,
     /// console-subscriber recording (JSON lines with a `{"v":1}` header).
     ConsoleRecording,
+    /// A live capture written by `stallscope record`.
+    ConsoleCapture,
 }
 
 impl Format {
@@ -38,6 +40,7 @@ impl Format {
             Format::TracingText => "tracing-text",
             Format::ChromeTrace => "chrome-trace",
             Format::ConsoleRecording => "console-recording",
+            Format::ConsoleCapture => "console-capture",
         }
     }
 }
@@ -235,6 +238,9 @@ pub fn ingest_reader(
         Format::ConsoleRecording => {
             console::read(name, &mut reader, &mut builder, &mut report, config)?
         }
+        Format::ConsoleCapture => {
+            console::read_capture(name, &mut reader, &mut builder, &mut report, config)?
+        }
         Format::ChromeTrace => {
             chrome::read_stream(name, &mut reader, &mut builder, &mut report, config)?
         }
@@ -278,6 +284,9 @@ fn ingest_bytes_to(
         }
         Format::ConsoleRecording => {
             console::read(name, &mut cursor, &mut builder, &mut report, config)?
+        }
+        Format::ConsoleCapture => {
+            console::read_capture(name, &mut cursor, &mut builder, &mut report, config)?
         }
     }
     finish(builder, report)
@@ -336,6 +345,9 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
                 .collect();
             if compact.starts_with(b"{\"v\":") {
                 return Ok(Format::ConsoleRecording);
+            }
+            if compact.starts_with(b"{\"stallscope_console_capture\":") {
+                return Ok(Format::ConsoleCapture);
             }
             if memchr::memmem::find(body, b"\"traceEvents\"").is_some()
                 || memchr::memmem::find(first, b"\"ph\"").is_some()

@@ -10,8 +10,11 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 fn main() {
     let out = std::env::args().nth(1).unwrap_or_else(|| "console.jsonl".into());
+    // DEMO_CONSOLE_PORT: where the console's gRPC server listens (default 6669).
+    let port: u16 = std::env::var("DEMO_CONSOLE_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(6669);
     let console = console_subscriber::ConsoleLayer::builder()
         .recording_path(&out)
+        .server_addr(([127, 0, 0, 1], port))
         .spawn();
     // The demo's own spans must stay enabled (written nowhere): otherwise `Span::current()` in a
     // handler is tokio's task span, and `parent.in_scope(..)` on a blocking thread would enter

@@ -1,0 +1,150 @@
+//! Live capture over the tokio-console API: starts the demo server built with console-subscriber
+//! (`scripts/build-console-demo.sh`, run by `.ci/run`), captures a few seconds of its incident
+//! load with `stallscope record`, and checks that the endpoint doing CPU work inline shows long
+//! polls and the one awaiting I/O does not. Skipped when the demo is not built, except in CI
+//! (`CI=true`), where that fails.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+fn demo() -> Option<PathBuf> {
+    let path = std::env::var_os("STALLSCOPE_CONSOLE_DEMO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("target/console-demo/release/console-demo")
+        });
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "CI=true but the console demo is not built at {} (scripts/build-console-demo.sh)",
+        path.display()
+    );
+    eprintln!("skipping: no console demo at {}", path.display());
+    None
+}
+
+/// Kills the demo when the test ends, however it ends.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+#[test]
+fn capture_shows_long_polls_only_where_cpu_runs_inline() {
+    let Some(bin) = demo() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let child = std::process::Command::new(&bin)
+        .arg(dir.path().join("recording.jsonl"))
+        .args(["--mode", "incident", "--log-format", "none"])
+        .env("DEMO_CONSOLE_PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo starts");
+    let _guard = Guard(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the demo's console server did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let capture = dir.path().join("capture.jsonl");
+    let out = Command::cargo_bin("stallscope")
+        .expect("binary")
+        .args([
+            "record",
+            "--console",
+            &format!("http://127.0.0.1:{port}"),
+            "--duration",
+            "4s",
+            "-o",
+        ])
+        .arg(&capture)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::cargo_bin("stallscope")
+        .expect("binary")
+        .args(["analyze", "--format", "json"])
+        .arg(&capture)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["inputs"][0]["format"], "console-capture");
+    let group = |site: &str| {
+        v["tasks"]
+            .as_array()
+            .and_then(|g| g.iter().find(|g| g["site"] == site))
+            .cloned()
+            .unwrap_or_else(|| panic!("no task group {site}: {}", v["tasks"]))
+    };
+    let report = group("/report");
+    let orders = group("/orders");
+    assert!(report["tasks"].as_u64().unwrap_or(0) >= 5, "{report}");
+    assert!(report["long_polls"].as_u64().unwrap_or(0) >= 3, "{report}");
+    assert!(
+        report["max_poll_ms"].as_f64().unwrap_or(0.0) >= 50.0,
+        "{report}"
+    );
+    assert!(orders["tasks"].as_u64().unwrap_or(0) >= 20, "{orders}");
+    assert_eq!(orders["long_polls"], 0, "{orders}");
+    let bad = v["verdicts"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["endpoint"] == "/report"));
+    assert_eq!(bad.map(|r| r["verdict"].clone()), Some(Value::from("bad")));
+}
+
+#[test]
+fn refused_connection_is_a_clear_error() {
+    let port = free_port(); // nothing listens there now
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::cargo_bin("stallscope")
+        .expect("binary")
+        .args([
+            "record",
+            "--console",
+            &format!("http://127.0.0.1:{port}"),
+            "--duration",
+            "1s",
+            "-o",
+        ])
+        .arg(dir.path().join("c.jsonl"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot connect to a console-subscriber server"),
+        "{err}"
+    );
+}
