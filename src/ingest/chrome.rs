@@ -319,6 +319,7 @@ struct Reader<'r, 'b> {
     threads: HashMap<(String, String), ThreadIdx>,
     thread_by_key: HashMap<String, ThreadIdx>,
     key_buf: String,
+    last_thread: Option<(Option<Id<'static>>, Option<Id<'static>>, ThreadIdx)>,
     state: HashMap<ThreadIdx, ThreadState>,
     names: HashMap<ThreadIdx, String>,
     requests: HashMap<String, PendingRequest>,
@@ -337,6 +338,12 @@ struct Reader<'r, 'b> {
 impl<'r, 'b> Reader<'r, 'b> {
     fn thread(&mut self, pid: &Option<Id<'_>>, tid: &Option<Id<'_>>) -> ThreadIdx {
         use std::fmt::Write as _;
+        // Events come in runs on one thread: a one-entry cache skips the formatting.
+        if let Some((p, t, idx)) = &self.last_thread {
+            if p == pid && t == tid {
+                return *idx;
+            }
+        }
         self.key_buf.clear();
         for (i, id) in [pid, tid].into_iter().enumerate() {
             if i == 1 {
@@ -346,13 +353,25 @@ impl<'r, 'b> Reader<'r, 'b> {
                 let _ = write!(self.key_buf, "{id}");
             }
         }
-        if let Some(t) = self.thread_by_key.get(self.key_buf.as_str()) {
-            return *t;
+        if let Some(&t) = self.thread_by_key.get(self.key_buf.as_str()) {
+            self.remember_thread(pid, tid, t);
+            return t;
         }
         let t = self.b.thread(&self.key_buf, None);
         self.thread_by_key.insert(self.key_buf.clone(), t);
         self.threads.insert((id_text(pid), id_text(tid)), t);
+        self.remember_thread(pid, tid, t);
         t
+    }
+
+    fn remember_thread(&mut self, pid: &Option<Id<'_>>, tid: &Option<Id<'_>>, t: ThreadIdx) {
+        let own = |id: &Option<Id<'_>>| {
+            id.as_ref().map(|i| match i {
+                Id::Num(n) => Id::Num(*n),
+                Id::Str(s) => Id::Str(Cow::Owned(s.to_string())),
+            })
+        };
+        self.last_thread = Some((own(pid), own(tid), t));
     }
 
     fn args<'x>(&mut self, raw: Option<&'x RawValue>) -> Option<Args<'x>> {
@@ -420,15 +439,28 @@ impl<'r, 'b> Reader<'r, 'b> {
                         }
                     }
                 } else if HEAVY_KINDS.contains(&name) {
-                    let label = self.work_label(name, ev.args);
-                    let st = self.state.entry(t).or_default();
-                    // Inside the current task if it is a long one.
-                    for task in st.long.last_mut().into_iter().chain(st.legacy.last_mut()) {
-                        if start >= task.start
-                            && start < task.start + task.duration
-                            && task.heaviest.as_ref().is_none_or(|(_, d)| dur > *d)
-                        {
-                            task.heaviest = Some((label.clone(), dur));
+                    // Only work inside a long task is named (parsing its args costs).
+                    let inside = self.state.get(&t).is_some_and(|st| {
+                        st.long
+                            .last()
+                            .into_iter()
+                            .chain(st.legacy.last())
+                            .any(|task| {
+                                start >= task.start
+                                    && start < task.start + task.duration
+                                    && task.heaviest.as_ref().is_none_or(|(_, d)| dur > *d)
+                            })
+                    });
+                    if inside {
+                        let label = self.work_label(name, ev.args);
+                        let st = self.state.entry(t).or_default();
+                        for task in st.long.last_mut().into_iter().chain(st.legacy.last_mut()) {
+                            if start >= task.start
+                                && start < task.start + task.duration
+                                && task.heaviest.as_ref().is_none_or(|(_, d)| dur > *d)
+                            {
+                                task.heaviest = Some((label.clone(), dur));
+                            }
                         }
                     }
                 }
@@ -952,6 +984,7 @@ fn new_reader<'r, 'b>(b: &'r mut TraceBuilder<'b>, report: &'r mut InputReport) 
         threads: HashMap::default(),
         thread_by_key: HashMap::default(),
         key_buf: String::new(),
+        last_thread: None,
         state: HashMap::default(),
         names: HashMap::default(),
         requests: HashMap::default(),
