@@ -5,7 +5,8 @@ For every tracing log (JSON or text, gzip or not): requests per endpoint (method
 `http.request` CLOSE events) and nearest-rank p50/p95 of their duration in ms: CLOSE timestamp
 minus NEW timestamp when the log has NEW events, else time.busy + time.idle as printed on CLOSE. For JSON logs with ENTER/EXIT and thread ids: per-thread top-level
 activations, and how many of those lasting >= 10 ms ran on threads that interleave requests
-(event-loop workers). Used to write sample-traces/README.md and the figures in tests/samples.rs.
+(event-loop workers). For incident.* files: the /report burst window, long /report polls on
+the workers, and /orders requests overlapping the burst against the rest. Used to write sample-traces/README.md and the figures in tests/samples.rs.
 """
 import gzip, json, math, re, sys
 from collections import defaultdict
@@ -69,6 +70,9 @@ def analyze_console(path):
     spawned, open_, long_polls, polls, tasks = {}, {}, 0, 0, 0
     for line in lines(path):
         d = json.loads(line)
+        if "stallscope_console_capture" in d:
+            print(f"== {path.name}\n  a `stallscope record` live capture, not a console-subscriber recording: not checked here")
+            return
         if "v" in d:
             continue
         (kind, v), = d.items()
@@ -180,6 +184,85 @@ def analyze(path):
                 worst = max(worst, d)
         print(f"  stalls on event-loop threads: {len(stalls)}, episodes: {len(eps)}, delayed requests: {victims}, by up to {r2(worst / 1e6):.2f} ms")
 
+def request_spans(path):
+    """request_id -> (route, start_ns, end_ns), and per-thread top-level http.request polls
+    (thread -> [(start_ns, end_ns, route)]) where the file records ENTER/EXIT with threads."""
+    reqs, new, open_, polls = {}, {}, {}, defaultdict(list)
+    if path.suffix == ".json":
+        text = path.read_text()
+        events = json.loads(text if text.rstrip().endswith("]") else text.rstrip().rstrip(",") + "]")
+        first, last, route = {}, {}, {}
+        for e in events:
+            if e.get("name") != "http.request" or e.get("ph") not in ("B", "E", "b", "e"):
+                continue
+            rid, t = int(e["args"]["request_id"]), round(e["ts"] * 1e3)
+            route[rid] = e["args"]["route"].strip('"')
+            if e["ph"] in ("B", "b"):
+                first.setdefault(rid, t)
+            else:
+                last[rid] = t
+            if e["ph"] == "B":
+                open_[(e["tid"], rid)] = t
+            elif e["ph"] == "E" and (e["tid"], rid) in open_:
+                polls[e["tid"]].append((open_.pop((e["tid"], rid)), t, route[rid]))
+        return {r: (route[r], first[r], last[r]) for r in first if r in last}, polls
+    for line in lines(path):
+        if line.startswith("{"):
+            e = json.loads(line)
+            span, msg, tid = e.get("span", {}), e["fields"].get("message"), e.get("threadId")
+            if span.get("name") != "http.request":
+                continue
+            rid, route, t = span["request_id"], span["route"], ts_ns(e["timestamp"])
+            busy_idle = (e["fields"].get("time.busy"), e["fields"].get("time.idle"))
+        else:
+            m = re.match(r'^(\S+) +INFO (?:\S+ (ThreadId\(\d+\)) )?http\.request\{method=\S+ route="([^"]+)" request_id=(\d+)[^}]*\}: \S+: (new|enter|exit|close)(?: time\.busy=(\S+) time\.idle=(\S+))?$', line)
+            if not m:
+                continue
+            t, tid, route, rid, msg = ts_ns(m.group(1)), m.group(2), m.group(3), int(m.group(4)), m.group(5)
+            busy_idle = (m.group(6), m.group(7))
+        if msg == "new":
+            new[rid] = t
+        elif msg == "close":
+            start = new.get(rid)
+            if start is None:
+                start = t - round((dur_ms(busy_idle[0]) + dur_ms(busy_idle[1])) * 1e6)
+            reqs[rid] = (route, start, t)
+        elif msg == "enter" and tid:
+            open_[(tid, rid)] = t
+        elif msg == "exit" and tid and (tid, rid) in open_:
+            polls[tid].append((open_.pop((tid, rid)), t, route))
+    return reqs, polls
+
+def incident_burst(path):
+    """The /report burst: its window (first /report start to last /report end), long /report
+    polls on worker threads (threads that poll /orders) and how long both workers were inside one
+    at once, and /orders requests overlapping the window against those outside it."""
+    reqs, polls = request_spans(path)
+    report = [(s, e) for r, s, e in reqs.values() if r == "/report"]
+    if not report:
+        return
+    t0 = min(s for _, s, _ in reqs.values())
+    b0, b1 = min(s for s, _ in report), max(e for _, e in report)
+    print(f"  burst: {len(report)} /report requests, window {(b0 - t0) / 1e6:.0f}-{(b1 - t0) / 1e6:.0f} ms after the first request ({(b1 - b0) / 1e6:.0f} ms)")
+    workers = [t for t, ps in polls.items() if any(r == "/orders" for _, _, r in ps)]
+    if workers:
+        long_ = {t: [(a, b) for a, b, r in polls[t] if r == "/report" and b - a >= 10**7] for t in workers}
+        edges = sorted([(a, 1) for v in long_.values() for a, _ in v] + [(b, -1) for v in long_.values() for _, b in v])
+        depth, prev, both = 0, 0, 0
+        for x, d in edges:
+            if depth >= 2:
+                both += x - prev
+            depth, prev = depth + d, x
+        per = ", ".join(f"{len(long_[t])} on {t}" for t in sorted(workers, key=str))
+        print(f"  /report polls >= 10 ms on workers: {sum(len(v) for v in long_.values())} ({per}); both workers inside one at once for {both / 1e6:.0f} ms")
+    orders = [(s, e) for r, s, e in reqs.values() if r == "/orders"]
+    inside = [(e - s) / 1e6 for s, e in orders if s < b1 and e > b0]
+    outside = [(e - s) / 1e6 for s, e in orders if not (s < b1 and e > b0)]
+    if inside and outside:
+        print(f"  /orders overlapping the burst: {len(inside)}, p50 {r2(pct(inside, 50)):.2f} ms, p95 {r2(pct(inside, 95)):.2f} ms;"
+              f" outside it: {len(outside)}, p50 {r2(pct(outside, 50)):.2f} ms, p95 {r2(pct(outside, 95)):.2f} ms")
+
+
 for arg in sys.argv[1:] or sorted(str(p) for p in Path("sample-traces").glob("*.*") if p.name not in ("README.md", "expected.json") and not p.name.startswith("devtools.")):
     p = Path(arg)
     if p.suffix == ".json":
@@ -188,3 +271,5 @@ for arg in sys.argv[1:] or sorted(str(p) for p in Path("sample-traces").glob("*.
         analyze_console(p)
     else:
         analyze(p)
+    if p.name.startswith("incident."):
+        incident_burst(p)

@@ -489,10 +489,9 @@ impl<'s> TraceBuilder<'s> {
         &mut self.trace.browser
     }
 
-    /// Adds a finished (or, at the end, still running) runtime task record.
-    pub fn task(&mut self, task: super::TaskRecord) {
-        self.see(task.spawned);
-        self.trace.tasks.push(task);
+    /// Runtime tasks (tokio-console recordings), in the ingest clock.
+    pub fn tasks_mut(&mut self) -> &mut super::TaskData {
+        &mut self.trace.tasks
     }
 
     /// Marks that the ingest clock reached `t` (an event with no span).
@@ -597,14 +596,8 @@ impl<'s> TraceBuilder<'s> {
                 l.at -= min;
             }
         }
-        for t in &mut self.trace.tasks {
-            t.spawned -= min;
-            t.closed = t.closed.map(|c| c - min);
-            t.first_poll = t.first_poll.map(|c| c - min);
-            for p in t.long_polls.iter_mut().chain(t.delays.iter_mut()) {
-                p.0 -= min;
-                p.1 -= min;
-            }
+        for t in &mut self.trace.tasks.records {
+            t.rebase(min);
         }
         self.trace.rebased_by = min;
         self.trace.clock = Clock {

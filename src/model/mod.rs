@@ -8,8 +8,13 @@
 //! wall-clock origin kept separately when the format has one.
 
 mod builder;
+mod tasks;
 
 pub use builder::{TraceBuilder, Tree, TreeSink};
+pub use tasks::{
+    HELD_IDLE_SLACK, LARGE_FUTURE_BYTES, NEVER_YIELDED, SELF_WAKE_PERCENT, TaskData, TaskRecord,
+    TaskRole, TaskTotals,
+};
 
 /// Deepest span nesting followed; deeper chains are cut there.
 pub const MAX_DEPTH: usize = 4096;
@@ -249,44 +254,7 @@ pub struct Trace {
     pub network: Vec<NetworkRequest>,
     pub browser: BrowserData,
     /// Async runtime tasks (tokio-console recordings), with their poll statistics.
-    pub tasks: Vec<TaskRecord>,
-}
-
-/// One runtime task and what its polls did, kept compact: long polls and long scheduling
-/// delays individually, everything else as counters.
-#[derive(Debug, Clone, Default)]
-pub struct TaskRecord {
-    /// `task.name` when set, else `task`.
-    pub name: String,
-    /// `task`, `blocking`, `block_on`, `local`.
-    pub kind: String,
-    /// What identifies its code: the spawn location when recorded, else the blocking closure's
-    /// type (`fn`), else the task name.
-    pub site: Option<String>,
-    /// tokio's own task id, when recorded.
-    pub task_id: Option<String>,
-    pub spawned: Ns,
-    pub closed: Option<Ns>,
-    pub polls: u64,
-    pub busy: Ns,
-    /// Sum over polls of (poll start - max(last wake, previous poll end)).
-    pub scheduled: Ns,
-    pub first_poll: Option<Ns>,
-    pub max_poll: Ns,
-    pub wakes: u64,
-    pub self_wakes: u64,
-    pub waker_clones: u64,
-    pub waker_drops: u64,
-    /// Still being polled when the recording ended.
-    pub running: bool,
-    /// Woken and not yet polled when the recording ended.
-    pub woken: bool,
-    /// Polls at or over the long-poll floor: (start, end).
-    pub long_polls: Vec<(Ns, Ns)>,
-    /// Scheduling delays at or over the floor: (wake, poll start).
-    pub delays: Vec<(Ns, Ns)>,
-    /// Runtime machinery rather than application work (worker threads' launch, `block_on`).
-    pub runtime_internal: bool,
+    pub tasks: TaskData,
 }
 
 impl Trace {

@@ -543,8 +543,8 @@ impl Report {
                 duration_ms: e.duration_ms,
                 stalls: e.long_polls,
                 max_workers_blocked: e.workers_blocked,
-                event_loop_threads: 0,
-                all_workers_blocked_ms: 0.0,
+                event_loop_threads: c.workers,
+                all_workers_blocked_ms: e.all_workers_blocked_ms.unwrap_or(0.0),
                 culprits,
                 delayed_requests: e.victims as u64,
                 max_delay_ms: e.max_delay_ms,
@@ -553,24 +553,27 @@ impl Report {
         }
         self.collateral.delayed_requests += c.victims as u64;
         self.collateral.episodes += c.episodes.len();
+        let worst = c
+            .episodes
+            .iter()
+            .map(|e| e.max_delay_ms)
+            .fold(0.0, f64::max);
+        self.collateral.max_delay_ms = self.collateral.max_delay_ms.max(worst);
         self.tasks.extend(c.groups.iter().cloned());
         self.console_warnings.extend(c.warnings.iter().cloned());
         if !c.warnings.is_empty() {
             let mut lints: Vec<&str> = c.warnings.iter().map(|w| w.lint).collect();
             lints.sort_unstable();
             lints.dedup();
+            let tasks: usize = c.warnings.iter().map(|w| w.tasks).sum();
             self.notes.push(format!(
-                "{path}: tokio-console would warn: {} ({} tasks; see console_warnings in --format json)",
-                lints.join(", "),
-                c.warnings.len()
+                "{path}: tokio-console would warn: {} ({tasks} tasks; see console_warnings in --format json)",
+                lints.join(", ")
             ));
         }
         for n in &c.notes {
             self.notes.push(format!("{path}: {n}"));
         }
-        self.notes.push(format!(
-            "{path}: victims are tasks that were woken and waited for a worker during long polls; a fully stalled runtime also delays timers and sockets, which shows as idle time and is not counted"
-        ));
     }
 
     /// The most severe verdict level present.
