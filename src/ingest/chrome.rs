@@ -1,40 +1,61 @@
 //! Chrome trace-event JSON: DevTools Performance exports, chrome://tracing, Lighthouse traces,
 //! and `tracing-chrome` output from Rust servers.
 //!
-//! Shapes: the array form (`[ev, ev, ...]`, possibly cut off with no `]` or ending in `},`) and
-//! the object form (`{"traceEvents": [...], "metadata": {...}}`, other keys ignored). The event
-//! array is streamed through a serde visitor over borrowed, typed events: nothing but the
-//! fields used here is materialised, and `args` stays raw JSON until an event needs it.
+//! Shapes: the array form (`[ev, ev, ...]`, possibly cut off with no `]`, or ending in `},`)
+//! and the object form (`{"traceEvents": [...], "metadata": {...}}`, keys in any order, other
+//! keys ignored). A mapped file is read in one pass by a serde visitor over the event array,
+//! each event a typed struct borrowing from the input ([`event::Event`]); a stream (stdin,
+//! gzip) is cut into elements by a small scanner ([`scan`]) and each one parsed the same way.
+//! `args` stays raw JSON until an event kind that needs it looks inside. Times are µs in the
+//! file (`displayTimeUnit` only changes how viewers display them) and ns in the model.
 //!
 //! What becomes of the events:
 //!
 //! | events | model |
 //! |---|---|
-//! | `M` `thread_name` / `process_name` | threads keyed `pid:tid`; `CrRendererMain` is an event loop by definition |
-//! | `X` `RunTask` (and legacy task names) | counted per thread; over 50 ms kept as long tasks with the heaviest work inside |
-//! | `Resource*` instants | network requests, with DevTools' server-response wait |
-//! | `R` `navigationStart` | navigations (their id names the main document request) |
-//! | `B` / `E` | span enters and exits per thread (tracing-chrome's threaded style: one pair per poll) |
-//! | `b` / `e` | span creation and close (tracing-chrome's async style), nested by time within an id |
-//! | everything else | counted as skipped |
+//! | `M` `thread_name` | threads keyed `pid:tid` (pid and tid as numbers or strings); `CrRendererMain` is an event loop by definition |
+//! | `X` `RunTask` (and pre-2019 task names) | counted per thread; over 50 ms kept as long tasks, with the work inside (scripts, layout, style, GC) |
+//! | `X` `FunctionCall`, `Layout`, ... | attributed to the long task that contains them, whatever the order in the file |
+//! | `Resource*` instants | network requests with DevTools' server-response wait ([`network`]) |
+//! | `navigationStart`, `largestContentfulPaint::Candidate` | navigations and their LCP |
+//! | `B` / `E` | span enters and exits per thread ([`slices`]: tracing-chrome's threaded style, one pair per poll) |
+//! | `b` / `e`, `S` / `F` | a span per pair (tracing-chrome's async style: creation to close), nested by time within an id |
+//! | `n`, `T`, `p`, other `X`, `i` / `I` / `R` | their times bound the trace |
+//! | everything else (`C`, `P`, `O`, `N`, `D`, `s`/`t`/`f`, `c`, ...) and events missing what their kind needs | counted as skipped |
+//!
+//! Top-level `X` slices are not turned into spans: a DevTools trace holds hundreds of thousands
+//! of them and the browser's own task rule (over 50 ms, [`crate::model::MainThread`]) is what
+//! judges a renderer main thread.
+
+mod args;
+mod event;
+mod network;
+mod scan;
+mod slices;
 
 use super::InputReport;
-use super::tracing_common::{Context, Kind, SpanDesc, SpanEvent, SpanMatcher};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{
-    MainThread, Navigation, NetworkRequest, Ns, SpanIdx, Task, ThreadIdx, ThreadRole, TraceBuilder,
+    LcpCandidate, MainThread, Navigation, Ns, ScriptRun, SpanIdx, Sym, Task, TaskWork, ThreadIdx,
+    ThreadRole, TraceBuilder, WorkKind, WorkSummary,
 };
+use args::Args;
+use event::{Event, Id, MaybeEvent};
+use network::{Requests, ResourceEvent};
 use rustc_hash::FxHashMap as HashMap;
-use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 
 /// Browser long-task threshold: a task strictly longer than this (DevTools' rule).
-const LONG_TASK_NS: Ns = 50_000_000;
+const LONG_TASK_NS: Ns = crate::config::BROWSER_LONG_TASK;
 
+/// The top-level task event of current Chrome.
+const RUN_TASK: &str = "RunTask";
+
+/// Top-level task names before about M71 (and 2012-era `MessageLoop::RunTask`). DevTools only
+/// knows `RunTask`; Lighthouse accepts the first three. Reported apart, labelled.
 const LEGACY_TASKS: [&str; 4] = [
     "ThreadControllerImpl::RunTask",
     "ThreadControllerImpl::DoWork",
@@ -42,672 +63,518 @@ const LEGACY_TASKS: [&str; 4] = [
     "MessageLoop::RunTask",
 ];
 
-/// Work inside a task worth naming when it is the heaviest.
-const HEAVY_KINDS: [&str; 10] = [
-    "FunctionCall",
-    "EvaluateScript",
-    "v8.compile",
-    "Layout",
-    "UpdateLayoutTree",
-    "RecalculateStyles",
-    "ParseHTML",
-    "MajorGC",
-    "MinorGC",
-    "TimerFire",
-];
+/// Script slices shorter than this are attributed without their URL and function (reading
+/// them costs a parse of their args, and no such slice explains a 50 ms task).
+const SCRIPT_LABEL_MIN: Ns = 1_000_000;
 
-/// A number or a string (pids, tids and ids come as either).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Id<'a> {
-    Num(u64),
-    Str(Cow<'a, str>),
+/// The kind of work a slice name stands for, inside a task.
+fn work_kind(name: &str) -> Option<(WorkKind, &'static str)> {
+    Some(match name {
+        "FunctionCall" => (WorkKind::Script, "FunctionCall"),
+        "EvaluateScript" => (WorkKind::Script, "EvaluateScript"),
+        "v8.compile" => (WorkKind::Script, "v8.compile"),
+        "v8.compileModule" => (WorkKind::Script, "v8.compileModule"),
+        "v8.evaluateModule" => (WorkKind::Script, "v8.evaluateModule"),
+        "Layout" => (WorkKind::Layout, "Layout"),
+        "UpdateLayoutTree" => (WorkKind::Style, "UpdateLayoutTree"),
+        "RecalculateStyles" => (WorkKind::Style, "RecalculateStyles"),
+        "MajorGC" => (WorkKind::Gc, "MajorGC"),
+        "MinorGC" => (WorkKind::Gc, "MinorGC"),
+        "BlinkGC.AtomicPhase" => (WorkKind::Gc, "BlinkGC.AtomicPhase"),
+        "ParseHTML" => (WorkKind::ParseHtml, "ParseHTML"),
+        _ => return None,
+    })
 }
 
-impl fmt::Display for Id<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Id::Num(n) => write!(f, "{n}"),
-            Id::Str(s) => f.write_str(s),
-        }
-    }
+fn is_task(name: &str) -> bool {
+    name == RUN_TASK || LEGACY_TASKS.contains(&name)
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Id<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Id<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a number or a string")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Id<'de>, E> {
-                Ok(Id::Num(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Id<'de>, E> {
-                Ok(Id::Str(Cow::Owned(v.to_string())))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Id<'de>, E> {
-                Ok(Id::Str(Cow::Owned(v.to_string())))
-            }
-            fn visit_borrowed_str<E: de::Error>(
-                self,
-                v: &'de str,
-            ) -> std::result::Result<Id<'de>, E> {
-                Ok(Id::Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Id<'de>, E> {
-                Ok(Id::Str(Cow::Owned(v.to_string())))
-            }
-        }
-        d.deserialize_any(V)
-    }
+/// One slice of work (script, layout, ...) on a thread, kept until tasks are known.
+#[derive(Debug)]
+struct Work {
+    start: Ns,
+    end: Ns,
+    kind: WorkKind,
+    event: &'static str,
+    /// Script URL and function, for script slices of at least [`SCRIPT_LABEL_MIN`].
+    script: Option<(Box<str>, Box<str>)>,
 }
 
-/// A time in microseconds: a number, or a numeric string (Perfetto accepts both).
-#[derive(Debug, Clone, Copy)]
-struct Micros(f64);
-
-impl<'de> Deserialize<'de> for Micros {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Micros;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a time in microseconds")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Micros, E> {
-                Ok(Micros(v as f64))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Micros, E> {
-                Ok(Micros(v as f64))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Micros, E> {
-                Ok(Micros(v))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Micros, E> {
-                v.trim()
-                    .parse()
-                    .map(Micros)
-                    .map_err(|_| E::custom("a numeric time"))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-impl Micros {
-    fn ns(self) -> Ns {
-        (self.0 * 1000.0).round() as Ns
-    }
-}
-
-/// One trace event, borrowed from the input.
-#[derive(Deserialize)]
-struct Event<'a> {
-    #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    cat: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    ph: Option<Cow<'a, str>>,
-    #[serde(default)]
-    ts: Option<Micros>,
-    #[serde(default)]
-    dur: Option<Micros>,
-    #[serde(borrow, default)]
-    pid: Option<Id<'a>>,
-    #[serde(borrow, default)]
-    tid: Option<Id<'a>>,
-    #[serde(borrow, default)]
-    id: Option<Id<'a>>,
-    #[serde(borrow, default)]
-    args: Option<&'a RawValue>,
-}
-
-/// `args.data` of the network and navigation events: only what is used.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Data<'a> {
-    #[serde(borrow, default)]
-    request_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    url: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    request_method: Option<Cow<'a, str>>,
-    #[serde(default)]
-    status_code: Option<f64>,
-    #[serde(borrow, default)]
-    mime_type: Option<Cow<'a, str>>,
-    #[serde(default)]
-    timing: Option<Timing>,
-    #[serde(default)]
-    did_fail: Option<bool>,
-    #[serde(borrow, default)]
-    headers: Option<Headers<'a>>,
-    #[serde(borrow, default)]
-    navigation_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default, rename = "documentLoaderURL")]
-    document_loader_url: Option<Cow<'a, str>>,
-    #[serde(default)]
-    is_loading_main_frame: Option<bool>,
-    #[serde(default)]
-    is_outermost_main_frame: Option<bool>,
-    // Script attribution inside tasks.
-    #[serde(borrow, default)]
-    function_name: Option<Cow<'a, str>>,
-    #[serde(default)]
-    finish_time: Option<f64>,
-    // LCP candidates.
-    #[serde(default)]
-    candidate_index: Option<u64>,
-    #[serde(borrow, default, rename = "type")]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default)]
-    node_id: Option<u64>,
-    #[serde(default, rename = "DOMNodeId")]
-    dom_node_id: Option<u64>,
-    #[serde(borrow, default)]
-    image_url: Option<Cow<'a, str>>,
-    #[serde(default)]
-    is_main_frame: Option<bool>,
-}
-
-/// Response headers: newer traces give a list of `{name, value}`.
-#[derive(Default)]
-struct Headers<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Header<'a> {
-            #[serde(borrow)]
-            name: Cow<'a, str>,
-            #[serde(borrow)]
-            value: Cow<'a, str>,
-        }
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Headers<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("response headers")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> std::result::Result<Headers<'de>, A::Error> {
-                let mut out = Vec::new();
-                while let Some(h) = a.next_element::<Header<'de>>()? {
-                    out.push((h.name, h.value));
-                }
-                Ok(Headers(out))
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> std::result::Result<Headers<'de>, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = a.next_entry::<Cow<'de, str>, Cow<'de, str>>()? {
-                    out.push((k, v));
-                }
-                Ok(Headers(out))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// The DevTools protocol's ResourceTiming: `request_time` in seconds on the trace clock, every
-/// other field in milliseconds from it, -1 for "did not happen".
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "camelCase")]
-struct Timing {
-    request_time: f64,
-    #[serde(default = "minus_one")]
-    send_end: f64,
-    #[serde(default)]
-    receive_headers_start: Option<f64>,
-    #[serde(default = "minus_one")]
-    receive_headers_end: f64,
-}
-
-fn minus_one() -> f64 {
-    -1.0
-}
-
-#[derive(Deserialize)]
-struct Args<'a> {
-    #[serde(borrow, default)]
-    data: Option<Data<'a>>,
-    #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
-}
-
-/// A request being assembled from its events.
-#[derive(Default)]
-struct PendingRequest {
-    url: String,
-    method: String,
-    status: Option<u16>,
-    mime: Option<String>,
-    first_will_send: Option<Ns>,
-    first_send: Option<Ns>,
-    sends: u32,
-    finish: Option<Ns>,
-    finish_time: Option<Ns>,
-    timing: Option<Timing>,
-    cached: bool,
-    server_timing: Vec<(String, Ns)>,
-    order: usize,
-}
-
-/// Per-thread state while reading.
-#[derive(Default)]
-struct ThreadState {
-    /// Top-level task under way (end, index into tasks when long).
-    task_end: Ns,
+/// Top-level tasks of one thread.
+///
+/// Work slices are kept only where they can matter: inside a long task. A slice inside the
+/// latest task seen on its thread (the usual order: Chrome writes a task before what runs in
+/// it) goes to that task when it is long and is dropped otherwise; a slice outside it (a file
+/// written in another order) is kept aside and placed when all tasks are known.
+#[derive(Debug, Default)]
+struct Tasks {
     run_tasks: u64,
-    long: Vec<Task>,
-    legacy: Vec<Task>,
-    /// B/E stack: the spans begun and not yet ended.
-    open: Vec<SpanIdx>,
+    long: Vec<LongTask>,
+    legacy: Vec<LongTask>,
+    latest: Option<Latest>,
+    orphans: Vec<Work>,
+}
+
+/// A long task and the work seen inside it.
+#[derive(Debug)]
+struct LongTask {
+    task: Task,
+    work: Vec<Work>,
+}
+
+/// The latest task seen on a thread, and where it is kept when long (legacy, index).
+#[derive(Debug, Clone, Copy)]
+struct Latest {
+    start: Ns,
+    end: Ns,
+    long: Option<(bool, usize)>,
+}
+
+/// An async (`b`/`e`, `S`/`F`) span still open.
+#[derive(Debug, Clone, Copy)]
+struct AsyncOpen {
+    span: SpanIdx,
+    name: Sym,
+    start: Ns,
+}
+
+/// A `navigationStart`.
+#[derive(Debug)]
+struct NavRec {
+    nav: Navigation,
+    frame: Option<String>,
+}
+
+/// A main-frame `largestContentfulPaint::Candidate`, resolved to its navigation at the end.
+#[derive(Debug)]
+struct Candidate {
+    navigation: Option<String>,
+    frame: Option<String>,
+    pid: String,
+    node: Option<u64>,
+    cand: LcpCandidate,
 }
 
 struct Reader<'r, 'b> {
     b: &'r mut TraceBuilder<'b>,
     report: &'r mut InputReport,
-    matcher: SpanMatcher,
-    threads: HashMap<(String, String), ThreadIdx>,
     thread_by_key: HashMap<String, ThreadIdx>,
     key_buf: String,
     last_thread: Option<(Option<Id<'static>>, Option<Id<'static>>, ThreadIdx)>,
-    state: HashMap<ThreadIdx, ThreadState>,
+    /// pid and tid text of each thread.
+    ids: HashMap<ThreadIdx, (String, String)>,
     names: HashMap<ThreadIdx, String>,
-    requests: HashMap<String, PendingRequest>,
-    navigations: Vec<Navigation>,
-    /// LCP candidates per navigation id, and image URLs per DOM node.
-    lcp: HashMap<String, crate::model::LcpCandidate>,
-    image_urls: HashMap<u64, String>,
-    /// Async (`b`/`e`) spans open per id: a stack, for nesting.
-    async_open: HashMap<String, Vec<(SpanIdx, String)>>,
-    events: u64,
-    unmatched_ends: u64,
-    /// Chrome's own thread or process names were seen.
+    tasks: HashMap<ThreadIdx, Tasks>,
+    slices: slices::Slices,
+    slices_seen: bool,
+    /// Async spans open per (category, id), innermost last.
+    asyncs: HashMap<String, Vec<AsyncOpen>>,
+    async_unmatched: u64,
+    requests: Requests,
+    navigations: Vec<NavRec>,
+    candidates: Vec<Candidate>,
+    /// Image URLs of `LargestImagePaint::Candidate`, by (pid, DOM node): (time, URL).
+    images: HashMap<(String, u64), Vec<(Ns, String)>>,
+    /// Chrome's own process or thread names were seen: the slices are browser work, not an
+    /// async runtime's polls.
     browser_names: bool,
+    /// Elements of the event array read, and how many of them were event objects.
+    events: u64,
+    objects: u64,
 }
 
 impl<'r, 'b> Reader<'r, 'b> {
+    fn new(b: &'r mut TraceBuilder<'b>, report: &'r mut InputReport) -> Self {
+        Reader {
+            b,
+            report,
+            thread_by_key: HashMap::default(),
+            key_buf: String::new(),
+            last_thread: None,
+            ids: HashMap::default(),
+            names: HashMap::default(),
+            tasks: HashMap::default(),
+            slices: slices::Slices::default(),
+            slices_seen: false,
+            asyncs: HashMap::default(),
+            async_unmatched: 0,
+            requests: Requests::default(),
+            navigations: Vec::new(),
+            candidates: Vec::new(),
+            images: HashMap::default(),
+            browser_names: false,
+            events: 0,
+            objects: 0,
+        }
+    }
+
+    /// The thread `pid:tid`; no allocation once the thread is known.
     fn thread(&mut self, pid: &Option<Id<'_>>, tid: &Option<Id<'_>>) -> ThreadIdx {
         use std::fmt::Write as _;
-        // Events come in runs on one thread: a one-entry cache skips the formatting.
+        // Events come in runs on one thread: a one-entry cache skips the key formatting.
         if let Some((p, t, idx)) = &self.last_thread {
             if p == pid && t == tid {
                 return *idx;
             }
         }
-        self.key_buf.clear();
-        for (i, id) in [pid, tid].into_iter().enumerate() {
-            if i == 1 {
-                self.key_buf.push(':');
-            }
-            if let Some(id) = id {
-                let _ = write!(self.key_buf, "{id}");
-            }
-        }
-        if let Some(&t) = self.thread_by_key.get(self.key_buf.as_str()) {
-            self.remember_thread(pid, tid, t);
-            return t;
-        }
-        let t = self.b.thread(&self.key_buf, None);
-        self.thread_by_key.insert(self.key_buf.clone(), t);
-        self.threads.insert((id_text(pid), id_text(tid)), t);
-        self.remember_thread(pid, tid, t);
-        t
-    }
-
-    fn remember_thread(&mut self, pid: &Option<Id<'_>>, tid: &Option<Id<'_>>, t: ThreadIdx) {
         let own = |id: &Option<Id<'_>>| {
             id.as_ref().map(|i| match i {
                 Id::Num(n) => Id::Num(*n),
                 Id::Str(s) => Id::Str(Cow::Owned(s.to_string())),
             })
         };
+        self.key_buf.clear();
+        if let Some(p) = pid {
+            let _ = write!(self.key_buf, "{p}");
+        }
+        self.key_buf.push(':');
+        if let Some(t) = tid {
+            let _ = write!(self.key_buf, "{t}");
+        }
+        let t = match self.thread_by_key.get(self.key_buf.as_str()) {
+            Some(t) => *t,
+            None => {
+                let t = self.b.thread(&self.key_buf, None);
+                self.thread_by_key.insert(self.key_buf.clone(), t);
+                let text =
+                    |id: &Option<Id<'_>>| id.as_ref().map_or_else(String::new, ToString::to_string);
+                self.ids.insert(t, (text(pid), text(tid)));
+                t
+            }
+        };
         self.last_thread = Some((own(pid), own(tid), t));
+        t
     }
 
-    fn args<'x>(&mut self, raw: Option<&'x RawValue>) -> Option<Args<'x>> {
-        raw.and_then(|r| serde_json::from_str::<Args<'x>>(r.get()).ok())
+    fn skip(&mut self) {
+        self.report.skipped += 1;
     }
 
     fn event(&mut self, ev: Event<'_>) {
         self.events += 1;
+        self.objects += 1;
         let ph = ev.ph.as_deref().unwrap_or("");
-        let name = ev.name.as_deref().unwrap_or("");
-        let ts = ev.ts.map(Micros::ns);
         match ph {
-            "M" => {
-                let Some(args) = self.args(ev.args) else {
-                    return;
-                };
-                if name == "process_name" {
-                    self.browser_names = true;
+            "M" => self.metadata(&ev),
+            "X" => self.complete(&ev),
+            "B" | "E" => self.slice(ph == "B", &ev),
+            "b" | "e" | "S" | "F" => self.async_slice(ph == "b" || ph == "S", &ev),
+            "n" | "T" | "p" => match ev.ts_ns() {
+                Some(t) => self.b.saw_time(t),
+                None => self.skip(),
+            },
+            "I" | "i" | "R" => match ev.ts_ns() {
+                Some(t) => {
+                    self.b.saw_time(t);
+                    self.instant(t, &ev);
                 }
-                if name == "thread_name" {
-                    let t = self.thread(&ev.pid, &ev.tid);
-                    if let Some(n) = args.name.as_deref() {
-                        self.b.thread(
-                            &format!("{}:{}", id_text(&ev.pid), id_text(&ev.tid)),
-                            Some(n),
-                        );
-                        self.names.insert(t, n.to_string());
-                        if n.starts_with("Cr") || n.starts_with("Chrome_") {
-                            self.browser_names = true;
-                        }
-                        if n == "CrRendererMain" {
-                            self.b.set_thread_role_hint(t, ThreadRole::EventLoop);
-                        }
-                    }
-                }
-            }
-            "X" => {
-                let (Some(start), Some(dur)) = (ts, ev.dur.map(Micros::ns)) else {
-                    self.report.skipped += 1;
-                    return;
-                };
-                self.b.saw_time(start);
-                self.b.saw_time(start + dur);
-                let t = self.thread(&ev.pid, &ev.tid);
-                let legacy = LEGACY_TASKS.contains(&name);
-                if name == "RunTask" || legacy {
-                    let st = self.state.entry(t).or_default();
-                    if start >= st.task_end {
-                        st.task_end = start + dur;
-                        if !legacy {
-                            st.run_tasks += 1;
-                        }
-                        if dur > LONG_TASK_NS {
-                            let task = Task {
-                                name: name.to_string(),
-                                start,
-                                duration: dur,
-                                heaviest: None,
-                            };
-                            if legacy {
-                                st.legacy.push(task)
-                            } else {
-                                st.long.push(task)
-                            }
-                        }
-                    }
-                } else if HEAVY_KINDS.contains(&name) {
-                    // Only work inside a long task is named (parsing its args costs).
-                    let inside = self.state.get(&t).is_some_and(|st| {
-                        st.long
-                            .last()
-                            .into_iter()
-                            .chain(st.legacy.last())
-                            .any(|task| {
-                                start >= task.start
-                                    && start < task.start + task.duration
-                                    && task.heaviest.as_ref().is_none_or(|(_, d)| dur > *d)
-                            })
-                    });
-                    if inside {
-                        let label = self.work_label(name, ev.args);
-                        let st = self.state.entry(t).or_default();
-                        for task in st.long.last_mut().into_iter().chain(st.legacy.last_mut()) {
-                            if start >= task.start
-                                && start < task.start + task.duration
-                                && task.heaviest.as_ref().is_none_or(|(_, d)| dur > *d)
-                            {
-                                task.heaviest = Some((label.clone(), dur));
-                            }
-                        }
-                    }
-                }
-            }
-            "B" | "E" => {
-                let Some(t0) = ts else {
-                    self.report.skipped += 1;
-                    return;
-                };
-                let t = self.thread(&ev.pid, &ev.tid);
-                if ph == "B" {
-                    let desc = span_desc(name, ev.args);
-                    let parent = self.state.get(&t).and_then(|s| s.open.last().copied());
-                    let ctx: Vec<SpanDesc<'_>> =
-                        parent.map(|p| vec![self.desc_of(p)]).unwrap_or_default();
-                    let sev = SpanEvent {
-                        kind: Kind::Enter,
-                        time: t0,
-                        thread: Some(t),
-                        target: ev.cat.as_deref(),
-                        span: &desc,
-                        context: Context::Known(&ctx),
-                        context_exact: true,
-                        busy: None,
-                        idle: None,
-                    };
-                    let idx = self.matcher.apply(self.b, &sev);
-                    self.state.entry(t).or_default().open.push(idx);
-                } else {
-                    let st = self.state.entry(t).or_default();
-                    // Pair with the innermost open slice of that name, else the innermost.
-                    let pos = st
-                        .open
-                        .iter()
-                        .rposition(|s| {
-                            name.is_empty()
-                                || self.b.strings().resolve(self.b.span_ref(*s).name) == name
-                        })
-                        .or_else(|| st.open.len().checked_sub(1));
-                    match pos {
-                        Some(p) => {
-                            let idx = st.open.remove(p);
-                            self.matcher.exit_known(self.b, idx, Some(t), t0);
-                        }
-                        None => self.unmatched_ends += 1,
-                    }
-                }
-            }
-            "b" | "e" | "n" | "S" | "F" | "T" | "p" => {
-                let Some(t0) = ts else {
-                    self.report.skipped += 1;
-                    return;
-                };
-                let key = format!(
-                    "{}|{}",
-                    ev.cat.as_deref().unwrap_or(""),
-                    ev.id.as_ref().map_or_else(String::new, ToString::to_string)
-                );
-                match ph {
-                    "b" | "S" => {
-                        let parent = self
-                            .async_open
-                            .get(&key)
-                            .and_then(|v| v.last().map(|p| p.0));
-                        let desc = span_desc(name, ev.args);
-                        let sym = self.b.intern(&desc.name);
-                        let target = ev.cat.as_deref().map(|c| self.b.intern(c));
-                        let fields = desc
-                            .fields
-                            .iter()
-                            .map(|(k, v)| (self.b.intern(k), (**v).into()))
-                            .collect();
-                        let idx = self.b.open_span(sym, target, parent, t0, fields);
-                        self.async_open
-                            .entry(key)
-                            .or_default()
-                            .push((idx, name.to_string()));
-                    }
-                    "e" | "F" => {
-                        let list = self.async_open.entry(key).or_default();
-                        let pos = list.iter().rposition(|(_, n)| name.is_empty() || n == name);
-                        match pos {
-                            Some(p) => {
-                                let (idx, _) = list.remove(p);
-                                self.b.close(idx, t0, None, None, None);
-                            }
-                            None => self.unmatched_ends += 1,
-                        }
-                    }
-                    _ => self.b.saw_time(t0),
-                }
-            }
-            "I" | "i" | "R" => {
-                if let Some(t0) = ts {
-                    self.instant(name, t0, &ev);
-                }
-            }
-            _ => self.report.skipped += 1,
+                None => self.skip(),
+            },
+            _ => self.skip(),
         }
     }
 
-    fn desc_of(&self, idx: SpanIdx) -> SpanDesc<'static> {
-        let s = self.b.span_ref(idx);
-        SpanDesc {
-            name: Cow::Owned(self.b.strings().resolve(s.name).to_string()),
-            fields: s
-                .fields
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        Cow::Owned(self.b.strings().resolve(*k).to_string()),
-                        Cow::Owned(v.to_string()),
-                    )
+    fn metadata(&mut self, ev: &Event<'_>) {
+        if ev.name() == "process_name" {
+            self.browser_names = true;
+        }
+        if ev.name() != "thread_name" {
+            return; // process names, sort indices, labels: nothing else to use
+        }
+        let Some(name) = Args::parse(ev.args).and_then(|a| a.name.0) else {
+            self.skip();
+            return;
+        };
+        let t = self.thread(&ev.pid, &ev.tid);
+        if let Some((p, i)) = self.ids.get(&t) {
+            let key = format!("{p}:{i}");
+            self.b.thread(&key, Some(&name));
+        }
+        if name.starts_with("Cr") || name.starts_with("Chrome_") {
+            self.browser_names = true;
+        }
+        if name == "CrRendererMain" {
+            // The browser defines it: the renderer's main thread runs one event loop.
+            self.b.set_thread_role_hint(t, ThreadRole::EventLoop);
+        }
+        self.names.entry(t).or_insert_with(|| name.into_owned());
+    }
+
+    fn complete(&mut self, ev: &Event<'_>) {
+        let name = ev.name();
+        let (Some(start), Some(dur)) = (ev.ts_ns(), ev.dur_ns()) else {
+            self.skip();
+            return;
+        };
+        if name.is_empty() {
+            self.skip();
+            return;
+        }
+        let dur = dur.max(0);
+        self.b.saw_time(start);
+        self.b.saw_time(start + dur);
+        if is_task(name) {
+            let t = self.thread(&ev.pid, &ev.tid);
+            self.task(t, name, start, dur, true);
+        } else if let Some((kind, event)) = work_kind(name) {
+            let t = self.thread(&ev.pid, &ev.tid);
+            let end = start + dur;
+            let st = self.tasks.entry(t).or_default();
+            let home = match st.latest {
+                Some(l) if start >= l.start && end <= l.end => match l.long {
+                    Some(at) => Some(at),
+                    None => return, // inside a short task: nothing to explain
+                },
+                _ => None,
+            };
+            let script = (kind == WorkKind::Script && dur >= SCRIPT_LABEL_MIN)
+                .then(|| {
+                    let d = Args::parse(ev.args)?.data?;
+                    let url = d.url.0.unwrap_or_default();
+                    let function = d.function_name.0.unwrap_or_default();
+                    Some((url.into(), function.into()))
                 })
-                .collect(),
+                .flatten();
+            let work = Work {
+                start,
+                end,
+                kind,
+                event,
+                script,
+            };
+            let list = match home {
+                Some((true, i)) => st.legacy.get_mut(i).map(|l| &mut l.work),
+                Some((false, i)) => st.long.get_mut(i).map(|l| &mut l.work),
+                None => None,
+            };
+            list.unwrap_or(&mut st.orphans).push(work);
         }
     }
 
-    /// `FunctionCall app.js:render` style label for work inside a task.
-    fn work_label(&mut self, name: &str, raw: Option<&RawValue>) -> String {
-        let data = self.args(raw).and_then(|a| a.data);
-        match data {
-            Some(d) if d.url.as_deref().is_some_and(|u| !u.is_empty()) => {
-                let f = d
-                    .function_name
-                    .as_deref()
-                    .filter(|f| !f.is_empty())
-                    .unwrap_or("(anonymous)");
-                format!("{name} {f} {}", d.url.as_deref().unwrap_or(""))
+    /// A top-level task: counted, and kept when long. `count` is false for a B/E task already
+    /// counted at its `B`.
+    fn task(&mut self, t: ThreadIdx, name: &str, start: Ns, dur: Ns, count: bool) {
+        let st = self.tasks.entry(t).or_default();
+        let legacy = name != RUN_TASK;
+        if count && !legacy {
+            st.run_tasks += 1;
+        }
+        let mut at = None;
+        if dur > LONG_TASK_NS {
+            let task = LongTask {
+                task: Task {
+                    name: name.to_string(),
+                    start,
+                    duration: dur,
+                    ..Task::default()
+                },
+                work: Vec::new(),
+            };
+            let list = if legacy { &mut st.legacy } else { &mut st.long };
+            list.push(task);
+            at = Some((legacy, list.len() - 1));
+        }
+        if st.latest.is_none_or(|l| start >= l.start) {
+            st.latest = Some(Latest {
+                start,
+                end: start + dur,
+                long: at,
+            });
+        }
+    }
+
+    fn slice(&mut self, begin: bool, ev: &Event<'_>) {
+        let Some(t0) = ev.ts_ns() else {
+            self.skip();
+            return;
+        };
+        let name = ev.name();
+        if begin && name.is_empty() {
+            self.skip();
+            return;
+        }
+        self.slices_seen = true;
+        let t = self.thread(&ev.pid, &ev.tid);
+        let fields = args::fields(ev.args);
+        if begin {
+            self.slices
+                .begin(self.b, t, t0, name, ev.cat.as_deref(), &fields);
+            if name == RUN_TASK {
+                self.tasks.entry(t).or_default().run_tasks += 1;
             }
-            _ => name.to_string(),
+        } else if let Some(open) = self.slices.end(self.b, t, t0, name, &fields) {
+            let begun = self.b.strings().resolve(open.name);
+            if is_task(begun) {
+                let begun = begun.to_string();
+                self.task(t, &begun, open.start, t0 - open.start, false);
+            }
         }
     }
 
-    fn instant(&mut self, name: &str, t0: Ns, ev: &Event<'_>) {
-        self.b.saw_time(t0);
+    /// The key of an async event: category and id (`id`, else `id2`; a local `id2` is only
+    /// unique within its process). The name is matched within the key.
+    fn async_key(&mut self, ev: &Event<'_>) -> String {
+        use std::fmt::Write as _;
+        let mut k = String::with_capacity(32);
+        k.push_str(ev.cat.as_deref().unwrap_or(""));
+        k.push('\u{1f}');
+        match (&ev.id, &ev.id2.id) {
+            (Some(id), _) => {
+                let _ = write!(k, "{id}");
+            }
+            (None, Some(id)) => {
+                if ev.id2.local {
+                    if let Some(p) = &ev.pid {
+                        let _ = write!(k, "{p}/");
+                    }
+                }
+                let _ = write!(k, "{id}");
+            }
+            (None, None) => {}
+        }
+        k
+    }
+
+    /// `b`/`S` opens a span, `e`/`F` closes the innermost open one of that name with the same
+    /// key. A `b` nests under the innermost span of its key that started at or before it
+    /// (tracing-chrome gives a whole span tree its root's id).
+    fn async_slice(&mut self, begin: bool, ev: &Event<'_>) {
+        let Some(t0) = ev.ts_ns() else {
+            self.skip();
+            return;
+        };
+        let name = ev.name();
+        if begin && name.is_empty() {
+            self.skip();
+            return;
+        }
+        let key = self.async_key(ev);
+        let fields = args::fields(ev.args);
+        if begin {
+            let parent = self
+                .asyncs
+                .get(&key)
+                .and_then(|v| v.iter().rev().find(|o| o.start <= t0))
+                .map(|o| o.span);
+            let sym = self.b.intern(name);
+            let target = ev.cat.as_deref().map(|c| self.b.intern(c));
+            let owned = fields
+                .iter()
+                .map(|(k, v)| (self.b.intern(k), (**v).into()))
+                .collect();
+            let span = self.b.open_span(sym, target, parent, t0, owned);
+            self.asyncs.entry(key).or_default().push(AsyncOpen {
+                span,
+                name: sym,
+                start: t0,
+            });
+            return;
+        }
+        let sym = self.b.strings().get(name);
+        let found = self.asyncs.get_mut(&key).and_then(|list| {
+            let pos = match (name.is_empty(), sym) {
+                (true, _) => list.len().checked_sub(1),
+                (false, Some(sym)) => list.iter().rposition(|o| o.name == sym),
+                (false, None) => None,
+            }?;
+            let open = list.remove(pos);
+            Some((open, list.is_empty()))
+        });
+        let Some((open, emptied)) = found else {
+            self.async_unmatched += 1;
+            self.b.saw_time(t0);
+            return;
+        };
+        if emptied {
+            self.asyncs.remove(&key);
+        }
+        if !fields.is_empty() {
+            let recorded: Vec<_> = fields
+                .iter()
+                .map(|(k, v)| (self.b.intern(k), (**v).into()))
+                .collect();
+            self.b.record_fields(open.span, recorded);
+        }
+        self.b.close(open.span, t0, None, None, None);
+    }
+
+    fn instant(&mut self, t0: Ns, ev: &Event<'_>) {
+        let name = ev.name();
+        if let Some(kind) = ResourceEvent::from_name(name) {
+            if let Some(d) = Args::parse(ev.args).and_then(|a| a.data) {
+                self.requests.event(kind, t0, d);
+            }
+            return;
+        }
         match name {
             "navigationStart" => {
-                let Some(d) = self.args(ev.args).and_then(|a| a.data) else {
+                let Some(a) = Args::parse(ev.args) else {
                     return;
                 };
-                let (Some(id), Some(url)) = (d.navigation_id, d.document_loader_url) else {
+                let Some(d) = a.data else {
                     return;
                 };
+                let url = d.document_loader_url.0.unwrap_or_default();
                 if url.is_empty() {
-                    return;
+                    return; // DevTools ignores these (initial about:blank and the like)
                 }
-                self.navigations.push(Navigation {
-                    id: id.to_string(),
-                    url: url.to_string(),
-                    start: t0,
-                    main_frame: d.is_loading_main_frame.unwrap_or(false)
-                        && d.is_outermost_main_frame.unwrap_or(true),
-                    lcp: None,
+                let id = match d.navigation_id.0 {
+                    Some(id) => id.into_owned(),
+                    None => format!("navigation@{t0}"),
+                };
+                self.navigations.push(NavRec {
+                    nav: Navigation {
+                        id,
+                        url: url.into_owned(),
+                        start: t0,
+                        main_frame: d.is_loading_main_frame.0.unwrap_or(false)
+                            && d.is_outermost_main_frame.0.unwrap_or(true),
+                        lcp: None,
+                    },
+                    frame: a.frame.0.map(Cow::into_owned),
                 });
             }
             "largestContentfulPaint::Candidate" => {
-                let Some(d) = self.args(ev.args).and_then(|a| a.data) else {
+                let Some(a) = Args::parse(ev.args) else {
                     return;
                 };
-                let main = d
-                    .is_outermost_main_frame
-                    .or(d.is_main_frame)
-                    .unwrap_or(false);
-                let Some(nav) = d.navigation_id.filter(|_| main) else {
+                let Some(d) = a.data else {
                     return;
                 };
-                let index = d.candidate_index.unwrap_or(0);
-                let image_url = d.node_id.and_then(|n| self.image_urls.get(&n).cloned());
-                let cand = crate::model::LcpCandidate {
-                    at: t0,
-                    index,
-                    kind: d.kind.as_deref().unwrap_or("").to_string(),
-                    image_url,
-                };
-                let slot = self
-                    .lcp
-                    .entry(nav.to_string())
-                    .or_insert_with(|| cand.clone());
-                if cand.index >= slot.index {
-                    *slot = cand;
+                let main = d.is_outermost_main_frame.0.or(d.is_main_frame.0);
+                if main != Some(true) {
+                    return;
                 }
+                self.candidates.push(Candidate {
+                    navigation: d.navigation_id.0.map(Cow::into_owned),
+                    frame: a.frame.0.map(Cow::into_owned),
+                    pid: ev
+                        .pid
+                        .as_ref()
+                        .map_or_else(String::new, ToString::to_string),
+                    node: d.node_id.0.map(|n| n as u64),
+                    cand: LcpCandidate {
+                        at: t0,
+                        index: d.candidate_index.0.map_or(0, |i| i as u64),
+                        kind: d.kind.0.unwrap_or_default().into_owned(),
+                        image_url: None,
+                    },
+                });
             }
             "LargestImagePaint::Candidate" => {
-                let Some(d) = self.args(ev.args).and_then(|a| a.data) else {
+                let Some(d) = Args::parse(ev.args).and_then(|a| a.data) else {
                     return;
                 };
-                if let (Some(n), Some(u)) = (d.dom_node_id, d.image_url) {
-                    self.image_urls.insert(n, u.to_string());
-                }
-            }
-            "ResourceWillSendRequest"
-            | "ResourceSendRequest"
-            | "ResourceReceiveResponse"
-            | "ResourceFinish"
-            | "ResourceMarkAsCached" => {
-                let Some(d) = self.args(ev.args).and_then(|a| a.data) else {
-                    return;
-                };
-                let Some(id) = d.request_id.as_deref() else {
-                    return;
-                };
-                let next = self.requests.len();
-                let r = self
-                    .requests
-                    .entry(id.to_string())
-                    .or_insert_with(|| PendingRequest {
-                        order: next,
-                        ..PendingRequest::default()
-                    });
-                match name {
-                    "ResourceWillSendRequest" => {
-                        r.first_will_send.get_or_insert(t0);
-                    }
-                    "ResourceSendRequest" => {
-                        r.first_send.get_or_insert(t0);
-                        r.sends += 1;
-                        if let Some(u) = d.url {
-                            r.url = u.to_string();
-                        }
-                        if let Some(m) = d.request_method {
-                            r.method = m.to_string();
-                        }
-                    }
-                    "ResourceReceiveResponse" => {
-                        r.status = d.status_code.map(|s| s as u16);
-                        r.mime = d.mime_type.map(|m| m.to_string());
-                        if d.timing.is_some() {
-                            r.timing = d.timing;
-                        }
-                        if let Some(h) = d.headers {
-                            for (k, v) in &h.0 {
-                                if k.eq_ignore_ascii_case("server-timing") {
-                                    r.server_timing.extend(parse_server_timing(v));
-                                }
-                            }
-                        }
-                    }
-                    "ResourceFinish" => {
-                        r.finish = Some(t0);
-                        r.finish_time = d
-                            .finish_time
-                            .filter(|f| *f > 0.0)
-                            .map(|f| (f * 1e9).round() as Ns);
-                        let _ = d.did_fail;
-                    }
-                    _ => r.cached = true,
+                if let (Some(node), Some(url)) = (d.dom_node_id.0, d.image_url.0) {
+                    let pid = ev
+                        .pid
+                        .as_ref()
+                        .map_or_else(String::new, ToString::to_string);
+                    self.images
+                        .entry((pid, node as u64))
+                        .or_default()
+                        .push((t0, url.into_owned()));
                 }
             }
             _ => {}
@@ -715,245 +582,253 @@ impl<'r, 'b> Reader<'r, 'b> {
     }
 
     fn finish(mut self) {
-        // Main threads: threads named CrRendererMain.
-        let mut mains: Vec<MainThread> = Vec::new();
-        let mut keys: Vec<(&(String, String), &ThreadIdx)> = self.threads.iter().collect();
-        keys.sort();
-        for ((pid, tid), t) in keys {
-            if self.names.get(t).map(String::as_str) != Some("CrRendererMain") {
-                continue;
-            }
-            let st = self.state.remove(t).unwrap_or_default();
-            mains.push(MainThread {
-                thread: *t,
-                pid: pid.clone(),
-                tid: tid.clone(),
-                run_tasks: st.run_tasks,
-                long_tasks: st.long,
-                legacy_long_tasks: st.legacy,
-            });
-        }
-        let doc_ids: Vec<&str> = self
-            .navigations
+        self.b.browser_mut().is_browser = self.browser_names;
+        self.b.browser_mut().main_threads = self.main_threads();
+        let navigations = self.navigations();
+        let documents: Vec<&str> = navigations
             .iter()
             .filter(|n| n.main_frame)
             .map(|n| n.id.as_str())
             .collect();
-        let mut reqs: Vec<(String, PendingRequest)> = self.requests.drain().collect();
-        reqs.sort_by_key(|(_, r)| r.order);
-        for (id, r) in reqs {
-            // DevTools drops requests with no ResourceSendRequest, data: URLs and odd schemes.
-            let Some(first_send) = r.first_send else {
-                continue;
-            };
-            let scheme_ok = ["http:", "https:", "file:", "blob:", "filesystem:"]
-                .iter()
-                .any(|s| r.url.starts_with(s));
-            if !scheme_ok {
-                continue;
-            }
-            let start = r.first_will_send.unwrap_or(first_send);
-            let timing = r
-                .timing
-                .filter(|t| !r.cached && t.request_time >= 0.0 && t.receive_headers_end >= 0.0);
-            let (server_wait, sent, first_byte) = match timing {
-                Some(t) => {
-                    let headers = t
-                        .receive_headers_start
-                        .filter(|v| *v >= 0.0)
-                        .unwrap_or(t.receive_headers_end);
-                    let base = t.request_time * 1e6; // µs
-                    (
-                        Some(((headers - t.send_end) * 1e6).round() as Ns),
-                        Some(((base + t.send_end * 1e3) * 1e3).round() as Ns),
-                        Some(((base + headers * 1e3) * 1e3).round() as Ns),
-                    )
-                }
-                None => (None, None, None),
-            };
-            self.b.network(NetworkRequest {
-                is_document: doc_ids.contains(&id.as_str()),
-                request_id: id,
-                url: r.url,
-                method: r.method,
-                status: r.status,
-                mime_type: r.mime,
-                start,
-                end: r.finish.unwrap_or(start),
-                server_wait,
-                sent,
-                first_byte,
-                finish_time: r.finish_time,
-                redirects: r.sends.saturating_sub(1),
-                server_timing: r.server_timing,
-            });
+        let requests = std::mem::take(&mut self.requests).finish(&documents);
+        for r in requests {
+            self.b.network(r);
         }
-        let browser = self.b.browser_mut();
-        browser.is_browser = self.browser_names;
-        browser.main_threads = mains;
-        let mut navs = std::mem::take(&mut self.navigations);
-        for n in &mut navs {
-            n.lcp = self.lcp.remove(&n.id);
+        self.b.browser_mut().navigations = navigations;
+        if self.slices_seen {
+            // tracing-chrome's threaded style never records a close: a span lives from its
+            // first enter to its last exit.
+            self.b.close_at_last_exit();
         }
-        let browser = self.b.browser_mut();
-        browser.navigations = navs;
-        self.b.close_at_last_exit();
-        if self.unmatched_ends > 0 {
+        let unmatched = self.slices.unmatched_ends + self.async_unmatched;
+        if unmatched > 0 {
             self.report.warn(format!(
-                "{} end events matched no begin on their thread or id; ignored",
-                self.unmatched_ends
+                "{unmatched} end events (E, e, F) matched nothing open on their thread or id; ignored"
             ));
         }
         self.report.events = self.events - self.report.skipped.min(self.events);
     }
-}
 
-fn id_text(id: &Option<Id<'_>>) -> String {
-    id.as_ref().map_or_else(String::new, ToString::to_string)
-}
-
-/// A span from a slice's name and args. tracing-chrome writes args as Debug text: `"\"/x\""`
-/// for a `&str` field, `"130"` for a number; quotes are removed.
-fn span_desc<'a>(name: &str, args: Option<&'a RawValue>) -> SpanDesc<'a> {
-    let mut fields = Vec::new();
-    if let Some(raw) = args {
-        if let Ok(ArgMap(m)) = serde_json::from_str::<ArgMap<'a>>(raw.get()) {
-            fields = m;
-        }
-    }
-    SpanDesc {
-        name: Cow::Owned(name.to_string()),
-        fields,
-    }
-}
-
-struct ArgValue<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for ArgValue<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ArgValue<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an argument value")
-            }
-            fn visit_borrowed_str<E: de::Error>(
-                self,
-                v: &'de str,
-            ) -> std::result::Result<ArgValue<'de>, E> {
-                let inner = v.strip_prefix('"').and_then(|r| r.strip_suffix('"'));
-                Ok(ArgValue(Cow::Borrowed(inner.unwrap_or(v))))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<ArgValue<'de>, E> {
-                let inner = v.strip_prefix('"').and_then(|r| r.strip_suffix('"'));
-                Ok(ArgValue(Cow::Owned(inner.unwrap_or(v).to_string())))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<ArgValue<'de>, E> {
-                Ok(ArgValue(Cow::Owned(v.to_string())))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<ArgValue<'de>, E> {
-                Ok(ArgValue(Cow::Owned(v.to_string())))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<ArgValue<'de>, E> {
-                Ok(ArgValue(Cow::Owned(v.to_string())))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<ArgValue<'de>, E> {
-                Ok(ArgValue(Cow::Owned(v.to_string())))
-            }
-            fn visit_unit<E: de::Error>(self) -> std::result::Result<ArgValue<'de>, E> {
-                Ok(ArgValue(Cow::Borrowed("null")))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> std::result::Result<ArgValue<'de>, A::Error> {
-                while a.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(ArgValue(Cow::Borrowed("[..]")))
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> std::result::Result<ArgValue<'de>, A::Error> {
-                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(ArgValue(Cow::Borrowed("{..}")))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-struct ArgMap<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for ArgMap<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ArgMap<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an args object")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> std::result::Result<ArgMap<'de>, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, ArgValue(v))) = a.next_entry::<Cow<'de, str>, ArgValue<'de>>()? {
-                    out.push((k, v));
+    /// Every `CrRendererMain` thread with its tasks; long tasks get the work inside them.
+    fn main_threads(&mut self) -> Vec<MainThread> {
+        let mut mains: Vec<(ThreadIdx, String, String)> = self
+            .names
+            .iter()
+            .filter(|(_, n)| n.as_str() == "CrRendererMain")
+            .filter_map(|(t, _)| {
+                let (p, i) = self.ids.get(t)?;
+                Some((*t, p.clone(), i.clone()))
+            })
+            .collect();
+        let num = |s: &str| s.parse::<u64>().ok();
+        mains.sort_by(|a, b| {
+            (num(&a.1), &a.1, num(&a.2), &a.2).cmp(&(num(&b.1), &b.1, num(&b.2), &b.2))
+        });
+        mains
+            .into_iter()
+            .map(|(thread, pid, tid)| {
+                let mut st = self.tasks.remove(&thread).unwrap_or_default();
+                st.orphans.sort_by_key(|w| w.start);
+                let mut done = |tasks: Vec<LongTask>| -> Vec<Task> {
+                    top_level(tasks)
+                        .into_iter()
+                        .map(|mut lt| {
+                            let (start, end) = (lt.task.start, lt.task.start + lt.task.duration);
+                            let first = st.orphans.partition_point(|w| w.start < start);
+                            let inside = st.orphans[first..]
+                                .iter()
+                                .take_while(|w| w.start < end)
+                                .filter(|w| w.end <= end)
+                                .count();
+                            lt.work.extend(st.orphans.drain(first..first + inside));
+                            lt.work.sort_by_key(|w| (w.start, std::cmp::Reverse(w.end)));
+                            attribute(&mut lt.task, &lt.work);
+                            lt.task
+                        })
+                        .collect()
+                };
+                let long = done(std::mem::take(&mut st.long));
+                let legacy = done(std::mem::take(&mut st.legacy));
+                MainThread {
+                    thread,
+                    pid,
+                    tid,
+                    run_tasks: st.run_tasks,
+                    long_tasks: long,
+                    legacy_long_tasks: legacy,
                 }
-                Ok(ArgMap(out))
+            })
+            .collect()
+    }
+
+    /// Navigations with their LCP: the highest-index main-frame candidate of each. Candidates
+    /// without a navigation id (Chrome before about M80) go to the latest main-frame navigation
+    /// of their frame that started at or before them.
+    fn navigations(&mut self) -> Vec<Navigation> {
+        let mut navs = std::mem::take(&mut self.navigations);
+        navs.sort_by_key(|n| n.nav.start);
+        for c in std::mem::take(&mut self.candidates) {
+            let slot = match &c.navigation {
+                Some(id) => navs.iter().position(|n| &n.nav.id == id),
+                None => navs.iter().rposition(|n| {
+                    n.nav.main_frame
+                        && n.nav.start <= c.cand.at
+                        && (c.frame.is_none() || n.frame == c.frame)
+                }),
+            };
+            let Some(nav) = slot.and_then(|i| navs.get_mut(i)) else {
+                continue;
+            };
+            let mut cand = c.cand;
+            if cand.kind == "image" {
+                cand.image_url = c.node.and_then(|node| {
+                    let list = self.images.get(&(c.pid.clone(), node))?;
+                    list.iter()
+                        .min_by_key(|(t, _)| (t - cand.at).abs())
+                        .map(|(_, u)| u.clone())
+                });
+            }
+            let later = nav
+                .nav
+                .lcp
+                .as_ref()
+                .is_none_or(|l| (cand.index, cand.at) >= (l.index, l.at));
+            if later {
+                nav.nav.lcp = Some(cand);
             }
         }
-        d.deserialize_map(V)
+        navs.into_iter().map(|n| n.nav).collect()
     }
 }
 
-/// `db;dur=53.2, app;desc="render";dur=47` -> [("db", 53.2 ms), ("app", 47 ms)].
-fn parse_server_timing(v: &str) -> Vec<(String, Ns)> {
-    v.split(',')
-        .filter_map(|entry| {
-            let mut parts = entry.split(';').map(str::trim);
-            let name = parts.next().filter(|n| !n.is_empty())?.to_string();
-            let dur = parts
-                .find_map(|p| p.strip_prefix("dur="))?
-                .trim_matches('"')
-                .parse::<f64>()
-                .ok()?;
-            Some((name, (dur * 1e6).round() as Ns))
-        })
-        .collect()
+/// Tasks in time order, without those nested inside another (a nested run loop would count
+/// its time twice).
+fn top_level(mut tasks: Vec<LongTask>) -> Vec<LongTask> {
+    tasks.sort_by_key(|t| (t.task.start, std::cmp::Reverse(t.task.duration)));
+    let mut out: Vec<LongTask> = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        match out.last_mut() {
+            Some(prev)
+                if t.task.start + t.task.duration <= prev.task.start + prev.task.duration =>
+            {
+                prev.work.extend(t.work); // the nested task's work is the outer one's
+            }
+            _ => out.push(t),
+        }
+    }
+    out
+}
+
+/// Sums the work (sorted by start, longest first) inside `task` per kind, counting nested time
+/// once, and names its heaviest piece.
+fn attribute(task: &mut Task, work: &[Work]) {
+    let (start, end) = (task.start, task.start + task.duration);
+    let first = work.partition_point(|w| w.start < start);
+    let mut kinds: Vec<(WorkSummary, Ns)> = Vec::new(); // (summary, covered up to)
+    let mut script: Option<&Work> = None;
+    let mut heaviest: Option<&Work> = None;
+    for w in work[first..].iter().take_while(|w| w.start < end) {
+        if w.end > end {
+            continue;
+        }
+        let dur = w.end - w.start;
+        let i = match kinds.iter().position(|(k, _)| k.kind == w.kind) {
+            Some(i) => i,
+            None => {
+                kinds.push((
+                    WorkSummary {
+                        kind: w.kind,
+                        count: 0,
+                        total: 0,
+                        longest: 0,
+                    },
+                    Ns::MIN,
+                ));
+                kinds.len() - 1
+            }
+        };
+        let (sum, covered) = &mut kinds[i];
+        sum.count += 1;
+        sum.longest = sum.longest.max(dur);
+        sum.total += (w.end - w.start.max(*covered)).max(0);
+        *covered = (*covered).max(w.end);
+        if w.kind == WorkKind::Script && script.is_none_or(|s| dur > s.end - s.start) {
+            script = Some(w);
+        }
+        if heaviest.is_none_or(|h| dur > h.end - h.start) {
+            heaviest = Some(w);
+        }
+    }
+    let mut kinds: Vec<WorkSummary> = kinds.into_iter().map(|(k, _)| k).collect();
+    kinds.sort_by_key(|k| k.kind);
+    let run = |w: &Work| {
+        let (url, function) = w.script.as_ref().map_or(("", ""), |(u, f)| (&**u, &**f));
+        ScriptRun {
+            event: w.event.to_string(),
+            url: url.to_string(),
+            function: function.to_string(),
+            start: w.start,
+            duration: w.end - w.start,
+        }
+    };
+    task.heaviest = heaviest.map(|w| {
+        let label = match &w.script {
+            Some((url, function)) => {
+                let f = if function.is_empty() {
+                    "(anonymous)"
+                } else {
+                    function
+                };
+                if url.is_empty() {
+                    format!("{} {f}", w.event)
+                } else {
+                    format!("{} {f} {url}", w.event)
+                }
+            }
+            None => w.event.to_string(),
+        };
+        (label, w.end - w.start)
+    });
+    task.work = TaskWork {
+        kinds,
+        heaviest_script: script.map(run),
+    };
 }
 
 /// Visits the event array, handing each event to the reader as soon as it is parsed.
 struct EventsSeed<'x, 'r, 'b>(&'x mut Reader<'r, 'b>);
 
-impl<'de, 'x, 'r, 'b> DeserializeSeed<'de> for EventsSeed<'x, 'r, 'b> {
+impl<'de> DeserializeSeed<'de> for EventsSeed<'_, '_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de, 'x, 'r, 'b> Visitor<'de> for EventsSeed<'x, 'r, 'b> {
+impl<'de> Visitor<'de> for EventsSeed<'_, '_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of trace events")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> std::result::Result<(), A::Error> {
-        loop {
-            match a.next_element::<Option<Event<'de>>>() {
-                Ok(Some(Some(ev))) => self.0.event(ev),
-                Ok(Some(None)) => self.0.report.skipped += 1,
-                Ok(None) => return Ok(()),
-                Err(e) => return Err(e),
+        while let Some(MaybeEvent(ev)) = a.next_element::<MaybeEvent<'de>>()? {
+            match ev {
+                Some(ev) => self.0.event(ev),
+                None => {
+                    self.0.events += 1;
+                    self.0.skip();
+                }
             }
         }
+        Ok(())
     }
 }
 
-/// The object form: `traceEvents` is streamed, every other key skipped.
+/// The top level: an event array, or an object whose `traceEvents` is streamed (every other
+/// key skipped, in any order). Returns whether events were found.
 struct TopSeed<'x, 'r, 'b>(&'x mut Reader<'r, 'b>);
 
-impl<'de, 'x, 'r, 'b> Visitor<'de> for TopSeed<'x, 'r, 'b> {
+impl<'de> Visitor<'de> for TopSeed<'_, '_, '_> {
     type Value = bool;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a trace: an array of events or an object with traceEvents")
@@ -964,8 +839,8 @@ impl<'de, 'x, 'r, 'b> Visitor<'de> for TopSeed<'x, 'r, 'b> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<bool, A::Error> {
         let mut found = false;
-        while let Some(key) = a.next_key::<Cow<'de, str>>()? {
-            if key == "traceEvents" {
+        while let Some(event::Key(key)) = a.next_key::<event::Key<'de>>()? {
+            if key == "traceEvents" && !found {
                 a.next_value_seed(EventsSeed(self.0))?;
                 found = true;
             } else {
@@ -976,29 +851,22 @@ impl<'de, 'x, 'r, 'b> Visitor<'de> for TopSeed<'x, 'r, 'b> {
     }
 }
 
-fn new_reader<'r, 'b>(b: &'r mut TraceBuilder<'b>, report: &'r mut InputReport) -> Reader<'r, 'b> {
-    Reader {
-        b,
-        report,
-        matcher: SpanMatcher::new(),
-        threads: HashMap::default(),
-        thread_by_key: HashMap::default(),
-        key_buf: String::new(),
-        last_thread: None,
-        state: HashMap::default(),
-        names: HashMap::default(),
-        requests: HashMap::default(),
-        navigations: Vec::new(),
-        async_open: HashMap::default(),
-        lcp: HashMap::default(),
-        image_urls: HashMap::default(),
-        events: 0,
-        unmatched_ends: 0,
-        browser_names: false,
+const NO_TRACE_EVENTS: &str = "a JSON object without \"traceEvents\": expected a Chrome trace (an array of events or {\"traceEvents\": [...]})";
+
+/// What the end of the input means, once some events were read.
+fn cut_off_warning(offset: u64, object: bool, events: u64) -> String {
+    if object {
+        format!(
+            "TRUNCATED: the trace is cut off at byte {offset}, inside \"traceEvents\"; read the {events} whole events before it. Everything after the events (DevTools' metadata: throttling, source maps) is lost too"
+        )
+    } else {
+        format!(
+            "the trace is cut off at byte {offset} (no closing ]); read the {events} whole events before it"
+        )
     }
 }
 
-/// Reads a Chrome trace from `bytes` into `b`.
+/// Reads a Chrome trace from `bytes` (a mapped file) into `b`.
 pub fn read(
     name: &str,
     bytes: &[u8],
@@ -1006,47 +874,36 @@ pub fn read(
     report: &mut InputReport,
     _config: &Config,
 ) -> Result<()> {
-    let mut reader = new_reader(b, report);
+    let mut reader = Reader::new(b, report);
     let object = bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{');
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let outcome = de.deserialize_any(TopSeed(&mut reader));
-    match outcome {
+    match de.deserialize_any(TopSeed(&mut reader)) {
         Ok(true) => {
             if let Err(e) = de.end() {
-                reader
-                    .report
-                    .warn(format!("trailing data after the trace ignored: {e}"));
+                let offset = byte_offset(bytes, e.line(), e.column());
+                reader.report.warn(format!(
+                    "data after the trace at byte {offset} ignored ({e})"
+                ));
             }
         }
-        Ok(false) => {
-            return Err(Error::input(
-                name,
-                "a JSON object without \"traceEvents\": expected a Chrome trace (an array of events or {\"traceEvents\": [...]})",
-            ));
-        }
+        Ok(false) => return Err(Error::input(name, NO_TRACE_EVENTS)),
         Err(e) => {
             let offset = byte_offset(bytes, e.line(), e.column());
-            if reader.events == 0 {
+            if reader.objects == 0 {
                 return Err(Error::Byte {
                     path: name.to_string(),
                     offset,
-                    msg: format!("expected a Chrome trace event array: {e}"),
+                    msg: format!("expected a Chrome trace (an array of event objects): {e}"),
                 });
             }
+            let events = reader.events;
             if e.is_eof() {
-                reader.report.warn(format!(
-                    "the trace is cut off at byte {offset} ({}); read the {} whole events before it",
-                    if object {
-                        "object form: the metadata after traceEvents is lost too"
-                    } else {
-                        "no closing ]"
-                    },
-                    reader.events
-                ));
+                reader.report.warn(cut_off_warning(offset, object, events));
+            } else if is_trailing_comma(bytes, offset) {
+                // `[..., ev,]`: a writer's habit, harmless (the stream reader skips it too).
             } else {
                 reader.report.warn(format!(
-                    "the trace is malformed at byte {offset} ({e}); read the {} whole events before it",
-                    reader.events
+                    "the trace is malformed at byte {offset} ({e}); read the {events} whole events before it"
                 ));
             }
         }
@@ -1055,9 +912,21 @@ pub fn read(
     Ok(())
 }
 
-/// Reads a Chrome trace from a stream (stdin, gzip) with memory bounded by the largest event:
-/// a small scanner finds where each element of the event array ends, and each one is parsed,
-/// borrowed from the buffer, as soon as it is complete.
+/// serde_json stops at `,]` (a writer's trailing comma): harmless when the array ends there.
+fn is_trailing_comma(bytes: &[u8], offset: u64) -> bool {
+    let at = usize::try_from(offset).map_or(bytes.len(), |o| o.min(bytes.len()));
+    let (before, after) = bytes.split_at(at);
+    let mut back = before.iter().rev().filter(|c| !c.is_ascii_whitespace());
+    let mut ahead = after.iter().filter(|c| !c.is_ascii_whitespace());
+    match back.next() {
+        Some(b',') => ahead.next() == Some(&b']'),
+        // The error can point just past the `]`.
+        Some(b']') => back.next() == Some(&b','),
+        _ => false,
+    }
+}
+
+/// Reads a Chrome trace from a stream (stdin, gzip) with memory bounded by the largest event.
 pub fn read_stream(
     name: &str,
     input: &mut dyn std::io::BufRead,
@@ -1065,252 +934,55 @@ pub fn read_stream(
     report: &mut InputReport,
     _config: &Config,
 ) -> Result<()> {
-    let mut reader = new_reader(b, report);
-    let mut s = Scanner {
-        input,
-        buf: Vec::with_capacity(1 << 16),
-        pos: 0,
-        consumed: 0,
-        eof: false,
-        name,
-    };
-    let outcome = stream_events(&mut s, &mut reader);
-    let offset = s.consumed + s.pos as u64;
+    let mut reader = Reader::new(b, report);
+    let mut s = scan::Scanner::new(name, input);
+    let outcome = s.events(&mut |slice| {
+        let MaybeEvent(ev) = serde_json::from_slice(slice).map_err(|e| e.to_string())?;
+        match ev {
+            Some(ev) => reader.event(ev),
+            None => {
+                reader.events += 1;
+                reader.skip();
+            }
+        }
+        Ok(())
+    });
+    let offset = s.offset();
+    let events = reader.events;
     match outcome {
         Ok(true) => {}
-        Ok(false) => {
-            return Err(Error::input(
-                name,
-                "a JSON object without \"traceEvents\": expected a Chrome trace (an array of events or {\"traceEvents\": [...]})",
-            ));
-        }
-        Err(StreamError::Io(e)) => return Err(e),
-        Err(StreamError::Syntax(msg)) if reader.events == 0 => {
+        Ok(false) => return Err(Error::input(name, NO_TRACE_EVENTS)),
+        Err(scan::StreamError::Io(e)) => return Err(e),
+        Err(scan::StreamError::Syntax(msg)) if reader.objects == 0 => {
             return Err(Error::Byte {
                 path: name.to_string(),
                 offset,
-                msg: format!("expected a Chrome trace event array: {msg}"),
+                msg: format!("expected a Chrome trace (an array of event objects): {msg}"),
             });
         }
-        Err(StreamError::Syntax(msg)) => reader.report.warn(format!(
-            "the trace is malformed at byte {offset} ({msg}); read the {} whole events before it",
-            reader.events
+        Err(scan::StreamError::Syntax(msg)) => reader.report.warn(format!(
+            "the trace is malformed at byte {offset} ({msg}); read the {events} whole events before it"
         )),
-        Err(StreamError::Eof) if reader.events == 0 => {
+        Err(scan::StreamError::Eof) if reader.objects == 0 => {
             return Err(Error::Byte {
                 path: name.to_string(),
                 offset,
-                msg: "the input ends before any trace event".into(),
+                msg: "the input ends before any complete trace event".into(),
             });
         }
-        Err(StreamError::Eof) => reader.report.warn(format!(
-            "the trace is cut off at byte {offset}; read the {} whole events before it",
-            reader.events
-        )),
+        Err(scan::StreamError::Eof) => reader
+            .report
+            .warn(cut_off_warning(offset, s.object, events)),
     }
     reader.finish();
     Ok(())
-}
-
-enum StreamError {
-    Io(Error),
-    Syntax(String),
-    Eof,
-}
-
-struct Scanner<'i> {
-    input: &'i mut dyn std::io::BufRead,
-    buf: Vec<u8>,
-    pos: usize,
-    consumed: u64,
-    eof: bool,
-    name: &'i str,
-}
-
-impl Scanner<'_> {
-    /// Makes at least one more byte available; false at the end of input.
-    fn fill(&mut self) -> std::result::Result<bool, StreamError> {
-        if self.eof {
-            return Ok(false);
-        }
-        let chunk = match self.input.fill_buf() {
-            Ok(c) => c,
-            // A gzip stream cut short: what was decompressed is kept, like a cut-off file.
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                self.eof = true;
-                return Ok(false);
-            }
-            Err(source) => {
-                return Err(StreamError::Io(Error::Io {
-                    path: self.name.to_string(),
-                    source,
-                }));
-            }
-        };
-        if chunk.is_empty() {
-            self.eof = true;
-            return Ok(false);
-        }
-        let n = chunk.len();
-        self.buf.extend_from_slice(chunk);
-        self.input.consume(n);
-        Ok(true)
-    }
-
-    /// Drops what was already parsed. Only between values: scans hold indices into `buf`.
-    fn compact(&mut self) {
-        if self.pos > (1 << 20) && self.pos * 2 > self.buf.len() {
-            self.buf.drain(..self.pos);
-            self.consumed += self.pos as u64;
-            self.pos = 0;
-        }
-    }
-
-    fn peek(&mut self) -> std::result::Result<Option<u8>, StreamError> {
-        while self.pos >= self.buf.len() {
-            if !self.fill()? {
-                return Ok(None);
-            }
-        }
-        Ok(Some(self.buf[self.pos]))
-    }
-
-    fn skip_ws(&mut self) -> std::result::Result<Option<u8>, StreamError> {
-        loop {
-            match self.peek()? {
-                Some(c) if c.is_ascii_whitespace() => self.pos += 1,
-                other => return Ok(other),
-            }
-        }
-    }
-
-    /// The end (exclusive) of the JSON value starting at `self.pos`, reading more as needed.
-    fn value_end(&mut self) -> std::result::Result<usize, StreamError> {
-        let mut i = self.pos;
-        let (mut depth, mut in_str, mut esc) = (0u32, false, false);
-        loop {
-            while i >= self.buf.len() {
-                if !self.fill()? {
-                    return Err(StreamError::Eof);
-                }
-            }
-            let c = self.buf[i];
-            i += 1;
-            if in_str {
-                if esc {
-                    esc = false;
-                } else if c == b'\\' {
-                    esc = true;
-                } else if c == b'"' {
-                    in_str = false;
-                    if depth == 0 {
-                        return Ok(i);
-                    }
-                }
-                continue;
-            }
-            match c {
-                b'"' => in_str = true,
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' if depth == 0 => return Ok(i - 1),
-                b'}' | b']' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Ok(i);
-                    }
-                }
-                b',' if depth == 0 => return Ok(i - 1),
-                c if depth == 0 && c.is_ascii_whitespace() && i - 1 > self.pos => return Ok(i - 1),
-                _ => {}
-            }
-        }
-    }
-}
-
-/// Walks the top level; returns whether an event array was found.
-fn stream_events(
-    s: &mut Scanner<'_>,
-    r: &mut Reader<'_, '_>,
-) -> std::result::Result<bool, StreamError> {
-    match s.skip_ws()? {
-        Some(b'[') => {
-            s.pos += 1;
-            stream_array(s, r)?;
-            Ok(true)
-        }
-        Some(b'{') => {
-            s.pos += 1;
-            let mut found = false;
-            loop {
-                match s.skip_ws()? {
-                    Some(b'}') => return Ok(found),
-                    Some(b',') => s.pos += 1,
-                    Some(b'"') => {
-                        let end = s.value_end()?;
-                        let key: Cow<'_, str> = serde_json::from_slice(&s.buf[s.pos..end])
-                            .map_err(|e| StreamError::Syntax(e.to_string()))?;
-                        let is_events = key == "traceEvents";
-                        s.pos = end;
-                        if s.skip_ws()? != Some(b':') {
-                            return Err(StreamError::Syntax("expected ':' after a key".into()));
-                        }
-                        s.pos += 1;
-                        if is_events && s.skip_ws()? == Some(b'[') {
-                            s.pos += 1;
-                            stream_array(s, r)?;
-                            found = true;
-                        } else {
-                            s.skip_ws()?;
-                            s.pos = s.value_end()?;
-                        }
-                    }
-                    Some(c) => {
-                        return Err(StreamError::Syntax(format!("unexpected '{}'", c as char)));
-                    }
-                    None => return Err(StreamError::Eof),
-                }
-            }
-        }
-        Some(c) => Err(StreamError::Syntax(format!(
-            "expected '[' or '{{', found '{}'",
-            c as char
-        ))),
-        None => Err(StreamError::Eof),
-    }
-}
-
-fn stream_array(
-    s: &mut Scanner<'_>,
-    r: &mut Reader<'_, '_>,
-) -> std::result::Result<(), StreamError> {
-    loop {
-        s.compact();
-        match s.skip_ws()? {
-            Some(b']') => {
-                s.pos += 1;
-                return Ok(());
-            }
-            Some(b',') => s.pos += 1,
-            Some(_) => {
-                let end = s.value_end()?;
-                let slice = &s.buf[s.pos..end];
-                match serde_json::from_slice::<Option<Event<'_>>>(slice) {
-                    Ok(Some(ev)) => r.event(ev),
-                    Ok(None) => r.report.skipped += 1,
-                    Err(e) => return Err(StreamError::Syntax(e.to_string())),
-                }
-                s.pos = end;
-            }
-            None => return Err(StreamError::Eof),
-        }
-    }
 }
 
 /// Byte offset of a 1-based line and column.
 fn byte_offset(bytes: &[u8], line: usize, column: usize) -> u64 {
     let mut off = 0usize;
     for _ in 1..line {
-        match memchr::memchr(b'\n', &bytes[off..]) {
+        match memchr::memchr(b'\n', bytes.get(off..).unwrap_or(&[])) {
             Some(p) => off += p + 1,
             None => break,
         }
@@ -1319,113 +991,4 @@ fn byte_offset(bytes: &[u8], line: usize, column: usize) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ingest::{Format, ingest_bytes};
-
-    fn read_str(s: &str) -> Result<crate::ingest::Ingested> {
-        ingest_bytes("t.json", s.as_bytes(), false, &Config::default())
-    }
-
-    #[test]
-    fn truncated_array_keeps_whole_events() {
-        let t = r#"[{"ph":"M","pid":1,"tid":2,"name":"thread_name","args":{"name":"CrRendererMain"}},
-{"ph":"X","name":"RunTask","pid":1,"tid":2,"ts":1000,"dur":60000},
-{"ph":"X","name":"RunTask","pid":1,"tid":2,"ts":100000,"dur":70"#;
-        let ing = read_str(t).expect("reads");
-        assert_eq!(ing.report.format, Format::ChromeTrace);
-        assert!(
-            ing.report.warnings[0].contains("cut off"),
-            "{:?}",
-            ing.report.warnings
-        );
-        let m = &ing.trace.browser.main_threads[0];
-        assert_eq!(m.run_tasks, 1);
-        assert_eq!(m.long_tasks.len(), 1);
-        assert_eq!(m.long_tasks[0].duration, 60_000_000);
-    }
-
-    #[test]
-    fn trailing_comma_and_string_pids() {
-        let t = r#"[{"ph":"M","pid":"7","tid":"9","name":"thread_name","args":{"name":"CrRendererMain"}},
-{"ph":"X","name":"RunTask","pid":"7","tid":"9","ts":"5","dur":50000},
-{"ph":"X","name":"RunTask","pid":"7","tid":"9","ts":60000,"dur":50001},"#;
-        let ing = read_str(t).expect("reads");
-        let m = &ing.trace.browser.main_threads[0];
-        assert_eq!((m.pid.as_str(), m.tid.as_str()), ("7", "9"));
-        // DevTools' rule is strictly over 50 ms: 50.000 is not long, 50.001 is.
-        assert_eq!(m.long_tasks.len(), 1);
-        assert_eq!(m.long_tasks[0].duration, 50_001_000);
-    }
-
-    /// B/E pair per thread, not globally: interleaved threads pair correctly; an unmatched E is
-    /// counted, not fatal.
-    #[test]
-    fn begin_end_pair_per_thread() {
-        let t = r#"{"traceEvents":[
-{"ph":"B","name":"a","pid":1,"tid":1,"ts":0},
-{"ph":"B","name":"b","pid":1,"tid":2,"ts":5},
-{"ph":"E","name":"a","pid":1,"tid":1,"ts":10},
-{"ph":"E","name":"b","pid":1,"tid":2,"ts":30},
-{"ph":"E","name":"zzz","pid":1,"tid":3,"ts":40}
-],"metadata":{"source":"test"}}"#;
-        let ing = read_str(t).expect("reads");
-        let tr = &ing.trace;
-        assert_eq!(tr.executions.len(), 2);
-        let durs: Vec<Ns> = tr.executions.iter().map(|e| e.duration()).collect();
-        assert!(durs.contains(&10_000) && durs.contains(&25_000), "{durs:?}");
-        assert!(
-            ing.report
-                .warnings
-                .iter()
-                .any(|w| w.contains("1 end events matched no begin"))
-        );
-    }
-
-    /// Async b/e ids above 2^53 stay exact, and nesting follows time within an id.
-    #[test]
-    fn async_ids_are_exact_and_nest() {
-        let t = r#"[{"ph":"b","name":"req","cat":"app","id":18446744073709551615,"pid":1,"tid":1,"ts":0,"args":{"route":"\"/a\""}},
-{"ph":"b","name":"db","cat":"app","id":18446744073709551615,"pid":1,"tid":1,"ts":10},
-{"ph":"b","name":"req","cat":"app","id":18446744073709551614,"pid":1,"tid":1,"ts":20,"args":{"route":"\"/b\""}},
-{"ph":"e","name":"db","cat":"app","id":18446744073709551615,"pid":1,"tid":1,"ts":50},
-{"ph":"e","name":"req","cat":"app","id":18446744073709551615,"pid":1,"tid":1,"ts":60},
-{"ph":"e","name":"req","cat":"app","id":18446744073709551614,"pid":1,"tid":1,"ts":70}]"#;
-        let ing = read_str(t).expect("reads");
-        let tr = &ing.trace;
-        assert_eq!(tr.spans.len(), 3);
-        let db = tr.spans.iter().find(|s| tr.name(s) == "db").expect("db");
-        let parent = tr.span(db.parent.expect("nested"));
-        assert_eq!(tr.field(parent, "route"), Some("/a"));
-        assert_eq!(db.duration(), 40_000);
-    }
-
-    /// requestTime is seconds, the other timing fields ms from it: server wait 2002.894 ms.
-    #[test]
-    fn server_wait_units() {
-        let t = r#"[{"ph":"I","name":"ResourceSendRequest","pid":1,"tid":1,"ts":100,"args":{"data":{"requestId":"1.1","url":"https://x.test/a?q=1","requestMethod":"GET"}}},
-{"ph":"I","name":"ResourceReceiveResponse","pid":1,"tid":1,"ts":2000000,"args":{"data":{"requestId":"1.1","statusCode":200,"mimeType":"text/html","timing":{"requestTime":52122.403283,"sendEnd":1.395,"receiveHeadersStart":2004.289,"receiveHeadersEnd":2004.335},"headers":[{"name":"Server-Timing","value":"db;dur=53.2, app;desc=\"x\";dur=47"}]}}},
-{"ph":"I","name":"ResourceFinish","pid":1,"tid":1,"ts":2100000,"args":{"data":{"requestId":"1.1","finishTime":52124.5}}},
-{"ph":"I","name":"ResourceSendRequest","pid":1,"tid":1,"ts":200,"args":{"data":{"requestId":"1.2","url":"data:image/png;base64,AAAA"}}}]"#;
-        let ing = read_str(t).expect("reads");
-        let n = &ing.trace.network;
-        assert_eq!(n.len(), 1, "data: URLs are dropped");
-        assert_eq!(n[0].server_wait, Some(2_002_894_000));
-        assert_eq!(n[0].status, Some(200));
-        assert_eq!(
-            n[0].server_timing,
-            vec![
-                ("db".to_string(), 53_200_000),
-                ("app".to_string(), 47_000_000)
-            ]
-        );
-    }
-
-    #[test]
-    fn not_a_trace_is_an_error_with_offset() {
-        let err = read_str("[1, 2, oops]").unwrap_err().to_string();
-        assert!(err.starts_with("t.json: byte "), "{err}");
-        let err = read_str("{\"foo\": [1]}\n").unwrap_err().to_string();
-        assert!(err.contains("t.json"), "{err}");
-    }
-}
+mod tests;

@@ -338,10 +338,12 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
         b'{' => {
             let line_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
             let first = &body[..line_end];
+            // Only its start is looked at (a one-line Chrome trace is the whole file).
             let compact: Vec<u8> = first
                 .iter()
                 .copied()
                 .filter(|b| !b.is_ascii_whitespace())
+                .take(64)
                 .collect();
             if compact.starts_with(b"{\"v\":") {
                 return Ok(Format::ConsoleRecording);

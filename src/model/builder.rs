@@ -588,6 +588,9 @@ impl<'s> TraceBuilder<'s> {
                 .chain(m.legacy_long_tasks.iter_mut())
             {
                 t.start -= min;
+                if let Some(s) = &mut t.work.heaviest_script {
+                    s.start -= min;
+                }
             }
         }
         for nav in &mut self.trace.browser.navigations {
@@ -693,6 +696,34 @@ mod tests {
         let t = b.finish();
         assert_eq!((t.span(s).start, t.span(s).end), (0, 500));
         assert_eq!(t.clock.origin_unix_ns, Some(1_000));
+    }
+
+    /// Spans that are entered and exited but never closed (tracing-chrome's threaded style) end
+    /// at their last exit; one still entered at the end of the trace stays cut off.
+    ///
+    /// ```text
+    /// t:    0    10   20   30   40   50   60
+    /// th:   [req ]    [req      ]         [other ...  (no exit)
+    /// ```
+    #[test]
+    fn close_at_last_exit_ends_spans_at_their_last_exit() {
+        let mut b = TraceBuilder::new();
+        let th = b.thread("T", None);
+        let (nr, no) = (b.intern("req"), b.intern("other"));
+        let req = b.open_span(nr, None, None, 0, vec![]);
+        b.enter(req, Some(th), 0);
+        b.exit(req, Some(th), 10);
+        b.enter(req, Some(th), 20);
+        b.exit(req, Some(th), 40);
+        let other = b.open_span(no, None, None, 60, vec![]);
+        b.enter(other, Some(th), 60);
+        b.close_at_last_exit();
+        let t = b.finish();
+        let r = t.span(req);
+        assert!(!r.cut_off);
+        assert_eq!((r.start, r.end), (0, 40));
+        assert_eq!((r.busy, r.idle), (Some(30), Some(10)));
+        assert!(t.span(other).cut_off, "still entered: not closed");
     }
 
     /// Zero-duration execution and equal start/end stay valid.

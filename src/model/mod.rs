@@ -7,9 +7,11 @@
 //! Times are integer nanoseconds ([`Ns`]) from the trace start (the earliest time seen), with the
 //! wall-clock origin kept separately when the format has one.
 
+mod browser;
 mod builder;
 mod tasks;
 
+pub use browser::{ScriptRun, TaskWork, WorkKind, WorkSummary};
 pub use builder::{TraceBuilder, Tree, TreeSink};
 pub use tasks::{
     HELD_IDLE_SLACK, LARGE_FUTURE_BYTES, NEVER_YIELDED, SELF_WAKE_PERCENT, TaskData, TaskRecord,
@@ -216,6 +218,8 @@ pub struct Task {
     pub duration: Ns,
     /// The heaviest work inside it (a script with its URL and function, layout, style, GC).
     pub heaviest: Option<(String, Ns)>,
+    /// What ran inside it, per kind of work.
+    pub work: TaskWork,
 }
 
 /// A page navigation.

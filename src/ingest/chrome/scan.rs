@@ -1,0 +1,308 @@
+//! Finds the elements of the event array in a stream (stdin, gzip) without holding the whole
+//! input: a small scanner tracks strings and nesting to find where each element ends, and the
+//! caller parses the element, borrowed from the buffer, as soon as it is complete. Memory is
+//! bounded by the largest event.
+
+use crate::error::Error;
+use std::borrow::Cow;
+use std::io::BufRead;
+
+pub(super) enum StreamError {
+    Io(Error),
+    /// Bad JSON (or an element the caller could not parse), with a description.
+    Syntax(String),
+    /// The input ended inside the array.
+    Eof,
+}
+
+pub(super) struct Scanner<'i> {
+    input: &'i mut dyn BufRead,
+    buf: Vec<u8>,
+    pos: usize,
+    /// Bytes dropped from the front of `buf` so far.
+    consumed: u64,
+    eof: bool,
+    name: &'i str,
+    /// The top level is an object (`{"traceEvents": [...]}`).
+    pub object: bool,
+}
+
+type Step<T> = std::result::Result<T, StreamError>;
+
+impl<'i> Scanner<'i> {
+    pub fn new(name: &'i str, input: &'i mut dyn BufRead) -> Self {
+        Scanner {
+            input,
+            buf: Vec::with_capacity(1 << 16),
+            pos: 0,
+            consumed: 0,
+            eof: false,
+            name,
+            object: false,
+        }
+    }
+
+    /// Byte offset in the input of the next unread byte (where an error was found).
+    pub fn offset(&self) -> u64 {
+        self.consumed + self.pos as u64
+    }
+
+    /// Makes at least one more byte available; false at the end of input.
+    fn fill(&mut self) -> Step<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        let chunk = match self.input.fill_buf() {
+            Ok(c) => c,
+            // A gzip stream cut short: what was decompressed is kept, like a cut-off file.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                self.eof = true;
+                return Ok(false);
+            }
+            Err(source) => {
+                return Err(StreamError::Io(Error::Io {
+                    path: self.name.to_string(),
+                    source,
+                }));
+            }
+        };
+        if chunk.is_empty() {
+            self.eof = true;
+            return Ok(false);
+        }
+        let n = chunk.len();
+        self.buf.extend_from_slice(chunk);
+        self.input.consume(n);
+        Ok(true)
+    }
+
+    /// Drops what was already parsed. Only between values: scans hold indices into `buf`.
+    fn compact(&mut self) {
+        if self.pos > (1 << 20) && self.pos * 2 > self.buf.len() {
+            self.buf.drain(..self.pos);
+            self.consumed += self.pos as u64;
+            self.pos = 0;
+        }
+    }
+
+    fn peek(&mut self) -> Step<Option<u8>> {
+        while self.pos >= self.buf.len() {
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+        Ok(self.buf.get(self.pos).copied())
+    }
+
+    fn skip_ws(&mut self) -> Step<Option<u8>> {
+        loop {
+            match self.peek()? {
+                Some(c) if c.is_ascii_whitespace() => self.pos += 1,
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// The end (exclusive) of the JSON value starting at `self.pos`, reading more as needed.
+    fn value_end(&mut self) -> Step<usize> {
+        let mut i = self.pos;
+        let mut depth = 0u32;
+        loop {
+            while i >= self.buf.len() {
+                if !self.fill()? {
+                    return Err(StreamError::Eof);
+                }
+            }
+            let c = self.buf[i];
+            i += 1;
+            match c {
+                b'"' => {
+                    i = self.string_end(i)?;
+                    if depth == 0 {
+                        return Ok(i);
+                    }
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth == 0 => return Ok(i - 1),
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(i);
+                    }
+                }
+                b',' if depth == 0 => return Ok(i - 1),
+                c if depth == 0 && c.is_ascii_whitespace() && i - 1 > self.pos => return Ok(i - 1),
+                _ => {}
+            }
+        }
+    }
+
+    /// Just past the closing quote of the string whose contents start at `i`.
+    fn string_end(&mut self, mut i: usize) -> Step<usize> {
+        loop {
+            let rest = self.buf.get(i..).unwrap_or(&[]);
+            match memchr::memchr2(b'"', b'\\', rest) {
+                Some(p) if rest[p] == b'\\' => {
+                    // Skip the escape and the character it escapes.
+                    i += p + 2;
+                    while i > self.buf.len() {
+                        if !self.fill()? {
+                            return Err(StreamError::Eof);
+                        }
+                    }
+                }
+                Some(p) => return Ok(i + p + 1),
+                None => {
+                    i = self.buf.len();
+                    if !self.fill()? {
+                        return Err(StreamError::Eof);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Walks the top level, handing each element of the event array to `on_event`. Returns
+    /// whether an event array was found.
+    pub fn events(&mut self, on_event: &mut dyn FnMut(&[u8]) -> Result<(), String>) -> Step<bool> {
+        match self.skip_ws()? {
+            Some(b'[') => {
+                self.pos += 1;
+                self.array(on_event)?;
+                Ok(true)
+            }
+            Some(b'{') => {
+                self.object = true;
+                self.pos += 1;
+                let mut found = false;
+                loop {
+                    match self.skip_ws()? {
+                        Some(b'}') => return Ok(found),
+                        Some(b',') => self.pos += 1,
+                        Some(b'"') => {
+                            let end = self.value_end()?;
+                            let key: Cow<'_, str> =
+                                serde_json::from_slice(self.buf.get(self.pos..end).unwrap_or(&[]))
+                                    .map_err(|e| StreamError::Syntax(e.to_string()))?;
+                            let is_events = key == "traceEvents" && !found;
+                            self.pos = end;
+                            if self.skip_ws()? != Some(b':') {
+                                return Err(StreamError::Syntax("expected ':' after a key".into()));
+                            }
+                            self.pos += 1;
+                            if is_events && self.skip_ws()? == Some(b'[') {
+                                self.pos += 1;
+                                self.array(on_event)?;
+                                found = true;
+                            } else {
+                                self.skip_ws()?;
+                                self.pos = self.value_end()?;
+                            }
+                        }
+                        Some(c) => {
+                            return Err(StreamError::Syntax(format!(
+                                "expected a key, found '{}'",
+                                c.escape_ascii()
+                            )));
+                        }
+                        None => return Err(StreamError::Eof),
+                    }
+                }
+            }
+            Some(c) => Err(StreamError::Syntax(format!(
+                "expected '[' or '{{', found '{}'",
+                c.escape_ascii()
+            ))),
+            None => Err(StreamError::Eof),
+        }
+    }
+
+    /// The elements of an array, after its `[`. Stray commas (a trailing one) are skipped.
+    fn array(&mut self, on_event: &mut dyn FnMut(&[u8]) -> Result<(), String>) -> Step<()> {
+        loop {
+            self.compact();
+            match self.skip_ws()? {
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b',') => self.pos += 1,
+                Some(_) => {
+                    let end = self.value_end()?;
+                    on_event(self.buf.get(self.pos..end).unwrap_or(&[]))
+                        .map_err(StreamError::Syntax)?;
+                    self.pos = end;
+                }
+                None => return Err(StreamError::Eof),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The elements found in `input` read through a reader that hands out `chunk` bytes at a
+    /// time (so values straddle buffer refills), and how the walk ended.
+    fn elements(input: &str, chunk: usize) -> (Vec<String>, &'static str) {
+        struct Chunks<'a>(&'a [u8], usize);
+        impl std::io::Read for Chunks<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(self.1).min(out.len());
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut r = std::io::BufReader::with_capacity(chunk, Chunks(input.as_bytes(), chunk));
+        let mut s = Scanner::new("t", &mut r);
+        let mut got = Vec::new();
+        let end = match s.events(&mut |e| {
+            got.push(String::from_utf8_lossy(e).into_owned());
+            Ok(())
+        }) {
+            Ok(true) => "ok",
+            Ok(false) => "no events",
+            Err(StreamError::Eof) => "eof",
+            Err(StreamError::Syntax(_)) => "syntax",
+            Err(StreamError::Io(_)) => "io",
+        };
+        (got, end)
+    }
+
+    #[test]
+    fn elements_across_refills() {
+        let input = r#" [ {"a":"x\"]}","b":[1,{"c":2}]} , 7,"s\\",{"d":{}} ,] "#;
+        for chunk in [1, 2, 3, 7, 64] {
+            let (got, end) = elements(input, chunk);
+            assert_eq!(end, "ok", "chunk {chunk}");
+            assert_eq!(
+                got,
+                [
+                    r#"{"a":"x\"]}","b":[1,{"c":2}]}"#,
+                    "7",
+                    r#""s\\""#,
+                    r#"{"d":{}}"#
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn object_form_and_truncation() {
+        let object = r#"{"metadata":{"x":[1,"]"]},"traceEvents":[{"a":1},{"b":2}],"z":3}"#;
+        assert_eq!(
+            elements(object, 5),
+            (vec![r#"{"a":1}"#.into(), r#"{"b":2}"#.into()], "ok")
+        );
+        let (got, end) = elements(r#"[{"a":1},{"b":2},{"c":"#, 4);
+        assert_eq!((got.len(), end), (2, "eof"));
+        let (got, end) = elements("[{\"a\":1},\n", 4);
+        assert_eq!((got.len(), end), (1, "eof"));
+        let (got, end) = elements(r#"{"other":[]}"#, 4);
+        assert_eq!((got.len(), end), (0, "no events"));
+        assert_eq!(elements("x", 4).1, "syntax");
+    }
+}
