@@ -212,20 +212,32 @@ async fn get_once(addr: SocketAddr, path: &str) -> Option<Duration> {
 
 type Latencies = Arc<Mutex<Vec<(&'static str, Duration)>>>;
 
-/// `clients` concurrent clients each sending `each` requests to `path`, `pause` apart.
-async fn clients(
+/// When a client stops: after a number of requests, or at a deadline.
+#[derive(Clone, Copy)]
+enum Stop {
+    After(usize),
+    At(Instant),
+}
+
+/// `n` concurrent clients sending GETs to `path`, `pause` apart, until `stop`.
+async fn run_clients(
     addr: SocketAddr,
     path: &'static str,
-    clients: usize,
-    each: usize,
+    n: usize,
+    stop: Stop,
     pause: Duration,
     lat: Latencies,
 ) {
     let mut tasks = Vec::new();
-    for _ in 0..clients {
+    for _ in 0..n {
         let lat = lat.clone();
         tasks.push(tokio::spawn(async move {
-            for _ in 0..each {
+            let mut sent = 0;
+            while match stop {
+                Stop::After(each) => sent < each,
+                Stop::At(until) => Instant::now() < until,
+            } {
+                sent += 1;
                 if let Some(d) = get_once(addr, path).await {
                     if let Ok(mut l) = lat.lock() {
                         l.push((path, d));
@@ -240,7 +252,19 @@ async fn clients(
     }
 }
 
-/// Clients hitting `path` until `until`.
+/// `n` clients each sending `each` requests.
+async fn clients(
+    addr: SocketAddr,
+    path: &'static str,
+    n: usize,
+    each: usize,
+    pause: Duration,
+    lat: Latencies,
+) {
+    run_clients(addr, path, n, Stop::After(each), pause, lat).await;
+}
+
+/// `n` clients sending requests until `until`.
 async fn clients_until(
     addr: SocketAddr,
     path: &'static str,
@@ -249,23 +273,7 @@ async fn clients_until(
     pause: Duration,
     lat: Latencies,
 ) {
-    let mut tasks = Vec::new();
-    for _ in 0..n {
-        let lat = lat.clone();
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < until {
-                if let Some(d) = get_once(addr, path).await {
-                    if let Ok(mut l) = lat.lock() {
-                        l.push((path, d));
-                    }
-                }
-                tokio::time::sleep(pause).await;
-            }
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
+    run_clients(addr, path, n, Stop::At(until), pause, lat).await;
 }
 
 async fn load(mode: &str, addr: SocketAddr, lat: Latencies) {
