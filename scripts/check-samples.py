@@ -7,8 +7,12 @@ minus NEW timestamp when the log has NEW events, else time.busy + time.idle as p
 activations, and how many of those lasting >= 10 ms ran on threads that interleave requests
 (event-loop workers). For incident.* files: the /report burst window, long /report polls on
 the workers, and /orders requests overlapping the burst against the rest. Used to write sample-traces/README.md and the figures in tests/samples.rs.
+For tokio-console recordings: task counts, polls, long polls, and stallscope's victim figures
+from their definitions (see console_victims): episodes, workers held at once, delayed and
+held-idle tasks. With --compare, also stallscope's own figures (target/release/stallscope
+analyze --format json) beside them.
 """
-import gzip, json, math, re, sys
+import gzip, itertools, json, math, re, sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -93,6 +97,162 @@ def analyze_console(path):
             open_.pop(i, None)
     print(f"== {path.name}")
     print(f"  kind=task tasks: {tasks}, polls: {polls}, polls >= 10 ms: {long_polls}")
+    v = console_victims(path)
+    print(f"  stalls (async app polls >= 10 ms): {v['stalls']}, episodes: {v['episodes']}, most long polls at once: {v['at_once']},"
+          f" workers (launch tasks): {v['workers']}, every worker in a long poll for {v['all_held_ms']:.2f} ms")
+    print(f"  delayed victims: {v['delayed_tasks']} tasks ({v['delayed_pairs']} task-episodes, {v['delays']} waits of 1 ms or more),"
+          f" by up to {v['max_delay_ms']:.2f} ms; held idle: {v['held_tasks']} tasks ({v['held_pairs']} task-episodes), up to {v['max_held_ms']:.2f} ms")
+    if COMPARE:
+        print(stallscope_console(path))
+
+STALL_NS, MIN_DELAY_NS, HELD_SLACK_NS = 10**7, 10**6, 5 * 10**6
+
+def console_tasks(path):
+    """The tasks of a console-subscriber recording, Spawn to Close (span ids are reused after a
+    Close), read in file order. A poll is an outermost Enter -> Exit (a Close while entered ends
+    it; one still running at the end runs to the recording's last event), kept as (start, end,
+    ready): ready is when the task became ready for that poll, its spawn for the first poll, the
+    previous poll's end when a wake came during that poll, else the first wake after that end
+    (None: not woken). Idle stretches: (poll end, first wake after it), when no wake came during
+    the poll. Wakes are Wake and WakeByRef ops (Clone and Drop are not wakes)."""
+    live, tasks, last = {}, [], 0
+    for line in lines(path):
+        d = json.loads(line)
+        if "v" in d:
+            continue
+        (kind, v), = d.items()
+        t = v["at"]["secs_since_epoch"] * 10**9 + v["at"]["nanos_since_epoch"]
+        last = max(last, t)
+        i = v["id"]
+        if kind == "Spawn":
+            f = {x["name"]: x["value"] for x in v["fields"]}
+            k = f.get("kind", "task")
+            role = ("block_on" if k == "block_on" else
+                    "worker" if k == "blocking" and "worker::Launch::launch" in str(f.get("fn", "")) else "app")
+            if i in live:   # spawned again without a Close: not in the samples
+                tasks.append(live.pop(i))
+            live[i] = {"id": i, "kind": k, "role": role, "spawn": t, "polls": [], "idle": [],
+                       "depth": 0, "start": None, "ready": t, "woken_in": False}
+            continue
+        task = live.get(i)
+        if task is None:
+            continue  # resources and async ops: never spawned
+        if kind == "Enter":
+            task["depth"] += 1
+            if task["depth"] == 1:
+                task["start"], task["poll_ready"], task["ready"] = t, task["ready"], None
+        elif kind == "Exit" and task["depth"] > 0:
+            task["depth"] -= 1
+            if task["depth"] == 0:
+                console_end_poll(task, t)
+        elif kind == "Close":
+            if task["depth"] > 0:
+                task["depth"] = 0
+                console_end_poll(task, t)
+            tasks.append(live.pop(i))
+        elif kind == "Waker" and isinstance(v["op"], dict):  # {"Wake": ..} or {"WakeByRef": ..}
+            if task["depth"] > 0:
+                task["woken_in"] = True
+            elif task["polls"] and task["ready"] is None:
+                task["ready"] = t
+                task["idle"].append((task["polls"][-1][1], t))
+    for task in live.values():
+        if task["depth"] > 0:
+            console_end_poll(task, last)
+        tasks.append(task)
+    return tasks
+
+def console_end_poll(task, t):
+    task["polls"].append((task["start"], t, task["poll_ready"]))
+    task["ready"] = t if task["woken_in"] else None
+    task["start"], task["woken_in"] = None, False
+
+def console_victims(path):
+    """stallscope's console victim figures, from their definitions (src/analyze/console.rs
+    module docs): stalls are polls of 10 ms or more of async application tasks (kind task or
+    local, not the workers' launch tasks, not block_on); episodes are stalls merged when they
+    overlap or touch; workers held at once is the most stalls in progress at once (one ending
+    when another starts is not at once); workers = launch tasks (else the most async polls at
+    once). Delayed: a task whose readiness for a poll fell inside another task's stall and which
+    then waited 1 ms or more for it; counted once per episode (its longest wait), and once
+    overall. Held idle: an idle stretch (poll end -> wake) of 1 ms or more, woken within 5 ms
+    after a window with every worker in a stall ended inside the stretch; held = wake - the later
+    of the stretch's start and the window's start; once per episode and once overall."""
+    tasks = console_tasks(path)
+    app = [t for t in tasks if t["role"] == "app" and t["kind"] not in ("blocking", "block_on")]
+    stalls = sorted((s, e, n) for n, t in enumerate(app) for s, e, _ in t["polls"] if e - s >= STALL_NS)
+    eps = []  # [start, end, [stalls]]
+    for s, e, n in stalls:
+        if eps and s <= eps[-1][1]:
+            eps[-1][1] = max(eps[-1][1], e)
+            eps[-1][2].append((s, e, n))
+        else:
+            eps.append([s, e, [(s, e, n)]])
+    workers = sum(t["role"] == "worker" for t in tasks)
+    if not workers:
+        edges = sorted([(s, 1) for t in app for s, _, _ in t["polls"]] + [(e, -1) for t in app for _, e, _ in t["polls"]])
+        workers = max(itertools.accumulate(d for _, d in edges), default=0) or 1
+    at_once, held_windows = 0, []  # (start, end, episode)
+    for k, (_, _, ss) in enumerate(eps):
+        depth, since = 0, None
+        for x, d in sorted([(s, 1) for s, _, _ in ss] + [(e, -1) for _, e, _ in ss]):
+            depth += d
+            at_once = max(at_once, depth)
+            if since is None and depth >= workers:
+                since = x
+            elif since is not None and depth < workers:
+                if x > since:
+                    held_windows.append((since, x, k))
+                since = None
+    episode_of = lambda x: next((k for k, (a, b, _) in enumerate(eps) if a <= x < b), None)
+    delayed, held = {}, {}  # (task, episode) -> longest delay / hold
+    delays = 0
+    for n, t in enumerate(app):
+        for s, e, r in t["polls"]:
+            if r is None or s - r < MIN_DELAY_NS:
+                continue
+            if not any(a <= r < b and m != n for a, b, m in stalls):
+                continue
+            k = episode_of(r)
+            delays += 1
+            delayed[(n, k)] = max(delayed.get((n, k), 0), s - r)
+        for idle_from, wake in t["idle"]:
+            if wake - idle_from < MIN_DELAY_NS:
+                continue
+            for a, b, k in held_windows:
+                if wake - HELD_SLACK_NS <= b <= wake and idle_from < b:
+                    held[(n, k)] = max(held.get((n, k), 0), wake - max(idle_from, a))
+    ns_ms = lambda x: ((x + 5000) // 10000) / 100
+    return {
+        "stalls": len(stalls), "episodes": len(eps), "at_once": at_once, "workers": workers,
+        "all_held_ms": ns_ms(sum(b - a for a, b, _ in held_windows)),
+        "delayed_tasks": len({n for n, _ in delayed}), "delays": delays, "delayed_pairs": len(delayed),
+        "max_delay_ms": ns_ms(max(delayed.values(), default=0)),
+        "held_tasks": len({n for n, _ in held}), "held_pairs": len(held),
+        "max_held_ms": ns_ms(max(held.values(), default=0)),
+        # ((span id, spawn), episode) -> longest wait / hold, to compare task by task
+        "delayed": {((app[n]["id"], app[n]["spawn"]), k): d for (n, k), d in delayed.items()},
+        "held": {((app[n]["id"], app[n]["spawn"]), k): h for (n, k), h in held.items()},
+    }
+
+def stallscope_console(path):
+    """stallscope's own figures for a console recording, from `analyze --format json` (the JSON
+    has no held-idle maximum and no number of delays: the held-idle task count is in a note)."""
+    exe = Path(__file__).resolve().parent.parent / "target" / "release" / "stallscope"
+    if not exe.exists():
+        return f"  stallscope: {exe} not built (cargo build --release)"
+    import subprocess
+    out = subprocess.run([str(exe), "analyze", "--format", "json", str(path)], capture_output=True, text=True)
+    if out.returncode not in (0, 3):
+        return f"  stallscope: exit {out.returncode}: {out.stderr.strip()[:200]}"
+    j = json.loads(out.stdout)
+    eps = j["episodes"]
+    held = next((int(m.group(1)) for n in j["notes"] for m in [re.search(r": (\d+) tasks were held idle", n)] if m), 0)
+    return (f"  stallscope: stalls {len(j['stalls'])}, episodes {len(eps)}, most long polls at once {max([e['max_workers_blocked'] for e in eps], default=0)},"
+            f" workers {max([e['event_loop_threads'] for e in eps], default=0)}, every worker in a long poll for {sum(e['all_workers_blocked_ms'] for e in eps):.2f} ms"
+            f"{' (its episodes summed, each rounded)' if len(eps) > 1 else ''};"
+            f" delayed {j['collateral']['delayed_requests']} tasks ({sum(e['delayed_requests'] for e in eps)} task-episodes), by up to {j['collateral']['max_delay_ms']:.2f} ms;"
+            f" held idle {held} tasks")
 
 def analyze(path):
     durations = defaultdict(list)
@@ -263,7 +423,8 @@ def incident_burst(path):
               f" outside it: {len(outside)}, p50 {r2(pct(outside, 50)):.2f} ms, p95 {r2(pct(outside, 95)):.2f} ms")
 
 
-for arg in sys.argv[1:] or sorted(str(p) for p in Path("sample-traces").glob("*.*") if p.name not in ("README.md", "expected.json") and not p.name.startswith("devtools.")):
+COMPARE = "--compare" in sys.argv[1:]
+for arg in [a for a in sys.argv[1:] if a != "--compare"] or sorted(str(p) for p in Path("sample-traces").glob("*.*") if p.name not in ("README.md", "expected.json") and not p.name.startswith("devtools.")):
     p = Path(arg)
     if p.suffix == ".json":
         analyze_chrome(p)
