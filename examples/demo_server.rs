@@ -41,6 +41,10 @@ const CPU_TARGET: Duration = Duration::from_millis(100);
 
 static CPU_ITERS: OnceLock<u64> = OnceLock::new();
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// Under `--cfg tokio_unstable`: run each request in a task named after its route (the default),
+/// or, when false, in its connection's task like a server that does not name tasks.
+#[cfg(tokio_unstable)]
+pub static NAME_TASKS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Deterministic CPU work: an FNV-style mixing loop.
 fn cpu_work(iters: u64) -> u64 {
@@ -135,16 +139,20 @@ async fn trace_request(req: Request, next: Next) -> Response {
     // Built with --cfg tokio_unstable (scripts/console-demo), each request runs in a task named
     // after its route, so tokio-console shows which endpoint a task serves.
     #[cfg(tokio_unstable)]
-    let response = match tokio::task::Builder::new().name(&route).spawn(fut) {
-        Ok(handle) => handle.await.unwrap_or_else(|_| {
-            let mut r = Response::new(axum::body::Body::empty());
-            *r.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
-            r
-        }),
-        Err(_) => {
-            let mut r = Response::new(axum::body::Body::empty());
-            *r.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
-            r
+    let response = if !NAME_TASKS.load(Ordering::Relaxed) {
+        fut.await
+    } else {
+        match tokio::task::Builder::new().name(&route).spawn(fut) {
+            Ok(handle) => handle.await.unwrap_or_else(|_| {
+                let mut r = Response::new(axum::body::Body::empty());
+                *r.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                r
+            }),
+            Err(_) => {
+                let mut r = Response::new(axum::body::Body::empty());
+                *r.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                r
+            }
         }
     };
     #[cfg(not(tokio_unstable))]

@@ -236,8 +236,7 @@ def console_victims(path):
     }
 
 def stallscope_console(path):
-    """stallscope's own figures for a console recording, from `analyze --format json` (the JSON
-    has no held-idle maximum and no number of delays: the held-idle task count is in a note)."""
+    """stallscope's own figures for a console recording, from `analyze --format json`."""
     exe = Path(__file__).resolve().parent.parent / "target" / "release" / "stallscope"
     if not exe.exists():
         return f"  stallscope: {exe} not built (cargo build --release)"
@@ -247,12 +246,12 @@ def stallscope_console(path):
         return f"  stallscope: exit {out.returncode}: {out.stderr.strip()[:200]}"
     j = json.loads(out.stdout)
     eps = j["episodes"]
-    held = next((int(m.group(1)) for n in j["notes"] for m in [re.search(r": (\d+) tasks were held idle", n)] if m), 0)
+    v = j["task_victims"][0]
     return (f"  stallscope: stalls {len(j['stalls'])}, episodes {len(eps)}, most long polls at once {max([e['max_workers_blocked'] for e in eps], default=0)},"
             f" workers {max([e['event_loop_threads'] for e in eps], default=0)}, every worker in a long poll for {sum(e['all_workers_blocked_ms'] for e in eps):.2f} ms"
             f"{' (its episodes summed, each rounded)' if len(eps) > 1 else ''};"
             f" delayed {j['collateral']['delayed_requests']} tasks ({sum(e['delayed_requests'] for e in eps)} task-episodes), by up to {j['collateral']['max_delay_ms']:.2f} ms;"
-            f" held idle {held} tasks")
+            f" held idle {v['held_idle_tasks']} tasks ({v['held_idle']} task-episodes), up to {v['max_held_idle_ms']:.2f} ms")
 
 def analyze(path):
     durations = defaultdict(list)

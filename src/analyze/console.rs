@@ -49,6 +49,8 @@ const MIN_DELAY: Ns = 1_000_000;
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskGroup {
     pub site: String,
+    /// `site` is the endpoint these tasks served, joined from a log of the same run.
+    pub joined_endpoint: bool,
     pub kind: String,
     pub tasks: usize,
     /// Tasks whose close was recorded (the others were alive at the end).
@@ -123,11 +125,14 @@ pub struct ConsoleWarning {
 pub struct Victims {
     /// Distinct tasks woken or spawned during an episode that waited 1 ms or more for a poll.
     pub delayed_tasks: usize,
+    /// (task, episode) pairs: a task delayed in two episodes counts twice.
     pub delays: usize,
+    /// Over those pairs, each with the task's longest wait in the episode.
     pub total_delay_ms: f64,
     pub max_delay_ms: f64,
     /// Distinct tasks held idle while every worker was in a long poll.
     pub held_idle_tasks: usize,
+    /// (task, episode) pairs held idle.
     pub held_idle: usize,
     pub max_held_idle_ms: f64,
 }
@@ -152,6 +157,8 @@ pub struct ConsoleFindings {
     pub other_spans: u64,
     /// What the figures rest on and what they cannot tell.
     pub notes: Vec<String>,
+    /// The join with logs of the same run, when they were given.
+    pub join: Option<crate::model::JoinSummary>,
 }
 
 impl ConsoleFindings {
@@ -204,6 +211,7 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> ConsoleFindings {
         .map(|g| g.tasks)
         .sum();
     out.other_spans = data.other_spans;
+    out.join = data.join.clone();
 
     let stalls = long_polls(records, threshold);
     let mut episodes = episodes(&stalls, workers);
@@ -484,6 +492,7 @@ fn groups(trace: &Trace, stalls: &[Stall], episodes: &[Episode]) -> Vec<TaskGrou
             let v = victims.get(&i);
             TaskGroup {
                 site: g.site.clone(),
+                joined_endpoint: g.joined,
                 kind: g.kind.clone(),
                 tasks: g.tasks as usize,
                 completed: g.completed,
@@ -676,6 +685,29 @@ fn notes(out: &ConsoleFindings, floor: Ns, threshold: Ns) -> Vec<String> {
             "polls were kept from {} on while reading: shorter ones cannot be stalls here",
             fmt_ms(floor)
         ));
+    }
+    if let Some(j) = &out.join {
+        let logs = j.logs.join(", ");
+        ev.push(if j.requests_placed == 0 {
+            format!(
+                "no request of {logs} fell inside a poll of this recording: not the same run, or the clocks differ; tasks keep their own names"
+            )
+        } else {
+            format!(
+                "joined to {logs} by time: {} of {} requests ran inside task polls; {} tasks named by the endpoint they served{}",
+                j.requests_placed,
+                j.requests,
+                j.tasks_labelled,
+                if j.tasks_mixed > 0 {
+                    format!(
+                        ", {} served several endpoints with no clear majority and keep their own names",
+                        j.tasks_mixed
+                    )
+                } else {
+                    String::new()
+                }
+            )
+        });
     }
     if out.victim_summary.held_idle_tasks > 0 {
         ev.push(format!(
@@ -922,5 +954,61 @@ mod tests {
         assert_eq!((f.workers, f.min_workers), (0, 2));
         assert_eq!(f.episodes[0].all_workers_blocked_ms, None);
         assert!(f.notes.iter().any(|n| n.contains("at least 2")));
+    }
+
+    /// Both workers in long polls from 60 to 130 ms; task 13, idle since 5 ms, is woken at
+    /// 135 ms, exactly [`HELD_IDLE_SLACK`] after they came free: held idle 130 - 60 + 5 = 75 ms.
+    /// (Found by scripts/check-samples.py's independent implementation: the reader used to
+    /// miss a window ending exactly 5 ms before the wake.)
+    #[test]
+    fn a_wake_exactly_the_slack_after_all_workers_came_free_was_held() {
+        let at = |ms: u64| {
+            format!(
+                r#"{{"secs_since_epoch":1795000000,"nanos_since_epoch":{}}}"#,
+                ms * 1_000_000
+            )
+        };
+        let launch = r#"[{"name":"kind","value":"blocking"},{"name":"fn","value":"tokio::runtime::scheduler::multi_thread::worker::Launch::launch::{{closure}}"}]"#;
+        let task = r#"[{"name":"kind","value":"task"}]"#;
+        let mut lines = vec![r#"{"v":1}"#.to_string()];
+        for (id, fields) in [(1, launch), (2, launch), (10, task), (11, task), (13, task)] {
+            lines.push(format!(
+                r#"{{"Spawn":{{"id":{id},"at":{},"fields":{fields}}}}}"#,
+                at(0)
+            ));
+        }
+        for (kind, id, ms) in [
+            ("Enter", 1, 0),
+            ("Enter", 2, 0),
+            ("Enter", 13, 3),
+            ("Exit", 13, 5),
+            ("Enter", 10, 10),
+            ("Enter", 11, 60),
+            ("Exit", 10, 130),
+        ] {
+            lines.push(format!(r#"{{"{kind}":{{"id":{id},"at":{}}}}}"#, at(ms)));
+        }
+        lines.push(format!(
+            r#"{{"Waker":{{"id":13,"at":{},"op":{{"Wake":{{"self_wake":false}}}}}}}}"#,
+            at(135)
+        ));
+        for (kind, id, ms) in [
+            ("Enter", 13, 136),
+            ("Exit", 13, 137),
+            ("Exit", 11, 180),
+            ("Close", 10, 190),
+            ("Close", 11, 190),
+            ("Close", 13, 190),
+        ] {
+            lines.push(format!(r#"{{"{kind}":{{"id":{id},"at":{}}}}}"#, at(ms)));
+        }
+        let text = lines.join("\n");
+        let ing =
+            crate::ingest::ingest_bytes("b.jsonl", text.as_bytes(), false, &Config::default())
+                .expect("reads");
+        let f = analyze(&ing.trace, &Config::default());
+        assert_eq!(f.workers, 2);
+        assert_eq!(f.victim_summary.held_idle_tasks, 1);
+        assert_eq!(f.victim_summary.max_held_idle_ms, 75.0);
     }
 }

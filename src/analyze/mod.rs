@@ -186,11 +186,17 @@ pub struct Collector<'c> {
     has_execs: bool,
     has_thread_execs: bool,
     spans_seen: u64,
+    keep_executions: bool,
+    join: Option<Arc<crate::model::JoinIndex>>,
 }
 
 impl crate::model::TreeSink for Collector<'_> {
     fn tree(&mut self, trace: &Trace, tree: crate::model::Tree<'_>) {
         self.add_tree(trace, tree.members, tree.executions);
+    }
+
+    fn join_index(&self) -> Option<Arc<crate::model::JoinIndex>> {
+        self.join.clone()
     }
 }
 
@@ -204,7 +210,22 @@ impl<'c> Collector<'c> {
             has_execs: false,
             has_thread_execs: false,
             spans_seen: 0,
+            keep_executions: false,
+            join: None,
         }
+    }
+
+    /// Keeps every request's executions ([`Request::executions`]), or when the trace has none,
+    /// its spans ([`Request::spans`]), for a join.
+    pub fn keep_executions(mut self) -> Self {
+        self.keep_executions = true;
+        self
+    }
+
+    /// Requests of logs of the same run, for a recording of runtime tasks to join to.
+    pub fn with_join(mut self, join: Arc<crate::model::JoinIndex>) -> Self {
+        self.join = Some(join);
+        self
     }
 
     fn add_tree(&mut self, trace: &Trace, members: &[SpanIdx], executions: &[Execution]) {
@@ -217,17 +238,40 @@ impl<'c> Collector<'c> {
         let spans: Vec<SpanIdx> = found.iter().map(|(s, _)| *s).collect();
         self.requests.extend(found.into_iter().map(|(_, r)| r));
         let threshold = self.cfg.stall_threshold();
-        for e in executions.iter().filter(|e| e.duration() >= threshold) {
-            // The request this execution belongs to: the nearest request span above its span.
-            let mut cur = Some(e.span);
-            let mut request = None;
+        let keep = self.keep_executions;
+        let request_of = |s: SpanIdx| {
+            let mut cur = Some(s);
             for _ in 0..crate::model::MAX_DEPTH {
-                let Some(c) = cur else { break };
+                let c = cur?;
                 if let Some(k) = spans.iter().position(|s| *s == c) {
-                    request = Some(first + k);
-                    break;
+                    return Some(first + k);
                 }
                 cur = trace.span(c).parent;
+            }
+            None
+        };
+        if keep && executions.is_empty() {
+            // No polls recorded: the spans of each request stand in for them in a join.
+            for &m in members {
+                if let Some(r) = request_of(m).and_then(|k| self.requests.get_mut(k)) {
+                    let s = trace.span(m);
+                    r.spans.push((s.start, s.end, s.busy));
+                }
+            }
+        }
+        for e in executions
+            .iter()
+            .filter(|e| keep || e.duration() >= threshold)
+        {
+            // The request this execution belongs to: the nearest request span above its span.
+            let request = request_of(e.span);
+            if keep {
+                if let Some(r) = request.and_then(|k| self.requests.get_mut(k)) {
+                    r.executions.push((e.start, e.end));
+                }
+                if e.duration() < threshold {
+                    continue;
+                }
             }
             let root = trace.root_of(e.span);
             self.long_execs.push(LongExec {

@@ -72,6 +72,11 @@ pub struct Request {
     pub cut_off: bool,
     /// Where the heavy work ran; set once thread roles are known.
     pub location: Location,
+    /// Its executions (start, end), kept only to join a recording of runtime tasks to it
+    /// ([`Collector::keep_executions`](super::Collector::keep_executions)).
+    pub executions: Vec<(Ns, Ns)>,
+    /// Without executions, its spans (start, end, busy), kept likewise.
+    pub spans: Vec<(Ns, Ns, Option<Ns>)>,
 }
 
 impl Request {
@@ -88,9 +93,13 @@ impl Request {
     pub fn rebase(&mut self, by: Ns) {
         self.start -= by;
         self.end -= by;
-        for h in &mut self.heavy {
+        for h in self.heavy.iter_mut().chain(self.executions.iter_mut()) {
             h.0 -= by;
             h.1 -= by;
+        }
+        for s in &mut self.spans {
+            s.0 -= by;
+            s.1 -= by;
         }
     }
 
@@ -497,6 +506,8 @@ fn measure(
         max_poll,
         cut_off: span.cut_off,
         location: Location::Unknown,
+        executions: Vec::new(),
+        spans: Vec::new(),
     }
 }
 

@@ -216,6 +216,8 @@ mod tests {
             polls: 0,
             max_poll: None,
             cut_off: false,
+            executions: vec![],
+            spans: vec![],
         }
     }
 

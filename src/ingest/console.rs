@@ -18,6 +18,11 @@
 //! task's long poll, mostly self-wakes. Long polls are those at or over the stall threshold
 //! of the [`Config`].
 //!
+//! When a log of the same run was read first (the sink's
+//! [`join_index`](crate::model::TreeSink::join_index)), every poll of an application task is
+//! offered to the [`JoinIndex`], tasks are held until the end, and those it labels are grouped
+//! under the endpoint they served instead of their own site.
+//!
 //! Lines are parsed into borrowed, typed structs. A cut-off last line (the recorder's writer
 //! thread is never joined, so a killed process leaves one) is a warning; records of unknown
 //! kinds, or of a known kind with unexpected contents, are counted and skipped; a line that
@@ -29,8 +34,8 @@ use super::tracing_common::Lines;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{
-    FieldValue, HELD_IDLE_SLACK, NEVER_YIELDED, Ns, SELF_WAKE_PERCENT, SpanIdx, Sym, TaskData,
-    TaskRecord, TaskRole, TaskTotals, TraceBuilder,
+    FieldValue, HELD_IDLE_SLACK, JoinIndex, JoinState, NEVER_YIELDED, Ns, SELF_WAKE_PERCENT,
+    SpanIdx, Sym, TaskData, TaskRecord, TaskRole, TaskTotals, TraceBuilder,
 };
 use rustc_hash::FxHashMap as HashMap;
 use serde::Deserialize;
@@ -38,6 +43,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 use std::io::BufRead;
+use std::sync::Arc;
 
 /// Waits and idle stretches shorter than this are not kept one by one.
 const DELAY_FLOOR: Ns = 1_000_000;
@@ -240,6 +246,8 @@ impl<'de> Deserialize<'de> for Record<'de> {
 /// A task between its Spawn and its Close.
 struct Live {
     span: SpanIdx,
+    /// Unique within the recording (span ids are reused): the task's number for the join.
+    seq: u32,
     group: usize,
     rec: TaskRecord,
     /// Enter depth: a span entered again while entered is still one poll (as the console counts).
@@ -266,6 +274,8 @@ struct TaskSink {
     group_index: HashMap<String, Vec<(String, TaskRole, usize)>>,
     totals: Vec<TaskTotals>,
     records: Vec<TaskRecord>,
+    /// Finished tasks held back until the join labels them: (task number, record, group).
+    pending: Vec<(u32, TaskRecord, usize)>,
 }
 
 impl TaskSink {
@@ -309,14 +319,32 @@ impl TaskSink {
         }
     }
 
+    /// Adds the tasks held back for the join, application tasks with a label under it.
+    fn relabel(&mut self, labels: &std::collections::HashMap<u32, Arc<str>>) {
+        for (seq, mut rec, mut group) in std::mem::take(&mut self.pending) {
+            if let (TaskRole::App, Some(label)) = (rec.role, labels.get(&seq)) {
+                rec.site = label.to_string();
+                let kind = rec.kind.clone();
+                group = self.group(rec.site.clone(), &kind, rec.role);
+                if let Some(g) = self.totals.get_mut(group) {
+                    g.joined = true;
+                }
+            }
+            self.add(rec, group);
+        }
+    }
+
     fn finish(mut self, floor: Ns, max_concurrent_polls: usize, other_spans: u64) -> TaskData {
         self.records.sort_by_key(|r| (r.spawned, r.span_id));
+        // Groups left empty by the join (every task of theirs went to an endpoint).
+        self.totals.retain(|g| g.tasks > 0);
         TaskData {
             records: self.records,
             totals: self.totals,
             long_poll_floor: floor,
             max_concurrent_polls,
             other_spans,
+            join: None,
         }
     }
 }
@@ -342,6 +370,9 @@ struct Reader<'a, 'b, 's> {
     malformed: u64,
     unmatched_exits: u64,
     respawned: u64,
+    /// Requests of a log of the same run and where their anchors fell so far.
+    join: Option<(Arc<JoinIndex>, JoinState)>,
+    next_seq: u32,
 }
 
 /// Reads a recording from `reader` into `b`.
@@ -375,7 +406,13 @@ pub fn read(
         malformed: 0,
         unmatched_exits: 0,
         respawned: 0,
+        join: None,
+        next_seq: 0,
     };
+    if let Some(ix) = r.b.join_index().filter(|ix| !ix.is_empty()) {
+        let state = ix.state();
+        r.join = Some((ix, state));
+    }
     let mut lines = Lines::new(name, reader);
     let mut header = false;
     while let Some((line_no, line, complete)) = lines.next_line()? {
@@ -562,10 +599,13 @@ impl Reader<'_, '_, '_> {
             original_size_bytes: field("original_size.bytes").and_then(FieldVal::as_u64),
             ..TaskRecord::default()
         };
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1);
         self.live.insert(
             s.id,
             Live {
                 span,
+                seq,
                 group,
                 rec,
                 depth: 0,
@@ -635,6 +675,11 @@ impl Reader<'_, '_, '_> {
         l.depth -= 1;
         self.b.exit(l.span, None, t);
         if l.depth == 0 {
+            if let (Some((ix, st)), Some(s), TaskRole::App) =
+                (self.join.as_mut(), l.poll_start, l.rec.role)
+            {
+                ix.poll(st, l.seq, s, t);
+            }
             end_poll(
                 l,
                 t,
@@ -659,7 +704,10 @@ impl Reader<'_, '_, '_> {
             l.depth -= 1;
             self.b.exit(l.span, None, t);
         }
-        if l.poll_start.is_some() {
+        if let Some(s) = l.poll_start {
+            if let (Some((ix, st)), TaskRole::App) = (self.join.as_mut(), l.rec.role) {
+                ix.poll(st, l.seq, s, t);
+            }
             end_poll(
                 &mut l,
                 t,
@@ -723,7 +771,11 @@ impl Reader<'_, '_, '_> {
             self.b.close(l.span, end, None, None, None);
         }
         rec.idle = (end - rec.spawned - rec.busy - rec.scheduled).max(0);
-        self.tasks.add(rec, l.group);
+        if self.join.is_some() {
+            self.tasks.pending.push((l.seq, rec, l.group));
+        } else {
+            self.tasks.add(rec, l.group);
+        }
         // Long polls that ended before every live task's last activity can overlap no wait
         // still to come.
         if self.long_polls.len() >= self.pruned_at + 4096 {
@@ -767,11 +819,16 @@ impl Reader<'_, '_, '_> {
             }
             self.end_task(l, end, false);
         }
+        let joined = self.join.take().map(|(ix, st)| ix.resolve(&st, self.name));
+        if let Some(j) = &joined {
+            self.tasks.relabel(&j.labels);
+        }
         *self.b.tasks_mut() = std::mem::take(&mut self.tasks).finish(
             self.floor,
             self.max_concurrent,
             self.other_closes,
         );
+        self.b.tasks_mut().join = joined.map(|j| j.summary);
         let report = &mut *self.report;
         if self.other_records > 0 {
             report.warn(format!(
@@ -857,9 +914,10 @@ fn inside_long_poll(long_polls: &[(Ns, Ns)], running: &[(u64, Ns)], me: u64, t: 
     finished || running.iter().any(|&(r, s)| r != me && s <= t)
 }
 
-/// Whether a long poll ended in `(from, to]`.
+/// Whether a long poll ended in `[from, to]` (the analysis takes windows ending exactly
+/// [`HELD_IDLE_SLACK`] before a wake too).
 fn long_poll_ended(long_polls: &[(Ns, Ns)], from: Ns, to: Ns) -> bool {
-    let first = long_polls.partition_point(|p| p.1 <= from);
+    let first = long_polls.partition_point(|p| p.1 < from);
     long_polls.get(first).is_some_and(|p| p.1 <= to)
 }
 
@@ -928,6 +986,11 @@ pub fn read_capture(
     config: &Config,
 ) -> Result<()> {
     let floor = config.stall_threshold().max(1);
+    if b.join_index().is_some_and(|ix| !ix.is_empty()) {
+        report.warn(
+            "a live capture is not joined to logs: it holds each task's poll counts and last poll, not every poll; its tasks keep their own names",
+        );
+    }
     let mut lines = Lines::new(name, reader);
     // Tasks in the order first reported: (group, record, last snapshot).
     let mut tasks: HashMap<u64, usize> = HashMap::default();

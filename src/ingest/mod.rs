@@ -204,6 +204,23 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// The format of a file from its first bytes (gunzipped if need be), without reading on;
+/// `None` for stdin, an unreadable file or an unknown format (reading it will say why).
+pub fn peek_format(path: &Path) -> Option<Format> {
+    if path.as_os_str() == "-" {
+        return None;
+    }
+    let mut file = BufReader::new(File::open(path).ok()?);
+    let gzip = file.fill_buf().ok()?.starts_with(&GZIP_MAGIC);
+    let mut head = vec![0u8; 4096];
+    let n = if gzip {
+        read_up_to(&mut flate2::bufread::MultiGzDecoder::new(file), &mut head).ok()?
+    } else {
+        read_up_to(&mut file, &mut head).ok()?
+    };
+    sniff_bytes(&head[..n]).ok()
+}
+
 /// Reads from a stream: gunzips when the magic says so, then sniffs and parses.
 pub fn ingest_reader(
     name: &str,

@@ -60,6 +60,12 @@ pub struct Tree<'a> {
 /// trace to put them on the trace's time line.
 pub trait TreeSink {
     fn tree(&mut self, trace: &Trace, tree: Tree<'_>);
+
+    /// Requests of other inputs of the same run, for readers of runtime tasks to join their
+    /// tasks to (see [`JoinIndex`](super::JoinIndex)).
+    fn join_index(&self) -> Option<std::sync::Arc<super::JoinIndex>> {
+        None
+    }
 }
 
 /// Builds a [`Trace`] from format-neutral callbacks.
@@ -135,6 +141,11 @@ impl<'s> TraceBuilder<'s> {
     }
 
     /// The latest time seen so far.
+    /// The sink's [`TreeSink::join_index`], if any.
+    pub fn join_index(&self) -> Option<std::sync::Arc<super::JoinIndex>> {
+        self.sink.as_ref().and_then(|s| s.join_index())
+    }
+
     pub fn last_time(&self) -> Option<Ns> {
         self.max_time
     }

@@ -9,10 +9,12 @@
 
 mod browser;
 mod builder;
+mod join;
 mod tasks;
 
 pub use browser::{ScriptRun, TaskWork, WorkKind, WorkSummary};
 pub use builder::{TraceBuilder, Tree, TreeSink};
+pub use join::{JOIN_SLACK, JoinIndex, JoinRequest, JoinResult, JoinState, JoinSummary};
 pub use tasks::{
     HELD_IDLE_SLACK, LARGE_FUTURE_BYTES, NEVER_YIELDED, SELF_WAKE_PERCENT, TaskData, TaskRecord,
     TaskRole, TaskTotals,

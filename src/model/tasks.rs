@@ -56,6 +56,10 @@ pub struct TaskData {
     pub max_concurrent_polls: usize,
     /// Spans that were entered or closed but never spawned: resources and async ops.
     pub other_spans: u64,
+    /// How the tasks were joined to the requests of a log of the same run, when one was given:
+    /// joined tasks are grouped under the endpoint they served (see
+    /// [`JoinIndex`](super::JoinIndex)).
+    pub join: Option<super::JoinSummary>,
 }
 
 impl TaskData {
@@ -199,6 +203,8 @@ pub struct TaskTotals {
     /// Tasks whose future tokio boxed for its size (`original_size.bytes` differs from
     /// `size.bytes`).
     pub auto_boxed: u64,
+    /// `site` is the endpoint these tasks served, from a join with a log of the same run.
+    pub joined: bool,
 }
 
 impl TaskTotals {

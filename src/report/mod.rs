@@ -40,8 +40,20 @@ pub struct Report {
     pub tasks: Vec<crate::analyze::console::TaskGroup>,
     /// tokio-console's own warnings, reproduced offline.
     pub console_warnings: Vec<crate::analyze::console::ConsoleWarning>,
+    /// tokio-console recordings joined to logs of the same run.
+    pub joins: Vec<crate::model::JoinSummary>,
+    /// tokio-console recordings: the tasks their stalls delayed or held idle.
+    pub task_victims: Vec<TaskVictimsOut>,
     pub advice: Vec<String>,
     pub notes: Vec<String>,
+}
+
+/// The victims of one recording's stalls.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskVictimsOut {
+    pub input: String,
+    #[serde(flatten)]
+    pub victims: crate::analyze::console::Victims,
 }
 
 #[derive(Debug, Serialize)]
@@ -179,6 +191,8 @@ impl Report {
             main_threads: Vec::new(),
             tasks: Vec::new(),
             console_warnings: Vec::new(),
+            joins: Vec::new(),
+            task_victims: Vec::new(),
             advice: Vec::new(),
             notes: Vec::new(),
         }
@@ -503,10 +517,19 @@ impl Report {
                 blocking_threads: 0,
                 impact: None,
                 row,
-                evidence: vec![format!(
-                    "{} tasks, {} polls, busy {:.1} ms, scheduled {:.1} ms in all (tokio-console's figures, from the recording)",
-                    g.tasks, g.polls, g.busy_ms, g.scheduled_ms
-                )],
+                evidence: {
+                    let mut ev = vec![format!(
+                        "{} tasks, {} polls, busy {:.1} ms, scheduled {:.1} ms in all (tokio-console's figures, from the recording)",
+                        g.tasks, g.polls, g.busy_ms, g.scheduled_ms
+                    )];
+                    if let (true, Some(j)) = (g.joined_endpoint, &c.join) {
+                        ev.push(format!(
+                            "the endpoint is joined from {} by time: these tasks' polls held its requests' executions (names are not compared)",
+                            j.logs.join(", ")
+                        ));
+                    }
+                    ev
+                },
                 advice,
             });
         }
@@ -560,6 +583,11 @@ impl Report {
             .fold(0.0, f64::max);
         self.collateral.max_delay_ms = self.collateral.max_delay_ms.max(worst);
         self.tasks.extend(c.groups.iter().cloned());
+        self.joins.extend(c.join.iter().cloned());
+        self.task_victims.push(TaskVictimsOut {
+            input: path.to_string(),
+            victims: c.victim_summary,
+        });
         self.console_warnings.extend(c.warnings.iter().cloned());
         if !c.warnings.is_empty() {
             let mut lints: Vec<&str> = c.warnings.iter().map(|w| w.lint).collect();
