@@ -10,7 +10,8 @@ the workers, and /orders requests overlapping the burst against the rest. Used t
 For tokio-console recordings: task counts, polls, long polls, and stallscope's victim figures
 from their definitions (see console_victims): episodes, workers held at once, delayed and
 held-idle tasks. With --compare, also stallscope's own figures (target/release/stallscope
-analyze --format json) beside them.
+analyze --format json) beside them. For joined.MODE.json-full.log: which routes' executions the
+long polls and blocking tasks of joined.MODE.console.jsonl held (see joined_check).
 """
 import gzip, itertools, json, math, re, sys
 from collections import defaultdict
@@ -423,6 +424,70 @@ def incident_burst(path):
 
 
 COMPARE = "--compare" in sys.argv[1:]
+def joined_check(log):
+    """joined.MODE.json-full.log against joined.MODE.console.jsonl of the same run: for each
+    route, the long polls (10 ms or more) of kind=task tasks, and the blocking tasks, that have a
+    poll containing (within 5 us: timestamps have us precision) an ENTER -> EXIT execution of one
+    of the route's http.request spans (any thread). Both files use the machine's clock; times
+    are compared as ns since midnight (the samples are within one day). This is plain
+    containment: short /orders executions on the other worker fall inside /report's long polls
+    too, which is why stallscope places each execution in the tightest poll only."""
+    mode = log.name.split(".")[1]
+    rec = next(log.parent.glob(f"joined.{mode}.console.jsonl*"))
+    execs, enter = [], {}  # (start, end, route)
+    for line in lines(log):
+        d = json.loads(line)
+        sp = d.get("span", {})
+        if sp.get("name") != "http.request":
+            continue
+        key, msg, t = (sp["request_id"], d.get("threadId")), d["fields"]["message"], ts_ns(d["timestamp"])
+        if msg == "enter":
+            enter[key] = t
+        elif msg == "exit" and key in enter:
+            execs.append((enter.pop(key), t, sp["route"]))
+    execs.sort()
+    day = 86400 * 10**9
+    live, polls = {}, []  # (start, end, kind, task number)
+    for line in lines(rec):
+        d = json.loads(line)
+        if "v" in d:
+            continue
+        (kind, v), = d.items()
+        t, i = (v["at"]["secs_since_epoch"] * 10**9 + v["at"]["nanos_since_epoch"]) % day, v["id"]
+        if kind == "Spawn":
+            f = {x["name"]: x["value"] for x in v["fields"]}
+            app = f.get("kind") != "block_on" and "worker::Launch::launch" not in str(f.get("fn", ""))
+            live[i] = {"n": len(polls) + t, "kind": f.get("kind"), "app": app, "depth": 0, "start": None}
+        elif i in live:
+            task = live[i]
+            if kind == "Enter":
+                task["depth"] += 1
+                if task["depth"] == 1:
+                    task["start"] = t
+            elif kind in ("Exit", "Close") and task["depth"] > 0:
+                task["depth"] = task["depth"] - 1 if kind == "Exit" else 0
+                if task["depth"] == 0 and task["app"]:
+                    polls.append((task["start"], t, task["kind"], task["n"]))
+            if kind == "Close":
+                live.pop(i)
+    slack = 5000
+    long_by, blocking_by = defaultdict(int), defaultdict(set)
+    starts = [e[0] for e in execs]
+    import bisect
+    for s0, e0, kind, n in polls:
+        lo, hi = bisect.bisect_left(starts, s0 - slack), bisect.bisect_right(starts, e0 + slack)
+        routes = {r for a, b, r in execs[lo:hi] if b <= e0 + slack}
+        if kind == "task" and e0 - s0 >= 10**7:
+            for r in routes:
+                long_by[r] += 1
+        if kind == "blocking":
+            for r in routes:
+                blocking_by[r].add(n)
+    print(f"  joined with {rec.name}: long polls (>= 10 ms) holding a route's execution: "
+          + ", ".join(f"{r} {n}" for r, n in sorted(long_by.items()))
+          + "; blocking tasks holding one: "
+          + ", ".join(f"{r} {len(n)}" for r, n in sorted(blocking_by.items())))
+
 for arg in [a for a in sys.argv[1:] if a != "--compare"] or sorted(str(p) for p in Path("sample-traces").glob("*.*") if p.name not in ("README.md", "expected.json") and not p.name.startswith("devtools.")):
     p = Path(arg)
     if p.suffix == ".json":
@@ -433,3 +498,5 @@ for arg in [a for a in sys.argv[1:] if a != "--compare"] or sorted(str(p) for p 
         analyze(p)
     if p.name.startswith("incident."):
         incident_burst(p)
+    if p.name.startswith("joined.") and ".json-full.log" in p.name:
+        joined_check(p)

@@ -108,6 +108,9 @@ pub fn run(cfg: &Config, out: &mut dyn Write, diag: &mut dyn Write) -> Result<Ou
         report.add(&ingested.report, &ingested.trace, analysis, cfg);
     }
     report.notes.extend(join_notes);
+    if joining {
+        report.settle_joined();
+    }
     report.render(cfg, out).map_err(Error::Output)?;
     out.flush().map_err(Error::Output)?;
     let worst = report.worst();

@@ -142,8 +142,10 @@ fn demo_endpoints_get_their_rows_in_every_format() {
                     )
                 })
         };
-        if name.starts_with("devtools.") || name.starts_with("console.") {
-            continue; // see devtools_recordings_agree_with_devtools and console_recordings
+        if name.starts_with("devtools.") || name.contains("console.") {
+            // see devtools_recordings_agree_with_devtools, console_recordings and
+            // console_recordings_joined_to_logs
+            continue;
         }
         if name.contains("chrome-async") {
             // Only span creation and close are recorded: the honest answer is unknown.
@@ -166,7 +168,7 @@ fn demo_endpoints_get_their_rows_in_every_format() {
             Some(("async-cpu".into(), "bad".into())),
             "{name}"
         );
-        if name.starts_with("patterns") {
+        if name.contains("patterns.") {
             assert_eq!(
                 find("GET /export"),
                 Some(("sync-io".into(), "bad".into())),
@@ -511,4 +513,182 @@ fn console_recordings() {
         .collect();
     assert_eq!(blocking.len(), 2);
     assert!(blocking.iter().all(|g| g["tasks"] == 56 && g["site"].as_str().unwrap_or("").contains("::{{closure}}")));
+}
+
+fn run_json_args(args: &[&Path]) -> Value {
+    let out = Command::cargo_bin("stallscope")
+        .expect("binary")
+        .arg("analyze")
+        .arg("--format")
+        .arg("json")
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// A console-subscriber recording given with a tracing log of the same run
+/// (scripts/record-console.sh, `joined.*`: requests in unnamed connection tasks, so the
+/// recording alone calls them all `task`). The tasks are joined to the log's requests by time,
+/// and the rows name endpoints. scripts/check-samples.py counts, independently, the long polls
+/// that contain an execution of a `/report` request (41 in the incident, 28 in patterns) and
+/// the blocking tasks that contain one of `/export` and of `/thumbnail` (56 each).
+#[test]
+fn console_recordings_joined_to_logs() {
+    let dir = samples_dir();
+    let group = |got: &Value, site: &str, kind: &str| -> Value {
+        got["tasks"]
+            .as_array()
+            .and_then(|g| g.iter().find(|g| g["site"] == site && g["kind"] == kind))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    for (log, rec, requests, long_polls) in [
+        (
+            "joined.incident.json-full.log",
+            "joined.incident.console.jsonl",
+            189,
+            41,
+        ),
+        (
+            "joined.incident.json-close.log",
+            "joined.incident.console.jsonl",
+            189,
+            41,
+        ),
+        (
+            "joined.patterns.json-full.log.gz",
+            "joined.patterns.console.jsonl.gz",
+            292,
+            28,
+        ),
+        (
+            "joined.patterns.json-close.log",
+            "joined.patterns.console.jsonl.gz",
+            292,
+            28,
+        ),
+    ] {
+        // Either order on the command line; the report keeps it.
+        for args in [[log, rec], [rec, log]] {
+            let paths: Vec<PathBuf> = args.iter().map(|a| dir.join(a)).collect();
+            let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+            let got = run_json_args(&refs);
+            assert!(
+                got["inputs"][0]["path"]
+                    .as_str()
+                    .unwrap_or("")
+                    .ends_with(args[0])
+            );
+            let join = &got["joins"][0];
+            assert_eq!(join["requests"], requests, "{log}");
+            assert_eq!(join["requests_placed"], requests, "{log}");
+            // Every long poll is a /report task's: none is left under the recording's `task`.
+            let report = group(&got, "GET /report", "task");
+            assert_eq!(report["long_polls"], long_polls, "{log}: {report}");
+            assert_eq!(report["joined_endpoint"], true);
+            assert_eq!(
+                group(&got, "task", "task")["long_polls"]
+                    .as_u64()
+                    .unwrap_or(0),
+                0,
+                "{log}"
+            );
+            let row = got["verdicts"]
+                .as_array()
+                .and_then(|v| {
+                    v.iter()
+                        .find(|v| v["input"].as_str().unwrap_or("").ends_with(rec))
+                })
+                .cloned()
+                .unwrap_or(Value::Null);
+            assert_eq!(row["endpoint"], "GET /report", "{log}");
+            assert_eq!(row["pattern"], "async-cpu");
+            assert_eq!(row["stalls"], long_polls);
+            assert!(
+                row["evidence"].as_array().is_some_and(|e| e
+                    .iter()
+                    .any(|e| e.as_str().unwrap_or("").contains("joined from"))),
+                "{log}: {row}"
+            );
+            // The log's own analysis is unchanged by the join.
+            let log_row = got["verdicts"]
+                .as_array()
+                .and_then(|v| {
+                    v.iter().find(|v| {
+                        v["input"].as_str().unwrap_or("").ends_with(log)
+                            && v["endpoint"] == "GET /report"
+                    })
+                })
+                .cloned()
+                .unwrap_or(Value::Null);
+            assert_eq!(log_row["stalls"], long_polls, "{log}");
+        }
+    }
+    // The blocking pool's tasks land on their endpoints (56 requests each); with a log of
+    // every poll, all of them.
+    let got = run_json_args(&[
+        &dir.join("joined.patterns.json-full.log.gz"),
+        &dir.join("joined.patterns.console.jsonl.gz"),
+    ]);
+    for (ep, pattern, verdict) in [
+        ("GET /export", "sync-io", "bad"),
+        ("GET /thumbnail", "sync-cpu", "ok"),
+    ] {
+        assert_eq!(group(&got, ep, "blocking")["tasks"], 56, "{ep}");
+        // The recording cannot tell a blocking call from CPU work; the log of the same run
+        // can, and its verdict settles the blocking tasks' row.
+        let row = got["verdicts"]
+            .as_array()
+            .and_then(|v| {
+                v.iter().find(|v| {
+                    v["input"]
+                        .as_str()
+                        .unwrap_or("")
+                        .ends_with("console.jsonl.gz")
+                        && v["endpoint"] == ep
+                })
+            })
+            .cloned()
+            .unwrap_or(Value::Null);
+        assert_eq!(
+            (row["pattern"].as_str(), row["verdict"].as_str()),
+            (Some(pattern), Some(verdict)),
+            "{ep}: {row}"
+        );
+        assert!(
+            row["row"]["blocking_behavior"]
+                .as_str()
+                .unwrap_or("")
+                .contains("per the log")
+        );
+    }
+    // Victims are named by endpoint: the /orders tasks delayed behind /report's polls.
+    let got = run_json_args(&[
+        &dir.join("joined.incident.json-full.log"),
+        &dir.join("joined.incident.console.jsonl"),
+    ]);
+    let sites = group(&got, "GET /report", "task")["victim_sites"].clone();
+    assert_eq!(sites[0][0], "GET /orders", "{sites}");
+    assert_eq!(got["task_victims"][0]["delayed_tasks"], 30);
+    assert_eq!(got["task_victims"][0]["max_delay_ms"], 102.75);
+    // A log of another run: nothing falls inside a poll, and the tasks keep their own names.
+    let got = run_json_args(&[
+        &dir.join("joined.patterns.json-close.log"),
+        &dir.join("joined.incident.console.jsonl"),
+    ]);
+    assert_eq!(got["joins"][0]["requests_placed"], 0);
+    assert_eq!(group(&got, "task", "task")["long_polls"], 41);
+    assert!(
+        got["notes"].as_array().is_some_and(|n| n
+            .iter()
+            .any(|n| n.as_str().unwrap_or("").contains("not the same run"))),
+        "{}",
+        got["notes"]
+    );
 }

@@ -72,6 +72,8 @@ pub struct TaskGroup {
     /// Other tasks delayed while this group's long polls ran.
     pub victims: usize,
     pub max_delay_ms: f64,
+    /// Those victims by their own group's site (an endpoint when joined to a log), most first.
+    pub victim_sites: Vec<(String, usize)>,
 }
 
 /// One long poll of an async task: a worker held for its whole length.
@@ -512,6 +514,18 @@ fn groups(trace: &Trace, stalls: &[Stall], episodes: &[Episode]) -> Vec<TaskGrou
                 long_polls: long.get(&i).copied().unwrap_or(0),
                 victims: v.map_or(0, HashMap::len),
                 max_delay_ms: ms(v.and_then(|v| v.values().copied().max()).unwrap_or(0)),
+                victim_sites: {
+                    let mut by: Vec<(String, usize)> = Vec::new();
+                    for &task in v.into_iter().flat_map(HashMap::keys) {
+                        let site = &data.records[task].site;
+                        match by.iter_mut().find(|(s, _)| s == site) {
+                            Some(x) => x.1 += 1,
+                            None => by.push((site.clone(), 1)),
+                        }
+                    }
+                    by.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                    by
+                },
             }
         })
         .collect();

@@ -108,6 +108,9 @@ pub struct VerdictOut {
     pub row: Row,
     pub evidence: Vec<String>,
     pub advice: Option<String>,
+    /// A recording's row whose endpoint was joined from these logs of the same run.
+    #[serde(skip)]
+    pub joined_from: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -254,6 +257,7 @@ impl Report {
                 row,
                 evidence: v.evidence.clone(),
                 advice,
+                joined_from: Vec::new(),
             });
         }
         self.add_browser(&path, &a.browser, cfg);
@@ -358,6 +362,7 @@ impl Report {
                     g.requests, g.requests
                 )],
                 advice: self.advice.last().cloned(),
+                joined_from: Vec::new(),
             });
         }
         for m in b.main_threads.iter().filter(|m| m.long_tasks > 0) {
@@ -403,6 +408,7 @@ impl Report {
                     m.long_tasks, m.run_tasks, m.long_task_total_ms, m.blocking_ms
                 )],
                 advice: Some(advice),
+                joined_from: Vec::new(),
             });
         }
         if b.main_threads.iter().any(|m| m.legacy_long_tasks > 0) {
@@ -462,9 +468,21 @@ impl Report {
                             fmt_ms((g.max_poll_ms * 1e6) as i64)
                         ),
                         response_time_impact: if g.victims > 0 {
+                            let sites: Vec<String> = g
+                                .victim_sites
+                                .iter()
+                                .take(3)
+                                .map(|(s, n)| format!("{n} {s}"))
+                                .collect();
                             format!(
-                                "delayed {} other tasks by up to {} (woken, then waited for a worker)",
+                                "delayed {} other tasks ({}{}) by up to {} (woken, then waited for a worker)",
                                 g.victims,
+                                sites.join(", "),
+                                if g.victim_sites.len() > 3 {
+                                    ", ..."
+                                } else {
+                                    ""
+                                },
                                 fmt_ms((g.max_delay_ms * 1e6) as i64)
                             )
                         } else {
@@ -531,6 +549,10 @@ impl Report {
                     ev
                 },
                 advice,
+                joined_from: match (&c.join, g.joined_endpoint) {
+                    (Some(j), true) => j.logs.clone(),
+                    _ => Vec::new(),
+                },
             });
         }
         for s in &c.stalls {
@@ -601,6 +623,45 @@ impl Report {
         }
         for n in &c.notes {
             self.notes.push(format!("{path}: {n}"));
+        }
+    }
+
+    /// Settles the blocking-task rows of recordings joined to logs of the same run: a
+    /// recording cannot tell a blocking call from CPU work, but the log's verdict on the same
+    /// endpoint, made off the event loop too, can. Call once every input is added.
+    pub fn settle_joined(&mut self) {
+        for i in 0..self.verdicts.len() {
+            let v = &self.verdicts[i];
+            if v.joined_from.is_empty() || v.pattern != Pattern::Unknown {
+                continue;
+            }
+            let Some(log) = self.verdicts.iter().find(|l| {
+                v.joined_from.contains(&l.input)
+                    && l.endpoint == v.endpoint
+                    && matches!(l.pattern, Pattern::SyncIo | Pattern::SyncCpu)
+            }) else {
+                continue;
+            };
+            let (pattern, level, input) = (log.pattern, log.verdict, log.input.clone());
+            let said = log.row.blocking_behavior.clone();
+            let why = log.evidence.first().cloned().unwrap_or_default();
+            let v = &mut self.verdicts[i];
+            v.pattern = pattern;
+            v.verdict = level;
+            let mut said = said.chars();
+            let said: String = said
+                .next()
+                .map(|c| c.to_lowercase().chain(said).collect())
+                .unwrap_or_default();
+            v.row.blocking_behavior = v.row.blocking_behavior.replace(
+                "CPU or a blocking call: the recording cannot tell",
+                &format!("per the log: {said}"),
+            );
+            v.row.verdict = rows::verdict_label(level).into();
+            v.evidence.push(format!(
+                "what the work is comes from {input}, a log of the same run: {} ({why})",
+                pattern.as_str()
+            ));
         }
     }
 
