@@ -5,10 +5,12 @@
 //! recorded of a request falls inside that task's polls on the same wall clock. Each such piece
 //! is an *anchor*:
 //!
-//! * **strong**: an interval the request was running without a break: each recorded
-//!   execution (ENTER -> EXIT, any thread), and the request's whole life when it never waited
-//!   (idle about 0: it started and ended inside one poll);
-//! * **weak**: the request's close, a point (the span closes in a poll of the task that drops it).
+//! * **strong**: an interval the request was running without a break. With a log of polls
+//!   (ENTER/EXIT), each execution of the request (any thread). Without (a CLOSE-only log), the
+//!   life of each span of the request that never waited (idle about 0, so it started and ended
+//!   inside one poll; its start was computed from printed durations, so it gets 0.5 % slack);
+//! * **weak**, only without executions: each span's close, a point (a span closes in a poll of
+//!   the task that drops it).
 //!
 //! Another worker may be in a poll at the same moment, so an anchor can lie inside polls of
 //! several tasks. It goes to the *tightest* one: the shortest poll containing it. A short
@@ -22,10 +24,19 @@
 //!                    e1, e2 and the close lie inside A's poll too, but B's polls are tighter
 //! ```
 //!
-//! A task is labelled with the endpoint holding two thirds or more of its anchor weight
-//! (strong 1, weak 1/4); below that it is *mixed* and keeps its own site. Memory: anchors
-//! grow with the log's requests (what is reported), and the tasks of a joined recording are
-//! held until the end of the recording, when labels are known.
+//! Placing is then settled for the whole recording ([`JoinIndex::resolve`]):
+//!
+//! 1. strong anchors, tightest fit first, each in its tightest poll that holds no overlapping
+//!    interval of another request (one poll runs on one thread), or its next choice, moving an
+//!    earlier anchor to its own next choice if that frees the poll (bipartite matching's
+//!    augmenting path; each anchor keeps its [`FITS`] tightest polls);
+//! 2. an anchor whose other choice is the task holding more of the same request's anchors
+//!    moves there (a stray short poll of an unrelated task on another thread);
+//! 3. a task is labelled with the endpoint holding two thirds or more of its anchor weight
+//!    (strong 1, weak 1/4); below that it is *mixed* and keeps its own site.
+//!
+//! Memory: anchors grow with the log's requests (what is reported), and the tasks of a joined
+//! recording are held until the end of the recording, when labels are known.
 
 use super::Ns;
 use std::collections::HashMap;
@@ -37,6 +48,9 @@ pub const JOIN_SLACK: Ns = 5_000;
 
 /// A request's life counts as one unbroken run when it idled no more than this, or 1 %.
 const NEVER_WAITED: Ns = 50_000;
+
+/// Most slack given a computed start (a busy time printed as `1.23s` is good to 5 ms).
+const MAX_SLACK: Ns = 10_000_000;
 
 /// Weight of a point anchor against an interval's 1.
 const WEAK: f64 = 0.25;
@@ -126,7 +140,7 @@ impl JoinIndex {
                         self.push(Anchor {
                             start: s,
                             end: e,
-                            slack: life / 200,
+                            slack: (life / 200).min(MAX_SLACK),
                             request,
                             strong: true,
                         });
