@@ -12,7 +12,9 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use stallscope::config::Config;
 use stallscope::ingest::console::testgen;
-use std::hint::black_box;
+
+#[path = "lines.rs"]
+mod lines;
 
 fn bench(c: &mut Criterion) {
     let tasks: usize = std::env::var("STALLSCOPE_CONSOLE_TASKS")
@@ -30,30 +32,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group(format!("console {} MB", rec.len() >> 20));
     g.throughput(Throughput::Bytes(rec.len() as u64));
     g.sample_size(10);
-    g.bench_function("serde_json floor", |b| {
-        b.iter(|| {
-            let mut n = 0usize;
-            for line in rec.split(|c| *c == b'\n').filter(|l| !l.is_empty()) {
-                let v: serde::de::IgnoredAny = serde_json::from_slice(line).expect("valid line");
-                black_box(v);
-                n += 1;
-            }
-            n
-        })
-    });
-    g.bench_function("streaming", |b| {
-        b.iter(|| {
-            let mut collector = stallscope::analyze::Collector::new(&cfg);
-            let ing = stallscope::ingest::ingest_bytes_streaming(
-                "bench.jsonl",
-                black_box(&rec),
-                &cfg,
-                &mut collector,
-            )
-            .expect("generated recording reads");
-            black_box(collector.finish(&ing.trace).verdicts.len())
-        })
-    });
+    lines::floor_and_streaming(&mut g, &rec, &cfg);
     g.finish();
 }
 

@@ -15,6 +15,8 @@ use std::hint::black_box;
 
 #[path = "gen.rs"]
 mod generator;
+#[path = "lines.rs"]
+mod lines;
 
 fn bench(c: &mut Criterion) {
     let mb: usize = std::env::var("STALLSCOPE_BENCH_MB")
@@ -26,30 +28,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group(format!("tracing-json {mb} MB"));
     g.throughput(Throughput::Bytes(log.len() as u64));
     g.sample_size(10);
-    g.bench_function("serde_json floor", |b| {
-        b.iter(|| {
-            let mut n = 0usize;
-            for line in log.split(|c| *c == b'\n').filter(|l| !l.is_empty()) {
-                let v: serde::de::IgnoredAny = serde_json::from_slice(line).expect("valid line");
-                black_box(v);
-                n += 1;
-            }
-            n
-        })
-    });
-    g.bench_function("streaming", |b| {
-        b.iter(|| {
-            let mut collector = stallscope::analyze::Collector::new(&cfg);
-            let ing = stallscope::ingest::ingest_bytes_streaming(
-                "bench.log",
-                black_box(&log),
-                &cfg,
-                &mut collector,
-            )
-            .expect("generated log parses");
-            black_box(collector.finish(&ing.trace).verdicts.len())
-        })
-    });
+    lines::floor_and_streaming(&mut g, &log, &cfg);
     g.bench_function("whole trace", |b| {
         b.iter(|| {
             let ing = stallscope::ingest::ingest_bytes("bench.log", black_box(&log), false, &cfg)

@@ -12,18 +12,22 @@ fn samples_dir() -> PathBuf {
 }
 
 fn run_json(path: &Path, extra: &[&str]) -> Value {
+    analyze_json(extra, &[path])
+}
+
+/// `stallscope analyze --format json EXTRA... PATHS...`, which must succeed.
+fn analyze_json(extra: &[&str], paths: &[&Path]) -> Value {
     let out = Command::cargo_bin("stallscope")
         .expect("binary")
         .arg("analyze")
         .args(["--format", "json"])
         .args(extra)
-        .arg(path)
+        .args(paths)
         .output()
         .expect("runs");
     assert!(
         out.status.success(),
-        "{}: {}",
-        path.display(),
+        "{paths:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("valid JSON")
@@ -515,23 +519,6 @@ fn console_recordings() {
     assert!(blocking.iter().all(|g| g["tasks"] == 56 && g["site"].as_str().unwrap_or("").contains("::{{closure}}")));
 }
 
-fn run_json_args(args: &[&Path]) -> Value {
-    let out = Command::cargo_bin("stallscope")
-        .expect("binary")
-        .arg("analyze")
-        .arg("--format")
-        .arg("json")
-        .args(args)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
-}
-
 /// A console-subscriber recording given with a tracing log of the same run
 /// (scripts/record-console.sh, `joined.*`: requests in unnamed connection tasks, so the
 /// recording alone calls them all `task`). The tasks are joined to the log's requests by time,
@@ -578,7 +565,7 @@ fn console_recordings_joined_to_logs() {
         for args in [[log, rec], [rec, log]] {
             let paths: Vec<PathBuf> = args.iter().map(|a| dir.join(a)).collect();
             let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-            let got = run_json_args(&refs);
+            let got = analyze_json(&[], &refs);
             assert!(
                 got["inputs"][0]["path"]
                     .as_str()
@@ -632,10 +619,13 @@ fn console_recordings_joined_to_logs() {
     }
     // The blocking pool's tasks land on their endpoints (56 requests each); with a log of
     // every poll, all of them.
-    let got = run_json_args(&[
-        &dir.join("joined.patterns.json-full.log.gz"),
-        &dir.join("joined.patterns.console.jsonl.gz"),
-    ]);
+    let got = analyze_json(
+        &[],
+        &[
+            &dir.join("joined.patterns.json-full.log.gz"),
+            &dir.join("joined.patterns.console.jsonl.gz"),
+        ],
+    );
     for (ep, pattern, verdict) in [
         ("GET /export", "sync-io", "bad"),
         ("GET /thumbnail", "sync-cpu", "ok"),
@@ -669,19 +659,25 @@ fn console_recordings_joined_to_logs() {
         );
     }
     // Victims are named by endpoint: the /orders tasks delayed behind /report's polls.
-    let got = run_json_args(&[
-        &dir.join("joined.incident.json-full.log"),
-        &dir.join("joined.incident.console.jsonl"),
-    ]);
+    let got = analyze_json(
+        &[],
+        &[
+            &dir.join("joined.incident.json-full.log"),
+            &dir.join("joined.incident.console.jsonl"),
+        ],
+    );
     let sites = group(&got, "GET /report", "task")["victim_sites"].clone();
     assert_eq!(sites[0][0], "GET /orders", "{sites}");
     assert_eq!(got["task_victims"][0]["delayed_tasks"], 30);
     assert_eq!(got["task_victims"][0]["max_delay_ms"], 102.75);
     // A log of another run: nothing falls inside a poll, and the tasks keep their own names.
-    let got = run_json_args(&[
-        &dir.join("joined.patterns.json-close.log"),
-        &dir.join("joined.incident.console.jsonl"),
-    ]);
+    let got = analyze_json(
+        &[],
+        &[
+            &dir.join("joined.patterns.json-close.log"),
+            &dir.join("joined.incident.console.jsonl"),
+        ],
+    );
     assert_eq!(got["joins"][0]["requests_placed"], 0);
     assert_eq!(group(&got, "task", "task")["long_polls"], 41);
     assert!(
