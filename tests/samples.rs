@@ -358,6 +358,41 @@ fn incident_table_snapshot() {
     insta::assert_snapshot!(text);
 }
 
+/// The table for a recording joined to its log, as a user reads it: rows named by endpoint.
+/// Backed by the figures of console_recordings_joined_to_logs (41 long polls, 30 delayed tasks,
+/// 24 of them GET /orders').
+#[test]
+fn joined_incident_table_snapshot() {
+    let out = Command::cargo_bin("stallscope")
+        .expect("binary")
+        .env_remove("NO_COLOR")
+        .args([
+            "analyze",
+            "sample-traces/joined.incident.console.jsonl",
+            "sample-traces/joined.incident.json-full.log",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 100),
+        "wider than 100 columns:\n{text}"
+    );
+    // Cells wrap; their full texts and figures are asserted from the JSON in
+    // console_recordings_joined_to_logs.
+    for needle in [
+        "Event-loop stalls (polls ≥ 10 ms): 41 in 1 episode",
+        "41 stalls by GET /report; both workers blocked",
+        "[X] Bad",
+        "[OK] Good",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
 /// Reading in one streaming pass (trees measured as they close, then forgotten) finds exactly
 /// what reading the whole trace first finds.
 #[test]
@@ -667,7 +702,33 @@ fn console_recordings_joined_to_logs() {
         ],
     );
     let sites = group(&got, "GET /report", "task")["victim_sites"].clone();
-    assert_eq!(sites[0][0], "GET /orders", "{sites}");
+    assert_eq!(sites[0], serde_json::json!(["GET /orders", 24]), "{sites}");
+    let orders = group(&got, "GET /orders", "task");
+    assert_eq!(orders["delayed_here"], 24, "{orders}");
+    assert_eq!(orders["long_polls"], 0);
+    // Their own row: short polls, and the log of the same run says what they await.
+    let row = got["verdicts"]
+        .as_array()
+        .and_then(|v| {
+            v.iter().find(|v| {
+                v["input"].as_str().unwrap_or("").ends_with("console.jsonl")
+                    && v["endpoint"] == "GET /orders"
+            })
+        })
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(
+        (row["pattern"].as_str(), row["verdict"].as_str()),
+        (Some("async-io"), Some("good")),
+        "{row}"
+    );
+    assert!(
+        row["row"]["response_time_impact"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("24 waited for a worker"),
+        "{row}"
+    );
     assert_eq!(got["task_victims"][0]["delayed_tasks"], 30);
     assert_eq!(got["task_victims"][0]["max_delay_ms"], 102.75);
     // A log of another run: nothing falls inside a poll, and the tasks keep their own names.

@@ -74,6 +74,12 @@ pub struct TaskGroup {
     pub max_delay_ms: f64,
     /// Those victims by their own group's site (an endpoint when joined to a log), most first.
     pub victim_sites: Vec<(String, usize)>,
+    /// This group's own tasks that any group's long polls delayed, and the longest delay.
+    pub delayed_here: usize,
+    pub max_delay_here_ms: f64,
+    /// This group's own tasks held idle while every worker was in a long poll, and the longest.
+    pub held_idle_here: usize,
+    pub max_held_idle_here_ms: f64,
 }
 
 /// One long poll of an async task: a worker held for its whole length.
@@ -487,6 +493,21 @@ fn groups(trace: &Trace, stalls: &[Stall], episodes: &[Episode]) -> Vec<TaskGrou
             }
         }
     }
+    // What each group's own tasks suffered: a task once, with its worst.
+    let mut delayed_here: HashMap<usize, HashMap<usize, Ns>> = HashMap::new();
+    let mut held_here: HashMap<usize, HashMap<usize, Ns>> = HashMap::new();
+    for ep in episodes {
+        for (list, into) in [(&ep.delayed, &mut delayed_here), (&ep.held, &mut held_here)] {
+            for &(task, d) in list {
+                if let Some(g) = group_of(&data.records[task]) {
+                    let v = into.entry(g).or_default().entry(task).or_default();
+                    *v = (*v).max(d);
+                }
+            }
+        }
+    }
+    let worst =
+        |m: Option<&HashMap<usize, Ns>>| ms(m.and_then(|m| m.values().copied().max()).unwrap_or(0));
     let mut out: Vec<TaskGroup> = index
         .values()
         .map(|&i| {
@@ -514,6 +535,10 @@ fn groups(trace: &Trace, stalls: &[Stall], episodes: &[Episode]) -> Vec<TaskGrou
                 long_polls: long.get(&i).copied().unwrap_or(0),
                 victims: v.map_or(0, HashMap::len),
                 max_delay_ms: ms(v.and_then(|v| v.values().copied().max()).unwrap_or(0)),
+                delayed_here: delayed_here.get(&i).map_or(0, HashMap::len),
+                max_delay_here_ms: worst(delayed_here.get(&i)),
+                held_idle_here: held_here.get(&i).map_or(0, HashMap::len),
+                max_held_idle_here_ms: worst(held_here.get(&i)),
                 victim_sites: {
                     let mut by: Vec<(String, usize)> = Vec::new();
                     for &task in v.into_iter().flat_map(HashMap::keys) {

@@ -48,6 +48,14 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
+/// Where a recording's row got its endpoint from.
+#[derive(Debug, Clone)]
+pub struct JoinedRow {
+    pub logs: Vec<String>,
+    /// Blocking tasks (else async tasks without long polls).
+    pub blocking: bool,
+}
+
 /// The victims of one recording's stalls.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskVictimsOut {
@@ -108,9 +116,9 @@ pub struct VerdictOut {
     pub row: Row,
     pub evidence: Vec<String>,
     pub advice: Option<String>,
-    /// A recording's row whose endpoint was joined from these logs of the same run.
+    /// A recording's row whose endpoint was joined from logs of the same run.
     #[serde(skip)]
-    pub joined_from: Vec<String>,
+    pub joined: Option<JoinedRow>,
 }
 
 #[derive(Debug, Serialize)]
@@ -257,7 +265,7 @@ impl Report {
                 row,
                 evidence: v.evidence.clone(),
                 advice,
-                joined_from: Vec::new(),
+                joined: None,
             });
         }
         self.add_browser(&path, &a.browser, cfg);
@@ -362,7 +370,7 @@ impl Report {
                     g.requests, g.requests
                 )],
                 advice: self.advice.last().cloned(),
-                joined_from: Vec::new(),
+                joined: None,
             });
         }
         for m in b.main_threads.iter().filter(|m| m.long_tasks > 0) {
@@ -408,7 +416,7 @@ impl Report {
                     m.long_tasks, m.run_tasks, m.long_task_total_ms, m.blocking_ms
                 )],
                 advice: Some(advice),
-                joined_from: Vec::new(),
+                joined: None,
             });
         }
         if b.main_threads.iter().any(|m| m.legacy_long_tasks > 0) {
@@ -492,6 +500,59 @@ impl Report {
                     },
                     Some(advice),
                 )
+            } else if g.joined_endpoint
+                && g.kind != "blocking"
+                && g.polls > 0
+                // The tasks that only await an endpoint's blocking tasks: that row judges it.
+                && !c
+                    .groups
+                    .iter()
+                    .any(|o| o.site == g.site && o.kind == "blocking")
+            {
+                let life = g.busy_ms + g.scheduled_ms + g.idle_ms;
+                let mut hit = Vec::new();
+                if g.delayed_here > 0 {
+                    hit.push(format!(
+                        "{} waited for a worker behind other tasks' long polls, up to {}",
+                        g.delayed_here,
+                        fmt_ms((g.max_delay_here_ms * 1e6) as i64)
+                    ));
+                }
+                if g.held_idle_here > 0 {
+                    hit.push(format!(
+                        "{} held idle while every worker was blocked, up to {}",
+                        g.held_idle_here,
+                        fmt_ms((g.max_held_idle_here_ms * 1e6) as i64)
+                    ));
+                }
+                (
+                    Pattern::Unknown,
+                    Level::Unknown,
+                    Row {
+                        pattern: format!(
+                            "Async tasks, short polls — {} ({} tasks)",
+                            g.site, g.tasks
+                        ),
+                        server_threads: "Event loop with async tasks".into(),
+                        blocking_behavior: format!(
+                            "Does not block event loop: longest poll {}, {:.0} µs on average; idle {:.0}% of their life",
+                            fmt_ms((g.max_poll_ms * 1e6) as i64),
+                            g.mean_poll_us,
+                            if life > 0.0 {
+                                100.0 * g.idle_ms / life
+                            } else {
+                                0.0
+                            }
+                        ),
+                        response_time_impact: if hit.is_empty() {
+                            "none waited behind a long poll".into()
+                        } else {
+                            hit.join("; ")
+                        },
+                        verdict: rows::verdict_label(Level::Unknown).into(),
+                    },
+                    None,
+                )
             } else if g.kind == "blocking" && g.busy_ms > 0.0 {
                 (
                     Pattern::Unknown,
@@ -549,9 +610,12 @@ impl Report {
                     ev
                 },
                 advice,
-                joined_from: match (&c.join, g.joined_endpoint) {
-                    (Some(j), true) => j.logs.clone(),
-                    _ => Vec::new(),
+                joined: match (&c.join, g.joined_endpoint) {
+                    (Some(j), true) => Some(JoinedRow {
+                        logs: j.logs.clone(),
+                        blocking: g.kind == "blocking",
+                    }),
+                    _ => None,
                 },
             });
         }
@@ -632,13 +696,20 @@ impl Report {
     pub fn settle_joined(&mut self) {
         for i in 0..self.verdicts.len() {
             let v = &self.verdicts[i];
-            if v.joined_from.is_empty() || v.pattern != Pattern::Unknown {
+            let Some(joined) = v.joined.as_ref().filter(|_| v.pattern == Pattern::Unknown) else {
                 continue;
-            }
+            };
+            // Only a verdict that fits what the recording saw: work off the event loop for
+            // blocking tasks, nothing long on it for async tasks without long polls.
+            let fits = |p: Pattern| {
+                if joined.blocking {
+                    matches!(p, Pattern::SyncIo | Pattern::SyncCpu)
+                } else {
+                    p == Pattern::AsyncIo
+                }
+            };
             let Some(log) = self.verdicts.iter().find(|l| {
-                v.joined_from.contains(&l.input)
-                    && l.endpoint == v.endpoint
-                    && matches!(l.pattern, Pattern::SyncIo | Pattern::SyncCpu)
+                joined.logs.contains(&l.input) && l.endpoint == v.endpoint && fits(l.pattern)
             }) else {
                 continue;
             };
