@@ -14,6 +14,10 @@ EXAMPLES:
         zcat app.log.gz | stallscope analyze -
         stallscope analyze page.json.gz console-recording.jsonl
 
+    A tokio-console recording with a log of the same run: tasks are joined to the log's
+    requests by time, so the recording's rows name endpoints:
+        stallscope analyze app.log console-recording.jsonl
+
     JSON for scripts, markdown for a PR comment:
         stallscope analyze --format json service.log | jq '.verdicts[] | {endpoint, pattern, verdict}'
         stallscope analyze --format markdown service.log > report.md
