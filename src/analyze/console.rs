@@ -995,12 +995,9 @@ mod tests {
         assert!(f.notes.iter().any(|n| n.contains("at least 2")));
     }
 
-    /// Both workers in long polls from 60 to 130 ms; task 13, idle since 5 ms, is woken at
-    /// 135 ms, exactly [`HELD_IDLE_SLACK`] after they came free: held idle 130 - 60 + 5 = 75 ms.
-    /// (Found by scripts/check-samples.py's independent implementation: the reader used to
-    /// miss a window ending exactly 5 ms before the wake.)
-    #[test]
-    fn a_wake_exactly_the_slack_after_all_workers_came_free_was_held() {
+    /// A two-worker recording of async tasks 10, 11 and 13, from (event, id, ms) lines in
+    /// file order; a `Wake` of task 13 is written as ("Wake", 13, ms).
+    fn two_workers(events: &[(&str, u64, u64)]) -> ConsoleFindings {
         let at = |ms: u64| {
             format!(
                 r#"{{"secs_since_epoch":1795000000,"nanos_since_epoch":{}}}"#,
@@ -1016,38 +1013,70 @@ mod tests {
                 at(0)
             ));
         }
-        for (kind, id, ms) in [
-            ("Enter", 1, 0),
-            ("Enter", 2, 0),
+        lines.push(format!(r#"{{"Enter":{{"id":1,"at":{}}}}}"#, at(0)));
+        lines.push(format!(r#"{{"Enter":{{"id":2,"at":{}}}}}"#, at(0)));
+        for &(kind, id, ms) in events {
+            lines.push(if kind == "Wake" {
+                format!(
+                    r#"{{"Waker":{{"id":{id},"at":{},"op":{{"Wake":{{"self_wake":false}}}}}}}}"#,
+                    at(ms)
+                )
+            } else {
+                format!(r#"{{"{kind}":{{"id":{id},"at":{}}}}}"#, at(ms))
+            });
+        }
+        let text = lines.join("\n");
+        let ing =
+            crate::ingest::ingest_bytes("b.jsonl", text.as_bytes(), false, &Config::default())
+                .expect("reads");
+        analyze(&ing.trace, &Config::default())
+    }
+
+    /// Both workers in long polls from 60 to 130 ms; task 13, idle since 5 ms, is woken at
+    /// 135 ms, exactly [`HELD_IDLE_SLACK`] after they came free: held idle 130 - 60 + 5 = 75 ms.
+    /// (Found by scripts/check-samples.py's independent implementation: the reader used to
+    /// miss a window ending exactly 5 ms before the wake.)
+    #[test]
+    fn a_wake_exactly_the_slack_after_all_workers_came_free_was_held() {
+        let f = two_workers(&[
             ("Enter", 13, 3),
             ("Exit", 13, 5),
             ("Enter", 10, 10),
             ("Enter", 11, 60),
             ("Exit", 10, 130),
-        ] {
-            lines.push(format!(r#"{{"{kind}":{{"id":{id},"at":{}}}}}"#, at(ms)));
-        }
-        lines.push(format!(
-            r#"{{"Waker":{{"id":13,"at":{},"op":{{"Wake":{{"self_wake":false}}}}}}}}"#,
-            at(135)
-        ));
-        for (kind, id, ms) in [
+            ("Wake", 13, 135),
             ("Enter", 13, 136),
             ("Exit", 13, 137),
             ("Exit", 11, 180),
             ("Close", 10, 190),
             ("Close", 11, 190),
             ("Close", 13, 190),
-        ] {
-            lines.push(format!(r#"{{"{kind}":{{"id":{id},"at":{}}}}}"#, at(ms)));
-        }
-        let text = lines.join("\n");
-        let ing =
-            crate::ingest::ingest_bytes("b.jsonl", text.as_bytes(), false, &Config::default())
-                .expect("reads");
-        let f = analyze(&ing.trace, &Config::default());
+        ]);
         assert_eq!(f.workers, 2);
         assert_eq!(f.victim_summary.held_idle_tasks, 1);
         assert_eq!(f.victim_summary.max_held_idle_ms, 75.0);
+    }
+
+    /// The same, with task 10's Exit at 130 written after task 13's wake at 132: several
+    /// threads feed the recorder, and a sender blocked on its full channel writes late. The
+    /// wake still came 2 ms after both workers were free again: held 130 - 60 + 2 = 72 ms.
+    #[test]
+    fn a_long_poll_whose_exit_is_written_late_still_holds_the_idle() {
+        let f = two_workers(&[
+            ("Enter", 13, 3),
+            ("Exit", 13, 5),
+            ("Enter", 10, 10),
+            ("Enter", 11, 60),
+            ("Wake", 13, 132),
+            ("Exit", 10, 130),
+            ("Enter", 13, 133),
+            ("Exit", 13, 134),
+            ("Exit", 11, 180),
+            ("Close", 10, 190),
+            ("Close", 11, 190),
+            ("Close", 13, 190),
+        ]);
+        assert_eq!(f.victim_summary.held_idle_tasks, 1);
+        assert_eq!(f.victim_summary.max_held_idle_ms, 72.0);
     }
 }

@@ -754,8 +754,15 @@ impl Reader<'_, '_, '_> {
             l.ready = Some(t);
             // The idle stretch this wake ends, kept when the wake came right after a long poll
             // ended within it.
+            // A poll still open here that is already long may have ended just before: lines
+            // from several threads are not quite in time order (the analysis decides).
             if let Some(e) = l.prev_end.filter(|e| t - e >= self.delay_floor) {
-                if long_poll_ended(&self.long_polls, e.max(t - HELD_IDLE_SLACK), t) {
+                if long_poll_ended(&self.long_polls, e.max(t - HELD_IDLE_SLACK), t)
+                    || self
+                        .running
+                        .iter()
+                        .any(|&(r, s)| r != id && t - s >= self.floor)
+                {
                     l.rec.idle_gaps.push((e, t));
                 }
             }
