@@ -373,6 +373,8 @@ struct Reader<'a, 'b, 's> {
     /// Requests of a log of the same run and where their anchors fell so far.
     join: Option<(Arc<JoinIndex>, JoinState)>,
     next_seq: u32,
+    /// Worker launch tasks seen so far.
+    workers: usize,
 }
 
 /// Reads a recording from `reader` into `b`.
@@ -408,6 +410,7 @@ pub fn read(
         respawned: 0,
         join: None,
         next_seq: 0,
+        workers: 0,
     };
     if let Some(ix) = r.b.join_index().filter(|ix| !ix.is_empty()) {
         let state = ix.state();
@@ -599,6 +602,7 @@ impl Reader<'_, '_, '_> {
             original_size_bytes: field("original_size.bytes").and_then(FieldVal::as_u64),
             ..TaskRecord::default()
         };
+        self.workers += usize::from(role == TaskRole::Worker);
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
         self.live.insert(
@@ -754,14 +758,22 @@ impl Reader<'_, '_, '_> {
             l.ready = Some(t);
             // The idle stretch this wake ends, kept when the wake came right after a long poll
             // ended within it.
-            // A poll still open here that is already long may have ended just before: lines
-            // from several threads are not quite in time order (the analysis decides).
+            // Polls still open here that are already long, one per worker, may have ended
+            // just before: lines from several threads are not quite in time order (the
+            // analysis decides).
             if let Some(e) = l.prev_end.filter(|e| t - e >= self.delay_floor) {
-                if long_poll_ended(&self.long_polls, e.max(t - HELD_IDLE_SLACK), t)
-                    || self
-                        .running
-                        .iter()
-                        .any(|&(r, s)| r != id && t - s >= self.floor)
+                let workers = if self.workers > 0 {
+                    self.workers
+                } else {
+                    self.max_concurrent.max(1)
+                };
+                let open_long = self
+                    .running
+                    .iter()
+                    .filter(|&&(r, s)| r != id && t - s >= self.floor)
+                    .count();
+                if open_long >= workers
+                    || long_poll_ended(&self.long_polls, e.max(t - HELD_IDLE_SLACK), t)
                 {
                     l.rec.idle_gaps.push((e, t));
                 }
