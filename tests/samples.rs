@@ -507,12 +507,14 @@ fn devtools_recordings_agree_with_devtools() {
 /// request the clients sent (22 in the incident, 28 in patterns).
 #[test]
 fn console_recordings() {
-    for (file, tasks, polls, long_polls) in [
-        ("console.incident.jsonl", 168, 1226, 22),
-        ("console.patterns.jsonl.gz", 330, 2112, 28),
+    // (file, kind=task tasks, their polls, long polls, Spawn lines: every task of any kind)
+    for (file, tasks, polls, long_polls, spawned) in [
+        ("console.incident.jsonl", 168, 1226, 22, 173),
+        ("console.patterns.jsonl.gz", 330, 2112, 28, 447),
     ] {
         let got = run_json(&samples_dir().join(file), &[]);
         assert_eq!(got["inputs"][0]["format"], "console-recording");
+        assert_eq!(got["inputs"][0]["tasks"], spawned, "{file}");
         let groups = got["tasks"].as_array().expect("tasks");
         let task = groups
             .iter()

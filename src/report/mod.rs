@@ -85,6 +85,8 @@ pub struct InputOut {
     pub skipped: u64,
     pub spans: usize,
     pub requests: usize,
+    /// Runtime tasks (tokio-console recordings and captures).
+    pub tasks: u64,
     pub warnings: Vec<String>,
 }
 
@@ -226,6 +228,7 @@ impl Report {
             skipped: input.skipped,
             spans: trace.spans.len(),
             requests: a.requests.len(),
+            tasks: trace.tasks.totals.iter().map(|g| g.tasks).sum(),
             warnings: input.warnings.clone(),
         });
         let thread_label = |t: Option<crate::model::ThreadIdx>| {

@@ -20,7 +20,9 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
             .collect();
         let network = r.network.len();
         let mut what = format!("{}, {} events", input.format, input.events);
-        if input.requests > 0 || network == 0 {
+        if input.tasks > 0 {
+            what.push_str(&format!(", {} tasks", input.tasks));
+        } else if input.requests > 0 || network == 0 {
             what.push_str(&format!(", {} requests", input.requests));
         }
         if network > 0 && !multi {
