@@ -173,6 +173,22 @@ fn gzip_is_detected_by_content_and_stdin_works() {
     assert_eq!(v["inputs"][0]["requests"], 2);
 }
 
+/// A path that is a pipe (`<(zcat app.log.gz)`, here /dev/stdin fed by a pipe) is read once,
+/// from its first byte: the bytes looked at to tell the format are not lost.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_pipe_given_by_path_is_read_from_its_first_byte() {
+    let out = stallscope()
+        .args(["analyze", "--format", "json", "/dev/stdin"])
+        .write_stdin(TWO_REQUESTS)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["inputs"][0]["requests"], 2);
+    assert_eq!(v["verdicts"][0]["max_ms"], 150.0);
+}
+
 #[test]
 fn piped_table_has_no_colour() {
     let (_d, p) = tmp_file("a.log", TWO_REQUESTS.as_bytes());

@@ -123,7 +123,13 @@ fn ingest_to(path: &Path, config: &Config, sink: Option<&mut dyn TreeSink>) -> R
     let chrome = !gzip && sniff_bytes(&head[..n]).is_ok_and(|f| f == Format::ChromeTrace);
     if !chrome || !meta.is_file() {
         // Line formats stream (memory stays flat whatever the file size); so do gzip and pipes.
-        let file = File::open(path).map_err(io_err)?;
+        // A pipe (`<(zcat app.log.gz)`) cannot be opened again from its start: its first bytes
+        // go in front of the rest.
+        let file: Box<dyn Read> = if meta.is_file() {
+            Box::new(File::open(path).map_err(io_err)?)
+        } else {
+            Box::new(io::Cursor::new(head[..n].to_vec()).chain(file))
+        };
         let reader = Progress::new(file, &name, meta.len(), config.progress);
         let result = ingest_reader(
             &name,
@@ -131,7 +137,7 @@ fn ingest_to(path: &Path, config: &Config, sink: Option<&mut dyn TreeSink>) -> R
             config,
             sink,
         );
-        Progress::<File>::clear(meta.len(), config.progress);
+        Progress::<Box<dyn Read>>::clear(meta.len(), config.progress);
         return result;
     }
     // An uncompressed Chrome trace: map it, so the reader can borrow strings from it.
@@ -204,10 +210,11 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// The format of a file from its first bytes (gunzipped if need be), without reading on;
-/// `None` for stdin, an unreadable file or an unknown format (reading it will say why).
+/// The format of a regular file from its first bytes (gunzipped if need be), without reading
+/// on; `None` for stdin and pipes (their bytes cannot be read twice), an unreadable file or an
+/// unknown format (reading it will say why).
 pub fn peek_format(path: &Path) -> Option<Format> {
-    if path.as_os_str() == "-" {
+    if path.as_os_str() == "-" || !std::fs::metadata(path).ok()?.is_file() {
         return None;
     }
     let mut file = BufReader::new(File::open(path).ok()?);
