@@ -486,8 +486,9 @@ impl Report {
                                 .map(|(s, n)| format!("{n} {s}"))
                                 .collect();
                             format!(
-                                "delayed {} other tasks ({}{}) by up to {} (woken, then waited for a worker)",
+                                "delayed {} other task{} ({}{}) by up to {} (woken, then waited for a worker)",
                                 g.victims,
+                                if g.victims == 1 { "" } else { "s" },
                                 sites.join(", "),
                                 if g.victim_sites.len() > 3 {
                                     ", ..."
@@ -780,7 +781,11 @@ pub(crate) fn episode_line(e: &EpisodeOut) -> String {
         format!(
             "; delayed {} other {} by up to {}",
             e.delayed_requests,
-            e.unit,
+            if e.delayed_requests == 1 {
+                e.unit.trim_end_matches('s')
+            } else {
+                e.unit
+            },
             fmt_ms((e.max_delay_ms * 1e6) as i64)
         )
     } else {

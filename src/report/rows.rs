@@ -158,8 +158,9 @@ pub fn row(v: &Verdict, a: &Analysis, cfg: &Config) -> Row {
     match v.pattern {
         Pattern::AsyncCpu | Pattern::AsyncBlockingIo if v.delayed_others > 0 => {
             impact.push_str(&format!(
-                "; delayed {} other requests by up to {}",
+                "; delayed {} other request{} by up to {}",
                 v.delayed_others,
+                if v.delayed_others == 1 { "" } else { "s" },
                 fmt_ms(v.max_delay)
             ))
         }
@@ -207,7 +208,11 @@ pub fn advice(v: &Verdict) -> Option<String> {
             "{}: move {what} off the event loop (tokio::task::spawn_blocking, or a rayon pool for data-parallel work){}.",
             v.endpoint,
             if v.delayed_others > 0 {
-                format!("; its stalls delayed {} other requests", v.delayed_others)
+                format!(
+                    "; its stalls delayed {} other request{}",
+                    v.delayed_others,
+                    if v.delayed_others == 1 { "" } else { "s" }
+                )
             } else {
                 String::new()
             }
