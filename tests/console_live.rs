@@ -40,6 +40,11 @@ impl Drop for Guard {
     }
 }
 
+/// The tests of this file pick ports with [`free_port`]; run at once, two of them could be
+/// handed the same one (or the demo's own port 0 could land on the "refused" one), so they take
+/// turns.
+static PORTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -49,6 +54,7 @@ fn free_port() -> u16 {
 
 #[test]
 fn capture_shows_long_polls_only_where_cpu_runs_inline() {
+    let _turn = PORTS.lock().unwrap_or_else(|e| e.into_inner());
     let Some(bin) = demo() else { return };
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
@@ -126,6 +132,7 @@ fn capture_shows_long_polls_only_where_cpu_runs_inline() {
 
 #[test]
 fn refused_connection_is_a_clear_error() {
+    let _turn = PORTS.lock().unwrap_or_else(|e| e.into_inner());
     let port = free_port(); // nothing listens there now
     let dir = tempfile::tempdir().expect("temp dir");
     let out = Command::cargo_bin("stallscope")
