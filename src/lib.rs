@@ -36,10 +36,11 @@ pub struct Outcome {
 /// read first and their requests are handed to the recordings' readers, which join tasks to
 /// endpoints by time ([`JoinIndex`]). The report keeps the order the inputs were given in.
 pub fn run(cfg: &Config, out: &mut dyn Write, diag: &mut dyn Write) -> Result<Outcome> {
+    // A single input joins nothing: no need to look at its first bytes twice.
     let recording: Vec<bool> = cfg
         .inputs
         .iter()
-        .map(|p| ingest::peek_format(p) == Some(Format::ConsoleRecording))
+        .map(|p| cfg.inputs.len() > 1 && ingest::peek_format(p) == Some(Format::ConsoleRecording))
         .collect();
     let joining = recording.iter().any(|r| *r) && recording.iter().any(|r| !*r);
     let mut order: Vec<usize> = (0..cfg.inputs.len()).collect();

@@ -33,6 +33,26 @@ fn analyze_json(extra: &[&str], paths: &[&Path]) -> Value {
     serde_json::from_slice(&out.stdout).expect("valid JSON")
 }
 
+/// The table `stallscope analyze FILES...` prints (paths relative to the crate, as a user
+/// types them), checked to fit 100 columns.
+fn table_of(files: &[&str]) -> String {
+    let out = Command::cargo_bin("stallscope")
+        .expect("binary")
+        .env_remove("NO_COLOR")
+        .arg("analyze")
+        .args(files)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 100),
+        "wider than 100 columns:\n{text}"
+    );
+    text
+}
+
 fn trace_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(samples_dir())
         .expect("sample-traces/ exists")
@@ -309,19 +329,7 @@ fn markdown_has_the_table_header_and_rows() {
 /// backed by the figures asserted first, which expected.json and scripts/check-samples.py hold.
 #[test]
 fn incident_table_snapshot() {
-    let out = Command::cargo_bin("stallscope")
-        .expect("binary")
-        .env_remove("NO_COLOR")
-        .args(["analyze", "sample-traces/incident.json-full.log"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("runs");
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    assert!(
-        text.lines().all(|l| l.chars().count() <= 100),
-        "wider than 100 columns:\n{text}"
-    );
+    let text = table_of(&["sample-traces/incident.json-full.log"]);
     // The cells wrap in the table; their full texts are in the JSON rows.
     let got = run_json(&samples_dir().join("incident.json-full.log"), &[]);
     let row = |ep: &str, col: &str| {
@@ -363,23 +371,10 @@ fn incident_table_snapshot() {
 /// 24 of them GET /orders').
 #[test]
 fn joined_incident_table_snapshot() {
-    let out = Command::cargo_bin("stallscope")
-        .expect("binary")
-        .env_remove("NO_COLOR")
-        .args([
-            "analyze",
-            "sample-traces/joined.incident.console.jsonl",
-            "sample-traces/joined.incident.json-full.log",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("runs");
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    assert!(
-        text.lines().all(|l| l.chars().count() <= 100),
-        "wider than 100 columns:\n{text}"
-    );
+    let text = table_of(&[
+        "sample-traces/joined.incident.console.jsonl",
+        "sample-traces/joined.incident.json-full.log",
+    ]);
     // Cells wrap; their full texts and figures are asserted from the JSON in
     // console_recordings_joined_to_logs.
     for needle in [

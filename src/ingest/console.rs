@@ -757,10 +757,9 @@ impl Reader<'_, '_, '_> {
         } else if l.ready.is_none() && l.rec.first_poll.is_some() {
             l.ready = Some(t);
             // The idle stretch this wake ends, kept when the wake came right after a long poll
-            // ended within it.
-            // Polls still open here that are already long, one per worker, may have ended
-            // just before: lines from several threads are not quite in time order (the
-            // analysis decides).
+            // ended within it, or while long polls are still open on every worker: their Exit
+            // lines may come later, as lines from several threads are not quite in time order
+            // (the analysis decides).
             if let Some(e) = l.prev_end.filter(|e| t - e >= self.delay_floor) {
                 let workers = if self.workers > 0 {
                     self.workers

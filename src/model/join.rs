@@ -169,10 +169,6 @@ impl JoinIndex {
         self.sorted = true;
     }
 
-    pub fn requests(&self) -> usize {
-        self.request_endpoint.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.anchors.is_empty()
     }

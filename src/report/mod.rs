@@ -486,9 +486,8 @@ impl Report {
                                 .map(|(s, n)| format!("{n} {s}"))
                                 .collect();
                             format!(
-                                "delayed {} other task{} ({}{}) by up to {} (woken, then waited for a worker)",
-                                g.victims,
-                                if g.victims == 1 { "" } else { "s" },
+                                "delayed {} ({}{}) by up to {} (woken, then waited for a worker)",
+                                rows::plural(g.victims, "other task", "other tasks"),
                                 sites.join(", "),
                                 if g.victim_sites.len() > 3 {
                                     ", ..."
@@ -779,13 +778,12 @@ pub(crate) fn episode_line(e: &EpisodeOut) -> String {
     };
     let victims = if e.delayed_requests > 0 {
         format!(
-            "; delayed {} other {} by up to {}",
-            e.delayed_requests,
-            if e.delayed_requests == 1 {
-                e.unit.trim_end_matches('s')
-            } else {
-                e.unit
-            },
+            "; delayed {} by up to {}",
+            rows::plural(
+                e.delayed_requests as usize,
+                &format!("other {}", e.unit.trim_end_matches('s')),
+                &format!("other {}", e.unit)
+            ),
             fmt_ms((e.max_delay_ms * 1e6) as i64)
         )
     } else {

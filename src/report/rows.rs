@@ -61,7 +61,7 @@ fn pattern_label(v: &Verdict) -> &'static str {
     }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
@@ -158,9 +158,8 @@ pub fn row(v: &Verdict, a: &Analysis, cfg: &Config) -> Row {
     match v.pattern {
         Pattern::AsyncCpu | Pattern::AsyncBlockingIo if v.delayed_others > 0 => {
             impact.push_str(&format!(
-                "; delayed {} other request{} by up to {}",
-                v.delayed_others,
-                if v.delayed_others == 1 { "" } else { "s" },
+                "; delayed {} by up to {}",
+                plural(v.delayed_others, "other request", "other requests"),
                 fmt_ms(v.max_delay)
             ))
         }
@@ -209,9 +208,8 @@ pub fn advice(v: &Verdict) -> Option<String> {
             v.endpoint,
             if v.delayed_others > 0 {
                 format!(
-                    "; its stalls delayed {} other request{}",
-                    v.delayed_others,
-                    if v.delayed_others == 1 { "" } else { "s" }
+                    "; its stalls delayed {}",
+                    plural(v.delayed_others, "other request", "other requests")
                 )
             } else {
                 String::new()
