@@ -260,7 +260,7 @@ pub fn ingest_reader(
             tracing_text::read(name, &mut reader, &mut builder, &mut report, config)?
         }
         Format::ConsoleRecording => {
-            console::read(name, &mut reader, &mut builder, &mut report, config)?
+            console::read_recording(name, &mut reader, &mut builder, &mut report, config)?
         }
         Format::ConsoleCapture => {
             console::read_capture(name, &mut reader, &mut builder, &mut report, config)?
@@ -307,7 +307,7 @@ fn ingest_bytes_to(
             tracing_text::read(name, &mut cursor, &mut builder, &mut report, config)?
         }
         Format::ConsoleRecording => {
-            console::read(name, &mut cursor, &mut builder, &mut report, config)?
+            console::read_recording(name, &mut cursor, &mut builder, &mut report, config)?
         }
         Format::ConsoleCapture => {
             console::read_capture(name, &mut cursor, &mut builder, &mut report, config)?

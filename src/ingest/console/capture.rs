@@ -1,0 +1,245 @@
+//! Live captures written by `stallscope record` (see `crate::capture`).
+
+use super::super::InputReport;
+use super::super::tracing_common::Lines;
+use super::tasks::TaskSink;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::{Ns, TaskRecord, TaskRole, TraceBuilder};
+use rustc_hash::FxHashMap as HashMap;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use std::borrow::Cow;
+use std::io::BufRead;
+
+/// A task line of a `stallscope record` capture.
+#[derive(Deserialize)]
+struct CapTask<'a> {
+    id: u64,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    location: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    fields: HashMap<Cow<'a, str>, Cow<'a, str>>,
+}
+
+/// A stats line of a capture: a snapshot of the task's statistics.
+#[derive(Deserialize, Clone, Copy)]
+struct CapStats {
+    id: u64,
+    #[serde(default)]
+    at: Option<Ns>,
+    #[serde(default)]
+    created: Option<Ns>,
+    #[serde(default)]
+    dropped: Option<Ns>,
+    polls: u64,
+    busy_ns: Ns,
+    scheduled_ns: Ns,
+    #[serde(default)]
+    first_poll: Option<Ns>,
+    #[serde(default)]
+    last_poll_started: Option<Ns>,
+    #[serde(default)]
+    last_poll_ended: Option<Ns>,
+    wakes: u64,
+    self_wakes: u64,
+    waker_clones: u64,
+    waker_drops: u64,
+}
+
+#[derive(Deserialize)]
+enum CapLine<'a> {
+    #[serde(rename = "task", borrow)]
+    Task(CapTask<'a>),
+    #[serde(rename = "stats")]
+    Stats(CapStats),
+    #[serde(rename = "end")]
+    End(IgnoredAny),
+}
+
+/// Reads a capture written by `stallscope record` (see `crate::capture`). Statistics are
+/// snapshots, one per publish interval; a poll is seen one by one only as a task's last poll
+/// (its start and end are in the snapshot), so long polls found here are a lower bound. Tasks
+/// become [`TaskRecord`]s and group totals as with recordings (no spans: there are no events),
+/// grouped by task name, else spawn location, else closure type.
+pub fn read_capture(
+    name: &str,
+    reader: &mut dyn BufRead,
+    b: &mut TraceBuilder<'_>,
+    report: &mut InputReport,
+    config: &Config,
+) -> Result<()> {
+    let floor = config.stall_threshold().max(1);
+    if b.join_index().is_some_and(|ix| !ix.is_empty()) {
+        report.warn(
+            "a live capture is not joined to logs: it holds each task's poll counts and last poll, not every poll; its tasks keep their own names",
+        );
+    }
+    let mut lines = Lines::new(name, reader);
+    // Tasks in the order first reported: (group, record, last snapshot).
+    let mut tasks: HashMap<u64, usize> = HashMap::default();
+    let mut order: Vec<(usize, TaskRecord, Option<CapStats>)> = Vec::new();
+    let mut sink = TaskSink::default();
+    let mut header = false;
+    b.set_unix_offset(0);
+    while let Some((line_no, line, complete)) = lines.next_line()? {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if !header {
+            header = true;
+            if memchr::memmem::find(line, b"\"stallscope_console_capture\":1").is_none() {
+                return Err(Error::line(
+                    name,
+                    line_no,
+                    "expected a stallscope capture header (version 1)",
+                ));
+            }
+            continue;
+        }
+        let rec: CapLine<'_> = match serde_json::from_slice(line) {
+            Ok(r) => r,
+            Err(_) if !complete => {
+                report.warn(format!(
+                    "line {line_no}: the last line is cut off; kept everything before it"
+                ));
+                report.skipped += 1;
+                break;
+            }
+            Err(e) => {
+                return Err(Error::line(
+                    name,
+                    line_no,
+                    format!("expected a capture record: {e}"),
+                ));
+            }
+        };
+        report.events += 1;
+        match rec {
+            CapLine::Task(t) => {
+                let field = |k: &str| t.fields.get(k).map(|v| v.trim_matches('"'));
+                let kind = field("kind").unwrap_or(&t.kind).to_string();
+                let fn_name = field("fn");
+                let role = if kind == "block_on" {
+                    TaskRole::BlockOn
+                } else if fn_name.is_some_and(|f| f.contains("worker::Launch::launch")) {
+                    TaskRole::Worker
+                } else {
+                    TaskRole::App
+                };
+                let task_name = t
+                    .name
+                    .as_deref()
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string);
+                let site = task_name
+                    .clone()
+                    .or_else(|| t.location.as_deref().map(str::to_string))
+                    .or_else(|| fn_name.map(str::to_string))
+                    .unwrap_or_else(|| kind.clone());
+                let group = sink.group(site.clone(), &kind, role);
+                let record = TaskRecord {
+                    span_id: t.id,
+                    task_id: field("task.id").map(str::to_string),
+                    name: task_name,
+                    kind,
+                    role,
+                    site,
+                    size_bytes: field("size.bytes").and_then(|v| v.parse().ok()),
+                    original_size_bytes: field("original_size.bytes").and_then(|v| v.parse().ok()),
+                    ..TaskRecord::default()
+                };
+                match tasks.get(&t.id) {
+                    Some(&i) => order[i] = (group, record, None),
+                    None => {
+                        tasks.insert(t.id, order.len());
+                        order.push((group, record, None));
+                    }
+                }
+            }
+            CapLine::Stats(st) => {
+                let Some(&i) = tasks.get(&st.id) else {
+                    report.skipped += 1;
+                    continue;
+                };
+                let (_, task, prev) = &mut order[i];
+                // The snapshot shows its last poll exactly. The other polls since the previous
+                // snapshot are known only by their number and total busy time: when they
+                // average over the floor, one of them lasted at least that long, just before
+                // the last.
+                let (p0, b0) = prev.map_or((0, 0), |p| (p.polls, p.busy_ns));
+                let (dp, db) = (st.polls.saturating_sub(p0), (st.busy_ns - b0).max(0));
+                if let (Some(s), Some(e)) = (st.last_poll_started, st.last_poll_ended) {
+                    if dp > 0 && e >= s {
+                        let last = e - s;
+                        if last >= floor {
+                            task.long_polls.push((s, e));
+                        }
+                        let others = db - last;
+                        // At least the mean of the other polls (a lower bound).
+                        let longest = if dp > 1 { others / (dp as i64 - 1) } else { 0 };
+                        if longest >= floor {
+                            task.long_polls.push((s - longest, s));
+                        }
+                        b.saw_time(s);
+                    }
+                }
+                for t in [st.at, st.created, st.dropped].into_iter().flatten() {
+                    b.saw_time(t);
+                }
+                *prev = Some(st);
+            }
+            CapLine::End(_) => {}
+        }
+    }
+    if !header {
+        return Err(Error::input(name, "empty capture"));
+    }
+    let end = b.last_time().unwrap_or(0);
+    for (group, mut t, st) in order {
+        let Some(st) = st else {
+            continue;
+        };
+        t.spawned = st.created.or(st.first_poll).unwrap_or(0);
+        t.closed = st.dropped;
+        t.polls = st.polls;
+        t.busy = st.busy_ns;
+        t.scheduled = st.scheduled_ns;
+        t.first_poll = st.first_poll;
+        t.long_polls.sort_unstable();
+        t.max_poll = t.long_polls.iter().map(|p| p.1 - p.0).max().unwrap_or(0);
+        t.wakes = st.wakes;
+        t.self_wakes = st.self_wakes;
+        t.waker_clones = st.waker_clones;
+        t.waker_drops = st.waker_drops;
+        t.last_wake = None;
+        t.running = st
+            .last_poll_started
+            .zip(st.last_poll_ended)
+            .is_some_and(|(s, e)| s > e)
+            || (st.last_poll_started.is_some() && st.last_poll_ended.is_none());
+        t.woken = st.polls == 0;
+        if st.polls == 1 && st.first_poll == st.last_poll_started {
+            let s = st.first_poll.unwrap_or(0);
+            t.first_poll_duration =
+                Some(st.last_poll_ended.filter(|e| *e >= s).unwrap_or(end.max(s)) - s);
+        }
+        t.idle = (t.closed.unwrap_or(end) - t.spawned - t.busy - t.scheduled).max(0);
+        if t.is_async_app() {
+            t.long_polls.retain(|p| p.1 - p.0 >= floor);
+        } else {
+            t.long_polls.clear();
+        }
+        sink.add(t, group);
+    }
+    *b.tasks_mut() = sink.finish(floor, 0, 0);
+    report.warn(
+        "a live capture holds snapshots, not every poll: a long poll is seen exactly as a task's last poll, otherwise inferred from the busy time between snapshots and placed just before the last poll; record with console-subscriber's recording_path for every poll"
+            .to_string(),
+    );
+    Ok(())
+}

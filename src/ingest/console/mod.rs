@@ -1,0 +1,151 @@
+//! console-subscriber recordings (`ConsoleLayer::builder().recording_path(..)` or
+//! `TOKIO_CONSOLE_RECORD_PATH`): JSON lines, a `{"v":1}` header, then one externally tagged
+//! event per line, `Spawn` / `Enter` / `Exit` / `Close` / `Waker`, each with a wall-clock `at`
+//! (`{"secs_since_epoch":…,"nanos_since_epoch":…}`).
+//!
+//! * `id` is a tracing span id: a u64 that may exceed 2^53, parsed as an integer (never through
+//!   a float), and reused once its span closed. A task's life is its `Spawn` to its `Close`.
+//! * Only task spans get a `Spawn`. Resources and async ops are entered, exited and closed
+//!   too; records for ids never spawned are counted ([`TaskData::other_spans`],
+//!   `skipped`) and otherwise left out.
+//! * There are no thread ids: a poll cannot be placed on a worker.
+//!
+//! Each task becomes a span (name = `task.name`, or `task`; fields = the spawn's fields;
+//! Spawn to Close) whose polls are its executions (thread unknown), and its poll statistics
+//! are computed while reading, the console's way (see [`TaskRecord`]): memory follows the
+//! tasks alive at once. A closed task is summed into its group ([`TaskTotals`]) and kept whole
+//! only when it needs individual attention: a long poll, a wait or idle stretch under another
+//! task's long poll, mostly self-wakes. Long polls are those at or over the stall threshold
+//! of the [`Config`].
+//!
+//! When a log of the same run was read first (the sink's
+//! [`join_index`](crate::model::TreeSink::join_index)), every poll of an application task is
+//! offered to the [`JoinIndex`], tasks are held until the end, and those it labels are grouped
+//! under the endpoint they served instead of their own site.
+//!
+//! Lines are parsed into borrowed, typed structs. A cut-off last line (the recorder's writer
+//! thread is never joined, so a killed process leaves one) is a warning; records of unknown
+//! kinds, or of a known kind with unexpected contents, are counted and skipped; a line that
+//! is not JSON is an error naming it.
+
+mod capture;
+mod recording;
+mod tasks;
+mod testgen_mod;
+#[cfg(test)]
+pub(crate) mod testrec;
+#[cfg(test)]
+mod tests;
+
+pub use capture::read_capture;
+#[doc(hidden)]
+pub use testgen_mod::testgen;
+
+use super::InputReport;
+use super::text_util::excerpt;
+use super::tracing_common::Lines;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::Ns;
+use crate::model::TraceBuilder;
+use recording::Record;
+use rustc_hash::FxHashMap as HashMap;
+use std::io::BufRead;
+use tasks::{Keys, Reader, TaskSink};
+
+/// Waits and idle stretches shorter than this are not kept one by one.
+const DELAY_FLOOR: Ns = 1_000_000;
+
+/// Reads a recording from `reader` into `b`.
+pub fn read_recording(
+    name: &str,
+    reader: &mut dyn BufRead,
+    b: &mut TraceBuilder<'_>,
+    report: &mut InputReport,
+    config: &Config,
+) -> Result<()> {
+    let floor = config.stall_threshold().max(1);
+    let keys = Keys {
+        task: b.intern("task"),
+    };
+    let mut r = Reader {
+        b,
+        report,
+        name,
+        live: HashMap::default(),
+        tasks: TaskSink::default(),
+        long_polls: Vec::new(),
+        pruned_at: 0,
+        running: Vec::new(),
+        max_concurrent: 0,
+        floor,
+        delay_floor: DELAY_FLOOR.min(floor),
+        keys,
+        other_records: 0,
+        other_closes: 0,
+        unknown: 0,
+        malformed: 0,
+        unmatched_exits: 0,
+        respawned: 0,
+        join: None,
+        next_seq: 0,
+        workers: 0,
+    };
+    if let Some(ix) = r.b.join_index().filter(|ix| !ix.is_empty()) {
+        let state = ix.state();
+        r.join = Some((ix, state));
+    }
+    let mut lines = Lines::new(name, reader);
+    let mut header = false;
+    while let Some((line_no, line, complete)) = lines.next_line()? {
+        let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if !header {
+            r.header(line_no, line)?;
+            header = true;
+            continue;
+        }
+        let rec: Record<'_> = match serde_json::from_slice(line) {
+            Ok(rec) => rec,
+            Err(_) if !complete => {
+                r.report.warn(format!(
+                    "line {line_no}: the last line is cut off (the recording was not finished); kept everything before it"
+                ));
+                r.report.skipped += 1;
+                break;
+            }
+            Err(e) if e.is_data() => {
+                r.malformed += 1;
+                r.report.skipped += 1;
+                if r.malformed <= 3 {
+                    r.report.warn(format!(
+                        "line {line_no}: an event with unexpected contents, skipped: {e}: {}",
+                        excerpt(&String::from_utf8_lossy(line), 80)
+                    ));
+                }
+                continue;
+            }
+            Err(e) => {
+                return Err(Error::line(
+                    name,
+                    line_no,
+                    format!(
+                        "expected one JSON event per line (console-subscriber recording): {e}: {}",
+                        excerpt(&String::from_utf8_lossy(line), 60)
+                    ),
+                ));
+            }
+        };
+        r.event(line_no, rec);
+    }
+    if !header {
+        return Err(Error::input(
+            name,
+            "empty recording: expected a {\"v\":1} header line, then one event per line",
+        ));
+    }
+    r.finish();
+    Ok(())
+}

@@ -1,0 +1,391 @@
+//! Reader tests: hand-written recordings, read and checked figure by figure.
+
+use super::testrec::{MS, Rec};
+use super::*;
+use crate::ingest::Format;
+use crate::model::{TaskData, TaskRecord, TaskRole};
+
+fn record(data: &TaskData, span_id: u64) -> &TaskRecord {
+    data.records
+        .iter()
+        .find(|r| r.span_id == span_id)
+        .unwrap_or_else(|| panic!("no record for span {span_id}"))
+}
+
+/// ```text
+/// ms:      0   10                                 130  140
+/// task 1:  spawn [════════ one poll: 120 ms ═══════]    close
+/// ```
+#[test]
+fn one_poll_of_120_ms_is_a_task_span_with_one_execution() {
+    let ing = Rec::new()
+        .spawn(1, 0, "task")
+        .poll(1, 10, 130)
+        .close(1, 140)
+        .read()
+        .expect("reads");
+    assert_eq!(ing.report.format, Format::ConsoleRecording);
+    let t = &ing.trace;
+    let r = record(&t.tasks, 1);
+    assert_eq!((r.polls, r.busy, r.max_poll), (1, 120 * MS, 120 * MS));
+    assert_eq!(r.long_polls, vec![(10 * MS, 130 * MS)]);
+    assert_eq!(r.first_poll_duration, Some(120 * MS));
+    assert_eq!((r.spawned, r.closed), (0, Some(140 * MS)));
+    // No wake: the console counts no scheduled time before a first poll.
+    assert_eq!((r.scheduled, r.idle), (0, 20 * MS));
+    // The model's span and execution.
+    assert_eq!(t.spans.len(), 1);
+    let span = &t.spans[0];
+    assert_eq!(t.name(span), "task");
+    assert_eq!(
+        (span.start, span.end, span.busy),
+        (0, 140 * MS, Some(120 * MS))
+    );
+    assert_eq!(t.field(span, "kind"), Some("task"));
+    assert_eq!(t.field(span, "task.id"), Some("1"));
+    assert_eq!(t.executions.len(), 1);
+    let e = t.executions[0];
+    assert_eq!((e.start, e.end, e.thread), (10 * MS, 130 * MS, None));
+    // And its group.
+    let g = &t.tasks.totals[0];
+    assert_eq!(
+        (g.site.as_str(), g.kind.as_str(), g.tasks),
+        ("task", "task", 1)
+    );
+    assert_eq!((g.polls, g.busy, g.long_polls), (1, 120 * MS, 1));
+}
+
+/// 2^53 and 2^53 + 1 are one number as a float: they must stay two tasks.
+#[test]
+fn ids_above_2_pow_53_stay_exact() {
+    let big = 1u64 << 53;
+    let ing = Rec::new()
+        .spawn(big, 0, "task")
+        .spawn(big + 1, 1, "blocking")
+        .poll(big + 1, 2, 40)
+        .close(big + 1, 41)
+        .close(big, 50)
+        .read()
+        .expect("reads");
+    let data = &ing.trace.tasks;
+    assert_eq!(data.totals.iter().map(|g| g.tasks).sum::<u64>(), 2);
+    let blocking = data
+        .totals
+        .iter()
+        .find(|g| g.kind == "blocking")
+        .expect("blocking");
+    assert_eq!((blocking.tasks, blocking.busy), (1, 38 * MS));
+    let task = data.totals.iter().find(|g| g.kind == "task").expect("task");
+    assert_eq!((task.tasks, task.busy, task.completed), (1, 0, 1));
+}
+
+/// A span id closes, then names a new task: two lives, each with its own figures.
+#[test]
+fn ids_are_reused_after_close() {
+    let ing = Rec::new()
+        .spawn(5, 0, "task")
+        .poll(5, 1, 3)
+        .close(5, 4)
+        .spawn(5, 10, "blocking")
+        .poll(5, 11, 61)
+        .close(5, 62)
+        .read()
+        .expect("reads");
+    let totals = &ing.trace.tasks.totals;
+    assert_eq!(totals.len(), 2);
+    assert_eq!((totals[0].kind.as_str(), totals[0].busy), ("task", 2 * MS));
+    assert_eq!(
+        (totals[1].kind.as_str(), totals[1].busy),
+        ("blocking", 50 * MS)
+    );
+    assert!(ing.report.warnings.is_empty(), "{:?}", ing.report.warnings);
+}
+
+/// Resources and async ops are entered and closed but never spawned.
+#[test]
+fn ids_never_spawned_are_counted_apart() {
+    let ing = Rec::new()
+        .spawn(1, 0, "task")
+        .poll(7, 1, 2)
+        .close(7, 3)
+        .poll(1, 4, 5)
+        .close(1, 6)
+        .read()
+        .expect("reads");
+    let data = &ing.trace.tasks;
+    assert_eq!(data.other_spans, 1);
+    assert_eq!(data.totals.len(), 1);
+    assert_eq!((ing.report.events, ing.report.skipped), (4, 3));
+    assert!(ing.report.warnings[0].contains("3 events for 1 resources"));
+}
+
+/// The console's scheduled time: poll start - max(last wake, previous poll end).
+///
+/// ```text
+/// ms:     0  1 2   10        30 31  40 41 42
+/// task:   spawn[]  wake ····· []    [wake-by-ref inside] ]  . []
+///                  scheduled 20      woken during the poll: ready at its end (41),
+///                                    polled at 42: scheduled 1
+/// ```
+#[test]
+fn scheduled_time_is_the_consoles() {
+    let ing = Rec::new()
+        .spawn(1, 0, "task")
+        .clone_waker(1, 0)
+        .poll(1, 1, 2)
+        .wake(1, 10)
+        .poll(1, 30, 31)
+        .enter(1, 40)
+        .self_wake(1, 40)
+        .exit(1, 41)
+        .poll(1, 42, 43)
+        .close(1, 50)
+        .read()
+        .expect("reads");
+    let r = &ing.trace.tasks.totals[0];
+    assert_eq!((r.polls, r.wakes, r.self_wakes), (4, 2, 1));
+    // 30 - 10, then 40 - 31 (no wake: from the previous end, as the console does), 42 - 41.
+    assert_eq!(r.scheduled, 20 * MS + 9 * MS + MS);
+    assert_eq!(r.busy, 4 * MS);
+    assert_eq!(r.idle, 50 * MS - 4 * MS - 30 * MS);
+}
+
+/// A wake by value consumes its waker: clones - drops counts it.
+#[test]
+fn wake_by_value_counts_as_a_waker_drop() {
+    let ing = Rec::new()
+        .spawn(1, 0, "task")
+        .poll(1, 1, 2)
+        .clone_waker(1, 2)
+        .clone_waker(1, 2)
+        .wake(1, 5)
+        .drop_waker(1, 6)
+        .poll(1, 7, 8)
+        .read()
+        .expect("reads");
+    let r = record(&ing.trace.tasks, 1);
+    assert_eq!((r.waker_clones, r.waker_drops, r.waker_count()), (2, 2, 0));
+    assert!(!r.running && !r.woken, "polled since its wake");
+    assert_eq!(r.closed, None);
+}
+
+/// Nested enters of one span are one poll, as the console counts them.
+#[test]
+fn nested_enter_is_one_poll() {
+    let ing = Rec::new()
+        .spawn(1, 0, "task")
+        .enter(1, 1)
+        .enter(1, 2)
+        .exit(1, 3)
+        .exit(1, 4)
+        .exit(1, 5)
+        .close(1, 6)
+        .read()
+        .expect("reads");
+    let g = &ing.trace.tasks.totals[0];
+    assert_eq!((g.polls, g.busy), (1, 3 * MS));
+    assert!(
+        ing.report
+            .warnings
+            .iter()
+            .any(|w| w.contains("1 Exit events"))
+    );
+}
+
+#[test]
+fn runtime_tasks_are_marked() {
+    let ing = Rec::new()
+        .worker(1, 0)
+        .spawn(2, 0, "block_on")
+        .spawn(3, 0, "blocking")
+        .spawn(4, 0, "task")
+        .read()
+        .expect("reads");
+    let roles: Vec<(u64, TaskRole)> = ing
+        .trace
+        .tasks
+        .records
+        .iter()
+        .map(|r| (r.span_id, r.role))
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            (1, TaskRole::Worker),
+            (2, TaskRole::BlockOn),
+            (3, TaskRole::App),
+            (4, TaskRole::App)
+        ]
+    );
+}
+
+/// Alive at the end: a poll in progress counts up to the last event (as the console
+/// shows busy), an unanswered wake as scheduled time.
+#[test]
+fn tasks_alive_at_the_end_run_to_its_last_event() {
+    let ing = Rec::new()
+        .spawn(1, 0, "task")
+        .enter(1, 10)
+        .spawn(2, 0, "task")
+        .poll(2, 1, 2)
+        .wake(2, 20)
+        .spawn(3, 90, "task")
+        .read()
+        .expect("reads");
+    let data = &ing.trace.tasks;
+    let running = record(data, 1);
+    assert!(running.running);
+    assert_eq!(
+        (running.busy, running.long_polls.clone()),
+        (80 * MS, vec![(10 * MS, 90 * MS)])
+    );
+    let woken = record(data, 2);
+    assert!(woken.woken && !woken.running);
+    assert_eq!(woken.scheduled, 70 * MS);
+    let never_polled = record(data, 3);
+    assert!(
+        never_polled.woken,
+        "the console takes a task never polled as awakened"
+    );
+    assert!(
+        ing.report
+            .warnings
+            .iter()
+            .any(|w| w.contains("3 tasks were still alive"))
+    );
+}
+
+/// Closed tasks with nothing remarkable are summed into their group and not kept whole.
+#[test]
+fn quiet_closed_tasks_are_only_summed() {
+    let mut rec = Rec::new();
+    for id in 1..=100 {
+        rec = rec
+            .spawn(id, id, "task")
+            .poll(id, id, id + 1)
+            .close(id, id + 2);
+    }
+    let ing = rec.read().expect("reads");
+    let data = &ing.trace.tasks;
+    assert!(data.records.is_empty());
+    assert_eq!((data.totals[0].tasks, data.totals[0].polls), (100, 100));
+}
+
+#[test]
+fn cut_off_last_line_is_a_warning() {
+    let mut rec = Rec::new().spawn(1, 0, "task").enter(1, 1);
+    rec.0.push_str(r#"{"Exit":{"id":1,"at":{"secs_since"#);
+    let ing = rec.read().expect("reads");
+    assert!(
+        ing.report
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("line 4:") && w.contains("cut off")),
+        "{:?}",
+        ing.report.warnings
+    );
+    assert!(record(&ing.trace.tasks, 1).running);
+}
+
+#[test]
+fn bad_json_on_line_3_is_an_error_naming_line_3() {
+    let err = Rec::new()
+        .spawn(1, 0, "task")
+        .raw(r#"{"Enter":{"id":1,"at":"#)
+        .enter(1, 1)
+        .read()
+        .expect_err("not JSON");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("rec.jsonl: line 3: expected one JSON event per line"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn unknown_events_are_counted_and_skipped() {
+    let ing = Rec::new()
+        .spawn(1, 0, "task")
+        .raw(r#"{"Resource":{"id":9,"at":{"secs_since_epoch":1,"nanos_since_epoch":0}}}"#)
+        .raw(r#"{"Enter":{"id":-1,"at":{"secs_since_epoch":1,"nanos_since_epoch":0}}}"#)
+        .poll(1, 1, 2)
+        .read()
+        .expect("reads");
+    assert_eq!(ing.report.skipped, 2);
+    assert!(
+        ing.report
+            .warnings
+            .iter()
+            .any(|w| w.contains("unknown kinds"))
+    );
+    assert!(
+        ing.report
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("line 4: an event with unexpected contents"))
+    );
+    assert_eq!(ing.trace.tasks.totals[0].polls, 1);
+}
+
+#[test]
+fn a_missing_header_is_an_error() {
+    let text = "{\"v\":1}\n";
+    let ing = crate::ingest::ingest_bytes("h.jsonl", text.as_bytes(), false, &Config::default())
+        .expect("a header alone is an empty recording");
+    assert!(ing.trace.tasks.is_empty());
+    let mut b = TraceBuilder::new();
+    let mut report = crate::ingest::InputReport {
+        path: "x".into(),
+        format: Format::ConsoleRecording,
+        events: 0,
+        skipped: 0,
+        warnings: Vec::new(),
+        gzip: false,
+    };
+    let mut input: &[u8] = b"{\"Spawn\":{}}\n";
+    let err = read_recording("x", &mut input, &mut b, &mut report, &Config::default())
+        .expect_err("no header");
+    assert!(
+        err.to_string()
+            .starts_with("x: line 1: expected the recording header"),
+        "{err}"
+    );
+}
+
+/// The generator makes valid recordings: same seed, same bytes; every task read.
+#[test]
+fn generated_recordings_read_cleanly() {
+    let mut a = Vec::new();
+    testgen::generate_recording(&mut a, 300, 7).expect("writes");
+    let mut b = Vec::new();
+    testgen::generate_recording(&mut b, 300, 7).expect("writes");
+    assert_eq!(a, b);
+    let ing =
+        crate::ingest::ingest_bytes("gen.jsonl", &a, false, &Config::default()).expect("reads");
+    let data = &ing.trace.tasks;
+    let app: u64 = data
+        .totals
+        .iter()
+        .filter(|g| g.role == TaskRole::App)
+        .map(|g| g.tasks)
+        .sum();
+    assert_eq!(app, 300);
+    assert_eq!(
+        data.totals
+            .iter()
+            .filter(|g| g.role == TaskRole::Worker)
+            .map(|g| g.tasks)
+            .sum::<u64>(),
+        2
+    );
+    assert!(data.other_spans > 0);
+    assert!(
+        ing.report
+            .warnings
+            .iter()
+            .all(|w| w.contains("resources and async ops") || w.contains("still alive")),
+        "{:?}",
+        ing.report.warnings
+    );
+    assert!(data.records.iter().any(|r| r.span_id > 1 << 53));
+}
