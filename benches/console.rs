@@ -1,5 +1,5 @@
 //! Throughput on a generated console-subscriber recording
-//! (`stallscope::ingest::console::testgen`), side by side in one run so the figures compare as
+//! (`stallscope::testgen::console_recording`, feature `testgen`), side by side in one run so the figures compare as
 //! ratios on a shared, noisy machine:
 //!
 //! - `serde_json floor`: every line parsed by serde_json into `IgnoredAny` (the cost of reading
@@ -11,7 +11,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use stallscope::config::Config;
-use stallscope::ingest::console::testgen;
+use stallscope::testgen::console_recording as testgen;
 
 #[path = "lines.rs"]
 mod lines;

@@ -1,5 +1,5 @@
 //! Writes a seeded console-subscriber recording for benchmarks:
-//! `cargo run --release --example gen_console_recording -- OUT TASKS [SEED]` (about 5.5 KB per
+//! `cargo run --release --features testgen --example gen_console_recording -- OUT TASKS [SEED]` (about 5.5 KB per
 //! task: 38 000 tasks make ~210 MB).
 
 use std::io::{BufWriter, Write};
@@ -16,7 +16,7 @@ fn main() {
     let seed = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(7);
     let written = std::fs::File::create(out).and_then(|f| {
         let mut w = BufWriter::with_capacity(1 << 20, f);
-        stallscope::ingest::console::testgen::generate_recording(&mut w, tasks, seed)?;
+        stallscope::testgen::console_recording::generate_recording(&mut w, tasks, seed)?;
         w.flush()
     });
     if let Err(e) = written {

@@ -31,15 +31,12 @@
 mod capture;
 mod recording;
 mod tasks;
-mod testgen_mod;
 #[cfg(test)]
 pub(crate) mod testrec;
 #[cfg(test)]
 mod tests;
 
 pub use capture::read_capture;
-#[doc(hidden)]
-pub use testgen_mod::testgen;
 
 use super::InputReport;
 use super::text_util::excerpt;

@@ -356,9 +356,9 @@ fn a_missing_header_is_an_error() {
 #[test]
 fn generated_recordings_read_cleanly() {
     let mut a = Vec::new();
-    testgen::generate_recording(&mut a, 300, 7).expect("writes");
+    crate::testgen::console_recording::generate_recording(&mut a, 300, 7).expect("writes");
     let mut b = Vec::new();
-    testgen::generate_recording(&mut b, 300, 7).expect("writes");
+    crate::testgen::console_recording::generate_recording(&mut b, 300, 7).expect("writes");
     assert_eq!(a, b);
     let ing =
         crate::ingest::ingest_bytes("gen.jsonl", &a, false, &Config::default()).expect("reads");
