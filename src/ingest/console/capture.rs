@@ -3,63 +3,12 @@
 use super::super::InputReport;
 use super::super::tracing_common::Lines;
 use super::tasks::TaskSink;
+use crate::capture::format::{Line, StatsLine};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::{Ns, TaskRecord, TaskRole, TraceBuilder};
+use crate::model::{TaskRecord, TaskRole, TraceBuilder};
 use rustc_hash::FxHashMap as HashMap;
-use serde::Deserialize;
-use serde::de::IgnoredAny;
-use std::borrow::Cow;
 use std::io::BufRead;
-
-/// A task line of a `stallscope record` capture.
-#[derive(Deserialize)]
-struct CapTask<'a> {
-    id: u64,
-    #[serde(borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    location: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    fields: HashMap<Cow<'a, str>, Cow<'a, str>>,
-}
-
-/// A stats line of a capture: a snapshot of the task's statistics.
-#[derive(Deserialize, Clone, Copy)]
-struct CapStats {
-    id: u64,
-    #[serde(default)]
-    at: Option<Ns>,
-    #[serde(default)]
-    created: Option<Ns>,
-    #[serde(default)]
-    dropped: Option<Ns>,
-    polls: u64,
-    busy_ns: Ns,
-    scheduled_ns: Ns,
-    #[serde(default)]
-    first_poll: Option<Ns>,
-    #[serde(default)]
-    last_poll_started: Option<Ns>,
-    #[serde(default)]
-    last_poll_ended: Option<Ns>,
-    wakes: u64,
-    self_wakes: u64,
-    waker_clones: u64,
-    waker_drops: u64,
-}
-
-#[derive(Deserialize)]
-enum CapLine<'a> {
-    #[serde(rename = "task", borrow)]
-    Task(CapTask<'a>),
-    #[serde(rename = "stats")]
-    Stats(CapStats),
-    #[serde(rename = "end")]
-    End(IgnoredAny),
-}
 
 /// Reads a capture written by `stallscope record` (see `crate::capture`). Statistics are
 /// snapshots, one per publish interval; a poll is seen one by one only as a task's last poll
@@ -82,7 +31,7 @@ pub fn read_capture(
     let mut lines = Lines::new(name, reader);
     // Tasks in the order first reported: (group, record, last snapshot).
     let mut tasks: HashMap<u64, usize> = HashMap::default();
-    let mut order: Vec<(usize, TaskRecord, Option<CapStats>)> = Vec::new();
+    let mut order: Vec<(usize, TaskRecord, Option<StatsLine>)> = Vec::new();
     let mut sink = TaskSink::default();
     let mut header = false;
     b.set_unix_offset(0);
@@ -101,7 +50,7 @@ pub fn read_capture(
             }
             continue;
         }
-        let rec: CapLine<'_> = match serde_json::from_slice(line) {
+        let rec: Line<'_> = match serde_json::from_slice(line) {
             Ok(r) => r,
             Err(_) if !complete => {
                 report.warn(format!(
@@ -120,7 +69,7 @@ pub fn read_capture(
         };
         report.events += 1;
         match rec {
-            CapLine::Task(t) => {
+            Line::Task(t) => {
                 let field = |k: &str| t.fields.get(k).map(|v| v.trim_matches('"'));
                 let kind = field("kind").unwrap_or(&t.kind).to_string();
                 let fn_name = field("fn");
@@ -161,7 +110,7 @@ pub fn read_capture(
                     }
                 }
             }
-            CapLine::Stats(st) => {
+            Line::Stats(st) => {
                 let Some(&i) = tasks.get(&st.id) else {
                     report.skipped += 1;
                     continue;
@@ -193,7 +142,7 @@ pub fn read_capture(
                 }
                 *prev = Some(st);
             }
-            CapLine::End(_) => {}
+            Line::End(_) => {}
         }
     }
     if !header {

@@ -14,67 +14,22 @@
 //!
 //! Times are Unix nanoseconds. A `task` line comes when the server first reports the task, a
 //! `stats` line whenever its statistics changed (one publish interval, 1 s by default), the `end`
-//! line when the capture stops, whatever the reason: what was captured is always kept.
+//! line when the capture stops, whatever the reason: what was captured is always kept. The
+//! lines are declared once, in [`format`], for this writer and the reader
+//! (`ingest::console`).
+
+pub mod format;
 
 use crate::error::{Error, Result};
 use console_api::field::{Name, Value};
 use console_api::instrument::InstrumentRequest;
 use console_api::instrument::instrument_client::InstrumentClient;
-use serde::Serialize;
+pub use format::CAPTURE_VERSION;
+use format::{EndLine, Header, Line, StatsLine, TaskLine};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
-
-/// Format version of the capture file.
-pub const CAPTURE_VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct Header<'a> {
-    stallscope_console_capture: u32,
-    target: &'a str,
-    started_unix_ns: i64,
-}
-
-#[derive(Serialize)]
-pub struct TaskLine {
-    pub id: u64,
-    pub kind: &'static str,
-    pub name: Option<String>,
-    pub location: Option<String>,
-    pub fields: HashMap<String, String>,
-}
-
-#[derive(Serialize)]
-pub struct StatsLine {
-    pub id: u64,
-    pub at: i64,
-    pub created: Option<i64>,
-    pub dropped: Option<i64>,
-    pub polls: u64,
-    pub busy_ns: i64,
-    pub scheduled_ns: i64,
-    pub first_poll: Option<i64>,
-    pub last_poll_started: Option<i64>,
-    pub last_poll_ended: Option<i64>,
-    pub wakes: u64,
-    pub self_wakes: u64,
-    pub waker_clones: u64,
-    pub waker_drops: u64,
-}
-
-#[derive(Serialize)]
-enum Line<'a> {
-    #[serde(rename = "task")]
-    Task(&'a TaskLine),
-    #[serde(rename = "stats")]
-    Stats(&'a StatsLine),
-    #[serde(rename = "end")]
-    End {
-        at: i64,
-        updates: u64,
-        reason: &'a str,
-    },
-}
 
 fn ts(t: &Option<prost_types::Timestamp>) -> Option<i64> {
     t.as_ref()
@@ -163,7 +118,7 @@ async fn capture(
         &mut *out,
         &Header {
             stallscope_console_capture: CAPTURE_VERSION,
-            target,
+            target: Cow::Borrowed(target),
             started_unix_ns: now_ns(),
         },
     )
@@ -227,21 +182,27 @@ async fn capture(
             };
             let line = TaskLine {
                 id,
-                kind,
+                kind: Cow::Borrowed(kind),
                 name: fields
                     .get("task.name")
                     .filter(|n| !n.is_empty())
-                    .map(|n| n.trim_matches('"').to_string()),
+                    .map(|n| Cow::Owned(n.trim_matches('"').to_string())),
                 location: t.location.as_ref().and_then(|l| {
-                    l.file
-                        .as_ref()
-                        .map(|f| format!("{f}:{}:{}", l.line.unwrap_or(0), l.column.unwrap_or(0)))
+                    l.file.as_ref().map(|f| {
+                        Cow::Owned(format!(
+                            "{f}:{}:{}",
+                            l.line.unwrap_or(0),
+                            l.column.unwrap_or(0)
+                        ))
+                    })
                 }),
-                fields,
+                fields: fields
+                    .into_iter()
+                    .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
+                    .collect(),
             };
             tasks += 1;
-            serde_json::to_writer(&mut *out, &Line::Task(&line))
-                .map_err(|e| write_err(e.into()))?;
+            serde_json::to_writer(&mut *out, &Line::Task(line)).map_err(|e| write_err(e.into()))?;
             writeln!(out).map_err(write_err)?;
         }
         let mut ids: Vec<&u64> = tu.stats_update.keys().collect();
@@ -251,7 +212,7 @@ async fn capture(
             let ps = s.poll_stats.as_ref();
             let line = StatsLine {
                 id: *id,
-                at,
+                at: Some(at),
                 created: ts(&s.created_at),
                 dropped: ts(&s.dropped_at),
                 polls: ps.map_or(0, |p| p.polls),
@@ -265,7 +226,7 @@ async fn capture(
                 waker_clones: s.waker_clones,
                 waker_drops: s.waker_drops,
             };
-            serde_json::to_writer(&mut *out, &Line::Stats(&line))
+            serde_json::to_writer(&mut *out, &Line::Stats(line))
                 .map_err(|e| write_err(e.into()))?;
             writeln!(out).map_err(write_err)?;
         }
@@ -273,11 +234,11 @@ async fn capture(
     };
     serde_json::to_writer(
         &mut *out,
-        &Line::End {
+        &Line::End(EndLine {
             at: now_ns(),
             updates,
-            reason: &reason,
-        },
+            reason: Cow::Borrowed(&reason),
+        }),
     )
     .map_err(|e| write_err(e.into()))?;
     writeln!(out).map_err(write_err)?;
