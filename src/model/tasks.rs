@@ -174,9 +174,9 @@ impl TaskRecord {
 /// [`TaskTotals::site`], and kind and role.
 #[derive(Debug, Clone, Default)]
 pub struct TaskTotals {
-    /// The spawn location when recorded (`file:line:col`), else `task.name`, else the closure
-    /// type of a blocking task (`fn`), else the kind (`task` for an unnamed async task: the
-    /// recording cannot tell unnamed tasks apart).
+    /// `task.name` when set, else the spawn location when recorded (`file:line:col`), else the
+    /// closure type of a blocking task (`fn`), else the kind (`task` for an unnamed async task:
+    /// the recording cannot tell unnamed tasks apart). See `ingest::console::classify_task`.
     pub site: String,
     pub kind: String,
     pub role: TaskRole,

@@ -2,11 +2,12 @@
 
 use super::super::InputReport;
 use super::super::tracing_common::Lines;
+use super::classify_task;
 use super::tasks::TaskSink;
 use crate::capture::format::{Line, StatsLine};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::{TaskRecord, TaskRole, TraceBuilder};
+use crate::model::{TaskRecord, TraceBuilder};
 use rustc_hash::FxHashMap as HashMap;
 use std::io::BufRead;
 
@@ -73,23 +74,13 @@ pub fn read_capture(
                 let field = |k: &str| t.fields.get(k).map(|v| v.trim_matches('"'));
                 let kind = field("kind").unwrap_or(&t.kind).to_string();
                 let fn_name = field("fn");
-                let role = if kind == "block_on" {
-                    TaskRole::BlockOn
-                } else if fn_name.is_some_and(|f| f.contains("worker::Launch::launch")) {
-                    TaskRole::Worker
-                } else {
-                    TaskRole::App
-                };
                 let task_name = t
                     .name
                     .as_deref()
                     .filter(|n| !n.is_empty())
                     .map(str::to_string);
-                let site = task_name
-                    .clone()
-                    .or_else(|| t.location.as_deref().map(str::to_string))
-                    .or_else(|| fn_name.map(str::to_string))
-                    .unwrap_or_else(|| kind.clone());
+                let (role, site) =
+                    classify_task(&kind, task_name.as_deref(), t.location.as_deref(), fn_name);
                 let group = sink.group(site.clone(), &kind, role);
                 let record = TaskRecord {
                     span_id: t.id,

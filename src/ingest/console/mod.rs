@@ -43,12 +43,40 @@ use super::text_util::excerpt;
 use super::tracing_common::Lines;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::Ns;
 use crate::model::TraceBuilder;
+use crate::model::{Ns, TaskRole};
 use recording::Record;
 use rustc_hash::FxHashMap as HashMap;
 use std::io::BufRead;
 use tasks::{Keys, Reader, TaskSink};
+
+/// What a task is, from what its spawn recorded: its role to the runtime, and the site it is
+/// grouped under. One rule for recordings and captures:
+///
+/// * role: `kind=block_on` is [`TaskRole::BlockOn`]; `kind=blocking` with an `fn` naming
+///   `worker::Launch::launch` is a worker's launch task ([`TaskRole::Worker`]); the rest is the
+///   application's;
+/// * site: `task.name` when set and not empty, else the spawn location (`file:line:col`),
+///   else the closure type (`fn`, blocking tasks), else the kind. A name is what the developer
+///   chose to tell tasks apart, while one location can spawn tasks of every kind (a spawn
+///   helper); captures carry both, recordings (whose recorder drops the location) rarely, and
+///   this order keeps every figure of the sample capture and recordings.
+pub(super) fn classify_task(
+    kind: &str,
+    name: Option<&str>,
+    location: Option<&str>,
+    fn_name: Option<&str>,
+) -> (TaskRole, String) {
+    let role = if kind == "block_on" {
+        TaskRole::BlockOn
+    } else if kind == "blocking" && fn_name.is_some_and(|f| f.contains("worker::Launch::launch")) {
+        TaskRole::Worker
+    } else {
+        TaskRole::App
+    };
+    let site = name.or(location).or(fn_name).unwrap_or(kind).to_string();
+    (role, site)
+}
 
 /// Waits and idle stretches shorter than this are not kept one by one.
 const DELAY_FLOOR: Ns = 1_000_000;

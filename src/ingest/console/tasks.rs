@@ -3,6 +3,7 @@
 
 use super::super::InputReport;
 use super::super::text_util::excerpt;
+use super::classify_task;
 use super::recording::{At, FieldVal, Header, Record, SpawnBody, WakeOp};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -240,15 +241,6 @@ impl Reader<'_, '_, '_> {
             .filter(|n| !n.is_empty())
             .map(str::to_string);
         let fn_name = field("fn").and_then(FieldVal::as_str);
-        let role = if kind == "block_on" {
-            TaskRole::BlockOn
-        } else if kind == "blocking"
-            && fn_name.is_some_and(|f| f.contains("worker::Launch::launch"))
-        {
-            TaskRole::Worker
-        } else {
-            TaskRole::App
-        };
         // The recorder drops the spawn location; another producer may keep it.
         let location = field("loc.file").map(|file| {
             let mut loc = file.text().into_owned();
@@ -260,10 +252,7 @@ impl Reader<'_, '_, '_> {
             }
             loc
         });
-        let site = location
-            .or_else(|| task_name.clone())
-            .or_else(|| fn_name.map(str::to_string))
-            .unwrap_or_else(|| kind.clone());
+        let (role, site) = classify_task(&kind, task_name.as_deref(), location.as_deref(), fn_name);
         let group = self.tasks.group(site.clone(), &kind, role);
         let span_name = match &task_name {
             Some(n) => self.b.intern(n),

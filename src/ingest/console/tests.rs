@@ -389,3 +389,31 @@ fn generated_recordings_read_cleanly() {
     );
     assert!(data.records.iter().any(|r| r.span_id > 1 << 53));
 }
+
+/// One rule for recordings and captures: name, then location, then closure type, then kind;
+/// a worker's launch task is a blocking one.
+#[test]
+fn tasks_are_classified_by_one_rule() {
+    let launch =
+        Some("tokio::runtime::scheduler::multi_thread::worker::Launch::launch::{{closure}}");
+    assert_eq!(
+        classify_task("task", Some("/orders"), Some("src/main.rs:1:1"), None),
+        (TaskRole::App, "/orders".to_string())
+    );
+    assert_eq!(
+        classify_task("task", None, Some("src/main.rs:1:1"), None),
+        (TaskRole::App, "src/main.rs:1:1".to_string())
+    );
+    assert_eq!(
+        classify_task("blocking", None, None, Some(launch)),
+        (TaskRole::Worker, launch.to_string())
+    );
+    assert_eq!(
+        classify_task("task", None, None, Some(launch)).0,
+        TaskRole::App
+    );
+    assert_eq!(
+        classify_task("block_on", None, None, None),
+        (TaskRole::BlockOn, "block_on".to_string())
+    );
+}
