@@ -394,8 +394,7 @@ fn generated_recordings_read_cleanly() {
 /// a worker's launch task is a blocking one.
 #[test]
 fn tasks_are_classified_by_one_rule() {
-    let launch =
-        Some("tokio::runtime::scheduler::multi_thread::worker::Launch::launch::{{closure}}");
+    let launch = "tokio::runtime::scheduler::multi_thread::worker::Launch::launch::{{closure}}";
     assert_eq!(
         classify_task("task", Some("/orders"), Some("src/main.rs:1:1"), None),
         (TaskRole::App, "/orders".to_string())
