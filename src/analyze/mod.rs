@@ -11,8 +11,8 @@
 //!    ([`stalls`]).
 
 pub mod browser;
-pub mod console;
 pub mod requests;
+pub mod runtime;
 pub mod stalls;
 pub mod threads;
 
@@ -159,7 +159,7 @@ pub struct Analysis {
     pub stall_threshold: Ns,
     pub notes: Vec<String>,
     pub browser: browser::BrowserFindings,
-    pub console: console::ConsoleFindings,
+    pub console: runtime::RuntimeFindings,
 }
 
 /// An execution long enough to be a stall, kept while the trace is read.
@@ -537,7 +537,7 @@ impl Collector<'_> {
             stall_threshold,
             notes,
             browser: browser::analyze(trace, cfg),
-            console: console::analyze(trace, cfg),
+            console: runtime::analyze(trace, cfg),
         }
     }
 }

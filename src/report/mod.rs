@@ -37,9 +37,9 @@ pub struct Report {
     /// Browser traces: per renderer main thread, DevTools' long-task figures.
     pub main_threads: Vec<crate::analyze::browser::MainThreadOut>,
     /// tokio-console recordings: tasks grouped by spawn location (or task name / closure).
-    pub tasks: Vec<crate::analyze::console::TaskGroup>,
+    pub tasks: Vec<crate::analyze::runtime::TaskGroup>,
     /// tokio-console's own warnings, reproduced offline.
-    pub console_warnings: Vec<crate::analyze::console::ConsoleWarning>,
+    pub console_warnings: Vec<crate::analyze::runtime::ConsoleWarning>,
     /// tokio-console recordings joined to logs of the same run.
     pub joins: Vec<crate::model::JoinSummary>,
     /// tokio-console recordings: the tasks their stalls delayed or held idle.
@@ -61,7 +61,7 @@ pub struct JoinedRow {
 pub struct TaskVictimsOut {
     pub input: String,
     #[serde(flatten)]
-    pub victims: crate::analyze::console::Victims,
+    pub victims: crate::analyze::runtime::Victims,
 }
 
 #[derive(Debug, Serialize)]
@@ -437,7 +437,7 @@ impl Report {
     fn add_console(
         &mut self,
         path: &str,
-        c: &crate::analyze::console::ConsoleFindings,
+        c: &crate::analyze::runtime::RuntimeFindings,
         threshold: crate::model::Ns,
     ) {
         if c.is_empty() {

@@ -1,0 +1,350 @@
+//! Detectors for runtime tasks (tokio-console recordings): long polls as stalls, how many
+//! workers they held at once, the tasks that paid for them, and tokio-console's own warnings
+//! reproduced offline. Pure: reads [`TaskData`](crate::model::TaskData), prints nothing.
+//!
+//! A poll of an async application task (`kind=task` or `local`; not a worker's launch task,
+//! not `block_on`) at or over the stall threshold held the worker that ran it: tokio cannot
+//! preempt a poll. Overlapping long polls form an *episode*. The recording has no thread ids,
+//! so the workers held at once are the most long polls in progress at once:
+//!
+//! ```text
+//! time     0    20   40   60   80  100  120  140
+//! A        [═══════ long poll ═══════]                  A and B overlap from 50 to 120:
+//! B                  [════════ long poll ══════]        2 workers held at once
+//! episode  [══════════════════════════════════]          0 to 140
+//! all held           [═══════════════]                  with 2 workers: nobody is free
+//! C          woken ·················· polled            woken inside, waited 95 ms: delayed
+//! D         poll]  idle ·······················wake     its timer fired at ~60, but nobody ran
+//!                                                        the driver: held idle until 120
+//! ```
+//!
+//! Two kinds of victim, counted apart:
+//!
+//! * **delayed**: woken (or spawned) during an episode, then polled 1 ms or more later. Tasks
+//!   queued behind a long poll wait for its worker; this is the console's scheduled time.
+//! * **held idle**: when every worker is in a long poll, nobody services timers and sockets,
+//!   so tasks waiting on them are not even woken: their wait shows as *idle*, not scheduled.
+//!   A task idle across such a moment and woken within [`HELD_IDLE_SLACK`] after a worker came
+//!   free was held; its held time is from the later of its poll end and the moment all workers
+//!   were taken to its wake (an upper bound: when its timer or socket fired is not recorded).
+//!   The worker count comes from tokio's worker launch tasks when the recording has them, else
+//!   from the most async polls ever seen in progress at once (a floor).
+//!
+//! Invariants: every stall is one long poll of one task; episodes do not overlap and are
+//! sorted; a task is counted once per episode and once overall, with its longest delay.
+
+mod episodes;
+mod groups;
+mod lints;
+#[cfg(test)]
+mod tests;
+mod victims;
+
+pub use lints::{LARGE_FUTURE_BYTES, NEVER_YIELDED, SELF_WAKE_PERCENT};
+pub use victims::HELD_IDLE_SLACK;
+
+use super::{fmt_ms, ms};
+use crate::config::Config;
+use crate::model::{Ns, TaskRole, Trace};
+use episodes::{episode_out, episodes, long_polls};
+use groups::groups;
+use lints::warnings;
+use serde::Serialize;
+use std::collections::HashMap;
+use victims::attribute_victims;
+
+/// Delays shorter than this are not a victim's (the reader keeps none shorter either).
+const MIN_DELAY: Ns = 1_000_000;
+
+/// Tasks grouped by what identifies their code (see
+/// [`TaskTotals::site`](crate::model::TaskTotals::site)), summed over every task of the group.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskGroup {
+    pub site: String,
+    /// `site` is the endpoint these tasks served, joined from a log of the same run.
+    pub joined_endpoint: bool,
+    pub kind: String,
+    pub tasks: usize,
+    /// Tasks whose close was recorded (the others were alive at the end).
+    pub completed: u64,
+    pub polls: u64,
+    pub busy_ms: f64,
+    /// tokio-console's scheduled time: waits from wake to poll.
+    pub scheduled_ms: f64,
+    /// Lifetime not busy and not scheduled: awaiting something.
+    pub idle_ms: f64,
+    pub max_poll_ms: f64,
+    pub mean_poll_us: f64,
+    /// Longest wait from spawn to first poll.
+    pub max_first_poll_delay_ms: f64,
+    pub wakes: u64,
+    pub self_wakes: u64,
+    /// Polls at or over the stall threshold (async tasks only).
+    pub long_polls: usize,
+    /// Other tasks delayed while this group's long polls ran.
+    pub victims: usize,
+    pub max_delay_ms: f64,
+    /// Those victims by their own group's site (an endpoint when joined to a log), most first.
+    pub victim_sites: Vec<(String, usize)>,
+    /// This group's own tasks that any group's long polls delayed, and the longest delay.
+    pub delayed_here: usize,
+    pub max_delay_here_ms: f64,
+    /// This group's own tasks held idle while every worker was in a long poll, and the longest.
+    pub held_idle_here: usize,
+    pub max_held_idle_here_ms: f64,
+}
+
+/// One long poll of an async task: a worker held for its whole length.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskStall {
+    pub site: String,
+    pub task_id: Option<String>,
+    pub start_ms: f64,
+    pub duration_ms: f64,
+    /// The task's first poll (tokio-console's `never-yielded` looks at these).
+    pub first_poll: bool,
+    /// Still running when the recording ended: its length runs to the end.
+    pub cut_off: bool,
+}
+
+/// Overlapping long polls and what they did to the rest.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskEpisode {
+    pub start_ms: f64,
+    pub duration_ms: f64,
+    pub long_polls: usize,
+    /// Most long polls in progress at once: workers held at once (inferred: no thread ids).
+    pub workers_blocked: usize,
+    /// Time every worker was in a long poll (`None`: the worker count is not known).
+    pub all_workers_blocked_ms: Option<f64>,
+    /// Tasks woken or spawned during the episode that waited 1 ms or more for a poll.
+    pub victims: usize,
+    pub max_delay_ms: f64,
+    /// Tasks held idle by it (see the module docs) and the longest hold.
+    pub held_idle: usize,
+    pub max_held_idle_ms: f64,
+    pub culprits: Vec<String>,
+    pub evidence: Vec<String>,
+}
+
+/// One of tokio-console's warnings, for the tasks of one group.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsoleWarning {
+    pub lint: &'static str,
+    pub site: String,
+    pub kind: String,
+    /// Tasks of the group it fires for.
+    pub tasks: usize,
+    /// One of them, by tokio's task id.
+    pub task_id: Option<String>,
+    pub detail: String,
+}
+
+/// Victims of all episodes.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Victims {
+    /// Distinct tasks woken or spawned during an episode that waited 1 ms or more for a poll.
+    pub delayed_tasks: usize,
+    /// (task, episode) pairs: a task delayed in two episodes counts twice.
+    pub delays: usize,
+    /// Over those pairs, each with the task's longest wait in the episode.
+    pub total_delay_ms: f64,
+    pub max_delay_ms: f64,
+    /// Distinct tasks held idle while every worker was in a long poll.
+    pub held_idle_tasks: usize,
+    /// (task, episode) pairs held idle.
+    pub held_idle: usize,
+    pub max_held_idle_ms: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RuntimeFindings {
+    /// Application tasks by group, most long polls first.
+    pub groups: Vec<TaskGroup>,
+    pub stalls: Vec<TaskStall>,
+    pub episodes: Vec<TaskEpisode>,
+    pub warnings: Vec<ConsoleWarning>,
+    /// Delayed tasks, as in `victim_summary.delayed_tasks`.
+    pub victims: usize,
+    pub victim_summary: Victims,
+    /// Worker threads, from tokio's worker launch tasks in the recording (0 when absent).
+    pub workers: usize,
+    /// When `workers` is 0: the most async polls seen in progress at once, a floor for it.
+    pub min_workers: usize,
+    /// Worker launch and `block_on` tasks, left out of groups and stall detection.
+    pub runtime_tasks: u64,
+    /// Resources and async ops (spans never spawned), left out.
+    pub other_spans: u64,
+    /// What the figures rest on and what they cannot tell.
+    pub notes: Vec<String>,
+    /// The join with logs of the same run, when they were given.
+    pub join: Option<crate::model::JoinSummary>,
+}
+
+impl RuntimeFindings {
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+}
+
+/// A long poll: `task` indexes [`TaskData::records`](crate::model::TaskData::records).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Stall {
+    pub(super) start: Ns,
+    pub(super) end: Ns,
+    pub(super) task: usize,
+}
+
+/// An episode while it is measured.
+#[derive(Debug, Default)]
+pub(super) struct Episode {
+    pub(super) start: Ns,
+    pub(super) end: Ns,
+    pub(super) stalls: Vec<Stall>,
+    pub(super) max_at_once: usize,
+    /// Sub-windows with every worker in a long poll.
+    pub(super) all_held: Vec<(Ns, Ns)>,
+    pub(super) delayed: Vec<(usize, Ns)>,
+    pub(super) held: Vec<(usize, Ns)>,
+}
+
+pub fn analyze(trace: &Trace, cfg: &Config) -> RuntimeFindings {
+    let data = &trace.tasks;
+    let mut out = RuntimeFindings::default();
+    if data.is_empty() {
+        return out;
+    }
+    let records = &data.records;
+    let threshold = cfg.stall_threshold();
+    out.workers = records
+        .iter()
+        .filter(|r| r.role == TaskRole::Worker)
+        .count();
+    if out.workers == 0 {
+        out.min_workers = data.max_concurrent_polls.max(1);
+    }
+    let workers = out.workers.max(out.min_workers);
+    out.runtime_tasks = data
+        .totals
+        .iter()
+        .filter(|g| g.role != TaskRole::App)
+        .map(|g| g.tasks)
+        .sum();
+    out.other_spans = data.other_spans;
+    out.join = data.join.clone();
+
+    let stalls = long_polls(records, threshold);
+    let mut episodes = episodes(&stalls, workers);
+    attribute_victims(records, &stalls, &mut episodes);
+
+    // Victims overall: a task once, with its longest delay / hold.
+    let mut delayed: HashMap<usize, Ns> = HashMap::new();
+    let mut held: HashMap<usize, Ns> = HashMap::new();
+    for ep in &episodes {
+        for &(t, d) in &ep.delayed {
+            let v = delayed.entry(t).or_default();
+            *v = (*v).max(d);
+            out.victim_summary.delays += 1;
+            out.victim_summary.total_delay_ms += ms(d);
+        }
+        for &(t, h) in &ep.held {
+            let v = held.entry(t).or_default();
+            *v = (*v).max(h);
+            out.victim_summary.held_idle += 1;
+        }
+    }
+    out.victim_summary.delayed_tasks = delayed.len();
+    out.victim_summary.max_delay_ms = ms(delayed.values().copied().max().unwrap_or(0));
+    out.victim_summary.total_delay_ms = (out.victim_summary.total_delay_ms * 100.0).round() / 100.0;
+    out.victim_summary.held_idle_tasks = held.len();
+    out.victim_summary.max_held_idle_ms = ms(held.values().copied().max().unwrap_or(0));
+    out.victims = delayed.len();
+
+    out.groups = groups(trace, &stalls, &episodes);
+    out.stalls = stalls
+        .iter()
+        .map(|s| {
+            let r = &records[s.task];
+            TaskStall {
+                site: r.site.clone(),
+                task_id: r.task_id.clone(),
+                start_ms: ms(s.start),
+                duration_ms: ms(s.end - s.start),
+                first_poll: r.first_poll == Some(s.start),
+                cut_off: r.running && r.long_polls.last().is_some_and(|p| p.0 == s.start),
+            }
+        })
+        .collect();
+    out.episodes = episodes
+        .iter()
+        .map(|ep| episode_out(ep, records, out.workers, out.min_workers))
+        .collect();
+    out.warnings = warnings(trace);
+    out.notes = notes(&out, data.long_poll_floor, threshold);
+    out
+}
+
+fn notes(out: &RuntimeFindings, floor: Ns, threshold: Ns) -> Vec<String> {
+    let mut ev = vec![
+        "console recordings have no thread ids: which worker ran a poll is unknown, and workers held at once are inferred from long polls overlapping in time".to_string(),
+    ];
+    ev.push(if out.workers > 0 {
+        format!(
+            "the runtime has {} workers (one launch task each in the recording)",
+            out.workers
+        )
+    } else {
+        format!(
+            "the worker count is not recorded: at least {} (most async polls seen at once)",
+            out.min_workers
+        )
+    });
+    if out.runtime_tasks > 0 {
+        ev.push(format!(
+            "{} runtime tasks (worker launch, block_on) are left out of groups and stall detection",
+            out.runtime_tasks
+        ));
+    }
+    if out.other_spans > 0 {
+        ev.push(format!(
+            "{} resources and async ops (spans never spawned) are not tasks and are left out",
+            out.other_spans
+        ));
+    }
+    if threshold < floor {
+        ev.push(format!(
+            "polls were kept from {} on while reading: shorter ones cannot be stalls here",
+            fmt_ms(floor)
+        ));
+    }
+    if let Some(j) = &out.join {
+        let logs = j.logs.join(", ");
+        ev.push(if j.requests_placed == 0 {
+            format!(
+                "no request of {logs} fell inside a poll of this recording: not the same run, or the clocks differ; tasks keep their own names"
+            )
+        } else {
+            format!(
+                "joined to {logs} by time: {} of {} requests ran inside task polls; {} tasks named by the endpoint they served{}",
+                j.requests_placed,
+                j.requests,
+                j.tasks_labelled,
+                if j.tasks_mixed > 0 {
+                    format!(
+                        ", {} served several endpoints with no clear majority and keep their own names",
+                        j.tasks_mixed
+                    )
+                } else {
+                    String::new()
+                }
+            )
+        });
+    }
+    if out.victim_summary.held_idle_tasks > 0 {
+        ev.push(format!(
+            "{} tasks were held idle while every worker was in a long poll (a stalled runtime shows as idle time, not scheduled time)",
+            out.victim_summary.held_idle_tasks
+        ));
+    }
+    ev
+}
