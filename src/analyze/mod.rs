@@ -11,6 +11,7 @@
 //!    ([`stalls`]).
 
 pub mod browser;
+pub mod join;
 pub mod requests;
 pub mod runtime;
 pub mod stalls;
@@ -187,7 +188,6 @@ pub struct Collector<'c> {
     has_thread_execs: bool,
     spans_seen: u64,
     keep_executions: bool,
-    join: Option<Arc<crate::model::JoinIndex>>,
 }
 
 impl crate::model::TreeSink for Collector<'_> {
@@ -195,8 +195,8 @@ impl crate::model::TreeSink for Collector<'_> {
         self.add_tree(trace, tree.members, tree.executions);
     }
 
-    fn join_index(&self) -> Option<Arc<crate::model::JoinIndex>> {
-        self.join.clone()
+    fn task_retention(&self) -> Option<crate::model::Retention> {
+        Some(runtime::retention(self.cfg))
     }
 }
 
@@ -211,7 +211,6 @@ impl<'c> Collector<'c> {
             has_thread_execs: false,
             spans_seen: 0,
             keep_executions: false,
-            join: None,
         }
     }
 
@@ -219,12 +218,6 @@ impl<'c> Collector<'c> {
     /// its spans ([`Request::spans`]), for a join.
     pub fn keep_executions(mut self) -> Self {
         self.keep_executions = true;
-        self
-    }
-
-    /// Requests of logs of the same run, for a recording of runtime tasks to join to.
-    pub fn with_join(mut self, join: Arc<crate::model::JoinIndex>) -> Self {
-        self.join = Some(join);
         self
     }
 

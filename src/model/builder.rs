@@ -1,8 +1,8 @@
 //! Turns span lifecycle callbacks from any format into a [`Trace`].
 
 use super::{
-    Clock, Execution, FieldValue, NetworkRequest, Ns, Span, SpanIdx, Sym, Thread, ThreadIdx,
-    ThreadRole, Trace,
+    Clock, Execution, FieldValue, NetworkRequest, Ns, Retention, Span, SpanIdx, Sym, Thread,
+    ThreadIdx, ThreadRole, Trace,
 };
 use rustc_hash::FxHashMap as HashMap;
 
@@ -61,11 +61,15 @@ pub struct Tree<'a> {
 pub trait TreeSink {
     fn tree(&mut self, trace: &Trace, tree: Tree<'_>);
 
-    /// Requests of other inputs of the same run, for readers of runtime tasks to join their
-    /// tasks to (see [`JoinIndex`](super::JoinIndex)).
-    fn join_index(&self) -> Option<std::sync::Arc<super::JoinIndex>> {
+    /// What a reader of runtime tasks keeps one by one; `None`: [`Retention::default`].
+    fn task_retention(&self) -> Option<Retention> {
         None
     }
+
+    /// A poll of runtime task number `task` ([`TaskRecord::seq`](super::TaskRecord::seq)), an
+    /// application task's, in the ingest clock; readers hand these over only when the
+    /// retention asks for every poll ([`Retention::every_poll`]).
+    fn task_poll(&mut self, _task: u32, _start: Ns, _end: Ns) {}
 }
 
 /// Builds a [`Trace`] from format-neutral callbacks.
@@ -140,12 +144,22 @@ impl<'s> TraceBuilder<'s> {
         self.max_time = Some(self.max_time.map_or(t, |m| m.max(t)));
     }
 
-    /// The latest time seen so far.
-    /// The sink's [`TreeSink::join_index`], if any.
-    pub fn join_index(&self) -> Option<std::sync::Arc<super::JoinIndex>> {
-        self.sink.as_ref().and_then(|s| s.join_index())
+    /// What the sink asks a reader of runtime tasks to keep ([`TreeSink::task_retention`]).
+    pub fn task_retention(&self) -> Retention {
+        self.sink
+            .as_ref()
+            .and_then(|s| s.task_retention())
+            .unwrap_or_default()
     }
 
+    /// Hands a poll of runtime task number `task` to the sink ([`TreeSink::task_poll`]).
+    pub fn task_poll(&mut self, task: u32, start: Ns, end: Ns) {
+        if let Some(s) = self.sink.as_mut() {
+            s.task_poll(task, start, end);
+        }
+    }
+
+    /// The latest time seen so far.
     pub fn last_time(&self) -> Option<Ns> {
         self.max_time
     }
@@ -610,7 +624,12 @@ impl<'s> TraceBuilder<'s> {
                 l.at -= min;
             }
         }
-        for t in &mut self.trace.tasks.records {
+        let tasks = &mut self.trace.tasks;
+        for t in tasks
+            .records
+            .iter_mut()
+            .chain(tasks.held.iter_mut().map(|h| &mut h.0))
+        {
             t.rebase(min);
         }
         self.trace.rebased_by = min;

@@ -9,16 +9,11 @@
 
 mod browser;
 mod builder;
-mod join;
 mod tasks;
 
 pub use browser::{ScriptRun, TaskWork, WorkKind, WorkSummary};
 pub use builder::{TraceBuilder, Tree, TreeSink};
-pub use join::{JOIN_SLACK, JoinIndex, JoinRequest, JoinResult, JoinState, JoinSummary};
-pub use tasks::{
-    HELD_IDLE_SLACK, LARGE_FUTURE_BYTES, NEVER_YIELDED, SELF_WAKE_PERCENT, TaskData, TaskRecord,
-    TaskRole, TaskTotals,
-};
+pub use tasks::{JoinSummary, Retention, TaskData, TaskRecord, TaskRole, TaskTotals};
 
 /// Deepest span nesting followed; deeper chains are cut there.
 pub const MAX_DEPTH: usize = 4096;

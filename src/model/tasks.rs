@@ -6,21 +6,55 @@
 //! attention are kept whole as [`TaskRecord`]s (see [`TaskData::records`]).
 
 use super::Ns;
+use rustc_hash::FxHashMap as HashMap;
 
-/// tokio-console's `large-future` threshold (its default `--warn` setting): futures of this many
-/// bytes or more.
-pub const LARGE_FUTURE_BYTES: u64 = 1024;
+/// What a reader of runtime tasks keeps one by one besides each group's totals, handed in by
+/// its caller: the analysis says what it needs (`analyze::runtime::retention`), the reader
+/// keeps the facts under these floors and decides nothing. Memory follows the tasks alive at
+/// once and what is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Polls of async application tasks this long or longer are kept one by one
+    /// ([`TaskRecord::long_polls`]), with the waits that began and the idle stretches that
+    /// ended around them.
+    pub floor: Ns,
+    /// Waits and idle stretches shorter than this are not kept.
+    pub min_wait: Ns,
+    /// An idle stretch is kept when its wake came within this of the end of a kept poll.
+    pub wake_window: Ns,
+    /// A task is kept whole when more than this percentage of its wakes were self-wakes
+    /// (a whole percentage, rounded down)...
+    pub self_wake_percent: u64,
+    /// ...or when its first poll ran this long.
+    pub first_poll: Ns,
+    /// Futures of this many bytes or more are counted per group
+    /// ([`TaskTotals::large_futures`]).
+    pub large_future_bytes: u64,
+    /// Hand every poll of an application task to the sink (`TreeSink::task_poll`, for a join)
+    /// and hold every application task unsummed in [`TaskData::held`] until it is regrouped.
+    pub every_poll: bool,
+}
 
-/// tokio-console's `never-yielded` threshold (its default): a first poll running this long.
-pub const NEVER_YIELDED: Ns = 1_000_000_000;
+impl Default for Retention {
+    /// What a reader keeps when its caller does not say: the analysis's needs at the default
+    /// stall threshold (`analyze::runtime::retention` of a default config; a test keeps the
+    /// two equal).
+    fn default() -> Self {
+        Retention {
+            floor: crate::config::DEFAULT_STALL,
+            min_wait: 1_000_000,
+            wake_window: 5_000_000,
+            self_wake_percent: 50,
+            first_poll: 1_000_000_000,
+            large_future_bytes: 1024,
+            every_poll: false,
+        }
+    }
+}
 
-/// A task woken this soon after a long poll ended (a worker came free) may have been held idle
-/// by it: its timer or socket was ready, but no worker was free to service the driver.
-pub const HELD_IDLE_SLACK: Ns = 5_000_000;
-
-/// tokio-console's `self-wakes` threshold (its default): self-wakes over this percentage of all
-/// wakes (compared as a whole percentage, rounded down, as the console does).
-pub const SELF_WAKE_PERCENT: u64 = 50;
+/// Groups beyond this many (tasks named one by one, say) are summed under one site.
+const MAX_GROUPS: usize = 10_000;
+const OTHER_SITES: &str = "(other sites)";
 
 /// What a task is to the runtime. Runtime machinery is marked so that detectors leave it out:
 /// a worker's launch task is "entered" for the runtime's whole life and `block_on` runs on the
@@ -40,33 +74,109 @@ pub enum TaskRole {
 /// All runtime tasks of a trace.
 #[derive(Debug, Clone, Default)]
 pub struct TaskData {
-    /// Tasks kept whole: those with a poll at or over [`TaskData::long_poll_floor`], with a
-    /// wait or an idle stretch that a long poll may have caused (see [`TaskRecord::delays`]
-    /// and [`TaskRecord::idle_gaps`]), that
-    /// woke themselves for most of their wakes, that are runtime machinery, or that were still
-    /// alive when the recording ended. In spawn order.
+    /// Tasks kept whole: those with a poll at or over the retention floor, with a wait or an
+    /// idle stretch around such a poll (see [`TaskRecord::delays`] and
+    /// [`TaskRecord::idle_gaps`]), that woke themselves for most of their wakes or whose first
+    /// poll ran long (see [`Retention`]), that are runtime machinery, or that were still alive
+    /// when the recording ended. In spawn order.
     pub records: Vec<TaskRecord>,
     /// Every task (those in `records` included), summed per group, in first-spawn order.
     pub totals: Vec<TaskTotals>,
-    /// Long polls and the delays and idle stretches under them were kept from this duration on
-    /// (the stall threshold the reader was given).
-    pub long_poll_floor: Ns,
+    /// What the reader was asked to keep.
+    pub retention: Retention,
     /// Most polls of async application tasks seen in progress at once: a floor for the number
     /// of worker threads when the recording does not name them.
     pub max_concurrent_polls: usize,
     /// Spans that were entered or closed but never spawned: resources and async ops.
     pub other_spans: u64,
+    /// Application tasks held back unsummed, with the index of their own group, when the
+    /// retention asked for every poll: a join regroups them (`analyze::join::regroup`), then
+    /// they are summed with [`TaskData::add`].
+    pub held: Vec<(TaskRecord, usize)>,
     /// How the tasks were joined to the requests of a log of the same run, when one was given:
-    /// joined tasks are grouped under the endpoint they served (see
-    /// [`JoinIndex`](super::JoinIndex)).
-    pub join: Option<super::JoinSummary>,
+    /// joined tasks are grouped under the endpoint they served.
+    pub join: Option<JoinSummary>,
+    /// Group index by site, then (kind, role).
+    group_index: HashMap<String, Vec<(String, TaskRole, usize)>>,
 }
 
 impl TaskData {
+    /// Nothing recorded yet, keeping what `retention` says.
+    pub fn new(retention: Retention) -> Self {
+        TaskData {
+            retention,
+            ..TaskData::default()
+        }
+    }
+
     /// No task was recorded.
     pub fn is_empty(&self) -> bool {
         self.totals.is_empty()
     }
+
+    /// The index of the group (site, kind, role) in [`TaskData::totals`], created on first use.
+    pub fn group(&mut self, site: String, kind: &str, role: TaskRole) -> usize {
+        let site = if self.totals.len() >= MAX_GROUPS && !self.group_index.contains_key(&site) {
+            OTHER_SITES.to_string()
+        } else {
+            site
+        };
+        let list = self.group_index.entry(site.clone()).or_default();
+        if let Some(&(_, _, i)) = list.iter().find(|(k, r, _)| k == kind && *r == role) {
+            return i;
+        }
+        let i = self.totals.len();
+        list.push((kind.to_string(), role, i));
+        self.totals.push(TaskTotals {
+            site,
+            kind: kind.to_string(),
+            role,
+            ..TaskTotals::default()
+        });
+        i
+    }
+
+    /// Sums a finished task into group `group` and keeps it whole when the retention says so.
+    pub fn add(&mut self, rec: TaskRecord, group: usize) {
+        let r = self.retention;
+        if let Some(totals) = self.totals.get_mut(group) {
+            totals.add(&rec, r.large_future_bytes);
+        }
+        let keep = rec.role != TaskRole::App
+            || rec.closed.is_none()
+            || !rec.long_polls.is_empty()
+            || !rec.delays.is_empty()
+            || !rec.idle_gaps.is_empty()
+            || (!rec.is_blocking() && rec.self_wake_percent() > r.self_wake_percent)
+            || (!rec.is_blocking() && rec.first_poll_duration.unwrap_or(0) >= r.first_poll);
+        if keep {
+            self.records.push(rec);
+        }
+    }
+
+    /// Puts the records in spawn order and drops groups left empty (by a join: every task of
+    /// theirs went to an endpoint). Call once everything is added.
+    pub fn seal(&mut self) {
+        self.records.sort_by_key(|r| (r.spawned, r.span_id));
+        self.totals.retain(|g| g.tasks > 0);
+        self.group_index.clear();
+    }
+}
+
+/// How well a recording joined to its logs, for the report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct JoinSummary {
+    pub logs: Vec<String>,
+    pub recording: String,
+    pub requests: usize,
+    /// Requests with at least one anchor inside a poll.
+    pub requests_placed: usize,
+    pub anchors: usize,
+    pub anchors_placed: usize,
+    /// Application tasks given an endpoint.
+    pub tasks_labelled: usize,
+    /// Tasks whose anchors split between endpoints with no two-thirds majority.
+    pub tasks_mixed: usize,
 }
 
 /// One task kept whole. Times are on the trace's time line.
@@ -74,6 +184,9 @@ impl TaskData {
 pub struct TaskRecord {
     /// The tracing span id of the task in the recording (ids are reused after a close).
     pub span_id: u64,
+    /// The task's number, unique within the recording (span ids are reused): what a join
+    /// labels.
+    pub seq: u32,
     /// tokio's own task id (`task.id`), when recorded.
     pub task_id: Option<String>,
     /// `task.name`, when set and not empty.
@@ -109,17 +222,18 @@ pub struct TaskRecord {
     pub running: bool,
     /// Woken (or never polled yet) and not polled since, when the recording ended.
     pub woken: bool,
-    /// Polls at or over the floor: (start, end).
+    /// Polls at or over the retention floor ([`Retention::floor`]): (start, end).
     pub long_polls: Vec<(Ns, Ns)>,
-    /// Waits for a poll of 1 ms or more (or the floor, if lower) that began while another
-    /// task was in a long poll: (ready, poll start), where ready is the first wake after the
-    /// previous poll ended (that end, for a wake that came during the poll), or the spawn for
-    /// the first poll.
+    /// Waits for a poll of [`Retention::min_wait`] or more that began while another task was
+    /// in a poll at or over the retention floor (or in any poll still running): (ready, poll
+    /// start), where ready is the first wake after the previous poll ended (that end, for a
+    /// wake that came during the poll), or the spawn for the first poll.
     pub delays: Vec<(Ns, Ns)>,
-    /// Idle stretches (poll end -> the wake that ended them) of 1 ms or more whose wake came
-    /// within [`HELD_IDLE_SLACK`] after another task's long poll ended: timers and sockets are
+    /// Idle stretches (poll end -> the wake that ended them) of [`Retention::min_wait`] or more
+    /// whose wake came within [`Retention::wake_window`] after another task's poll at or over
+    /// the floor ended, or while such polls were open on every worker: timers and sockets are
     /// only serviced when a worker is free, so a runtime whose workers are all in long polls
-    /// wakes its tasks late.
+    /// wakes its tasks late (the analysis decides).
     pub idle_gaps: Vec<(Ns, Ns)>,
     pub size_bytes: Option<u64>,
     pub original_size_bytes: Option<u64>,
@@ -190,7 +304,7 @@ pub struct TaskTotals {
     pub scheduled: Ns,
     pub idle: Ns,
     pub max_poll: Ns,
-    /// Polls at or over the floor.
+    /// Polls at or over the retention floor.
     pub long_polls: u64,
     /// Spawn to first poll, summed over polled tasks, and the longest.
     pub first_poll_delay: Ns,
@@ -198,7 +312,7 @@ pub struct TaskTotals {
     pub wakes: u64,
     pub self_wakes: u64,
     pub max_size_bytes: Option<u64>,
-    /// Tasks whose future is [`LARGE_FUTURE_BYTES`] or more.
+    /// Tasks whose future is [`Retention::large_future_bytes`] or more.
     pub large_futures: u64,
     /// Tasks whose future tokio boxed for its size (`original_size.bytes` differs from
     /// `size.bytes`).
@@ -208,8 +322,8 @@ pub struct TaskTotals {
 }
 
 impl TaskTotals {
-    /// Adds one task.
-    pub fn add(&mut self, t: &TaskRecord) {
+    /// Adds one task; futures of `large_future_bytes` or more count as large.
+    pub fn add(&mut self, t: &TaskRecord, large_future_bytes: u64) {
         self.tasks += 1;
         self.completed += u64::from(t.closed.is_some());
         self.polls += t.polls;
@@ -228,7 +342,7 @@ impl TaskTotals {
         self.self_wakes += t.self_wakes;
         if let Some(size) = t.size_bytes {
             self.max_size_bytes = Some(self.max_size_bytes.map_or(size, |m| m.max(size)));
-            self.large_futures += u64::from(size >= LARGE_FUTURE_BYTES);
+            self.large_futures += u64::from(size >= large_future_bytes);
             self.auto_boxed += u64::from(t.original_size_bytes.is_some_and(|orig| orig != size));
         }
     }

@@ -45,7 +45,7 @@ pub use victims::HELD_IDLE_SLACK;
 
 use super::{fmt_ms, ms};
 use crate::config::Config;
-use crate::model::{Ns, TaskRole, Trace};
+use crate::model::{Ns, Retention, TaskRole, Trace};
 use episodes::{episode_out, episodes, long_polls};
 use groups::groups;
 use lints::warnings;
@@ -55,6 +55,23 @@ use victims::attribute_victims;
 
 /// Delays shorter than this are not a victim's (the reader keeps none shorter either).
 const MIN_DELAY: Ns = 1_000_000;
+
+/// What a reader of runtime tasks must keep one by one for this analysis under `cfg`: polls
+/// from the stall threshold on, waits and idle stretches of [`MIN_DELAY`] (or the threshold,
+/// if lower) around them, idle stretches woken within [`HELD_IDLE_SLACK`] of one's end, and
+/// tasks the lints may flag.
+pub fn retention(cfg: &Config) -> Retention {
+    let floor = cfg.stall_threshold().max(1);
+    Retention {
+        floor,
+        min_wait: MIN_DELAY.min(floor),
+        wake_window: HELD_IDLE_SLACK,
+        self_wake_percent: SELF_WAKE_PERCENT,
+        first_poll: NEVER_YIELDED,
+        large_future_bytes: LARGE_FUTURE_BYTES,
+        every_poll: false,
+    }
+}
 
 /// Tasks grouped by what identifies their code (see
 /// [`TaskTotals::site`](crate::model::TaskTotals::site)), summed over every task of the group.
@@ -280,7 +297,7 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> RuntimeFindings {
         .map(|ep| episode_out(ep, records, out.workers, out.min_workers))
         .collect();
     out.warnings = warnings(trace);
-    out.notes = notes(&out, data.long_poll_floor, threshold);
+    out.notes = notes(&out, data.retention.floor, threshold);
     out
 }
 

@@ -319,3 +319,9 @@ fn a_long_poll_whose_exit_is_written_late_still_holds_the_idle() {
     assert_eq!(f.victim_summary.held_idle_tasks, 1);
     assert_eq!(f.victim_summary.max_held_idle_ms, 72.0);
 }
+
+/// A reader without a caller's say keeps what a default configuration needs.
+#[test]
+fn default_retention_is_the_default_configs() {
+    assert_eq!(retention(&Config::default()), Retention::default());
+}

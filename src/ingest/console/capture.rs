@@ -3,11 +3,10 @@
 use super::super::InputReport;
 use super::super::tracing_common::Lines;
 use super::classify_task;
-use super::tasks::TaskSink;
 use crate::capture::format::{Line, StatsLine};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::{TaskRecord, TraceBuilder};
+use crate::model::{TaskData, TaskRecord, TraceBuilder};
 use rustc_hash::FxHashMap as HashMap;
 use std::io::BufRead;
 
@@ -21,10 +20,11 @@ pub fn read_capture(
     reader: &mut dyn BufRead,
     b: &mut TraceBuilder<'_>,
     report: &mut InputReport,
-    config: &Config,
+    _config: &Config,
 ) -> Result<()> {
-    let floor = config.stall_threshold().max(1);
-    if b.join_index().is_some_and(|ix| !ix.is_empty()) {
+    let retention = b.task_retention();
+    let floor = retention.floor;
+    if retention.every_poll {
         report.warn(
             "a live capture is not joined to logs: it holds each task's poll counts and last poll, not every poll; its tasks keep their own names",
         );
@@ -33,7 +33,7 @@ pub fn read_capture(
     // Tasks in the order first reported: (group, record, last snapshot).
     let mut tasks: HashMap<u64, usize> = HashMap::default();
     let mut order: Vec<(usize, TaskRecord, Option<StatsLine>)> = Vec::new();
-    let mut sink = TaskSink::default();
+    let mut sink = TaskData::new(retention);
     let mut header = false;
     b.set_unix_offset(0);
     while let Some((line_no, line, complete)) = lines.next_line()? {
@@ -176,7 +176,8 @@ pub fn read_capture(
         }
         sink.add(t, group);
     }
-    *b.tasks_mut() = sink.finish(floor, 0, 0);
+    sink.seal();
+    *b.tasks_mut() = sink;
     report.warn(
         "a live capture holds snapshots, not every poll: a long poll is seen exactly as a task's last poll, otherwise inferred from the busy time between snapshots and placed just before the last poll; record with console-subscriber's recording_path for every poll"
             .to_string(),

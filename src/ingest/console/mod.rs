@@ -14,14 +14,14 @@
 //! Spawn to Close) whose polls are its executions (thread unknown), and its poll statistics
 //! are computed while reading, the console's way (see [`TaskRecord`]): memory follows the
 //! tasks alive at once. A closed task is summed into its group ([`TaskTotals`]) and kept whole
-//! only when it needs individual attention: a long poll, a wait or idle stretch under another
-//! task's long poll, mostly self-wakes. Long polls are those at or over the stall threshold
-//! of the [`Config`].
+//! only when the caller's [`Retention`] says so: a poll at or over its floor, a wait or idle
+//! stretch around such a poll, mostly self-wakes, a long first poll. The reader decides
+//! nothing: which polls are stalls and which tasks paid for them is `analyze::runtime`'s call.
 //!
-//! When a log of the same run was read first (the sink's
-//! [`join_index`](crate::model::TreeSink::join_index)), every poll of an application task is
-//! offered to the [`JoinIndex`], tasks are held until the end, and those it labels are grouped
-//! under the endpoint they served instead of their own site.
+//! When the retention asks for every poll ([`Retention::every_poll`], a join with a log of the
+//! same run), every poll of an application task is handed to the sink
+//! ([`TreeSink::task_poll`](crate::model::TreeSink::task_poll)) and application tasks are held
+//! unsummed ([`TaskData::held`]) for the join to regroup.
 //!
 //! Lines are parsed into borrowed, typed structs. A cut-off last line (the recorder's writer
 //! thread is never joined, so a killed process leaves one) is a warning; records of unknown
@@ -44,11 +44,13 @@ use super::tracing_common::Lines;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::TraceBuilder;
-use crate::model::{Ns, TaskRole};
+#[cfg(doc)]
+use crate::model::{Retention, TaskRecord, TaskTotals};
+use crate::model::{TaskData, TaskRole};
 use recording::Record;
 use rustc_hash::FxHashMap as HashMap;
 use std::io::BufRead;
-use tasks::{Keys, Reader, TaskSink};
+use tasks::{Keys, Reader};
 
 /// What a task is, from what its spawn recorded: its role to the runtime, and the site it is
 /// grouped under. One rule for recordings and captures:
@@ -78,18 +80,15 @@ pub(super) fn classify_task(
     (role, site)
 }
 
-/// Waits and idle stretches shorter than this are not kept one by one.
-const DELAY_FLOOR: Ns = 1_000_000;
-
 /// Reads a recording from `reader` into `b`.
 pub fn read_recording(
     name: &str,
     reader: &mut dyn BufRead,
     b: &mut TraceBuilder<'_>,
     report: &mut InputReport,
-    config: &Config,
+    _config: &Config,
 ) -> Result<()> {
-    let floor = config.stall_threshold().max(1);
+    let retention = b.task_retention();
     let keys = Keys {
         task: b.intern("task"),
     };
@@ -98,13 +97,12 @@ pub fn read_recording(
         report,
         name,
         live: HashMap::default(),
-        tasks: TaskSink::default(),
         long_polls: Vec::new(),
         pruned_at: 0,
         running: Vec::new(),
         max_concurrent: 0,
-        floor,
-        delay_floor: DELAY_FLOOR.min(floor),
+        tasks: TaskData::new(retention),
+        retention,
         keys,
         other_records: 0,
         other_closes: 0,
@@ -112,14 +110,9 @@ pub fn read_recording(
         malformed: 0,
         unmatched_exits: 0,
         respawned: 0,
-        join: None,
         next_seq: 0,
         workers: 0,
     };
-    if let Some(ix) = r.b.join_index().filter(|ix| !ix.is_empty()) {
-        let state = ix.state();
-        r.join = Some((ix, state));
-    }
     let mut lines = Lines::new(name, reader);
     let mut header = false;
     while let Some((line_no, line, complete)) = lines.next_line()? {

@@ -7,21 +7,13 @@ use super::classify_task;
 use super::recording::{At, FieldVal, Header, Record, SpawnBody, WakeOp};
 use crate::error::{Error, Result};
 use crate::model::{
-    FieldValue, HELD_IDLE_SLACK, JoinIndex, JoinState, NEVER_YIELDED, Ns, SELF_WAKE_PERCENT,
-    SpanIdx, Sym, TaskData, TaskRecord, TaskRole, TaskTotals, TraceBuilder,
+    FieldValue, Ns, Retention, SpanIdx, Sym, TaskData, TaskRecord, TaskRole, TraceBuilder,
 };
 use rustc_hash::FxHashMap as HashMap;
-use std::sync::Arc;
-
-/// Groups beyond this many (tasks named one by one, say) are summed under one site.
-const MAX_GROUPS: usize = 10_000;
-const OTHER_SITES: &str = "(other sites)";
 
 /// A task between its Spawn and its Close.
 pub(super) struct Live {
     pub(super) span: SpanIdx,
-    /// Unique within the recording (span ids are reused): the task's number for the join.
-    pub(super) seq: u32,
     pub(super) group: usize,
     pub(super) rec: TaskRecord,
     /// Enter depth: a span entered again while entered is still one poll (as the console counts).
@@ -41,107 +33,21 @@ pub(super) struct Keys {
     pub(super) task: Sym,
 }
 
-/// Task groups and the tasks kept whole, filled by both readers.
-#[derive(Default)]
-pub(super) struct TaskSink {
-    /// Group index by site, then (kind, role).
-    pub(super) group_index: HashMap<String, Vec<(String, TaskRole, usize)>>,
-    pub(super) totals: Vec<TaskTotals>,
-    pub(super) records: Vec<TaskRecord>,
-    /// Finished tasks held back until the join labels them: (task number, record, group).
-    pub(super) pending: Vec<(u32, TaskRecord, usize)>,
-}
-
-impl TaskSink {
-    /// The index of the group (site, kind, role), created on first use.
-    pub(super) fn group(&mut self, site: String, kind: &str, role: TaskRole) -> usize {
-        let site = if self.totals.len() >= MAX_GROUPS && !self.group_index.contains_key(&site) {
-            OTHER_SITES.to_string()
-        } else {
-            site
-        };
-        let list = self.group_index.entry(site.clone()).or_default();
-        if let Some(&(_, _, i)) = list.iter().find(|(k, r, _)| k == kind && *r == role) {
-            return i;
-        }
-        let i = self.totals.len();
-        list.push((kind.to_string(), role, i));
-        self.totals.push(TaskTotals {
-            site,
-            kind: kind.to_string(),
-            role,
-            ..TaskTotals::default()
-        });
-        i
-    }
-
-    /// Sums a finished task into its group and keeps it whole when it needs individual
-    /// attention.
-    pub(super) fn add(&mut self, rec: TaskRecord, group: usize) {
-        if let Some(totals) = self.totals.get_mut(group) {
-            totals.add(&rec);
-        }
-        let keep = rec.role != TaskRole::App
-            || rec.closed.is_none()
-            || !rec.long_polls.is_empty()
-            || !rec.delays.is_empty()
-            || !rec.idle_gaps.is_empty()
-            || (!rec.is_blocking() && rec.self_wake_percent() > SELF_WAKE_PERCENT)
-            || (!rec.is_blocking() && rec.first_poll_duration.unwrap_or(0) >= NEVER_YIELDED);
-        if keep {
-            self.records.push(rec);
-        }
-    }
-
-    /// Adds the tasks held back for the join, application tasks with a label under it.
-    fn relabel(&mut self, labels: &std::collections::HashMap<u32, Arc<str>>) {
-        for (seq, mut rec, mut group) in std::mem::take(&mut self.pending) {
-            if let (TaskRole::App, Some(label)) = (rec.role, labels.get(&seq)) {
-                rec.site = label.to_string();
-                let kind = rec.kind.clone();
-                group = self.group(rec.site.clone(), &kind, rec.role);
-                if let Some(g) = self.totals.get_mut(group) {
-                    g.joined = true;
-                }
-            }
-            self.add(rec, group);
-        }
-    }
-
-    pub(super) fn finish(
-        mut self,
-        floor: Ns,
-        max_concurrent_polls: usize,
-        other_spans: u64,
-    ) -> TaskData {
-        self.records.sort_by_key(|r| (r.spawned, r.span_id));
-        // Groups left empty by the join (every task of theirs went to an endpoint).
-        self.totals.retain(|g| g.tasks > 0);
-        TaskData {
-            records: self.records,
-            totals: self.totals,
-            long_poll_floor: floor,
-            max_concurrent_polls,
-            other_spans,
-            join: None,
-        }
-    }
-}
-
 pub(super) struct Reader<'a, 'b, 's> {
     pub(super) b: &'a mut TraceBuilder<'s>,
     pub(super) report: &'a mut InputReport,
     pub(super) name: &'b str,
     pub(super) live: HashMap<u64, Live>,
-    pub(super) tasks: TaskSink,
+    /// Groups and the tasks kept whole.
+    pub(super) tasks: TaskData,
     /// Finished long polls of async application tasks, sorted by end, pruned as tasks close.
     pub(super) long_polls: Vec<(Ns, Ns)>,
     pub(super) pruned_at: usize,
     /// Async application tasks in a poll: (span id, poll start).
     pub(super) running: Vec<(u64, Ns)>,
     pub(super) max_concurrent: usize,
-    pub(super) floor: Ns,
-    pub(super) delay_floor: Ns,
+    /// What to keep one by one, as the caller asked.
+    pub(super) retention: Retention,
     pub(super) keys: Keys,
     pub(super) other_records: u64,
     pub(super) other_closes: u64,
@@ -149,8 +55,7 @@ pub(super) struct Reader<'a, 'b, 's> {
     pub(super) malformed: u64,
     pub(super) unmatched_exits: u64,
     pub(super) respawned: u64,
-    /// Requests of a log of the same run and where their anchors fell so far.
-    pub(super) join: Option<(Arc<JoinIndex>, JoinState)>,
+    /// The next task's number ([`TaskRecord::seq`]).
     pub(super) next_seq: u32,
     /// Worker launch tasks seen so far.
     pub(super) workers: usize,
@@ -264,8 +169,11 @@ impl Reader<'_, '_, '_> {
             .map(|f| (self.b.intern(&f.name), f.value.text().into()))
             .collect();
         let span = self.b.open_span(span_name, None, None, t, fields);
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1);
         let rec = TaskRecord {
             span_id: s.id,
+            seq,
             task_id: field("task.id").map(|v| v.text().into_owned()),
             name: task_name,
             kind,
@@ -277,13 +185,10 @@ impl Reader<'_, '_, '_> {
             ..TaskRecord::default()
         };
         self.workers += usize::from(role == TaskRole::Worker);
-        let seq = self.next_seq;
-        self.next_seq = self.next_seq.wrapping_add(1);
         self.live.insert(
             s.id,
             Live {
                 span,
-                seq,
                 group,
                 rec,
                 depth: 0,
@@ -327,7 +232,7 @@ impl Reader<'_, '_, '_> {
         l.woken_in_poll = false;
         l.rec.first_poll.get_or_insert(t);
         let async_app = l.rec.is_async_app();
-        if let Some(r) = ready.filter(|r| t - r >= self.delay_floor) {
+        if let Some(r) = ready.filter(|r| t - r >= self.retention.min_wait) {
             if inside_long_poll(&self.long_polls, &self.running, id, r) {
                 l.rec.delays.push((r, t));
             }
@@ -353,15 +258,15 @@ impl Reader<'_, '_, '_> {
         l.depth -= 1;
         self.b.exit(l.span, None, t);
         if l.depth == 0 {
-            if let (Some((ix, st)), Some(s), TaskRole::App) =
-                (self.join.as_mut(), l.poll_start, l.rec.role)
+            if let (true, Some(s), TaskRole::App) =
+                (self.retention.every_poll, l.poll_start, l.rec.role)
             {
-                ix.poll(st, l.seq, s, t);
+                self.b.task_poll(l.rec.seq, s, t);
             }
             end_poll(
                 l,
                 t,
-                self.floor,
+                self.retention.floor,
                 &mut self.long_polls,
                 &mut self.running,
                 id,
@@ -383,13 +288,13 @@ impl Reader<'_, '_, '_> {
             self.b.exit(l.span, None, t);
         }
         if let Some(s) = l.poll_start {
-            if let (Some((ix, st)), TaskRole::App) = (self.join.as_mut(), l.rec.role) {
-                ix.poll(st, l.seq, s, t);
+            if let (true, TaskRole::App) = (self.retention.every_poll, l.rec.role) {
+                self.b.task_poll(l.rec.seq, s, t);
             }
             end_poll(
                 &mut l,
                 t,
-                self.floor,
+                self.retention.floor,
                 &mut self.long_polls,
                 &mut self.running,
                 id,
@@ -434,7 +339,7 @@ impl Reader<'_, '_, '_> {
             // ended within it, or while long polls are still open on every worker: their Exit
             // lines may come later, as lines from several threads are not quite in time order
             // (the analysis decides).
-            if let Some(e) = l.prev_end.filter(|e| t - e >= self.delay_floor) {
+            if let Some(e) = l.prev_end.filter(|e| t - e >= self.retention.min_wait) {
                 let workers = if self.workers > 0 {
                     self.workers
                 } else {
@@ -443,10 +348,10 @@ impl Reader<'_, '_, '_> {
                 let open_long = self
                     .running
                     .iter()
-                    .filter(|&&(r, s)| r != id && t - s >= self.floor)
+                    .filter(|&&(r, s)| r != id && t - s >= self.retention.floor)
                     .count();
                 if open_long >= workers
-                    || long_poll_ended(&self.long_polls, e.max(t - HELD_IDLE_SLACK), t)
+                    || long_poll_ended(&self.long_polls, e.max(t - self.retention.wake_window), t)
                 {
                     l.rec.idle_gaps.push((e, t));
                 }
@@ -463,8 +368,8 @@ impl Reader<'_, '_, '_> {
             self.b.close(l.span, end, None, None, None);
         }
         rec.idle = (end - rec.spawned - rec.busy - rec.scheduled).max(0);
-        if self.join.is_some() {
-            self.tasks.pending.push((l.seq, rec, l.group));
+        if self.retention.every_poll && rec.role == TaskRole::App {
+            self.tasks.held.push((rec, l.group));
         } else {
             self.tasks.add(rec, l.group);
         }
@@ -499,7 +404,7 @@ impl Reader<'_, '_, '_> {
                 if l.rec.polls == 1 {
                     l.rec.first_poll_duration = Some(d);
                 }
-                if d >= self.floor && l.rec.is_async_app() {
+                if d >= self.retention.floor && l.rec.is_async_app() {
                     l.rec.long_polls.push((s, end));
                 }
                 self.running.retain(|(r, _)| *r != id);
@@ -511,16 +416,12 @@ impl Reader<'_, '_, '_> {
             }
             self.end_task(l, end, false);
         }
-        let joined = self.join.take().map(|(ix, st)| ix.resolve(&st, self.name));
-        if let Some(j) = &joined {
-            self.tasks.relabel(&j.labels);
+        self.tasks.max_concurrent_polls = self.max_concurrent;
+        self.tasks.other_spans = self.other_closes;
+        if self.tasks.held.is_empty() {
+            self.tasks.seal();
         }
-        *self.b.tasks_mut() = std::mem::take(&mut self.tasks).finish(
-            self.floor,
-            self.max_concurrent,
-            self.other_closes,
-        );
-        self.b.tasks_mut().join = joined.map(|j| j.summary);
+        *self.b.tasks_mut() = std::mem::take(&mut self.tasks);
         let report = &mut *self.report;
         if self.other_records > 0 {
             report.warn(format!(
@@ -606,8 +507,8 @@ fn inside_long_poll(long_polls: &[(Ns, Ns)], running: &[(u64, Ns)], me: u64, t: 
     finished || running.iter().any(|&(r, s)| r != me && s <= t)
 }
 
-/// Whether a long poll ended in `[from, to]` (the analysis takes windows ending exactly
-/// [`HELD_IDLE_SLACK`] before a wake too).
+/// Whether a long poll ended in `[from, to]` (`from` is the wake window before a wake, its
+/// start included: the analysis takes windows ending exactly that long before a wake too).
 fn long_poll_ended(long_polls: &[(Ns, Ns)], from: Ns, to: Ns) -> bool {
     let first = long_polls.partition_point(|p| p.1 < from);
     long_polls.get(first).is_some_and(|p| p.1 <= to)

@@ -37,8 +37,13 @@
 //!
 //! Memory: anchors grow with the log's requests (what is reported), and the tasks of a joined
 //! recording are held until the end of the recording, when labels are known.
+//!
+//! The recording's reader knows nothing of this: it is handed a [`TaskJoin`] as its sink, which
+//! asks it for every poll of an application task ([`Retention::every_poll`]) and to hold those
+//! tasks unsummed; [`TaskJoin::finish`] then places the anchors and [`regroup`]s the tasks
+//! under the endpoints they served.
 
-use super::Ns;
+use crate::model::{JoinSummary, Ns, Retention, TaskData, TaskRole, Trace, Tree, TreeSink};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -385,6 +390,69 @@ impl JoinIndex {
     }
 }
 
+/// Sums the tasks a reader held back ([`TaskData::held`]) into their groups, application tasks
+/// the join labelled under the endpoint they served (by task number,
+/// [`TaskRecord::seq`](crate::model::TaskRecord::seq)), and seals the data.
+pub fn regroup(data: &mut TaskData, labels: &HashMap<u32, Arc<str>>) {
+    for (mut rec, mut group) in std::mem::take(&mut data.held) {
+        if let (TaskRole::App, Some(label)) = (rec.role, labels.get(&rec.seq)) {
+            rec.site = label.to_string();
+            let kind = rec.kind.clone();
+            group = data.group(rec.site.clone(), &kind, rec.role);
+            if let Some(g) = data.totals.get_mut(group) {
+                g.joined = true;
+            }
+        }
+        data.add(rec, group);
+    }
+    data.seal();
+}
+
+/// The sink for a recording read beside logs of the same run: span trees go on to `inner`,
+/// every poll of an application task is offered to the index.
+pub struct TaskJoin<'a> {
+    inner: &'a mut dyn TreeSink,
+    index: Arc<JoinIndex>,
+    state: JoinState,
+}
+
+impl<'a> TaskJoin<'a> {
+    /// Joins to the requests in `index` (sealed); `inner` gets the span trees.
+    pub fn new(inner: &'a mut dyn TreeSink, index: Arc<JoinIndex>) -> Self {
+        let state = index.state();
+        TaskJoin {
+            inner,
+            index,
+            state,
+        }
+    }
+
+    /// Places the anchors, labels the tasks and regroups those of `recording` (whose reader
+    /// held them) under the endpoints they served.
+    pub fn finish(self, data: &mut TaskData, recording: &str) {
+        let res = self.index.resolve(&self.state, recording);
+        regroup(data, &res.labels);
+        data.join = Some(res.summary);
+    }
+}
+
+impl TreeSink for TaskJoin<'_> {
+    fn tree(&mut self, trace: &Trace, tree: Tree<'_>) {
+        self.inner.tree(trace, tree);
+    }
+
+    fn task_retention(&self) -> Option<Retention> {
+        Some(Retention {
+            every_poll: true,
+            ..self.inner.task_retention().unwrap_or_default()
+        })
+    }
+
+    fn task_poll(&mut self, task: u32, start: Ns, end: Ns) {
+        self.index.poll(&mut self.state, task, start, end);
+    }
+}
+
 /// Per recording: the tightest polls found so far for each anchor.
 #[derive(Debug, Clone)]
 pub struct JoinState {
@@ -396,22 +464,6 @@ pub struct JoinState {
 pub struct JoinResult {
     pub labels: HashMap<u32, Arc<str>>,
     pub summary: JoinSummary,
-}
-
-/// How well a recording joined to its logs, for the report.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct JoinSummary {
-    pub logs: Vec<String>,
-    pub recording: String,
-    pub requests: usize,
-    /// Requests with at least one anchor inside a poll.
-    pub requests_placed: usize,
-    pub anchors: usize,
-    pub anchors_placed: usize,
-    /// Application tasks given an endpoint.
-    pub tasks_labelled: usize,
-    /// Tasks whose anchors split between endpoints with no two-thirds majority.
-    pub tasks_mixed: usize,
 }
 
 #[cfg(test)]

@@ -1,0 +1,126 @@
+//! Orchestration: which input is read when, into which sink, and the hand-off from logs to the
+//! tokio-console recordings of the same run that join to them.
+//!
+//! Each input is read in one streaming pass into an [`analyze::Collector`]: span trees are
+//! measured as soon as they close and then forgotten. When recordings come with other inputs
+//! (logs of the same run), the others are read first, keeping their requests' executions; their
+//! requests go into one [`JoinIndex`], sealed before the first recording, and each recording is
+//! read through a [`TaskJoin`] that offers it every task poll and then regroups the tasks under
+//! the endpoints they served. Results keep the order the inputs were given in.
+//!
+//! ```text
+//! inputs     app.log   rec.jsonl   app2.log
+//! read       1st       3rd         2nd        (logs first: their requests feed the index)
+//! report     1st       2nd         3rd        (as given)
+//! ```
+
+use crate::analyze::join::{JoinIndex, JoinRequest, TaskJoin};
+use crate::analyze::{self, Analysis};
+use crate::config::Config;
+use crate::error::Result;
+use crate::ingest::{self, Format, Ingested};
+use std::io::Write;
+use std::sync::Arc;
+
+/// One input, read and analyzed.
+#[derive(Debug)]
+pub struct Analyzed {
+    pub ingested: Ingested,
+    pub analysis: Analysis,
+}
+
+/// Every input, read and analyzed, in the order given.
+#[derive(Debug)]
+pub struct Inputs {
+    pub analyzed: Vec<Analyzed>,
+    /// Recordings were joined to logs of the same run.
+    pub joined: bool,
+    /// What the join could not do (a log without wall-clock times).
+    pub notes: Vec<String>,
+}
+
+/// Reads and analyzes every input of `cfg`; input warnings go to `diag`.
+pub fn analyze_inputs(cfg: &Config, diag: &mut dyn Write) -> Result<Inputs> {
+    // A single input joins nothing: no need to look at its first bytes twice.
+    let recording: Vec<bool> = cfg
+        .inputs
+        .iter()
+        .map(|p| cfg.inputs.len() > 1 && ingest::peek_format(p) == Some(Format::ConsoleRecording))
+        .collect();
+    let joining = recording.iter().any(|r| *r) && recording.iter().any(|r| !*r);
+    let mut order: Vec<usize> = (0..cfg.inputs.len()).collect();
+    order.sort_by_key(|&i| recording[i]);
+
+    let mut index = JoinIndex::new();
+    let mut sealed: Option<Arc<JoinIndex>> = None;
+    let mut notes: Vec<String> = Vec::new();
+    let mut done = Vec::with_capacity(order.len());
+    for i in order {
+        let path = &cfg.inputs[i];
+        // Span trees are measured as soon as they close and then forgotten: memory follows
+        // what is open at once and what is reported, not the length of the file.
+        let mut collector = analyze::Collector::new(cfg);
+        if joining && !recording[i] {
+            collector = collector.keep_executions();
+        }
+        let ingested = if joining && recording[i] {
+            let ix = sealed.get_or_insert_with(|| {
+                let mut ix = std::mem::take(&mut index);
+                ix.seal();
+                Arc::new(ix)
+            });
+            if ix.is_empty() {
+                ingest::ingest_streaming(path, cfg, &mut collector)?
+            } else {
+                let mut join = TaskJoin::new(&mut collector, ix.clone());
+                let mut ingested = ingest::ingest_streaming(path, cfg, &mut join)?;
+                join.finish(&mut ingested.trace.tasks, &ingested.report.path);
+                ingested
+            }
+        } else {
+            ingest::ingest_streaming(path, cfg, &mut collector)?
+        };
+        tracing::debug!(
+            path = %path.display(),
+            spans = ingested.trace.spans.len(),
+            executions = ingested.trace.executions.len(),
+            "ingested"
+        );
+        for w in &ingested.report.warnings {
+            // Diagnostics are best effort: a closed stderr must not fail the run.
+            let _ = writeln!(diag, "stallscope: warning: {}: {w}", ingested.report.path);
+        }
+        let mut analysis = collector.finish(&ingested.trace);
+        if joining && !recording[i] && !analysis.requests.is_empty() {
+            match ingested.trace.clock.origin_unix_ns {
+                Some(origin) => {
+                    index.add(
+                        &ingested.report.path,
+                        origin,
+                        analysis.requests.iter().map(|r| JoinRequest {
+                            endpoint: &r.endpoint,
+                            executions: &r.executions,
+                            spans: &r.spans,
+                        }),
+                    );
+                }
+                None => notes.push(format!(
+                    "{}: not joined to the tokio-console recordings: its times are not wall-clock times",
+                    ingested.report.path
+                )),
+            }
+            // Kept only for the index.
+            for r in &mut analysis.requests {
+                r.executions = Vec::new();
+                r.spans = Vec::new();
+            }
+        }
+        done.push((i, Analyzed { ingested, analysis }));
+    }
+    done.sort_by_key(|d| d.0);
+    Ok(Inputs {
+        analyzed: done.into_iter().map(|d| d.1).collect(),
+        joined: joining,
+        notes,
+    })
+}
