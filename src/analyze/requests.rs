@@ -16,6 +16,7 @@
 //! * `busy` is wall time: a blocking call inside an I/O child shows as busy, an awaited one as
 //!   idle. That split, not any name, says whether the I/O blocks a thread.
 
+use super::overlap::merge;
 use super::threads::ThreadInfo;
 use crate::config::Config;
 use crate::model::{Execution, Ns, SpanIdx, ThreadIdx, ThreadRole, Trace};
@@ -24,7 +25,7 @@ use std::sync::Arc;
 
 /// What a request's time went into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum WorkKind {
+pub enum RequestWork {
     /// Mostly awaiting (idle), in I/O children or un-instrumented awaits.
     IoWait,
     /// Mostly inside I/O children that were busy: a blocking call held the thread.
@@ -59,7 +60,7 @@ pub struct Request {
     pub io_wait: Ns,
     pub io_block: Ns,
     pub cpu: Ns,
-    pub kind: WorkKind,
+    pub kind: RequestWork,
     /// Intervals where the heavy (CPU or blocking) work ran, merged, sorted.
     pub heavy: Vec<(Ns, Ns)>,
     /// The span the heavy work ran in, and the I/O evidence seen.
@@ -282,30 +283,6 @@ pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config) -> Option<String> {
         .map(|w| format!("{name} is named like an I/O call ('{w}')"))
 }
 
-/// Merges overlapping intervals in place; returns them sorted.
-pub fn merge(mut v: Vec<(Ns, Ns)>) -> Vec<(Ns, Ns)> {
-    v.sort_unstable();
-    let mut out: Vec<(Ns, Ns)> = Vec::with_capacity(v.len());
-    for (s, e) in v {
-        match out.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => out.push((s, e)),
-        }
-    }
-    out
-}
-
-/// Total length of the overlap between sorted, merged `intervals` and `[s, e)`.
-pub fn overlap(intervals: &[(Ns, Ns)], s: Ns, e: Ns) -> Ns {
-    let first = intervals.partition_point(|iv| iv.1 <= s);
-    intervals[first..]
-        .iter()
-        .take_while(|iv| iv.0 < e)
-        .map(|iv| iv.1.min(e) - iv.0.max(s))
-        .filter(|d| *d > 0)
-        .sum()
-}
-
 fn significant(x: Ns, d: Ns) -> bool {
     x >= 1_000_000 && x * 10 >= d
 }
@@ -433,19 +410,19 @@ fn measure(
     let idle = span.idle.unwrap_or((d - busy).max(0));
     let measured = span.busy.is_some() || !execs.is_empty();
     let kind = if !measured {
-        WorkKind::Unmeasured
+        RequestWork::Unmeasured
     } else if io_total >= cpu && significant(io_total, d) {
         if io_block > io_wait {
-            WorkKind::IoBlocking
+            RequestWork::IoBlocking
         } else {
-            WorkKind::IoWait
+            RequestWork::IoWait
         }
     } else if significant(cpu, d) {
-        WorkKind::Cpu
+        RequestWork::Cpu
     } else if significant(idle, d) {
-        WorkKind::IoWait
+        RequestWork::IoWait
     } else {
-        WorkKind::Light
+        RequestWork::Light
     };
 
     let mut polls = 0u32;
@@ -471,16 +448,18 @@ fn measure(
     }
     // Heavy sections: the long executions when we have them, else the heavy child's interval.
     let heavy_span = match kind {
-        WorkKind::Cpu => heavy_child.map(|(c, _)| c).filter(|_| child_busy > 0),
-        WorkKind::IoBlocking => io_children
+        RequestWork::Cpu => heavy_child.map(|(c, _)| c).filter(|_| child_busy > 0),
+        RequestWork::IoBlocking => io_children
             .iter()
             .copied()
             .max_by_key(|c| trace.span(*c).busy.unwrap_or(0)),
         _ => None,
     };
     let heavy = match kind {
-        WorkKind::Cpu | WorkKind::IoBlocking if !exec_intervals.is_empty() => merge(exec_intervals),
-        WorkKind::Cpu | WorkKind::IoBlocking => match heavy_span {
+        RequestWork::Cpu | RequestWork::IoBlocking if !exec_intervals.is_empty() => {
+            merge(exec_intervals)
+        }
+        RequestWork::Cpu | RequestWork::IoBlocking => match heavy_span {
             Some(c) => vec![(trace.span(c).start, trace.span(c).end)],
             None => vec![(span.start, span.end)],
         },
@@ -608,7 +587,7 @@ mod tests {
         let t = b.finish();
         let reqs = all_requests(&t);
         assert_eq!(reqs.len(), 2);
-        assert_eq!(reqs[0].kind, WorkKind::IoWait);
+        assert_eq!(reqs[0].kind, RequestWork::IoWait);
         assert!(
             reqs[0]
                 .io_evidence
@@ -616,7 +595,7 @@ mod tests {
                 .unwrap()
                 .contains("db.system=postgresql")
         );
-        assert_eq!(reqs[1].kind, WorkKind::Cpu);
+        assert_eq!(reqs[1].kind, RequestWork::Cpu);
         assert_eq!(reqs[1].heavy, vec![(2 * ms, 97 * ms)]);
         assert_eq!(reqs[1].heavy_name.as_deref(), Some("compute"));
         assert_eq!(reqs[1].location, Location::Unknown);
@@ -654,17 +633,8 @@ mod tests {
         );
         let t = b.finish();
         let reqs = all_requests(&t);
-        assert_eq!(reqs[0].kind, WorkKind::Cpu);
+        assert_eq!(reqs[0].kind, RequestWork::Cpu);
         assert_eq!(reqs[0].location, Location::Offloaded);
-    }
-
-    #[test]
-    fn overlap_and_merge() {
-        let m = merge(vec![(10, 20), (0, 5), (15, 30)]);
-        assert_eq!(m, vec![(0, 5), (10, 30)]);
-        assert_eq!(overlap(&m, 3, 12), 4);
-        assert_eq!(overlap(&m, 30, 40), 0);
-        assert_eq!(overlap(&m, 0, 100), 25);
     }
 
     #[test]
