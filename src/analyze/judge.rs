@@ -62,7 +62,7 @@ pub(super) fn judge(
         && threads.iter().any(|t| t.role != ThreadRole::Unknown);
 
     if let Some(ev) = rs.iter().find_map(|r| r.io_evidence.clone()) {
-        evidence.push(ServerEvidence::IoCall(ev.to_string()));
+        evidence.push(ServerEvidence::IoCall(ev));
     }
     match kind {
         RequestWork::IoWait => evidence.push(ServerEvidence::Awaits {
@@ -100,10 +100,7 @@ pub(super) fn judge(
             .filter(|r| r.location == Location::EventLoop)
             .count();
         if off + on > 0 {
-            let example = rs
-                .iter()
-                .find_map(|r| r.locate(threads).1)
-                .unwrap_or_default();
+            let example = rs.iter().find_map(|r| r.locate(threads).1);
             if off >= on {
                 location = Location::Offloaded;
                 evidence.push(ServerEvidence::RanOffLoop {

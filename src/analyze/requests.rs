@@ -65,7 +65,7 @@ pub struct Request {
     pub heavy: Vec<(Ns, Ns)>,
     /// The span the heavy work ran in, and the I/O evidence seen.
     pub heavy_name: Option<Arc<str>>,
-    pub io_evidence: Option<Arc<str>>,
+    pub io_evidence: Option<IoShape>,
     /// Per thread: time in this request's executions, and whether one lasted 1 ms or more.
     pub execs: Vec<(ThreadIdx, Ns, bool)>,
     pub polls: u32,
@@ -105,8 +105,8 @@ impl Request {
     }
 
     /// Where the heavy work ran, from thread roles (exact) or from a child busy while the
-    /// request span was idle; with the evidence in words.
-    pub fn locate(&self, threads: &[ThreadInfo]) -> (Location, Option<String>) {
+    /// request span was idle; with what showed it.
+    pub fn locate(&self, threads: &[ThreadInfo]) -> (Location, Option<Placement>) {
         let role = |t: ThreadIdx| {
             threads
                 .get(t.0 as usize)
@@ -128,31 +128,21 @@ impl Request {
             if on_blocking * 2 >= self.work_busy && on_blocking >= 1_000_000 {
                 return (
                     Location::Offloaded,
-                    Some(format!(
-                        "{:.1} ms of its polls ran on blocking threads",
-                        on_blocking as f64 / 1e6
-                    )),
+                    Some(Placement::OnBlockingThreads(on_blocking)),
                 );
             }
             if on_loop * 2 >= self.work_busy {
-                return (
-                    Location::EventLoop,
-                    Some(format!(
-                        "{:.1} ms of its polls ran on event-loop threads",
-                        on_loop as f64 / 1e6
-                    )),
-                );
+                return (Location::EventLoop, Some(Placement::OnLoopThreads(on_loop)));
             }
             return (Location::Unknown, None);
         }
         if self.child_busy > self.busy + (self.child_busy / 5).max(1_000_000) {
             return (
                 Location::Offloaded,
-                Some(format!(
-                    "children were busy {:.1} ms while the request span itself was busy {:.1} ms: the work ran on another thread while the request awaited it",
-                    self.child_busy as f64 / 1e6,
-                    self.busy as f64 / 1e6
-                )),
+                Some(Placement::ChildBusyWhileIdle {
+                    child_busy: self.child_busy,
+                    busy: self.busy,
+                }),
             );
         }
         (Location::Unknown, None)
@@ -256,31 +246,66 @@ const IO_WORDS: [&str; 28] = [
     "upload",
 ];
 
+/// What showed where a request's heavy work ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// This much of its executions ran on blocking threads.
+    OnBlockingThreads(Ns),
+    /// This much of its executions ran on event-loop threads.
+    OnLoopThreads(Ns),
+    /// Its children were busy longer than the request span itself: they ran elsewhere while
+    /// the request awaited them.
+    ChildBusyWhileIdle { child_busy: Ns, busy: Ns },
+}
+
+/// Why a span counts as an I/O call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IoShape {
+    /// A field of an I/O convention (`db.system=postgresql`, `otel.kind=client`).
+    Field {
+        span: Arc<str>,
+        key: Arc<str>,
+        value: Arc<str>,
+    },
+    /// The span name matches `--io-span`.
+    IoSpanOption { span: Arc<str> },
+    /// The span name holds a word of I/O (`db`, `http`, `fetch`, ...).
+    NamedLike { span: Arc<str>, word: &'static str },
+}
+
 /// Why `idx` counts as an I/O call, if it does.
-pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config) -> Option<String> {
+pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config, names: &mut Names) -> Option<IoShape> {
     let span = trace.span(idx);
     for (k, v) in &span.fields {
         let key = trace.strings.resolve(*k);
-        if IO_FIELD_PREFIXES.iter().any(|p| key.starts_with(p)) || IO_FIELDS.contains(&key) {
-            return Some(format!("{} has {key}={v}", trace.name(span)));
-        }
-        if (key == "otel.kind" || key == "span.kind")
-            && (v.eq_ignore_ascii_case("client") || v.eq_ignore_ascii_case("producer"))
-        {
-            return Some(format!("{} has {key}={v}", trace.name(span)));
+        let convention =
+            IO_FIELD_PREFIXES.iter().any(|p| key.starts_with(p)) || IO_FIELDS.contains(&key);
+        let client = (key == "otel.kind" || key == "span.kind")
+            && (v.eq_ignore_ascii_case("client") || v.eq_ignore_ascii_case("producer"));
+        if convention || client {
+            return Some(IoShape::Field {
+                span: names.get(trace.name(span)),
+                key: names.get(key),
+                value: names.get(v),
+            });
         }
     }
     let name = trace.name(span);
     if let Some(re) = &cfg.io_span {
         if re.is_match(name) {
-            return Some(format!("{name} matches --io-span"));
+            return Some(IoShape::IoSpanOption {
+                span: names.get(name),
+            });
         }
     }
     let lower = name.to_ascii_lowercase();
     lower
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .find(|w| IO_WORDS.contains(w))
-        .map(|w| format!("{name} is named like an I/O call ('{w}')"))
+        .find_map(|w| IO_WORDS.iter().find(|k| **k == w))
+        .map(|word| IoShape::NamedLike {
+            span: names.get(name),
+            word,
+        })
 }
 
 fn significant(x: Ns, d: Ns) -> bool {
@@ -384,14 +409,14 @@ fn measure(
     while let Some((c, top)) = stack.pop() {
         let cs = trace.span(c);
         let cb = cs.busy.unwrap_or(0);
-        if let Some(ev) = io_shape(trace, c, cfg) {
+        if let Some(ev) = io_shape(trace, c, cfg, names) {
             io_block += cb;
             io_wait += cs.idle.unwrap_or_else(|| (cs.duration() - cb).max(0));
             if top {
                 child_busy += cb;
             }
             if io_evidence.is_none() {
-                io_evidence = Some(names.get(&ev));
+                io_evidence = Some(ev);
             }
             io_children.push(c);
             continue;
@@ -645,7 +670,10 @@ mod tests {
         let k = b.intern("upstream_call");
         let s2 = b.closed_span(k, None, None, 0, 1, None, None, vec![], None);
         let t = b.finish();
-        assert_eq!(io_shape(&t, s, &Config::default()), None);
-        assert!(io_shape(&t, s2, &Config::default()).is_some());
+        assert_eq!(
+            io_shape(&t, s, &Config::default(), &mut Names::default()),
+            None
+        );
+        assert!(io_shape(&t, s2, &Config::default(), &mut Names::default()).is_some());
     }
 }

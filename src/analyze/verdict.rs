@@ -12,7 +12,7 @@
 //! Adding a verdict: a [`Pattern`] (and, for a new family, a [`Detail`] variant) here, the rule
 //! in the family's detector, and its row in `report`.
 
-use super::requests::RequestWork;
+use super::requests::{IoShape, Placement, RequestWork};
 use crate::model::Ns;
 use serde::Serialize;
 
@@ -172,7 +172,7 @@ impl ServerJudgement {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerEvidence {
     /// A child span shaped like an I/O call (semantic conventions, kind, or name).
-    IoCall(String),
+    IoCall(IoShape),
     /// Idle (awaiting) per request, and busy, as medians.
     Awaits { idle: Ns, busy: Ns },
     /// The I/O call was busy (blocking) per request, idle, as medians.
@@ -187,12 +187,12 @@ pub enum ServerEvidence {
     RanOffLoop {
         requests: usize,
         of: usize,
-        example: String,
+        example: Option<Placement>,
     },
     RanOnLoop {
         requests: usize,
         of: usize,
-        example: String,
+        example: Option<Placement>,
     },
     /// The effect of its work on lighter requests started while it ran.
     Impact { impact: Impact, poll: Ns },

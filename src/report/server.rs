@@ -5,7 +5,7 @@ use super::build::row_victims;
 use super::rows::{Row, verdict_label};
 use super::schema::VerdictOut;
 use super::text::{fmt_duration as fmt_ms, plural, to_ms};
-use crate::analyze::requests::RequestWork;
+use crate::analyze::requests::{IoShape, Placement, RequestWork};
 use crate::analyze::{
     Analysis, Inferred, Judgement, LocationBy, Note, Pattern, ServerEvidence, ServerJudgement,
     StallSource, Unit, Verdict,
@@ -51,7 +51,7 @@ pub(super) fn verdict_out(
 /// One piece of server evidence in words.
 pub(super) fn evidence(e: &ServerEvidence) -> String {
     match e {
-        ServerEvidence::IoCall(ev) => format!("I/O call: {ev}"),
+        ServerEvidence::IoCall(ev) => format!("I/O call: {}", io_shape(ev)),
         ServerEvidence::Awaits { idle, busy } => format!(
             "awaits (idle) {} per request, busy {} (medians)",
             fmt_ms(*idle),
@@ -75,12 +75,18 @@ pub(super) fn evidence(e: &ServerEvidence) -> String {
             requests,
             of,
             example,
-        } => format!("ran off the event loop in {requests} of {of} requests: e.g. {example}"),
+        } => format!(
+            "ran off the event loop in {requests} of {of} requests: e.g. {}",
+            placement(example)
+        ),
         ServerEvidence::RanOnLoop {
             requests,
             of,
             example,
-        } => format!("ran on the event loop in {requests} of {of} requests: e.g. {example}"),
+        } => format!(
+            "ran on the event loop in {requests} of {of} requests: e.g. {}",
+            placement(example)
+        ),
         ServerEvidence::Impact { impact: i, poll } => format!(
             "{} lighter requests started while its work ran and took {:+.1} ms on average vs the median of their endpoint's requests started outside it: stretch {:.2} of a {} poll (±2 SE: {:.2}..{:.2})",
             i.observers,
@@ -128,6 +134,33 @@ pub(super) fn evidence(e: &ServerEvidence) -> String {
         ServerEvidence::DelaysCaused { count, max } => format!(
             "{count} other requests in flight during its stalls took longer than their endpoint's healthy median, by up to {}",
             fmt_ms(*max)
+        ),
+    }
+}
+
+fn io_shape(s: &IoShape) -> String {
+    match s {
+        IoShape::Field { span, key, value } => format!("{span} has {key}={value}"),
+        IoShape::IoSpanOption { span } => format!("{span} matches --io-span"),
+        IoShape::NamedLike { span, word } => format!("{span} is named like an I/O call ('{word}')"),
+    }
+}
+
+fn placement(p: &Option<Placement>) -> String {
+    match p {
+        None => String::new(),
+        Some(Placement::OnBlockingThreads(t)) => format!(
+            "{:.1} ms of its polls ran on blocking threads",
+            *t as f64 / 1e6
+        ),
+        Some(Placement::OnLoopThreads(t)) => format!(
+            "{:.1} ms of its polls ran on event-loop threads",
+            *t as f64 / 1e6
+        ),
+        Some(Placement::ChildBusyWhileIdle { child_busy, busy }) => format!(
+            "children were busy {:.1} ms while the request span itself was busy {:.1} ms: the work ran on another thread while the request awaited it",
+            *child_busy as f64 / 1e6,
+            *busy as f64 / 1e6
         ),
     }
 }
