@@ -27,6 +27,11 @@ pub mod stats;
 pub mod threads;
 pub mod verdict;
 
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+pub(crate) mod timeline;
+
 pub use collector::{Collector, LongExec};
 pub use stalls::{Episode, Inferred, Stall, StallSource, Victim, Victims};
 pub use stats::percentile;
