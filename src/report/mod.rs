@@ -7,7 +7,7 @@ mod table;
 
 use crate::analyze::{Analysis, Level, Pattern, fmt_ms, ms};
 use crate::config::{Config, OutputFormat};
-use crate::ingest::InputReport;
+use crate::ingest::InputStats;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -214,7 +214,7 @@ impl Report {
     /// Adds one analyzed input.
     pub fn add(
         &mut self,
-        input: &InputReport,
+        input: &InputStats,
         trace: &crate::model::Trace,
         a: &Analysis,
         cfg: &Config,

@@ -1,18 +1,8 @@
-//! Small text helpers shared by the tracing readers: timestamps, busy/idle durations, ANSI.
+//! What the tracing readers parse inside a line: timestamps, `time.busy`/`time.idle` durations,
+//! and ANSI colour codes to strip.
 
 use crate::model::Ns;
 use std::borrow::Cow;
-
-/// A short, single-line excerpt of `s` for error messages.
-pub fn excerpt(s: &str, max: usize) -> String {
-    let s = s.trim();
-    if s.chars().count() <= max {
-        format!("'{s}'")
-    } else {
-        let cut: String = s.chars().take(max).collect();
-        format!("'{cut}...'")
-    }
-}
 
 /// Removes ANSI escape sequences (`ESC [ ... letter`, and two-byte `ESC x`).
 pub fn strip_ansi(s: &str) -> Cow<'_, str> {
