@@ -1,5 +1,5 @@
 //! The part of the tracing-subscriber readers that is not about one format: the span event
-//! both formats become, the line-reading driver with its clock and counts, and the end-of-log
+//! both formats become, and the line-reading driver with its clock, counts and end-of-log
 //! checks. `matcher` gives spans their identity; `json` and `text` decode lines; `units` parses
 //! the timestamps and durations they print.
 
@@ -92,7 +92,7 @@ impl EventClock {
         b: &mut TraceBuilder,
         raw: Option<&str>,
         line_no: u64,
-        report: &mut InputStats,
+        stats: &mut InputStats,
     ) -> Ns {
         match raw.and_then(parse_timestamp) {
             Some(ts) => {
@@ -105,7 +105,7 @@ impl EventClock {
             None => {
                 if !self.warned {
                     self.warned = true;
-                    report.warn(format!(
+                    stats.warn(format!(
                         "line {line_no}: no readable timestamp ({}); span start/end times are unknown, only time.busy/time.idle are used",
                         raw.map_or("missing".to_string(), |t| excerpt(t, 40))
                     ));
@@ -176,9 +176,34 @@ impl LineCx<'_, '_> {
     fn skip(&mut self) {
         self.stats.skipped += 1;
     }
+
+    /// The end of a tracing log of `lines` lines: an error when it held no span event (with
+    /// `why`, or a default reason), a warning when starts had to be computed from busy + idle.
+    fn finish(self, what: &str, lines: u64, why: Option<String>) -> Result<()> {
+        if self.span_events == 0 {
+            let why = why.unwrap_or_else(|| {
+                if lines == 0 {
+                    "empty input".to_string()
+                } else {
+                    format!("{lines} lines, none of them a span event")
+                }
+            });
+            return Err(Error::input(
+                self.name,
+                format!(
+                    "no span events found ({why}): expected {what} recorded with .with_span_events(FmtSpan::CLOSE) or FmtSpan::FULL"
+                ),
+            ));
+        }
+        if !self.matcher.new_seen && self.matcher.implicit > 0 {
+            self.stats
+                .warn("no NEW span events: span starts are computed as close time - busy - idle");
+        }
+        Ok(())
+    }
 }
 
-/// Reads every line of `reader` with `format`, then checks the end (`finish_read`).
+/// Reads every line of `reader` with `format`, then checks the end (`LineCx::finish`).
 fn read_lines<F: LineFormat>(
     name: &str,
     reader: &mut dyn BufRead,
@@ -202,47 +227,7 @@ fn read_lines<F: LineFormat>(
     }
     let line_count = lines.line_no;
     let why = format.end(&mut cx, line_count)?;
-    finish_read(
-        name,
-        F::WHAT,
-        &cx.matcher,
-        cx.span_events,
-        line_count,
-        why,
-        cx.stats,
-    )
-}
-
-/// The end of a tracing log: an error when it held no span event (with `why`, or a default
-/// reason), a warning when starts had to be computed from busy + idle.
-fn finish_read(
-    name: &str,
-    what: &str,
-    matcher: &SpanMatcher,
-    span_events: u64,
-    lines: u64,
-    why: Option<String>,
-    report: &mut InputStats,
-) -> Result<()> {
-    if span_events == 0 {
-        let why = why.unwrap_or_else(|| {
-            if lines == 0 {
-                "empty input".to_string()
-            } else {
-                format!("{lines} lines, none of them a span event")
-            }
-        });
-        return Err(Error::input(
-            name,
-            format!(
-                "no span events found ({why}): expected {what} recorded with .with_span_events(FmtSpan::CLOSE) or FmtSpan::FULL"
-            ),
-        ));
-    }
-    if !matcher.new_seen && matcher.implicit > 0 {
-        report.warn("no NEW span events: span starts are computed as close time - busy - idle");
-    }
-    Ok(())
+    cx.finish(F::WHAT, line_count, why)
 }
 
 /// Normalises `ThreadId(05)` to `ThreadId(5)` so the text and JSON formats agree.
