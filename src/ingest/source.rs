@@ -162,3 +162,45 @@ pub(super) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize>
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::ingest::ingest_path;
+    use std::io::Write;
+
+    /// Everything `ingest_path` tells the progress callback about `text` written to a file, as
+    /// (event, done, total).
+    fn progress_of(text: &str) -> Vec<(&'static str, u64, u64)> {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(text.as_bytes()).expect("write");
+        let mut seen = Vec::new();
+        ingest_path(file.path(), &Config::default(), None, &mut |p| {
+            seen.push(match p {
+                Progress::Started { total, .. } => ("started", 0, total),
+                Progress::Read { done, total, .. } => ("read", done, total),
+                Progress::Finished { total, .. } => ("finished", total, total),
+            })
+        })
+        .expect("reads");
+        seen
+    }
+
+    #[test]
+    fn a_streamed_file_reports_start_reads_and_finish() {
+        let log = "{\"timestamp\":\"2026-11-24T00:00:01Z\",\"level\":\"INFO\",\"fields\":{\"message\":\"close\",\"time.busy\":\"1.00ms\",\"time.idle\":\"1.00ms\"},\"span\":{\"name\":\"x\"}}\n";
+        let len = log.len() as u64;
+        let seen = progress_of(log);
+        assert_eq!(seen.first(), Some(&("started", 0, len)));
+        assert_eq!(seen.last(), Some(&("finished", len, len)));
+        let reads: Vec<_> = seen.iter().filter(|e| e.0 == "read").collect();
+        assert_eq!(reads.last().map(|e| e.1), Some(len), "{seen:?}");
+    }
+
+    #[test]
+    fn a_mapped_chrome_trace_reports_nothing() {
+        let trace = r#"[{"name":"x","ph":"X","ts":0,"dur":10,"pid":1,"tid":1}]"#;
+        assert_eq!(progress_of(trace), Vec::new());
+    }
+}

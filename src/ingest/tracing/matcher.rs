@@ -32,6 +32,7 @@ use crate::model::{FieldValue, Ns, SpanIdx, Sym, ThreadIdx, TraceBuilder};
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 
+/// An event's context, parsed at most once and only when a choice needs it.
 struct LazyCtx<'a, 'b> {
     src: &'b Context<'a>,
     cache: Option<Vec<SpanDesc<'a>>>,
@@ -46,6 +47,8 @@ impl<'a> LazyCtx<'a, '_> {
     }
 }
 
+/// The spans open so far and where they are entered; applies span events to a `TraceBuilder`
+/// by the rule above.
 #[derive(Debug, Default)]
 pub struct SpanMatcher {
     open: HashMap<Sym, Vec<SpanIdx>>,
@@ -54,6 +57,7 @@ pub struct SpanMatcher {
     pub implicit: u64,
     /// Open spans whose start is only a lower bound (no NEW seen): their CLOSE fixes it.
     start_unknown: rustc_hash::FxHashSet<SpanIdx>,
+    /// A NEW event was seen (so starts come from NEW, not from busy + idle).
     pub new_seen: bool,
 }
 
