@@ -17,7 +17,7 @@ pub mod testgen;
 pub use config::Config;
 pub use error::{Error, Result};
 
-use analyze::Level;
+use analyze::Verdict;
 use config::FailOn;
 use std::io::Write;
 
@@ -25,7 +25,7 @@ use std::io::Write;
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome {
     /// The most severe verdict present.
-    pub worst: Option<Level>,
+    pub worst: Option<Verdict>,
     /// `--fail-on` was given and a verdict at or above it is present.
     pub failed: bool,
 }
@@ -36,10 +36,21 @@ pub struct Outcome {
 /// are joined to the logs' endpoints by time (see [`pipeline`]). The report keeps the order the
 /// inputs were given in.
 pub fn run(cfg: &Config, out: &mut dyn Write, diag: &mut dyn Write) -> Result<Outcome> {
-    let inputs = pipeline::analyze_inputs(cfg, diag)?;
+    run_with_progress(cfg, out, diag, &mut |_| {})
+}
+
+/// [`run`], telling `progress` how far reading each input has got (the CLI draws a progress
+/// line from it when stderr is a terminal).
+pub fn run_with_progress(
+    cfg: &Config,
+    out: &mut dyn Write,
+    diag: &mut dyn Write,
+    progress: &mut dyn FnMut(ingest::Progress<'_>),
+) -> Result<Outcome> {
+    let inputs = pipeline::analyze_inputs(cfg, diag, progress)?;
     let mut report = report::Report::new(cfg);
     for a in &inputs.analyzed {
-        report.add(&a.ingested.report, &a.ingested.trace, &a.analysis, cfg);
+        report.add(&a.ingested.stats, &a.ingested.trace, &a.analysis, cfg);
     }
     report.notes.extend(inputs.notes);
     if inputs.joined {
@@ -50,7 +61,8 @@ pub fn run(cfg: &Config, out: &mut dyn Write, diag: &mut dyn Write) -> Result<Ou
     let worst = report.worst();
     let failed = matches!(
         (cfg.fail_on, worst),
-        (Some(FailOn::Bad), Some(Level::Bad)) | (Some(FailOn::Ok), Some(Level::Bad | Level::Ok))
+        (Some(FailOn::Bad), Some(Verdict::Bad))
+            | (Some(FailOn::Ok), Some(Verdict::Bad | Verdict::Ok))
     );
     Ok(Outcome { worst, failed })
 }

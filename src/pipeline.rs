@@ -39,8 +39,13 @@ pub struct Inputs {
     pub notes: Vec<String>,
 }
 
-/// Reads and analyzes every input of `cfg`; input warnings go to `diag`.
-pub fn analyze_inputs(cfg: &Config, diag: &mut dyn Write) -> Result<Inputs> {
+/// Reads and analyzes every input of `cfg`; input warnings go to `diag`, how far reading has got
+/// to `progress`.
+pub fn analyze_inputs(
+    cfg: &Config,
+    diag: &mut dyn Write,
+    progress: &mut dyn FnMut(ingest::Progress<'_>),
+) -> Result<Inputs> {
     // A single input joins nothing: no need to look at its first bytes twice.
     let recording: Vec<bool> = cfg
         .inputs
@@ -70,15 +75,15 @@ pub fn analyze_inputs(cfg: &Config, diag: &mut dyn Write) -> Result<Inputs> {
                 Arc::new(ix)
             });
             if ix.is_empty() {
-                ingest::ingest_streaming(path, cfg, &mut collector)?
+                ingest::ingest_path(path, cfg, Some(&mut collector), progress)?
             } else {
                 let mut join = TaskJoin::new(&mut collector, ix.clone());
-                let mut ingested = ingest::ingest_streaming(path, cfg, &mut join)?;
-                join.finish(&mut ingested.trace.tasks, &ingested.report.path);
+                let mut ingested = ingest::ingest_path(path, cfg, Some(&mut join), progress)?;
+                join.finish(&mut ingested.trace.tasks, &ingested.stats.path);
                 ingested
             }
         } else {
-            ingest::ingest_streaming(path, cfg, &mut collector)?
+            ingest::ingest_path(path, cfg, Some(&mut collector), progress)?
         };
         tracing::debug!(
             path = %path.display(),
@@ -86,16 +91,16 @@ pub fn analyze_inputs(cfg: &Config, diag: &mut dyn Write) -> Result<Inputs> {
             executions = ingested.trace.executions.len(),
             "ingested"
         );
-        for w in &ingested.report.warnings {
+        for w in &ingested.stats.warnings {
             // Diagnostics are best effort: a closed stderr must not fail the run.
-            let _ = writeln!(diag, "stallscope: warning: {}: {w}", ingested.report.path);
+            let _ = writeln!(diag, "stallscope: warning: {}: {w}", ingested.stats.path);
         }
         let mut analysis = collector.finish(&ingested.trace);
         if joining && !recording[i] && !analysis.requests.is_empty() {
             match ingested.trace.clock.origin_unix_ns {
                 Some(origin) => {
                     index.add(
-                        &ingested.report.path,
+                        &ingested.stats.path,
                         origin,
                         analysis.requests.iter().map(|r| JoinRequest {
                             endpoint: &r.endpoint,
@@ -106,7 +111,7 @@ pub fn analyze_inputs(cfg: &Config, diag: &mut dyn Write) -> Result<Inputs> {
                 }
                 None => notes.push(format!(
                     "{}: not joined to the tokio-console recordings: its times are not wall-clock times",
-                    ingested.report.path
+                    ingested.stats.path
                 )),
             }
             // Kept only for the index.

@@ -274,11 +274,11 @@ fn truncated_file_reads_like_the_whole_one_up_to_the_cut() {
     let read = |f: &str| stallscope::ingest::ingest(&dir.join(f), &cfg).expect(f);
     let whole = read("recursive-blocking-js.json.gz");
     let cut = read("recursive-blocking-js.truncated.json.gz");
-    assert!(whole.report.warnings.iter().all(|w| !w.contains("cut off")));
+    assert!(whole.stats.warnings.iter().all(|w| !w.contains("cut off")));
     assert!(
-        cut.report.warnings.iter().any(|w| w.contains("cut off")),
+        cut.stats.warnings.iter().any(|w| w.contains("cut off")),
         "{:?}",
-        cut.report.warnings
+        cut.stats.warnings
     );
     let tasks = |i: &stallscope::ingest::Ingested| {
         i.trace.browser.main_threads[0]

@@ -33,7 +33,7 @@ mod network;
 mod scan;
 mod slices;
 
-use super::InputReport;
+use super::InputStats;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{
@@ -158,7 +158,7 @@ struct Candidate {
 
 struct Reader<'r, 'b> {
     b: &'r mut TraceBuilder<'b>,
-    report: &'r mut InputReport,
+    report: &'r mut InputStats,
     thread_by_key: HashMap<String, ThreadIdx>,
     key_buf: String,
     last_thread: Option<(Option<Id<'static>>, Option<Id<'static>>, ThreadIdx)>,
@@ -185,7 +185,7 @@ struct Reader<'r, 'b> {
 }
 
 impl<'r, 'b> Reader<'r, 'b> {
-    fn new(b: &'r mut TraceBuilder<'b>, report: &'r mut InputReport) -> Self {
+    fn new(b: &'r mut TraceBuilder<'b>, report: &'r mut InputStats) -> Self {
         Reader {
             b,
             report,
@@ -871,7 +871,7 @@ pub fn read(
     name: &str,
     bytes: &[u8],
     b: &mut TraceBuilder<'_>,
-    report: &mut InputReport,
+    report: &mut InputStats,
     _config: &Config,
 ) -> Result<()> {
     let mut reader = Reader::new(b, report);
@@ -931,7 +931,7 @@ pub fn read_stream(
     name: &str,
     input: &mut dyn std::io::BufRead,
     b: &mut TraceBuilder<'_>,
-    report: &mut InputReport,
+    report: &mut InputStats,
     _config: &Config,
 ) -> Result<()> {
     let mut reader = Reader::new(b, report);

@@ -1,10 +1,9 @@
 //! Live captures written by `stallscope record` (see `crate::capture`).
 
-use super::super::InputReport;
-use super::super::tracing_common::Lines;
+use super::super::InputStats;
+use super::super::lines::Lines;
 use super::classify_task;
 use crate::capture::format::{Line, StatsLine};
-use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{TaskData, TaskRecord, TraceBuilder};
 use rustc_hash::FxHashMap as HashMap;
@@ -19,8 +18,7 @@ pub fn read_capture(
     name: &str,
     reader: &mut dyn BufRead,
     b: &mut TraceBuilder<'_>,
-    report: &mut InputReport,
-    _config: &Config,
+    report: &mut InputStats,
 ) -> Result<()> {
     let retention = b.task_retention();
     let floor = retention.floor;

@@ -38,10 +38,9 @@ mod tests;
 
 pub use capture::read_capture;
 
-use super::InputReport;
-use super::text_util::excerpt;
-use super::tracing_common::Lines;
-use crate::config::Config;
+use super::InputStats;
+use super::lines::Lines;
+use super::lines::excerpt;
 use crate::error::{Error, Result};
 use crate::model::TraceBuilder;
 #[cfg(doc)]
@@ -85,8 +84,7 @@ pub fn read_recording(
     name: &str,
     reader: &mut dyn BufRead,
     b: &mut TraceBuilder<'_>,
-    report: &mut InputReport,
-    _config: &Config,
+    report: &mut InputStats,
 ) -> Result<()> {
     let retention = b.task_retention();
     let keys = Keys {

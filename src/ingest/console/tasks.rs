@@ -1,8 +1,8 @@
 //! Per-task bookkeeping while a recording is read: polls, wakes and closes of each task alive,
 //! summed into its group when it closes.
 
-use super::super::InputReport;
-use super::super::text_util::excerpt;
+use super::super::InputStats;
+use super::super::lines::excerpt;
 use super::classify_task;
 use super::recording::{At, FieldVal, Header, Record, SpawnBody, WakeOp};
 use crate::error::{Error, Result};
@@ -35,7 +35,7 @@ pub(super) struct Keys {
 
 pub(super) struct Reader<'a, 'b, 's> {
     pub(super) b: &'a mut TraceBuilder<'s>,
-    pub(super) report: &'a mut InputReport,
+    pub(super) report: &'a mut InputStats,
     pub(super) name: &'b str,
     pub(super) live: HashMap<u64, Live>,
     /// Groups and the tasks kept whole.

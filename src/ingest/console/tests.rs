@@ -2,6 +2,7 @@
 
 use super::testrec::{MS, Rec};
 use super::*;
+use crate::config::Config;
 use crate::ingest::Format;
 use crate::model::{TaskData, TaskRecord, TaskRole};
 
@@ -24,7 +25,7 @@ fn one_poll_of_120_ms_is_a_task_span_with_one_execution() {
         .close(1, 140)
         .read()
         .expect("reads");
-    assert_eq!(ing.report.format, Format::ConsoleRecording);
+    assert_eq!(ing.stats.format, Format::ConsoleRecording);
     let t = &ing.trace;
     let r = record(&t.tasks, 1);
     assert_eq!((r.polls, r.busy, r.max_poll), (1, 120 * MS, 120 * MS));
@@ -98,7 +99,7 @@ fn ids_are_reused_after_close() {
         (totals[1].kind.as_str(), totals[1].busy),
         ("blocking", 50 * MS)
     );
-    assert!(ing.report.warnings.is_empty(), "{:?}", ing.report.warnings);
+    assert!(ing.stats.warnings.is_empty(), "{:?}", ing.stats.warnings);
 }
 
 /// Resources and async ops are entered and closed but never spawned.
@@ -115,8 +116,8 @@ fn ids_never_spawned_are_counted_apart() {
     let data = &ing.trace.tasks;
     assert_eq!(data.other_spans, 1);
     assert_eq!(data.totals.len(), 1);
-    assert_eq!((ing.report.events, ing.report.skipped), (4, 3));
-    assert!(ing.report.warnings[0].contains("3 events for 1 resources"));
+    assert_eq!((ing.stats.events, ing.stats.skipped), (4, 3));
+    assert!(ing.stats.warnings[0].contains("3 events for 1 resources"));
 }
 
 /// The console's scheduled time: poll start - max(last wake, previous poll end).
@@ -185,7 +186,7 @@ fn nested_enter_is_one_poll() {
     let g = &ing.trace.tasks.totals[0];
     assert_eq!((g.polls, g.busy), (1, 3 * MS));
     assert!(
-        ing.report
+        ing.stats
             .warnings
             .iter()
             .any(|w| w.contains("1 Exit events"))
@@ -248,7 +249,7 @@ fn tasks_alive_at_the_end_run_to_its_last_event() {
         "the console takes a task never polled as awakened"
     );
     assert!(
-        ing.report
+        ing.stats
             .warnings
             .iter()
             .any(|w| w.contains("3 tasks were still alive"))
@@ -277,12 +278,12 @@ fn cut_off_last_line_is_a_warning() {
     rec.0.push_str(r#"{"Exit":{"id":1,"at":{"secs_since"#);
     let ing = rec.read().expect("reads");
     assert!(
-        ing.report
+        ing.stats
             .warnings
             .iter()
             .any(|w| w.starts_with("line 4:") && w.contains("cut off")),
         "{:?}",
-        ing.report.warnings
+        ing.stats.warnings
     );
     assert!(record(&ing.trace.tasks, 1).running);
 }
@@ -311,15 +312,15 @@ fn unknown_events_are_counted_and_skipped() {
         .poll(1, 1, 2)
         .read()
         .expect("reads");
-    assert_eq!(ing.report.skipped, 2);
+    assert_eq!(ing.stats.skipped, 2);
     assert!(
-        ing.report
+        ing.stats
             .warnings
             .iter()
             .any(|w| w.contains("unknown kinds"))
     );
     assert!(
-        ing.report
+        ing.stats
             .warnings
             .iter()
             .any(|w| w.starts_with("line 4: an event with unexpected contents"))
@@ -334,7 +335,7 @@ fn a_missing_header_is_an_error() {
         .expect("a header alone is an empty recording");
     assert!(ing.trace.tasks.is_empty());
     let mut b = TraceBuilder::new();
-    let mut report = crate::ingest::InputReport {
+    let mut report = crate::ingest::InputStats {
         path: "x".into(),
         format: Format::ConsoleRecording,
         events: 0,
@@ -343,8 +344,7 @@ fn a_missing_header_is_an_error() {
         gzip: false,
     };
     let mut input: &[u8] = b"{\"Spawn\":{}}\n";
-    let err = read_recording("x", &mut input, &mut b, &mut report, &Config::default())
-        .expect_err("no header");
+    let err = read_recording("x", &mut input, &mut b, &mut report).expect_err("no header");
     assert!(
         err.to_string()
             .starts_with("x: line 1: expected the recording header"),
@@ -380,12 +380,12 @@ fn generated_recordings_read_cleanly() {
     );
     assert!(data.other_spans > 0);
     assert!(
-        ing.report
+        ing.stats
             .warnings
             .iter()
             .all(|w| w.contains("resources and async ops") || w.contains("still alive")),
         "{:?}",
-        ing.report.warnings
+        ing.stats.warnings
     );
     assert!(data.records.iter().any(|r| r.span_id > 1 << 53));
 }
