@@ -53,9 +53,6 @@ pub fn run_with_progress(
         report.add(&a.ingested.stats, &a.ingested.trace, &a.analysis, cfg);
     }
     report.notes.extend(inputs.notes);
-    if inputs.joined {
-        report.settle_joined();
-    }
     report.render(cfg, out).map_err(Error::Output)?;
     out.flush().map_err(Error::Output)?;
     let worst = report.worst();

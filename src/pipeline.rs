@@ -6,7 +6,8 @@
 //! (logs of the same run), the others are read first, keeping their requests' executions; their
 //! requests go into one [`JoinIndex`], sealed before the first recording, and each recording is
 //! read through a [`TaskJoin`] that offers it every task poll and then regroups the tasks under
-//! the endpoints they served. Results keep the order the inputs were given in.
+//! the endpoints they served. Once every input is read, the joined rows are settled from the
+//! logs' judgements ([`join::settle`]). Results keep the order the inputs were given in.
 //!
 //! ```text
 //! inputs     app.log   rec.jsonl   app2.log
@@ -14,7 +15,7 @@
 //! report     1st       2nd         3rd        (as given)
 //! ```
 
-use crate::analyze::join::{JoinIndex, JoinRequest, TaskJoin};
+use crate::analyze::join::{self, JoinIndex, JoinRequest, TaskJoin};
 use crate::analyze::{self, Analysis};
 use crate::config::Config;
 use crate::error::Result;
@@ -123,8 +124,16 @@ pub fn analyze_inputs(
         done.push((i, Analyzed { ingested, analysis }));
     }
     done.sort_by_key(|d| d.0);
+    let mut analyzed: Vec<Analyzed> = done.into_iter().map(|d| d.1).collect();
+    if joining {
+        let mut inputs: Vec<(&str, &mut Analysis)> = analyzed
+            .iter_mut()
+            .map(|a| (a.ingested.stats.path.as_str(), &mut a.analysis))
+            .collect();
+        join::settle(&mut inputs, cfg.top);
+    }
     Ok(Inputs {
-        analyzed: done.into_iter().map(|d| d.1).collect(),
+        analyzed,
         joined: joining,
         notes,
     })

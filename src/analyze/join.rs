@@ -408,6 +408,60 @@ pub fn regroup(data: &mut TaskData, labels: &HashMap<u32, Arc<str>>) {
     data.seal();
 }
 
+/// Settles the rows of recordings joined to logs of the same run. A recording cannot tell a
+/// blocking call from CPU work, but the log's verdict on the same endpoint, made off the event
+/// loop too, can: a joined runtime row still unknown takes the pattern and verdict of the
+/// first judgement of the same endpoint in one of its logs that fits what the recording saw
+/// (work off the event loop, `sync-io` or `sync-cpu`, for blocking tasks; nothing long on it,
+/// `async-io`, for async tasks without long polls), and keeps that judgement
+/// ([`Settled`](crate::analyze::runtime::Settled)) for `report` to quote.
+///
+/// `inputs` are every input's path and analysis; only the first `top` server rows of each log
+/// are candidates (the rows the report shows).
+pub fn settle(inputs: &mut [(&str, &mut crate::analyze::Analysis)], top: Option<usize>) {
+    use crate::analyze::Pattern;
+    use crate::analyze::runtime::Settled;
+    let limit = top.unwrap_or(usize::MAX);
+    let candidates: Vec<(String, crate::analyze::Judgement)> = inputs
+        .iter()
+        .flat_map(|(path, a)| {
+            a.judgements
+                .iter()
+                .filter(|j| j.server().is_some())
+                .take(limit)
+                .map(move |j| (path.to_string(), j.clone()))
+        })
+        .collect();
+    for (_, a) in inputs.iter_mut() {
+        for j in &mut a.judgements {
+            if j.pattern != Pattern::Unknown {
+                continue;
+            }
+            let subject = j.subject.clone();
+            let Some(r) = j.runtime_mut() else { continue };
+            let Some(joined) = &r.joined else { continue };
+            let fits = |p: Pattern| {
+                if joined.blocking {
+                    matches!(p, Pattern::SyncIo | Pattern::SyncCpu)
+                } else {
+                    p == Pattern::AsyncIo
+                }
+            };
+            let Some((log, found)) = candidates.iter().find(|(log, l)| {
+                joined.logs.contains(log) && l.subject == subject && fits(l.pattern)
+            }) else {
+                continue;
+            };
+            r.settled = Some(Settled {
+                log: log.clone(),
+                judgement: found.clone(),
+            });
+            j.pattern = found.pattern;
+            j.verdict = found.verdict;
+        }
+    }
+}
+
 /// The sink for a recording read beside logs of the same run: span trees go on to `inner`,
 /// every poll of an application task is offered to the index.
 pub struct TaskJoin<'a> {

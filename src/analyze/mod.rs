@@ -265,6 +265,9 @@ impl Collector<'_> {
                 .then(p95(b).cmp(&p95(a)))
                 .then(a.subject.cmp(&b.subject))
         });
+        // Runtime rows come after the server rows, in the order of their groups.
+        let console = runtime::analyze(trace, cfg);
+        judgements.extend(runtime::verdicts(&console, stall_threshold));
         Analysis {
             threads,
             requests,
@@ -276,7 +279,7 @@ impl Collector<'_> {
             stall_threshold,
             notes,
             browser: browser::analyze(trace, cfg),
-            console: runtime::analyze(trace, cfg),
+            console,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! | family | detector | detail |
 //! |---|---|---|
 //! | server spans (tracing logs, tracing-chrome) | `analyze` ([`super::Collector`]) | [`Detail::Server`] |
+//! | runtime tasks (tokio-console recordings, captures) | [`super::runtime`] | [`Detail::Runtime`] |
 //!
 //! Adding a verdict: a [`Pattern`] (and, for a new family, a [`Detail`] variant) here, the rule
 //! in the family's detector, and its row in `report`.
@@ -87,6 +88,8 @@ pub struct Judgement {
 #[derive(Debug, Clone)]
 pub enum Detail {
     Server(Box<ServerJudgement>),
+    /// A group of runtime tasks.
+    Runtime(Box<super::runtime::RuntimeJudgement>),
 }
 
 impl Judgement {
@@ -94,12 +97,29 @@ impl Judgement {
     pub fn server(&self) -> Option<&ServerJudgement> {
         match &self.detail {
             Detail::Server(s) => Some(s),
+            _ => None,
         }
     }
 
     pub fn server_mut(&mut self) -> Option<&mut ServerJudgement> {
         match &mut self.detail {
             Detail::Server(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The runtime detail, when this is a runtime-task row.
+    pub fn runtime(&self) -> Option<&super::runtime::RuntimeJudgement> {
+        match &self.detail {
+            Detail::Runtime(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn runtime_mut(&mut self) -> Option<&mut super::runtime::RuntimeJudgement> {
+        match &mut self.detail {
+            Detail::Runtime(r) => Some(r),
+            _ => None,
         }
     }
 }

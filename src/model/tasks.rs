@@ -164,7 +164,7 @@ impl TaskData {
 }
 
 /// How well a recording joined to its logs, for the report.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct JoinSummary {
     pub logs: Vec<String>,
     pub recording: String,

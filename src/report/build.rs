@@ -63,7 +63,7 @@ impl Report {
             self.verdicts.push(out);
         }
         self.add_browser(&path, &a.browser, cfg);
-        self.add_console(&path, &a.console, a.stall_threshold);
+        self.add_runtime(&path, trace, a, cfg);
         for f in &a.fast {
             self.fast_endpoints.push(FastOut {
                 input: path.clone(),
@@ -110,6 +110,13 @@ impl Report {
         match &j.detail {
             Detail::Server(s) => {
                 let out = server::verdict_out(path, j, s, a, cfg);
+                if let Some(ad) = &out.advice {
+                    self.advice.push(ad.clone());
+                }
+                out
+            }
+            Detail::Runtime(r) => {
+                let out = super::runtime::verdict_out(path, j, r, cfg);
                 if let Some(ad) = &out.advice {
                     self.advice.push(ad.clone());
                 }

@@ -32,7 +32,7 @@ pub struct Report {
     /// tokio-console recordings: tasks grouped by spawn location (or task name / closure).
     pub tasks: Vec<crate::analyze::runtime::TaskGroup>,
     /// tokio-console's own warnings, reproduced offline.
-    pub console_warnings: Vec<crate::analyze::runtime::ConsoleWarning>,
+    pub console_warnings: Vec<ConsoleWarningOut>,
     /// tokio-console recordings joined to logs of the same run.
     pub joins: Vec<crate::model::JoinSummary>,
     /// tokio-console recordings: the tasks their stalls delayed or held idle.
@@ -47,6 +47,20 @@ pub struct JoinedRow {
     pub logs: Vec<String>,
     /// Blocking tasks (else async tasks without long polls).
     pub blocking: bool,
+}
+
+/// One of tokio-console's warnings, for the tasks of one group.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsoleWarningOut {
+    /// tokio-console's name for the lint (`never-yielded`, `self-wakes`, ...).
+    pub lint: &'static str,
+    pub site: String,
+    pub kind: String,
+    /// Tasks of the group it fires for.
+    pub tasks: usize,
+    /// One of them, by tokio's task id.
+    pub task_id: Option<String>,
+    pub detail: String,
 }
 
 /// The victims of one recording's stalls.

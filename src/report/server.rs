@@ -230,7 +230,7 @@ fn workers(v: &ServerJudgement) -> String {
     }
 }
 
-fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
+pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
     let n = v.requests.len();
     let pattern = format!("{} — {} ({} req)", pattern_label(j, v), j.subject, n);
     let inferred = match v.location_by {

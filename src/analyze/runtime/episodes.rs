@@ -1,12 +1,15 @@
-//! Long polls as stalls, and the episodes they form.
+//! Long polls as stalls ([`StallSource::TaskPoll`]), and the episodes they form, through the
+//! one concurrency sweep ([`overlap::concurrency`]).
 
-use super::{Episode, Stall, TaskEpisode};
-use crate::analyze::{fmt_ms, ms};
+use crate::analyze::overlap::{self, Hold};
+use crate::analyze::{Episode, Stall, StallSource, Unit};
 use crate::model::{Ns, TaskRecord};
+use std::ops::Range;
 
-/// Long polls of async application tasks at or over `threshold`, by start.
-pub(super) fn long_polls(records: &[TaskRecord], threshold: Ns) -> Vec<Stall> {
-    let mut stalls: Vec<Stall> = records
+/// Long polls of async application tasks at or over `threshold`, by start, and the task
+/// (an index into `records`) of each.
+pub(super) fn long_polls(records: &[TaskRecord], threshold: Ns) -> (Vec<Stall>, Vec<usize>) {
+    let mut found: Vec<(Ns, Ns, usize)> = records
         .iter()
         .enumerate()
         .filter(|(_, r)| r.is_async_app())
@@ -14,121 +17,85 @@ pub(super) fn long_polls(records: &[TaskRecord], threshold: Ns) -> Vec<Stall> {
             r.long_polls
                 .iter()
                 .filter(|(s, e)| e - s >= threshold)
-                .map(move |&(start, end)| Stall { start, end, task })
+                .map(move |&(start, end)| (start, end, task))
         })
         .collect();
-    stalls.sort_by_key(|s| (s.start, s.end, s.task));
-    stalls
+    found.sort_unstable();
+    let stalls = found
+        .iter()
+        .map(|&(start, end, task)| Stall {
+            source: StallSource::TaskPoll,
+            thread: None,
+            start,
+            end,
+            request: None,
+            culprit: records[task].site.clone(),
+            delayed: 0,
+        })
+        .collect();
+    (stalls, found.into_iter().map(|f| f.2).collect())
+}
+
+/// What one episode's sweep and victim search found besides its [`Episode`].
+#[derive(Debug, Default)]
+pub(super) struct Sweep {
+    /// Its stalls: a range of the sorted stall list.
+    pub(super) stalls: Range<usize>,
+    /// Sub-windows with every worker in a long poll.
+    pub(super) all_held: Vec<(Ns, Ns)>,
+    /// Delayed tasks ([`Victim::WaitedForWorker`](crate::analyze::Victim)) with their longest
+    /// wait in the episode.
+    pub(super) delayed: Vec<(usize, Ns)>,
+    /// Tasks held idle ([`Victim::HeldIdle`](crate::analyze::Victim)) with their longest hold.
+    pub(super) held: Vec<(usize, Ns)>,
 }
 
 /// Groups overlapping (or touching) long polls into episodes and sweeps each for the most
-/// polls at once and the windows where all `workers` are held.
-pub(super) fn episodes(stalls: &[Stall], workers: usize) -> Vec<Episode> {
-    let mut out: Vec<Episode> = Vec::new();
-    for s in stalls {
-        match out.last_mut() {
-            Some(ep) if s.start <= ep.end => {
-                ep.end = ep.end.max(s.end);
-                ep.stalls.push(*s);
-            }
-            _ => out.push(Episode {
-                start: s.start,
-                end: s.end,
-                stalls: vec![*s],
-                ..Episode::default()
-            }),
-        }
-    }
-    for ep in &mut out {
-        // Ends before starts at the same instant: touching polls are not at once.
-        let mut points: Vec<(Ns, i32)> = ep
-            .stalls
-            .iter()
-            .flat_map(|s| [(s.start, 1), (s.end, -1)])
-            .collect();
-        points.sort_unstable();
-        let mut at_once = 0i32;
-        let mut since: Option<Ns> = None;
-        for (t, d) in points {
-            at_once += d;
-            let n = at_once.max(0) as usize;
-            ep.max_at_once = ep.max_at_once.max(n);
-            match (since, n >= workers.max(1)) {
-                (None, true) => since = Some(t),
-                (Some(s), false) => {
-                    if t > s {
-                        ep.all_held.push((s, t));
-                    }
-                    since = None;
-                }
-                _ => {}
-            }
-        }
-    }
-    out
-}
-
-pub(super) fn episode_out(
-    ep: &Episode,
-    records: &[TaskRecord],
+/// polls at once and the windows where all `workers` are held. `known_workers` is the worker
+/// count the recording names (0: not known, and no all-held time is reported).
+pub(super) fn episodes(
+    stalls: &[Stall],
     workers: usize,
-    min_workers: usize,
-) -> TaskEpisode {
-    let mut culprits: Vec<String> = ep
-        .stalls
-        .iter()
-        .map(|s| records[s.task].site.clone())
-        .collect();
-    culprits.sort();
-    culprits.dedup();
-    let all_held: Ns = ep.all_held.iter().map(|(s, e)| e - s).sum();
-    let max_delay = ep.delayed.iter().map(|v| v.1).max().unwrap_or(0);
-    let max_held = ep.held.iter().map(|v| v.1).max().unwrap_or(0);
-    let mut evidence = vec![format!(
-        "up to {} long poll{} at once, so {} worker{} held at once (inferred: console recordings have no thread ids)",
-        ep.max_at_once,
-        if ep.max_at_once == 1 { "" } else { "s" },
-        ep.max_at_once,
-        if ep.max_at_once == 1 { "" } else { "s" },
-    )];
-    if all_held > 0 {
-        evidence.push(format!(
-            "every worker ({}) in a long poll for {}: timers and sockets went unserviced, so tasks waiting on them stayed idle instead of being woken",
-            if workers > 0 {
-                workers.to_string()
+    known_workers: usize,
+) -> (Vec<Episode>, Vec<Sweep>) {
+    let windows = overlap::merge(stalls.iter().map(|s| (s.start, s.end)).collect());
+    let mut episodes = Vec::with_capacity(windows.len());
+    let mut sweeps = Vec::with_capacity(windows.len());
+    let mut next = 0;
+    for (start, end) in windows {
+        let first = next;
+        while next < stalls.len() && stalls[next].start <= end {
+            next += 1;
+        }
+        let members = &stalls[first..next];
+        let intervals: Vec<(Ns, Ns)> = members.iter().map(|s| (s.start, s.end)).collect();
+        let sweep = overlap::concurrency(&intervals, workers.max(1), Hold::Any);
+        let mut culprits: Vec<String> = members.iter().map(|s| s.culprit.clone()).collect();
+        culprits.sort();
+        culprits.dedup();
+        episodes.push(Episode {
+            start,
+            end,
+            stalls: members.len(),
+            max_at_once: sweep.max_at_once,
+            workers: known_workers,
+            all_held: if known_workers > 0 {
+                sweep.all_held_time()
             } else {
-                format!("at least {min_workers}")
+                0
             },
-            fmt_ms(all_held)
-        ));
+            culprits,
+            unit: Unit::Tasks,
+            delayed: 0,
+            max_delay: 0,
+            held_idle: 0,
+            max_held_idle: 0,
+        });
+        sweeps.push(Sweep {
+            stalls: first..next,
+            all_held: sweep.all_held,
+            ..Sweep::default()
+        });
     }
-    if !ep.delayed.is_empty() {
-        evidence.push(format!(
-            "{} task{} woken during it waited for a worker, up to {}",
-            ep.delayed.len(),
-            if ep.delayed.len() == 1 { "" } else { "s" },
-            fmt_ms(max_delay)
-        ));
-    }
-    if !ep.held.is_empty() {
-        evidence.push(format!(
-            "{} idle task{} woken only when a worker came free, held up to {}",
-            ep.held.len(),
-            if ep.held.len() == 1 { "" } else { "s" },
-            fmt_ms(max_held)
-        ));
-    }
-    TaskEpisode {
-        start_ms: ms(ep.start),
-        duration_ms: ms(ep.end - ep.start),
-        long_polls: ep.stalls.len(),
-        workers_blocked: ep.max_at_once,
-        all_workers_blocked_ms: (workers > 0).then(|| ms(all_held)),
-        victims: ep.delayed.len(),
-        max_delay_ms: ms(max_delay),
-        held_idle: ep.held.len(),
-        max_held_idle_ms: ms(max_held),
-        culprits,
-        evidence,
-    }
+    (episodes, sweeps)
 }

@@ -1,12 +1,21 @@
 //! Application tasks by group, with the long polls of each and the tasks those delayed.
 
-use super::{Episode, MIN_DELAY, Stall, TaskGroup};
+use super::episodes::Sweep;
+use super::{MIN_DELAY, TaskGroup};
 use crate::analyze::ms;
+use crate::analyze::{Episode, Stall};
 use crate::model::{Ns, TaskRecord, TaskRole, Trace};
 use std::collections::HashMap;
 
 /// Application task groups with their long polls and the tasks those delayed.
-pub(super) fn groups(trace: &Trace, stalls: &[Stall], episodes: &[Episode]) -> Vec<TaskGroup> {
+/// `stall_tasks[i]` is the task of `stalls[i]`; `sweeps[k]` belongs to `episodes[k]`.
+pub(super) fn groups(
+    trace: &Trace,
+    stalls: &[Stall],
+    stall_tasks: &[usize],
+    episodes: &[Episode],
+    sweeps: &[Sweep],
+) -> Vec<TaskGroup> {
     let data = &trace.tasks;
     let index: HashMap<(&str, &str), usize> = data
         .totals
@@ -17,29 +26,29 @@ pub(super) fn groups(trace: &Trace, stalls: &[Stall], episodes: &[Episode]) -> V
         .collect();
     let group_of = |r: &TaskRecord| index.get(&(r.site.as_str(), r.kind.as_str())).copied();
     let mut long: HashMap<usize, usize> = HashMap::new();
-    for s in stalls {
-        if let Some(g) = group_of(&data.records[s.task]) {
+    for &task in stall_tasks {
+        if let Some(g) = group_of(&data.records[task]) {
             *long.entry(g).or_default() += 1;
         }
     }
     // A delayed task is a victim of the groups whose long polls were running when it became
     // ready (its own excepted).
     let mut victims: HashMap<usize, HashMap<usize, Ns>> = HashMap::new();
-    for ep in episodes {
-        for &(task, _) in &ep.delayed {
+    for (ep, sw) in episodes.iter().zip(sweeps) {
+        for &(task, _) in &sw.delayed {
             for &(ready, poll) in &data.records[task].delays {
                 if poll - ready < MIN_DELAY || ready < ep.start || ready >= ep.end {
                     continue;
                 }
-                for s in ep
-                    .stalls
+                for (_, &culprit) in stalls[sw.stalls.clone()]
                     .iter()
-                    .filter(|s| s.start <= ready && ready < s.end)
+                    .zip(&stall_tasks[sw.stalls.clone()])
+                    .filter(|(s, _)| s.start <= ready && ready < s.end)
                 {
-                    if s.task == task {
+                    if culprit == task {
                         continue;
                     }
-                    if let Some(g) = group_of(&data.records[s.task]) {
+                    if let Some(g) = group_of(&data.records[culprit]) {
                         let v = victims.entry(g).or_default().entry(task).or_default();
                         *v = (*v).max(poll - ready);
                     }
@@ -50,8 +59,8 @@ pub(super) fn groups(trace: &Trace, stalls: &[Stall], episodes: &[Episode]) -> V
     // What each group's own tasks suffered: a task once, with its worst.
     let mut delayed_here: HashMap<usize, HashMap<usize, Ns>> = HashMap::new();
     let mut held_here: HashMap<usize, HashMap<usize, Ns>> = HashMap::new();
-    for ep in episodes {
-        for (list, into) in [(&ep.delayed, &mut delayed_here), (&ep.held, &mut held_here)] {
+    for sw in sweeps {
+        for (list, into) in [(&sw.delayed, &mut delayed_here), (&sw.held, &mut held_here)] {
             for &(task, d) in list {
                 if let Some(g) = group_of(&data.records[task]) {
                     let v = into.entry(g).or_default().entry(task).or_default();

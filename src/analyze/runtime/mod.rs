@@ -38,15 +38,17 @@ mod groups;
 mod lints;
 #[cfg(test)]
 mod tests;
+mod verdicts;
 mod victims;
 
-pub use lints::{LARGE_FUTURE_BYTES, NEVER_YIELDED, SELF_WAKE_PERCENT};
+pub use lints::{ConsoleWarning, LARGE_FUTURE_BYTES, Lint, NEVER_YIELDED, SELF_WAKE_PERCENT};
+pub use verdicts::{JoinedFrom, RuntimeJudgement, RuntimeRow, Settled, verdicts};
 pub use victims::HELD_IDLE_SLACK;
 
-use super::{fmt_ms, ms};
+use super::{Episode, Stall, ms};
 use crate::config::Config;
-use crate::model::{Ns, Retention, TaskRole, Trace};
-use episodes::{episode_out, episodes, long_polls};
+use crate::model::{JoinSummary, Ns, Retention, TaskRole, Trace};
+use episodes::{episodes, long_polls};
 use groups::groups;
 use lints::warnings;
 use serde::Serialize;
@@ -111,52 +113,6 @@ pub struct TaskGroup {
     pub max_held_idle_here_ms: f64,
 }
 
-/// One long poll of an async task: a worker held for its whole length.
-#[derive(Debug, Clone, Serialize)]
-pub struct TaskStall {
-    pub site: String,
-    pub task_id: Option<String>,
-    pub start_ms: f64,
-    pub duration_ms: f64,
-    /// The task's first poll (tokio-console's `never-yielded` looks at these).
-    pub first_poll: bool,
-    /// Still running when the recording ended: its length runs to the end.
-    pub cut_off: bool,
-}
-
-/// Overlapping long polls and what they did to the rest.
-#[derive(Debug, Clone, Serialize)]
-pub struct TaskEpisode {
-    pub start_ms: f64,
-    pub duration_ms: f64,
-    pub long_polls: usize,
-    /// Most long polls in progress at once: workers held at once (inferred: no thread ids).
-    pub workers_blocked: usize,
-    /// Time every worker was in a long poll (`None`: the worker count is not known).
-    pub all_workers_blocked_ms: Option<f64>,
-    /// Tasks woken or spawned during the episode that waited 1 ms or more for a poll.
-    pub victims: usize,
-    pub max_delay_ms: f64,
-    /// Tasks held idle by it (see the module docs) and the longest hold.
-    pub held_idle: usize,
-    pub max_held_idle_ms: f64,
-    pub culprits: Vec<String>,
-    pub evidence: Vec<String>,
-}
-
-/// One of tokio-console's warnings, for the tasks of one group.
-#[derive(Debug, Clone, Serialize)]
-pub struct ConsoleWarning {
-    pub lint: &'static str,
-    pub site: String,
-    pub kind: String,
-    /// Tasks of the group it fires for.
-    pub tasks: usize,
-    /// One of them, by tokio's task id.
-    pub task_id: Option<String>,
-    pub detail: String,
-}
-
 /// Victims of all episodes.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Victims {
@@ -174,12 +130,34 @@ pub struct Victims {
     pub max_held_idle_ms: f64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// What the runtime-task figures rest on and what they cannot tell; `report` words each one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuntimeNote {
+    /// No thread ids: workers held at once are inferred from overlapping long polls.
+    NoThreadIds,
+    /// The worker count, from the worker launch tasks.
+    Workers(usize),
+    /// The worker count is not recorded: at least this many (most async polls at once).
+    WorkersAtLeast(usize),
+    /// Worker launch and `block_on` tasks left out of groups and stall detection.
+    RuntimeTasksLeftOut(u64),
+    /// Resources and async ops (spans never spawned) left out.
+    OtherSpansLeftOut(u64),
+    /// Polls were kept from this length on while reading, over the stall threshold.
+    PollsKeptFrom(Ns),
+    /// How the tasks were joined to logs of the same run.
+    Joined(JoinSummary),
+    /// Tasks held idle while every worker was in a long poll.
+    HeldIdle(usize),
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct RuntimeFindings {
     /// Application tasks by group, most long polls first.
     pub groups: Vec<TaskGroup>,
-    pub stalls: Vec<TaskStall>,
-    pub episodes: Vec<TaskEpisode>,
+    /// Long polls ([`StallSource::TaskPoll`](crate::analyze::StallSource::TaskPoll)), by start.
+    pub stalls: Vec<Stall>,
+    pub episodes: Vec<Episode>,
     pub warnings: Vec<ConsoleWarning>,
     /// Delayed tasks, as in `victim_summary.delayed_tasks`.
     pub victims: usize,
@@ -193,36 +171,15 @@ pub struct RuntimeFindings {
     /// Resources and async ops (spans never spawned), left out.
     pub other_spans: u64,
     /// What the figures rest on and what they cannot tell.
-    pub notes: Vec<String>,
+    pub notes: Vec<RuntimeNote>,
     /// The join with logs of the same run, when they were given.
-    pub join: Option<crate::model::JoinSummary>,
+    pub join: Option<JoinSummary>,
 }
 
 impl RuntimeFindings {
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
     }
-}
-
-/// A long poll: `task` indexes [`TaskData::records`](crate::model::TaskData::records).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Stall {
-    pub(super) start: Ns,
-    pub(super) end: Ns,
-    pub(super) task: usize,
-}
-
-/// An episode while it is measured.
-#[derive(Debug, Default)]
-pub(super) struct Episode {
-    pub(super) start: Ns,
-    pub(super) end: Ns,
-    pub(super) stalls: Vec<Stall>,
-    pub(super) max_at_once: usize,
-    /// Sub-windows with every worker in a long poll.
-    pub(super) all_held: Vec<(Ns, Ns)>,
-    pub(super) delayed: Vec<(usize, Ns)>,
-    pub(super) held: Vec<(usize, Ns)>,
 }
 
 pub fn analyze(trace: &Trace, cfg: &Config) -> RuntimeFindings {
@@ -250,21 +207,21 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> RuntimeFindings {
     out.other_spans = data.other_spans;
     out.join = data.join.clone();
 
-    let stalls = long_polls(records, threshold);
-    let mut episodes = episodes(&stalls, workers);
-    attribute_victims(records, &stalls, &mut episodes);
+    let (stalls, stall_tasks) = long_polls(records, threshold);
+    let (mut episodes, mut sweeps) = episodes(&stalls, workers, out.workers);
+    attribute_victims(records, &stalls, &stall_tasks, &mut episodes, &mut sweeps);
 
     // Victims overall: a task once, with its longest delay / hold.
     let mut delayed: HashMap<usize, Ns> = HashMap::new();
     let mut held: HashMap<usize, Ns> = HashMap::new();
-    for ep in &episodes {
-        for &(t, d) in &ep.delayed {
+    for sw in &sweeps {
+        for &(t, d) in &sw.delayed {
             let v = delayed.entry(t).or_default();
             *v = (*v).max(d);
             out.victim_summary.delays += 1;
             out.victim_summary.total_delay_ms += ms(d);
         }
-        for &(t, h) in &ep.held {
+        for &(t, h) in &sw.held {
             let v = held.entry(t).or_default();
             *v = (*v).max(h);
             out.victim_summary.held_idle += 1;
@@ -277,91 +234,37 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> RuntimeFindings {
     out.victim_summary.max_held_idle_ms = ms(held.values().copied().max().unwrap_or(0));
     out.victims = delayed.len();
 
-    out.groups = groups(trace, &stalls, &episodes);
-    out.stalls = stalls
-        .iter()
-        .map(|s| {
-            let r = &records[s.task];
-            TaskStall {
-                site: r.site.clone(),
-                task_id: r.task_id.clone(),
-                start_ms: ms(s.start),
-                duration_ms: ms(s.end - s.start),
-                first_poll: r.first_poll == Some(s.start),
-                cut_off: r.running && r.long_polls.last().is_some_and(|p| p.0 == s.start),
-            }
-        })
-        .collect();
-    out.episodes = episodes
-        .iter()
-        .map(|ep| episode_out(ep, records, out.workers, out.min_workers))
-        .collect();
+    out.groups = groups(trace, &stalls, &stall_tasks, &episodes, &sweeps);
+    out.stalls = stalls;
+    out.episodes = episodes;
     out.warnings = warnings(trace);
     out.notes = notes(&out, data.retention.floor, threshold);
     out
 }
 
-fn notes(out: &RuntimeFindings, floor: Ns, threshold: Ns) -> Vec<String> {
-    let mut ev = vec![
-        "console recordings have no thread ids: which worker ran a poll is unknown, and workers held at once are inferred from long polls overlapping in time".to_string(),
+fn notes(out: &RuntimeFindings, floor: Ns, threshold: Ns) -> Vec<RuntimeNote> {
+    let mut notes = vec![
+        RuntimeNote::NoThreadIds,
+        if out.workers > 0 {
+            RuntimeNote::Workers(out.workers)
+        } else {
+            RuntimeNote::WorkersAtLeast(out.min_workers)
+        },
     ];
-    ev.push(if out.workers > 0 {
-        format!(
-            "the runtime has {} workers (one launch task each in the recording)",
-            out.workers
-        )
-    } else {
-        format!(
-            "the worker count is not recorded: at least {} (most async polls seen at once)",
-            out.min_workers
-        )
-    });
     if out.runtime_tasks > 0 {
-        ev.push(format!(
-            "{} runtime tasks (worker launch, block_on) are left out of groups and stall detection",
-            out.runtime_tasks
-        ));
+        notes.push(RuntimeNote::RuntimeTasksLeftOut(out.runtime_tasks));
     }
     if out.other_spans > 0 {
-        ev.push(format!(
-            "{} resources and async ops (spans never spawned) are not tasks and are left out",
-            out.other_spans
-        ));
+        notes.push(RuntimeNote::OtherSpansLeftOut(out.other_spans));
     }
     if threshold < floor {
-        ev.push(format!(
-            "polls were kept from {} on while reading: shorter ones cannot be stalls here",
-            fmt_ms(floor)
-        ));
+        notes.push(RuntimeNote::PollsKeptFrom(floor));
     }
     if let Some(j) = &out.join {
-        let logs = j.logs.join(", ");
-        ev.push(if j.requests_placed == 0 {
-            format!(
-                "no request of {logs} fell inside a poll of this recording: not the same run, or the clocks differ; tasks keep their own names"
-            )
-        } else {
-            format!(
-                "joined to {logs} by time: {} of {} requests ran inside task polls; {} tasks named by the endpoint they served{}",
-                j.requests_placed,
-                j.requests,
-                j.tasks_labelled,
-                if j.tasks_mixed > 0 {
-                    format!(
-                        ", {} served several endpoints with no clear majority and keep their own names",
-                        j.tasks_mixed
-                    )
-                } else {
-                    String::new()
-                }
-            )
-        });
+        notes.push(RuntimeNote::Joined(j.clone()));
     }
     if out.victim_summary.held_idle_tasks > 0 {
-        ev.push(format!(
-            "{} tasks were held idle while every worker was in a long poll (a stalled runtime shows as idle time, not scheduled time)",
-            out.victim_summary.held_idle_tasks
-        ));
+        notes.push(RuntimeNote::HeldIdle(out.victim_summary.held_idle_tasks));
     }
-    ev
+    notes
 }

@@ -1,7 +1,13 @@
-//! The tasks that paid for the long polls: delayed (woken, then waited for a worker) and held
-//! idle (not even woken while every worker was in a long poll).
+//! The tasks that paid for the long polls: delayed ([`Victim::WaitedForWorker`]: woken, then
+//! waited for a worker) and held idle ([`Victim::HeldIdle`]: not even woken while every worker
+//! was in a long poll).
+//!
+//! [`Victim::WaitedForWorker`]: crate::analyze::Victim::WaitedForWorker
+//! [`Victim::HeldIdle`]: crate::analyze::Victim::HeldIdle
 
-use super::{Episode, MIN_DELAY, Stall};
+use super::MIN_DELAY;
+use super::episodes::Sweep;
+use crate::analyze::{Episode, Stall};
 use crate::model::{Ns, TaskRecord};
 use std::collections::HashMap;
 
@@ -9,21 +15,25 @@ use std::collections::HashMap;
 /// by it: its timer or socket was ready, but no worker was free to service the driver.
 pub const HELD_IDLE_SLACK: Ns = 5_000_000;
 
-/// Finds each episode's delayed and held-idle tasks.
+/// Finds each episode's delayed and held-idle tasks. `stall_tasks[i]` is the task of
+/// `stalls[i]`.
 pub(super) fn attribute_victims(
     records: &[TaskRecord],
     stalls: &[Stall],
+    stall_tasks: &[usize],
     episodes: &mut [Episode],
+    sweeps: &mut [Sweep],
 ) {
-    let all_held: Vec<(Ns, Ns, usize)> = episodes
+    let all_held: Vec<(Ns, Ns, usize)> = sweeps
         .iter()
         .enumerate()
-        .flat_map(|(k, ep)| ep.all_held.iter().map(move |&(s, e)| (s, e, k)))
+        .flat_map(|(k, sw)| sw.all_held.iter().map(move |&(s, e)| (s, e, k)))
         .collect();
     let stalling = |task: usize, t: Ns| {
         stalls
             .iter()
-            .any(|s| s.task == task && s.start <= t && t < s.end)
+            .zip(stall_tasks)
+            .any(|(s, &k)| k == task && s.start <= t && t < s.end)
     };
     for (i, r) in records.iter().enumerate() {
         if !r.is_async_app() {
@@ -43,7 +53,7 @@ pub(super) fn attribute_victims(
             }
         }
         for (k, d) in best {
-            episodes[k].delayed.push((i, d));
+            sweeps[k].delayed.push((i, d));
         }
         // Held idle: idle across an all-held window, woken right after it.
         let mut best: HashMap<usize, Ns> = HashMap::new();
@@ -58,7 +68,13 @@ pub(super) fn attribute_victims(
             }
         }
         for (k, h) in best {
-            episodes[k].held.push((i, h));
+            sweeps[k].held.push((i, h));
         }
+    }
+    for (ep, sw) in episodes.iter_mut().zip(sweeps.iter()) {
+        ep.delayed = sw.delayed.len() as u64;
+        ep.max_delay = sw.delayed.iter().map(|v| v.1).max().unwrap_or(0);
+        ep.held_idle = sw.held.len() as u64;
+        ep.max_held_idle = sw.held.iter().map(|v| v.1).max().unwrap_or(0);
     }
 }

@@ -416,3 +416,104 @@ fn tasks_are_classified_by_one_rule() {
         (TaskRole::BlockOn, "block_on".to_string())
     );
 }
+
+/// A two-worker recording of async tasks 10, 11 and 13, from (event, id, ms) lines in file
+/// order; a `Wake` of task 13 is written as ("Wake", 13, ms).
+fn two_workers(events: &[(&str, u64, u64)]) -> crate::ingest::Ingested {
+    let mut rec = Rec::new().worker(1, 0).worker(2, 0);
+    for id in [10, 11, 13] {
+        rec = rec.spawn(id, 0, "task");
+    }
+    for &(kind, id, ms) in events {
+        rec = match kind {
+            "Wake" => rec.wake(id, ms),
+            "Enter" => rec.enter(id, ms),
+            "Exit" => rec.exit(id, ms),
+            _ => rec.close(id, ms),
+        };
+    }
+    rec.read().expect("reads")
+}
+
+/// Both workers in long polls from 60 to 130 ms; task 13, idle since 5 ms, is woken at
+/// 135 ms, exactly the wake window after they came free: its idle stretch is kept for the
+/// analysis to judge. (Found by scripts/check-samples.py's independent implementation: the
+/// reader used to miss a window ending exactly 5 ms before the wake.)
+#[test]
+fn an_idle_stretch_woken_exactly_the_window_after_a_long_poll_is_kept() {
+    let ing = two_workers(&[
+        ("Enter", 13, 3),
+        ("Exit", 13, 5),
+        ("Enter", 10, 10),
+        ("Enter", 11, 60),
+        ("Exit", 10, 130),
+        ("Wake", 13, 135),
+        ("Enter", 13, 136),
+        ("Exit", 13, 137),
+        ("Exit", 11, 180),
+        ("Close", 10, 190),
+        ("Close", 11, 190),
+        ("Close", 13, 190),
+    ]);
+    let r = record(&ing.trace.tasks, 13);
+    assert_eq!(r.idle_gaps, vec![(5 * MS, 135 * MS)]);
+}
+
+/// The same, with task 10's Exit at 130 written after task 13's wake at 132: several
+/// threads feed the recorder, and a sender blocked on its full channel writes late. Both
+/// long polls were still open at the wake, on every worker: the stretch is kept.
+#[test]
+fn an_idle_stretch_woken_while_long_polls_hold_every_worker_is_kept() {
+    let ing = two_workers(&[
+        ("Enter", 13, 3),
+        ("Exit", 13, 5),
+        ("Enter", 10, 10),
+        ("Enter", 11, 60),
+        ("Wake", 13, 132),
+        ("Exit", 10, 130),
+        ("Enter", 13, 133),
+        ("Exit", 13, 134),
+        ("Exit", 11, 180),
+        ("Close", 10, 190),
+        ("Close", 11, 190),
+        ("Close", 13, 190),
+    ]);
+    let r = record(&ing.trace.tasks, 13);
+    assert_eq!(r.idle_gaps, vec![(5 * MS, 132 * MS)]);
+}
+
+/// What the reader keeps is what its caller asks: a higher floor keeps the 120 ms poll as a
+/// plain figure, not one by one.
+#[test]
+fn the_retention_floor_is_the_callers() {
+    struct Floor(crate::model::Retention);
+    impl crate::model::TreeSink for Floor {
+        fn tree(&mut self, _: &crate::model::Trace, _: crate::model::Tree<'_>) {}
+        fn task_retention(&self) -> Option<crate::model::Retention> {
+            Some(self.0)
+        }
+    }
+    let rec = Rec::new()
+        .spawn(1, 0, "task")
+        .poll(1, 10, 130)
+        .close(1, 140);
+    for (floor, kept) in [(100 * MS, 1), (200 * MS, 0)] {
+        let mut sink = Floor(crate::model::Retention {
+            floor,
+            ..crate::model::Retention::default()
+        });
+        let ing = crate::ingest::ingest_bytes_streaming(
+            "rec.jsonl",
+            rec.0.as_bytes(),
+            &Config::default(),
+            &mut sink,
+        )
+        .expect("reads");
+        let data = &ing.trace.tasks;
+        assert_eq!(data.records.len(), kept, "floor {floor}");
+        assert_eq!(
+            (data.totals[0].busy, data.totals[0].max_poll),
+            (120 * MS, 120 * MS)
+        );
+    }
+}
