@@ -423,10 +423,12 @@ impl Reader<'_, '_, '_> {
         }
         *self.b.tasks_mut() = std::mem::take(&mut self.tasks);
         let report = &mut *self.report;
-        if self.other_records > 0 {
+        // Resources and async ops that closed are counted in the model (`other_spans`) and
+        // said once, by the analysis; only events of ids never spawned nor closed are said here.
+        if self.other_records > 0 && self.other_closes == 0 {
             report.warn(format!(
-                "{} events for {} resources and async ops (ids never spawned) are not tasks; left out",
-                self.other_records, self.other_closes
+                "{} events for ids never spawned (resources and async ops) are not tasks; left out",
+                self.other_records
             ));
         }
         if self.unknown > 0 {
