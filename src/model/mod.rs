@@ -13,7 +13,9 @@ mod tasks;
 
 pub use browser::{ScriptRun, TaskWork, WorkKind, WorkSummary};
 pub use builder::{TraceBuilder, Tree, TreeSink};
-pub use tasks::{JoinSummary, Retention, TaskData, TaskRecord, TaskRole, TaskTotals};
+pub use tasks::{
+    JoinSummary, Retention, SnapshotPolls, TaskData, TaskRecord, TaskRole, TaskTotals,
+};
 
 /// Deepest span nesting followed; deeper chains are cut there.
 pub const MAX_DEPTH: usize = 4096;

@@ -140,11 +140,12 @@ impl TaskData {
     pub fn add(&mut self, rec: TaskRecord, group: usize) {
         let r = self.retention;
         if let Some(totals) = self.totals.get_mut(group) {
-            totals.add(&rec, r.large_future_bytes);
+            totals.add(&rec, &r);
         }
         let keep = rec.role != TaskRole::App
             || rec.closed.is_none()
             || !rec.long_polls.is_empty()
+            || !rec.snapshot_polls.is_empty()
             || !rec.delays.is_empty()
             || !rec.idle_gaps.is_empty()
             || (!rec.is_blocking() && rec.self_wake_percent() > r.self_wake_percent)
@@ -235,6 +236,10 @@ pub struct TaskRecord {
     /// only serviced when a worker is free, so a runtime whose workers are all in long polls
     /// wakes its tasks late (the analysis decides).
     pub idle_gaps: Vec<(Ns, Ns)>,
+    /// Live captures only (they hold snapshots, not every poll): the snapshots of an async
+    /// application task whose last poll, or the mean of the polls before it since the
+    /// previous snapshot, reached the retention floor.
+    pub snapshot_polls: Vec<SnapshotPolls>,
     pub size_bytes: Option<u64>,
     pub original_size_bytes: Option<u64>,
 }
@@ -277,10 +282,42 @@ impl TaskRecord {
             .iter_mut()
             .chain(self.delays.iter_mut())
             .chain(self.idle_gaps.iter_mut())
+            .chain(self.snapshot_polls.iter_mut().map(|p| &mut p.last))
         {
             p.0 -= by;
             p.1 -= by;
         }
+    }
+}
+
+/// What one snapshot of a live capture says of a task's polls since the previous snapshot: the
+/// last exactly, the others only by their number and busy time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotPolls {
+    /// The last poll: (start, end).
+    pub last: (Ns, Ns),
+    /// The polls before it since the previous snapshot, and their busy time in all.
+    pub others: u64,
+    pub others_busy: Ns,
+}
+
+impl SnapshotPolls {
+    pub fn last_len(&self) -> Ns {
+        self.last.1 - self.last.0
+    }
+
+    /// The mean length of the other polls: one of them lasted at least this long (0 without
+    /// others).
+    pub fn others_mean(&self) -> Ns {
+        match i64::try_from(self.others) {
+            Ok(n) if n > 0 => self.others_busy / n,
+            _ => 0,
+        }
+    }
+
+    /// Polls known to have lasted `floor` or more: the last, and one of the others.
+    pub fn at_least(&self, floor: Ns) -> usize {
+        usize::from(self.last_len() >= floor) + usize::from(self.others_mean() >= floor)
     }
 }
 
@@ -322,8 +359,8 @@ pub struct TaskTotals {
 }
 
 impl TaskTotals {
-    /// Adds one task; futures of `large_future_bytes` or more count as large.
-    pub fn add(&mut self, t: &TaskRecord, large_future_bytes: u64) {
+    /// Adds one task, kept as `r` says.
+    pub fn add(&mut self, t: &TaskRecord, r: &Retention) {
         self.tasks += 1;
         self.completed += u64::from(t.closed.is_some());
         self.polls += t.polls;
@@ -332,6 +369,9 @@ impl TaskTotals {
         self.idle += t.idle;
         self.max_poll = self.max_poll.max(t.max_poll);
         self.long_polls += t.long_polls.len() as u64;
+        for p in &t.snapshot_polls {
+            self.long_polls += p.at_least(r.floor) as u64;
+        }
         if let Some(first) = t.first_poll {
             let delay = (first - t.spawned).max(0);
             self.polled += 1;
@@ -342,7 +382,7 @@ impl TaskTotals {
         self.self_wakes += t.self_wakes;
         if let Some(size) = t.size_bytes {
             self.max_size_bytes = Some(self.max_size_bytes.map_or(size, |m| m.max(size)));
-            self.large_futures += u64::from(size >= large_future_bytes);
+            self.large_futures += u64::from(size >= r.large_future_bytes);
             self.auto_boxed += u64::from(t.original_size_bytes.is_some_and(|orig| orig != size));
         }
     }

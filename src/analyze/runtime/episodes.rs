@@ -8,16 +8,31 @@ use std::ops::Range;
 
 /// Long polls of async application tasks at or over `threshold`, by start, and the task
 /// (an index into `records`) of each.
+///
+/// A live capture's snapshot shows the last poll exactly; of the polls before it, only their
+/// number and busy time: when they average `threshold` or more, one of them lasted at least
+/// that mean, and is placed just before the last (a lower bound, in length and in number).
 pub(super) fn long_polls(records: &[TaskRecord], threshold: Ns) -> (Vec<Stall>, Vec<usize>) {
     let mut found: Vec<(Ns, Ns, usize)> = records
         .iter()
         .enumerate()
         .filter(|(_, r)| r.is_async_app())
         .flat_map(|(task, r)| {
+            let from_snapshots = r.snapshot_polls.iter().flat_map(move |p| {
+                let mean = p.others_mean();
+                [
+                    (p.last_len() >= threshold).then_some(p.last),
+                    (mean >= threshold).then_some((p.last.0 - mean, p.last.0)),
+                ]
+                .into_iter()
+                .flatten()
+            });
             r.long_polls
                 .iter()
-                .filter(|(s, e)| e - s >= threshold)
-                .map(move |&(start, end)| (start, end, task))
+                .copied()
+                .filter(move |(s, e)| e - s >= threshold)
+                .chain(from_snapshots)
+                .map(move |(start, end)| (start, end, task))
         })
         .collect();
     found.sort_unstable();

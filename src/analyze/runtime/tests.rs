@@ -359,6 +359,39 @@ fn rows_from_groups() {
     );
 }
 
+/// A live capture's snapshot: the last poll, 12 ms, is a stall as it was; the three polls
+/// before it averaged 15 ms, so one lasted at least that long: placed just before the last.
+/// Another snapshot's polls averaged under the threshold: nothing.
+///
+/// ```text
+/// ms:       85        100  112
+/// inferred  [═ 15 ═══]
+/// last                [═ 12 ═]
+/// ```
+#[test]
+fn capture_snapshots_give_the_last_poll_and_one_at_the_mean_of_the_others() {
+    use crate::model::SnapshotPolls;
+    let rec = TaskRecord {
+        snapshot_polls: vec![
+            SnapshotPolls {
+                last: (100 * MS, 112 * MS),
+                others: 3,
+                others_busy: 45 * MS,
+            },
+            SnapshotPolls {
+                last: (150 * MS, 151 * MS),
+                others: 10,
+                others_busy: 20 * MS,
+            },
+        ],
+        ..task(10, "capture", &[])
+    };
+    let f = Tasks::new().workers(2).add(rec).findings();
+    let stalls: Vec<(Ns, Ns)> = f.stalls.iter().map(|s| (s.start, s.end)).collect();
+    assert_eq!(stalls, vec![(85 * MS, 100 * MS), (100 * MS, 112 * MS)]);
+    assert_eq!(f.episodes.len(), 1, "touching polls are one episode");
+}
+
 /// A reader without a caller's say keeps what a default configuration needs.
 #[test]
 fn default_retention_is_the_default_configs() {

@@ -5,7 +5,7 @@ use super::super::lines::Lines;
 use super::classify_task;
 use crate::capture::format::{Line, StatsLine};
 use crate::error::{Error, Result};
-use crate::model::{TaskData, TaskRecord, TraceBuilder};
+use crate::model::{SnapshotPolls, TaskData, TaskRecord, TraceBuilder};
 use rustc_hash::FxHashMap as HashMap;
 use std::io::BufRead;
 
@@ -105,23 +105,20 @@ pub fn read_capture(
                     continue;
                 };
                 let (_, task, prev) = &mut order[i];
-                // The snapshot shows its last poll exactly. The other polls since the previous
-                // snapshot are known only by their number and total busy time: when they
-                // average over the floor, one of them lasted at least that long, just before
-                // the last.
+                // The snapshot shows its last poll exactly; the other polls since the previous
+                // snapshot are known only by their number and total busy time. Kept when
+                // either reaches the floor (the analysis places them).
                 let (p0, b0) = prev.map_or((0, 0), |p| (p.polls, p.busy_ns));
                 let (dp, db) = (st.polls.saturating_sub(p0), (st.busy_ns - b0).max(0));
                 if let (Some(s), Some(e)) = (st.last_poll_started, st.last_poll_ended) {
                     if dp > 0 && e >= s {
-                        let last = e - s;
-                        if last >= floor {
-                            task.long_polls.push((s, e));
-                        }
-                        let others = db - last;
-                        // At least the mean of the other polls (a lower bound).
-                        let longest = if dp > 1 { others / (dp as i64 - 1) } else { 0 };
-                        if longest >= floor {
-                            task.long_polls.push((s - longest, s));
+                        let polls = SnapshotPolls {
+                            last: (s, e),
+                            others: dp - 1,
+                            others_busy: db - (e - s),
+                        };
+                        if polls.at_least(floor) > 0 {
+                            task.snapshot_polls.push(polls);
                         }
                         b.saw_time(s);
                     }
@@ -148,8 +145,14 @@ pub fn read_capture(
         t.busy = st.busy_ns;
         t.scheduled = st.scheduled_ns;
         t.first_poll = st.first_poll;
-        t.long_polls.sort_unstable();
-        t.max_poll = t.long_polls.iter().map(|p| p.1 - p.0).max().unwrap_or(0);
+        // The longest poll known to have reached the floor.
+        t.max_poll = t
+            .snapshot_polls
+            .iter()
+            .flat_map(|p| [p.last_len(), p.others_mean()])
+            .filter(|d| *d >= floor)
+            .max()
+            .unwrap_or(0);
         t.wakes = st.wakes;
         t.self_wakes = st.self_wakes;
         t.waker_clones = st.waker_clones;
@@ -167,10 +170,8 @@ pub fn read_capture(
                 Some(st.last_poll_ended.filter(|e| *e >= s).unwrap_or(end.max(s)) - s);
         }
         t.idle = (t.closed.unwrap_or(end) - t.spawned - t.busy - t.scheduled).max(0);
-        if t.is_async_app() {
-            t.long_polls.retain(|p| p.1 - p.0 >= floor);
-        } else {
-            t.long_polls.clear();
+        if !t.is_async_app() {
+            t.snapshot_polls.clear();
         }
         sink.add(t, group);
     }
