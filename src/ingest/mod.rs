@@ -143,6 +143,7 @@ fn ingest_to(path: &Path, config: &Config, sink: Option<&mut dyn TreeSink>) -> R
     // An uncompressed Chrome trace: map it, so the reader can borrow strings from it.
     // SAFETY: the map is read-only; a file truncated by another process while we read it is the
     // only hazard (SIGBUS), the same trade-off ripgrep makes for regular files.
+    #[allow(unsafe_code)]
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err)?;
     ingest_bytes_to(&name, &map, false, config, sink)
 }
