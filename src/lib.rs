@@ -10,6 +10,8 @@ pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod report;
+#[cfg(any(test, feature = "testgen"))]
+pub mod testgen;
 
 pub use config::Config;
 pub use error::{Error, Result};

@@ -2,7 +2,7 @@
 //! renderer main threads, and LCP per navigation. Pure functions over [`Trace`]'s network
 //! requests and [`BrowserData`](crate::model::BrowserData); every figure is computed the way
 //! Chrome DevTools computes it (checked against DevTools' engine on the shared corpus by
-//! `tests/chrome_corpus.rs`).
+//! `tests/integration/chrome_corpus.rs`).
 
 use super::{fmt_ms, ms, percentile};
 use crate::config::{BROWSER_LONG_TASK, Config};
