@@ -57,6 +57,8 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__.strip().splitlines()[2])
     binary = sys.argv[1]
+    if not Path(binary).is_file():
+        sys.exit(f"validate-schema.py: no binary at {binary} (cargo build, then target/debug/stallscope)")
     schema = json.loads((ROOT / "schema" / "report-v2.json").read_text())
     Draft202012Validator.check_schema(schema)
     validator = Draft202012Validator(schema)
