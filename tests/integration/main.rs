@@ -18,3 +18,4 @@ mod chrome_corpus;
 mod cli;
 mod console_live;
 mod samples;
+mod schema;
