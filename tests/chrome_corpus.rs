@@ -281,9 +281,7 @@ fn truncated_file_reads_like_the_whole_one_up_to_the_cut() {
         cut.report.warnings
     );
     let tasks = |i: &stallscope::ingest::Ingested| {
-        i.trace.browser.main_threads[0]
-            .long_tasks
-            .iter()
+        browser::long_tasks_of(&i.trace.browser.main_threads[0])
             .map(|t| (t.start + i.trace.rebased_by, t.duration))
             .collect::<Vec<_>>()
     };

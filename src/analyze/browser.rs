@@ -6,12 +6,52 @@
 
 use super::{fmt_ms, ms, percentile};
 use crate::config::{BROWSER_LONG_TASK, Config};
-use crate::model::{Navigation, NetworkRequest, Ns, Task, Trace, WorkKind};
+use crate::model::{
+    BrowserWork, HeaviestWork, MainThread, MainThreadTask, Navigation, NetworkRequest, Ns,
+    TASK_FLOOR, Trace,
+};
 use serde::{Serialize, Serializer};
 
 /// DevTools' DocumentLatency rule: a document whose server response, rounded to a whole ms, is
 /// over 600 ms is slow.
 pub const DOCUMENT_SLOW_MS: f64 = 600.0;
+
+// The reader keeps only tasks over its retention floor: the floor must not hide a long task.
+const _: () = assert!(TASK_FLOOR <= BROWSER_LONG_TASK);
+
+/// DevTools' long-task rule: a top-level task strictly longer than 50 ms.
+pub fn is_long(t: &MainThreadTask) -> bool {
+    t.duration > BROWSER_LONG_TASK
+}
+
+/// A main thread's long tasks (DevTools counts `RunTask` only), in time order.
+pub fn long_tasks_of(m: &MainThread) -> impl Iterator<Item = &MainThreadTask> + Clone {
+    m.tasks.iter().filter(|t| is_long(t))
+}
+
+/// Long tasks under pre-2019 task names, which DevTools does not count.
+pub fn legacy_long_tasks_of(m: &MainThread) -> impl Iterator<Item = &MainThreadTask> + Clone {
+    m.legacy_tasks.iter().filter(|t| is_long(t))
+}
+
+/// The heaviest work as people read it: `FunctionCall render https://.../app.js`.
+pub fn work_label(w: &HeaviestWork) -> String {
+    match &w.source {
+        Some(src) => {
+            let f = if src.function.is_empty() {
+                "(anonymous)"
+            } else {
+                &src.function
+            };
+            if src.url.is_empty() {
+                format!("{} {f}", w.event)
+            } else {
+                format!("{} {f} {}", w.event, src.url)
+            }
+        }
+        None => w.event.clone(),
+    }
+}
 
 /// One request the browser made.
 #[derive(Debug, Clone, Serialize)]
@@ -68,7 +108,7 @@ pub struct LongTaskOut {
 /// Slices of one kind of work inside a task; `total_ms` counts nested slices once.
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkOut {
-    pub kind: WorkKind,
+    pub kind: BrowserWork,
     pub count: u32,
     pub total_ms: f64,
     pub longest_ms: f64,
@@ -295,7 +335,7 @@ fn long_task(
     thread: &str,
     pid: &str,
     tid: &str,
-    t: &Task,
+    t: &MainThreadTask,
     legacy: bool,
 ) -> LongTaskOut {
     LongTaskOut {
@@ -307,9 +347,10 @@ fn long_task(
         duration_ms: ms3(t.duration),
         blocking_ms: ms3((t.duration - BROWSER_LONG_TASK).max(0)),
         heaviest: t
+            .work
             .heaviest
             .as_ref()
-            .map(|(w, d)| format!("{w} ({})", fmt_ms(*d))),
+            .map(|w| format!("{} ({})", work_label(w), fmt_ms(w.duration))),
         work: t
             .work
             .kinds
@@ -351,10 +392,10 @@ fn long_tasks(trace: &Trace) -> Vec<LongTaskOut> {
             .get(m.thread.0 as usize)
             .and_then(|t| t.name.as_deref())
             .unwrap_or("");
-        for t in &m.long_tasks {
+        for t in long_tasks_of(m) {
             out.push(long_task(trace, label, &m.pid, &m.tid, t, false));
         }
-        for t in &m.legacy_long_tasks {
+        for t in legacy_long_tasks_of(m) {
             out.push(long_task(trace, label, &m.pid, &m.tid, t, true));
         }
     }
@@ -369,16 +410,16 @@ fn main_threads(trace: &Trace) -> Vec<MainThreadOut> {
         .main_threads
         .iter()
         .map(|m| {
-            let durations = m.long_tasks.iter().map(|t| t.duration);
+            let durations = long_tasks_of(m).map(|t| t.duration);
             MainThreadOut {
                 pid: m.pid.clone(),
                 tid: m.tid.clone(),
                 run_tasks: m.run_tasks,
-                long_tasks: m.long_tasks.len(),
+                long_tasks: durations.clone().count(),
                 long_task_total_ms: ms3(durations.clone().sum()),
                 longest_ms: durations.clone().max().map(ms3),
                 blocking_ms: ms3(durations.map(|d| (d - BROWSER_LONG_TASK).max(0)).sum()),
-                legacy_long_tasks: m.legacy_long_tasks.len(),
+                legacy_long_tasks: legacy_long_tasks_of(m).count(),
             }
         })
         .collect()
@@ -512,7 +553,7 @@ fn serial_responses(trace: &Trace, endpoint_of_group: &str) -> Option<SerialResp
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BrowserData, LcpCandidate, MainThread, Task, TaskWork, ThreadIdx};
+    use crate::model::{BrowserData, LcpCandidate, MainThread, MainThreadWork, ThreadIdx};
 
     const MS: Ns = 1_000_000;
 
@@ -677,12 +718,11 @@ mod tests {
 
     #[test]
     fn main_thread_figures_and_json() {
-        let task = |start: Ns, dur: Ns| Task {
+        let task = |start: Ns, dur: Ns| MainThreadTask {
             name: "RunTask".into(),
             start,
             duration: dur,
-            heaviest: None,
-            work: TaskWork::default(),
+            work: MainThreadWork::default(),
         };
         let mut t = trace_of(vec![]);
         t.browser = BrowserData {
@@ -691,8 +731,12 @@ mod tests {
                 pid: "1".into(),
                 tid: "2".into(),
                 run_tasks: 10,
-                long_tasks: vec![task(0, 80 * MS), task(100 * MS, 60 * MS)],
-                legacy_long_tasks: vec![],
+                tasks: vec![
+                    task(0, 80 * MS),
+                    task(100 * MS, 60 * MS),
+                    task(200 * MS, 50 * MS),
+                ],
+                legacy_tasks: vec![],
             }],
             ..BrowserData::default()
         };
@@ -702,7 +746,7 @@ mod tests {
             (m.long_tasks, m.long_task_total_ms, m.longest_ms),
             (2, 140.0, Some(80.0))
         );
-        assert_eq!(m.blocking_ms, 40.0);
+        assert_eq!(m.blocking_ms, 40.0, "a task of exactly 50 ms is not long");
         assert_eq!(f.long_tasks[1].blocking_ms, 10.0);
         let json = serde_json::to_value(&f).expect("serializes");
         assert!(json["slow_endpoints"].is_array());
