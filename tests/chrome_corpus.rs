@@ -9,7 +9,8 @@
 //! message, except in CI (`CI=true`), where it fails.
 
 use serde_json::Value;
-use stallscope::analyze::browser::{self, BrowserFindings};
+use stallscope::analyze::browser;
+use stallscope::report::browser::{BrowserOut, out};
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Option<PathBuf> {
@@ -47,7 +48,7 @@ struct Counts {
 fn check(
     exp: &Value,
     ing: &stallscope::ingest::Ingested,
-    b: &BrowserFindings,
+    b: &BrowserOut,
     n: &mut Counts,
     fail: &mut dyn FnMut(String),
 ) {
@@ -236,7 +237,7 @@ fn browser_findings_agree_with_devtools() {
         if exp.get("error").is_some_and(|e| !e.is_null()) {
             continue;
         }
-        let b = browser::analyze(&ing.trace, &cfg);
+        let b = out(&browser::analyze(&ing.trace, &cfg));
         check(&exp, &ing, &b, &mut n, &mut |msg| {
             failures.push(format!("{file}: {msg}"))
         });

@@ -3,14 +3,15 @@
 //! requests and [`BrowserData`](crate::model::BrowserData); every figure is computed the way
 //! Chrome DevTools computes it (checked against DevTools' engine on the shared corpus by
 //! `tests/chrome_corpus.rs`).
+//!
+//! Figures stay in [`Ns`]; `report::browser` rounds them and writes the words. The verdicts
+//! (a slow response, long tasks on a main thread) are decided here, in [`judgements`].
 
-use super::{fmt_ms, ms, percentile};
+use super::{Level, Pattern, percentile};
 use crate::config::{BROWSER_LONG_TASK, Config};
 use crate::model::{
-    BrowserWork, HeaviestWork, MainThread, MainThreadTask, Navigation, NetworkRequest, Ns,
-    TASK_FLOOR, Trace,
+    HeaviestWork, MainThread, MainThreadTask, Navigation, NetworkRequest, Ns, TASK_FLOOR, Trace,
 };
-use serde::{Serialize, Serializer};
 
 /// DevTools' DocumentLatency rule: a document whose server response, rounded to a whole ms, is
 /// over 600 ms is slow.
@@ -34,151 +35,74 @@ pub fn legacy_long_tasks_of(m: &MainThread) -> impl Iterator<Item = &MainThreadT
     m.legacy_tasks.iter().filter(|t| is_long(t))
 }
 
-/// The heaviest work as people read it: `FunctionCall render https://.../app.js`.
-pub fn work_label(w: &HeaviestWork) -> String {
-    match &w.source {
-        Some(src) => {
-            let f = if src.function.is_empty() {
-                "(anonymous)"
-            } else {
-                &src.function
-            };
-            if src.url.is_empty() {
-                format!("{} {f}", w.event)
-            } else {
-                format!("{} {f} {}", w.event, src.url)
-            }
-        }
-        None => w.event.clone(),
-    }
-}
-
-/// One request the browser made.
-#[derive(Debug, Clone, Serialize)]
-pub struct NetworkOut {
-    pub request_id: String,
-    pub url: String,
-    pub method: String,
-    pub status: Option<u16>,
-    /// DevTools' "Waiting for server response": first response byte - request sent. `None`
-    /// when the browser recorded no timing (memory cache, `file:`, failures): unknown, not 0.
-    pub server_wait_ms: Option<f64>,
-    /// First send (or will-send) to the last byte.
-    pub total_ms: f64,
-    /// The main document of a main-frame navigation.
-    pub is_document: bool,
-    pub redirects: u32,
-    /// The server's own `Server-Timing` breakdown, when the response headers were recorded.
-    pub server_timing: Vec<ServerTiming>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ServerTiming {
-    pub name: String,
-    pub duration_ms: f64,
-}
-
 /// One long task on a renderer main thread.
-#[derive(Debug, Clone, Serialize)]
-pub struct LongTaskOut {
-    /// `CrRendererMain pid:tid`.
-    pub thread: String,
+#[derive(Debug, Clone)]
+pub struct LongTask {
+    /// The thread's name in the trace (`CrRendererMain`), empty when it has none.
+    pub thread_name: String,
     pub pid: String,
     pub tid: String,
-    /// `RunTask`, or a pre-2019 task name.
-    pub name: String,
-    pub start_ms: f64,
-    pub duration_ms: f64,
+    pub task: MainThreadTask,
     /// The part over 50 ms: what the task adds to Total Blocking Time.
-    pub blocking_ms: f64,
-    /// The heaviest single piece of work inside the task, with its duration, when the trace
-    /// says (a script as `FunctionCall render https://.../app.js`).
-    pub heaviest: Option<String>,
-    /// The work inside the task, per kind (script, layout, style, gc, parse-html).
-    pub work: Vec<WorkOut>,
-    /// The longest script inside the task, with its source.
-    pub script: Option<ScriptOut>,
+    pub blocking: Ns,
     /// Under a pre-2019 task name, which DevTools does not count.
     pub legacy: bool,
-    /// The navigation (URL) whose LCP window (navigation start to LCP) the task fell in: a long
-    /// task there can delay the largest paint.
+    /// The navigation (URL) whose LCP window (navigation start to LCP) the task started in: a
+    /// long task there can delay the largest paint.
     pub in_lcp_window: Option<String>,
 }
 
-/// Slices of one kind of work inside a task; `total_ms` counts nested slices once.
-#[derive(Debug, Clone, Serialize)]
-pub struct WorkOut {
-    pub kind: BrowserWork,
-    pub count: u32,
-    pub total_ms: f64,
-    pub longest_ms: f64,
-}
-
-/// A script slice: which script and function ran.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScriptOut {
-    /// `FunctionCall`, `EvaluateScript`, `v8.compile`, ...
-    pub event: String,
-    pub url: String,
-    pub function: String,
-    pub duration_ms: f64,
-}
-
 /// Per renderer main thread, the figures DevTools reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct MainThreadOut {
+#[derive(Debug, Clone)]
+pub struct MainThreadFigures {
     pub pid: String,
     pub tid: String,
     pub run_tasks: u64,
     pub long_tasks: usize,
-    pub long_task_total_ms: f64,
-    pub longest_ms: Option<f64>,
+    pub long_task_total: Ns,
+    pub longest: Option<Ns>,
     /// Sum over long tasks of (duration - 50 ms).
-    pub blocking_ms: f64,
+    pub blocking: Ns,
     pub legacy_long_tasks: usize,
 }
 
 /// A group of slow responses to one endpoint (method and URL without query).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SlowEndpoint {
     pub endpoint: String,
     pub requests: usize,
     /// How many of them are main documents (judged by DevTools' 600 ms rule).
     pub documents: usize,
     /// Server waits, sorted.
-    #[serde(rename = "waits_ms", serialize_with = "ser_ms_list")]
     pub waits: Vec<Ns>,
-    #[serde(serialize_with = "ser_server_timing")]
     pub server_timing: Vec<(String, Ns)>,
     /// Several requests in flight to one origin came back one after another, each about one
-    /// processing time after the previous: (requests, median gap). See [`SerialResponses`].
-    #[serde(skip)]
-    pub one_at_a_time: Option<(usize, Ns)>,
-    /// The same finding with all its figures.
+    /// processing time after the previous (see `serial_responses`).
     pub serial: Option<SerialResponses>,
 }
 
 /// Requests to one origin, in flight together, answered one after another.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SerialResponses {
     pub origin: String,
     /// Requests in the batch (all sent before the first answer came back).
     pub requests: usize,
     /// The time between two consecutive first bytes (median): the server's time per request.
-    pub processing_ms: f64,
+    pub processing: Ns,
     /// Sending spread of the batch: last send - first send.
-    pub sent_within_ms: f64,
-    pub first_wait_ms: f64,
-    pub last_wait_ms: f64,
+    pub sent_within: Ns,
+    pub first_wait: Ns,
+    pub last_wait: Ns,
 }
 
 /// A navigation with its largest contentful paint and LCP's subparts (DevTools' LCPBreakdown).
-#[derive(Debug, Clone, Serialize)]
-pub struct NavigationOut {
+#[derive(Debug, Clone)]
+pub struct NavigationFacts {
     pub navigation_id: String,
     pub url: String,
-    pub start_ms: f64,
-    pub lcp_ms: Option<f64>,
+    pub start: Ns,
+    /// The LCP, from the navigation's start.
+    pub lcp: Option<Ns>,
     pub lcp_type: Option<String>,
     pub lcp_image_url: Option<String>,
     pub phases: Option<LcpPhases>,
@@ -186,45 +110,109 @@ pub struct NavigationOut {
 
 /// TTFB, then for an image its load delay and load duration, then render delay; they add up to
 /// the LCP.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LcpPhases {
-    pub ttfb_ms: f64,
-    pub load_delay_ms: Option<f64>,
-    pub load_duration_ms: Option<f64>,
-    pub render_delay_ms: f64,
+    pub ttfb: Ns,
+    pub load_delay: Option<Ns>,
+    pub load_duration: Option<Ns>,
+    pub render_delay: Ns,
 }
 
-/// Everything found in a browser trace, JSON-ready.
-#[derive(Debug, Clone, Default, Serialize)]
+/// Everything found in a browser trace, in [`Ns`].
+#[derive(Debug, Clone, Default)]
 pub struct BrowserFindings {
-    pub navigations: Vec<NavigationOut>,
-    pub network: Vec<NetworkOut>,
-    pub long_tasks: Vec<LongTaskOut>,
-    pub main_threads: Vec<MainThreadOut>,
-    #[serde(rename = "slow_endpoints")]
+    pub navigations: Vec<NavigationFacts>,
+    /// Every request the browser made, as read.
+    pub network: Vec<NetworkRequest>,
+    /// Every long task of every renderer main thread: per thread, `RunTask`s first, then the
+    /// legacy ones.
+    pub long_tasks: Vec<LongTask>,
+    pub main_threads: Vec<MainThreadFigures>,
     pub slow: Vec<SlowEndpoint>,
+    /// The judgements, in row order: slow endpoints, then main threads with long tasks.
+    pub judgements: Vec<BrowserJudgement>,
 }
 
 impl BrowserFindings {
     pub fn is_empty(&self) -> bool {
         self.network.is_empty() && self.main_threads.is_empty()
     }
+
+    /// Long tasks under pre-2019 task names, over every main thread.
+    pub fn legacy_long_tasks(&self) -> usize {
+        self.main_threads.iter().map(|m| m.legacy_long_tasks).sum()
+    }
 }
 
-fn ser_ms_list<S: Serializer>(v: &[Ns], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(v.iter().map(|n| ms3(*n)))
+/// One browser verdict row, typed: what was judged, how, and the figures behind it.
+#[derive(Debug, Clone)]
+pub struct BrowserJudgement {
+    pub pattern: Pattern,
+    pub verdict: Level,
+    pub detail: BrowserDetail,
 }
 
-fn ser_server_timing<S: Serializer>(v: &[(String, Ns)], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(v.iter().map(|(name, d)| ServerTiming {
-        name: name.clone(),
-        duration_ms: ms3(*d),
-    }))
+/// The figures behind a browser verdict.
+#[derive(Debug, Clone)]
+pub enum BrowserDetail {
+    SlowResponse(SlowResponse),
+    LongTasks(LongTasks),
 }
 
-/// ns as ms with µs precision (DevTools' figures have three decimals).
-fn ms3(ns: Ns) -> f64 {
-    (ns as f64 / 1e3).round() / 1e3
+/// Which rule made a response slow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlowRule {
+    /// DevTools' DocumentLatency rule (a main document over 600 ms).
+    Document,
+    /// `--slow`: a request waiting at least this long.
+    Slow(Ns),
+}
+
+/// Slow server responses to one endpoint, seen from the browser.
+#[derive(Debug, Clone)]
+pub struct SlowResponse {
+    pub endpoint: String,
+    pub requests: usize,
+    pub documents: usize,
+    pub rule: SlowRule,
+    pub p50: Ns,
+    pub p95: Ns,
+    pub max: Ns,
+    /// `Server-Timing` entries of the slow responses, in order.
+    pub server_timing: Vec<(String, Ns)>,
+    /// Answered one at a time: (requests in the batch, time per request).
+    pub one_at_a_time: Option<(usize, Ns)>,
+    pub evidence: BrowserEvidence,
+}
+
+/// Long tasks on one renderer main thread.
+#[derive(Debug, Clone)]
+pub struct LongTasks {
+    pub pid: String,
+    pub tid: String,
+    pub run_tasks: u64,
+    pub long_tasks: usize,
+    pub longest: Ns,
+    pub total: Ns,
+    pub blocking: Ns,
+    /// The heaviest work inside the longest task, when the trace says.
+    pub heaviest: Option<HeaviestWork>,
+    pub evidence: BrowserEvidence,
+}
+
+/// Why a browser verdict was reached, as facts; `report` words them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrowserEvidence {
+    /// Server wait (first response byte - request sent, the browser's resource timing) over the
+    /// threshold for `over` of the `of` requests to the endpoint.
+    ServerWaitOverThreshold { over: usize, of: usize },
+    /// `long` of `run_tasks` top-level tasks over 50 ms on a renderer main thread.
+    TasksOverLongTaskRule {
+        long: usize,
+        run_tasks: u64,
+        total: Ns,
+        blocking: Ns,
+    },
 }
 
 /// `GET https://host/path` (no query, no fragment).
@@ -243,7 +231,7 @@ fn origin(url: &str) -> &str {
 }
 
 pub fn analyze(trace: &Trace, cfg: &Config) -> BrowserFindings {
-    BrowserFindings {
+    let mut f = BrowserFindings {
         navigations: trace
             .browser
             .navigations
@@ -251,32 +239,74 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> BrowserFindings {
             .filter(|n| n.main_frame)
             .map(|n| navigation(trace, n))
             .collect(),
-        network: trace.network.iter().map(network).collect(),
+        network: trace.network.clone(),
         long_tasks: long_tasks(trace),
         main_threads: main_threads(trace),
         slow: slow_endpoints(trace, cfg),
-    }
+        judgements: Vec::new(),
+    };
+    f.judgements = judgements(&f, cfg);
+    f
 }
 
-fn network(n: &NetworkRequest) -> NetworkOut {
-    NetworkOut {
-        request_id: n.request_id.clone(),
-        url: n.url.clone(),
-        method: n.method.clone(),
-        status: n.status,
-        server_wait_ms: n.server_wait.map(ms3),
-        total_ms: ms3(n.end - n.start),
-        is_document: n.is_document,
-        redirects: n.redirects,
-        server_timing: n
-            .server_timing
-            .iter()
-            .map(|(name, d)| ServerTiming {
-                name: name.clone(),
-                duration_ms: ms3(*d),
-            })
-            .collect(),
+/// The verdicts: every group of slow responses is Bad (the server made the page wait), and so is
+/// every renderer main thread with a long task (input and rendering waited).
+pub fn judgements(f: &BrowserFindings, cfg: &Config) -> Vec<BrowserJudgement> {
+    let mut out = Vec::new();
+    for g in &f.slow {
+        out.push(BrowserJudgement {
+            pattern: Pattern::SlowServerResponse,
+            verdict: Level::Bad,
+            detail: BrowserDetail::SlowResponse(SlowResponse {
+                endpoint: g.endpoint.clone(),
+                requests: g.requests,
+                documents: g.documents,
+                rule: if g.documents > 0 {
+                    SlowRule::Document
+                } else {
+                    SlowRule::Slow(cfg.slow)
+                },
+                p50: percentile(&g.waits, 50.0),
+                p95: percentile(&g.waits, 95.0),
+                max: g.waits.last().copied().unwrap_or(0),
+                server_timing: g.server_timing.clone(),
+                one_at_a_time: g.serial.as_ref().map(|s| (s.requests, s.processing)),
+                evidence: BrowserEvidence::ServerWaitOverThreshold {
+                    over: g.requests,
+                    of: g.requests,
+                },
+            }),
+        });
     }
+    for m in f.main_threads.iter().filter(|m| m.long_tasks > 0) {
+        let heaviest = f
+            .long_tasks
+            .iter()
+            .filter(|t| t.pid == m.pid && t.tid == m.tid && !t.legacy)
+            .max_by_key(|t| t.task.duration)
+            .and_then(|t| t.task.work.heaviest.clone());
+        out.push(BrowserJudgement {
+            pattern: Pattern::MainThreadLongTasks,
+            verdict: Level::Bad,
+            detail: BrowserDetail::LongTasks(LongTasks {
+                pid: m.pid.clone(),
+                tid: m.tid.clone(),
+                run_tasks: m.run_tasks,
+                long_tasks: m.long_tasks,
+                longest: m.longest.unwrap_or(0),
+                total: m.long_task_total,
+                blocking: m.blocking,
+                heaviest,
+                evidence: BrowserEvidence::TasksOverLongTaskRule {
+                    long: m.long_tasks,
+                    run_tasks: m.run_tasks,
+                    total: m.long_task_total,
+                    blocking: m.blocking,
+                },
+            }),
+        });
+    }
+    out
 }
 
 /// LCP and its subparts, as DevTools' LCPBreakdown insight computes them:
@@ -288,13 +318,13 @@ fn network(n: &NetworkRequest) -> NetworkOut {
 ///
 /// A text LCP (or an image without a request, like a `data:` URL) has TTFB and render delay
 /// only. No phases without the document request (its first byte bounds TTFB).
-fn navigation(trace: &Trace, nav: &Navigation) -> NavigationOut {
+fn navigation(trace: &Trace, nav: &Navigation) -> NavigationFacts {
     let lcp = nav.lcp.as_ref();
     let doc = trace.network.iter().find(|n| n.request_id == nav.id);
     let phases = lcp.and_then(|l| {
         let doc = doc?;
         let ttfb_end = doc.first_byte.unwrap_or(doc.start);
-        let ttfb_ms = ms3(ttfb_end - nav.start);
+        let ttfb = ttfb_end - nav.start;
         let image = l.image_url.as_ref().and_then(|u| {
             trace
                 .network
@@ -305,25 +335,25 @@ fn navigation(trace: &Trace, nav: &Navigation) -> NavigationOut {
             ("image", Some(img)) => {
                 let loaded = img.finish_time.unwrap_or(img.end);
                 LcpPhases {
-                    ttfb_ms,
-                    load_delay_ms: Some(ms3(img.start - ttfb_end)),
-                    load_duration_ms: Some(ms3(loaded - img.start)),
-                    render_delay_ms: ms3(l.at - loaded),
+                    ttfb,
+                    load_delay: Some(img.start - ttfb_end),
+                    load_duration: Some(loaded - img.start),
+                    render_delay: l.at - loaded,
                 }
             }
             _ => LcpPhases {
-                ttfb_ms,
-                load_delay_ms: None,
-                load_duration_ms: None,
-                render_delay_ms: ms3(l.at - ttfb_end),
+                ttfb,
+                load_delay: None,
+                load_duration: None,
+                render_delay: l.at - ttfb_end,
             },
         })
     });
-    NavigationOut {
+    NavigationFacts {
         navigation_id: nav.id.clone(),
         url: nav.url.clone(),
-        start_ms: ms(nav.start),
-        lcp_ms: lcp.map(|l| ms3(l.at - nav.start)),
+        start: nav.start,
+        lcp: lcp.map(|l| l.at - nav.start),
         lcp_type: lcp.map(|l| l.kind.clone()),
         lcp_image_url: lcp.and_then(|l| l.image_url.clone()),
         phases,
@@ -332,42 +362,17 @@ fn navigation(trace: &Trace, nav: &Navigation) -> NavigationOut {
 
 fn long_task(
     trace: &Trace,
-    thread: &str,
-    pid: &str,
-    tid: &str,
+    m: &MainThread,
+    thread_name: &str,
     t: &MainThreadTask,
     legacy: bool,
-) -> LongTaskOut {
-    LongTaskOut {
-        thread: format!("{thread} {pid}:{tid}"),
-        pid: pid.to_string(),
-        tid: tid.to_string(),
-        name: t.name.clone(),
-        start_ms: ms3(t.start),
-        duration_ms: ms3(t.duration),
-        blocking_ms: ms3((t.duration - BROWSER_LONG_TASK).max(0)),
-        heaviest: t
-            .work
-            .heaviest
-            .as_ref()
-            .map(|w| format!("{} ({})", work_label(w), fmt_ms(w.duration))),
-        work: t
-            .work
-            .kinds
-            .iter()
-            .map(|k| WorkOut {
-                kind: k.kind,
-                count: k.count,
-                total_ms: ms3(k.total),
-                longest_ms: ms3(k.longest),
-            })
-            .collect(),
-        script: t.work.heaviest_script.as_ref().map(|s| ScriptOut {
-            event: s.event.clone(),
-            url: s.url.clone(),
-            function: s.function.clone(),
-            duration_ms: ms3(s.duration),
-        }),
+) -> LongTask {
+    LongTask {
+        thread_name: thread_name.to_string(),
+        pid: m.pid.clone(),
+        tid: m.tid.clone(),
+        task: t.clone(),
+        blocking: (t.duration - BROWSER_LONG_TASK).max(0),
         legacy,
         in_lcp_window: trace
             .browser
@@ -384,19 +389,19 @@ fn long_task(
 }
 
 /// Every long task of every renderer main thread, `RunTask`s first, then the legacy ones.
-fn long_tasks(trace: &Trace) -> Vec<LongTaskOut> {
+fn long_tasks(trace: &Trace) -> Vec<LongTask> {
     let mut out = Vec::new();
     for m in &trace.browser.main_threads {
-        let label = trace
+        let name = trace
             .threads
             .get(m.thread.0 as usize)
             .and_then(|t| t.name.as_deref())
             .unwrap_or("");
         for t in long_tasks_of(m) {
-            out.push(long_task(trace, label, &m.pid, &m.tid, t, false));
+            out.push(long_task(trace, m, name, t, false));
         }
         for t in legacy_long_tasks_of(m) {
-            out.push(long_task(trace, label, &m.pid, &m.tid, t, true));
+            out.push(long_task(trace, m, name, t, true));
         }
     }
     out
@@ -404,21 +409,21 @@ fn long_tasks(trace: &Trace) -> Vec<LongTaskOut> {
 
 /// DevTools' per-thread figures: long tasks are `RunTask`s strictly over 50 ms; blocking time is
 /// the sum of their time over 50 ms.
-fn main_threads(trace: &Trace) -> Vec<MainThreadOut> {
+fn main_threads(trace: &Trace) -> Vec<MainThreadFigures> {
     trace
         .browser
         .main_threads
         .iter()
         .map(|m| {
             let durations = long_tasks_of(m).map(|t| t.duration);
-            MainThreadOut {
+            MainThreadFigures {
                 pid: m.pid.clone(),
                 tid: m.tid.clone(),
                 run_tasks: m.run_tasks,
                 long_tasks: durations.clone().count(),
-                long_task_total_ms: ms3(durations.clone().sum()),
-                longest_ms: durations.clone().max().map(ms3),
-                blocking_ms: ms3(durations.map(|d| (d - BROWSER_LONG_TASK).max(0)).sum()),
+                long_task_total: durations.clone().sum(),
+                longest: durations.clone().max(),
+                blocking: durations.map(|d| (d - BROWSER_LONG_TASK).max(0)).sum(),
                 legacy_long_tasks: legacy_long_tasks_of(m).count(),
             }
         })
@@ -453,7 +458,6 @@ fn slow_endpoints(trace: &Trace, cfg: &Config) -> Vec<SlowEndpoint> {
                     documents: 0,
                     waits: Vec::new(),
                     server_timing: Vec::new(),
-                    one_at_a_time: None,
                     serial: None,
                 });
                 groups.len() - 1
@@ -468,10 +472,6 @@ fn slow_endpoints(trace: &Trace, cfg: &Config) -> Vec<SlowEndpoint> {
     for g in &mut groups {
         g.waits.sort_unstable();
         g.serial = serial_responses(trace, &g.endpoint);
-        g.one_at_a_time = g
-            .serial
-            .as_ref()
-            .map(|s| (s.requests, (s.processing_ms * 1e6).round() as Ns));
     }
     groups
 }
@@ -538,10 +538,10 @@ fn serial_responses(trace: &Trace, endpoint_of_group: &str) -> Option<SerialResp
         let found = SerialResponses {
             origin: group_origin.to_string(),
             requests: batch.len(),
-            processing_ms: ms3(p),
-            sent_within_ms: ms3(spread),
-            first_wait_ms: ms3(first_wait),
-            last_wait_ms: ms3(batch.iter().map(|r| r.2).max()?),
+            processing: p,
+            sent_within: spread,
+            first_wait,
+            last_wait: batch.iter().map(|r| r.2).max()?,
         };
         if best.as_ref().is_none_or(|b| found.requests > b.requests) {
             best = Some(found);
@@ -593,13 +593,13 @@ mod tests {
         assert_eq!(f.slow.len(), 1);
         assert_eq!(f.slow[0].endpoint, "GET http://s.test/img");
         assert_eq!(f.slow[0].requests, 3);
-        assert_eq!(f.slow[0].one_at_a_time, Some((3, 250 * MS)));
         let s = f.slow[0].serial.as_ref().expect("serial");
+        assert_eq!((s.requests, s.processing), (3, 250 * MS));
         assert_eq!(
-            (s.origin.as_str(), s.sent_within_ms),
-            ("http://s.test", 2.0)
+            (s.origin.as_str(), s.sent_within),
+            ("http://s.test", 2 * MS)
         );
-        assert_eq!((s.first_wait_ms, s.last_wait_ms), (250.0, 748.0));
+        assert_eq!((s.first_wait, s.last_wait), (250 * MS, 748 * MS));
     }
 
     /// Concurrent processing: all three answered after about the same time.
@@ -611,7 +611,7 @@ mod tests {
             req("http://s.test/img?3", 2 * MS, 252 * MS),
         ]);
         let f = analyze(&t, &Config::default());
-        assert_eq!(f.slow[0].one_at_a_time, None);
+        assert!(f.slow[0].serial.is_none());
     }
 
     /// Two at a time: answers come in pairs, not evenly spaced.
@@ -624,7 +624,7 @@ mod tests {
             req("http://s.test/a", 3 * MS, 500 * MS),
         ]);
         let f = analyze(&t, &Config::default());
-        assert_eq!(f.slow[0].one_at_a_time, None);
+        assert!(f.slow[0].serial.is_none());
     }
 
     /// The serial batch need not be the first requests to the origin: here the document comes
@@ -647,7 +647,7 @@ mod tests {
         let f = analyze(&t, &Config::default());
         assert_eq!(f.slow.len(), 1, "the 100 ms document is not slow");
         let s = f.slow[0].serial.as_ref().expect("serial");
-        assert_eq!((s.requests, s.processing_ms), (4, 300.0));
+        assert_eq!((s.requests, s.processing), (4, 300 * MS));
     }
 
     /// DevTools' document rule rounds before comparing: 600.4 ms passes, 600.6 ms fails; other
@@ -695,29 +695,24 @@ mod tests {
         t.browser.navigations = vec![nav("image")];
         let f = analyze(&t, &Config::default());
         let n = &f.navigations[0];
-        assert_eq!(n.lcp_ms, Some(900.0));
+        assert_eq!(n.lcp, Some(900 * MS));
         let p = n.phases.expect("phases");
         assert_eq!(
-            (
-                p.ttfb_ms,
-                p.load_delay_ms,
-                p.load_duration_ms,
-                p.render_delay_ms
-            ),
-            (100.0, Some(200.0), Some(400.0), 200.0)
+            (p.ttfb, p.load_delay, p.load_duration, p.render_delay),
+            (100 * MS, Some(200 * MS), Some(400 * MS), 200 * MS)
         );
         t.browser.navigations = vec![nav("text")];
         let p = analyze(&t, &Config::default()).navigations[0]
             .phases
             .expect("phases");
         assert_eq!(
-            (p.ttfb_ms, p.load_delay_ms, p.render_delay_ms),
-            (100.0, None, 800.0)
+            (p.ttfb, p.load_delay, p.render_delay),
+            (100 * MS, None, 800 * MS)
         );
     }
 
     #[test]
-    fn main_thread_figures_and_json() {
+    fn main_thread_figures_and_verdict() {
         let task = |start: Ns, dur: Ns| MainThreadTask {
             name: "RunTask".into(),
             start,
@@ -743,14 +738,30 @@ mod tests {
         let f = analyze(&t, &Config::default());
         let m = &f.main_threads[0];
         assert_eq!(
-            (m.long_tasks, m.long_task_total_ms, m.longest_ms),
-            (2, 140.0, Some(80.0))
+            (m.long_tasks, m.long_task_total, m.longest),
+            (2, 140 * MS, Some(80 * MS))
         );
-        assert_eq!(m.blocking_ms, 40.0, "a task of exactly 50 ms is not long");
-        assert_eq!(f.long_tasks[1].blocking_ms, 10.0);
-        let json = serde_json::to_value(&f).expect("serializes");
-        assert!(json["slow_endpoints"].is_array());
-        assert_eq!(json["long_tasks"][0]["duration_ms"], 80.0);
+        assert_eq!(m.blocking, 40 * MS, "a task of exactly 50 ms is not long");
+        assert_eq!(f.long_tasks[1].blocking, 10 * MS);
+        let [j] = &f.judgements[..] else {
+            panic!("one verdict: {:?}", f.judgements)
+        };
+        assert_eq!(
+            (j.pattern, j.verdict),
+            (Pattern::MainThreadLongTasks, Level::Bad)
+        );
+        let BrowserDetail::LongTasks(l) = &j.detail else {
+            panic!("{j:?}")
+        };
+        assert_eq!(
+            l.evidence,
+            BrowserEvidence::TasksOverLongTaskRule {
+                long: 2,
+                run_tasks: 10,
+                total: 140 * MS,
+                blocking: 40 * MS
+            }
+        );
     }
 
     #[test]
