@@ -35,7 +35,7 @@ fn bench(c: &mut Criterion) {
                 .expect("generated log parses");
             black_box(
                 stallscope::analyze::analyze(&ing.trace, &cfg)
-                    .verdicts
+                    .judgements
                     .len(),
             )
         })

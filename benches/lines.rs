@@ -29,7 +29,7 @@ pub fn floor_and_streaming(g: &mut BenchmarkGroup<'_, WallTime>, bytes: &[u8], c
                 &mut collector,
             )
             .expect("generated input reads");
-            black_box(collector.finish(&ing.trace).verdicts.len())
+            black_box(collector.finish(&ing.trace).judgements.len())
         })
     });
 }

@@ -251,7 +251,7 @@ def stallscope_console(path):
     return (f"  stallscope: stalls {len(j['stalls'])}, episodes {len(eps)}, most long polls at once {max([e['max_workers_blocked'] for e in eps], default=0)},"
             f" workers {max([e['event_loop_threads'] for e in eps], default=0)}, every worker in a long poll for {sum(e['all_workers_blocked_ms'] for e in eps):.2f} ms"
             f"{' (its episodes summed, each rounded)' if len(eps) > 1 else ''};"
-            f" delayed {j['collateral']['delayed_requests']} tasks ({sum(e['delayed_requests'] for e in eps)} task-episodes), by up to {j['collateral']['max_delay_ms']:.2f} ms;"
+            f" delayed {j['victims']['delayed_tasks']} tasks ({sum(e['delayed'] for e in eps)} task-episodes), by up to {j['victims']['max_delay_ms']:.2f} ms;"
             f" held idle {v['held_idle_tasks']} tasks ({v['held_idle']} task-episodes), up to {v['max_held_idle_ms']:.2f} ms")
 
 def analyze(path):

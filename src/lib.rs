@@ -14,7 +14,7 @@ pub mod report;
 pub use config::Config;
 pub use error::{Error, Result};
 
-use analyze::Level;
+use analyze::Verdict;
 use config::FailOn;
 use ingest::Format;
 use model::{JoinIndex, JoinRequest};
@@ -25,7 +25,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome {
     /// The most severe verdict present.
-    pub worst: Option<Level>,
+    pub worst: Option<Verdict>,
     /// `--fail-on` was given and a verdict at or above it is present.
     pub failed: bool,
 }
@@ -117,7 +117,8 @@ pub fn run(cfg: &Config, out: &mut dyn Write, diag: &mut dyn Write) -> Result<Ou
     let worst = report.worst();
     let failed = matches!(
         (cfg.fail_on, worst),
-        (Some(FailOn::Bad), Some(Level::Bad)) | (Some(FailOn::Ok), Some(Level::Bad | Level::Ok))
+        (Some(FailOn::Bad), Some(Verdict::Bad))
+            | (Some(FailOn::Ok), Some(Verdict::Bad | Verdict::Ok))
     );
     Ok(Outcome { worst, failed })
 }

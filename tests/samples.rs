@@ -85,7 +85,7 @@ fn every_sample_matches_its_expected_findings() {
             "{name}: no entry in sample-traces/expected.json"
         );
         let got = run_json(&path, &[]);
-        assert_eq!(got["schema_version"], 1);
+        assert_eq!(got["schema_version"], 2);
         assert_eq!(got["inputs"][0]["format"], want["format"], "{name}");
         assert_eq!(got["inputs"][0]["requests"], want["requests"], "{name}");
         let verdicts = got["verdicts"].as_array().expect("verdicts");
@@ -94,10 +94,19 @@ fn every_sample_matches_its_expected_findings() {
         for v in verdicts {
             let ep = v["endpoint"].as_str().expect("endpoint");
             let w = &want_eps[ep];
-            for key in [
-                "pattern", "verdict", "requests", "p50_ms", "p95_ms", "max_ms",
-            ] {
+            for key in ["pattern", "verdict", "p50_ms", "p95_ms", "max_ms"] {
                 assert_eq!(v[key], w[key], "{name}: {ep}: {key}");
+            }
+            // expected.json counts what the row judges: requests, or tasks for recordings.
+            assert_eq!(v["count"], w["requests"], "{name}: {ep}: count");
+            if v["unit"] == "requests" {
+                assert_eq!(v["requests"], v["count"], "{name}: {ep}: requests");
+            } else {
+                assert!(
+                    v["requests"].is_null(),
+                    "{name}: {ep}: requests of a {} row",
+                    v["unit"]
+                );
             }
             assert!(
                 !v["evidence"].as_array().expect("evidence").is_empty(),
@@ -133,12 +142,20 @@ fn every_sample_matches_its_expected_findings() {
             want["episodes"].as_u64().map(|n| n as usize),
             "{name}: episodes"
         );
+        // expected.json's delayed_requests counts tasks for recordings.
+        let recording = got["inputs"][0]["tasks"].as_u64().unwrap_or(0) > 0;
+        let (delayed, other) = if recording {
+            ("delayed_tasks", "delayed_requests")
+        } else {
+            ("delayed_requests", "delayed_tasks")
+        };
         assert_eq!(
-            got["collateral"]["delayed_requests"], want["delayed_requests"],
-            "{name}: collateral"
+            got["victims"][delayed], want["delayed_requests"],
+            "{name}: victims"
         );
+        assert_eq!(got["victims"][other], 0, "{name}: victims");
         assert_eq!(
-            got["collateral"]["max_delay_ms"], want["max_delay_ms"],
+            got["victims"]["max_delay_ms"], want["max_delay_ms"],
             "{name}: max delay"
         );
     }
@@ -232,7 +249,8 @@ fn incident_episode_names_culprit_and_victims() {
     assert_eq!(ep["culprits"], serde_json::json!(["GET /report"]));
     assert_eq!(ep["max_workers_blocked"], 2);
     assert_eq!(ep["event_loop_threads"], 2);
-    assert_eq!(ep["delayed_requests"], 36);
+    assert_eq!(ep["unit"], "requests");
+    assert_eq!(ep["delayed"], 36);
     let dur = ep["duration_ms"].as_f64().expect("duration");
     assert!(
         (1900.0..2300.0).contains(&dur),
@@ -260,7 +278,8 @@ fn incident_episode_names_culprit_and_victims() {
         .and_then(|v| v.iter().find(|v| v["endpoint"] == "GET /report"))
         .expect("row");
     assert_eq!(report["stalls"], 41);
-    assert_eq!(report["delayed_requests"], 36);
+    assert_eq!(report["victims"]["unit"], "requests");
+    assert_eq!(report["victims"]["delayed"], 36);
     assert!(
         report["row"]["response_time_impact"]
             .as_str()
@@ -426,7 +445,7 @@ fn streaming_and_whole_trace_analysis_agree() {
                 .collect::<Vec<_>>()
         };
         assert_eq!(stalls(&a), stalls(&b), "{}", path.display());
-        assert_eq!(a.collateral.delayed_requests, b.collateral.delayed_requests);
+        assert_eq!(a.victims.delayed_requests, b.victims.delayed_requests);
     }
 }
 

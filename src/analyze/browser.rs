@@ -7,7 +7,7 @@
 //! Figures stay in [`Ns`]; `report::browser` rounds them and writes the words. The verdicts
 //! (a slow response, long tasks on a main thread) are decided here, in [`judgements`].
 
-use super::{Level, Pattern, percentile};
+use super::{Detail, Judgement, Pattern, Unit, Verdict, percentile};
 use crate::config::{BROWSER_LONG_TASK, Config};
 use crate::model::{
     HeaviestWork, MainThread, MainThreadTask, Navigation, NetworkRequest, Ns, TASK_FLOOR, Trace,
@@ -129,8 +129,6 @@ pub struct BrowserFindings {
     pub long_tasks: Vec<LongTask>,
     pub main_threads: Vec<MainThreadFigures>,
     pub slow: Vec<SlowEndpoint>,
-    /// The judgements, in row order: slow endpoints, then main threads with long tasks.
-    pub judgements: Vec<BrowserJudgement>,
 }
 
 impl BrowserFindings {
@@ -142,21 +140,6 @@ impl BrowserFindings {
     pub fn legacy_long_tasks(&self) -> usize {
         self.main_threads.iter().map(|m| m.legacy_long_tasks).sum()
     }
-}
-
-/// One browser verdict row, typed: what was judged, how, and the figures behind it.
-#[derive(Debug, Clone)]
-pub struct BrowserJudgement {
-    pub pattern: Pattern,
-    pub verdict: Level,
-    pub detail: BrowserDetail,
-}
-
-/// The figures behind a browser verdict.
-#[derive(Debug, Clone)]
-pub enum BrowserDetail {
-    SlowResponse(SlowResponse),
-    LongTasks(LongTasks),
 }
 
 /// Which rule made a response slow.
@@ -231,7 +214,7 @@ fn origin(url: &str) -> &str {
 }
 
 pub fn analyze(trace: &Trace, cfg: &Config) -> BrowserFindings {
-    let mut f = BrowserFindings {
+    BrowserFindings {
         navigations: trace
             .browser
             .navigations
@@ -243,21 +226,22 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> BrowserFindings {
         long_tasks: long_tasks(trace),
         main_threads: main_threads(trace),
         slow: slow_endpoints(trace, cfg),
-        judgements: Vec::new(),
-    };
-    f.judgements = judgements(&f, cfg);
-    f
+    }
 }
 
-/// The verdicts: every group of slow responses is Bad (the server made the page wait), and so is
-/// every renderer main thread with a long task (input and rendering waited).
-pub fn judgements(f: &BrowserFindings, cfg: &Config) -> Vec<BrowserJudgement> {
+/// The verdict rows, slow endpoints first, then main threads: every group of slow responses is
+/// Bad (the server made the page wait), and so is every renderer main thread with a long task
+/// (input and rendering waited).
+pub fn judgements(f: &BrowserFindings, cfg: &Config) -> Vec<Judgement> {
     let mut out = Vec::new();
     for g in &f.slow {
-        out.push(BrowserJudgement {
+        out.push(Judgement {
+            subject: g.endpoint.clone(),
             pattern: Pattern::SlowServerResponse,
-            verdict: Level::Bad,
-            detail: BrowserDetail::SlowResponse(SlowResponse {
+            verdict: Verdict::Bad,
+            unit: Unit::Requests,
+            count: g.requests,
+            detail: Detail::SlowResponse(Box::new(SlowResponse {
                 endpoint: g.endpoint.clone(),
                 requests: g.requests,
                 documents: g.documents,
@@ -275,7 +259,7 @@ pub fn judgements(f: &BrowserFindings, cfg: &Config) -> Vec<BrowserJudgement> {
                     over: g.requests,
                     of: g.requests,
                 },
-            }),
+            })),
         });
     }
     for m in f.main_threads.iter().filter(|m| m.long_tasks > 0) {
@@ -285,10 +269,13 @@ pub fn judgements(f: &BrowserFindings, cfg: &Config) -> Vec<BrowserJudgement> {
             .filter(|t| t.pid == m.pid && t.tid == m.tid && !t.legacy)
             .max_by_key(|t| t.task.duration)
             .and_then(|t| t.task.work.heaviest.clone());
-        out.push(BrowserJudgement {
+        out.push(Judgement {
+            subject: format!("renderer {}:{}", m.pid, m.tid),
             pattern: Pattern::MainThreadLongTasks,
-            verdict: Level::Bad,
-            detail: BrowserDetail::LongTasks(LongTasks {
+            verdict: Verdict::Bad,
+            unit: Unit::LongTasks,
+            count: m.long_tasks,
+            detail: Detail::LongTasks(Box::new(LongTasks {
                 pid: m.pid.clone(),
                 tid: m.tid.clone(),
                 run_tasks: m.run_tasks,
@@ -303,7 +290,7 @@ pub fn judgements(f: &BrowserFindings, cfg: &Config) -> Vec<BrowserJudgement> {
                     total: m.long_task_total,
                     blocking: m.blocking,
                 },
-            }),
+            })),
         });
     }
     out
@@ -743,14 +730,21 @@ mod tests {
         );
         assert_eq!(m.blocking, 40 * MS, "a task of exactly 50 ms is not long");
         assert_eq!(f.long_tasks[1].blocking, 10 * MS);
-        let [j] = &f.judgements[..] else {
-            panic!("one verdict: {:?}", f.judgements)
+        let js = judgements(&f, &Config::default());
+        let [j] = &js[..] else {
+            panic!("one verdict: {js:?}")
         };
         assert_eq!(
-            (j.pattern, j.verdict),
-            (Pattern::MainThreadLongTasks, Level::Bad)
+            (j.pattern, j.verdict, j.unit, j.count, j.subject.as_str()),
+            (
+                Pattern::MainThreadLongTasks,
+                Verdict::Bad,
+                Unit::LongTasks,
+                2,
+                "renderer 1:2"
+            )
         );
-        let BrowserDetail::LongTasks(l) = &j.detail else {
+        let Detail::LongTasks(l) = &j.detail else {
             panic!("{j:?}")
         };
         assert_eq!(

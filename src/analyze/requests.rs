@@ -16,6 +16,7 @@
 //! * `busy` is wall time: a blocking call inside an I/O child shows as busy, an awaited one as
 //!   idle. That split, not any name, says whether the I/O blocks a thread.
 
+use super::overlap::merge;
 use super::threads::ThreadInfo;
 use crate::config::Config;
 use crate::model::{Execution, Ns, SpanIdx, ThreadIdx, ThreadRole, Trace};
@@ -24,7 +25,7 @@ use std::sync::Arc;
 
 /// What a request's time went into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum WorkKind {
+pub enum RequestWork {
     /// Mostly awaiting (idle), in I/O children or un-instrumented awaits.
     IoWait,
     /// Mostly inside I/O children that were busy: a blocking call held the thread.
@@ -59,12 +60,12 @@ pub struct Request {
     pub io_wait: Ns,
     pub io_block: Ns,
     pub cpu: Ns,
-    pub kind: WorkKind,
+    pub kind: RequestWork,
     /// Intervals where the heavy (CPU or blocking) work ran, merged, sorted.
     pub heavy: Vec<(Ns, Ns)>,
     /// The span the heavy work ran in, and the I/O evidence seen.
     pub heavy_name: Option<Arc<str>>,
-    pub io_evidence: Option<Arc<str>>,
+    pub io_evidence: Option<IoShape>,
     /// Per thread: time in this request's executions, and whether one lasted 1 ms or more.
     pub execs: Vec<(ThreadIdx, Ns, bool)>,
     pub polls: u32,
@@ -104,8 +105,8 @@ impl Request {
     }
 
     /// Where the heavy work ran, from thread roles (exact) or from a child busy while the
-    /// request span was idle; with the evidence in words.
-    pub fn locate(&self, threads: &[ThreadInfo]) -> (Location, Option<String>) {
+    /// request span was idle; with what showed it.
+    pub fn locate(&self, threads: &[ThreadInfo]) -> (Location, Option<Placement>) {
         let role = |t: ThreadIdx| {
             threads
                 .get(t.0 as usize)
@@ -127,31 +128,21 @@ impl Request {
             if on_blocking * 2 >= self.work_busy && on_blocking >= 1_000_000 {
                 return (
                     Location::Offloaded,
-                    Some(format!(
-                        "{:.1} ms of its polls ran on blocking threads",
-                        on_blocking as f64 / 1e6
-                    )),
+                    Some(Placement::OnBlockingThreads(on_blocking)),
                 );
             }
             if on_loop * 2 >= self.work_busy {
-                return (
-                    Location::EventLoop,
-                    Some(format!(
-                        "{:.1} ms of its polls ran on event-loop threads",
-                        on_loop as f64 / 1e6
-                    )),
-                );
+                return (Location::EventLoop, Some(Placement::OnLoopThreads(on_loop)));
             }
             return (Location::Unknown, None);
         }
         if self.child_busy > self.busy + (self.child_busy / 5).max(1_000_000) {
             return (
                 Location::Offloaded,
-                Some(format!(
-                    "children were busy {:.1} ms while the request span itself was busy {:.1} ms: the work ran on another thread while the request awaited it",
-                    self.child_busy as f64 / 1e6,
-                    self.busy as f64 / 1e6
-                )),
+                Some(Placement::ChildBusyWhileIdle {
+                    child_busy: self.child_busy,
+                    busy: self.busy,
+                }),
             );
         }
         (Location::Unknown, None)
@@ -255,55 +246,66 @@ const IO_WORDS: [&str; 28] = [
     "upload",
 ];
 
+/// What showed where a request's heavy work ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// This much of its executions ran on blocking threads.
+    OnBlockingThreads(Ns),
+    /// This much of its executions ran on event-loop threads.
+    OnLoopThreads(Ns),
+    /// Its children were busy longer than the request span itself: they ran elsewhere while
+    /// the request awaited them.
+    ChildBusyWhileIdle { child_busy: Ns, busy: Ns },
+}
+
+/// Why a span counts as an I/O call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IoShape {
+    /// A field of an I/O convention (`db.system=postgresql`, `otel.kind=client`).
+    Field {
+        span: Arc<str>,
+        key: Arc<str>,
+        value: Arc<str>,
+    },
+    /// The span name matches `--io-span`.
+    IoSpanOption { span: Arc<str> },
+    /// The span name holds a word of I/O (`db`, `http`, `fetch`, ...).
+    NamedLike { span: Arc<str>, word: &'static str },
+}
+
 /// Why `idx` counts as an I/O call, if it does.
-pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config) -> Option<String> {
+pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config, names: &mut Names) -> Option<IoShape> {
     let span = trace.span(idx);
     for (k, v) in &span.fields {
         let key = trace.strings.resolve(*k);
-        if IO_FIELD_PREFIXES.iter().any(|p| key.starts_with(p)) || IO_FIELDS.contains(&key) {
-            return Some(format!("{} has {key}={v}", trace.name(span)));
-        }
-        if (key == "otel.kind" || key == "span.kind")
-            && (v.eq_ignore_ascii_case("client") || v.eq_ignore_ascii_case("producer"))
-        {
-            return Some(format!("{} has {key}={v}", trace.name(span)));
+        let convention =
+            IO_FIELD_PREFIXES.iter().any(|p| key.starts_with(p)) || IO_FIELDS.contains(&key);
+        let client = (key == "otel.kind" || key == "span.kind")
+            && (v.eq_ignore_ascii_case("client") || v.eq_ignore_ascii_case("producer"));
+        if convention || client {
+            return Some(IoShape::Field {
+                span: names.get(trace.name(span)),
+                key: names.get(key),
+                value: names.get(v),
+            });
         }
     }
     let name = trace.name(span);
     if let Some(re) = &cfg.io_span {
         if re.is_match(name) {
-            return Some(format!("{name} matches --io-span"));
+            return Some(IoShape::IoSpanOption {
+                span: names.get(name),
+            });
         }
     }
     let lower = name.to_ascii_lowercase();
     lower
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .find(|w| IO_WORDS.contains(w))
-        .map(|w| format!("{name} is named like an I/O call ('{w}')"))
-}
-
-/// Merges overlapping intervals in place; returns them sorted.
-pub fn merge(mut v: Vec<(Ns, Ns)>) -> Vec<(Ns, Ns)> {
-    v.sort_unstable();
-    let mut out: Vec<(Ns, Ns)> = Vec::with_capacity(v.len());
-    for (s, e) in v {
-        match out.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => out.push((s, e)),
-        }
-    }
-    out
-}
-
-/// Total length of the overlap between sorted, merged `intervals` and `[s, e)`.
-pub fn overlap(intervals: &[(Ns, Ns)], s: Ns, e: Ns) -> Ns {
-    let first = intervals.partition_point(|iv| iv.1 <= s);
-    intervals[first..]
-        .iter()
-        .take_while(|iv| iv.0 < e)
-        .map(|iv| iv.1.min(e) - iv.0.max(s))
-        .filter(|d| *d > 0)
-        .sum()
+        .find_map(|w| IO_WORDS.iter().find(|k| **k == w))
+        .map(|word| IoShape::NamedLike {
+            span: names.get(name),
+            word,
+        })
 }
 
 fn significant(x: Ns, d: Ns) -> bool {
@@ -407,14 +409,14 @@ fn measure(
     while let Some((c, top)) = stack.pop() {
         let cs = trace.span(c);
         let cb = cs.busy.unwrap_or(0);
-        if let Some(ev) = io_shape(trace, c, cfg) {
+        if let Some(ev) = io_shape(trace, c, cfg, names) {
             io_block += cb;
             io_wait += cs.idle.unwrap_or_else(|| (cs.duration() - cb).max(0));
             if top {
                 child_busy += cb;
             }
             if io_evidence.is_none() {
-                io_evidence = Some(names.get(&ev));
+                io_evidence = Some(ev);
             }
             io_children.push(c);
             continue;
@@ -433,19 +435,19 @@ fn measure(
     let idle = span.idle.unwrap_or((d - busy).max(0));
     let measured = span.busy.is_some() || !execs.is_empty();
     let kind = if !measured {
-        WorkKind::Unmeasured
+        RequestWork::Unmeasured
     } else if io_total >= cpu && significant(io_total, d) {
         if io_block > io_wait {
-            WorkKind::IoBlocking
+            RequestWork::IoBlocking
         } else {
-            WorkKind::IoWait
+            RequestWork::IoWait
         }
     } else if significant(cpu, d) {
-        WorkKind::Cpu
+        RequestWork::Cpu
     } else if significant(idle, d) {
-        WorkKind::IoWait
+        RequestWork::IoWait
     } else {
-        WorkKind::Light
+        RequestWork::Light
     };
 
     let mut polls = 0u32;
@@ -471,16 +473,18 @@ fn measure(
     }
     // Heavy sections: the long executions when we have them, else the heavy child's interval.
     let heavy_span = match kind {
-        WorkKind::Cpu => heavy_child.map(|(c, _)| c).filter(|_| child_busy > 0),
-        WorkKind::IoBlocking => io_children
+        RequestWork::Cpu => heavy_child.map(|(c, _)| c).filter(|_| child_busy > 0),
+        RequestWork::IoBlocking => io_children
             .iter()
             .copied()
             .max_by_key(|c| trace.span(*c).busy.unwrap_or(0)),
         _ => None,
     };
     let heavy = match kind {
-        WorkKind::Cpu | WorkKind::IoBlocking if !exec_intervals.is_empty() => merge(exec_intervals),
-        WorkKind::Cpu | WorkKind::IoBlocking => match heavy_span {
+        RequestWork::Cpu | RequestWork::IoBlocking if !exec_intervals.is_empty() => {
+            merge(exec_intervals)
+        }
+        RequestWork::Cpu | RequestWork::IoBlocking => match heavy_span {
             Some(c) => vec![(trace.span(c).start, trace.span(c).end)],
             None => vec![(span.start, span.end)],
         },
@@ -608,15 +612,12 @@ mod tests {
         let t = b.finish();
         let reqs = all_requests(&t);
         assert_eq!(reqs.len(), 2);
-        assert_eq!(reqs[0].kind, WorkKind::IoWait);
-        assert!(
-            reqs[0]
-                .io_evidence
-                .as_deref()
-                .unwrap()
-                .contains("db.system=postgresql")
-        );
-        assert_eq!(reqs[1].kind, WorkKind::Cpu);
+        assert_eq!(reqs[0].kind, RequestWork::IoWait);
+        assert!(matches!(
+            &reqs[0].io_evidence,
+            Some(IoShape::Field { key, value, .. }) if &**key == "db.system" && &**value == "postgresql"
+        ));
+        assert_eq!(reqs[1].kind, RequestWork::Cpu);
         assert_eq!(reqs[1].heavy, vec![(2 * ms, 97 * ms)]);
         assert_eq!(reqs[1].heavy_name.as_deref(), Some("compute"));
         assert_eq!(reqs[1].location, Location::Unknown);
@@ -654,17 +655,8 @@ mod tests {
         );
         let t = b.finish();
         let reqs = all_requests(&t);
-        assert_eq!(reqs[0].kind, WorkKind::Cpu);
+        assert_eq!(reqs[0].kind, RequestWork::Cpu);
         assert_eq!(reqs[0].location, Location::Offloaded);
-    }
-
-    #[test]
-    fn overlap_and_merge() {
-        let m = merge(vec![(10, 20), (0, 5), (15, 30)]);
-        assert_eq!(m, vec![(0, 5), (10, 30)]);
-        assert_eq!(overlap(&m, 3, 12), 4);
-        assert_eq!(overlap(&m, 30, 40), 0);
-        assert_eq!(overlap(&m, 0, 100), 25);
     }
 
     #[test]
@@ -675,7 +667,10 @@ mod tests {
         let k = b.intern("upstream_call");
         let s2 = b.closed_span(k, None, None, 0, 1, None, None, vec![], None);
         let t = b.finish();
-        assert_eq!(io_shape(&t, s, &Config::default()), None);
-        assert!(io_shape(&t, s2, &Config::default()).is_some());
+        assert_eq!(
+            io_shape(&t, s, &Config::default(), &mut Names::default()),
+            None
+        );
+        assert!(io_shape(&t, s2, &Config::default(), &mut Names::default()).is_some());
     }
 }

@@ -1,6 +1,13 @@
-//! Event-loop stalls, stall episodes, and who paid for them.
+//! Event-loop stalls, stall episodes, and who paid for them: the types every family shares,
+//! and the episodes and victims of server requests.
 //!
-//! A stall is one execution (poll) on an event-loop thread at or over the stall threshold.
+//! A [`Stall`] is one execution that held a loop or main thread: a poll on an event-loop
+//! thread at or over the stall threshold, a runtime task's long poll, one inferred from busy
+//! time, or a browser long task ([`StallSource`]). Overlapping or touching stalls form an
+//! [`Episode`] (the sweep is [`overlap::concurrency`](super::overlap::concurrency)); who paid is
+//! a [`Victim`] of one of three named kinds.
+//!
+//! For server requests:
 //! Stalls on any worker that overlap merge into an episode:
 //!
 //! ```text
@@ -17,48 +24,104 @@
 //! `max(1 ms, 10 % of the median)`. Endpoints with no healthy request have no baseline and
 //! their overlapping requests are not counted (said in the evidence).
 
-use super::requests::{Request, merge, overlap};
+use super::overlap::{self, Hold, merge};
+use super::requests::Request;
+use super::verdict::Unit;
 use crate::model::{Ns, ThreadIdx};
 use std::collections::HashMap;
 
+/// Where a stall was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StallSource {
+    /// A poll measured on a thread known to be an event-loop worker.
+    EventLoopPoll,
+    /// A runtime task's poll, measured, on a worker that is not known (console recordings).
+    TaskPoll,
+    /// Not measured on a known worker: placed on the event loop by inference.
+    Inferred(Inferred),
+    /// A browser main-thread task over DevTools' 50 ms long-task rule.
+    BrowserLongTask,
+}
+
+/// How an inferred stall was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inferred {
+    /// A measured poll without a thread id, placed on the event loop because its endpoint's
+    /// work delays concurrent requests.
+    UnthreadedPoll,
+    /// No ENTER/EXIT events: a span busy through its whole life stands in for its polls.
+    BusyTime {
+        /// The span whose busy time it is (`None`: the request span).
+        span: Option<String>,
+    },
+}
+
+/// Who paid for a stall: the three victim rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Victim {
+    /// A request in flight during an episode, not a cause, that took longer than its
+    /// endpoint's healthy median by more than `max(1 ms, 10 %)` ([`counts_as_delay`]).
+    SlowerThanHealthyMedian,
+    /// A runtime task woken (or spawned) during an episode and polled 1 ms or more later: it
+    /// waited for a worker.
+    WaitedForWorker,
+    /// A runtime task idle across a moment when every worker was in a long poll and woken
+    /// right after: nobody serviced its timer or socket.
+    HeldIdle,
+}
+
+/// One execution that held a loop or main thread.
 #[derive(Debug, Clone)]
 pub struct Stall {
+    pub source: StallSource,
     pub thread: Option<ThreadIdx>,
     pub start: Ns,
     pub end: Ns,
     /// Index into the request list, when the stalled poll belongs to a request.
     pub request: Option<usize>,
-    /// Endpoint of that request, or the name of the span that ran.
+    /// Endpoint of that request, the task group, or the name of the span that ran.
     pub culprit: String,
-    pub inferred: bool,
-    pub reason: Option<String>,
-    pub delayed_requests: u64,
+    /// Victims in flight during this stall.
+    pub delayed: u64,
 }
 
 impl Stall {
     pub fn duration(&self) -> Ns {
         self.end - self.start
     }
+
+    pub fn inferred(&self) -> bool {
+        matches!(self.source, StallSource::Inferred(_))
+    }
 }
 
+/// Overlapping or touching stalls, and what they did to the rest.
 #[derive(Debug, Clone)]
 pub struct Episode {
     pub start: Ns,
     pub end: Ns,
     pub stalls: usize,
     /// Most stalls in progress at one moment (workers blocked at once).
-    pub max_blocked: usize,
-    /// Event-loop threads known in the trace (0 when thread ids are missing).
+    pub max_at_once: usize,
+    /// Event-loop workers known (0 when the count is not known).
     pub workers: usize,
     /// Time during which every known worker was stalled.
-    pub all_blocked: Ns,
+    pub all_held: Ns,
     pub culprits: Vec<String>,
-    pub victims: u64,
+    /// What the victims are.
+    pub unit: Unit,
+    /// Victims delayed ([`Victim::SlowerThanHealthyMedian`] or [`Victim::WaitedForWorker`]),
+    /// and the longest delay.
+    pub delayed: u64,
     pub max_delay: Ns,
+    /// Victims held idle ([`Victim::HeldIdle`]), and the longest hold.
+    pub held_idle: u64,
+    pub max_held_idle: Ns,
 }
 
+/// The requests that server stalls delayed ([`Victim::SlowerThanHealthyMedian`]).
 #[derive(Debug, Clone, Default)]
-pub struct Collateral {
+pub struct Victims {
     /// Distinct requests delayed by some episode.
     pub delayed_requests: u64,
     pub episodes: usize,
@@ -94,18 +157,23 @@ pub fn counts_as_delay(delay: Ns, baseline: Ns) -> bool {
     delay > 1_000_000 && delay * 10 > baseline
 }
 
-/// Merges stalls into episodes and measures the requests they delayed.
+/// A level of concurrency counts once held this long (see [`Hold::AtLeast`]).
+const MIN_HELD: Ns = 1_000_000;
+
+/// Merges server stalls into episodes and measures the requests they delayed.
 pub fn episodes(
     stalls: &mut [Stall],
     requests: &[Request],
     workers: usize,
-) -> (Vec<Episode>, Collateral) {
+) -> (Vec<Episode>, Victims) {
     stalls.sort_by_key(|s| (s.start, s.end));
     let windows = merge(stalls.iter().map(|s| (s.start, s.end)).collect());
-    let base = baselines(requests, |_, r| overlap(&windows, r.start, r.end) == 0);
-    let mut coll = Collateral {
+    let base = baselines(requests, |_, r| {
+        overlap::overlap(&windows, r.start, r.end) == 0
+    });
+    let mut coll = Victims {
         episodes: windows.len(),
-        ..Collateral::default()
+        ..Victims::default()
     };
     let mut eps = Vec::with_capacity(windows.len());
     // Requests by start, so each window looks only at those that started before it ended.
@@ -116,31 +184,11 @@ pub fn episodes(
         let in_ep: Vec<usize> = (0..stalls.len())
             .filter(|&i| stalls[i].start < we && stalls[i].end > ws || stalls[i].start == ws)
             .collect();
-        // Sweep for concurrency. A level counts only once held for MIN_HELD: inferred stalls
-        // come from busy times printed to ~3 significant digits, so back-to-back polls on one
-        // worker can seem to overlap by a fraction of a millisecond.
-        const MIN_HELD: Ns = 1_000_000;
-        let mut points: Vec<(Ns, i32)> = Vec::new();
-        for &i in &in_ep {
-            points.push((stalls[i].start, 1));
-            points.push((stalls[i].end, -1));
-        }
-        points.sort_unstable();
-        let (mut cur, mut max, mut all, mut last) = (0i32, 0i32, 0, ws);
-        for (t, d) in points {
-            if t - last >= MIN_HELD {
-                max = max.max(cur);
-            }
-            if workers > 0 && cur as usize >= workers {
-                all += t - last;
-            }
-            cur += d;
-            last = t;
-        }
-        if max == 0 {
-            // Every level was shorter than MIN_HELD: tiny stalls; count what was there.
-            max = i32::from(!in_ep.is_empty());
-        }
+        let intervals: Vec<(Ns, Ns)> = in_ep
+            .iter()
+            .map(|&i| (stalls[i].start, stalls[i].end))
+            .collect();
+        let at_once = overlap::concurrency(&intervals, workers, Hold::AtLeast(MIN_HELD));
         let culprit_reqs: Vec<usize> = in_ep.iter().filter_map(|&i| stalls[i].request).collect();
         let mut culprits: Vec<String> = in_ep.iter().map(|&i| stalls[i].culprit.clone()).collect();
         culprits.sort();
@@ -149,12 +197,15 @@ pub fn episodes(
             start: ws,
             end: we,
             stalls: in_ep.len(),
-            max_blocked: max.max(0) as usize,
+            max_at_once: at_once.max_at_once,
             workers,
-            all_blocked: all,
+            all_held: at_once.all_held_time(),
             culprits,
-            victims: 0,
+            unit: Unit::Requests,
+            delayed: 0,
             max_delay: 0,
+            held_idle: 0,
+            max_held_idle: 0,
         };
         let from = by_start.partition_point(|&i| requests[i].start < ws - longest);
         let to = by_start.partition_point(|&i| requests[i].start < we);
@@ -171,14 +222,14 @@ pub fn episodes(
             };
             let delay = r.duration() - b;
             if counts_as_delay(delay, b) {
-                ep.victims += 1;
+                ep.delayed += 1;
                 ep.max_delay = ep.max_delay.max(delay);
                 coll.max_delay = coll.max_delay.max(delay);
                 coll.victims.insert(ri, delay);
                 for &si in &in_ep {
                     let s = &mut stalls[si];
                     if s.start < r.end && s.end > r.start && s.request != Some(ri) {
-                        s.delayed_requests += 1;
+                        s.delayed += 1;
                     }
                 }
             }
@@ -192,7 +243,7 @@ pub fn episodes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::requests::{Location, WorkKind};
+    use crate::analyze::requests::{Location, RequestWork};
 
     const MS: Ns = 1_000_000;
 
@@ -207,7 +258,7 @@ mod tests {
             io_wait: 0,
             io_block: 0,
             cpu: 0,
-            kind: WorkKind::IoWait,
+            kind: RequestWork::IoWait,
             heavy: vec![],
             heavy_name: None,
             io_evidence: None,
@@ -223,14 +274,13 @@ mod tests {
 
     fn stall(th: u32, s: Ns, e: Ns, r: usize) -> Stall {
         Stall {
+            source: StallSource::EventLoopPoll,
             thread: Some(ThreadIdx(th)),
             start: s,
             end: e,
             request: Some(r),
             culprit: "GET /report".into(),
-            inferred: false,
-            reason: None,
-            delayed_requests: 0,
+            delayed: 0,
         }
     }
 
@@ -257,12 +307,12 @@ mod tests {
         ];
         let (eps, coll) = episodes(&mut stalls, &reqs, 2);
         assert_eq!(eps.len(), 1);
-        assert_eq!(eps[0].max_blocked, 2);
-        assert_eq!(eps[0].all_blocked, 100 * MS);
+        assert_eq!(eps[0].max_at_once, 2);
+        assert_eq!(eps[0].all_held, 100 * MS);
         // The /orders request at 90..170 overlaps too, but it took its healthy 80 ms.
         assert_eq!(coll.delayed_requests, 1);
         assert_eq!(coll.max_delay, 110 * MS);
-        assert_eq!(stalls[0].delayed_requests, 1);
-        assert_eq!(stalls[1].delayed_requests, 1);
+        assert_eq!(stalls[0].delayed, 1);
+        assert_eq!(stalls[1].delayed, 1);
     }
 }

@@ -2,13 +2,15 @@
 //! `main_threads`), its verdict rows, their evidence and advice, and its notes. Everything here
 //! is wording and rounding of what `analyze::browser` found and judged; nothing is decided.
 
-use super::rows::{Row, plural, verdict_label};
-use super::{Report, VerdictOut};
+use super::build::row_victims;
+use super::rows::{Row, verdict_label};
+use super::schema::{Report, VerdictOut};
+use super::text::{fmt_duration as fmt_ms, plural, to_ms as ms, to_ms_exact as ms3};
 use crate::analyze::browser::{
-    BrowserDetail, BrowserEvidence, BrowserFindings, LcpPhases, LongTask, LongTasks,
-    MainThreadFigures, NavigationFacts, SlowResponse, SlowRule,
+    BrowserEvidence, BrowserFindings, LcpPhases, LongTask, LongTasks, MainThreadFigures,
+    NavigationFacts, SlowResponse, SlowRule,
 };
-use crate::analyze::{fmt_ms, ms};
+use crate::analyze::{Judgement, Unit, Verdict};
 use crate::model::{BrowserWork, HeaviestWork, NetworkRequest, Ns};
 use serde::Serialize;
 
@@ -126,11 +128,6 @@ pub struct BrowserOut {
     pub network: Vec<NetworkOut>,
     pub long_tasks: Vec<LongTaskOut>,
     pub main_threads: Vec<MainThreadOut>,
-}
-
-/// ns as ms with µs precision (DevTools' figures have three decimals).
-fn ms3(ns: Ns) -> f64 {
-    (ns as f64 / 1e3).round() / 1e3
 }
 
 /// A figure as the JSON shows it (ms with µs precision) and back in ns, truncated: the text has
@@ -345,7 +342,7 @@ pub fn slow_server_row(s: &SlowResponse) -> Row {
             fmt_ms(s.p50),
             fmt_ms(s.max)
         ),
-        verdict: verdict_label(crate::analyze::Level::Bad).into(),
+        verdict: verdict_label(Verdict::Bad).into(),
     }
 }
 
@@ -371,7 +368,7 @@ pub fn long_tasks_row(l: &LongTasks) -> Row {
             fmt_ms(as_shown(l.blocking)),
             fmt_ms(as_shown(l.total))
         ),
-        verdict: verdict_label(crate::analyze::Level::Bad).into(),
+        verdict: verdict_label(Verdict::Bad).into(),
     }
 }
 
@@ -383,77 +380,70 @@ pub fn legacy_note(path: &str, f: &BrowserFindings) -> Option<String> {
     ))
 }
 
+/// The verdict row of slow responses to one endpoint.
+pub(super) fn slow_response_out(path: &str, j: &Judgement, s: &SlowResponse) -> VerdictOut {
+    VerdictOut {
+        input: path.to_string(),
+        endpoint: j.subject.clone(),
+        pattern: j.pattern,
+        verdict: j.verdict,
+        unit: j.unit,
+        count: j.count,
+        requests: Some(s.requests),
+        p50_ms: ms(s.p50),
+        p95_ms: ms(s.p95),
+        max_ms: ms(s.max),
+        slow_requests: s.requests,
+        heavy_ms_p50: 0.0,
+        wait_ms_p50: ms(s.p50),
+        max_poll_ms: None,
+        stalls: 0,
+        longest_stall_ms: 0.0,
+        victims: row_victims(Unit::Requests, 0, 0.0),
+        event_loop_threads: 0,
+        blocking_threads: 0,
+        impact: None,
+        row: slow_server_row(s),
+        evidence: vec![evidence(&s.evidence)],
+        advice: Some(slow_response_advice(s)),
+        joined: None,
+    }
+}
+
+/// The verdict row of one main thread's long tasks.
+pub(super) fn long_tasks_out(path: &str, j: &Judgement, l: &LongTasks) -> VerdictOut {
+    VerdictOut {
+        input: path.to_string(),
+        endpoint: j.subject.clone(),
+        pattern: j.pattern,
+        verdict: j.verdict,
+        unit: j.unit,
+        count: j.count,
+        requests: None,
+        p50_ms: 0.0,
+        p95_ms: 0.0,
+        max_ms: ms3(l.longest),
+        slow_requests: 0,
+        heavy_ms_p50: 0.0,
+        wait_ms_p50: 0.0,
+        max_poll_ms: Some(ms3(l.longest)),
+        stalls: l.long_tasks,
+        longest_stall_ms: ms3(l.longest),
+        victims: row_victims(Unit::Requests, 0, 0.0),
+        event_loop_threads: 1,
+        blocking_threads: 0,
+        impact: None,
+        row: long_tasks_row(l),
+        evidence: vec![evidence(&l.evidence)],
+        advice: Some(long_tasks_advice(l)),
+        joined: None,
+    }
+}
+
 impl Report {
-    /// Adds one browser trace's verdict rows, advice, notes and JSON arrays.
+    /// Adds one browser trace's notes and JSON arrays (its verdict rows come with the others,
+    /// from the judgements).
     pub(super) fn add_browser(&mut self, path: &str, f: &BrowserFindings) {
-        for j in &f.judgements {
-            let (row, advice, evidence) = match &j.detail {
-                BrowserDetail::SlowResponse(s) => (
-                    slow_server_row(s),
-                    slow_response_advice(s),
-                    evidence(&s.evidence),
-                ),
-                BrowserDetail::LongTasks(l) => (
-                    long_tasks_row(l),
-                    long_tasks_advice(l),
-                    evidence(&l.evidence),
-                ),
-            };
-            self.advice.push(advice.clone());
-            let v = match &j.detail {
-                BrowserDetail::SlowResponse(s) => VerdictOut {
-                    input: path.to_string(),
-                    endpoint: s.endpoint.clone(),
-                    pattern: j.pattern,
-                    verdict: j.verdict,
-                    requests: s.requests,
-                    p50_ms: ms(s.p50),
-                    p95_ms: ms(s.p95),
-                    max_ms: ms(s.max),
-                    slow_requests: s.requests,
-                    heavy_ms_p50: 0.0,
-                    wait_ms_p50: ms(s.p50),
-                    max_poll_ms: None,
-                    stalls: 0,
-                    longest_stall_ms: 0.0,
-                    delayed_requests: 0,
-                    max_delay_ms: 0.0,
-                    event_loop_threads: 0,
-                    blocking_threads: 0,
-                    impact: None,
-                    row,
-                    evidence: vec![evidence],
-                    advice: Some(advice),
-                    joined: None,
-                },
-                BrowserDetail::LongTasks(l) => VerdictOut {
-                    input: path.to_string(),
-                    endpoint: format!("renderer {}:{}", l.pid, l.tid),
-                    pattern: j.pattern,
-                    verdict: j.verdict,
-                    requests: l.long_tasks,
-                    p50_ms: 0.0,
-                    p95_ms: 0.0,
-                    max_ms: ms3(l.longest),
-                    slow_requests: 0,
-                    heavy_ms_p50: 0.0,
-                    wait_ms_p50: 0.0,
-                    max_poll_ms: Some(ms3(l.longest)),
-                    stalls: l.long_tasks,
-                    longest_stall_ms: ms3(l.longest),
-                    delayed_requests: 0,
-                    max_delay_ms: 0.0,
-                    event_loop_threads: 1,
-                    blocking_threads: 0,
-                    impact: None,
-                    row,
-                    evidence: vec![evidence],
-                    advice: Some(advice),
-                    joined: None,
-                },
-            };
-            self.verdicts.push(v);
-        }
         self.notes.extend(legacy_note(path, f));
         let o = out(f);
         self.navigations.extend(o.navigations);

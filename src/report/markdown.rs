@@ -1,7 +1,8 @@
 //! GitHub-flavoured markdown: the same table, for reports and PR comments.
 
+use super::Report;
 use super::rows::HEADERS;
-use super::{Report, episode_line};
+use super::text::episode_line;
 use std::io::{self, Write};
 
 fn esc(s: &str) -> String {

@@ -1,8 +1,9 @@
 //! The terminal table (comfy-table), sized for a 100-column terminal.
 
+use super::Report;
 use super::rows::{HEADERS, verdict_label};
-use super::{Report, episode_line};
-use crate::analyze::Level;
+use super::text::episode_line;
+use crate::analyze::Verdict;
 use crate::config::Config;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL};
 use std::io::{self, Write};
@@ -49,10 +50,10 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
                 let mut verdict = Cell::new(verdict_label(v.verdict));
                 if cfg.color {
                     verdict = verdict.fg(match v.verdict {
-                        Level::Bad => Color::Red,
-                        Level::Good => Color::Green,
-                        Level::Ok => Color::Yellow,
-                        Level::Unknown => Color::Grey,
+                        Verdict::Bad => Color::Red,
+                        Verdict::Good => Color::Green,
+                        Verdict::Ok => Color::Yellow,
+                        Verdict::Unknown => Color::Grey,
                     });
                 }
                 row.push(verdict);

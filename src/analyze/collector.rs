@@ -1,0 +1,163 @@
+//! The streaming half of the server analysis: a [`TreeSink`] that measures each span tree as
+//! soon as it closes and keeps only compact per-request records and the executions long
+//! enough to be stalls. [`Collector::finish`] then runs the detectors.
+
+use super::Analysis;
+use super::requests::{self, Request};
+use crate::config::Config;
+use crate::model::{Execution, Ns, SpanIdx, ThreadIdx, Trace, Tree, TreeSink};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// An execution long enough to be a stall, kept while the trace is read.
+#[derive(Debug, Clone)]
+pub struct LongExec {
+    pub thread: Option<ThreadIdx>,
+    pub start: Ns,
+    pub end: Ns,
+    pub request: Option<usize>,
+    /// Name of the tree's root span, for stalls outside any request.
+    pub culprit: Arc<str>,
+}
+
+/// Collects what the detectors need from each span tree as it finishes, so that a trace is
+/// read in one pass and only compact per-request records are kept. It is a
+/// [`TreeSink`] for streaming readers; [`Collector::finish`] takes the
+/// finished trace (with whatever trees are still in it) and runs the detectors.
+#[derive(Debug)]
+pub struct Collector<'c> {
+    pub(super) cfg: &'c Config,
+    pub(super) requests: Vec<Request>,
+    pub(super) long_execs: Vec<LongExec>,
+    names: requests::Names,
+    pub(super) has_execs: bool,
+    pub(super) has_thread_execs: bool,
+    pub(super) spans_seen: u64,
+    keep_executions: bool,
+    join: Option<Arc<crate::model::JoinIndex>>,
+}
+
+impl TreeSink for Collector<'_> {
+    fn tree(&mut self, trace: &Trace, tree: Tree<'_>) {
+        self.add_tree(trace, tree.members, tree.executions);
+    }
+
+    fn join_index(&self) -> Option<Arc<crate::model::JoinIndex>> {
+        self.join.clone()
+    }
+}
+
+impl<'c> Collector<'c> {
+    pub fn new(cfg: &'c Config) -> Self {
+        Collector {
+            cfg,
+            requests: Vec::new(),
+            long_execs: Vec::new(),
+            names: requests::Names::default(),
+            has_execs: false,
+            has_thread_execs: false,
+            spans_seen: 0,
+            keep_executions: false,
+            join: None,
+        }
+    }
+
+    /// Keeps every request's executions ([`Request::executions`]), or when the trace has none,
+    /// its spans ([`Request::spans`]), for a join.
+    pub fn keep_executions(mut self) -> Self {
+        self.keep_executions = true;
+        self
+    }
+
+    /// Requests of logs of the same run, for a recording of runtime tasks to join to.
+    pub fn with_join(mut self, join: Arc<crate::model::JoinIndex>) -> Self {
+        self.join = Some(join);
+        self
+    }
+
+    fn add_tree(&mut self, trace: &Trace, members: &[SpanIdx], executions: &[Execution]) {
+        self.spans_seen += members.len() as u64;
+        self.has_execs |= !executions.is_empty();
+        self.has_thread_execs |= executions.iter().any(|e| e.thread.is_some());
+        let found =
+            requests::requests_in_tree(trace, members, executions, self.cfg, &mut self.names);
+        let first = self.requests.len();
+        let spans: Vec<SpanIdx> = found.iter().map(|(s, _)| *s).collect();
+        self.requests.extend(found.into_iter().map(|(_, r)| r));
+        let threshold = self.cfg.stall_threshold();
+        let keep = self.keep_executions;
+        let request_of = |s: SpanIdx| {
+            let mut cur = Some(s);
+            for _ in 0..crate::model::MAX_DEPTH {
+                let c = cur?;
+                if let Some(k) = spans.iter().position(|s| *s == c) {
+                    return Some(first + k);
+                }
+                cur = trace.span(c).parent;
+            }
+            None
+        };
+        if keep && executions.is_empty() {
+            // No polls recorded: the spans of each request stand in for them in a join.
+            for &m in members {
+                if let Some(r) = request_of(m).and_then(|k| self.requests.get_mut(k)) {
+                    let s = trace.span(m);
+                    r.spans.push((s.start, s.end, s.busy));
+                }
+            }
+        }
+        for e in executions
+            .iter()
+            .filter(|e| keep || e.duration() >= threshold)
+        {
+            // The request this execution belongs to: the nearest request span above its span.
+            let request = request_of(e.span);
+            if keep {
+                if let Some(r) = request.and_then(|k| self.requests.get_mut(k)) {
+                    r.executions.push((e.start, e.end));
+                }
+                if e.duration() < threshold {
+                    continue;
+                }
+            }
+            let root = trace.root_of(e.span);
+            self.long_execs.push(LongExec {
+                thread: e.thread,
+                start: e.start,
+                end: e.end,
+                request,
+                culprit: self.names.get(trace.name(trace.span(root))),
+            });
+        }
+    }
+
+    /// Runs the detectors. `trace` is the finished trace: trees still in it (all of them when
+    /// nothing was streamed) are measured here; records taken earlier are rebased onto its
+    /// time line.
+    pub fn finish(mut self, trace: &Trace) -> Analysis {
+        let by = trace.rebased_by;
+        for r in &mut self.requests {
+            r.rebase(by);
+        }
+        for e in &mut self.long_execs {
+            e.start -= by;
+            e.end -= by;
+        }
+        let mut trees: HashMap<SpanIdx, (Vec<SpanIdx>, Vec<Execution>)> = HashMap::new();
+        for i in 0..trace.spans.len() {
+            let idx = SpanIdx(i as u32);
+            trees.entry(trace.root_of(idx)).or_default().0.push(idx);
+        }
+        for e in &trace.executions {
+            trees.entry(trace.root_of(e.span)).or_default().1.push(*e);
+        }
+        let mut roots: Vec<SpanIdx> = trees.keys().copied().collect();
+        roots.sort_unstable();
+        for root in roots {
+            if let Some((members, execs)) = trees.remove(&root) {
+                self.add_tree(trace, &members, &execs);
+            }
+        }
+        self.run(trace)
+    }
+}

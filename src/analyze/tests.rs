@@ -1,0 +1,325 @@
+//! The judging code, one edge per test, on traces written as timelines
+//! ([`Timeline`](super::timeline::Timeline)).
+
+use super::timeline::{MS, S, Timeline};
+use super::*;
+use crate::analyze::requests::{Placement, RequestWork};
+
+fn judge_all(t: Timeline) -> Analysis {
+    analyze(&t.finish(), &Config::default())
+}
+
+fn row<'a>(a: &'a Analysis, endpoint: &str) -> &'a Judgement {
+    a.judgements
+        .iter()
+        .find(|j| j.subject == endpoint)
+        .unwrap_or_else(|| panic!("no row for {endpoint}: {:#?}", a.judgements))
+}
+
+fn server<'a>(a: &'a Analysis, endpoint: &str) -> &'a ServerJudgement {
+    row(a, endpoint).server().expect("a server row")
+}
+
+/// An `/orders` request awaiting its database for 78 ms: polled at its start and end on
+/// `thread` (or without thread), its `db` child idle in between.
+fn orders(t: &mut Timeline, thread: Option<usize>, at: f64, len: f64) -> S {
+    let r = t.request("GET /orders", at, at + len);
+    t.poll(r, thread, at, at + 0.2);
+    let db = t.span(
+        "db",
+        &[("db.system", "postgresql")],
+        Some(r),
+        at + 0.5,
+        at + len - 0.5,
+    );
+    t.poll(db, thread, at + 0.5, at + 0.6);
+    t.poll(r, thread, at + len - 0.2, at + len);
+    r
+}
+
+/// ```text
+/// t(ms)   0        100       200       300       400       500
+/// w1      [o][o]   [═ report ═]  [o]   [═ report ═]  [o][o]
+/// w2        [o]       [═ report ═]        [═ report ═]   [o]
+/// orders  healthy: 80 ms    started in a burst: 80 + 60 ms
+/// ```
+/// Four 100 ms polls of `/report` on both workers: each is a stall on an event loop, so the
+/// endpoint is async-cpu, Bad, located by threads; `/orders` awaits its database: Good.
+#[test]
+fn cpu_in_polls_on_workers_is_async_cpu_with_measured_stalls() {
+    let mut t = Timeline::new();
+    let w = [t.thread("w1"), t.thread("w2")];
+    for (i, at) in [100.0, 110.0, 300.0, 310.0].into_iter().enumerate() {
+        let r = t.request("GET /report", at, at + 100.0);
+        t.poll(r, Some(w[i % 2]), at, at + 100.0);
+    }
+    for (i, at) in [0.0, 20.0, 40.0, 500.0, 520.0, 540.0]
+        .into_iter()
+        .enumerate()
+    {
+        orders(&mut t, Some(w[i % 2]), at, 80.0);
+    }
+    // Started during the first burst: both workers held, they finish 60 ms late.
+    orders(&mut t, Some(w[0]), 150.0, 140.0);
+    orders(&mut t, Some(w[1]), 160.0, 140.0);
+    let a = judge_all(t);
+
+    let j = row(&a, "GET /report");
+    assert_eq!((j.pattern, j.verdict), (Pattern::AsyncCpu, Verdict::Bad));
+    assert_eq!((j.unit, j.count), (Unit::Requests, 4));
+    let s = server(&a, "GET /report");
+    assert_eq!(s.kind, RequestWork::Cpu);
+    assert_eq!(s.location_by, LocationBy::Threads);
+    assert_eq!((s.stalls, s.longest_stall), (4, 100 * MS));
+    assert_eq!(s.loop_threads, 2);
+    assert!(
+        s.evidence.contains(&ServerEvidence::Stalls {
+            count: 4,
+            threshold: 10 * MS,
+            inferred: 0,
+            longest: 100 * MS
+        }),
+        "{:?}",
+        s.evidence
+    );
+    // The two /orders requests started in the burst took 140 ms against a healthy 80 ms.
+    assert_eq!((s.delays_caused, s.max_delay), (2, 60 * MS));
+    assert!(
+        a.stalls
+            .iter()
+            .all(|x| x.source == StallSource::EventLoopPoll)
+    );
+
+    let o = row(&a, "GET /orders");
+    assert_eq!((o.pattern, o.verdict), (Pattern::AsyncIo, Verdict::Good));
+    assert_eq!(server(&a, "GET /orders").delays_suffered, 2);
+
+    // Two episodes (one per burst), both workers held in each.
+    assert_eq!(a.episodes.len(), 2);
+    assert!(
+        a.episodes
+            .iter()
+            .all(|e| e.max_at_once == 2 && e.workers == 2)
+    );
+    assert_eq!(a.episodes[0].all_held, 90 * MS);
+    assert_eq!(a.episodes[0].delayed, 2);
+    assert_eq!(a.episodes[1].delayed, 0);
+    // Bad rows first.
+    assert_eq!(a.judgements[0].subject, "GET /report");
+    assert!(a.notes.is_empty(), "{:?}", a.notes);
+}
+
+/// ```text
+/// w1      [o][e]      [o]   [e]   [o]       e: /export's own short polls
+/// pool              [═══ compute 100 ms ═══]   one request at a time
+/// ```
+/// The CPU runs in a child on a thread that runs one request at a time: a blocking-pool
+/// thread. sync-cpu, OK, no stall.
+#[test]
+fn cpu_on_a_blocking_thread_is_sync_cpu() {
+    let mut t = Timeline::new();
+    let w1 = t.thread("w1");
+    let pool = t.thread("pool");
+    for at in [0.0, 200.0, 400.0] {
+        let r = t.request("GET /export", at, at + 105.0);
+        t.poll(r, Some(w1), at, at + 0.5);
+        let c = t.span("compute", &[], Some(r), at + 1.0, at + 101.0);
+        t.poll(c, Some(pool), at + 1.0, at + 101.0);
+        t.poll(r, Some(w1), at + 104.5, at + 105.0);
+    }
+    for at in [20.0, 120.0, 220.0, 320.0] {
+        orders(&mut t, Some(w1), at, 80.0);
+    }
+    let a = judge_all(t);
+    let j = row(&a, "GET /export");
+    assert_eq!((j.pattern, j.verdict), (Pattern::SyncCpu, Verdict::Ok));
+    let s = server(&a, "GET /export");
+    assert_eq!(s.location_by, LocationBy::Threads);
+    assert_eq!((s.blocking_threads, s.loop_threads, s.stalls), (1, 0, 0));
+    assert!(s.evidence.iter().any(|e| matches!(
+        e,
+        ServerEvidence::RanOffLoop {
+            requests: 3,
+            of: 3,
+            example: Some(Placement::OnBlockingThreads(d))
+        } if *d == 100 * MS
+    )));
+    assert!(a.stalls.is_empty());
+}
+
+/// CLOSE-only: a request busy 1 ms whose child was busy 95 ms ran its work elsewhere while it
+/// awaited it.
+#[test]
+fn a_child_busy_while_its_request_idles_ran_off_the_loop() {
+    let mut t = Timeline::new();
+    for at in [0.0, 200.0] {
+        let r = t.request("GET /thumbnail", at, at + 100.0);
+        t.close_only(r, 1.0);
+        let c = t.span("resize", &[], Some(r), at + 2.0, at + 98.0);
+        t.close_only(c, 95.0);
+    }
+    let a = judge_all(t);
+    let j = row(&a, "GET /thumbnail");
+    assert_eq!((j.pattern, j.verdict), (Pattern::SyncCpu, Verdict::Ok));
+    let s = server(&a, "GET /thumbnail");
+    assert_eq!(s.location_by, LocationBy::ChildWhileIdle);
+    assert!(s.evidence.iter().any(|e| matches!(
+        e,
+        ServerEvidence::RanOffLoop {
+            example: Some(Placement::ChildBusyWhileIdle { child_busy, busy }),
+            ..
+        } if *child_busy == 95 * MS && *busy == MS
+    )));
+    assert_eq!(a.notes, vec![Note::NoPolls]);
+}
+
+/// CLOSE-only, no threads: `/report` is busy its whole 100 ms; `/orders` requests (healthy
+/// 80 ms, five of them started elsewhere) started while it ran took `extra` longer each.
+fn impact_trace(extras: &[f64]) -> Timeline {
+    let mut t = Timeline::new();
+    for at in [1000.0, 2000.0] {
+        let r = t.request("GET /report", at, at + 100.0);
+        t.close_only(r, 100.0);
+    }
+    let close_only_orders = |t: &mut Timeline, at: f64, len: f64| {
+        let r = t.request("GET /orders", at, at + len);
+        t.close_only(r, 0.5);
+        let db = t.span(
+            "db",
+            &[("db.system", "postgresql")],
+            Some(r),
+            at + 0.2,
+            at + len - 0.2,
+        );
+        t.close_only(db, 0.1);
+    };
+    for at in [0.0, 200.0, 400.0, 600.0, 800.0] {
+        close_only_orders(&mut t, at, 80.0);
+    }
+    for (i, extra) in extras.iter().enumerate() {
+        close_only_orders(&mut t, 1010.0 + 20.0 * i as f64, 80.0 + extra);
+    }
+    t
+}
+
+/// Two observers are too few to judge; three that all waited ~half a poll settle it: the
+/// work blocks the loop, and its busy time stands in for the stalls.
+#[test]
+fn effect_on_others_needs_three_observers() {
+    let a = judge_all(impact_trace(&[50.0, 50.0]));
+    let j = row(&a, "GET /report");
+    assert_eq!((j.pattern, j.verdict), (Pattern::Unknown, Verdict::Unknown));
+    let s = server(&a, "GET /report");
+    assert_eq!(s.location_by, LocationBy::Unsettled);
+    assert!(s.evidence.contains(&ServerEvidence::Unsettled {
+        observers: 2,
+        enough_observers: false,
+        stretch: 0.5
+    }));
+    assert!(a.stalls.is_empty());
+
+    let a = judge_all(impact_trace(&[50.0, 50.0, 50.0]));
+    let j = row(&a, "GET /report");
+    assert_eq!((j.pattern, j.verdict), (Pattern::AsyncCpu, Verdict::Bad));
+    let s = server(&a, "GET /report");
+    assert_eq!(s.location_by, LocationBy::Impact);
+    let i = s.impact.expect("impact");
+    assert_eq!((i.observers, i.delay_ms, i.stretch), (3, 50.0, 0.5));
+    // No polls recorded: each request's busy time is one inferred stall.
+    assert_eq!(a.stalls.len(), 2);
+    assert!(a.stalls.iter().all(|x| x.source
+        == StallSource::Inferred(Inferred::BusyTime { span: None })
+        && x.duration() == 100 * MS));
+    assert_eq!(s.stalls, 2);
+}
+
+/// Nobody waited: the work ran on its own thread.
+#[test]
+fn no_effect_on_others_means_off_the_loop() {
+    let a = judge_all(impact_trace(&[0.0, 0.0, 0.0]));
+    let j = row(&a, "GET /report");
+    assert_eq!((j.pattern, j.verdict), (Pattern::SyncCpu, Verdict::Ok));
+    assert_eq!(server(&a, "GET /report").location_by, LocationBy::Impact);
+    assert!(a.stalls.is_empty());
+}
+
+/// A mean stretch of 0.03 with a wide band (-0.03..0.09) straddles both limits: not settled.
+#[test]
+fn a_band_straddling_the_limit_settles_nothing() {
+    let a = judge_all(impact_trace(&[0.0, 0.0, 12.0, 0.0]));
+    let s = server(&a, "GET /report");
+    let i = s.impact.expect("impact");
+    assert_eq!(
+        (i.stretch, i.stretch_low, i.stretch_high),
+        (0.03, -0.03, 0.09)
+    );
+    assert_eq!(s.location_by, LocationBy::Unsettled);
+    assert!(s.evidence.contains(&ServerEvidence::Unsettled {
+        observers: 4,
+        enough_observers: true,
+        stretch: 0.03
+    }));
+    assert_eq!(row(&a, "GET /report").verdict, Verdict::Unknown);
+}
+
+/// Polls without thread ids: a long poll of an endpoint whose work delays others is placed on
+/// the event loop, marked inferred.
+#[test]
+fn polls_without_threads_give_inferred_stalls() {
+    let mut t = Timeline::new();
+    for at in [1000.0, 2000.0] {
+        let r = t.request("GET /report", at, at + 100.0);
+        t.poll(r, None, at, at + 100.0);
+    }
+    for at in [0.0, 200.0, 400.0, 600.0, 800.0] {
+        orders(&mut t, None, at, 80.0);
+    }
+    for at in [1010.0, 1030.0, 2010.0] {
+        orders(&mut t, None, at, 130.0);
+    }
+    let a = judge_all(t);
+    assert_eq!(row(&a, "GET /report").pattern, Pattern::AsyncCpu);
+    assert_eq!(a.stalls.len(), 2);
+    assert!(
+        a.stalls
+            .iter()
+            .all(|x| x.source == StallSource::Inferred(Inferred::UnthreadedPoll))
+    );
+    assert!(
+        server(&a, "GET /report")
+            .evidence
+            .contains(&ServerEvidence::Stalls {
+                count: 2,
+                threshold: 10 * MS,
+                inferred: 2,
+                longest: 100 * MS
+            })
+    );
+    assert_eq!(a.notes, vec![Note::NoThreadIds]);
+    // One worker at most seen at once; the count of workers is unknown.
+    assert!(
+        a.episodes
+            .iter()
+            .all(|e| e.max_at_once == 1 && e.workers == 0)
+    );
+}
+
+/// When every request of an endpoint overlapped a stall, it has no healthy baseline: its
+/// delay is not counted, and a note says so.
+#[test]
+fn no_healthy_baseline_is_said() {
+    let mut t = Timeline::new();
+    let w = [t.thread("w1"), t.thread("w2")];
+    let r = t.request("GET /report", 100.0, 200.0);
+    t.poll(r, Some(w[0]), 100.0, 200.0);
+    for at in [0.0, 250.0] {
+        orders(&mut t, Some(w[0]), at, 80.0);
+        orders(&mut t, Some(w[1]), at + 5.0, 80.0);
+    }
+    let p = t.request("GET /ping", 120.0, 180.0);
+    t.poll(p, Some(w[1]), 120.0, 120.1);
+    t.poll(p, Some(w[1]), 179.9, 180.0);
+    let a = judge_all(t);
+    assert_eq!(a.notes, vec![Note::NoBaseline(vec!["GET /ping".into()])]);
+    assert_eq!(a.victims.delayed_requests, 0);
+}

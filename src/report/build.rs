@@ -1,0 +1,172 @@
+//! From judgements to the report model, one to one: each [`Judgement`] becomes one
+//! [`VerdictOut`] through its family's renderer, each stall, episode and note one entry. No
+//! decisions are made here.
+
+use super::browser;
+use super::schema::*;
+use super::server;
+use super::text::to_ms;
+use crate::analyze::{Analysis, Detail, Judgement, Stall, Unit};
+use crate::config::Config;
+use crate::ingest::InputReport;
+use crate::model::{ThreadIdx, Trace};
+
+impl Report {
+    pub fn new(cfg: &Config) -> Self {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "stallscope",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            settings: Settings {
+                slow_ms: to_ms(cfg.slow),
+                stall_ms: to_ms(cfg.stall_threshold()),
+            },
+            inputs: Vec::new(),
+            verdicts: Vec::new(),
+            fast_endpoints: Vec::new(),
+            stalls: Vec::new(),
+            episodes: Vec::new(),
+            victims: VictimsOut::default(),
+            threads: Vec::new(),
+            navigations: Vec::new(),
+            network: Vec::new(),
+            long_tasks: Vec::new(),
+            main_threads: Vec::new(),
+            tasks: Vec::new(),
+            console_warnings: Vec::new(),
+            joins: Vec::new(),
+            task_victims: Vec::new(),
+            advice: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Adds one analyzed input.
+    pub fn add(&mut self, input: &InputReport, trace: &Trace, a: &Analysis, cfg: &Config) {
+        let path = input.path.clone();
+        self.inputs.push(InputOut {
+            path: path.clone(),
+            format: input.format.as_str(),
+            gzip: input.gzip,
+            events: input.events,
+            skipped: input.skipped,
+            spans: trace.spans.len(),
+            requests: a.requests.len(),
+            tasks: trace.tasks.totals.iter().map(|g| g.tasks).sum(),
+            warnings: input.warnings.clone(),
+        });
+        // `--top` limits the server rows; the other families' rows all show.
+        let limit = cfg.top.unwrap_or(usize::MAX);
+        let server_rows = a.judgements.iter().filter(|j| j.server().is_some());
+        let other_rows = a.judgements.iter().filter(|j| j.server().is_none());
+        for j in server_rows.take(limit).chain(other_rows) {
+            let out = self.verdict_out(&path, j, a, cfg);
+            if let Some(ad) = &out.advice {
+                self.advice.push(ad.clone());
+            }
+            self.verdicts.push(out);
+        }
+        self.add_browser(&path, &a.browser);
+        self.add_console(&path, &a.console, a.stall_threshold);
+        for f in &a.fast {
+            self.fast_endpoints.push(FastOut {
+                input: path.clone(),
+                endpoint: f.endpoint.clone(),
+                requests: f.requests,
+                p50_ms: to_ms(f.p50),
+                p95_ms: to_ms(f.p95),
+            });
+        }
+        for s in &a.stalls {
+            self.stalls.push(stall_out(&path, s, trace));
+        }
+        for e in &a.episodes {
+            self.episodes.push(episode_out(&path, e));
+        }
+        self.victims.delayed_requests += a.victims.delayed_requests;
+        self.victims.episodes += a.victims.episodes;
+        self.victims.max_delay_ms = self.victims.max_delay_ms.max(to_ms(a.victims.max_delay));
+        for t in &a.threads {
+            if t.activations == 0 && t.role == crate::model::ThreadRole::Unknown {
+                continue;
+            }
+            self.threads.push(ThreadOut {
+                input: path.clone(),
+                key: t.key.clone(),
+                name: t.name.clone(),
+                role: t.role,
+                polls: t.activations,
+                evidence: t.evidence.clone(),
+            });
+        }
+        for n in &a.notes {
+            let n = server::note(n);
+            self.notes.push(if cfg.inputs.len() > 1 {
+                format!("{path}: {n}")
+            } else {
+                n
+            });
+        }
+    }
+
+    /// One verdict row, by the family that judged it.
+    fn verdict_out(&mut self, path: &str, j: &Judgement, a: &Analysis, cfg: &Config) -> VerdictOut {
+        match &j.detail {
+            Detail::Server(s) => server::verdict_out(path, j, s, a, cfg),
+            Detail::SlowResponse(s) => browser::slow_response_out(path, j, s),
+            Detail::LongTasks(l) => browser::long_tasks_out(path, j, l),
+        }
+    }
+}
+
+/// `ThreadId(3)`, or `tokio-runtime-worker ThreadId(3)` when the thread has a name.
+fn thread_label(trace: &Trace, t: Option<ThreadIdx>) -> Option<String> {
+    t.and_then(|t| trace.threads.get(t.0 as usize))
+        .map(|th| match &th.name {
+            Some(n) if *n != th.key => format!("{} {}", n, th.key),
+            _ => th.key.clone(),
+        })
+}
+
+pub(super) fn stall_out(path: &str, s: &Stall, trace: &Trace) -> StallOut {
+    StallOut {
+        input: path.to_string(),
+        thread: thread_label(trace, s.thread),
+        start_ms: to_ms(s.start),
+        duration_ms: to_ms(s.duration()),
+        culprit: s.culprit.clone(),
+        source: server::source_name(&s.source),
+        delayed_requests: s.delayed,
+        inferred: s.inferred(),
+        reason: server::stall_reason(&s.source),
+    }
+}
+
+pub(super) fn episode_out(path: &str, e: &crate::analyze::Episode) -> EpisodeOut {
+    EpisodeOut {
+        input: path.to_string(),
+        start_ms: to_ms(e.start),
+        duration_ms: to_ms(e.end - e.start),
+        stalls: e.stalls,
+        max_workers_blocked: e.max_at_once,
+        event_loop_threads: e.workers,
+        all_workers_blocked_ms: to_ms(e.all_held),
+        culprits: e.culprits.clone(),
+        unit: e.unit,
+        delayed: e.delayed,
+        max_delay_ms: to_ms(e.max_delay),
+        held_idle: e.held_idle,
+        max_held_idle_ms: to_ms(e.max_held_idle),
+    }
+}
+
+/// The unit-aware victims of a row.
+pub(super) fn row_victims(unit: Unit, delayed: usize, max_delay_ms: f64) -> RowVictimsOut {
+    RowVictimsOut {
+        unit,
+        delayed,
+        max_delay_ms,
+    }
+}

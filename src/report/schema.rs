@@ -1,0 +1,193 @@
+//! The report model: what `--format json` serializes (schema v2, documented key by key in
+//! the README and in `schema/report-v2.json`). The table and Markdown renderers read it too.
+
+use super::rows::Row;
+use crate::analyze::{Pattern, Unit, Verdict};
+use serde::Serialize;
+
+/// Bumped on any incompatible change to the JSON output.
+pub const SCHEMA_VERSION: u32 = 2;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub settings: Settings,
+    pub inputs: Vec<InputOut>,
+    pub verdicts: Vec<VerdictOut>,
+    pub fast_endpoints: Vec<FastOut>,
+    pub stalls: Vec<StallOut>,
+    pub episodes: Vec<EpisodeOut>,
+    /// Victims of all stall episodes, per unit.
+    pub victims: VictimsOut,
+    pub threads: Vec<ThreadOut>,
+    /// Browser traces: main-frame navigations with LCP and its subparts.
+    pub navigations: Vec<super::browser::NavigationOut>,
+    /// Browser traces: requests the browser made, with DevTools' server-response wait.
+    pub network: Vec<super::browser::NetworkOut>,
+    /// Browser traces: tasks over 50 ms on renderer main threads.
+    pub long_tasks: Vec<super::browser::LongTaskOut>,
+    /// Browser traces: per renderer main thread, DevTools' long-task figures.
+    pub main_threads: Vec<super::browser::MainThreadOut>,
+    /// tokio-console recordings: tasks grouped by spawn location (or task name / closure).
+    pub tasks: Vec<crate::analyze::console::TaskGroup>,
+    /// tokio-console's own warnings, reproduced offline.
+    pub console_warnings: Vec<crate::analyze::console::ConsoleWarning>,
+    /// tokio-console recordings joined to logs of the same run.
+    pub joins: Vec<crate::model::JoinSummary>,
+    /// tokio-console recordings: the tasks their stalls delayed or held idle.
+    pub task_victims: Vec<TaskVictimsOut>,
+    pub advice: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// Where a recording's row got its endpoint from.
+#[derive(Debug, Clone)]
+pub struct JoinedRow {
+    pub logs: Vec<String>,
+    /// Blocking tasks (else async tasks without long polls).
+    pub blocking: bool,
+}
+
+/// The victims of one recording's stalls.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskVictimsOut {
+    pub input: String,
+    #[serde(flatten)]
+    pub victims: crate::analyze::console::Victims,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Settings {
+    pub slow_ms: f64,
+    pub stall_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InputOut {
+    pub path: String,
+    pub format: &'static str,
+    pub gzip: bool,
+    pub events: u64,
+    pub skipped: u64,
+    pub spans: usize,
+    pub requests: usize,
+    /// Runtime tasks (tokio-console recordings and captures).
+    pub tasks: u64,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VerdictOut {
+    pub input: String,
+    /// What the row judges: an endpoint, a task group, a renderer main thread.
+    pub endpoint: String,
+    pub pattern: Pattern,
+    pub verdict: Verdict,
+    /// What `count` counts.
+    pub unit: Unit,
+    pub count: usize,
+    /// Requests judged (`null` when the row counts tasks or long tasks).
+    pub requests: Option<usize>,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    /// Requests at or over `--slow`.
+    pub slow_requests: usize,
+    /// Median per request of the heavy work (CPU, or the blocking I/O call).
+    pub heavy_ms_p50: f64,
+    /// Median per request of time spent awaiting.
+    pub wait_ms_p50: f64,
+    pub max_poll_ms: Option<f64>,
+    pub stalls: usize,
+    pub longest_stall_ms: f64,
+    /// Others this row's stalls delayed, and by how much at most.
+    pub victims: RowVictimsOut,
+    pub event_loop_threads: usize,
+    pub blocking_threads: usize,
+    pub impact: Option<crate::analyze::Impact>,
+    pub row: Row,
+    pub evidence: Vec<String>,
+    pub advice: Option<String>,
+    /// A recording's row whose endpoint was joined from logs of the same run.
+    #[serde(skip)]
+    pub joined: Option<JoinedRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FastOut {
+    pub input: String,
+    pub endpoint: String,
+    pub requests: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StallOut {
+    pub input: String,
+    pub thread: Option<String>,
+    pub start_ms: f64,
+    pub duration_ms: f64,
+    pub culprit: String,
+    /// Where the stall was seen: `event-loop-poll`, `task-poll`, `inferred`, `browser-long-task`.
+    pub source: &'static str,
+    /// Requests in flight during the stall that it delayed.
+    pub delayed_requests: u64,
+    pub inferred: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EpisodeOut {
+    pub input: String,
+    pub start_ms: f64,
+    pub duration_ms: f64,
+    pub stalls: usize,
+    pub max_workers_blocked: usize,
+    pub event_loop_threads: usize,
+    pub all_workers_blocked_ms: f64,
+    pub culprits: Vec<String>,
+    /// What the victims are: requests, or runtime tasks (console recordings).
+    pub unit: Unit,
+    /// Victims delayed, and the longest delay.
+    pub delayed: u64,
+    pub max_delay_ms: f64,
+    /// Runtime tasks held idle while every worker was stalled, and the longest hold.
+    pub held_idle: u64,
+    pub max_held_idle_ms: f64,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct VictimsOut {
+    /// Distinct requests delayed by stall episodes.
+    pub delayed_requests: u64,
+    /// Distinct runtime tasks delayed by stall episodes (console recordings).
+    pub delayed_tasks: u64,
+    pub episodes: usize,
+    pub max_delay_ms: f64,
+}
+
+/// Who a row's stalls delayed.
+#[derive(Debug, Serialize)]
+pub struct RowVictimsOut {
+    pub unit: Unit,
+    pub delayed: usize,
+    pub max_delay_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ThreadOut {
+    pub input: String,
+    pub key: String,
+    pub name: Option<String>,
+    pub role: crate::model::ThreadRole,
+    pub polls: u64,
+    pub evidence: String,
+}

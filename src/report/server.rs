@@ -1,0 +1,388 @@
+//! The server family's rows: request-span judgements worded as table cells, evidence, advice
+//! and notes.
+
+use super::build::row_victims;
+use super::rows::{Row, verdict_label};
+use super::schema::VerdictOut;
+use super::text::{fmt_duration as fmt_ms, plural, to_ms};
+use crate::analyze::requests::{IoShape, Placement, RequestWork};
+use crate::analyze::{
+    Analysis, Inferred, Judgement, LocationBy, Note, Pattern, ServerEvidence, ServerJudgement,
+    StallSource, Unit, Verdict,
+};
+use crate::config::Config;
+
+/// The JSON row (with its table cells) of a server judgement.
+pub(super) fn verdict_out(
+    path: &str,
+    j: &Judgement,
+    v: &ServerJudgement,
+    _a: &Analysis,
+    cfg: &Config,
+) -> VerdictOut {
+    VerdictOut {
+        input: path.to_string(),
+        endpoint: j.subject.clone(),
+        pattern: j.pattern,
+        verdict: j.verdict,
+        unit: j.unit,
+        count: j.count,
+        requests: Some(v.requests.len()),
+        p50_ms: to_ms(v.percentile(50.0)),
+        p95_ms: to_ms(v.percentile(95.0)),
+        max_ms: to_ms(v.durations.last().copied().unwrap_or(0)),
+        slow_requests: v.slow,
+        heavy_ms_p50: to_ms(v.heavy_p50),
+        wait_ms_p50: to_ms(v.wait_p50),
+        max_poll_ms: v.max_poll.map(to_ms),
+        stalls: v.stalls,
+        longest_stall_ms: to_ms(v.longest_stall),
+        victims: row_victims(Unit::Requests, v.delays_caused, to_ms(v.max_delay)),
+        event_loop_threads: v.loop_threads,
+        blocking_threads: v.blocking_threads,
+        impact: v.impact,
+        row: row(j, v, cfg),
+        evidence: v.evidence.iter().map(evidence).collect(),
+        advice: advice(j, v),
+        joined: None,
+    }
+}
+
+/// One piece of server evidence in words.
+pub(super) fn evidence(e: &ServerEvidence) -> String {
+    match e {
+        ServerEvidence::IoCall(ev) => format!("I/O call: {}", io_shape(ev)),
+        ServerEvidence::Awaits { idle, busy } => format!(
+            "awaits (idle) {} per request, busy {} (medians)",
+            fmt_ms(*idle),
+            fmt_ms(*busy)
+        ),
+        ServerEvidence::BlockingIo { busy, idle } => format!(
+            "the I/O call is busy (blocking) {} per request, idle {} (medians): busy is wall time, so the call held its thread",
+            fmt_ms(*busy),
+            fmt_ms(*idle)
+        ),
+        ServerEvidence::Cpu { busy, within } => format!(
+            "busy outside I/O calls {} per request (median){}",
+            fmt_ms(*busy),
+            within.as_deref().map(|h| format!(", in {h}")).unwrap_or_default()
+        ),
+        ServerEvidence::Unmeasured => "the trace records only when spans were created and closed (e.g. tracing-chrome's async style): with no busy or idle time, computation cannot be told from waiting; record with tracing-chrome's threaded style, or tracing-subscriber with FmtSpan::CLOSE or FULL".into(),
+        ServerEvidence::LongestPoll(p) => {
+            format!("longest poll {}: it yields while it waits", fmt_ms(*p))
+        }
+        ServerEvidence::RanOffLoop {
+            requests,
+            of,
+            example,
+        } => format!(
+            "ran off the event loop in {requests} of {of} requests: e.g. {}",
+            placement(example)
+        ),
+        ServerEvidence::RanOnLoop {
+            requests,
+            of,
+            example,
+        } => format!(
+            "ran on the event loop in {requests} of {of} requests: e.g. {}",
+            placement(example)
+        ),
+        ServerEvidence::Impact { impact: i, poll } => format!(
+            "{} lighter requests started while its work ran and took {:+.1} ms on average vs the median of their endpoint's requests started outside it: stretch {:.2} of a {} poll (±2 SE: {:.2}..{:.2})",
+            i.observers,
+            i.delay_ms,
+            i.stretch,
+            fmt_ms(*poll),
+            i.stretch_low,
+            i.stretch_high
+        ),
+        ServerEvidence::Unsettled {
+            observers,
+            enough_observers,
+            stretch,
+        } => format!(
+            "where the work ran is not settled: {}; record thread ids (.with_thread_ids(true)) and ENTER/EXIT span events (FmtSpan::FULL) to settle it",
+            if *enough_observers {
+                format!(
+                    "its effect on concurrent requests (stretch {stretch:.2}) is in between"
+                )
+            } else {
+                format!(
+                    "only {observers} lighter requests started while it ran, too few to measure its effect on others"
+                )
+            }
+        ),
+        ServerEvidence::DelaysSuffered(n) => format!(
+            "{n} of its requests were in flight during event-loop stalls and took longer than its healthy median"
+        ),
+        ServerEvidence::Stalls {
+            count,
+            threshold,
+            inferred,
+            longest,
+        } => format!(
+            "{} ≥ {} on event-loop threads{}, longest {}",
+            plural(*count, "poll", "polls"),
+            fmt_ms(*threshold),
+            if *inferred > 0 {
+                format!(" ({inferred} inferred)")
+            } else {
+                String::new()
+            },
+            fmt_ms(*longest)
+        ),
+        ServerEvidence::DelaysCaused { count, max } => format!(
+            "{count} other requests in flight during its stalls took longer than their endpoint's healthy median, by up to {}",
+            fmt_ms(*max)
+        ),
+    }
+}
+
+fn io_shape(s: &IoShape) -> String {
+    match s {
+        IoShape::Field { span, key, value } => format!("{span} has {key}={value}"),
+        IoShape::IoSpanOption { span } => format!("{span} matches --io-span"),
+        IoShape::NamedLike { span, word } => format!("{span} is named like an I/O call ('{word}')"),
+    }
+}
+
+fn placement(p: &Option<Placement>) -> String {
+    match p {
+        None => String::new(),
+        Some(Placement::OnBlockingThreads(t)) => format!(
+            "{:.1} ms of its polls ran on blocking threads",
+            *t as f64 / 1e6
+        ),
+        Some(Placement::OnLoopThreads(t)) => format!(
+            "{:.1} ms of its polls ran on event-loop threads",
+            *t as f64 / 1e6
+        ),
+        Some(Placement::ChildBusyWhileIdle { child_busy, busy }) => format!(
+            "children were busy {:.1} ms while the request span itself was busy {:.1} ms: the work ran on another thread while the request awaited it",
+            *child_busy as f64 / 1e6,
+            *busy as f64 / 1e6
+        ),
+    }
+}
+
+/// A note about a server input in words.
+pub(super) fn note(n: &Note) -> String {
+    match n {
+        Note::NoRequestSpans { spans } => format!(
+            "no request spans found among {spans} spans: request spans are root spans with HTTP fields (method, route, uri, path, status, http.route, ...); name yours with --request-span NAME"
+        ),
+        Note::NoPolls => "no ENTER/EXIT span events: single polls cannot be seen, stalls are inferred from time.busy (record with FmtSpan::FULL or ACTIVE to measure them)".into(),
+        Note::NoThreadIds => "no thread ids: which thread ran a poll is unknown (record with .with_thread_ids(true) to settle it)".into(),
+        Note::NoBaseline(endpoints) => format!(
+            "no healthy baseline (every request overlapped a stall) for {}: their delay is not counted",
+            endpoints.join(", ")
+        ),
+    }
+}
+
+/// The JSON name of a stall's source.
+pub(super) fn source_name(s: &StallSource) -> &'static str {
+    match s {
+        StallSource::EventLoopPoll => "event-loop-poll",
+        StallSource::TaskPoll => "task-poll",
+        StallSource::Inferred(_) => "inferred",
+        StallSource::BrowserLongTask => "browser-long-task",
+    }
+}
+
+/// Why a stall not measured on a known worker counts as one.
+pub(super) fn stall_reason(s: &StallSource) -> Option<String> {
+    match s {
+        StallSource::EventLoopPoll | StallSource::BrowserLongTask => None,
+        StallSource::TaskPoll => Some(
+            "a measured poll; the recording has no thread ids, so which worker is unknown".into(),
+        ),
+        StallSource::Inferred(Inferred::UnthreadedPoll) => Some("no thread ids: a measured poll, placed on the event loop because this endpoint's work delays concurrent requests".into()),
+        StallSource::Inferred(Inferred::BusyTime { span }) => Some(format!(
+            "no ENTER/EXIT events: from the busy time of {} (busy through its whole life)",
+            span.as_deref().unwrap_or("the request span")
+        )),
+    }
+}
+
+fn pattern_label(j: &Judgement, v: &ServerJudgement) -> &'static str {
+    match j.pattern {
+        Pattern::SyncIo => "Sync handler with slow blocking I/O",
+        Pattern::AsyncIo => "Async handler awaiting slow I/O",
+        Pattern::AsyncCpu => "Async handler with CPU-heavy task",
+        Pattern::SyncCpu => "Sync handler with CPU-heavy task",
+        Pattern::AsyncBlockingIo => "Async handler with blocking I/O call",
+        Pattern::SlowServerResponse => "Slow server response",
+        Pattern::MainThreadLongTasks => "Main-thread long tasks",
+        Pattern::Unknown => match v.kind {
+            RequestWork::IoBlocking => "Blocking I/O, thread unknown",
+            RequestWork::Unmeasured => "Handler with unmeasured work",
+            _ => "CPU-heavy handler, thread unknown",
+        },
+    }
+}
+
+fn workers(v: &ServerJudgement) -> String {
+    if v.threads_known && v.loop_threads > 0 {
+        plural(v.loop_threads, "worker", "workers")
+    } else {
+        "workers".into()
+    }
+}
+
+fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
+    let n = v.requests.len();
+    let pattern = format!("{} — {} ({} req)", pattern_label(j, v), j.subject, n);
+    let inferred = match v.location_by {
+        LocationBy::Impact => " (inferred from its effect on other requests)",
+        LocationBy::ChildWhileIdle => " (request idle while its work ran elsewhere)",
+        _ => "",
+    };
+    let server_threads = match j.pattern {
+        Pattern::AsyncIo => match v.max_poll {
+            Some(_) => format!(
+                "Event loop with async tasks: {:.1} polls per request",
+                v.polls as f64 / n.max(1) as f64
+            ),
+            None => "Event loop with async tasks".into(),
+        },
+        Pattern::AsyncCpu => format!("Event loop blocked by CPU: {}{inferred}", workers(v)),
+        Pattern::AsyncBlockingIo => format!("Event loop blocked by I/O: {}{inferred}", workers(v)),
+        Pattern::SyncIo | Pattern::SyncCpu => {
+            if v.threads_known && v.blocking_threads > 0 {
+                format!(
+                    "1 thread per request: {} on the blocking pool",
+                    plural(v.blocking_threads, "thread", "threads")
+                )
+            } else {
+                format!("1 thread per request, off the event loop{inferred}")
+            }
+        }
+        Pattern::Unknown if v.kind == RequestWork::Unmeasured => {
+            "Unknown: the trace has no poll or busy times".into()
+        }
+        Pattern::Unknown => "Unknown: no thread ids, too little concurrency to infer".into(),
+        Pattern::SlowServerResponse | Pattern::MainThreadLongTasks => String::new(),
+    };
+    let blocking_behavior = match j.pattern {
+        Pattern::AsyncIo => {
+            let mut s = format!(
+                "Does not block event loop: awaits {} per request",
+                fmt_ms(v.wait_p50)
+            );
+            if let Some(p) = v.max_poll {
+                s.push_str(&format!(", longest poll {}", fmt_ms(p)));
+            }
+            s
+        }
+        Pattern::AsyncCpu | Pattern::AsyncBlockingIo if v.stalls > 0 => format!(
+            "Blocks event loop: {}, longest {}",
+            plural(v.stalls, "stall", "stalls"),
+            fmt_ms(v.longest_stall)
+        ),
+        Pattern::AsyncCpu | Pattern::AsyncBlockingIo => {
+            format!("Blocks event loop: {} per request", fmt_ms(v.heavy_p50))
+        }
+        Pattern::SyncIo => format!(
+            "Blocks thread until I/O done: {} per request",
+            fmt_ms(v.heavy_p50)
+        ),
+        Pattern::SyncCpu => format!(
+            "Blocks its thread, not the event loop: {} CPU per request",
+            fmt_ms(v.heavy_p50)
+        ),
+        Pattern::Unknown if v.kind == RequestWork::Unmeasured => {
+            "Unknown: only span creation and close were recorded".into()
+        }
+        Pattern::Unknown => format!("Busy {} per request, thread unknown", fmt_ms(v.heavy_p50)),
+        Pattern::SlowServerResponse | Pattern::MainThreadLongTasks => String::new(),
+    };
+    let mut impact = format!(
+        "p50 {}, p95 {}",
+        fmt_ms(v.percentile(50.0)),
+        fmt_ms(v.percentile(95.0))
+    );
+    if v.slow > 0 {
+        impact.push_str(&format!(
+            "; {} ≥ {}",
+            plural(v.slow, "req", "req"),
+            fmt_ms(cfg.slow)
+        ));
+    }
+    match j.pattern {
+        Pattern::AsyncCpu | Pattern::AsyncBlockingIo if v.delays_caused > 0 => {
+            impact.push_str(&format!(
+                "; delayed {} by up to {}",
+                plural(v.delays_caused, "other request", "other requests"),
+                fmt_ms(v.max_delay)
+            ))
+        }
+        Pattern::AsyncCpu | Pattern::AsyncBlockingIo => {
+            if let Some(i) = v.impact.filter(|i| i.observers > 0 && i.delay_ms > 0.0) {
+                impact.push_str(&format!(
+                    "; requests started during it took {:+.0} ms on average",
+                    i.delay_ms
+                ));
+            }
+        }
+        Pattern::AsyncIo if v.delays_suffered > 0 => impact.push_str(&format!(
+            "; {} delayed by stalls",
+            plural(v.delays_suffered, "req", "req")
+        )),
+        Pattern::SyncCpu | Pattern::SyncIo => {
+            if let Some(i) = v.impact.filter(|i| i.observers > 0) {
+                impact.push_str(&format!(
+                    "; requests started during it: {:+.1} ms on average",
+                    i.delay_ms
+                ));
+            }
+        }
+        _ => {}
+    }
+    Row {
+        pattern,
+        server_threads,
+        blocking_behavior,
+        response_time_impact: impact,
+        verdict: verdict_label(j.verdict).into(),
+    }
+}
+
+/// One line of advice for a Bad row.
+fn advice(j: &Judgement, v: &ServerJudgement) -> Option<String> {
+    let what = v
+        .heavy_name
+        .as_deref()
+        .map_or("the CPU work".to_string(), |h| {
+            format!("the CPU work in `{h}`")
+        });
+    match (j.pattern, j.verdict) {
+        (Pattern::AsyncCpu, _) => Some(format!(
+            "{}: move {what} off the event loop (tokio::task::spawn_blocking, or a rayon pool for data-parallel work){}.",
+            j.subject,
+            if v.delays_caused > 0 {
+                format!(
+                    "; its stalls delayed {}",
+                    plural(v.delays_caused, "other request", "other requests")
+                )
+            } else {
+                String::new()
+            }
+        )),
+        (Pattern::SyncIo, _) => Some(format!(
+            "{}: await an async client instead of a blocking call: each request holds a pool thread for {} while it waits.",
+            j.subject,
+            fmt_ms(v.heavy_p50)
+        )),
+        (Pattern::AsyncBlockingIo, _) => Some(format!(
+            "{}: the blocking I/O call runs on the event loop: await an async client instead of a blocking one (or wrap it in spawn_blocking).",
+            j.subject
+        )),
+        (Pattern::Unknown, Verdict::Bad) => Some(format!(
+            "{}: a blocking I/O call holds a thread for {} per request: await an async client instead.",
+            j.subject,
+            fmt_ms(v.heavy_p50)
+        )),
+        _ => None,
+    }
+}

@@ -1,0 +1,102 @@
+//! Words and numbers for people: durations, plurals, and the episode line shared by the table
+//! and Markdown renderers.
+
+use super::schema::EpisodeOut;
+use crate::analyze::Unit;
+use crate::model::Ns;
+
+/// Milliseconds rounded to 0.01 ms, as the JSON report gives times.
+pub fn to_ms(ns: Ns) -> f64 {
+    (ns as f64 / 1e4).round() / 100.0
+}
+
+/// Milliseconds rounded to 0.001 ms (DevTools' figures are compared at that precision).
+pub fn to_ms_exact(ns: Ns) -> f64 {
+    (ns as f64 / 1e3).round() / 1e3
+}
+
+/// `12.3 ms`, `1.52 s`, `850 µs`.
+pub fn fmt_duration(ns: Ns) -> String {
+    let v = ns as f64;
+    if v >= 1e9 {
+        format!("{:.2} s", v / 1e9)
+    } else if v >= 10e6 {
+        format!("{:.0} ms", v / 1e6)
+    } else if v >= 1e6 {
+        format!("{:.1} ms", v / 1e6)
+    } else {
+        format!("{:.0} µs", v / 1e3)
+    }
+}
+
+/// `1 stall`, `3 stalls`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `request`/`requests`, `task`/`tasks`, ... for a unit.
+pub fn unit_words(unit: Unit) -> (&'static str, &'static str) {
+    match unit {
+        Unit::Requests => ("request", "requests"),
+        Unit::Tasks => ("task", "tasks"),
+        Unit::LongTasks => ("long task", "long tasks"),
+    }
+}
+
+/// The episode summary line shared by the table and markdown renderers.
+pub(crate) fn episode_line(e: &EpisodeOut) -> String {
+    let blocked = match (e.event_loop_threads, e.max_workers_blocked) {
+        (w, m) if w > 0 && m >= w && e.all_workers_blocked_ms > 0.0 => format!(
+            "{} blocked for {}",
+            if w == 2 {
+                "both workers".to_string()
+            } else {
+                format!("all {w} workers")
+            },
+            fmt_duration((e.all_workers_blocked_ms * 1e6) as i64)
+        ),
+        (w, m) if w > 0 => format!("{m} of {w} workers blocked at once"),
+        (_, 1) => "one poll stalled at a time".to_string(),
+        (_, m) => format!("up to {m} polls stalled at once"),
+    };
+    let victims = if e.delayed > 0 {
+        let (one, many) = unit_words(e.unit);
+        format!(
+            "; delayed {} by up to {}",
+            plural(
+                e.delayed as usize,
+                &format!("other {one}"),
+                &format!("other {many}")
+            ),
+            fmt_duration((e.max_delay_ms * 1e6) as i64)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "at {} for {}: {} by {}; {}{}",
+        fmt_duration((e.start_ms * 1e6) as i64),
+        fmt_duration((e.duration_ms * 1e6) as i64),
+        plural(e.stalls, "stall", "stalls"),
+        e.culprits.join(", "),
+        blocked,
+        victims
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(fmt_duration(850_000), "850 µs");
+        assert_eq!(fmt_duration(1_234_000), "1.2 ms");
+        assert_eq!(fmt_duration(12_345_678), "12 ms");
+        assert_eq!(fmt_duration(1_520_000_000), "1.52 s");
+        assert_eq!(to_ms(12_345_678), 12.35);
+        assert_eq!(to_ms_exact(12_345_678), 12.346);
+        assert_eq!(plural(1, "stall", "stalls"), "1 stall");
+        assert_eq!(plural(2, "stall", "stalls"), "2 stalls");
+    }
+}
