@@ -210,17 +210,16 @@ fn heaviest_text(w: &HeaviestWork) -> String {
 }
 
 fn long_task(l: &LongTask) -> LongTaskOut {
-    let t = &l.task;
     LongTaskOut {
         thread: format!("{} {}:{}", l.thread_name, l.pid, l.tid),
         pid: l.pid.clone(),
         tid: l.tid.clone(),
-        name: t.name.clone(),
-        start_ms: ms3(t.start),
-        duration_ms: ms3(t.duration),
+        name: l.stall.culprit.clone(),
+        start_ms: ms3(l.stall.start),
+        duration_ms: ms3(l.stall.duration()),
         blocking_ms: ms3(l.blocking),
-        heaviest: t.work.heaviest.as_ref().map(heaviest_text),
-        work: t
+        heaviest: l.work.heaviest.as_ref().map(heaviest_text),
+        work: l
             .work
             .kinds
             .iter()
@@ -231,7 +230,7 @@ fn long_task(l: &LongTask) -> LongTaskOut {
                 longest_ms: ms3(k.longest),
             })
             .collect(),
-        script: t.work.heaviest_script.as_ref().map(|s| ScriptOut {
+        script: l.work.heaviest_script.as_ref().map(|s| ScriptOut {
             event: s.event.clone(),
             url: s.url.clone(),
             function: s.function.clone(),
