@@ -12,12 +12,12 @@ dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 case "$kind" in
 log)
-    cargo build --release --quiet --example gen_tracing_log
+    cargo build --release --quiet --features testgen --example gen_tracing_log
     input="$dir/bench-${mb}.log"
     target/release/examples/gen_tracing_log "$input" "$mb" 42
     ;;
 console)
-    cargo build --release --quiet --example gen_console_recording
+    cargo build --release --quiet --features testgen --example gen_console_recording
     input="$dir/bench-${mb}.jsonl"
     target/release/examples/gen_console_recording "$input" $((mb * 190)) 7
     ;;

@@ -10,6 +10,8 @@ pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod report;
+#[cfg(any(test, feature = "testgen"))]
+pub mod testgen;
 
 pub use config::Config;
 pub use error::{Error, Result};
@@ -36,6 +38,17 @@ pub struct Outcome {
 /// read first and their requests are handed to the recordings' readers, which join tasks to
 /// endpoints by time ([`JoinIndex`]). The report keeps the order the inputs were given in.
 pub fn run(cfg: &Config, out: &mut dyn Write, diag: &mut dyn Write) -> Result<Outcome> {
+    run_with_progress(cfg, out, diag, &mut |_| {})
+}
+
+/// [`run`], telling `progress` how far reading each input has got (the CLI draws a progress
+/// line from it when stderr is a terminal).
+pub fn run_with_progress(
+    cfg: &Config,
+    out: &mut dyn Write,
+    diag: &mut dyn Write,
+    progress: &mut dyn FnMut(ingest::Progress<'_>),
+) -> Result<Outcome> {
     // A single input joins nothing: no need to look at its first bytes twice.
     let recording: Vec<bool> = cfg
         .inputs
@@ -66,23 +79,23 @@ pub fn run(cfg: &Config, out: &mut dyn Write, diag: &mut dyn Write) -> Result<Ou
             });
             collector = collector.with_join(ix.clone());
         }
-        let ingested = ingest::ingest_streaming(path, cfg, &mut collector)?;
+        let ingested = ingest::ingest_path(path, cfg, Some(&mut collector), progress)?;
         tracing::debug!(
             path = %path.display(),
             spans = ingested.trace.spans.len(),
             executions = ingested.trace.executions.len(),
             "ingested"
         );
-        for w in &ingested.report.warnings {
+        for w in &ingested.stats.warnings {
             // Diagnostics are best effort: a closed stderr must not fail the run.
-            let _ = writeln!(diag, "stallscope: warning: {}: {w}", ingested.report.path);
+            let _ = writeln!(diag, "stallscope: warning: {}: {w}", ingested.stats.path);
         }
         let mut analysis = collector.finish(&ingested.trace);
         if joining && !recording[i] && !analysis.requests.is_empty() {
             match ingested.trace.clock.origin_unix_ns {
                 Some(origin) => {
                     index.add(
-                        &ingested.report.path,
+                        &ingested.stats.path,
                         origin,
                         analysis.requests.iter().map(|r| JoinRequest {
                             endpoint: &r.endpoint,
@@ -93,7 +106,7 @@ pub fn run(cfg: &Config, out: &mut dyn Write, diag: &mut dyn Write) -> Result<Ou
                 }
                 None => join_notes.push(format!(
                     "{}: not joined to the tokio-console recordings: its times are not wall-clock times",
-                    ingested.report.path
+                    ingested.stats.path
                 )),
             }
             for r in &mut analysis.requests {
@@ -106,7 +119,7 @@ pub fn run(cfg: &Config, out: &mut dyn Write, diag: &mut dyn Write) -> Result<Ou
     done.sort_by_key(|d| d.0);
     let mut report = report::Report::new(cfg);
     for (_, ingested, analysis) in &done {
-        report.add(&ingested.report, &ingested.trace, analysis, cfg);
+        report.add(&ingested.stats, &ingested.trace, analysis, cfg);
     }
     report.notes.extend(join_notes);
     if joining {

@@ -3,8 +3,10 @@
 mod cli;
 
 use clap::Parser;
+use stallscope::ingest::Progress;
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::time::Instant;
 
 /// Exit codes are interface; README "Exit codes" documents them.
 const EXIT_INPUT: u8 = 2;
@@ -43,7 +45,8 @@ fn main() -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut diag = io::stderr();
-    match stallscope::run(&config, &mut out, &mut diag) {
+    let mut progress = ProgressLine::new(config.progress);
+    match stallscope::run_with_progress(&config, &mut out, &mut diag, &mut |p| progress.show(p)) {
         Ok(outcome) => {
             let _ = out.flush();
             if outcome.failed {
@@ -58,6 +61,50 @@ fn main() -> ExitCode {
         Err(e) => {
             let _ = writeln!(diag, "stallscope: {e}");
             ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+/// Progress on stderr while reading a big file, for a person at a terminal: at most every
+/// half second, only for files over 64 MB, and cleared when done.
+struct ProgressLine {
+    enabled: bool,
+    last: Instant,
+}
+
+const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+
+impl ProgressLine {
+    fn new(enabled: bool) -> Self {
+        ProgressLine {
+            enabled,
+            last: Instant::now(),
+        }
+    }
+
+    fn show(&mut self, progress: Progress<'_>) {
+        if !self.enabled {
+            return;
+        }
+        match progress {
+            Progress::Started { .. } => self.last = Instant::now(),
+            Progress::Read { name, done, total } => {
+                if total >= PROGRESS_MIN_BYTES && self.last.elapsed().as_millis() >= 500 {
+                    self.last = Instant::now();
+                    eprint!(
+                        "\rstallscope: reading {}: {}% ({} of {} MB)",
+                        name,
+                        done * 100 / total.max(1),
+                        done >> 20,
+                        total >> 20
+                    );
+                }
+            }
+            Progress::Finished { total, .. } => {
+                if total >= PROGRESS_MIN_BYTES {
+                    eprint!("\r\x1b[2K");
+                }
+            }
         }
     }
 }

@@ -263,7 +263,7 @@ mod tests {
             heavy_name: None,
             io_evidence: None,
             location: Location::Unknown,
-            execs: vec![],
+            per_thread: vec![],
             polls: 0,
             max_poll: None,
             cut_off: false,

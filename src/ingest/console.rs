@@ -28,9 +28,8 @@
 //! kinds, or of a known kind with unexpected contents, are counted and skipped; a line that
 //! is not JSON is an error naming it.
 
-use super::InputReport;
-use super::text_util::excerpt;
-use super::tracing_common::Lines;
+use super::InputStats;
+use super::lines::{Lines, excerpt};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{
@@ -351,7 +350,7 @@ impl TaskSink {
 
 struct Reader<'a, 'b, 's> {
     b: &'a mut TraceBuilder<'s>,
-    report: &'a mut InputReport,
+    report: &'a mut InputStats,
     name: &'b str,
     live: HashMap<u64, Live>,
     tasks: TaskSink,
@@ -382,7 +381,7 @@ pub fn read(
     name: &str,
     reader: &mut dyn BufRead,
     b: &mut TraceBuilder<'_>,
-    report: &mut InputReport,
+    report: &mut InputStats,
     config: &Config,
 ) -> Result<()> {
     let floor = config.stall_threshold().max(1);
@@ -1000,7 +999,7 @@ pub fn read_capture(
     name: &str,
     reader: &mut dyn BufRead,
     b: &mut TraceBuilder<'_>,
-    report: &mut InputReport,
+    report: &mut InputStats,
     config: &Config,
 ) -> Result<()> {
     let floor = config.stall_threshold().max(1);
@@ -1625,7 +1624,7 @@ mod tests {
             .close(1, 140)
             .read()
             .expect("reads");
-        assert_eq!(ing.report.format, Format::ConsoleRecording);
+        assert_eq!(ing.stats.format, Format::ConsoleRecording);
         let t = &ing.trace;
         let r = record(&t.tasks, 1);
         assert_eq!((r.polls, r.busy, r.max_poll), (1, 120 * MS, 120 * MS));
@@ -1699,7 +1698,7 @@ mod tests {
             (totals[1].kind.as_str(), totals[1].busy),
             ("blocking", 50 * MS)
         );
-        assert!(ing.report.warnings.is_empty(), "{:?}", ing.report.warnings);
+        assert!(ing.stats.warnings.is_empty(), "{:?}", ing.stats.warnings);
     }
 
     /// Resources and async ops are entered and closed but never spawned.
@@ -1716,8 +1715,8 @@ mod tests {
         let data = &ing.trace.tasks;
         assert_eq!(data.other_spans, 1);
         assert_eq!(data.totals.len(), 1);
-        assert_eq!((ing.report.events, ing.report.skipped), (4, 3));
-        assert!(ing.report.warnings[0].contains("3 events for 1 resources"));
+        assert_eq!((ing.stats.events, ing.stats.skipped), (4, 3));
+        assert!(ing.stats.warnings[0].contains("3 events for 1 resources"));
     }
 
     /// The console's scheduled time: poll start - max(last wake, previous poll end).
@@ -1786,7 +1785,7 @@ mod tests {
         let g = &ing.trace.tasks.totals[0];
         assert_eq!((g.polls, g.busy), (1, 3 * MS));
         assert!(
-            ing.report
+            ing.stats
                 .warnings
                 .iter()
                 .any(|w| w.contains("1 Exit events"))
@@ -1849,7 +1848,7 @@ mod tests {
             "the console takes a task never polled as awakened"
         );
         assert!(
-            ing.report
+            ing.stats
                 .warnings
                 .iter()
                 .any(|w| w.contains("3 tasks were still alive"))
@@ -1878,12 +1877,12 @@ mod tests {
         rec.0.push_str(r#"{"Exit":{"id":1,"at":{"secs_since"#);
         let ing = rec.read().expect("reads");
         assert!(
-            ing.report
+            ing.stats
                 .warnings
                 .iter()
                 .any(|w| w.starts_with("line 4:") && w.contains("cut off")),
             "{:?}",
-            ing.report.warnings
+            ing.stats.warnings
         );
         assert!(record(&ing.trace.tasks, 1).running);
     }
@@ -1912,15 +1911,15 @@ mod tests {
             .poll(1, 1, 2)
             .read()
             .expect("reads");
-        assert_eq!(ing.report.skipped, 2);
+        assert_eq!(ing.stats.skipped, 2);
         assert!(
-            ing.report
+            ing.stats
                 .warnings
                 .iter()
                 .any(|w| w.contains("unknown kinds"))
         );
         assert!(
-            ing.report
+            ing.stats
                 .warnings
                 .iter()
                 .any(|w| w.starts_with("line 4: an event with unexpected contents"))
@@ -1936,7 +1935,7 @@ mod tests {
                 .expect("a header alone is an empty recording");
         assert!(ing.trace.tasks.is_empty());
         let mut b = TraceBuilder::new();
-        let mut report = crate::ingest::InputReport {
+        let mut report = crate::ingest::InputStats {
             path: "x".into(),
             format: Format::ConsoleRecording,
             events: 0,
@@ -1982,12 +1981,12 @@ mod tests {
         );
         assert!(data.other_spans > 0);
         assert!(
-            ing.report
+            ing.stats
                 .warnings
                 .iter()
                 .all(|w| w.contains("resources and async ops") || w.contains("still alive")),
             "{:?}",
-            ing.report.warnings
+            ing.stats.warnings
         );
         assert!(data.records.iter().any(|r| r.span_id > 1 << 53));
     }

@@ -1,4 +1,4 @@
-//! The one small model every input format becomes.
+//! The one small model every input format becomes, and the words stallscope uses for it.
 //!
 //! Ingest modules know file formats and nothing else; they feed a [`TraceBuilder`], which turns
 //! span lifecycle callbacks (open, enter, exit, close) into this model. Detectors in `analyze`
@@ -6,6 +6,33 @@
 //!
 //! Times are integer nanoseconds ([`Ns`]) from the trace start (the earliest time seen), with the
 //! wall-clock origin kept separately when the format has one.
+//!
+//! # Glossary
+//!
+//! These words mean one thing each, in code, in user text, in the README and in the JSON.
+//!
+//! | word | meaning | in code |
+//! |---|---|---|
+//! | trace | one input, read into this model | [`Trace`] |
+//! | thread | an OS thread, or a thread-like lane of a format (Chrome's `pid:tid`) | [`Thread`] |
+//! | worker | a thread that runs an event loop (a tokio worker, a browser main thread) | [`ThreadRole::EventLoop`] |
+//! | span | a named interval with fields, a parent, and busy/idle time | [`Span`] |
+//! | execution | one uninterrupted run of a span tree on a thread; user text calls it a *poll* for async runtimes | [`Execution`] |
+//! | request | a span that is a server request (HTTP fields, `otel.kind=server`, or `--request-span`) | `analyze::requests::Request` |
+//! | endpoint | a request's method and route: what a server verdict row judges | `Judgement::subject` |
+//! | task | a runtime task (a tokio task of a console recording or capture); never a browser task | `TaskRecord` |
+//! | main-thread task | a top-level task on a browser main thread (Chrome's `RunTask`) | `browser` types |
+//! | long task | a main-thread task over 50 ms (DevTools' rule): the browser's stall | `StallSource::BrowserLongTask` |
+//! | stall | an execution that held a worker at or over the stall threshold (`--stall`); where it was seen is its source | `analyze::Stall` |
+//! | episode | stalls that overlap or touch, with how many workers they held at once | `analyze::Episode` |
+//! | victim | who paid for a stall: *delayed* (a request slower than its endpoint's healthy median, or a task that waited for a worker) or *held idle* (a task nobody woke while every worker was stalled) | `analyze::Victim` |
+//! | judgement | one verdict row: a pattern, a verdict, what it counts (its unit) and its evidence | `analyze::Judgement` |
+//! | pattern | how the work is built: `sync-io`, `async-io`, `async-cpu`, `sync-cpu`, ... | `analyze::Pattern` |
+//! | verdict | how good that is: bad, ok, good, unknown | `analyze::Verdict` |
+//! | unit | what a count counts: requests, tasks or long tasks | `analyze::Unit` |
+//! | evidence | why a judgement came out as it did (typed; worded by `report`) | `analyze::ServerEvidence` |
+//! | note | what an input's figures rest on and cannot tell | `analyze::Note` |
+//! | input stats | what reading an input counted: events, skipped records, warnings | `ingest::InputStats` |
 
 mod browser;
 mod builder;

@@ -8,7 +8,7 @@ use super::server;
 use super::text::to_ms;
 use crate::analyze::{Analysis, Detail, Judgement, Stall, Unit};
 use crate::config::Config;
-use crate::ingest::InputReport;
+use crate::ingest::InputStats;
 use crate::model::{ThreadIdx, Trace};
 
 impl Report {
@@ -44,7 +44,7 @@ impl Report {
     }
 
     /// Adds one analyzed input.
-    pub fn add(&mut self, input: &InputReport, trace: &Trace, a: &Analysis, cfg: &Config) {
+    pub fn add(&mut self, input: &InputStats, trace: &Trace, a: &Analysis, cfg: &Config) {
         let path = input.path.clone();
         self.inputs.push(InputOut {
             path: path.clone(),

@@ -11,6 +11,9 @@ mod server;
 mod table;
 pub mod text;
 
+#[cfg(test)]
+mod tests;
+
 use crate::analyze::{Pattern, Unit, Verdict, fmt_ms};
 use crate::config::{Config, OutputFormat};
 use std::io::{self, Write};

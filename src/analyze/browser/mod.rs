@@ -2,7 +2,7 @@
 //! renderer main threads, and LCP per navigation. Pure functions over [`Trace`]'s network
 //! requests and [`BrowserData`](crate::model::BrowserData); every figure is computed the way
 //! Chrome DevTools computes it (checked against DevTools' engine on the shared corpus by
-//! `tests/chrome_corpus.rs`).
+//! `tests/integration/chrome_corpus.rs`).
 //!
 //! Figures stay in [`Ns`]; `report::browser` rounds them and writes the words. The verdicts
 //! (a slow response, long tasks on a main thread) are decided here, in [`judgements`].

@@ -39,7 +39,7 @@ mod scan;
 mod slices;
 mod tasks;
 
-use super::InputReport;
+use super::InputStats;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{Ns, TASK_FLOOR, ThreadIdx, ThreadRole, TraceBuilder};
@@ -56,7 +56,7 @@ use tasks::{RUN_TASK, Tasks, is_task, work_kind};
 
 struct Reader<'r, 'b> {
     b: &'r mut TraceBuilder<'b>,
-    report: &'r mut InputReport,
+    report: &'r mut InputStats,
     thread_by_key: HashMap<String, ThreadIdx>,
     key_buf: String,
     last_thread: Option<(Option<Id<'static>>, Option<Id<'static>>, ThreadIdx)>,
@@ -85,7 +85,7 @@ struct Reader<'r, 'b> {
 }
 
 impl<'r, 'b> Reader<'r, 'b> {
-    fn new(b: &'r mut TraceBuilder<'b>, report: &'r mut InputReport, task_floor: Ns) -> Self {
+    fn new(b: &'r mut TraceBuilder<'b>, report: &'r mut InputStats, task_floor: Ns) -> Self {
         Reader {
             b,
             report,
@@ -369,7 +369,7 @@ pub fn read(
     name: &str,
     bytes: &[u8],
     b: &mut TraceBuilder<'_>,
-    report: &mut InputReport,
+    report: &mut InputStats,
     _config: &Config,
 ) -> Result<()> {
     let mut reader = Reader::new(b, report, TASK_FLOOR);
@@ -429,7 +429,7 @@ pub fn read_stream(
     name: &str,
     input: &mut dyn std::io::BufRead,
     b: &mut TraceBuilder<'_>,
-    report: &mut InputReport,
+    report: &mut InputStats,
     _config: &Config,
 ) -> Result<()> {
     let mut reader = Reader::new(b, report, TASK_FLOOR);

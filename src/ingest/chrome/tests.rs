@@ -17,11 +17,11 @@ fn streamed(s: &str) -> Result<Ingested> {
 fn read_str(s: &str) -> Ingested {
     let a = mapped(s).expect("mapped read");
     let b = streamed(s).expect("streamed read");
-    assert_eq!(a.report.format, Format::ChromeTrace);
+    assert_eq!(a.stats.format, Format::ChromeTrace);
     assert_eq!(summary(&a.trace), summary(&b.trace), "mapped vs streamed");
-    assert_eq!(a.report.events, b.report.events);
-    assert_eq!(a.report.skipped, b.report.skipped);
-    assert_eq!(a.report.warnings.len(), b.report.warnings.len());
+    assert_eq!(a.stats.events, b.stats.events);
+    assert_eq!(a.stats.skipped, b.stats.skipped);
+    assert_eq!(a.stats.warnings.len(), b.stats.warnings.len());
     a
 }
 
@@ -51,7 +51,7 @@ fn truncated_array_keeps_whole_events() {
 {"ph":"X","name":"RunTask","pid":1,"tid":2,"ts":1000,"dur":60000},
 {"ph":"X","name":"RunTask","pid":1,"tid":2,"ts":100000,"dur":70"#;
     let ing = read_str(t);
-    let w = &ing.report.warnings;
+    let w = &ing.stats.warnings;
     assert!(
         w[0].contains("cut off") && w[0].contains("2 whole events"),
         "{w:?}"
@@ -72,13 +72,13 @@ fn truncated_array_keeps_whole_events() {
 fn trailing_comma_and_truncated_object() {
     let t = "[{\"ph\":\"X\",\"name\":\"a\",\"pid\":1,\"tid\":1,\"ts\":1,\"dur\":2},\n";
     let ing = read_str(t);
-    assert!(ing.report.warnings[0].contains("no closing ]"));
+    assert!(ing.stats.warnings[0].contains("no closing ]"));
     // A trailing comma before the `]` is harmless.
     let ing = read_str("[{\"ph\":\"X\",\"name\":\"a\",\"pid\":1,\"tid\":1,\"ts\":1,\"dur\":2},\n]");
-    assert_eq!(ing.report.events, 1);
+    assert_eq!(ing.stats.events, 1);
     let o = r#"{"metadata":{"source":"DevTools"},"traceEvents":[{"ph":"X","name":"a","pid":1,"tid":1,"ts":1,"dur":2},{"ph":"X","#;
     let ing = read_str(o);
-    let w = &ing.report.warnings[0];
+    let w = &ing.stats.warnings[0];
     assert!(w.starts_with("TRUNCATED") && w.contains("metadata"), "{w}");
 }
 
@@ -90,7 +90,7 @@ fn object_form_keys_in_any_order() {
 "metadata":{"source":"DevTools"}}"#;
     let ing = read_str(t);
     assert_eq!(ing.trace.spans[0].duration(), 1_500);
-    assert!(ing.report.warnings.is_empty(), "{:?}", ing.report.warnings);
+    assert!(ing.stats.warnings.is_empty(), "{:?}", ing.stats.warnings);
 }
 
 /// The reader keeps every task over its retention floor and judges none: the 50 ms task and
@@ -154,12 +154,12 @@ fn begin_end_pair_per_thread() {
     assert_eq!(durs.len(), 2);
     assert!(durs.contains(&10_000) && durs.contains(&25_000), "{durs:?}");
     assert!(
-        ing.report
+        ing.stats
             .warnings
             .iter()
             .any(|w| w.starts_with("1 end events")),
         "{:?}",
-        ing.report.warnings
+        ing.stats.warnings
     );
 }
 
@@ -394,7 +394,7 @@ fn skipped_events_are_counted() {
 42,
 {"ph":"X","name":"ok","pid":1,"tid":1,"ts":1,"dur":1}]"#;
     let ing = read_str(t);
-    assert_eq!((ing.report.events, ing.report.skipped), (2, 5));
+    assert_eq!((ing.stats.events, ing.stats.skipped), (2, 5));
     assert!(ing.trace.browser.is_browser);
 }
 

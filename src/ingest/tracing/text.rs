@@ -7,12 +7,8 @@
 //! The span scope (root first) is printed for every event, including the span itself on its
 //! own NEW/ENTER/EXIT/CLOSE lines, so the ancestry of every span is exact here.
 
-use super::InputReport;
-use super::text_util::{parse_busy_idle, parse_timestamp, strip_ansi};
-use super::tracing_common::{
-    Context, EventClock, Kind, Lines, SpanDesc, SpanEvent, SpanMatcher, finish_read, thread_key,
-};
-use crate::config::Config;
+use super::units::{parse_busy_idle, parse_timestamp, strip_ansi};
+use super::{Context, Flow, InputStats, Kind, LineCx, LineFormat, SpanDesc, SpanEvent, read_lines};
 use crate::error::Result;
 use crate::model::TraceBuilder;
 use std::borrow::Cow;
@@ -210,46 +206,55 @@ pub fn read(
     name: &str,
     reader: &mut dyn BufRead,
     b: &mut TraceBuilder,
-    report: &mut InputReport,
-    _config: &Config,
+    stats: &mut InputStats,
 ) -> Result<()> {
-    let mut matcher = SpanMatcher::new();
-    let mut lines = Lines::new(name, reader);
-    let mut span_events = 0u64;
-    let mut clock = EventClock::default();
-    let mut unparsed = 0u64;
-    while let Some((line_no, bytes, _)) = lines.next_line()? {
+    read_lines(name, reader, b, stats, TextLines::default())
+}
+
+/// The text line format; counts the lines that do not parse as log lines.
+#[derive(Default)]
+struct TextLines {
+    unparsed: u64,
+}
+
+impl LineFormat for TextLines {
+    const WHAT: &'static str = "a tracing-subscriber text log";
+
+    fn line(
+        &mut self,
+        cx: &mut LineCx<'_, '_>,
+        line_no: u64,
+        bytes: &[u8],
+        _complete: bool,
+    ) -> Result<Flow> {
         let raw = String::from_utf8_lossy(bytes);
         let clean = strip_ansi(&raw);
         if clean.trim().is_empty() {
-            continue;
+            return Ok(Flow::Next);
         }
         let Some(line) = parse_line(&clean) else {
             // Continuation lines (multi-line messages, panics) are normal in text logs.
-            report.skipped += 1;
-            unparsed += 1;
-            continue;
+            cx.skip();
+            self.unparsed += 1;
+            return Ok(Flow::Next);
         };
         let Some(kind) = Kind::from_message(line.message) else {
-            report.skipped += 1;
-            continue;
+            cx.skip();
+            return Ok(Flow::Next);
         };
         let Some((span, context)) = line.scope.split_last() else {
-            report.skipped += 1;
-            continue;
+            cx.skip();
+            return Ok(Flow::Next);
         };
-        let time = clock.time(b, line.timestamp, line_no, report);
-        let thread = line
-            .thread_id
-            .or(line.thread_name)
-            .map(|id| b.thread(&thread_key(id), line.thread_name));
+        let time = cx.time(line.timestamp, line_no);
+        let thread = cx.thread(line.thread_id, line.thread_name);
         let field = |k: &str| {
             line.fields
                 .iter()
                 .find(|(key, _)| *key == k)
                 .map(|(_, v)| *v)
         };
-        let ev = SpanEvent {
+        cx.apply(&SpanEvent {
             kind,
             time,
             thread,
@@ -259,29 +264,21 @@ pub fn read(
             context_exact: true,
             busy: field("time.busy").and_then(parse_busy_idle),
             idle: field("time.idle").and_then(parse_busy_idle),
-        };
-        matcher.apply(b, &ev);
-        span_events += 1;
-        report.events += 1;
+        });
+        Ok(Flow::Next)
     }
-    let line_no = lines.line_no;
-    if unparsed > 0 {
-        report.warn(format!(
-            "{unparsed} lines did not look like log lines (multi-line messages?) and were skipped"
-        ));
+
+    fn end(self, cx: &mut LineCx<'_, '_>, lines: u64) -> Result<Option<String>> {
+        let unparsed = self.unparsed;
+        if unparsed > 0 {
+            cx.stats.warn(format!(
+                "{unparsed} lines did not look like log lines (multi-line messages?) and were skipped"
+            ));
+        }
+        Ok((unparsed == lines && lines > 0).then(|| {
+            format!("none of the {lines} lines looks like '<timestamp> <LEVEL> <spans>: <target>: <message>'")
+        }))
     }
-    let why = (unparsed == line_no && line_no > 0).then(|| {
-        format!("none of the {line_no} lines looks like '<timestamp> <LEVEL> <spans>: <target>: <message>'")
-    });
-    finish_read(
-        name,
-        "a tracing-subscriber text log",
-        &matcher,
-        span_events,
-        line_no,
-        why,
-        report,
-    )
 }
 
 #[cfg(test)]
@@ -336,16 +333,9 @@ mod tests {
         let ansi = "\x1b[2m2026-11-24T00:00:00.100000Z\x1b[0m \x1b[32m INFO\x1b[0m \x1b[1mreq\x1b[0m\x1b[1m{\x1b[0mid\x1b[0m\x1b[2m=\x1b[0m1\x1b[1m}\x1b[0m\x1b[2m:\x1b[0m \x1b[2mapp\x1b[0m\x1b[2m:\x1b[0m close \x1b[3mtime.busy\x1b[0m\x1b[2m=\x1b[0m1.00ms \x1b[3mtime.idle\x1b[0m\x1b[2m=\x1b[0m99.0ms\n";
         for input in [plain, ansi] {
             let mut b = TraceBuilder::new();
-            let mut rep = InputReport {
-                path: "x".into(),
-                format: super::super::Format::TracingText,
-                events: 0,
-                skipped: 0,
-                warnings: vec![],
-                gzip: false,
-            };
+            let mut rep = InputStats::new("x", crate::ingest::Format::TracingText, false);
             let mut r = input.as_bytes();
-            read("x", &mut r, &mut b, &mut rep, &Config::default()).unwrap();
+            read("x", &mut r, &mut b, &mut rep).unwrap();
             let t = b.finish();
             assert_eq!(t.spans.len(), 1, "{input:?}");
             assert_eq!(t.spans[0].duration(), 100_000_000);

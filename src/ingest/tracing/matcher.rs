@@ -27,57 +27,12 @@
 //! wrong one of two otherwise identical candidates. Give request spans a distinguishing field
 //! (a request id) and the ambiguity disappears.
 
-use super::InputReport;
-use super::text_util::{Timestamp, excerpt, parse_timestamp};
-use crate::error::{Error, Result};
+use super::{Context, Kind, SpanDesc, SpanEvent};
 use crate::model::{FieldValue, Ns, SpanIdx, Sym, ThreadIdx, TraceBuilder};
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::io::BufRead;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    New,
-    Enter,
-    Exit,
-    Close,
-}
-
-impl Kind {
-    pub fn from_message(m: &str) -> Option<Kind> {
-        match m {
-            "new" => Some(Kind::New),
-            "enter" => Some(Kind::Enter),
-            "exit" => Some(Kind::Exit),
-            "close" => Some(Kind::Close),
-            _ => None,
-        }
-    }
-}
-
-/// A span as an event describes it: name and fields (values as display text).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SpanDesc<'a> {
-    pub name: Cow<'a, str>,
-    pub fields: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-}
-
-/// The context of an event: given, or parsed on demand (most events match exactly one open
-/// span and never need it, and parsing JSON `spans` lists is the costliest part of a line).
-pub enum Context<'a> {
-    Known(&'a [SpanDesc<'a>]),
-    Lazy(&'a dyn Fn() -> Vec<SpanDesc<'a>>),
-}
-
-impl std::fmt::Debug for Context<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Context::Known(c) => c.fmt(f),
-            Context::Lazy(_) => f.write_str("<lazy>"),
-        }
-    }
-}
-
+/// An event's context, parsed at most once and only when a choice needs it.
 struct LazyCtx<'a, 'b> {
     src: &'b Context<'a>,
     cache: Option<Vec<SpanDesc<'a>>>,
@@ -92,22 +47,8 @@ impl<'a> LazyCtx<'a, '_> {
     }
 }
 
-/// One synthetic span event, format-neutral.
-#[derive(Debug)]
-pub struct SpanEvent<'a> {
-    pub kind: Kind,
-    pub time: Ns,
-    pub thread: Option<ThreadIdx>,
-    pub target: Option<&'a str>,
-    pub span: &'a SpanDesc<'a>,
-    /// Root first, not including `span`.
-    pub context: Context<'a>,
-    /// The context is the span's real ancestry (text format), not just what is entered.
-    pub context_exact: bool,
-    pub busy: Option<Ns>,
-    pub idle: Option<Ns>,
-}
-
+/// The spans open so far and where they are entered; applies span events to a `TraceBuilder`
+/// by the rule above.
 #[derive(Debug, Default)]
 pub struct SpanMatcher {
     open: HashMap<Sym, Vec<SpanIdx>>,
@@ -116,6 +57,7 @@ pub struct SpanMatcher {
     pub implicit: u64,
     /// Open spans whose start is only a lower bound (no NEW seen): their CLOSE fixes it.
     start_unknown: rustc_hash::FxHashSet<SpanIdx>,
+    /// A NEW event was seen (so starts come from NEW, not from busy + idle).
     pub new_seen: bool,
 }
 
@@ -357,134 +299,6 @@ impl SpanMatcher {
     }
 }
 
-/// Reads lines into one reused buffer, counting them.
-pub struct Lines<'r> {
-    reader: &'r mut dyn BufRead,
-    name: &'r str,
-    buf: Vec<u8>,
-    pub line_no: u64,
-}
-
-impl<'r> Lines<'r> {
-    pub fn new(name: &'r str, reader: &'r mut dyn BufRead) -> Self {
-        Lines {
-            reader,
-            name,
-            buf: Vec::with_capacity(4096),
-            line_no: 0,
-        }
-    }
-
-    /// The next line's number, its bytes without the end-of-line, and whether it had one (the
-    /// last line of a file cut short has none).
-    pub fn next_line(&mut self) -> Result<Option<(u64, &[u8], bool)>> {
-        self.buf.clear();
-        let n = self
-            .reader
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|source| Error::Io {
-                path: self.name.to_string(),
-                source,
-            })?;
-        if n == 0 {
-            return Ok(None);
-        }
-        self.line_no += 1;
-        let complete = self.buf.last() == Some(&b'\n');
-        let mut end = self.buf.len();
-        while end > 0 && (self.buf[end - 1] == b'\n' || self.buf[end - 1] == b'\r') {
-            end -= 1;
-        }
-        Ok(Some((self.line_no, &self.buf[..end], complete)))
-    }
-}
-
-/// Event times from the printed timestamps. The first readable one sets the clock (RFC 3339 is
-/// Unix time; an uptime timer has no wall-clock origin); a missing one is warned about once and
-/// the last time seen is used.
-#[derive(Debug, Default)]
-pub struct EventClock {
-    unix_set: bool,
-    warned: bool,
-}
-
-impl EventClock {
-    pub fn time(
-        &mut self,
-        b: &mut TraceBuilder,
-        raw: Option<&str>,
-        line_no: u64,
-        report: &mut InputReport,
-    ) -> Ns {
-        match raw.and_then(parse_timestamp) {
-            Some(ts) => {
-                if matches!(ts, Timestamp::Unix(_)) && !self.unix_set {
-                    self.unix_set = true;
-                    b.set_unix_offset(0);
-                }
-                ts.ns()
-            }
-            None => {
-                if !self.warned {
-                    self.warned = true;
-                    report.warn(format!(
-                        "line {line_no}: no readable timestamp ({}); span start/end times are unknown, only time.busy/time.idle are used",
-                        raw.map_or("missing".to_string(), |t| excerpt(t, 40))
-                    ));
-                }
-                b.last_time().unwrap_or(0)
-            }
-        }
-    }
-}
-
-/// The end of a tracing log: an error when it held no span event (with `why`, or a default
-/// reason), a warning when starts had to be computed from busy + idle.
-pub fn finish_read(
-    name: &str,
-    what: &str,
-    matcher: &SpanMatcher,
-    span_events: u64,
-    lines: u64,
-    why: Option<String>,
-    report: &mut InputReport,
-) -> Result<()> {
-    if span_events == 0 {
-        let why = why.unwrap_or_else(|| {
-            if lines == 0 {
-                "empty input".to_string()
-            } else {
-                format!("{lines} lines, none of them a span event")
-            }
-        });
-        return Err(Error::input(
-            name,
-            format!(
-                "no span events found ({why}): expected {what} recorded with .with_span_events(FmtSpan::CLOSE) or FmtSpan::FULL"
-            ),
-        ));
-    }
-    if !matcher.new_seen && matcher.implicit > 0 {
-        report.warn("no NEW span events: span starts are computed as close time - busy - idle");
-    }
-    Ok(())
-}
-
-/// Normalises `ThreadId(05)` to `ThreadId(5)` so the text and JSON formats agree.
-pub fn thread_key(id: &str) -> Cow<'_, str> {
-    if let Some(num) = id
-        .strip_prefix("ThreadId(")
-        .and_then(|r| r.strip_suffix(')'))
-    {
-        if num.len() > 1 && num.starts_with('0') {
-            if let Ok(n) = num.parse::<u64>() {
-                return Cow::Owned(format!("ThreadId({n})"));
-            }
-        }
-    }
-    Cow::Borrowed(id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -607,11 +421,5 @@ mod tests {
         assert_eq!(t.executions.len(), 1);
         assert_eq!(t.executions[0].thread, Some(t2));
         assert_eq!(t.executions[0].span, SpanIdx(1));
-    }
-
-    #[test]
-    fn thread_keys_normalise() {
-        assert_eq!(thread_key("ThreadId(05)"), "ThreadId(5)");
-        assert_eq!(thread_key("worker-1"), "worker-1");
     }
 }

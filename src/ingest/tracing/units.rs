@@ -1,18 +1,8 @@
-//! Small text helpers shared by the tracing readers: timestamps, busy/idle durations, ANSI.
+//! What the tracing readers parse inside a line: timestamps, `time.busy`/`time.idle` durations,
+//! and ANSI colour codes to strip.
 
 use crate::model::Ns;
 use std::borrow::Cow;
-
-/// A short, single-line excerpt of `s` for error messages.
-pub fn excerpt(s: &str, max: usize) -> String {
-    let s = s.trim();
-    if s.chars().count() <= max {
-        format!("'{s}'")
-    } else {
-        let cut: String = s.chars().take(max).collect();
-        format!("'{cut}...'")
-    }
-}
 
 /// Removes ANSI escape sequences (`ESC [ ... letter`, and two-byte `ESC x`).
 pub fn strip_ansi(s: &str) -> Cow<'_, str> {
@@ -46,6 +36,11 @@ pub fn strip_ansi(s: &str) -> Cow<'_, str> {
 }
 
 /// Parses a tracing `time.busy`/`time.idle` value: `95.4µs`, `50.2ms`, `1.23s`, `812ns`, `3.1us`.
+///
+/// Not shared with `config::parse_duration` (`--stall 10ms`), on purpose: that one reads what a
+/// person types (a bare number is ms, `min` is a unit, a space may precede the unit, errors say
+/// what is wrong), this one what tracing-subscriber prints (a unit is required, `None` on
+/// anything else); they also differ at the upper bound (2^63 ns is accepted there, not here).
 pub fn parse_busy_idle(s: &str) -> Option<Ns> {
     let s = s.trim().trim_matches('"');
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;

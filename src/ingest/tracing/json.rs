@@ -4,13 +4,10 @@
 //! spans; other log lines are counted as skipped. Lines are parsed into borrowed, typed structs:
 //! nothing but the keys used here is materialised.
 
-use super::InputReport;
-use super::text_util::{excerpt, parse_busy_idle};
-use super::tracing_common::{
-    Context, EventClock, Kind, Lines, SpanDesc, SpanEvent, SpanMatcher, finish_read, thread_key,
-};
-use crate::config::Config;
+use super::units::parse_busy_idle;
+use super::{Context, Flow, InputStats, Kind, LineCx, LineFormat, SpanDesc, SpanEvent, read_lines};
 use crate::error::{Error, Result};
+use crate::ingest::lines::excerpt;
 use crate::model::TraceBuilder;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -207,31 +204,43 @@ pub fn read(
     name: &str,
     reader: &mut dyn BufRead,
     b: &mut TraceBuilder,
-    report: &mut InputReport,
-    _config: &Config,
+    stats: &mut InputStats,
 ) -> Result<()> {
-    let mut matcher = SpanMatcher::new();
-    let mut lines = Lines::new(name, reader);
-    let mut bad_lines = 0u64;
-    let mut span_events = 0u64;
-    let mut clock = EventClock::default();
-    while let Some((line_no, line, complete)) = lines.next_line()? {
+    read_lines(name, reader, b, stats, JsonLines::default())
+}
+
+/// The JSON line format; counts the lines that are not JSON.
+#[derive(Default)]
+struct JsonLines {
+    bad_lines: u64,
+}
+
+impl LineFormat for JsonLines {
+    const WHAT: &'static str = "tracing-subscriber JSON";
+
+    fn line(
+        &mut self,
+        cx: &mut LineCx<'_, '_>,
+        line_no: u64,
+        line: &[u8],
+        complete: bool,
+    ) -> Result<Flow> {
         if line.iter().all(|c| c.is_ascii_whitespace()) {
-            continue;
+            return Ok(Flow::Next);
         }
         let parsed: Line<'_> = match serde_json::from_slice(line) {
             Ok(l) => l,
             Err(e) => {
                 if !complete && e.is_eof() {
-                    report.warn(format!(
+                    cx.stats.warn(format!(
                         "line {line_no}: the last line is cut off ({e}); kept everything before it"
                     ));
-                    report.skipped += 1;
-                    break;
+                    cx.skip();
+                    return Ok(Flow::Stop);
                 }
                 if line_no == 1 {
                     return Err(Error::line(
-                        name,
+                        cx.name,
                         line_no,
                         format!(
                             "expected a JSON object per line (tracing-subscriber fmt().json()): {e}: {}",
@@ -239,10 +248,11 @@ pub fn read(
                         ),
                     ));
                 }
-                bad_lines += 1;
-                report.skipped += 1;
-                report.warn(format!("line {line_no}: not a JSON log line, skipped: {e}"));
-                continue;
+                self.bad_lines += 1;
+                cx.skip();
+                cx.stats
+                    .warn(format!("line {line_no}: not a JSON log line, skipped: {e}"));
+                return Ok(Flow::Next);
             }
         };
         let (message, busy, idle) = match parsed.fields {
@@ -251,15 +261,11 @@ pub fn read(
         };
         let kind = message.as_deref().and_then(Kind::from_message);
         let (Some(kind), Some(SpanObj(span))) = (kind, parsed.span) else {
-            report.skipped += 1;
-            continue;
+            cx.skip();
+            return Ok(Flow::Next);
         };
-        let time = clock.time(b, parsed.timestamp.as_deref(), line_no, report);
-        let thread = parsed
-            .thread_id
-            .as_deref()
-            .or(parsed.thread_name.as_deref())
-            .map(|id| b.thread(&thread_key(id), parsed.thread_name.as_deref()));
+        let time = cx.time(parsed.timestamp.as_deref(), line_no);
+        let thread = cx.thread(parsed.thread_id.as_deref(), parsed.thread_name.as_deref());
         let raw_spans = parsed.spans;
         let lazy = || {
             let mut context = raw_spans
@@ -275,7 +281,7 @@ pub fn read(
             }
             context
         };
-        let ev = SpanEvent {
+        cx.apply(&SpanEvent {
             kind,
             time,
             thread,
@@ -285,45 +291,33 @@ pub fn read(
             context_exact: false,
             busy: busy.as_deref().and_then(parse_busy_idle),
             idle: idle.as_deref().and_then(parse_busy_idle),
-        };
-        matcher.apply(b, &ev);
-        span_events += 1;
-        report.events += 1;
+        });
+        Ok(Flow::Next)
     }
-    let line_no = lines.line_no;
-    if bad_lines * 2 > line_no {
-        return Err(Error::input(
-            name,
-            format!("{bad_lines} of {line_no} lines are not JSON: this is not a tracing JSON log"),
-        ));
+
+    fn end(self, cx: &mut LineCx<'_, '_>, lines: u64) -> Result<Option<String>> {
+        let bad_lines = self.bad_lines;
+        if bad_lines * 2 > lines {
+            return Err(Error::input(
+                cx.name,
+                format!(
+                    "{bad_lines} of {lines} lines are not JSON: this is not a tracing JSON log"
+                ),
+            ));
+        }
+        Ok(None)
     }
-    finish_read(
-        name,
-        "tracing-subscriber JSON",
-        &matcher,
-        span_events,
-        line_no,
-        None,
-        report,
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run(input: &str) -> Result<(crate::model::Trace, InputReport)> {
+    fn run(input: &str) -> Result<(crate::model::Trace, InputStats)> {
         let mut b = TraceBuilder::new();
-        let mut rep = InputReport {
-            path: "t.log".into(),
-            format: super::super::Format::TracingJson,
-            events: 0,
-            skipped: 0,
-            warnings: vec![],
-            gzip: false,
-        };
+        let mut rep = InputStats::new("t.log", crate::ingest::Format::TracingJson, false);
         let mut r = input.as_bytes();
-        read("t.log", &mut r, &mut b, &mut rep, &Config::default())?;
+        read("t.log", &mut r, &mut b, &mut rep)?;
         Ok((b.finish(), rep))
     }
 

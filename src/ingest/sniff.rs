@@ -1,0 +1,103 @@
+//! Telling the format of an input from its first bytes, never from its name.
+
+use super::Format;
+use super::lines::excerpt;
+use super::source::{GZIP_MAGIC, read_up_to};
+use super::tracing;
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+/// The format of a regular file from its first bytes (gunzipped if need be), without reading
+/// on; `None` for stdin and pipes (their bytes cannot be read twice), an unreadable file or an
+/// unknown format (reading it will say why).
+pub fn peek_format(path: &Path) -> Option<Format> {
+    if path.as_os_str() == "-" || !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let mut file = BufReader::new(File::open(path).ok()?);
+    let gzip = file.fill_buf().ok()?.starts_with(&GZIP_MAGIC);
+    let mut head = vec![0u8; 4096];
+    let n = if gzip {
+        read_up_to(&mut flate2::bufread::MultiGzDecoder::new(file), &mut head).ok()?
+    } else {
+        read_up_to(&mut file, &mut head).ok()?
+    };
+    sniff_bytes(&head[..n]).ok()
+}
+
+/// Chooses the format from the first bytes, without consuming them.
+pub(super) fn sniff(name: &str, reader: &mut dyn BufRead) -> Result<Format> {
+    let head = reader.fill_buf().map_err(|source| Error::Io {
+        path: name.to_string(),
+        source,
+    })?;
+    sniff_bytes(head).map_err(|msg| Error::input(name, msg))
+}
+
+/// Decides the format from a prefix of the (decompressed) input.
+pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let start = head.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else {
+        return Err("empty input: expected a trace (tracing-subscriber log, Chrome trace or console recording)".into());
+    };
+    let body = &head[start..];
+    match body[0] {
+        b'[' => Ok(Format::ChromeTrace),
+        b'{' => {
+            let line_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
+            let first = &body[..line_end];
+            // Only its start is looked at (a one-line Chrome trace is the whole file).
+            let compact: Vec<u8> = first
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .take(64)
+                .collect();
+            if compact.starts_with(b"{\"v\":") {
+                return Ok(Format::ConsoleRecording);
+            }
+            if compact.starts_with(b"{\"stallscope_console_capture\":") {
+                return Ok(Format::ConsoleCapture);
+            }
+            if memchr::memmem::find(body, b"\"traceEvents\"").is_some()
+                || memchr::memmem::find(first, b"\"ph\"").is_some()
+            {
+                return Ok(Format::ChromeTrace);
+            }
+            let looks_tracing = [
+                &b"\"level\""[..],
+                b"\"fields\"",
+                b"\"target\"",
+                b"\"timestamp\"",
+                b"\"span\"",
+            ]
+            .iter()
+            .any(|k| memchr::memmem::find(first, k).is_some());
+            if looks_tracing {
+                return Ok(Format::TracingJson);
+            }
+            if line_end == body.len()
+                || first.iter().filter(|b| !b.is_ascii_whitespace()).count() <= 1
+            {
+                // A pretty-printed object spanning lines: only the Chrome object form is like that.
+                return Ok(Format::ChromeTrace);
+            }
+            Err("JSON of an unknown shape: expected tracing-subscriber JSON lines (keys timestamp, level, fields, span), a Chrome trace ({\"traceEvents\": [...]}) or a console recording ({\"v\":1} header)".into())
+        }
+        _ => {
+            let line_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
+            let first = String::from_utf8_lossy(&body[..line_end]);
+            if tracing::text::looks_like_line(&first) {
+                Ok(Format::TracingText)
+            } else {
+                Err(format!(
+                    "unrecognised input: the first line does not look like a trace ({}); expected a tracing-subscriber log (JSON or text), a Chrome trace or a console recording",
+                    excerpt(&first, 60)
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Opening an input: a file (mapped when it is an uncompressed Chrome trace, streamed
+//! otherwise), standard input (`-`), a pipe given by path (`<(zcat app.log.gz)`), gunzipped when
+//! its first bytes are the gzip magic; and reporting how far reading a file has got.
+//!
+//! Nothing here writes to the terminal: progress goes to a callback the caller hands in.
+
+use super::Format;
+use super::sniff::sniff_bytes;
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+pub(super) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Buffer size for streamed inputs.
+const STREAM_BUFFER: usize = 1 << 18;
+
+/// How far reading one input has got, for a progress display. Only files read as a stream
+/// report progress (a mapped Chrome trace and stdin do not); `total` is the file's size on disk
+/// (compressed, for gzip) and 0 for a pipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress<'a> {
+    /// Reading `name`, `total` bytes long, starts.
+    Started { name: &'a str, total: u64 },
+    /// `done` of the `total` bytes of `name` have been read (sent after every read).
+    Read {
+        name: &'a str,
+        done: u64,
+        total: u64,
+    },
+    /// Reading `name` is over, whether it succeeded or not.
+    Finished { name: &'a str, total: u64 },
+}
+
+/// An opened input, before its format is known (or, for a mapped file, once it is known to be
+/// a Chrome trace).
+pub(super) enum Source {
+    /// Standard input.
+    Stdin(Box<dyn BufRead>),
+    /// A file or pipe read from its first byte on, `len` bytes long (0 for a pipe).
+    File { file: Box<dyn Read>, len: u64 },
+    /// An uncompressed Chrome trace in a regular file, mapped so the reader can borrow
+    /// strings from it.
+    Mapped(memmap2::Mmap),
+}
+
+impl Source {
+    /// Opens `path` (`-` = stdin) and decides how to read it.
+    pub(super) fn open(path: &Path, name: &str) -> Result<Source> {
+        let io_err = |source| Error::Io {
+            path: name.to_string(),
+            source,
+        };
+        if name == "-" {
+            let reader = BufReader::with_capacity(STREAM_BUFFER, io::stdin().lock());
+            return Ok(Source::Stdin(Box::new(reader)));
+        }
+        let file = File::open(path).map_err(io_err)?;
+        let meta = file.metadata().map_err(io_err)?;
+        if meta.is_dir() {
+            return Err(Error::input(name, "is a directory, expected a trace file"));
+        }
+        let mut head = [0u8; 4096];
+        let n = {
+            let mut f = &file;
+            read_up_to(&mut f, &mut head).map_err(io_err)?
+        };
+        let gzip = n >= 2 && head[..2] == GZIP_MAGIC;
+        let chrome = !gzip && sniff_bytes(&head[..n]).is_ok_and(|f| f == Format::ChromeTrace);
+        if !chrome || !meta.is_file() {
+            // Line formats stream (memory stays flat whatever the file size); so do gzip and
+            // pipes. A pipe (`<(zcat app.log.gz)`) cannot be opened again from its start: its
+            // first bytes go in front of the rest.
+            let file: Box<dyn Read> = if meta.is_file() {
+                Box::new(File::open(path).map_err(io_err)?)
+            } else {
+                Box::new(io::Cursor::new(head[..n].to_vec()).chain(file))
+            };
+            return Ok(Source::File {
+                file,
+                len: meta.len(),
+            });
+        }
+        // SAFETY: the map is read-only; a file truncated by another process while we read it is
+        // the only hazard (SIGBUS), the same trade-off ripgrep makes for regular files.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err)?;
+        Ok(Source::Mapped(map))
+    }
+}
+
+/// A file being read as a stream, buffered and reporting its progress.
+pub(super) fn buffered_with_progress<'p>(
+    file: Box<dyn Read>,
+    name: &'p str,
+    total: u64,
+    progress: &'p mut dyn FnMut(Progress<'_>),
+) -> Box<dyn BufRead + 'p> {
+    progress(Progress::Started { name, total });
+    let reader = ProgressReader {
+        inner: file,
+        name,
+        total,
+        done: 0,
+        progress,
+    };
+    Box::new(BufReader::with_capacity(STREAM_BUFFER, reader))
+}
+
+/// Counts the bytes read through it and tells the callback after every read.
+struct ProgressReader<'p> {
+    inner: Box<dyn Read>,
+    name: &'p str,
+    total: u64,
+    done: u64,
+    progress: &'p mut dyn FnMut(Progress<'_>),
+}
+
+impl Read for ProgressReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        (self.progress)(Progress::Read {
+            name: self.name,
+            done: self.done,
+            total: self.total,
+        });
+        Ok(n)
+    }
+}
+
+/// Gunzips `reader` when its first bytes are the gzip magic; says whether it did.
+pub(super) fn gunzip<'r>(
+    name: &str,
+    mut reader: Box<dyn BufRead + 'r>,
+) -> Result<(Box<dyn BufRead + 'r>, bool)> {
+    let head = reader.fill_buf().map_err(|source| Error::Io {
+        path: name.to_string(),
+        source,
+    })?;
+    if !head.starts_with(&GZIP_MAGIC) {
+        return Ok((reader, false));
+    }
+    let decoder = flate2::bufread::MultiGzDecoder::new(reader);
+    Ok((
+        Box::new(BufReader::with_capacity(STREAM_BUFFER, decoder)),
+        true,
+    ))
+}
+
+/// Reads until `buf` is full or the input ends; returns how many bytes were read.
+pub(super) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::ingest::ingest_path;
+    use std::io::Write;
+
+    /// Everything `ingest_path` tells the progress callback about `text` written to a file, as
+    /// (event, done, total).
+    fn progress_of(text: &str) -> Vec<(&'static str, u64, u64)> {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(text.as_bytes()).expect("write");
+        let mut seen = Vec::new();
+        ingest_path(file.path(), &Config::default(), None, &mut |p| {
+            seen.push(match p {
+                Progress::Started { total, .. } => ("started", 0, total),
+                Progress::Read { done, total, .. } => ("read", done, total),
+                Progress::Finished { total, .. } => ("finished", total, total),
+            })
+        })
+        .expect("reads");
+        seen
+    }
+
+    #[test]
+    fn a_streamed_file_reports_start_reads_and_finish() {
+        let log = "{\"timestamp\":\"2026-11-24T00:00:01Z\",\"level\":\"INFO\",\"fields\":{\"message\":\"close\",\"time.busy\":\"1.00ms\",\"time.idle\":\"1.00ms\"},\"span\":{\"name\":\"x\"}}\n";
+        let len = log.len() as u64;
+        let seen = progress_of(log);
+        assert_eq!(seen.first(), Some(&("started", 0, len)));
+        assert_eq!(seen.last(), Some(&("finished", len, len)));
+        let reads: Vec<_> = seen.iter().filter(|e| e.0 == "read").collect();
+        assert_eq!(reads.last().map(|e| e.1), Some(len), "{seen:?}");
+    }
+
+    #[test]
+    fn a_mapped_chrome_trace_reports_nothing() {
+        let trace = r#"[{"name":"x","ph":"X","ts":0,"dur":10,"pid":1,"tid":1}]"#;
+        assert_eq!(progress_of(trace), Vec::new());
+    }
+}

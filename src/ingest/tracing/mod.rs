@@ -1,0 +1,257 @@
+//! The part of the tracing-subscriber readers that is not about one format: the span event
+//! both formats become, and the line-reading driver with its clock, counts and end-of-log
+//! checks. `matcher` gives spans their identity; `json` and `text` decode lines; `units` parses
+//! the timestamps and durations they print.
+
+pub mod json;
+mod matcher;
+pub mod text;
+mod units;
+
+use super::InputStats;
+use super::lines::{Lines, excerpt};
+use crate::error::{Error, Result};
+use crate::model::{Ns, ThreadIdx, TraceBuilder};
+use matcher::SpanMatcher;
+use std::borrow::Cow;
+use std::io::BufRead;
+use units::{Timestamp, parse_timestamp};
+
+/// Which synthetic span event a line is (`FmtSpan` NEW, ENTER, EXIT, CLOSE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    New,
+    Enter,
+    Exit,
+    Close,
+}
+
+impl Kind {
+    pub fn from_message(m: &str) -> Option<Kind> {
+        match m {
+            "new" => Some(Kind::New),
+            "enter" => Some(Kind::Enter),
+            "exit" => Some(Kind::Exit),
+            "close" => Some(Kind::Close),
+            _ => None,
+        }
+    }
+}
+
+/// A span as an event describes it: name and fields (values as display text).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct SpanDesc<'a> {
+    pub name: Cow<'a, str>,
+    pub fields: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+/// The context of an event: given, or parsed on demand (most events match exactly one open
+/// span and never need it, and parsing JSON `spans` lists is the costliest part of a line).
+enum Context<'a> {
+    Known(&'a [SpanDesc<'a>]),
+    Lazy(&'a dyn Fn() -> Vec<SpanDesc<'a>>),
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Context::Known(c) => c.fmt(f),
+            Context::Lazy(_) => f.write_str("<lazy>"),
+        }
+    }
+}
+
+/// One synthetic span event, format-neutral.
+#[derive(Debug)]
+struct SpanEvent<'a> {
+    pub kind: Kind,
+    pub time: Ns,
+    pub thread: Option<ThreadIdx>,
+    pub target: Option<&'a str>,
+    pub span: &'a SpanDesc<'a>,
+    /// Root first, not including `span`.
+    pub context: Context<'a>,
+    /// The context is the span's real ancestry (text format), not just what is entered.
+    pub context_exact: bool,
+    pub busy: Option<Ns>,
+    pub idle: Option<Ns>,
+}
+
+/// Event times from the printed timestamps. The first readable one sets the clock (RFC 3339 is
+/// Unix time; an uptime timer has no wall-clock origin); a missing one is warned about once and
+/// the last time seen is used.
+#[derive(Debug, Default)]
+struct EventClock {
+    unix_set: bool,
+    warned: bool,
+}
+
+impl EventClock {
+    pub fn time(
+        &mut self,
+        b: &mut TraceBuilder,
+        raw: Option<&str>,
+        line_no: u64,
+        stats: &mut InputStats,
+    ) -> Ns {
+        match raw.and_then(parse_timestamp) {
+            Some(ts) => {
+                if matches!(ts, Timestamp::Unix(_)) && !self.unix_set {
+                    self.unix_set = true;
+                    b.set_unix_offset(0);
+                }
+                ts.ns()
+            }
+            None => {
+                if !self.warned {
+                    self.warned = true;
+                    stats.warn(format!(
+                        "line {line_no}: no readable timestamp ({}); span start/end times are unknown, only time.busy/time.idle are used",
+                        raw.map_or("missing".to_string(), |t| excerpt(t, 40))
+                    ));
+                }
+                b.last_time().unwrap_or(0)
+            }
+        }
+    }
+}
+
+/// One tracing line format, as the line-reading driver (`read_lines`) sees it: the driver
+/// owns the lines, the span matcher, the clock and the counts; the format decodes one line at a
+/// time and says at the end what it found wrong with the whole.
+trait LineFormat {
+    /// How the "no span events" error names the input (`expected {WHAT} recorded with ...`).
+    const WHAT: &'static str;
+
+    /// Decodes line `line_no` (without its end of line; `complete` is false for a last line
+    /// cut short) and hands the span event it holds, if any, to `cx.apply`.
+    fn line(
+        &mut self,
+        cx: &mut LineCx<'_, '_>,
+        line_no: u64,
+        line: &[u8],
+        complete: bool,
+    ) -> Result<Flow>;
+
+    /// After the last line (`lines` read): an error of the format's own, or else why no line
+    /// was a span event (`None`: the driver's default reason).
+    fn end(self, cx: &mut LineCx<'_, '_>, lines: u64) -> Result<Option<String>>;
+}
+
+/// Whether the driver reads on after a line.
+enum Flow {
+    Next,
+    Stop,
+}
+
+/// What a line format may use while decoding a line.
+struct LineCx<'c, 's> {
+    name: &'c str,
+    b: &'c mut TraceBuilder<'s>,
+    stats: &'c mut InputStats,
+    matcher: SpanMatcher,
+    clock: EventClock,
+    span_events: u64,
+}
+
+impl LineCx<'_, '_> {
+    /// The event time of line `line_no` from its printed timestamp (see `EventClock`).
+    fn time(&mut self, raw: Option<&str>, line_no: u64) -> Ns {
+        self.clock.time(self.b, raw, line_no, self.stats)
+    }
+
+    /// The thread a line names by id or name (ids normalised by `thread_key`).
+    fn thread(&mut self, id: Option<&str>, name: Option<&str>) -> Option<ThreadIdx> {
+        id.or(name).map(|id| self.b.thread(&thread_key(id), name))
+    }
+
+    /// Applies a span event and counts it.
+    fn apply(&mut self, ev: &SpanEvent<'_>) {
+        self.matcher.apply(self.b, ev);
+        self.span_events += 1;
+        self.stats.events += 1;
+    }
+
+    /// Counts a line that is not a span event.
+    fn skip(&mut self) {
+        self.stats.skipped += 1;
+    }
+
+    /// The end of a tracing log of `lines` lines: an error when it held no span event (with
+    /// `why`, or a default reason), a warning when starts had to be computed from busy + idle.
+    fn finish(self, what: &str, lines: u64, why: Option<String>) -> Result<()> {
+        if self.span_events == 0 {
+            let why = why.unwrap_or_else(|| {
+                if lines == 0 {
+                    "empty input".to_string()
+                } else {
+                    format!("{lines} lines, none of them a span event")
+                }
+            });
+            return Err(Error::input(
+                self.name,
+                format!(
+                    "no span events found ({why}): expected {what} recorded with .with_span_events(FmtSpan::CLOSE) or FmtSpan::FULL"
+                ),
+            ));
+        }
+        if !self.matcher.new_seen && self.matcher.implicit > 0 {
+            self.stats
+                .warn("no NEW span events: span starts are computed as close time - busy - idle");
+        }
+        Ok(())
+    }
+}
+
+/// Reads every line of `reader` with `format`, then checks the end (`LineCx::finish`).
+fn read_lines<F: LineFormat>(
+    name: &str,
+    reader: &mut dyn BufRead,
+    b: &mut TraceBuilder,
+    stats: &mut InputStats,
+    mut format: F,
+) -> Result<()> {
+    let mut cx = LineCx {
+        name,
+        b,
+        stats,
+        matcher: SpanMatcher::new(),
+        clock: EventClock::default(),
+        span_events: 0,
+    };
+    let mut lines = Lines::new(name, reader);
+    while let Some((line_no, line, complete)) = lines.next_line()? {
+        if let Flow::Stop = format.line(&mut cx, line_no, line, complete)? {
+            break;
+        }
+    }
+    let line_count = lines.line_no;
+    let why = format.end(&mut cx, line_count)?;
+    cx.finish(F::WHAT, line_count, why)
+}
+
+/// Normalises `ThreadId(05)` to `ThreadId(5)` so the text and JSON formats agree.
+fn thread_key(id: &str) -> Cow<'_, str> {
+    if let Some(num) = id
+        .strip_prefix("ThreadId(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        if num.len() > 1 && num.starts_with('0') {
+            if let Ok(n) = num.parse::<u64>() {
+                return Cow::Owned(format!("ThreadId({n})"));
+            }
+        }
+    }
+    Cow::Borrowed(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_keys_normalise() {
+        assert_eq!(thread_key("ThreadId(05)"), "ThreadId(5)");
+        assert_eq!(thread_key("worker-1"), "worker-1");
+    }
+}

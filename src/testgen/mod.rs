@@ -1,0 +1,13 @@
+//! Seeded generators of big inputs, for the benches, the `gen_*` examples and scale tests
+//! (`--features testgen`; not part of the tool). Each writes the same bytes for the same seed,
+//! shaped like what the demo server (`examples/demo_server.rs`) records, so analysing a
+//! generated input gives the demo's verdicts at any size.
+//!
+//! - [`tracing_log`]: a tracing-subscriber JSON log (`FmtSpan::FULL`, thread ids);
+//! - [`rng`]: the one seeded random-number generator they share.
+//!
+//! Chrome traces come from `../shared/tools/gen_chrome_trace.py` (used by the `chrome` bench).
+
+pub mod rng;
+pub mod tracing_log;
+// console_recording: added by the console split
