@@ -21,7 +21,7 @@
 //! | request | a span that is a server request (HTTP fields, `otel.kind=server`, or `--request-span`) | `analyze::requests::Request` |
 //! | endpoint | a request's method and route: what a server verdict row judges | `Judgement::subject` |
 //! | task | a runtime task (a tokio task of a console recording or capture); never a browser task | `TaskRecord` |
-//! | main-thread task | a top-level task on a browser main thread (Chrome's `RunTask`) | `browser` types |
+//! | main-thread task | a top-level task on a browser main thread (Chrome's `RunTask`) | [`MainThreadTask`] |
 //! | long task | a main-thread task over 50 ms (DevTools' rule): the browser's stall | `StallSource::BrowserLongTask` |
 //! | stall | an execution that held a worker at or over the stall threshold (`--stall`); where it was seen is its source | `analyze::Stall` |
 //! | episode | stalls that overlap or touch, with how many workers they held at once | `analyze::Episode` |

@@ -115,6 +115,34 @@ fn document_rule_rounds() {
     let eps: Vec<&str> = f.slow.iter().map(|g| g.endpoint.as_str()).collect();
     assert_eq!(eps, ["GET http://t.test/", "GET http://u.test/y"]);
     assert_eq!(f.slow[0].documents, 1);
+    // One Bad row per group, each saying which rule made it slow.
+    let js = judgements(&f, &Config::default());
+    let rows: Vec<(&str, Verdict, Unit, usize, SlowRule)> = js
+        .iter()
+        .map(|j| match &j.detail {
+            Detail::SlowResponse(s) => (j.subject.as_str(), j.verdict, j.unit, j.count, s.rule),
+            _ => panic!("{j:?}"),
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "GET http://t.test/",
+                Verdict::Bad,
+                Unit::Requests,
+                1,
+                SlowRule::Document
+            ),
+            (
+                "GET http://u.test/y",
+                Verdict::Bad,
+                Unit::Requests,
+                1,
+                SlowRule::Slow(Config::default().slow)
+            ),
+        ]
+    );
 }
 
 /// A text LCP has TTFB and render delay; an image LCP all four subparts, which add up.
