@@ -287,7 +287,7 @@ fn network_request_units_redirects_and_server_timing() {
 /// work:      [Eval 0-90 [FnCall 10-80]]  [Layout 100-120] [MinorGC 121-122]
 /// ```
 #[test]
-fn work_inside_long_tasks() {
+fn work_inside_kept_tasks() {
     let t = r#"[
 {"ph":"X","name":"FunctionCall","pid":1,"tid":2,"ts":10000,"dur":70000,"args":{"data":{"functionName":"render","url":"https://x.test/app.js"}}},
 {"ph":"X","name":"Layout","pid":1,"tid":2,"ts":100000,"dur":20000},
