@@ -265,6 +265,9 @@ impl Collector<'_> {
                 .then(p95(b).cmp(&p95(a)))
                 .then(a.subject.cmp(&b.subject))
         });
+        // Browser rows follow the server rows.
+        let browser = browser::analyze(trace, cfg);
+        judgements.extend(browser::judgements(&browser, cfg));
         Analysis {
             threads,
             requests,
@@ -275,7 +278,7 @@ impl Collector<'_> {
             victims,
             stall_threshold,
             notes,
-            browser: browser::analyze(trace, cfg),
+            browser,
             console: console::analyze(trace, cfg),
         }
     }

@@ -8,6 +8,7 @@
 //! | family | detector | detail |
 //! |---|---|---|
 //! | server spans (tracing logs, tracing-chrome) | `analyze` ([`super::Collector`]) | [`Detail::Server`] |
+//! | browser traces (Chrome DevTools) | [`super::browser`] | [`Detail::SlowResponse`], [`Detail::LongTasks`] |
 //!
 //! Adding a verdict: a [`Pattern`] (and, for a new family, a [`Detail`] variant) here, the rule
 //! in the family's detector, and its row in `report`.
@@ -87,6 +88,10 @@ pub struct Judgement {
 #[derive(Debug, Clone)]
 pub enum Detail {
     Server(Box<ServerJudgement>),
+    /// Slow server responses to one endpoint, seen from a browser.
+    SlowResponse(Box<super::browser::SlowResponse>),
+    /// Long tasks on one browser renderer main thread.
+    LongTasks(Box<super::browser::LongTasks>),
 }
 
 impl Judgement {
@@ -94,12 +99,14 @@ impl Judgement {
     pub fn server(&self) -> Option<&ServerJudgement> {
         match &self.detail {
             Detail::Server(s) => Some(s),
+            _ => None,
         }
     }
 
     pub fn server_mut(&mut self) -> Option<&mut ServerJudgement> {
         match &mut self.detail {
             Detail::Server(s) => Some(s),
+            _ => None,
         }
     }
 }

@@ -10,7 +10,8 @@
 
 use crate::support::chrome_corpus_dir;
 use serde_json::Value;
-use stallscope::analyze::browser::{self, BrowserFindings};
+use stallscope::analyze::browser;
+use stallscope::report::browser::{BrowserOut, out};
 use std::path::PathBuf;
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
@@ -31,7 +32,7 @@ struct Counts {
 fn check(
     exp: &Value,
     ing: &stallscope::ingest::Ingested,
-    b: &BrowserFindings,
+    b: &BrowserOut,
     n: &mut Counts,
     fail: &mut dyn FnMut(String),
 ) {
@@ -221,7 +222,7 @@ fn browser_findings_agree_with_devtools() {
         if exp.get("error").is_some_and(|e| !e.is_null()) {
             continue;
         }
-        let b = browser::analyze(&ing.trace, &cfg);
+        let b = out(&browser::analyze(&ing.trace, &cfg));
         check(&exp, &ing, &b, &mut n, &mut |msg| {
             failures.push(format!("{file}: {msg}"))
         });
@@ -267,9 +268,7 @@ fn truncated_file_reads_like_the_whole_one_up_to_the_cut() {
         cut.stats.warnings
     );
     let tasks = |i: &stallscope::ingest::Ingested| {
-        i.trace.browser.main_threads[0]
-            .long_tasks
-            .iter()
+        browser::long_tasks_of(&i.trace.browser.main_threads[0])
             .map(|t| (t.start + i.trace.rebased_by, t.duration))
             .collect::<Vec<_>>()
     };
