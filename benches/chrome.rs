@@ -3,7 +3,8 @@
 //! stallscope's read + analysis of the same bytes.
 //!
 //! Size: `STALLSCOPE_CHROME_EVENTS` events (default 65 000, about 20 MB; 1 000 000 is ~300 MB).
-//! Skipped with a message when python3 or the generator is not there.
+//! Without python3 or the generator this bench measures nothing: it says so, and why, on stderr
+//! (it does not fail, so that `cargo bench` still runs the other benches).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use stallscope::config::Config;
@@ -19,19 +20,28 @@ fn bench(c: &mut Criterion) {
     let generator =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/gen_chrome_trace.py");
     let out = std::env::temp_dir().join(format!("stallscope-bench-chrome-{events}.json"));
-    let made = generator.exists()
-        && Command::new("python3")
+    let why_not = if !generator.is_file() {
+        Some(format!("no generator at {}", generator.display()))
+    } else {
+        match Command::new("python3")
             .arg(&generator)
             .arg(&out)
             .arg(events.to_string())
             .arg("7")
             .output()
-            .is_ok_and(|o| o.status.success());
-    if !made {
-        eprintln!(
-            "skipping the chrome bench: no python3 or no {}",
-            generator.display()
-        );
+        {
+            Err(e) => Some(format!("cannot run python3: {e}")),
+            Ok(o) if !o.status.success() => Some(format!(
+                "{} failed ({}): {}",
+                generator.display(),
+                o.status,
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Ok(_) => None,
+        }
+    };
+    if let Some(why) = why_not {
+        eprintln!("the chrome bench measures nothing: {why}");
         return;
     }
     let bytes = std::fs::read(&out).expect("generated trace");

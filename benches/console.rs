@@ -7,13 +7,12 @@
 //! - `streaming`: what `stallscope analyze` does with a recording: parse each event, follow
 //!   the tasks alive at once and sum each into its group as it closes, then the detectors.
 //!
-//! Size: `STALLSCOPE_CONSOLE_TASKS` tasks (default 3 800, about 20 MB; 38 000 is ~200 MB).
+//! Needs `--features testgen`. Size: `STALLSCOPE_CONSOLE_TASKS` tasks (default 3 800, about 20 MB; 38 000 is ~200 MB).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use stallscope::config::Config;
 use stallscope::testgen::console_recording as testgen;
 
-#[path = "lines.rs"]
 mod lines;
 
 fn bench(c: &mut Criterion) {

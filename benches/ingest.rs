@@ -1,4 +1,5 @@
-//! Throughput on a generated tracing JSON log, side by side in one run so the figures compare
+//! Throughput on a generated tracing JSON log (`stallscope::testgen::tracing_log`, so
+//! `--features testgen`), side by side in one run so the figures compare
 //! as ratios on a shared, noisy machine:
 //!
 //! - `serde_json floor`: every line parsed by serde_json into `IgnoredAny` (the cost of reading
@@ -11,11 +12,9 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use stallscope::config::Config;
+use stallscope::testgen::tracing_log;
 use std::hint::black_box;
 
-#[path = "gen.rs"]
-mod generator;
-#[path = "lines.rs"]
 mod lines;
 
 fn bench(c: &mut Criterion) {
@@ -23,7 +22,7 @@ fn bench(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
-    let log = generator::tracing_json(mb << 20, 42);
+    let log = tracing_log::generate_log(mb << 20, 42);
     let cfg = Config::default();
     let mut g = c.benchmark_group(format!("tracing-json {mb} MB"));
     g.throughput(Throughput::Bytes(log.len() as u64));

@@ -246,10 +246,10 @@ async fn run_clients(
                 Stop::At(until) => Instant::now() < until,
             } {
                 sent += 1;
-                if let Some(d) = get_once(addr, path).await {
-                    if let Ok(mut l) = lat.lock() {
-                        l.push((path, d));
-                    }
+                if let Some(d) = get_once(addr, path).await
+                    && let Ok(mut l) = lat.lock()
+                {
+                    l.push((path, d));
                 }
                 tokio::time::sleep(pause).await;
             }

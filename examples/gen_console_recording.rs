@@ -1,6 +1,6 @@
 //! Writes a seeded console-subscriber recording for benchmarks:
-//! `cargo run --release --features testgen --example gen_console_recording -- OUT TASKS [SEED]` (about 5.5 KB per
-//! task: 38 000 tasks make ~210 MB).
+//! `cargo run --release --features testgen --example gen_console_recording -- OUT TASKS [SEED]`
+//! (about 5.5 KB per task: 38 000 tasks make ~210 MB).
 
 use std::io::{BufWriter, Write};
 

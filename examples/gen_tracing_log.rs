@@ -1,7 +1,7 @@
-//! Writes the seeded benchmark log: `cargo run --release --example gen_tracing_log -- OUT MB [SEED]`.
+//! Writes the seeded benchmark log (`stallscope::testgen::tracing_log`):
+//! `cargo run --release --features testgen --example gen_tracing_log -- OUT MB [SEED]`.
 
-#[path = "../benches/gen.rs"]
-mod generator;
+use stallscope::testgen::tracing_log;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -13,7 +13,7 @@ fn main() {
         std::process::exit(2);
     };
     let seed = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(42);
-    let log = generator::tracing_json(mb << 20, seed);
+    let log = tracing_log::generate_log(mb << 20, seed);
     if let Err(e) = std::fs::write(out, &log) {
         eprintln!("gen_tracing_log: {out}: {e}");
         std::process::exit(2);

@@ -12,7 +12,7 @@ dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 case "$kind" in
 log)
-    cargo build --release --quiet --example gen_tracing_log
+    cargo build --release --quiet --features testgen --example gen_tracing_log
     input="$dir/bench-${mb}.log"
     target/release/examples/gen_tracing_log "$input" "$mb" 42
     ;;

@@ -6,7 +6,7 @@ For every tracing log (JSON or text, gzip or not): requests per endpoint (method
 minus NEW timestamp when the log has NEW events, else time.busy + time.idle as printed on CLOSE. For JSON logs with ENTER/EXIT and thread ids: per-thread top-level
 activations, and how many of those lasting >= 10 ms ran on threads that interleave requests
 (event-loop workers). For incident.* files: the /report burst window, long /report polls on
-the workers, and /orders requests overlapping the burst against the rest. Used to write sample-traces/README.md and the figures in tests/samples.rs.
+the workers, and /orders requests overlapping the burst against the rest. Used to write sample-traces/README.md and the figures in tests/integration/samples.rs.
 For tokio-console recordings: task counts, polls, long polls, and stallscope's victim figures
 from their definitions (see console_victims): episodes, workers held at once, delayed and
 held-idle tasks. With --compare, also stallscope's own figures (target/release/stallscope

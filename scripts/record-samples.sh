@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-records sample-traces/ from the demo server (examples/demo_server.rs). Needs only cargo.
 # Each run takes 5-10 s of real traffic on 127.0.0.1; timings differ from run to run, so the
-# figures in sample-traces/README.md and tests/samples.rs must be re-checked after re-recording.
+# figures in sample-traces/README.md and tests/integration/samples.rs must be re-checked after re-recording.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --example demo_server

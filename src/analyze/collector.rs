@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 /// An execution long enough to be a stall, kept while the trace is read.
 #[derive(Debug, Clone)]
-pub struct LongExec {
+pub struct LongExecution {
     pub thread: Option<ThreadIdx>,
     pub start: Ns,
     pub end: Ns,
@@ -28,10 +28,10 @@ pub struct LongExec {
 pub struct Collector<'c> {
     pub(super) cfg: &'c Config,
     pub(super) requests: Vec<Request>,
-    pub(super) long_execs: Vec<LongExec>,
+    pub(super) long_executions: Vec<LongExecution>,
     names: requests::Names,
-    pub(super) has_execs: bool,
-    pub(super) has_thread_execs: bool,
+    pub(super) has_executions: bool,
+    pub(super) has_thread_executions: bool,
     pub(super) spans_seen: u64,
     keep_executions: bool,
 }
@@ -51,10 +51,10 @@ impl<'c> Collector<'c> {
         Collector {
             cfg,
             requests: Vec::new(),
-            long_execs: Vec::new(),
+            long_executions: Vec::new(),
             names: requests::Names::default(),
-            has_execs: false,
-            has_thread_execs: false,
+            has_executions: false,
+            has_thread_executions: false,
             spans_seen: 0,
             keep_executions: false,
         }
@@ -69,8 +69,8 @@ impl<'c> Collector<'c> {
 
     fn add_tree(&mut self, trace: &Trace, members: &[SpanIdx], executions: &[Execution]) {
         self.spans_seen += members.len() as u64;
-        self.has_execs |= !executions.is_empty();
-        self.has_thread_execs |= executions.iter().any(|e| e.thread.is_some());
+        self.has_executions |= !executions.is_empty();
+        self.has_thread_executions |= executions.iter().any(|e| e.thread.is_some());
         let found =
             requests::requests_in_tree(trace, members, executions, self.cfg, &mut self.names);
         let first = self.requests.len();
@@ -113,7 +113,7 @@ impl<'c> Collector<'c> {
                 }
             }
             let root = trace.root_of(e.span);
-            self.long_execs.push(LongExec {
+            self.long_executions.push(LongExecution {
                 thread: e.thread,
                 start: e.start,
                 end: e.end,
@@ -131,7 +131,7 @@ impl<'c> Collector<'c> {
         for r in &mut self.requests {
             r.rebase(by);
         }
-        for e in &mut self.long_execs {
+        for e in &mut self.long_executions {
             e.start -= by;
             e.end -= by;
         }

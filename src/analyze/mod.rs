@@ -9,7 +9,7 @@
 //! 2. thread roles from behaviour ([`threads`]);
 //! 3. per (endpoint, kind of work) group: where the heavy work ran (thread roles, a child busy
 //!    while its request was idle, or, failing both, its effect on concurrent requests:
-//!    [`impact`]), hence the pattern and verdict ([`judge`]);
+//!    `impact`), hence the pattern and verdict (`judge`);
 //! 4. stalls (exact from polls on event-loop threads, else inferred), episodes and victims
 //!    ([`stalls`], with the sweep in [`overlap`]);
 //! 5. the browser family ([`browser`]: network waits, long tasks, LCP) and the runtime-task
@@ -33,7 +33,7 @@ mod tests;
 #[cfg(test)]
 pub(crate) mod timeline;
 
-pub use collector::{Collector, LongExec};
+pub use collector::{Collector, LongExecution};
 pub use stalls::{Episode, Inferred, Stall, StallSource, Victim, Victims};
 pub use stats::percentile;
 pub use verdict::{
@@ -84,9 +84,10 @@ impl Collector<'_> {
         for r in &mut requests {
             r.location = r.locate(&threads).0;
         }
-        let long_execs = self.long_execs;
+        let long_executions = self.long_executions;
         let mut notes = Vec::new();
-        let (has_execs, has_thread_execs) = (self.has_execs, self.has_thread_execs);
+        let (has_executions, has_thread_executions) =
+            (self.has_executions, self.has_thread_executions);
         let browser_trace = trace.browser.is_browser
             || !trace.network.is_empty()
             || !trace.browser.main_threads.is_empty()
@@ -96,9 +97,9 @@ impl Collector<'_> {
                 spans: self.spans_seen,
             });
         }
-        if !has_execs && !requests.is_empty() {
+        if !has_executions && !requests.is_empty() {
             notes.push(Note::NoPolls);
-        } else if has_execs && !has_thread_execs && !requests.is_empty() {
+        } else if has_executions && !has_thread_executions && !requests.is_empty() {
             notes.push(Note::NoThreadIds);
         }
 
@@ -139,7 +140,7 @@ impl Collector<'_> {
         let mut stall_list = Vec::new();
         let role_of =
             |t: Option<ThreadIdx>| t.and_then(|t| threads.get(t.0 as usize)).map(|i| i.role);
-        for e in &long_execs {
+        for e in &long_executions {
             // Browser slices are judged by the browser rules (long tasks), not as runtime polls.
             if trace.browser.is_browser || role_of(e.thread) != Some(ThreadRole::EventLoop) {
                 continue;
@@ -165,8 +166,8 @@ impl Collector<'_> {
             }
             for &ri in &v.requests {
                 let r = &requests[ri];
-                let (sections, how): (Vec<(Ns, Ns)>, Inferred) = if has_execs {
-                    let polls: Vec<(Ns, Ns)> = long_execs
+                let (sections, how): (Vec<(Ns, Ns)>, Inferred) = if has_executions {
+                    let polls: Vec<(Ns, Ns)> = long_executions
                         .iter()
                         .filter(|e| e.thread.is_none() && e.request == Some(ri))
                         .map(|e| (e.start, e.end))
@@ -265,7 +266,9 @@ impl Collector<'_> {
                 .then(p95(b).cmp(&p95(a)))
                 .then(a.subject.cmp(&b.subject))
         });
-        // Runtime rows come after the server rows, in the order of their groups.
+        // Browser rows follow the server rows, then runtime rows, in the order of their groups.
+        let browser = browser::analyze(trace, cfg);
+        judgements.extend(browser::judgements(&browser, cfg));
         let console = runtime::analyze(trace, cfg);
         judgements.extend(runtime::verdicts(&console, stall_threshold));
         Analysis {
@@ -278,7 +281,7 @@ impl Collector<'_> {
             victims,
             stall_threshold,
             notes,
-            browser: browser::analyze(trace, cfg),
+            browser,
             console,
         }
     }

@@ -67,7 +67,7 @@ pub struct Request {
     pub heavy_name: Option<Arc<str>>,
     pub io_evidence: Option<IoShape>,
     /// Per thread: time in this request's executions, and whether one lasted 1 ms or more.
-    pub execs: Vec<(ThreadIdx, Ns, bool)>,
+    pub per_thread: Vec<(ThreadIdx, Ns, bool)>,
     pub polls: u32,
     pub max_poll: Option<Ns>,
     pub cut_off: bool,
@@ -87,7 +87,7 @@ impl Request {
 
     /// Threads that ran an execution of 1 ms or more of this request.
     pub fn heavy_threads(&self) -> impl Iterator<Item = ThreadIdx> + '_ {
-        self.execs.iter().filter(|e| e.2).map(|e| e.0)
+        self.per_thread.iter().filter(|e| e.2).map(|e| e.0)
     }
 
     /// Shifts every time by `-by` (trees measured before the trace was rebased).
@@ -113,13 +113,13 @@ impl Request {
                 .map_or(ThreadRole::Unknown, |i| i.role)
         };
         let on_loop: Ns = self
-            .execs
+            .per_thread
             .iter()
             .filter(|e| role(e.0) == ThreadRole::EventLoop)
             .map(|e| e.1)
             .sum();
         let on_blocking: Ns = self
-            .execs
+            .per_thread
             .iter()
             .filter(|e| role(e.0) == ThreadRole::Blocking)
             .map(|e| e.1)
@@ -505,7 +505,7 @@ fn measure(
         heavy,
         heavy_name,
         io_evidence,
-        execs: per_thread,
+        per_thread,
         polls,
         max_poll,
         cut_off: span.cut_off,

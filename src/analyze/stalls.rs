@@ -4,7 +4,7 @@
 //! A [`Stall`] is one execution that held a loop or main thread: a poll on an event-loop
 //! thread at or over the stall threshold, a runtime task's long poll, one inferred from busy
 //! time, or a browser long task ([`StallSource`]). Overlapping or touching stalls form an
-//! [`Episode`] (the sweep is [`overlap::concurrency`](super::overlap::concurrency)); who paid is
+//! [`Episode`] (the sweep is [`overlap::concurrency`]); who paid is
 //! a [`Victim`] of one of three named kinds.
 //!
 //! For server requests:
@@ -263,7 +263,7 @@ mod tests {
             heavy_name: None,
             io_evidence: None,
             location: Location::Unknown,
-            execs: vec![],
+            per_thread: vec![],
             polls: 0,
             max_poll: None,
             cut_off: false,

@@ -8,6 +8,7 @@
 //! | family | detector | detail |
 //! |---|---|---|
 //! | server spans (tracing logs, tracing-chrome) | `analyze` ([`super::Collector`]) | [`Detail::Server`] |
+//! | browser traces (Chrome DevTools) | [`super::browser`] | [`Detail::SlowResponse`], [`Detail::LongTasks`] |
 //! | runtime tasks (tokio-console recordings, captures) | [`super::runtime`] | [`Detail::Runtime`] |
 //!
 //! Adding a verdict: a [`Pattern`] (and, for a new family, a [`Detail`] variant) here, the rule
@@ -88,6 +89,10 @@ pub struct Judgement {
 #[derive(Debug, Clone)]
 pub enum Detail {
     Server(Box<ServerJudgement>),
+    /// Slow server responses to one endpoint, seen from a browser.
+    SlowResponse(Box<super::browser::SlowResponse>),
+    /// Long tasks on one browser renderer main thread.
+    LongTasks(Box<super::browser::LongTasks>),
     /// A group of runtime tasks.
     Runtime(Box<super::runtime::RuntimeJudgement>),
 }

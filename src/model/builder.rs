@@ -607,11 +607,7 @@ impl<'s> TraceBuilder<'s> {
             n.finish_time = n.finish_time.map(|t| t - min);
         }
         for m in &mut self.trace.browser.main_threads {
-            for t in m
-                .long_tasks
-                .iter_mut()
-                .chain(m.legacy_long_tasks.iter_mut())
-            {
+            for t in m.tasks.iter_mut().chain(m.legacy_tasks.iter_mut()) {
                 t.start -= min;
                 if let Some(s) = &mut t.work.heaviest_script {
                     s.start -= min;

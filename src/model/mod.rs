@@ -1,4 +1,4 @@
-//! The one small model every input format becomes.
+//! The one small model every input format becomes, and the words stallscope uses for it.
 //!
 //! Ingest modules know file formats and nothing else; they feed a [`TraceBuilder`], which turns
 //! span lifecycle callbacks (open, enter, exit, close) into this model. Detectors in `analyze`
@@ -6,12 +6,42 @@
 //!
 //! Times are integer nanoseconds ([`Ns`]) from the trace start (the earliest time seen), with the
 //! wall-clock origin kept separately when the format has one.
+//!
+//! # Glossary
+//!
+//! These words mean one thing each, in code, in user text, in the README and in the JSON.
+//!
+//! | word | meaning | in code |
+//! |---|---|---|
+//! | trace | one input, read into this model | [`Trace`] |
+//! | thread | an OS thread, or a thread-like lane of a format (Chrome's `pid:tid`) | [`Thread`] |
+//! | worker | a thread that runs an event loop (a tokio worker, a browser main thread) | [`ThreadRole::EventLoop`] |
+//! | span | a named interval with fields, a parent, and busy/idle time | [`Span`] |
+//! | execution | one uninterrupted run of a span tree on a thread; user text calls it a *poll* for async runtimes | [`Execution`] |
+//! | request | a span that is a server request (HTTP fields, `otel.kind=server`, or `--request-span`) | `analyze::requests::Request` |
+//! | endpoint | a request's method and route: what a server verdict row judges | `Judgement::subject` |
+//! | task | a runtime task (a tokio task of a console recording or capture); never a browser task | `TaskRecord` |
+//! | main-thread task | a top-level task on a browser main thread (Chrome's `RunTask`) | [`MainThreadTask`] |
+//! | long task | a main-thread task over 50 ms (DevTools' rule): the browser's stall | `StallSource::BrowserLongTask` |
+//! | stall | an execution that held a worker at or over the stall threshold (`--stall`); where it was seen is its source | `analyze::Stall` |
+//! | episode | stalls that overlap or touch, with how many workers they held at once | `analyze::Episode` |
+//! | victim | who paid for a stall: *delayed* (a request slower than its endpoint's healthy median, or a task that waited for a worker) or *held idle* (a task nobody woke while every worker was stalled) | `analyze::Victim` |
+//! | judgement | one verdict row: a pattern, a verdict, what it counts (its unit) and its evidence | `analyze::Judgement` |
+//! | pattern | how the work is built: `sync-io`, `async-io`, `async-cpu`, `sync-cpu`, ... | `analyze::Pattern` |
+//! | verdict | how good that is: bad, ok, good, unknown | `analyze::Verdict` |
+//! | unit | what a count counts: requests, tasks or long tasks | `analyze::Unit` |
+//! | evidence | why a judgement came out as it did (typed; worded by `report`) | `analyze::ServerEvidence` |
+//! | note | what an input's figures rest on and cannot tell | `analyze::Note` |
+//! | input stats | what reading an input counted: events, skipped records, warnings | `ingest::InputStats` |
 
 mod browser;
 mod builder;
 mod tasks;
 
-pub use browser::{ScriptRun, TaskWork, WorkKind, WorkSummary};
+pub use browser::{
+    BrowserData, BrowserWork, HeaviestWork, LcpCandidate, MainThread, MainThreadTask,
+    MainThreadWork, Navigation, NetworkRequest, ScriptRun, ScriptSource, TASK_FLOOR, WorkSummary,
+};
 pub use builder::{TraceBuilder, Tree, TreeSink};
 pub use tasks::{
     JoinSummary, Retention, SnapshotPolls, TaskData, TaskRecord, TaskRole, TaskTotals,
@@ -156,91 +186,6 @@ impl Execution {
 pub struct Clock {
     /// Unix time (ns) of `Ns == 0`, when the format carries wall-clock time.
     pub origin_unix_ns: Option<i64>,
-}
-
-/// A network request as seen by a client (the browser).
-#[derive(Debug, Clone, Default)]
-pub struct NetworkRequest {
-    /// The client's id for it (Chrome: a navigation token for documents, `pid.n` otherwise).
-    pub request_id: String,
-    pub url: String,
-    pub method: String,
-    pub status: Option<u16>,
-    pub mime_type: Option<String>,
-    pub start: Ns,
-    pub end: Ns,
-    /// Time from request sent to the first response byte (server processing + one round trip);
-    /// `None` when the client recorded no timing for it (memory cache, `file:`, failures).
-    pub server_wait: Option<Ns>,
-    /// When the request was sent and when the first byte came back, when known.
-    pub sent: Option<Ns>,
-    pub first_byte: Option<Ns>,
-    /// When the last byte arrived, by the client's own timing (Chrome's `finishTime`).
-    pub finish_time: Option<Ns>,
-    /// The main document of a navigation.
-    pub is_document: bool,
-    pub redirects: u32,
-    /// `Server-Timing` response header entries: (name, duration).
-    pub server_timing: Vec<(String, Ns)>,
-}
-
-/// What a browser trace says beyond spans: its main threads' tasks and its navigations.
-#[derive(Debug, Clone, Default)]
-pub struct BrowserData {
-    /// The trace comes from a browser (Chrome's own threads are named): its slices are browser
-    /// work, not an async runtime's polls.
-    pub is_browser: bool,
-    pub main_threads: Vec<MainThread>,
-    pub navigations: Vec<Navigation>,
-}
-
-/// A renderer main thread (an event loop by definition) and its long tasks.
-#[derive(Debug, Clone, Default)]
-pub struct MainThread {
-    pub thread: ThreadIdx,
-    pub pid: String,
-    pub tid: String,
-    /// Top-level tasks seen (`RunTask`).
-    pub run_tasks: u64,
-    /// `RunTask`s over the browser long-task threshold (50 ms).
-    pub long_tasks: Vec<Task>,
-    /// Long tasks under pre-2019 names (`MessageLoop::RunTask`, `ThreadControllerImpl::RunTask`,
-    /// ...), which DevTools ignores; reported apart.
-    pub legacy_long_tasks: Vec<Task>,
-}
-
-/// One top-level task on a main thread.
-#[derive(Debug, Clone, Default)]
-pub struct Task {
-    pub name: String,
-    pub start: Ns,
-    pub duration: Ns,
-    /// The heaviest work inside it (a script with its URL and function, layout, style, GC).
-    pub heaviest: Option<(String, Ns)>,
-    /// What ran inside it, per kind of work.
-    pub work: TaskWork,
-}
-
-/// A page navigation.
-#[derive(Debug, Clone, Default)]
-pub struct Navigation {
-    pub id: String,
-    pub url: String,
-    pub start: Ns,
-    pub main_frame: bool,
-    /// The last largest-contentful-paint candidate of this navigation.
-    pub lcp: Option<LcpCandidate>,
-}
-
-/// A largest-contentful-paint candidate.
-#[derive(Debug, Clone, Default)]
-pub struct LcpCandidate {
-    pub at: Ns,
-    pub index: u64,
-    /// `image` or `text`.
-    pub kind: String,
-    /// For an image, its URL (from the matching `LargestImagePaint::Candidate`).
-    pub image_url: Option<String>,
 }
 
 /// The whole trace in the common model.

@@ -2,6 +2,7 @@
 //! [`VerdictOut`] through its family's renderer, each stall, episode and note one entry. No
 //! decisions are made here.
 
+use super::browser;
 use super::schema::*;
 use super::server;
 use super::text::to_ms;
@@ -56,14 +57,19 @@ impl Report {
             tasks: trace.tasks.totals.iter().map(|g| g.tasks).sum(),
             warnings: input.warnings.clone(),
         });
+        // `--top` limits the server rows; the other families' rows all show.
         let limit = cfg.top.unwrap_or(usize::MAX);
         let server_rows = a.judgements.iter().filter(|j| j.server().is_some());
-        for j in server_rows.take(limit) {
+        let other_rows = a.judgements.iter().filter(|j| j.server().is_none());
+        for j in server_rows.take(limit).chain(other_rows) {
             let out = self.verdict_out(&path, j, a, cfg);
+            if let Some(ad) = &out.advice {
+                self.advice.push(ad.clone());
+            }
             self.verdicts.push(out);
         }
-        self.add_browser(&path, &a.browser, cfg);
-        self.add_runtime(&path, trace, a, cfg);
+        self.add_browser(&path, &a.browser);
+        self.add_runtime(&path, trace, a);
         for f in &a.fast {
             self.fast_endpoints.push(FastOut {
                 input: path.clone(),
@@ -108,20 +114,10 @@ impl Report {
     /// One verdict row, by the family that judged it.
     fn verdict_out(&mut self, path: &str, j: &Judgement, a: &Analysis, cfg: &Config) -> VerdictOut {
         match &j.detail {
-            Detail::Server(s) => {
-                let out = server::verdict_out(path, j, s, a, cfg);
-                if let Some(ad) = &out.advice {
-                    self.advice.push(ad.clone());
-                }
-                out
-            }
-            Detail::Runtime(r) => {
-                let out = super::runtime::verdict_out(path, j, r, cfg);
-                if let Some(ad) = &out.advice {
-                    self.advice.push(ad.clone());
-                }
-                out
-            }
+            Detail::Server(s) => server::verdict_out(path, j, s, a, cfg),
+            Detail::SlowResponse(s) => browser::slow_response_out(path, j, s),
+            Detail::LongTasks(l) => browser::long_tasks_out(path, j, l),
+            Detail::Runtime(r) => super::runtime::verdict_out(path, j, r, cfg),
         }
     }
 }

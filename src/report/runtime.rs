@@ -20,20 +20,12 @@ use crate::model::Trace;
 const CANNOT_TELL: &str = "CPU or a blocking call: the recording cannot tell";
 
 impl Report {
-    /// The runtime-task rows and sections of one input.
-    pub(super) fn add_runtime(&mut self, path: &str, trace: &Trace, a: &Analysis, cfg: &Config) {
+    /// The runtime-task sections of one input (its rows come with every family's, through
+    /// [`verdict_out`]).
+    pub(super) fn add_runtime(&mut self, path: &str, trace: &Trace, a: &Analysis) {
         let c = &a.console;
         if c.is_empty() {
             return;
-        }
-        for j in &a.judgements {
-            if let Some(r) = j.runtime() {
-                let out = verdict_out(path, j, r, cfg);
-                if let Some(ad) = &out.advice {
-                    self.advice.push(ad.clone());
-                }
-                self.verdicts.push(out);
-            }
         }
         for s in &c.stalls {
             self.stalls.push(stall_out(path, s, trace));

@@ -22,13 +22,13 @@ pub struct Report {
     pub victims: VictimsOut,
     pub threads: Vec<ThreadOut>,
     /// Browser traces: main-frame navigations with LCP and its subparts.
-    pub navigations: Vec<crate::analyze::browser::NavigationOut>,
+    pub navigations: Vec<super::browser::NavigationOut>,
     /// Browser traces: requests the browser made, with DevTools' server-response wait.
-    pub network: Vec<crate::analyze::browser::NetworkOut>,
+    pub network: Vec<super::browser::NetworkOut>,
     /// Browser traces: tasks over 50 ms on renderer main threads.
-    pub long_tasks: Vec<crate::analyze::browser::LongTaskOut>,
+    pub long_tasks: Vec<super::browser::LongTaskOut>,
     /// Browser traces: per renderer main thread, DevTools' long-task figures.
-    pub main_threads: Vec<crate::analyze::browser::MainThreadOut>,
+    pub main_threads: Vec<super::browser::MainThreadOut>,
     /// tokio-console recordings: tasks grouped by spawn location (or task name / closure).
     pub tasks: Vec<crate::analyze::runtime::TaskGroup>,
     /// tokio-console's own warnings, reproduced offline.

@@ -1,33 +1,8 @@
 //! Seeded recordings of a made-up server, for benchmarks and scale tests.
 
+use super::rng::Rng;
 use std::collections::BinaryHeap;
 use std::io::{self, Write};
-
-/// splitmix64: small, seedable, good enough for test data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `lo..hi` (`lo` when the range is empty).
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        if hi <= lo {
-            lo
-        } else {
-            lo + self.next() % (hi - lo)
-        }
-    }
-
-    fn chance(&mut self, per_mille: u64) -> bool {
-        self.next() % 1000 < per_mille
-    }
-}
 
 /// Where a simulated task is in its life.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -63,7 +38,7 @@ struct Sim {
 /// Span ids come from a slab, reused after a close with a new generation in the high bits,
 /// so many exceed 2^53. Each task is about 5.5 KB of JSON (38 000 tasks: ~210 MB).
 pub fn generate_recording(out: &mut impl Write, tasks: usize, seed: u64) -> io::Result<()> {
-    let mut rng = Rng(seed ^ 0x5eed_0fc0_ffee);
+    let mut rng = Rng::new(seed ^ 0x5eed_0fc0_ffee);
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut t: u64 = 1_795_000_000_000_000_000;
     writeln!(buf, "{{\"v\":1}}")?;

@@ -20,13 +20,23 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let out = args.get(1).cloned().unwrap_or_else(|| "console.jsonl".into());
-    let paired = args.iter().position(|a| a == "--paired-log").and_then(|i| args.get(i + 1)).cloned();
+    let out = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "console.jsonl".into());
+    let paired = args
+        .iter()
+        .position(|a| a == "--paired-log")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     if args.iter().any(|a| a == "--unnamed-tasks") {
         demo_server::NAME_TASKS.store(false, std::sync::atomic::Ordering::Relaxed);
     }
     // DEMO_CONSOLE_PORT: where the console's gRPC server listens (default 6669).
-    let port: u16 = std::env::var("DEMO_CONSOLE_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(6669);
+    let port: u16 = std::env::var("DEMO_CONSOLE_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(6669);
     let console = console_subscriber::ConsoleLayer::builder()
         .recording_path(&out)
         .server_addr(([127, 0, 0, 1], port))
@@ -66,10 +76,19 @@ fn main() {
         None => (
             None,
             None,
-            Some(tracing_subscriber::fmt::layer().with_writer(std::io::sink).with_filter(ours())),
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::sink)
+                    .with_filter(ours()),
+            ),
         ),
     };
-    tracing_subscriber::registry().with(console).with(full).with(close).with(sink).init();
+    tracing_subscriber::registry()
+        .with(console)
+        .with(full)
+        .with(close)
+        .with(sink)
+        .init();
     // The demo reads its own flags; `--log-format none` keeps it from installing a subscriber.
     demo_server::main();
     // The recorder thread flushes after each burst; give it a moment before exiting.

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::ingest::{Format, Ingested, ingest_bytes, ingest_reader};
-use crate::model::Trace;
+use crate::model::{BrowserWork, HeaviestWork, ScriptSource, SpanIdx, Trace};
 
 fn mapped(s: &str) -> Result<Ingested> {
     ingest_bytes("t.json", s.as_bytes(), false, &Config::default())
@@ -35,7 +35,7 @@ fn summary(t: &Trace) -> String {
         .browser
         .main_threads
         .iter()
-        .map(|m| (m.run_tasks, m.long_tasks.len(), m.legacy_long_tasks.len()))
+        .map(|m| (m.run_tasks, m.tasks.len(), m.legacy_tasks.len()))
         .collect();
     let net: Vec<_> = t
         .network
@@ -58,8 +58,8 @@ fn truncated_array_keeps_whole_events() {
     );
     let m = &ing.trace.browser.main_threads[0];
     assert_eq!(m.run_tasks, 1);
-    assert_eq!(m.long_tasks.len(), 1);
-    assert_eq!(m.long_tasks[0].duration, 60_000_000);
+    assert_eq!(m.tasks.len(), 1);
+    assert_eq!(m.tasks[0].duration, 60_000_000);
     assert_eq!(
         ing.trace.thread(m.thread).role_hint,
         Some(ThreadRole::EventLoop)
@@ -93,18 +93,48 @@ fn object_form_keys_in_any_order() {
     assert!(ing.stats.warnings.is_empty(), "{:?}", ing.stats.warnings);
 }
 
+/// The reader keeps every task over its retention floor and judges none: the 50 ms task and
+/// the 50.001 ms one are both kept (DevTools' rule, strictly over 50 ms, is analysis's).
 #[test]
-fn string_pids_and_the_long_task_rule() {
+fn string_pids_and_tasks_over_the_floor() {
     let t = r#"[{"ph":"M","pid":"7","tid":"9","name":"thread_name","args":{"name":"CrRendererMain"}},
 {"ph":"X","name":"RunTask","pid":"7","tid":"9","ts":"5","dur":50000},
 {"ph":"X","name":"RunTask","pid":"7","tid":"9","ts":60000,"dur":50001}]"#;
     let ing = read_str(t);
     let m = &ing.trace.browser.main_threads[0];
     assert_eq!((m.pid.as_str(), m.tid.as_str()), ("7", "9"));
-    // DevTools' rule is strictly over 50 ms: 50.000 is not long, 50.001 is.
-    assert_eq!(m.long_tasks.len(), 1);
-    assert_eq!(m.long_tasks[0].duration, 50_001_000);
+    let kept: Vec<Ns> = m.tasks.iter().map(|t| t.duration).collect();
+    assert_eq!(kept, [50_000_000, 50_001_000]);
     assert_eq!(ing.trace.threads[0].key, "7:9");
+}
+
+/// A task at or under the retention floor is counted, not kept, and the work inside it is
+/// dropped with it; one over the floor keeps its work.
+///
+/// ```text
+/// t (ms):  0          10   20           32
+/// task:    [RunTask 10 ms]  [RunTask 12 ms ]
+/// work:     [Layout 5]       [Layout 6]
+/// ```
+#[test]
+fn tasks_at_the_floor_are_counted_not_kept() {
+    let t = r#"[{"ph":"M","pid":1,"tid":2,"name":"thread_name","args":{"name":"CrRendererMain"}},
+{"ph":"X","name":"RunTask","pid":1,"tid":2,"ts":0,"dur":10000},
+{"ph":"X","name":"Layout","pid":1,"tid":2,"ts":1000,"dur":5000},
+{"ph":"X","name":"RunTask","pid":1,"tid":2,"ts":20000,"dur":12000},
+{"ph":"X","name":"Layout","pid":1,"tid":2,"ts":21000,"dur":6000}]"#;
+    assert_eq!(TASK_FLOOR, 10_000_000);
+    let ing = read_str(t);
+    let m = &ing.trace.browser.main_threads[0];
+    assert_eq!(m.run_tasks, 2);
+    assert_eq!(m.tasks.len(), 1);
+    let kinds: Vec<(BrowserWork, Ns)> = m.tasks[0]
+        .work
+        .kinds
+        .iter()
+        .map(|k| (k.kind, k.total))
+        .collect();
+    assert_eq!(kinds, [(BrowserWork::Layout, 6_000_000)]);
 }
 
 /// B/E pair per thread, not globally: interleaved threads pair correctly; an unmatched E is
@@ -248,7 +278,7 @@ fn network_request_units_redirects_and_server_timing() {
     assert_eq!((n[1].server_wait, n[1].status), (None, None));
 }
 
-/// Work inside long tasks, whatever the file order: per-kind totals count nested time once,
+/// Work inside kept tasks, whatever the file order: per-kind totals count nested time once,
 /// the heaviest script keeps its URL and function.
 ///
 /// ```text
@@ -257,7 +287,7 @@ fn network_request_units_redirects_and_server_timing() {
 /// work:      [Eval 0-90 [FnCall 10-80]]  [Layout 100-120] [MinorGC 121-122]
 /// ```
 #[test]
-fn work_inside_long_tasks() {
+fn work_inside_kept_tasks() {
     let t = r#"[
 {"ph":"X","name":"FunctionCall","pid":1,"tid":2,"ts":10000,"dur":70000,"args":{"data":{"functionName":"render","url":"https://x.test/app.js"}}},
 {"ph":"X","name":"Layout","pid":1,"tid":2,"ts":100000,"dur":20000},
@@ -267,8 +297,8 @@ fn work_inside_long_tasks() {
 {"ph":"X","name":"Layout","pid":1,"tid":2,"ts":160000,"dur":5000},
 {"ph":"M","pid":1,"tid":2,"name":"thread_name","args":{"name":"CrRendererMain"}}]"#;
     let ing = read_str(t);
-    let task = &ing.trace.browser.main_threads[0].long_tasks[0];
-    let kinds: Vec<(WorkKind, u32, Ns, Ns)> = task
+    let task = &ing.trace.browser.main_threads[0].tasks[0];
+    let kinds: Vec<(BrowserWork, u32, Ns, Ns)> = task
         .work
         .kinds
         .iter()
@@ -277,9 +307,9 @@ fn work_inside_long_tasks() {
     assert_eq!(
         kinds,
         [
-            (WorkKind::Script, 2, 90_000_000, 90_000_000),
-            (WorkKind::Layout, 1, 20_000_000, 20_000_000),
-            (WorkKind::Gc, 1, 1_000_000, 1_000_000),
+            (BrowserWork::Script, 2, 90_000_000, 90_000_000),
+            (BrowserWork::Layout, 1, 20_000_000, 20_000_000),
+            (BrowserWork::Gc, 1, 1_000_000, 1_000_000),
         ]
     );
     let s = task.work.heaviest_script.as_ref().expect("a script");
@@ -288,15 +318,19 @@ fn work_inside_long_tasks() {
         ("EvaluateScript", "https://x.test/app.js")
     );
     assert_eq!(
-        task.heaviest,
-        Some((
-            "EvaluateScript (anonymous) https://x.test/app.js".to_string(),
-            90_000_000
-        ))
+        task.work.heaviest,
+        Some(HeaviestWork {
+            event: "EvaluateScript".into(),
+            source: Some(ScriptSource {
+                url: "https://x.test/app.js".into(),
+                function: String::new(),
+            }),
+            duration: 90_000_000,
+        })
     );
 }
 
-/// Pre-2019 task names (X or B/E) are long tasks too, reported apart; a task nested in another
+/// Pre-2019 task names (X or B/E) are kept too, apart; a task nested in another
 /// counts once.
 #[test]
 fn legacy_and_nested_tasks() {
@@ -309,9 +343,9 @@ fn legacy_and_nested_tasks() {
     let ing = read_str(t);
     let m = &ing.trace.browser.main_threads[0];
     assert_eq!(m.run_tasks, 2);
-    assert_eq!(m.long_tasks.len(), 1, "the nested RunTask counts once");
+    assert_eq!(m.tasks.len(), 1, "the nested RunTask counts once");
     let legacy: Vec<(&str, Ns)> = m
-        .legacy_long_tasks
+        .legacy_tasks
         .iter()
         .map(|t| (t.name.as_str(), t.duration))
         .collect();

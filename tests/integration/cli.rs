@@ -1,14 +1,8 @@
 //! End-to-end tests: the real binary on real files.
 
-use assert_cmd::Command;
+use crate::support::{analyze, stallscope};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-fn stallscope() -> Command {
-    let mut c = Command::cargo_bin("stallscope").expect("binary builds");
-    c.env_remove("NO_COLOR");
-    c
-}
 
 fn tmp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -19,21 +13,6 @@ fn tmp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
 
 fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Runs `analyze` on `path` with extra args; returns (exit code, stdout, stderr).
-fn analyze(path: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = stallscope()
-        .arg("analyze")
-        .args(args)
-        .arg(path)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr_of(&out),
-    )
 }
 
 // ---------------------------------------------------------------- bad input

@@ -1,34 +1,14 @@
 //! Live capture over the tokio-console API: starts the demo server built with console-subscriber
 //! (`scripts/build-console-demo.sh`, run by `.ci/run`), captures a few seconds of its incident
 //! load with `stallscope record`, and checks that the endpoint doing CPU work inline shows long
-//! polls and the one awaiting I/O does not. Skipped when the demo is not built, except in CI
-//! (`CI=true`), where that fails.
+//! polls and the one awaiting I/O does not. That test is ignored unless run with
+//! `--include-ignored`, and then fails when the demo is not built.
 
-use assert_cmd::Command;
+use crate::support::{console_demo, stallscope};
 use serde_json::Value;
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-fn demo() -> Option<PathBuf> {
-    let path = std::env::var_os("STALLSCOPE_CONSOLE_DEMO")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("target/console-demo/release/console-demo")
-        });
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "CI=true but the console demo is not built at {} (scripts/build-console-demo.sh)",
-        path.display()
-    );
-    eprintln!("skipping: no console demo at {}", path.display());
-    None
-}
 
 /// Kills the demo when the test ends, however it ends.
 struct Guard(Child);
@@ -53,9 +33,10 @@ fn free_port() -> u16 {
 }
 
 #[test]
+#[ignore = "needs the console demo: scripts/build-console-demo.sh"]
 fn capture_shows_long_polls_only_where_cpu_runs_inline() {
+    let bin = console_demo();
     let _turn = PORTS.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(bin) = demo() else { return };
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
     let child = std::process::Command::new(&bin)
@@ -76,8 +57,7 @@ fn capture_shows_long_polls_only_where_cpu_runs_inline() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let capture = dir.path().join("capture.jsonl");
-    let out = Command::cargo_bin("stallscope")
-        .expect("binary")
+    let out = stallscope()
         .args([
             "record",
             "--console",
@@ -94,8 +74,7 @@ fn capture_shows_long_polls_only_where_cpu_runs_inline() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = Command::cargo_bin("stallscope")
-        .expect("binary")
+    let out = stallscope()
         .args(["analyze", "--format", "json"])
         .arg(&capture)
         .output()
@@ -135,8 +114,7 @@ fn refused_connection_is_a_clear_error() {
     let _turn = PORTS.lock().unwrap_or_else(|e| e.into_inner());
     let port = free_port(); // nothing listens there now
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = Command::cargo_bin("stallscope")
-        .expect("binary")
+    let out = stallscope()
         .args([
             "record",
             "--console",

@@ -5,29 +5,14 @@
 //! tasks of every renderer main thread (count, total, longest, blocking time, and each task's
 //! start and duration), and LCP with its subparts per navigation (within 1 ms).
 //!
-//! The corpus lives outside the repository. When it is missing the test is skipped with a
-//! message, except in CI (`CI=true`), where it fails.
+//! The corpus lives outside the repository: these tests are ignored unless run with
+//! `--include-ignored`, and then fail when the corpus is missing.
 
+use crate::support::chrome_corpus_dir;
 use serde_json::Value;
-use stallscope::analyze::browser::{self, BrowserFindings};
-use std::path::{Path, PathBuf};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/chrome");
-    if dir.join("expected").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "CI=true but the Chrome corpus is missing at {}",
-        dir.display()
-    );
-    eprintln!(
-        "skipping the DevTools conformance test: no corpus at {}",
-        dir.display()
-    );
-    None
-}
+use stallscope::analyze::browser;
+use stallscope::report::browser::{BrowserOut, out};
+use std::path::PathBuf;
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol
@@ -47,7 +32,7 @@ struct Counts {
 fn check(
     exp: &Value,
     ing: &stallscope::ingest::Ingested,
-    b: &BrowserFindings,
+    b: &BrowserOut,
     n: &mut Counts,
     fail: &mut dyn FnMut(String),
 ) {
@@ -216,8 +201,9 @@ fn check(
 }
 
 #[test]
+#[ignore = "needs ../shared/corpus"]
 fn browser_findings_agree_with_devtools() {
-    let Some(dir) = corpus() else { return };
+    let dir = chrome_corpus_dir();
     let cfg = stallscope::Config::default();
     let mut n = Counts::default();
     let mut failures = Vec::new();
@@ -236,7 +222,7 @@ fn browser_findings_agree_with_devtools() {
         if exp.get("error").is_some_and(|e| !e.is_null()) {
             continue;
         }
-        let b = browser::analyze(&ing.trace, &cfg);
+        let b = out(&browser::analyze(&ing.trace, &cfg));
         check(&exp, &ing, &b, &mut n, &mut |msg| {
             failures.push(format!("{file}: {msg}"))
         });
@@ -268,8 +254,9 @@ fn browser_findings_agree_with_devtools() {
 /// The truncated copy of `recursive-blocking-js` reads with a warning, and everything before
 /// the cut agrees with the whole file (DevTools' engine needs it repaired first).
 #[test]
+#[ignore = "needs ../shared/corpus"]
 fn truncated_file_reads_like_the_whole_one_up_to_the_cut() {
-    let Some(dir) = corpus() else { return };
+    let dir = chrome_corpus_dir();
     let cfg = stallscope::Config::default();
     let read = |f: &str| stallscope::ingest::ingest(&dir.join(f), &cfg).expect(f);
     let whole = read("recursive-blocking-js.json.gz");
@@ -281,9 +268,7 @@ fn truncated_file_reads_like_the_whole_one_up_to_the_cut() {
         cut.stats.warnings
     );
     let tasks = |i: &stallscope::ingest::Ingested| {
-        i.trace.browser.main_threads[0]
-            .long_tasks
-            .iter()
+        browser::long_tasks_of(&i.trace.browser.main_threads[0])
             .map(|t| (t.start + i.trace.rebased_by, t.duration))
             .collect::<Vec<_>>()
     };

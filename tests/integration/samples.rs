@@ -3,45 +3,21 @@
 //! computes them from the raw files without stallscope's code), and the real binary must
 //! reproduce them.
 
-use assert_cmd::Command;
+use crate::support::{analyze_json, manifest_dir, samples_dir, stallscope};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-fn samples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces")
-}
 
 fn run_json(path: &Path, extra: &[&str]) -> Value {
     analyze_json(extra, &[path])
 }
 
-/// `stallscope analyze --format json EXTRA... PATHS...`, which must succeed.
-fn analyze_json(extra: &[&str], paths: &[&Path]) -> Value {
-    let out = Command::cargo_bin("stallscope")
-        .expect("binary")
-        .arg("analyze")
-        .args(["--format", "json"])
-        .args(extra)
-        .args(paths)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{paths:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
-}
-
 /// The table `stallscope analyze FILES...` prints (paths relative to the crate, as a user
 /// types them), checked to fit 100 columns.
 fn table_of(files: &[&str]) -> String {
-    let out = Command::cargo_bin("stallscope")
-        .expect("binary")
-        .env_remove("NO_COLOR")
+    let out = stallscope()
         .arg("analyze")
         .args(files)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(manifest_dir())
         .output()
         .expect("runs");
     assert!(out.status.success());
@@ -304,8 +280,7 @@ fn options_change_what_they_say() {
     assert_eq!(top["verdicts"].as_array().map(Vec::len), Some(1));
     assert_eq!(top["verdicts"][0]["verdict"], "bad");
 
-    let status = Command::cargo_bin("stallscope")
-        .expect("binary")
+    let status = stallscope()
         .args(["analyze", "--fail-on", "bad"])
         .arg(&path)
         .output()
@@ -316,8 +291,7 @@ fn options_change_what_they_say() {
 
 #[test]
 fn markdown_has_the_table_header_and_rows() {
-    let out = Command::cargo_bin("stallscope")
-        .expect("binary")
+    let out = stallscope()
         .args(["analyze", "--format", "markdown"])
         .arg(samples_dir().join("patterns.text.log"))
         .output()

@@ -1,0 +1,492 @@
+//! Chrome trace-event JSON: DevTools Performance exports, chrome://tracing, Lighthouse traces,
+//! and `tracing-chrome` output from Rust servers.
+//!
+//! Shapes: the array form (`[ev, ev, ...]`, possibly cut off with no `]`, or ending in `},`)
+//! and the object form (`{"traceEvents": [...], "metadata": {...}}`, keys in any order, other
+//! keys ignored). A mapped file is read in one pass by a serde visitor over the event array,
+//! each event a typed struct borrowing from the input (`event::Event`); a stream (stdin,
+//! gzip) is cut into elements by a small scanner (`scan`) and each one parsed the same way.
+//! `args` stays raw JSON until an event kind that needs it looks inside. Times are µs in the
+//! file (`displayTimeUnit` only changes how viewers display them) and ns in the model.
+//!
+//! What becomes of the events:
+//!
+//! | events | model |
+//! |---|---|
+//! | `M` `thread_name` | threads keyed `pid:tid` (pid and tid as numbers or strings); `CrRendererMain` is an event loop by definition |
+//! | `X` `RunTask` (and pre-2019 task names) | counted per thread; those over a retention floor ([`crate::model::TASK_FLOOR`]) kept with the work inside them (scripts, layout, style, GC) (`tasks`) |
+//! | `X` `FunctionCall`, `Layout`, ... | attributed to the kept task that contains them, whatever the order in the file |
+//! | `Resource*` instants | network requests with DevTools' server-response wait (`network`) |
+//! | `navigationStart`, `largestContentfulPaint::Candidate` | navigations and their LCP (`navigation`) |
+//! | `B` / `E` | span enters and exits per thread (`slices`: tracing-chrome's threaded style, one pair per poll) |
+//! | `b` / `e`, `S` / `F` | a span per pair (tracing-chrome's async style: creation to close), nested by time within an id (`async_spans`) |
+//! | `n`, `T`, `p`, other `X`, `i` / `I` / `R` | their times bound the trace |
+//! | everything else (`C`, `P`, `O`, `N`, `D`, `s`/`t`/`f`, `c`, ...) and events missing what their kind needs | counted as skipped |
+//!
+//! Top-level `X` slices are not turned into spans: a DevTools trace holds hundreds of thousands
+//! of them, and a renderer main thread is judged by the browser's own task rules
+//! ([`crate::model::MainThread`]), which analysis applies.
+//!
+//! The reader decides nothing: which tasks are long, and how the work inside them is named for
+//! people, is for `analyze` and `report`.
+
+mod args;
+mod async_spans;
+mod event;
+mod navigation;
+mod network;
+mod scan;
+mod slices;
+mod tasks;
+
+use super::InputStats;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::{Ns, TASK_FLOOR, ThreadIdx, ThreadRole, TraceBuilder};
+use args::Args;
+use async_spans::AsyncOpen;
+use event::{Event, Id, MaybeEvent};
+use navigation::{Candidate, NavRec};
+use network::{Requests, ResourceEvent};
+use rustc_hash::FxHashMap as HashMap;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+use tasks::{RUN_TASK, Tasks, is_task, work_kind};
+
+struct Reader<'r, 'b> {
+    b: &'r mut TraceBuilder<'b>,
+    report: &'r mut InputStats,
+    thread_by_key: HashMap<String, ThreadIdx>,
+    key_buf: String,
+    last_thread: Option<(Option<Id<'static>>, Option<Id<'static>>, ThreadIdx)>,
+    /// pid and tid text of each thread.
+    ids: HashMap<ThreadIdx, (String, String)>,
+    names: HashMap<ThreadIdx, String>,
+    tasks: HashMap<ThreadIdx, Tasks>,
+    /// Top-level tasks at most this long are counted, not kept (memory; see `tasks`).
+    task_floor: Ns,
+    slices: slices::Slices,
+    slices_seen: bool,
+    /// Async spans open per (category, id), innermost last.
+    asyncs: HashMap<String, Vec<AsyncOpen>>,
+    async_unmatched: u64,
+    requests: Requests,
+    navigations: Vec<NavRec>,
+    candidates: Vec<Candidate>,
+    /// Image URLs of `LargestImagePaint::Candidate`, by (pid, DOM node): (time, URL).
+    images: HashMap<(String, u64), Vec<(Ns, String)>>,
+    /// Chrome's own process or thread names were seen: the slices are browser work, not an
+    /// async runtime's polls.
+    browser_names: bool,
+    /// Elements of the event array read, and how many of them were event objects.
+    events: u64,
+    objects: u64,
+}
+
+impl<'r, 'b> Reader<'r, 'b> {
+    fn new(b: &'r mut TraceBuilder<'b>, report: &'r mut InputStats, task_floor: Ns) -> Self {
+        Reader {
+            b,
+            report,
+            thread_by_key: HashMap::default(),
+            key_buf: String::new(),
+            last_thread: None,
+            ids: HashMap::default(),
+            names: HashMap::default(),
+            tasks: HashMap::default(),
+            task_floor,
+            slices: slices::Slices::default(),
+            slices_seen: false,
+            asyncs: HashMap::default(),
+            async_unmatched: 0,
+            requests: Requests::default(),
+            navigations: Vec::new(),
+            candidates: Vec::new(),
+            images: HashMap::default(),
+            browser_names: false,
+            events: 0,
+            objects: 0,
+        }
+    }
+
+    /// The thread `pid:tid`; no allocation once the thread is known.
+    fn thread(&mut self, pid: &Option<Id<'_>>, tid: &Option<Id<'_>>) -> ThreadIdx {
+        use std::fmt::Write as _;
+        // Events come in runs on one thread: a one-entry cache skips the key formatting.
+        if let Some((p, t, idx)) = &self.last_thread {
+            if p == pid && t == tid {
+                return *idx;
+            }
+        }
+        let own = |id: &Option<Id<'_>>| {
+            id.as_ref().map(|i| match i {
+                Id::Num(n) => Id::Num(*n),
+                Id::Str(s) => Id::Str(Cow::Owned(s.to_string())),
+            })
+        };
+        self.key_buf.clear();
+        if let Some(p) = pid {
+            let _ = write!(self.key_buf, "{p}");
+        }
+        self.key_buf.push(':');
+        if let Some(t) = tid {
+            let _ = write!(self.key_buf, "{t}");
+        }
+        let t = match self.thread_by_key.get(self.key_buf.as_str()) {
+            Some(t) => *t,
+            None => {
+                let t = self.b.thread(&self.key_buf, None);
+                self.thread_by_key.insert(self.key_buf.clone(), t);
+                let text =
+                    |id: &Option<Id<'_>>| id.as_ref().map_or_else(String::new, ToString::to_string);
+                self.ids.insert(t, (text(pid), text(tid)));
+                t
+            }
+        };
+        self.last_thread = Some((own(pid), own(tid), t));
+        t
+    }
+
+    fn skip(&mut self) {
+        self.report.skipped += 1;
+    }
+
+    fn event(&mut self, ev: Event<'_>) {
+        self.events += 1;
+        self.objects += 1;
+        let ph = ev.ph.as_deref().unwrap_or("");
+        match ph {
+            "M" => self.metadata(&ev),
+            "X" => self.complete(&ev),
+            "B" | "E" => self.slice(ph == "B", &ev),
+            "b" | "e" | "S" | "F" => self.async_slice(ph == "b" || ph == "S", &ev),
+            "n" | "T" | "p" => match ev.ts_ns() {
+                Some(t) => self.b.saw_time(t),
+                None => self.skip(),
+            },
+            "I" | "i" | "R" => match ev.ts_ns() {
+                Some(t) => {
+                    self.b.saw_time(t);
+                    self.instant(t, &ev);
+                }
+                None => self.skip(),
+            },
+            _ => self.skip(),
+        }
+    }
+
+    fn metadata(&mut self, ev: &Event<'_>) {
+        if ev.name() == "process_name" {
+            self.browser_names = true;
+        }
+        if ev.name() != "thread_name" {
+            return; // process names, sort indices, labels: nothing else to use
+        }
+        let Some(name) = Args::parse(ev.args).and_then(|a| a.name.0) else {
+            self.skip();
+            return;
+        };
+        let t = self.thread(&ev.pid, &ev.tid);
+        if let Some((p, i)) = self.ids.get(&t) {
+            let key = format!("{p}:{i}");
+            self.b.thread(&key, Some(&name));
+        }
+        if name.starts_with("Cr") || name.starts_with("Chrome_") {
+            self.browser_names = true;
+        }
+        if name == "CrRendererMain" {
+            // The browser defines it: the renderer's main thread runs one event loop.
+            self.b.set_thread_role_hint(t, ThreadRole::EventLoop);
+        }
+        self.names.entry(t).or_insert_with(|| name.into_owned());
+    }
+
+    fn complete(&mut self, ev: &Event<'_>) {
+        let name = ev.name();
+        let (Some(start), Some(dur)) = (ev.ts_ns(), ev.dur_ns()) else {
+            self.skip();
+            return;
+        };
+        if name.is_empty() {
+            self.skip();
+            return;
+        }
+        let dur = dur.max(0);
+        self.b.saw_time(start);
+        self.b.saw_time(start + dur);
+        if is_task(name) {
+            let t = self.thread(&ev.pid, &ev.tid);
+            self.task(t, name, start, dur, true);
+        } else if let Some(kind) = work_kind(name) {
+            let t = self.thread(&ev.pid, &ev.tid);
+            self.work(t, kind, start, dur, ev);
+        }
+    }
+
+    fn slice(&mut self, begin: bool, ev: &Event<'_>) {
+        let Some(t0) = ev.ts_ns() else {
+            self.skip();
+            return;
+        };
+        let name = ev.name();
+        if begin && name.is_empty() {
+            self.skip();
+            return;
+        }
+        self.slices_seen = true;
+        let t = self.thread(&ev.pid, &ev.tid);
+        let fields = args::fields(ev.args);
+        if begin {
+            self.slices
+                .begin(self.b, t, t0, name, ev.cat.as_deref(), &fields);
+            if name == RUN_TASK {
+                self.tasks.entry(t).or_default().run_tasks += 1;
+            }
+        } else if let Some(open) = self.slices.end(self.b, t, t0, name, &fields) {
+            let begun = self.b.strings().resolve(open.name);
+            if is_task(begun) {
+                let begun = begun.to_string();
+                self.task(t, &begun, open.start, t0 - open.start, false);
+            }
+        }
+    }
+
+    /// The key of an async event: category and id (`id`, else `id2`; a local `id2` is only
+    fn instant(&mut self, t0: Ns, ev: &Event<'_>) {
+        let name = ev.name();
+        if let Some(kind) = ResourceEvent::from_name(name) {
+            if let Some(d) = Args::parse(ev.args).and_then(|a| a.data) {
+                self.requests.event(kind, t0, d);
+            }
+            return;
+        }
+        self.navigation_event(name, t0, ev);
+    }
+
+    fn finish(mut self) {
+        self.b.browser_mut().is_browser = self.browser_names;
+        self.b.browser_mut().main_threads = self.main_threads();
+        let navigations = self.navigations();
+        let documents: Vec<&str> = navigations
+            .iter()
+            .filter(|n| n.main_frame)
+            .map(|n| n.id.as_str())
+            .collect();
+        let requests = std::mem::take(&mut self.requests).finish(&documents);
+        for r in requests {
+            self.b.network(r);
+        }
+        self.b.browser_mut().navigations = navigations;
+        if self.slices_seen {
+            // tracing-chrome's threaded style never records a close: a span lives from its
+            // first enter to its last exit.
+            self.b.close_at_last_exit();
+        }
+        let unmatched = self.slices.unmatched_ends + self.async_unmatched;
+        if unmatched > 0 {
+            self.report.warn(format!(
+                "{unmatched} end events (E, e, F) matched nothing open on their thread or id; ignored"
+            ));
+        }
+        self.report.events = self.events - self.report.skipped.min(self.events);
+    }
+}
+
+/// Visits the event array, handing each event to the reader as soon as it is parsed.
+struct EventsSeed<'x, 'r, 'b>(&'x mut Reader<'r, 'b>);
+
+impl<'de> DeserializeSeed<'de> for EventsSeed<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventsSeed<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of trace events")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> std::result::Result<(), A::Error> {
+        while let Some(MaybeEvent(ev)) = a.next_element::<MaybeEvent<'de>>()? {
+            match ev {
+                Some(ev) => self.0.event(ev),
+                None => {
+                    self.0.events += 1;
+                    self.0.skip();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The top level: an event array, or an object whose `traceEvents` is streamed (every other
+/// key skipped, in any order). Returns whether events were found.
+struct TopSeed<'x, 'r, 'b>(&'x mut Reader<'r, 'b>);
+
+impl<'de> Visitor<'de> for TopSeed<'_, '_, '_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a trace: an array of events or an object with traceEvents")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> std::result::Result<bool, A::Error> {
+        EventsSeed(self.0).visit_seq(a)?;
+        Ok(true)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(event::Key(key)) = a.next_key::<event::Key<'de>>()? {
+            if key == "traceEvents" && !found {
+                a.next_value_seed(EventsSeed(self.0))?;
+                found = true;
+            } else {
+                a.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+const NO_TRACE_EVENTS: &str = "a JSON object without \"traceEvents\": expected a Chrome trace (an array of events or {\"traceEvents\": [...]})";
+
+/// What the end of the input means, once some events were read.
+fn cut_off_warning(offset: u64, object: bool, events: u64) -> String {
+    if object {
+        format!(
+            "TRUNCATED: the trace is cut off at byte {offset}, inside \"traceEvents\"; read the {events} whole events before it. Everything after the events (DevTools' metadata: throttling, source maps) is lost too"
+        )
+    } else {
+        format!(
+            "the trace is cut off at byte {offset} (no closing ]); read the {events} whole events before it"
+        )
+    }
+}
+
+/// Reads a Chrome trace from `bytes` (a mapped file) into `b`.
+pub fn read(
+    name: &str,
+    bytes: &[u8],
+    b: &mut TraceBuilder<'_>,
+    report: &mut InputStats,
+    _config: &Config,
+) -> Result<()> {
+    let mut reader = Reader::new(b, report, TASK_FLOOR);
+    let object = bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{');
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match de.deserialize_any(TopSeed(&mut reader)) {
+        Ok(true) => {
+            if let Err(e) = de.end() {
+                let offset = byte_offset(bytes, e.line(), e.column());
+                reader.report.warn(format!(
+                    "data after the trace at byte {offset} ignored ({e})"
+                ));
+            }
+        }
+        Ok(false) => return Err(Error::input(name, NO_TRACE_EVENTS)),
+        Err(e) => {
+            let offset = byte_offset(bytes, e.line(), e.column());
+            if reader.objects == 0 {
+                return Err(Error::Byte {
+                    path: name.to_string(),
+                    offset,
+                    msg: format!("expected a Chrome trace (an array of event objects): {e}"),
+                });
+            }
+            let events = reader.events;
+            if e.is_eof() {
+                reader.report.warn(cut_off_warning(offset, object, events));
+            } else if is_trailing_comma(bytes, offset) {
+                // `[..., ev,]`: a writer's habit, harmless (the stream reader skips it too).
+            } else {
+                reader.report.warn(format!(
+                    "the trace is malformed at byte {offset} ({e}); read the {events} whole events before it"
+                ));
+            }
+        }
+    }
+    reader.finish();
+    Ok(())
+}
+
+/// serde_json stops at `,]` (a writer's trailing comma): harmless when the array ends there.
+fn is_trailing_comma(bytes: &[u8], offset: u64) -> bool {
+    let at = usize::try_from(offset).map_or(bytes.len(), |o| o.min(bytes.len()));
+    let (before, after) = bytes.split_at(at);
+    let mut back = before.iter().rev().filter(|c| !c.is_ascii_whitespace());
+    let mut ahead = after.iter().filter(|c| !c.is_ascii_whitespace());
+    match back.next() {
+        Some(b',') => ahead.next() == Some(&b']'),
+        // The error can point just past the `]`.
+        Some(b']') => back.next() == Some(&b','),
+        _ => false,
+    }
+}
+
+/// Reads a Chrome trace from a stream (stdin, gzip) with memory bounded by the largest event.
+pub fn read_stream(
+    name: &str,
+    input: &mut dyn std::io::BufRead,
+    b: &mut TraceBuilder<'_>,
+    report: &mut InputStats,
+    _config: &Config,
+) -> Result<()> {
+    let mut reader = Reader::new(b, report, TASK_FLOOR);
+    let mut s = scan::Scanner::new(name, input);
+    let outcome = s.events(&mut |slice| {
+        let MaybeEvent(ev) = serde_json::from_slice(slice).map_err(|e| e.to_string())?;
+        match ev {
+            Some(ev) => reader.event(ev),
+            None => {
+                reader.events += 1;
+                reader.skip();
+            }
+        }
+        Ok(())
+    });
+    let offset = s.offset();
+    let events = reader.events;
+    match outcome {
+        Ok(true) => {}
+        Ok(false) => return Err(Error::input(name, NO_TRACE_EVENTS)),
+        Err(scan::StreamError::Io(e)) => return Err(e),
+        Err(scan::StreamError::Syntax(msg)) if reader.objects == 0 => {
+            return Err(Error::Byte {
+                path: name.to_string(),
+                offset,
+                msg: format!("expected a Chrome trace (an array of event objects): {msg}"),
+            });
+        }
+        Err(scan::StreamError::Syntax(msg)) => reader.report.warn(format!(
+            "the trace is malformed at byte {offset} ({msg}); read the {events} whole events before it"
+        )),
+        Err(scan::StreamError::Eof) if reader.objects == 0 => {
+            return Err(Error::Byte {
+                path: name.to_string(),
+                offset,
+                msg: "the input ends before any complete trace event".into(),
+            });
+        }
+        Err(scan::StreamError::Eof) => reader
+            .report
+            .warn(cut_off_warning(offset, s.object, events)),
+    }
+    reader.finish();
+    Ok(())
+}
+
+/// Byte offset of a 1-based line and column.
+fn byte_offset(bytes: &[u8], line: usize, column: usize) -> u64 {
+    let mut off = 0usize;
+    for _ in 1..line {
+        match memchr::memchr(b'\n', bytes.get(off..).unwrap_or(&[])) {
+            Some(p) => off += p + 1,
+            None => break,
+        }
+    }
+    (off + column.saturating_sub(1)).min(bytes.len()) as u64
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,21 @@
+//! The one integration-test binary: the real `stallscope` binary (and its library) on real
+//! files. One binary links once; each former test file is a module here.
+//!
+//! - `cli`: bad input, exit codes and conventions, on small inline inputs;
+//! - `samples`: every recording in `sample-traces/` against `sample-traces/expected.json`, and
+//!   the table snapshots (in `snapshots/`);
+//! - `chrome_corpus`: agreement with Chrome DevTools on `../shared/corpus/chrome` (ignored
+//!   unless run with `--include-ignored`; fails when the corpus is missing);
+//! - `console_live`: a live capture from the console demo (its capture test is ignored unless
+//!   run with `--include-ignored`; fails when the demo is not built).
+//!
+//! `cargo test` runs what needs nothing beside the repository; `cargo test --locked --
+//! --include-ignored` (what `.ci/run` runs) is the full suite.
+
+mod support;
+
+mod chrome_corpus;
+mod cli;
+mod console_live;
+mod samples;
+mod schema;
