@@ -29,7 +29,7 @@
 //! 1. strong anchors, tightest fit first, each in its tightest poll that holds no overlapping
 //!    interval of another request (one poll runs on one thread), or its next choice, moving an
 //!    earlier anchor to its own next choice if that frees the poll (bipartite matching's
-//!    augmenting path; each anchor keeps its [`FITS`] tightest polls);
+//!    augmenting path; each anchor keeps its `FITS` tightest polls);
 //! 2. an anchor whose other choice is the task holding more of the same request's anchors
 //!    moves there (a stray short poll of an unrelated task on another thread);
 //! 3. a task is labelled with the endpoint holding two thirds or more of its anchor weight

@@ -15,7 +15,7 @@
 //! Times are Unix nanoseconds. A `task` line comes when the server first reports the task, a
 //! `stats` line whenever its statistics changed (one publish interval, 1 s by default), the `end`
 //! line when the capture stops, whatever the reason: what was captured is always kept. The
-//! lines are declared once, in [`format`], for this writer and the reader
+//! lines are declared once, in [`format`](mod@format), for this writer and the reader
 //! (`ingest::console`).
 
 pub mod format;

@@ -59,7 +59,7 @@ use victims::attribute_victims;
 const MIN_DELAY: Ns = 1_000_000;
 
 /// What a reader of runtime tasks must keep one by one for this analysis under `cfg`: polls
-/// from the stall threshold on, waits and idle stretches of [`MIN_DELAY`] (or the threshold,
+/// from the stall threshold on, waits and idle stretches of 1 ms (`MIN_DELAY`, or the threshold,
 /// if lower) around them, idle stretches woken within [`HELD_IDLE_SLACK`] of one's end, and
 /// tasks the lints may flag.
 pub fn retention(cfg: &Config) -> Retention {
