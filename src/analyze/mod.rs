@@ -41,9 +41,6 @@ pub use verdict::{
     ServerJudgement, Unit, Verdict,
 };
 
-// Until the browser and runtime families word their own findings in `report`.
-pub use crate::report::text::{fmt_duration as fmt_ms, to_ms as ms};
-
 use crate::config::Config;
 use crate::model::{Ns, ThreadIdx, ThreadRole, Trace};
 use overlap::merge;

@@ -405,7 +405,6 @@ pub(super) fn slow_response_out(path: &str, j: &Judgement, s: &SlowResponse) -> 
         row: slow_server_row(s),
         evidence: vec![evidence(&s.evidence)],
         advice: Some(slow_response_advice(s)),
-        joined: None,
     }
 }
 
@@ -435,7 +434,6 @@ pub(super) fn long_tasks_out(path: &str, j: &Judgement, l: &LongTasks) -> Verdic
         row: long_tasks_row(l),
         evidence: vec![evidence(&l.evidence)],
         advice: Some(long_tasks_advice(l)),
-        joined: None,
     }
 }
 

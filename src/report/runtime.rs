@@ -5,16 +5,16 @@
 
 use super::build::{episode_out, row_victims, stall_out};
 use super::rows::{Row, verdict_label};
-use super::schema::{ConsoleWarningOut, Report, TaskVictimsOut, VerdictOut};
+use super::schema::{ConsoleWarningOut, Report, TaskGroupOut, TaskVictimsOut, VerdictOut};
 use super::server;
 use super::text::{fmt_duration as fmt_ms, plural, to_ms};
 use crate::analyze::runtime::{
     ConsoleWarning, LARGE_FUTURE_BYTES, Lint, RuntimeJudgement, RuntimeNote, RuntimeRow,
-    SELF_WAKE_PERCENT,
+    SELF_WAKE_PERCENT, TaskGroup,
 };
 use crate::analyze::{Analysis, Judgement, Unit};
 use crate::config::Config;
-use crate::model::Trace;
+use crate::model::{Ns, Trace};
 
 /// What the recording cannot tell about a blocking task's work, until a log settles it.
 const CANNOT_TELL: &str = "CPU or a blocking call: the recording cannot tell";
@@ -41,11 +41,20 @@ impl Report {
             .map(|e| to_ms(e.max_delay))
             .fold(0.0, f64::max);
         self.victims.max_delay_ms = self.victims.max_delay_ms.max(worst);
-        self.tasks.extend(c.groups.iter().cloned());
+        self.tasks.extend(c.groups.iter().map(group_out));
         self.joins.extend(c.join.iter().cloned());
+        let v = &c.victim_summary;
         self.task_victims.push(TaskVictimsOut {
             input: path.to_string(),
-            victims: c.victim_summary,
+            delayed_tasks: v.delayed_tasks,
+            delays: v.delays.len(),
+            // Each pair's figure as shown, summed.
+            total_delay_ms: (v.delays.iter().fold(0.0, |t, d| t + to_ms(*d)) * 100.0).round()
+                / 100.0,
+            max_delay_ms: to_ms(v.max_delay),
+            held_idle_tasks: v.held_idle_tasks,
+            held_idle: v.held_idle,
+            max_held_idle_ms: to_ms(v.max_held_idle),
         });
         self.console_warnings
             .extend(c.warnings.iter().map(warning_out));
@@ -75,7 +84,10 @@ pub(super) fn verdict_out(
     let g = &r.group;
     let mut evidence = vec![format!(
         "{} tasks, {} polls, busy {:.1} ms, scheduled {:.1} ms in all (tokio-console's figures, from the recording)",
-        g.tasks, g.polls, g.busy_ms, g.scheduled_ms
+        g.tasks,
+        g.polls,
+        to_ms(g.busy),
+        to_ms(g.scheduled)
     )];
     if let Some(joined) = &r.joined {
         evidence.push(format!(
@@ -106,28 +118,67 @@ pub(super) fn verdict_out(
         requests: None,
         p50_ms: 0.0,
         p95_ms: 0.0,
-        max_ms: g.max_poll_ms,
+        max_ms: to_ms(g.max_poll),
         slow_requests: 0,
         heavy_ms_p50: 0.0,
         wait_ms_p50: 0.0,
-        max_poll_ms: Some(g.max_poll_ms),
+        max_poll_ms: Some(to_ms(g.max_poll)),
         stalls: g.long_polls,
-        longest_stall_ms: if g.long_polls > 0 { g.max_poll_ms } else { 0.0 },
-        victims: row_victims(Unit::Tasks, g.victims, g.max_delay_ms),
+        longest_stall_ms: if g.long_polls > 0 {
+            to_ms(g.max_poll)
+        } else {
+            0.0
+        },
+        victims: row_victims(Unit::Tasks, g.victims, to_ms(g.max_delay)),
         event_loop_threads: 0,
         blocking_threads: 0,
         impact: None,
         row: row(j, r, cfg),
         evidence,
         advice: advice(r),
-        joined: None,
     }
 }
 
-/// Durations the task groups carry as rounded milliseconds, back in nanoseconds for
-/// [`fmt_ms`] (the same rounding the figures in the JSON have).
-fn ns(ms: f64) -> i64 {
-    (ms * 1e6) as i64
+/// A duration as the JSON shows it (to 0.01 ms), for [`fmt_ms`]: the table words the
+/// figure the JSON gives.
+fn shown(ns: Ns) -> Ns {
+    (to_ms(ns) * 1e6) as Ns
+}
+
+/// The mean poll in µs, to 0.01 µs.
+fn mean_poll_us(g: &TaskGroup) -> f64 {
+    if g.polls > 0 {
+        ((g.busy as f64 / g.polls as f64) / 10.0).round() / 100.0
+    } else {
+        0.0
+    }
+}
+
+fn group_out(g: &TaskGroup) -> TaskGroupOut {
+    TaskGroupOut {
+        site: g.site.clone(),
+        joined_endpoint: g.joined_endpoint,
+        kind: g.kind.clone(),
+        tasks: g.tasks,
+        completed: g.completed,
+        polls: g.polls,
+        busy_ms: to_ms(g.busy),
+        scheduled_ms: to_ms(g.scheduled),
+        idle_ms: to_ms(g.idle),
+        max_poll_ms: to_ms(g.max_poll),
+        mean_poll_us: mean_poll_us(g),
+        max_first_poll_delay_ms: to_ms(g.max_first_poll_delay),
+        wakes: g.wakes,
+        self_wakes: g.self_wakes,
+        long_polls: g.long_polls,
+        victims: g.victims,
+        max_delay_ms: to_ms(g.max_delay),
+        victim_sites: g.victim_sites.clone(),
+        delayed_here: g.delayed_here,
+        max_delay_here_ms: to_ms(g.max_delay_here),
+        held_idle_here: g.held_idle_here,
+        max_held_idle_here_ms: to_ms(g.max_held_idle_here),
+    }
 }
 
 fn row(j: &Judgement, r: &RuntimeJudgement, cfg: &Config) -> Row {
@@ -146,7 +197,7 @@ fn row(j: &Judgement, r: &RuntimeJudgement, cfg: &Config) -> Row {
                 "Blocks event loop: {} polls ≥ {}, longest {}",
                 g.long_polls,
                 fmt_ms(r.threshold),
-                fmt_ms(ns(g.max_poll_ms))
+                fmt_ms(shown(g.max_poll))
             ),
             response_time_impact: if g.victims > 0 {
                 let sites: Vec<String> = g
@@ -164,7 +215,7 @@ fn row(j: &Judgement, r: &RuntimeJudgement, cfg: &Config) -> Row {
                     } else {
                         ""
                     },
-                    fmt_ms(ns(g.max_delay_ms))
+                    fmt_ms(shown(g.max_delay))
                 )
             } else {
                 "no other task was seen waiting for a worker".into()
@@ -172,20 +223,21 @@ fn row(j: &Judgement, r: &RuntimeJudgement, cfg: &Config) -> Row {
             verdict,
         },
         RuntimeRow::ShortPolls => {
-            let life = g.busy_ms + g.scheduled_ms + g.idle_ms;
+            let (busy, scheduled, idle) = (to_ms(g.busy), to_ms(g.scheduled), to_ms(g.idle));
+            let life = busy + scheduled + idle;
             let mut hit = Vec::new();
             if g.delayed_here > 0 {
                 hit.push(format!(
                     "{} waited for a worker behind other tasks' long polls, up to {}",
                     g.delayed_here,
-                    fmt_ms(ns(g.max_delay_here_ms))
+                    fmt_ms(shown(g.max_delay_here))
                 ));
             }
             if g.held_idle_here > 0 {
                 hit.push(format!(
                     "{} held idle while every worker was blocked, up to {}",
                     g.held_idle_here,
-                    fmt_ms(ns(g.max_held_idle_here_ms))
+                    fmt_ms(shown(g.max_held_idle_here))
                 ));
             }
             Row {
@@ -193,13 +245,9 @@ fn row(j: &Judgement, r: &RuntimeJudgement, cfg: &Config) -> Row {
                 server_threads: "Event loop with async tasks".into(),
                 blocking_behavior: format!(
                     "Does not block event loop: longest poll {}, {:.0} µs on average; idle {:.0}% of their life",
-                    fmt_ms(ns(g.max_poll_ms)),
-                    g.mean_poll_us,
-                    if life > 0.0 {
-                        100.0 * g.idle_ms / life
-                    } else {
-                        0.0
-                    }
+                    fmt_ms(shown(g.max_poll)),
+                    mean_poll_us(g),
+                    if life > 0.0 { 100.0 * idle / life } else { 0.0 }
                 ),
                 response_time_impact: if hit.is_empty() {
                     "none waited behind a long poll".into()
@@ -228,7 +276,7 @@ fn row(j: &Judgement, r: &RuntimeJudgement, cfg: &Config) -> Row {
                 server_threads: "1 thread per task: the blocking pool".into(),
                 blocking_behavior: format!(
                     "Holds a pool thread {} per task; {what}",
-                    fmt_ms(ns(g.busy_ms / g.tasks.max(1) as f64))
+                    fmt_ms(((to_ms(g.busy) / g.tasks.max(1) as f64) * 1e6) as Ns)
                 ),
                 response_time_impact: "does not block the event loop".into(),
                 verdict,
@@ -250,7 +298,7 @@ fn advice(r: &RuntimeJudgement) -> Option<String> {
         RuntimeRow::CpuHeavyPolls { .. } => Some(format!(
             "{}: its polls run {} without yielding on the event loop; move the CPU work to spawn_blocking or a rayon pool.",
             r.group.site,
-            fmt_ms(ns(r.group.max_poll_ms))
+            fmt_ms(shown(r.group.max_poll))
         )),
         RuntimeRow::ShortPolls | RuntimeRow::Blocking => None,
     }

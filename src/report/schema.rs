@@ -30,7 +30,7 @@ pub struct Report {
     /// Browser traces: per renderer main thread, DevTools' long-task figures.
     pub main_threads: Vec<super::browser::MainThreadOut>,
     /// tokio-console recordings: tasks grouped by spawn location (or task name / closure).
-    pub tasks: Vec<crate::analyze::runtime::TaskGroup>,
+    pub tasks: Vec<TaskGroupOut>,
     /// tokio-console's own warnings, reproduced offline.
     pub console_warnings: Vec<ConsoleWarningOut>,
     /// tokio-console recordings joined to logs of the same run.
@@ -39,14 +39,6 @@ pub struct Report {
     pub task_victims: Vec<TaskVictimsOut>,
     pub advice: Vec<String>,
     pub notes: Vec<String>,
-}
-
-/// Where a recording's row got its endpoint from.
-#[derive(Debug, Clone)]
-pub struct JoinedRow {
-    pub logs: Vec<String>,
-    /// Blocking tasks (else async tasks without long polls).
-    pub blocking: bool,
 }
 
 /// One of tokio-console's warnings, for the tasks of one group.
@@ -67,8 +59,56 @@ pub struct ConsoleWarningOut {
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskVictimsOut {
     pub input: String,
-    #[serde(flatten)]
-    pub victims: crate::analyze::runtime::Victims,
+    /// Distinct tasks woken or spawned during an episode that waited 1 ms or more for a poll.
+    pub delayed_tasks: usize,
+    /// (task, episode) pairs: a task delayed in two episodes counts twice.
+    pub delays: usize,
+    /// Over those pairs, each with the task's longest wait in the episode.
+    pub total_delay_ms: f64,
+    pub max_delay_ms: f64,
+    /// Distinct tasks held idle while every worker was in a long poll.
+    pub held_idle_tasks: usize,
+    /// (task, episode) pairs held idle.
+    pub held_idle: usize,
+    pub max_held_idle_ms: f64,
+}
+
+/// A group of runtime tasks (tokio-console recordings and captures).
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskGroupOut {
+    /// Spawn location, task name or closure type; an endpoint when `joined_endpoint`.
+    pub site: String,
+    /// `site` is the endpoint these tasks served, joined from a log of the same run.
+    pub joined_endpoint: bool,
+    pub kind: String,
+    pub tasks: usize,
+    /// Tasks whose close was recorded (the others were alive at the end).
+    pub completed: u64,
+    pub polls: u64,
+    pub busy_ms: f64,
+    /// tokio-console's scheduled time: waits from wake to poll.
+    pub scheduled_ms: f64,
+    /// Lifetime not busy and not scheduled: awaiting something.
+    pub idle_ms: f64,
+    pub max_poll_ms: f64,
+    pub mean_poll_us: f64,
+    /// Longest wait from spawn to first poll.
+    pub max_first_poll_delay_ms: f64,
+    pub wakes: u64,
+    pub self_wakes: u64,
+    /// Polls at or over the stall threshold (async tasks only).
+    pub long_polls: usize,
+    /// Other tasks delayed while this group's long polls ran.
+    pub victims: usize,
+    pub max_delay_ms: f64,
+    /// Those victims by their own group's site, most first.
+    pub victim_sites: Vec<(String, usize)>,
+    /// This group's own tasks that any group's long polls delayed, and the longest delay.
+    pub delayed_here: usize,
+    pub max_delay_here_ms: f64,
+    /// This group's own tasks held idle while every worker was in a long poll, and the longest.
+    pub held_idle_here: usize,
+    pub max_held_idle_here_ms: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -129,9 +169,6 @@ pub struct VerdictOut {
     pub row: Row,
     pub evidence: Vec<String>,
     pub advice: Option<String>,
-    /// A recording's row whose endpoint was joined from logs of the same run.
-    #[serde(skip)]
-    pub joined: Option<JoinedRow>,
 }
 
 #[derive(Debug, Serialize)]

@@ -44,7 +44,6 @@ pub(super) fn verdict_out(
         row: row(j, v, cfg),
         evidence: v.evidence.iter().map(evidence).collect(),
         advice: advice(j, v),
-        joined: None,
     }
 }
 

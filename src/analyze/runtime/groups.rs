@@ -2,7 +2,6 @@
 
 use super::episodes::Sweep;
 use super::{MIN_DELAY, TaskGroup};
-use crate::analyze::ms;
 use crate::analyze::{Episode, Stall};
 use crate::model::{Ns, TaskRecord, TaskRole, Trace};
 use std::collections::HashMap;
@@ -70,7 +69,7 @@ pub(super) fn groups(
         }
     }
     let worst =
-        |m: Option<&HashMap<usize, Ns>>| ms(m.and_then(|m| m.values().copied().max()).unwrap_or(0));
+        |m: Option<&HashMap<usize, Ns>>| m.and_then(|m| m.values().copied().max()).unwrap_or(0);
     let mut out: Vec<TaskGroup> = index
         .values()
         .map(|&i| {
@@ -83,25 +82,20 @@ pub(super) fn groups(
                 tasks: g.tasks as usize,
                 completed: g.completed,
                 polls: g.polls,
-                busy_ms: ms(g.busy),
-                scheduled_ms: ms(g.scheduled),
-                idle_ms: ms(g.idle),
-                max_poll_ms: ms(g.max_poll),
-                mean_poll_us: if g.polls > 0 {
-                    ((g.busy as f64 / g.polls as f64) / 10.0).round() / 100.0
-                } else {
-                    0.0
-                },
-                max_first_poll_delay_ms: ms(g.max_first_poll_delay),
+                busy: g.busy,
+                scheduled: g.scheduled,
+                idle: g.idle,
+                max_poll: g.max_poll,
+                max_first_poll_delay: g.max_first_poll_delay,
                 wakes: g.wakes,
                 self_wakes: g.self_wakes,
                 long_polls: long.get(&i).copied().unwrap_or(0),
                 victims: v.map_or(0, HashMap::len),
-                max_delay_ms: ms(v.and_then(|v| v.values().copied().max()).unwrap_or(0)),
+                max_delay: worst(v),
                 delayed_here: delayed_here.get(&i).map_or(0, HashMap::len),
-                max_delay_here_ms: worst(delayed_here.get(&i)),
+                max_delay_here: worst(delayed_here.get(&i)),
                 held_idle_here: held_here.get(&i).map_or(0, HashMap::len),
-                max_held_idle_here_ms: worst(held_here.get(&i)),
+                max_held_idle_here: worst(held_here.get(&i)),
                 victim_sites: {
                     let mut by: Vec<(String, usize)> = Vec::new();
                     for &task in v.into_iter().flat_map(HashMap::keys) {
@@ -120,7 +114,7 @@ pub(super) fn groups(
     out.sort_by(|a, b| {
         b.long_polls
             .cmp(&a.long_polls)
-            .then(b.busy_ms.total_cmp(&a.busy_ms))
+            .then(b.busy.cmp(&a.busy))
             .then_with(|| a.site.cmp(&b.site))
             .then_with(|| a.kind.cmp(&b.kind))
     });

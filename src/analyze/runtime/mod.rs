@@ -45,13 +45,12 @@ pub use lints::{ConsoleWarning, LARGE_FUTURE_BYTES, Lint, NEVER_YIELDED, SELF_WA
 pub use verdicts::{JoinedFrom, RuntimeJudgement, RuntimeRow, Settled, verdicts};
 pub use victims::HELD_IDLE_SLACK;
 
-use super::{Episode, Stall, ms};
+use super::{Episode, Stall};
 use crate::config::Config;
 use crate::model::{JoinSummary, Ns, Retention, TaskRole, Trace};
 use episodes::{episodes, long_polls};
 use groups::groups;
 use lints::warnings;
-use serde::Serialize;
 use std::collections::HashMap;
 use victims::attribute_victims;
 
@@ -77,7 +76,7 @@ pub fn retention(cfg: &Config) -> Retention {
 
 /// Tasks grouped by what identifies their code (see
 /// [`TaskTotals::site`](crate::model::TaskTotals::site)), summed over every task of the group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct TaskGroup {
     pub site: String,
     /// `site` is the endpoint these tasks served, joined from a log of the same run.
@@ -87,47 +86,45 @@ pub struct TaskGroup {
     /// Tasks whose close was recorded (the others were alive at the end).
     pub completed: u64,
     pub polls: u64,
-    pub busy_ms: f64,
+    pub busy: Ns,
     /// tokio-console's scheduled time: waits from wake to poll.
-    pub scheduled_ms: f64,
+    pub scheduled: Ns,
     /// Lifetime not busy and not scheduled: awaiting something.
-    pub idle_ms: f64,
-    pub max_poll_ms: f64,
-    pub mean_poll_us: f64,
+    pub idle: Ns,
+    pub max_poll: Ns,
     /// Longest wait from spawn to first poll.
-    pub max_first_poll_delay_ms: f64,
+    pub max_first_poll_delay: Ns,
     pub wakes: u64,
     pub self_wakes: u64,
     /// Polls at or over the stall threshold (async tasks only).
     pub long_polls: usize,
     /// Other tasks delayed while this group's long polls ran.
     pub victims: usize,
-    pub max_delay_ms: f64,
+    pub max_delay: Ns,
     /// Those victims by their own group's site (an endpoint when joined to a log), most first.
     pub victim_sites: Vec<(String, usize)>,
     /// This group's own tasks that any group's long polls delayed, and the longest delay.
     pub delayed_here: usize,
-    pub max_delay_here_ms: f64,
+    pub max_delay_here: Ns,
     /// This group's own tasks held idle while every worker was in a long poll, and the longest.
     pub held_idle_here: usize,
-    pub max_held_idle_here_ms: f64,
+    pub max_held_idle_here: Ns,
 }
 
 /// Victims of all episodes.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Victims {
     /// Distinct tasks woken or spawned during an episode that waited 1 ms or more for a poll.
     pub delayed_tasks: usize,
-    /// (task, episode) pairs: a task delayed in two episodes counts twice.
-    pub delays: usize,
-    /// Over those pairs, each with the task's longest wait in the episode.
-    pub total_delay_ms: f64,
-    pub max_delay_ms: f64,
+    /// The longest wait of each (task, episode) pair: a task delayed in two episodes counts
+    /// twice.
+    pub delays: Vec<Ns>,
+    pub max_delay: Ns,
     /// Distinct tasks held idle while every worker was in a long poll.
     pub held_idle_tasks: usize,
     /// (task, episode) pairs held idle.
     pub held_idle: usize,
-    pub max_held_idle_ms: f64,
+    pub max_held_idle: Ns,
 }
 
 /// What the runtime-task figures rest on and what they cannot tell; `report` words each one.
@@ -218,8 +215,7 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> RuntimeFindings {
         for &(t, d) in &sw.delayed {
             let v = delayed.entry(t).or_default();
             *v = (*v).max(d);
-            out.victim_summary.delays += 1;
-            out.victim_summary.total_delay_ms += ms(d);
+            out.victim_summary.delays.push(d);
         }
         for &(t, h) in &sw.held {
             let v = held.entry(t).or_default();
@@ -228,10 +224,9 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> RuntimeFindings {
         }
     }
     out.victim_summary.delayed_tasks = delayed.len();
-    out.victim_summary.max_delay_ms = ms(delayed.values().copied().max().unwrap_or(0));
-    out.victim_summary.total_delay_ms = (out.victim_summary.total_delay_ms * 100.0).round() / 100.0;
+    out.victim_summary.max_delay = delayed.values().copied().max().unwrap_or(0);
     out.victim_summary.held_idle_tasks = held.len();
-    out.victim_summary.max_held_idle_ms = ms(held.values().copied().max().unwrap_or(0));
+    out.victim_summary.max_held_idle = held.values().copied().max().unwrap_or(0);
     out.victims = delayed.len();
 
     out.groups = groups(trace, &stalls, &stall_tasks, &episodes, &sweeps);

@@ -101,8 +101,8 @@ fn one_long_poll_is_one_stall_holding_one_worker() {
     assert_eq!((ep.max_at_once, ep.workers, ep.all_held), (1, 2, 0));
     assert_eq!(f.groups.len(), 1, "the worker launch tasks are not a group");
     assert_eq!(
-        (f.groups[0].long_polls, f.groups[0].max_poll_ms),
-        (1, 120.0)
+        (f.groups[0].long_polls, f.groups[0].max_poll),
+        (1, 120 * MS)
     );
     assert_eq!(f.runtime_tasks, 2);
 }
@@ -146,8 +146,8 @@ fn two_overlapping_long_polls_hold_two_workers_and_delay_others() {
     assert_eq!(f.victim_summary.held_idle_tasks, 1);
     let g = &f.groups[0];
     assert_eq!(
-        (g.tasks, g.long_polls, g.victims, g.max_delay_ms),
-        (4, 2, 1, 115.0)
+        (g.tasks, g.long_polls, g.victims, g.max_delay),
+        (4, 2, 1, 115 * MS)
     );
     assert_eq!(f.notes[0], RuntimeNote::NoThreadIds);
     assert!(f.notes.contains(&RuntimeNote::HeldIdle(1)));
@@ -205,8 +205,8 @@ fn runtime_and_blocking_tasks_are_not_stalls() {
     assert_eq!(f.runtime_tasks, 3);
     assert_eq!(f.groups.len(), 1);
     assert_eq!(
-        (f.groups[0].kind.as_str(), f.groups[0].max_poll_ms),
-        ("blocking", 399.0)
+        (f.groups[0].kind.as_str(), f.groups[0].max_poll),
+        ("blocking", 399 * MS)
     );
 }
 

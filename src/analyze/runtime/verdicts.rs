@@ -80,7 +80,7 @@ pub fn verdicts(c: &RuntimeFindings, threshold: Ns) -> Vec<Judgement> {
                 .any(|o| o.site == g.site && o.kind == "blocking")
         {
             (RuntimeRow::ShortPolls, Pattern::Unknown, Verdict::Unknown)
-        } else if g.kind == "blocking" && g.busy_ms > 0.0 {
+        } else if g.kind == "blocking" && g.busy > 0 {
             (RuntimeRow::Blocking, Pattern::Unknown, Verdict::Unknown)
         } else {
             continue;
