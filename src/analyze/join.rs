@@ -659,4 +659,108 @@ mod tests {
         assert_eq!(label(&res, 5), None);
         assert_eq!(res.summary.tasks_labelled, 1);
     }
+
+    /// A joined blocking-task row still unknown takes the verdict of the log's row of the same
+    /// endpoint when that one ran off the event loop; an async row only from an `async-io` row.
+    #[test]
+    fn settle_takes_a_fitting_verdict_from_the_log() {
+        use crate::analyze::requests::RequestWork;
+        use crate::analyze::runtime::{JoinedFrom, RuntimeJudgement, RuntimeRow, TaskGroup};
+        use crate::analyze::{
+            Analysis, Detail, Judgement, LocationBy, Pattern, ServerJudgement, Unit, Verdict,
+        };
+        use crate::config::Config;
+        let empty = || crate::analyze::analyze(&Trace::default(), &Config::default());
+        let server = |subject: &str, pattern, verdict| Judgement {
+            subject: subject.into(),
+            pattern,
+            verdict,
+            unit: Unit::Requests,
+            count: 3,
+            detail: Detail::Server(Box::new(ServerJudgement {
+                kind: RequestWork::Cpu,
+                requests: vec![0, 1, 2],
+                durations: vec![80 * MS; 3],
+                slow: 0,
+                polls: 0,
+                loop_threads: 0,
+                blocking_threads: 1,
+                threads_known: true,
+                location_by: LocationBy::Threads,
+                heavy_p50: 80 * MS,
+                wait_p50: 0,
+                heavy_name: None,
+                max_poll: None,
+                impact: None,
+                stalls: 0,
+                longest_stall: 0,
+                delays_caused: 0,
+                max_delay: 0,
+                delays_suffered: 0,
+                evidence: Vec::new(),
+            })),
+        };
+        let runtime = |subject: &str, blocking: bool| Judgement {
+            subject: subject.into(),
+            pattern: Pattern::Unknown,
+            verdict: Verdict::Unknown,
+            unit: Unit::Tasks,
+            count: 3,
+            detail: Detail::Runtime(Box::new(RuntimeJudgement {
+                row: if blocking {
+                    RuntimeRow::Blocking
+                } else {
+                    RuntimeRow::ShortPolls
+                },
+                group: TaskGroup {
+                    site: subject.into(),
+                    joined_endpoint: true,
+                    kind: if blocking { "blocking" } else { "task" }.into(),
+                    tasks: 3,
+                    completed: 3,
+                    polls: 3,
+                    busy: 240 * MS,
+                    scheduled: 0,
+                    idle: 0,
+                    max_poll: 80 * MS,
+                    max_first_poll_delay: 0,
+                    wakes: 0,
+                    self_wakes: 0,
+                    long_polls: 0,
+                    victims: 0,
+                    max_delay: 0,
+                    victim_sites: Vec::new(),
+                    delayed_here: 0,
+                    max_delay_here: 0,
+                    held_idle_here: 0,
+                    max_held_idle_here: 0,
+                },
+                threshold: 10 * MS,
+                joined: Some(JoinedFrom {
+                    logs: vec!["app.log".into()],
+                    blocking,
+                }),
+                settled: None,
+            })),
+        };
+        let mut log: Analysis = empty();
+        log.judgements = vec![
+            server("GET /export", Pattern::SyncCpu, Verdict::Ok),
+            server("GET /orders", Pattern::SyncCpu, Verdict::Ok),
+        ];
+        let mut rec: Analysis = empty();
+        rec.judgements = vec![runtime("GET /export", true), runtime("GET /orders", false)];
+        settle(&mut [("app.log", &mut log), ("rec.jsonl", &mut rec)], None);
+        let export = &rec.judgements[0];
+        assert_eq!(
+            (export.pattern, export.verdict),
+            (Pattern::SyncCpu, Verdict::Ok)
+        );
+        let settled = export.runtime().and_then(|r| r.settled.as_ref());
+        assert_eq!(settled.map(|s| s.log.as_str()), Some("app.log"));
+        // Async tasks with short polls fit only an async-io row.
+        let orders = &rec.judgements[1];
+        assert_eq!(orders.pattern, Pattern::Unknown);
+        assert!(orders.runtime().is_some_and(|r| r.settled.is_none()));
+    }
 }
