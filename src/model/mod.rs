@@ -30,8 +30,10 @@
 //! | pattern | how the work is built: `sync-io`, `async-io`, `async-cpu`, `sync-cpu`, ... | `analyze::Pattern` |
 //! | verdict | how good that is: bad, ok, good, unknown | `analyze::Verdict` |
 //! | unit | what a count counts: requests, tasks or long tasks | `analyze::Unit` |
-//! | evidence | why a judgement came out as it did (typed; worded by `report`) | `analyze::ServerEvidence` |
-//! | note | what an input's figures rest on and cannot tell | `analyze::Note` |
+//! | evidence | why a judgement came out as it did (typed; worded by `report`) | `analyze::ServerEvidence`, `analyze::runtime::RuntimeRow` |
+//! | note | what an input's figures rest on and cannot tell | `analyze::Note`, `analyze::runtime::RuntimeNote` |
+//! | retention floor | what a reader keeps one by one for memory, handed in by its caller (never a verdict threshold) | [`Retention`] |
+//! | join | naming a recording's tasks by the endpoints of a log of the same run, by time | `analyze::join` |
 //! | input stats | what reading an input counted: events, skipped records, warnings | `ingest::InputStats` |
 
 mod browser;
