@@ -63,7 +63,8 @@ pub struct Analysis {
     pub stall_threshold: Ns,
     pub notes: Vec<Note>,
     pub browser: browser::BrowserFindings,
-    pub console: runtime::RuntimeFindings,
+    /// Runtime tasks (tokio-console recordings and captures).
+    pub runtime: runtime::RuntimeFindings,
 }
 
 /// Analyzes one trace held whole in memory.
@@ -266,8 +267,8 @@ impl Collector<'_> {
         // Browser rows follow the server rows, then runtime rows, in the order of their groups.
         let browser = browser::analyze(trace, cfg);
         judgements.extend(browser::judgements(&browser, cfg));
-        let console = runtime::analyze(trace, cfg);
-        judgements.extend(runtime::verdicts(&console, stall_threshold));
+        let tasks = runtime::analyze(trace, cfg);
+        judgements.extend(runtime::verdicts(&tasks, stall_threshold));
         Analysis {
             threads,
             requests,
@@ -279,7 +280,7 @@ impl Collector<'_> {
             stall_threshold,
             notes,
             browser,
-            console,
+            runtime: tasks,
         }
     }
 }

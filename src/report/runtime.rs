@@ -23,7 +23,7 @@ impl Report {
     /// The runtime-task sections of one input (its rows come with every family's, through
     /// [`verdict_out`]).
     pub(super) fn add_runtime(&mut self, path: &str, trace: &Trace, a: &Analysis) {
-        let c = &a.console;
+        let c = &a.runtime;
         if c.is_empty() {
             return;
         }
