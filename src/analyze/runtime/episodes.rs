@@ -2,7 +2,7 @@
 //! one concurrency sweep ([`overlap::concurrency`]).
 
 use crate::analyze::overlap::{self, Hold};
-use crate::analyze::{Episode, Stall, StallSource, Unit};
+use crate::analyze::{Episode, Stall, StallSource, Unit, Victim};
 use crate::model::{Ns, TaskRecord};
 use std::ops::Range;
 
@@ -58,11 +58,29 @@ pub(super) struct Sweep {
     pub(super) stalls: Range<usize>,
     /// Sub-windows with every worker in a long poll.
     pub(super) all_held: Vec<(Ns, Ns)>,
-    /// Delayed tasks ([`Victim::WaitedForWorker`](crate::analyze::Victim)) with their longest
-    /// wait in the episode.
-    pub(super) delayed: Vec<(usize, Ns)>,
-    /// Tasks held idle ([`Victim::HeldIdle`](crate::analyze::Victim)) with their longest hold.
-    pub(super) held: Vec<(usize, Ns)>,
+    /// The tasks that paid, each once per kind with its longest wait or hold.
+    pub(super) victims: Vec<TaskVictim>,
+}
+
+/// A runtime task that paid for an episode.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TaskVictim {
+    /// An index into the task records.
+    pub(super) task: usize,
+    /// [`Victim::WaitedForWorker`] or [`Victim::HeldIdle`].
+    pub(super) kind: Victim,
+    /// Its longest wait for a worker, or its longest hold.
+    pub(super) time: Ns,
+}
+
+impl Sweep {
+    /// The victims of one kind: (task, longest wait or hold).
+    pub(super) fn of(&self, kind: Victim) -> impl Iterator<Item = (usize, Ns)> + '_ {
+        self.victims
+            .iter()
+            .filter(move |v| v.kind == kind)
+            .map(|v| (v.task, v.time))
+    }
 }
 
 /// Groups overlapping (or touching) long polls into episodes and sweeps each for the most

@@ -2,7 +2,7 @@
 
 use super::episodes::Sweep;
 use super::{MIN_DELAY, TaskGroup};
-use crate::analyze::{Episode, Stall};
+use crate::analyze::{Episode, Stall, Victim};
 use crate::model::{Ns, TaskRecord, TaskRole, Trace};
 use std::collections::HashMap;
 
@@ -34,7 +34,7 @@ pub(super) fn groups(
     // ready (its own excepted).
     let mut victims: HashMap<usize, HashMap<usize, Ns>> = HashMap::new();
     for (ep, sw) in episodes.iter().zip(sweeps) {
-        for &(task, _) in &sw.delayed {
+        for (task, _) in sw.of(Victim::WaitedForWorker) {
             for &(ready, poll) in &data.records[task].delays {
                 if poll - ready < MIN_DELAY || ready < ep.start || ready >= ep.end {
                     continue;
@@ -59,8 +59,11 @@ pub(super) fn groups(
     let mut delayed_here: HashMap<usize, HashMap<usize, Ns>> = HashMap::new();
     let mut held_here: HashMap<usize, HashMap<usize, Ns>> = HashMap::new();
     for sw in sweeps {
-        for (list, into) in [(&sw.delayed, &mut delayed_here), (&sw.held, &mut held_here)] {
-            for &(task, d) in list {
+        for (kind, into) in [
+            (Victim::WaitedForWorker, &mut delayed_here),
+            (Victim::HeldIdle, &mut held_here),
+        ] {
+            for (task, d) in sw.of(kind) {
                 if let Some(g) = group_of(&data.records[task]) {
                     let v = into.entry(g).or_default().entry(task).or_default();
                     *v = (*v).max(d);

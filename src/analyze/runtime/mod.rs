@@ -45,7 +45,7 @@ pub use lints::{ConsoleWarning, LARGE_FUTURE_BYTES, Lint, NEVER_YIELDED, SELF_WA
 pub use verdicts::{JoinedFrom, RuntimeJudgement, RuntimeRow, Settled, verdicts};
 pub use victims::HELD_IDLE_SLACK;
 
-use super::{Episode, Stall};
+use super::{Episode, Stall, Victim};
 use crate::config::Config;
 use crate::model::{JoinSummary, Ns, Retention, TaskRole, Trace};
 use episodes::{episodes, long_polls};
@@ -212,12 +212,12 @@ pub fn analyze(trace: &Trace, cfg: &Config) -> RuntimeFindings {
     let mut delayed: HashMap<usize, Ns> = HashMap::new();
     let mut held: HashMap<usize, Ns> = HashMap::new();
     for sw in &sweeps {
-        for &(t, d) in &sw.delayed {
+        for (t, d) in sw.of(Victim::WaitedForWorker) {
             let v = delayed.entry(t).or_default();
             *v = (*v).max(d);
             out.victim_summary.delays.push(d);
         }
-        for &(t, h) in &sw.held {
+        for (t, h) in sw.of(Victim::HeldIdle) {
             let v = held.entry(t).or_default();
             *v = (*v).max(h);
             out.victim_summary.held_idle += 1;

@@ -6,8 +6,8 @@
 //! [`Victim::HeldIdle`]: crate::analyze::Victim::HeldIdle
 
 use super::MIN_DELAY;
-use super::episodes::Sweep;
-use crate::analyze::{Episode, Stall};
+use super::episodes::{Sweep, TaskVictim};
+use crate::analyze::{Episode, Stall, Victim};
 use crate::model::{Ns, TaskRecord};
 use std::collections::HashMap;
 
@@ -53,7 +53,11 @@ pub(super) fn attribute_victims(
             }
         }
         for (k, d) in best {
-            sweeps[k].delayed.push((i, d));
+            sweeps[k].victims.push(TaskVictim {
+                task: i,
+                kind: Victim::WaitedForWorker,
+                time: d,
+            });
         }
         // Held idle: idle across an all-held window, woken right after it.
         let mut best: HashMap<usize, Ns> = HashMap::new();
@@ -68,13 +72,21 @@ pub(super) fn attribute_victims(
             }
         }
         for (k, h) in best {
-            sweeps[k].held.push((i, h));
+            sweeps[k].victims.push(TaskVictim {
+                task: i,
+                kind: Victim::HeldIdle,
+                time: h,
+            });
         }
     }
     for (ep, sw) in episodes.iter_mut().zip(sweeps.iter()) {
-        ep.delayed = sw.delayed.len() as u64;
-        ep.max_delay = sw.delayed.iter().map(|v| v.1).max().unwrap_or(0);
-        ep.held_idle = sw.held.len() as u64;
-        ep.max_held_idle = sw.held.iter().map(|v| v.1).max().unwrap_or(0);
+        ep.delayed = sw.of(Victim::WaitedForWorker).count() as u64;
+        ep.max_delay = sw
+            .of(Victim::WaitedForWorker)
+            .map(|v| v.1)
+            .max()
+            .unwrap_or(0);
+        ep.held_idle = sw.of(Victim::HeldIdle).count() as u64;
+        ep.max_held_idle = sw.of(Victim::HeldIdle).map(|v| v.1).max().unwrap_or(0);
     }
 }
