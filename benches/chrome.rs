@@ -59,9 +59,8 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("read + analyze", |b| {
         b.iter(|| {
-            let ing =
-                stallscope::ingest::ingest_bytes("bench.json", black_box(&bytes), false, &cfg)
-                    .expect("generated trace parses");
+            let ing = stallscope::ingest::ingest_bytes("bench.json", black_box(&bytes), false)
+                .expect("generated trace parses");
             black_box(
                 stallscope::analyze::analyze(&ing.trace, &cfg)
                     .browser

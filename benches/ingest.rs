@@ -30,7 +30,7 @@ fn bench(c: &mut Criterion) {
     lines::floor_and_streaming(&mut g, &log, &cfg);
     g.bench_function("whole trace", |b| {
         b.iter(|| {
-            let ing = stallscope::ingest::ingest_bytes("bench.log", black_box(&log), false, &cfg)
+            let ing = stallscope::ingest::ingest_bytes("bench.log", black_box(&log), false)
                 .expect("generated log parses");
             black_box(
                 stallscope::analyze::analyze(&ing.trace, &cfg)

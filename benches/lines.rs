@@ -25,7 +25,6 @@ pub fn floor_and_streaming(g: &mut BenchmarkGroup<'_, WallTime>, bytes: &[u8], c
             let ing = stallscope::ingest::ingest_bytes_streaming(
                 "bench.jsonl",
                 black_box(bytes),
-                cfg,
                 &mut collector,
             )
             .expect("generated input reads");

@@ -76,15 +76,15 @@ pub fn analyze_inputs(
                 Arc::new(ix)
             });
             if ix.is_empty() {
-                ingest::ingest_path(path, cfg, Some(&mut collector), progress)?
+                ingest::ingest_path(path, Some(&mut collector), progress)?
             } else {
                 let mut join = TaskJoin::new(&mut collector, ix.clone());
-                let mut ingested = ingest::ingest_path(path, cfg, Some(&mut join), progress)?;
+                let mut ingested = ingest::ingest_path(path, Some(&mut join), progress)?;
                 join.finish(&mut ingested.trace.tasks, &ingested.stats.path);
                 ingested
             }
         } else {
-            ingest::ingest_path(path, cfg, Some(&mut collector), progress)?
+            ingest::ingest_path(path, Some(&mut collector), progress)?
         };
         tracing::debug!(
             path = %path.display(),

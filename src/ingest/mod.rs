@@ -18,7 +18,6 @@ pub use sniff::{peek_format, sniff_bytes};
 pub use source::Progress;
 pub use stats::InputStats;
 
-use crate::config::Config;
 use crate::error::Result;
 use crate::model::{Trace, TraceBuilder, TreeSink};
 use serde::Serialize;
@@ -62,37 +61,36 @@ pub struct Ingested {
 }
 
 /// Reads one input (`-` = stdin) into a whole `Trace`.
-pub fn ingest(path: &Path, config: &Config) -> Result<Ingested> {
-    ingest_path(path, config, None, &mut |_| {})
+pub fn ingest(path: &Path) -> Result<Ingested> {
+    ingest_path(path, None, &mut |_| {})
 }
 
 /// Reads one input, handing each span tree to `sink` as soon as it finishes; the returned trace
 /// holds only what was still open at the end (and everything that is not a span tree).
-pub fn ingest_streaming(path: &Path, config: &Config, sink: &mut dyn TreeSink) -> Result<Ingested> {
-    ingest_path(path, config, Some(sink), &mut |_| {})
+pub fn ingest_streaming(path: &Path, sink: &mut dyn TreeSink) -> Result<Ingested> {
+    ingest_path(path, Some(sink), &mut |_| {})
 }
 
 /// Reads one input (`-` = stdin), handing span trees to `sink` if there is one, and telling
 /// `progress` how far reading has got (see `Progress` for which inputs report it).
 pub fn ingest_path(
     path: &Path,
-    config: &Config,
     sink: Option<&mut dyn TreeSink>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Ingested> {
     let name = path.display().to_string();
     match Source::open(path, &name)? {
-        Source::Stdin(reader) => ingest_reader(&name, reader, config, sink),
+        Source::Stdin(reader) => ingest_reader(&name, reader, sink),
         Source::File { file, len } => {
             let reader = source::buffered_with_progress(file, &name, len, progress);
-            let result = ingest_reader(&name, reader, config, sink);
+            let result = ingest_reader(&name, reader, sink);
             progress(Progress::Finished {
                 name: &name,
                 total: len,
             });
             result
         }
-        Source::Mapped(map) => read(&name, Input::Bytes(&map), false, config, sink),
+        Source::Mapped(map) => read(&name, Input::Bytes(&map), false, sink),
     }
 }
 
@@ -100,26 +98,24 @@ pub fn ingest_path(
 pub fn ingest_reader(
     name: &str,
     reader: Box<dyn BufRead + '_>,
-    config: &Config,
     sink: Option<&mut dyn TreeSink>,
 ) -> Result<Ingested> {
     let (mut reader, gzip) = source::gunzip(name, reader)?;
-    read(name, Input::Stream(&mut reader), gzip, config, sink)
+    read(name, Input::Stream(&mut reader), gzip, sink)
 }
 
 /// Reads from bytes already in memory (a mapped file).
-pub fn ingest_bytes(name: &str, bytes: &[u8], gzip: bool, config: &Config) -> Result<Ingested> {
-    read(name, Input::Bytes(bytes), gzip, config, None)
+pub fn ingest_bytes(name: &str, bytes: &[u8], gzip: bool) -> Result<Ingested> {
+    read(name, Input::Bytes(bytes), gzip, None)
 }
 
 /// Reads from bytes in memory, handing span trees to `sink` as they finish.
 pub fn ingest_bytes_streaming(
     name: &str,
     bytes: &[u8],
-    config: &Config,
     sink: &mut dyn TreeSink,
 ) -> Result<Ingested> {
-    read(name, Input::Bytes(bytes), false, config, Some(sink))
+    read(name, Input::Bytes(bytes), false, Some(sink))
 }
 
 /// What a reader reads from.
@@ -136,7 +132,6 @@ fn read(
     name: &str,
     input: Input<'_>,
     gzip: bool,
-    config: &Config,
     sink: Option<&mut dyn TreeSink>,
 ) -> Result<Ingested> {
     let mut cursor: &[u8];
@@ -160,8 +155,8 @@ fn read(
         Format::ConsoleRecording => console::read_recording(name, reader, b, &mut stats)?,
         Format::ConsoleCapture => console::read_capture(name, reader, b, &mut stats)?,
         Format::ChromeTrace => match bytes {
-            Some(bytes) => chrome::read(name, bytes, b, &mut stats, config)?,
-            None => chrome::read_stream(name, reader, b, &mut stats, config)?,
+            Some(bytes) => chrome::read(name, bytes, b, &mut stats)?,
+            None => chrome::read_stream(name, reader, b, &mut stats)?,
         },
     }
     if builder.unmatched_exits > 0 {

@@ -166,7 +166,6 @@ pub(super) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
     use crate::ingest::ingest_path;
     use std::io::Write;
 
@@ -176,7 +175,7 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
         file.write_all(text.as_bytes()).expect("write");
         let mut seen = Vec::new();
-        ingest_path(file.path(), &Config::default(), None, &mut |p| {
+        ingest_path(file.path(), None, &mut |p| {
             seen.push(match p {
                 Progress::Started { total, .. } => ("started", 0, total),
                 Progress::Read { done, total, .. } => ("read", done, total),

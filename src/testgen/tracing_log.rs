@@ -284,7 +284,7 @@ mod tests {
         assert_eq!(a, generate_log(200_000, 42));
         assert_ne!(a, generate_log(200_000, 43));
         let cfg = Config::default();
-        let ing = crate::ingest::ingest_bytes("gen.log", &a, false, &cfg).expect("reads");
+        let ing = crate::ingest::ingest_bytes("gen.log", &a, false).expect("reads");
         assert!(ing.stats.warnings.is_empty(), "{:?}", ing.stats.warnings);
         let analysis = crate::analyze::analyze(&ing.trace, &cfg);
         let mut got: Vec<String> = analysis

@@ -217,8 +217,8 @@ fn browser_findings_agree_with_devtools() {
         let exp: Value = serde_json::from_str(&text).expect("expected file is JSON");
         let file = exp["file"].as_str().expect("file").to_string();
         // Every file must read, including those the engine itself failed on.
-        let ing = stallscope::ingest::ingest(&dir.join(&file), &cfg)
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let ing =
+            stallscope::ingest::ingest(&dir.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         if exp.get("error").is_some_and(|e| !e.is_null()) {
             continue;
         }
@@ -257,8 +257,7 @@ fn browser_findings_agree_with_devtools() {
 #[ignore = "needs ../shared/corpus"]
 fn truncated_file_reads_like_the_whole_one_up_to_the_cut() {
     let dir = chrome_corpus_dir();
-    let cfg = stallscope::Config::default();
-    let read = |f: &str| stallscope::ingest::ingest(&dir.join(f), &cfg).expect(f);
+    let read = |f: &str| stallscope::ingest::ingest(&dir.join(f)).expect(f);
     let whole = read("recursive-blocking-js.json.gz");
     let cut = read("recursive-blocking-js.truncated.json.gz");
     assert!(whole.stats.warnings.iter().all(|w| !w.contains("cut off")));

@@ -387,11 +387,10 @@ fn joined_incident_table_snapshot() {
 fn streaming_and_whole_trace_analysis_agree() {
     let cfg = stallscope::Config::default();
     for path in trace_files() {
-        let whole = stallscope::ingest::ingest(&path, &cfg).expect("reads");
+        let whole = stallscope::ingest::ingest(&path).expect("reads");
         let a = stallscope::analyze::analyze(&whole.trace, &cfg);
         let mut collector = stallscope::analyze::Collector::new(&cfg);
-        let streamed =
-            stallscope::ingest::ingest_streaming(&path, &cfg, &mut collector).expect("reads");
+        let streamed = stallscope::ingest::ingest_streaming(&path, &mut collector).expect("reads");
         assert!(
             whole.trace.spans.is_empty()
                 || streamed.trace.spans.len() < whole.trace.spans.len() / 10,

@@ -40,7 +40,6 @@ mod slices;
 mod tasks;
 
 use super::InputStats;
-use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{Ns, TASK_FLOOR, ThreadIdx, ThreadRole, TraceBuilder};
 use args::Args;
@@ -370,7 +369,6 @@ pub fn read(
     bytes: &[u8],
     b: &mut TraceBuilder<'_>,
     report: &mut InputStats,
-    _config: &Config,
 ) -> Result<()> {
     let mut reader = Reader::new(b, report, TASK_FLOOR);
     let object = bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{');
@@ -430,7 +428,6 @@ pub fn read_stream(
     input: &mut dyn std::io::BufRead,
     b: &mut TraceBuilder<'_>,
     report: &mut InputStats,
-    _config: &Config,
 ) -> Result<()> {
     let mut reader = Reader::new(b, report, TASK_FLOOR);
     let mut s = scan::Scanner::new(name, input);

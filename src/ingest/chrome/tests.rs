@@ -6,11 +6,11 @@ use crate::ingest::{Format, Ingested, ingest_bytes, ingest_reader};
 use crate::model::{BrowserWork, HeaviestWork, ScriptSource, SpanIdx, Trace};
 
 fn mapped(s: &str) -> Result<Ingested> {
-    ingest_bytes("t.json", s.as_bytes(), false, &Config::default())
+    ingest_bytes("t.json", s.as_bytes(), false)
 }
 
 fn streamed(s: &str) -> Result<Ingested> {
-    ingest_reader("t.json", Box::new(s.as_bytes()), &Config::default(), None)
+    ingest_reader("t.json", Box::new(s.as_bytes()), None)
 }
 
 /// Reads `s` both ways and checks that they agree on what the tests look at.
@@ -428,7 +428,6 @@ fn never_panics_on_damaged_input() {
 {"ph":"R","name":"largestContentfulPaint::Candidate","pid":1,"tid":2,"ts":2,"args":{"data":{"candidateIndex":-5,"isMainFrame":true,"nodeId":1e99,"type":"image"}}}
 ],"metadata":{}}"#;
     let bytes = t.as_bytes();
-    let cfg = Config::default();
     let mut inputs: Vec<Vec<u8>> = (0..bytes.len()).map(|n| bytes[..n].to_vec()).collect();
     for i in (0..bytes.len()).step_by(3) {
         for b in [b'"', b'}', b']', b'0', b',', b'\\', 0xff] {
@@ -438,7 +437,7 @@ fn never_panics_on_damaged_input() {
         }
     }
     for input in inputs {
-        let _ = ingest_bytes("t.json", &input, false, &cfg);
-        let _ = ingest_reader("t.json", Box::new(&input[..]), &cfg, None);
+        let _ = ingest_bytes("t.json", &input, false);
+        let _ = ingest_reader("t.json", Box::new(&input[..]), None);
     }
 }

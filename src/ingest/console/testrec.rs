@@ -1,7 +1,6 @@
 //! Hand-written recordings for tests: one method per event, times in ms from an arbitrary
 //! origin (the trace starts at the first event).
 
-use crate::config::Config;
 use crate::error::Result;
 use crate::ingest::{Ingested, ingest_bytes};
 
@@ -106,6 +105,6 @@ impl Rec {
     }
 
     pub fn read(&self) -> Result<Ingested> {
-        ingest_bytes("rec.jsonl", self.0.as_bytes(), false, &Config::default())
+        ingest_bytes("rec.jsonl", self.0.as_bytes(), false)
     }
 }

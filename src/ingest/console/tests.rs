@@ -2,7 +2,6 @@
 
 use super::testrec::{MS, Rec};
 use super::*;
-use crate::config::Config;
 use crate::ingest::Format;
 use crate::model::{TaskData, TaskRecord, TaskRole};
 
@@ -344,7 +343,7 @@ fn unknown_events_are_counted_and_skipped() {
 #[test]
 fn a_missing_header_is_an_error() {
     let text = "{\"v\":1}\n";
-    let ing = crate::ingest::ingest_bytes("h.jsonl", text.as_bytes(), false, &Config::default())
+    let ing = crate::ingest::ingest_bytes("h.jsonl", text.as_bytes(), false)
         .expect("a header alone is an empty recording");
     assert!(ing.trace.tasks.is_empty());
     let mut b = TraceBuilder::new();
@@ -373,8 +372,7 @@ fn generated_recordings_read_cleanly() {
     let mut b = Vec::new();
     crate::testgen::console_recording::generate_recording(&mut b, 300, 7).expect("writes");
     assert_eq!(a, b);
-    let ing =
-        crate::ingest::ingest_bytes("gen.jsonl", &a, false, &Config::default()).expect("reads");
+    let ing = crate::ingest::ingest_bytes("gen.jsonl", &a, false).expect("reads");
     let data = &ing.trace.tasks;
     let app: u64 = data
         .totals
@@ -515,13 +513,8 @@ fn the_retention_floor_is_the_callers() {
             floor,
             ..crate::model::Retention::default()
         });
-        let ing = crate::ingest::ingest_bytes_streaming(
-            "rec.jsonl",
-            rec.0.as_bytes(),
-            &Config::default(),
-            &mut sink,
-        )
-        .expect("reads");
+        let ing = crate::ingest::ingest_bytes_streaming("rec.jsonl", rec.0.as_bytes(), &mut sink)
+            .expect("reads");
         let data = &ing.trace.tasks;
         assert_eq!(data.records.len(), kept, "floor {floor}");
         assert_eq!(
