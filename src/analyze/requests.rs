@@ -291,12 +291,12 @@ pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config, names: &mut Names) ->
         }
     }
     let name = trace.name(span);
-    if let Some(re) = &cfg.io_span {
-        if re.is_match(name) {
-            return Some(IoShape::IoSpanOption {
-                span: names.get(name),
-            });
-        }
+    if let Some(re) = &cfg.io_span
+        && re.is_match(name)
+    {
+        return Some(IoShape::IoSpanOption {
+            span: names.get(name),
+        });
     }
     let lower = name.to_ascii_lowercase();
     lower

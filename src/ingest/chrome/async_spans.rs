@@ -26,10 +26,10 @@ impl Reader<'_, '_> {
                 let _ = write!(k, "{id}");
             }
             (None, Some(id)) => {
-                if ev.id2.local {
-                    if let Some(p) = &ev.pid {
-                        let _ = write!(k, "{p}/");
-                    }
+                if ev.id2.local
+                    && let Some(p) = &ev.pid
+                {
+                    let _ = write!(k, "{p}/");
                 }
                 let _ = write!(k, "{id}");
             }

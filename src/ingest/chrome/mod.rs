@@ -113,10 +113,11 @@ impl<'r, 'b> Reader<'r, 'b> {
     fn thread(&mut self, pid: &Option<Id<'_>>, tid: &Option<Id<'_>>) -> ThreadIdx {
         use std::fmt::Write as _;
         // Events come in runs on one thread: a one-entry cache skips the key formatting.
-        if let Some((p, t, idx)) = &self.last_thread {
-            if p == pid && t == tid {
-                return *idx;
-            }
+        if let Some((p, t, idx)) = &self.last_thread
+            && p == pid
+            && t == tid
+        {
+            return *idx;
         }
         let own = |id: &Option<Id<'_>>| {
             id.as_ref().map(|i| match i {

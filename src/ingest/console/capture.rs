@@ -110,18 +110,19 @@ pub fn read_capture(
                 // either reaches the floor (the analysis places them).
                 let (p0, b0) = prev.map_or((0, 0), |p| (p.polls, p.busy_ns));
                 let (dp, db) = (st.polls.saturating_sub(p0), (st.busy_ns - b0).max(0));
-                if let (Some(s), Some(e)) = (st.last_poll_started, st.last_poll_ended) {
-                    if dp > 0 && e >= s {
-                        let polls = SnapshotPolls {
-                            last: (s, e),
-                            others: dp - 1,
-                            others_busy: db - (e - s),
-                        };
-                        if polls.at_least(floor) > 0 {
-                            task.snapshot_polls.push(polls);
-                        }
-                        b.saw_time(s);
+                if let (Some(s), Some(e)) = (st.last_poll_started, st.last_poll_ended)
+                    && dp > 0
+                    && e >= s
+                {
+                    let polls = SnapshotPolls {
+                        last: (s, e),
+                        others: dp - 1,
+                        others_busy: db - (e - s),
+                    };
+                    if polls.at_least(floor) > 0 {
+                        task.snapshot_polls.push(polls);
                     }
+                    b.saw_time(s);
                 }
                 for t in [st.at, st.created, st.dropped].into_iter().flatten() {
                     b.saw_time(t);

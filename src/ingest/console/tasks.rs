@@ -232,10 +232,10 @@ impl Reader<'_, '_, '_> {
         l.woken_in_poll = false;
         l.rec.first_poll.get_or_insert(t);
         let async_app = l.rec.is_async_app();
-        if let Some(r) = ready.filter(|r| t - r >= self.retention.min_wait) {
-            if inside_long_poll(&self.long_polls, &self.running, id, r) {
-                l.rec.delays.push((r, t));
-            }
+        if let Some(r) = ready.filter(|r| t - r >= self.retention.min_wait)
+            && inside_long_poll(&self.long_polls, &self.running, id, r)
+        {
+            l.rec.delays.push((r, t));
         }
         if async_app {
             self.running.push((id, t));

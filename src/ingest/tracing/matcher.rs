@@ -209,14 +209,14 @@ impl SpanMatcher {
         t: Ns,
     ) {
         b.exit(idx, thread, t);
-        if let Some(th) = thread {
-            if let Some(ts) = self.entered_on.get_mut(&idx) {
-                if let Some(pos) = ts.iter().rposition(|x| *x == th) {
-                    ts.swap_remove(pos);
-                }
-                if ts.is_empty() {
-                    self.entered_on.remove(&idx);
-                }
+        if let Some(th) = thread
+            && let Some(ts) = self.entered_on.get_mut(&idx)
+        {
+            if let Some(pos) = ts.iter().rposition(|x| *x == th) {
+                ts.swap_remove(pos);
+            }
+            if ts.is_empty() {
+                self.entered_on.remove(&idx);
             }
         }
     }
@@ -287,10 +287,10 @@ impl SpanMatcher {
                 }
                 b.close(idx, ev.time, ev.busy, ev.idle, ev.thread);
                 let name = b.span_ref(idx).name;
-                if let Some(list) = self.open.get_mut(&name) {
-                    if let Some(pos) = list.iter().position(|x| *x == idx) {
-                        list.remove(pos);
-                    }
+                if let Some(list) = self.open.get_mut(&name)
+                    && let Some(pos) = list.iter().position(|x| *x == idx)
+                {
+                    list.remove(pos);
                 }
                 self.entered_on.remove(&idx);
             }

@@ -235,12 +235,11 @@ fn thread_key(id: &str) -> Cow<'_, str> {
     if let Some(num) = id
         .strip_prefix("ThreadId(")
         .and_then(|r| r.strip_suffix(')'))
+        && num.len() > 1
+        && num.starts_with('0')
+        && let Ok(n) = num.parse::<u64>()
     {
-        if num.len() > 1 && num.starts_with('0') {
-            if let Ok(n) = num.parse::<u64>() {
-                return Cow::Owned(format!("ThreadId({n})"));
-            }
-        }
+        return Cow::Owned(format!("ThreadId({n})"));
     }
     Cow::Borrowed(id)
 }

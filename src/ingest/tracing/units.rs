@@ -89,14 +89,15 @@ impl Timestamp {
 /// `T`, any number of fraction digits) or an uptime (`1.234567890s`).
 pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     let s = s.trim();
-    if let Some(num) = s.strip_suffix('s') {
-        if num.bytes().all(|b| b.is_ascii_digit() || b == b'.') && !num.is_empty() {
-            let (int, frac) = num.split_once('.').unwrap_or((num, ""));
-            let secs: i64 = int.parse().ok()?;
-            return Some(Timestamp::Uptime(
-                secs.checked_mul(1_000_000_000)? + frac_ns(frac)?,
-            ));
-        }
+    if let Some(num) = s.strip_suffix('s')
+        && num.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && !num.is_empty()
+    {
+        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+        let secs: i64 = int.parse().ok()?;
+        return Some(Timestamp::Uptime(
+            secs.checked_mul(1_000_000_000)? + frac_ns(frac)?,
+        ));
     }
     let b = s.as_bytes();
     if b.len() < 19
