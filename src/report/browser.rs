@@ -2,15 +2,14 @@
 //! `main_threads`), its verdict rows, their evidence and advice, and its notes. Everything here
 //! is wording and rounding of what `analyze::browser` found and judged; nothing is decided.
 
-use super::build::row_victims;
 use super::rows::{Row, verdict_label};
 use super::schema::{Report, VerdictOut};
 use super::text::{fmt_duration as fmt_ms, plural, to_ms as ms, to_ms_exact as ms3};
+use crate::analyze::Judgement;
 use crate::analyze::browser::{
     BrowserEvidence, BrowserFindings, LcpPhases, LongTask, LongTasks, MainThreadFigures,
     NavigationFacts, SlowResponse, SlowRule,
 };
-use crate::analyze::{Judgement, Unit, Verdict};
 use crate::model::{BrowserWork, HeaviestWork, NetworkRequest, Ns};
 use serde::Serialize;
 
@@ -296,7 +295,7 @@ pub fn long_tasks_advice(l: &LongTasks) -> String {
 }
 
 /// A row for slow server responses seen from a browser.
-pub fn slow_server_row(s: &SlowResponse) -> Row {
+pub fn slow_server_row(j: &Judgement, s: &SlowResponse) -> Row {
     let what = if s.documents > 0 {
         "document"
     } else {
@@ -341,12 +340,12 @@ pub fn slow_server_row(s: &SlowResponse) -> Row {
             fmt_ms(s.p50),
             fmt_ms(s.max)
         ),
-        verdict: verdict_label(Verdict::Bad).into(),
+        verdict: verdict_label(j.verdict).into(),
     }
 }
 
 /// A row for long tasks on one renderer main thread.
-pub fn long_tasks_row(l: &LongTasks) -> Row {
+pub fn long_tasks_row(j: &Judgement, l: &LongTasks) -> Row {
     let mut blocking = format!(
         "Blocks the main thread's event loop: {} over 50 ms, longest {}",
         plural(l.long_tasks, "task", "tasks"),
@@ -367,7 +366,7 @@ pub fn long_tasks_row(l: &LongTasks) -> Row {
             fmt_ms(as_shown(l.blocking)),
             fmt_ms(as_shown(l.total))
         ),
-        verdict: verdict_label(Verdict::Bad).into(),
+        verdict: verdict_label(j.verdict).into(),
     }
 }
 
@@ -398,11 +397,11 @@ pub(super) fn slow_response_out(path: &str, j: &Judgement, s: &SlowResponse) -> 
         max_poll_ms: None,
         stalls: 0,
         longest_stall_ms: 0.0,
-        victims: row_victims(Unit::Requests, 0, 0.0),
+        victims: None,
         event_loop_threads: 0,
         blocking_threads: 0,
         impact: None,
-        row: slow_server_row(s),
+        row: slow_server_row(j, s),
         evidence: vec![evidence(&s.evidence)],
         advice: Some(slow_response_advice(s)),
     }
@@ -427,11 +426,11 @@ pub(super) fn long_tasks_out(path: &str, j: &Judgement, l: &LongTasks) -> Verdic
         max_poll_ms: Some(ms3(l.longest)),
         stalls: l.long_tasks,
         longest_stall_ms: ms3(l.longest),
-        victims: row_victims(Unit::Requests, 0, 0.0),
+        victims: None,
         event_loop_threads: 1,
         blocking_threads: 0,
         impact: None,
-        row: long_tasks_row(l),
+        row: long_tasks_row(j, l),
         evidence: vec![evidence(&l.evidence)],
         advice: Some(long_tasks_advice(l)),
     }

@@ -164,10 +164,10 @@ pub(super) fn episode_out(path: &str, e: &crate::analyze::Episode) -> EpisodeOut
 }
 
 /// The unit-aware victims of a row.
-pub(super) fn row_victims(unit: Unit, delayed: usize, max_delay_ms: f64) -> RowVictimsOut {
-    RowVictimsOut {
+pub(super) fn row_victims(unit: Unit, delayed: usize, max_delay_ms: f64) -> Option<RowVictimsOut> {
+    Some(RowVictimsOut {
         unit,
         delayed,
         max_delay_ms,
-    }
+    })
 }

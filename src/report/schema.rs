@@ -162,7 +162,8 @@ pub struct VerdictOut {
     pub stalls: usize,
     pub longest_stall_ms: f64,
     /// Others this row's stalls delayed, and by how much at most.
-    pub victims: RowVictimsOut,
+    /// `None` where the input cannot show who waited (browser rows).
+    pub victims: Option<RowVictimsOut>,
     pub event_loop_threads: usize,
     pub blocking_threads: usize,
     pub impact: Option<crate::analyze::Impact>,
