@@ -54,6 +54,8 @@ use threads::ThreadInfo;
 pub struct Analysis {
     pub threads: Vec<ThreadInfo>,
     pub requests: Vec<requests::Request>,
+    /// Spans read (every span of every tree, streamed or not).
+    pub spans: u64,
     /// The verdict rows, most severe first.
     pub judgements: Vec<Judgement>,
     pub fast: Vec<FastEndpoint>,
@@ -272,6 +274,7 @@ impl Collector<'_> {
         Analysis {
             threads,
             requests,
+            spans: self.spans_seen,
             judgements,
             fast,
             stalls: stall_list,

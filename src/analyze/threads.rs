@@ -15,22 +15,41 @@
 //! what an event loop does and a blocking thread does not. A role hint set by the format (a
 //! browser main thread) wins.
 
-use crate::model::{ThreadIdx, ThreadRole, Trace};
-use serde::Serialize;
+use crate::model::{Ns, ThreadIdx, ThreadRole, Trace};
 
-#[derive(Debug, Clone, Serialize)]
+/// A thread, with the role its behaviour shows.
+#[derive(Debug, Clone)]
 pub struct ThreadInfo {
-    #[serde(skip)]
     pub idx: ThreadIdx,
     pub key: String,
     pub name: Option<String>,
     pub role: ThreadRole,
-    pub activations: u64,
+    /// Executions (top-level activations) on it: polls, for an async runtime.
+    pub executions: u64,
+    /// Distinct span trees (requests) that ran on it.
     pub requests: u64,
     pub returns: u64,
     pub repolls: u64,
-    pub busy_ms: f64,
-    pub evidence: String,
+    pub busy: Ns,
+    pub evidence: RoleEvidence,
+}
+
+/// What showed a thread's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleEvidence {
+    /// The trace format defines it (a browser's renderer main thread).
+    FormatDefined,
+    /// Nothing ran on it that the trace shows.
+    NoExecutions,
+    /// It went back to span trees it had run before, or re-polled them: an event loop.
+    Interleaves {
+        executions: u64,
+        trees: u64,
+        returns: u64,
+        repolls: u64,
+    },
+    /// It ran span trees one at a time, each to completion.
+    OneAtATime { trees: u64, executions: u64 },
 }
 
 /// Infers the role of every thread that ran something, from the counters the builder kept
@@ -42,44 +61,41 @@ pub fn infer_roles(trace: &Trace) -> Vec<ThreadInfo> {
         .enumerate()
         .map(|(i, t)| {
             let st = t.stats;
-            let mut info = ThreadInfo {
+            let (role, evidence) = if let Some(hint) = t.role_hint {
+                (hint, RoleEvidence::FormatDefined)
+            } else if st.executions == 0 {
+                (ThreadRole::Unknown, RoleEvidence::NoExecutions)
+            } else if st.returns > 0 || st.repolls * 2 > st.trees {
+                (
+                    ThreadRole::EventLoop,
+                    RoleEvidence::Interleaves {
+                        executions: st.executions,
+                        trees: st.trees,
+                        returns: st.returns,
+                        repolls: st.repolls,
+                    },
+                )
+            } else {
+                (
+                    ThreadRole::Blocking,
+                    RoleEvidence::OneAtATime {
+                        trees: st.trees,
+                        executions: st.executions,
+                    },
+                )
+            };
+            ThreadInfo {
                 idx: ThreadIdx(i as u32),
                 key: t.key.clone(),
                 name: t.name.clone(),
-                role: ThreadRole::Unknown,
-                activations: st.activations,
+                role,
+                executions: st.executions,
                 requests: st.trees,
                 returns: st.returns,
                 repolls: st.repolls,
-                busy_ms: st.busy as f64 / 1e6,
-                evidence: String::new(),
-            };
-            if let Some(hint) = t.role_hint {
-                info.role = hint;
-                info.evidence = "role defined by the trace format (renderer main thread)".into();
-            } else if st.activations == 0 {
-                info.evidence = "no enter/exit events on this thread".into();
-            } else if st.returns > 0 || st.repolls * 2 > st.trees {
-                info.role = ThreadRole::EventLoop;
-                info.evidence = format!(
-                    "{} polls of {} span trees; went back to one already polled {} times{}",
-                    st.activations,
-                    st.trees,
-                    st.returns,
-                    if st.repolls > 0 {
-                        format!(", re-polled {} times", st.repolls)
-                    } else {
-                        String::new()
-                    }
-                );
-            } else {
-                info.role = ThreadRole::Blocking;
-                info.evidence = format!(
-                    "ran {} span trees one at a time, each to completion ({} activations)",
-                    st.trees, st.activations
-                );
+                busy: st.busy,
+                evidence,
             }
-            info
         })
         .collect()
 }

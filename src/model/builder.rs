@@ -399,7 +399,7 @@ impl<'s> TraceBuilder<'s> {
         if let Some(th) = e.thread {
             let tree = self.trees.get_mut(&root);
             let stats = &mut self.trace.threads[th.0 as usize].stats;
-            stats.activations += 1;
+            stats.executions += 1;
             stats.busy += e.duration();
             let stack = &mut self.stacks[th.0 as usize];
             if let Some(tree) = tree {
@@ -826,7 +826,7 @@ mod streaming_tests {
         assert!(t.spans[0].cut_off);
         assert_eq!(t.executions.len(), 1);
         assert_eq!(t.executions[0].span, SpanIdx(0));
-        assert_eq!(t.threads[0].stats.activations, 2);
+        assert_eq!(t.threads[0].stats.executions, 2);
         assert_eq!(t.threads[0].stats.trees, 2);
     }
 }

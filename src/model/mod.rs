@@ -109,12 +109,12 @@ pub struct Thread {
     pub stats: ThreadStats,
 }
 
-/// What a thread did, counted activation by activation while the trace is read.
+/// What a thread did, counted execution by execution while the trace is read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ThreadStats {
-    /// Top-level activations (executions) on this thread.
-    pub activations: u64,
-    /// Total time of those activations.
+    /// Executions (top-level activations) on this thread.
+    pub executions: u64,
+    /// Total time of those executions.
     pub busy: Ns,
     /// Distinct span trees (requests) that ran on this thread.
     pub trees: u64,

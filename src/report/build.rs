@@ -52,7 +52,7 @@ impl Report {
             gzip: input.gzip,
             events: input.events,
             skipped: input.skipped,
-            spans: trace.spans.len(),
+            spans: a.spans,
             requests: a.requests.len(),
             tasks: trace.tasks.totals.iter().map(|g| g.tasks).sum(),
             warnings: input.warnings.clone(),
@@ -89,7 +89,7 @@ impl Report {
         self.victims.episodes += a.victims.episodes;
         self.victims.max_delay_ms = self.victims.max_delay_ms.max(to_ms(a.victims.max_delay));
         for t in &a.threads {
-            if t.activations == 0 && t.role == crate::model::ThreadRole::Unknown {
+            if t.executions == 0 && t.role == crate::model::ThreadRole::Unknown {
                 continue;
             }
             self.threads.push(ThreadOut {
@@ -97,8 +97,8 @@ impl Report {
                 key: t.key.clone(),
                 name: t.name.clone(),
                 role: t.role,
-                polls: t.activations,
-                evidence: t.evidence.clone(),
+                polls: t.executions,
+                evidence: server::role_evidence(&t.evidence),
             });
         }
         for n in &a.notes {

@@ -130,7 +130,8 @@ pub struct InputOut {
     pub gzip: bool,
     pub events: u64,
     pub skipped: u64,
-    pub spans: usize,
+    /// Spans read.
+    pub spans: u64,
     pub requests: usize,
     /// Runtime tasks (tokio-console recordings and captures).
     pub tasks: u64,

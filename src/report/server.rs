@@ -6,6 +6,7 @@ use super::rows::{Row, verdict_label};
 use super::schema::VerdictOut;
 use super::text::{fmt_duration as fmt_ms, plural, to_ms};
 use crate::analyze::requests::{IoShape, Placement, RequestWork};
+use crate::analyze::threads::RoleEvidence;
 use crate::analyze::{
     Analysis, Inferred, Judgement, LocationBy, Note, Pattern, ServerEvidence, ServerJudgement,
     StallSource, Unit, Verdict,
@@ -161,6 +162,32 @@ fn placement(p: &Option<Placement>) -> String {
             *child_busy as f64 / 1e6,
             *busy as f64 / 1e6
         ),
+    }
+}
+
+/// What showed a thread's role, in words.
+pub(super) fn role_evidence(e: &RoleEvidence) -> String {
+    match *e {
+        RoleEvidence::FormatDefined => {
+            "role defined by the trace format (renderer main thread)".into()
+        }
+        RoleEvidence::NoExecutions => "no enter/exit events on this thread".into(),
+        RoleEvidence::Interleaves {
+            executions,
+            trees,
+            returns,
+            repolls,
+        } => format!(
+            "{executions} polls of {trees} span trees; went back to one already polled {returns} times{}",
+            if repolls > 0 {
+                format!(", re-polled {repolls} times")
+            } else {
+                String::new()
+            }
+        ),
+        RoleEvidence::OneAtATime { trees, executions } => {
+            format!("ran {trees} span trees one at a time, each to completion ({executions} polls)")
+        }
     }
 }
 
