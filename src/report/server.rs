@@ -185,9 +185,11 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
                 String::new()
             }
         ),
-        RoleEvidence::OneAtATime { trees, executions } => {
-            format!("ran {trees} span trees one at a time, each to completion ({executions} polls)")
-        }
+        RoleEvidence::OneAtATime { trees, executions } => format!(
+            "ran {} one at a time, each to completion ({})",
+            plural(trees as usize, "span tree", "span trees"),
+            plural(executions as usize, "poll", "polls")
+        ),
     }
 }
 
