@@ -61,8 +61,8 @@ pub(super) fn judge(
     let threads_known = rs.iter().any(|r| r.heavy_threads().next().is_some())
         && threads.iter().any(|t| t.role != ThreadRole::Unknown);
 
-    if let Some(ev) = rs.iter().find_map(|r| r.io_evidence.clone()) {
-        evidence.push(ServerEvidence::IoCall(ev));
+    if let Some(ev) = rs.iter().find_map(|r| r.io_evidence.as_deref()) {
+        evidence.push(ServerEvidence::IoCall(ev.clone()));
     }
     match kind {
         RequestWork::IoWait => evidence.push(ServerEvidence::Awaits {

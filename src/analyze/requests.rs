@@ -65,7 +65,8 @@ pub struct Request {
     pub heavy: Vec<(Ns, Ns)>,
     /// The span the heavy work ran in, and the I/O evidence seen.
     pub heavy_name: Option<Arc<str>>,
-    pub io_evidence: Option<IoShape>,
+    /// Shared between requests with the same evidence (a long trace has many).
+    pub io_evidence: Option<Arc<IoShape>>,
     /// Per thread: time in this request's executions, and whether one lasted 1 ms or more.
     pub per_thread: Vec<(ThreadIdx, Ns, bool)>,
     pub polls: u32,
@@ -259,7 +260,7 @@ pub enum Placement {
 }
 
 /// Why a span counts as an I/O call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IoShape {
     /// A field of an I/O convention (`db.system=postgresql`, `otel.kind=client`).
     Field {
@@ -312,18 +313,29 @@ fn significant(x: Ns, d: Ns) -> bool {
     x >= 1_000_000 && x * 10 >= d
 }
 
-/// Shares the text of endpoints and evidence between requests.
+/// Shares the text of endpoints and the I/O evidence between requests.
 #[derive(Debug, Default)]
-pub struct Names(HashMap<String, Arc<str>>);
+pub struct Names {
+    names: HashMap<String, Arc<str>>,
+    shapes: HashMap<IoShape, Arc<IoShape>>,
+}
 
 impl Names {
     pub fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.0.get(s) {
+        if let Some(a) = self.names.get(s) {
             return a.clone();
         }
         let a: Arc<str> = s.into();
-        self.0.insert(s.to_string(), a.clone());
+        self.names.insert(s.to_string(), a.clone());
         a
+    }
+
+    /// The one shared copy of `shape`.
+    pub fn shape(&mut self, shape: IoShape) -> Arc<IoShape> {
+        self.shapes
+            .entry(shape)
+            .or_insert_with_key(|s| Arc::new(s.clone()))
+            .clone()
     }
 }
 
@@ -416,7 +428,7 @@ fn measure(
                 child_busy += cb;
             }
             if io_evidence.is_none() {
-                io_evidence = Some(ev);
+                io_evidence = Some(names.shape(ev));
             }
             io_children.push(c);
             continue;
@@ -614,7 +626,7 @@ mod tests {
         assert_eq!(reqs.len(), 2);
         assert_eq!(reqs[0].kind, RequestWork::IoWait);
         assert!(matches!(
-            &reqs[0].io_evidence,
+            reqs[0].io_evidence.as_deref(),
             Some(IoShape::Field { key, value, .. }) if &**key == "db.system" && &**value == "postgresql"
         ));
         assert_eq!(reqs[1].kind, RequestWork::Cpu);

@@ -239,7 +239,7 @@ pub struct TaskRecord {
     /// Live captures only (they hold snapshots, not every poll): the snapshots of an async
     /// application task whose last poll, or the mean of the polls before it since the
     /// previous snapshot, reached the retention floor.
-    pub snapshot_polls: Vec<SnapshotPolls>,
+    pub snapshot_polls: SnapshotList,
     pub size_bytes: Option<u64>,
     pub original_size_bytes: Option<u64>,
 }
@@ -287,6 +287,39 @@ impl TaskRecord {
             p.0 -= by;
             p.1 -= by;
         }
+    }
+}
+
+/// A task's [`SnapshotPolls`]: empty for every task of a recording, so it takes one word
+/// there (a recording keeps many task records whole).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotList(Option<Box<Vec<SnapshotPolls>>>);
+
+impl SnapshotList {
+    pub fn push(&mut self, p: SnapshotPolls) {
+        self.0.get_or_insert_with(Box::default).push(p);
+    }
+
+    pub fn clear(&mut self) {
+        self.0 = None;
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut SnapshotPolls> {
+        self.0.iter_mut().flat_map(|v| v.iter_mut())
+    }
+}
+
+impl From<Vec<SnapshotPolls>> for SnapshotList {
+    fn from(v: Vec<SnapshotPolls>) -> Self {
+        SnapshotList((!v.is_empty()).then(|| Box::new(v)))
+    }
+}
+
+impl std::ops::Deref for SnapshotList {
+    type Target = [SnapshotPolls];
+
+    fn deref(&self) -> &[SnapshotPolls] {
+        self.0.as_deref().map_or(&[], |v| v.as_slice())
     }
 }
 
@@ -369,7 +402,7 @@ impl TaskTotals {
         self.idle += t.idle;
         self.max_poll = self.max_poll.max(t.max_poll);
         self.long_polls += t.long_polls.len() as u64;
-        for p in &t.snapshot_polls {
+        for p in t.snapshot_polls.iter() {
             self.long_polls += p.at_least(r.floor) as u64;
         }
         if let Some(first) = t.first_poll {

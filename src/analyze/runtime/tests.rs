@@ -383,7 +383,8 @@ fn capture_snapshots_give_the_last_poll_and_one_at_the_mean_of_the_others() {
                 others: 10,
                 others_busy: 20 * MS,
             },
-        ],
+        ]
+        .into(),
         ..task(10, "capture", &[])
     };
     let f = Tasks::new().workers(2).add(rec).findings();
