@@ -292,6 +292,8 @@ impl TaskRecord {
 
 /// A task's [`SnapshotPolls`]: empty for every task of a recording, so it takes one word
 /// there (a recording keeps many task records whole).
+// One pointer when empty (a Vec is three words): the box is the point.
+#[allow(clippy::box_collection)]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SnapshotList(Option<Box<Vec<SnapshotPolls>>>);
 
