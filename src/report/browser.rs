@@ -2,6 +2,7 @@
 //! `main_threads`), its verdict rows, their evidence and advice, and its notes. Everything here
 //! is wording and rounding of what `analyze::browser` found and judged; nothing is decided.
 
+use super::build::verdict_base;
 use super::rows::{Row, verdict_label};
 use super::schema::{Report, VerdictOut};
 use super::text::{fmt_duration as fmt_ms, plural, to_ms as ms, to_ms_exact as ms3};
@@ -381,58 +382,28 @@ pub fn legacy_note(path: &str, f: &BrowserFindings) -> Option<String> {
 /// The verdict row of slow responses to one endpoint.
 pub(super) fn slow_response_out(path: &str, j: &Judgement, s: &SlowResponse) -> VerdictOut {
     VerdictOut {
-        input: path.to_string(),
-        endpoint: j.subject.clone(),
-        pattern: j.pattern,
-        verdict: j.verdict,
-        unit: j.unit,
-        count: j.count,
-        requests: Some(s.requests),
         p50_ms: ms(s.p50),
         p95_ms: ms(s.p95),
         max_ms: ms(s.max),
         slow_requests: s.requests,
-        heavy_ms_p50: 0.0,
         wait_ms_p50: ms(s.p50),
-        max_poll_ms: None,
-        stalls: 0,
-        longest_stall_ms: 0.0,
-        victims: None,
-        event_loop_threads: 0,
-        blocking_threads: 0,
-        impact: None,
-        row: slow_server_row(j, s),
         evidence: vec![evidence(&s.evidence)],
         advice: Some(slow_response_advice(s)),
+        ..verdict_base(path, j, slow_server_row(j, s))
     }
 }
 
 /// The verdict row of one main thread's long tasks.
 pub(super) fn long_tasks_out(path: &str, j: &Judgement, l: &LongTasks) -> VerdictOut {
     VerdictOut {
-        input: path.to_string(),
-        endpoint: j.subject.clone(),
-        pattern: j.pattern,
-        verdict: j.verdict,
-        unit: j.unit,
-        count: j.count,
-        requests: None,
-        p50_ms: 0.0,
-        p95_ms: 0.0,
         max_ms: ms3(l.longest),
-        slow_requests: 0,
-        heavy_ms_p50: 0.0,
-        wait_ms_p50: 0.0,
         max_poll_ms: Some(ms3(l.longest)),
         stalls: l.long_tasks,
         longest_stall_ms: ms3(l.longest),
-        victims: None,
         event_loop_threads: 1,
-        blocking_threads: 0,
-        impact: None,
-        row: long_tasks_row(j, l),
         evidence: vec![evidence(&l.evidence)],
         advice: Some(long_tasks_advice(l)),
+        ..verdict_base(path, j, long_tasks_row(j, l))
     }
 }
 

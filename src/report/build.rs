@@ -3,6 +3,7 @@
 //! decisions are made here.
 
 use super::browser;
+use super::rows::Row;
 use super::schema::*;
 use super::server;
 use super::text::to_ms;
@@ -160,6 +161,36 @@ pub(super) fn episode_out(path: &str, e: &crate::analyze::Episode) -> EpisodeOut
         max_delay_ms: to_ms(e.max_delay),
         held_idle: e.held_idle,
         max_held_idle_ms: to_ms(e.max_held_idle),
+    }
+}
+
+/// What every row says of its judgement, with the family's figures at 0 (or none) for the
+/// family's renderer to fill in: `VerdictOut { p50_ms: .., ..verdict_base(path, j, row) }`.
+pub(super) fn verdict_base(path: &str, j: &Judgement, row: Row) -> VerdictOut {
+    VerdictOut {
+        input: path.to_string(),
+        endpoint: j.subject.clone(),
+        pattern: j.pattern,
+        verdict: j.verdict,
+        unit: j.unit,
+        count: j.count,
+        requests: (j.unit == Unit::Requests).then_some(j.count),
+        p50_ms: 0.0,
+        p95_ms: 0.0,
+        max_ms: 0.0,
+        slow_requests: 0,
+        heavy_ms_p50: 0.0,
+        wait_ms_p50: 0.0,
+        max_poll_ms: None,
+        stalls: 0,
+        longest_stall_ms: 0.0,
+        victims: None,
+        event_loop_threads: 0,
+        blocking_threads: 0,
+        impact: None,
+        row,
+        evidence: Vec::new(),
+        advice: None,
     }
 }
 

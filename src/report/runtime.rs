@@ -3,7 +3,7 @@
 //! nothing: which rows there are and what they conclude is `analyze::runtime`'s (and, for
 //! joined rows, `analyze::join::settle`'s).
 
-use super::build::{episode_out, row_victims, stall_out};
+use super::build::{episode_out, row_victims, stall_out, verdict_base};
 use super::rows::{Row, verdict_label};
 use super::schema::{ConsoleWarningOut, Report, TaskGroupOut, TaskVictimsOut, VerdictOut};
 use super::server;
@@ -109,19 +109,7 @@ pub(super) fn verdict_out(
         ));
     }
     VerdictOut {
-        input: path.to_string(),
-        endpoint: j.subject.clone(),
-        pattern: j.pattern,
-        verdict: j.verdict,
-        unit: j.unit,
-        count: j.count,
-        requests: None,
-        p50_ms: 0.0,
-        p95_ms: 0.0,
         max_ms: to_ms(g.max_poll),
-        slow_requests: 0,
-        heavy_ms_p50: 0.0,
-        wait_ms_p50: 0.0,
         max_poll_ms: Some(to_ms(g.max_poll)),
         stalls: g.long_polls,
         longest_stall_ms: if g.long_polls > 0 {
@@ -130,12 +118,9 @@ pub(super) fn verdict_out(
             0.0
         },
         victims: row_victims(Unit::Tasks, g.victims, to_ms(g.max_delay)),
-        event_loop_threads: 0,
-        blocking_threads: 0,
-        impact: None,
-        row: row(j, r, cfg),
         evidence,
         advice: advice(r),
+        ..verdict_base(path, j, row(j, r, cfg))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The server family's rows: request-span judgements worded as table cells, evidence, advice
 //! and notes.
 
-use super::build::row_victims;
+use super::build::{row_victims, verdict_base};
 use super::rows::{Row, verdict_label};
 use super::schema::VerdictOut;
 use super::text::{fmt_duration as fmt_ms, plural, to_ms};
@@ -22,13 +22,6 @@ pub(super) fn verdict_out(
     cfg: &Config,
 ) -> VerdictOut {
     VerdictOut {
-        input: path.to_string(),
-        endpoint: j.subject.clone(),
-        pattern: j.pattern,
-        verdict: j.verdict,
-        unit: j.unit,
-        count: j.count,
-        requests: Some(v.requests.len()),
         p50_ms: to_ms(v.percentile(50.0)),
         p95_ms: to_ms(v.percentile(95.0)),
         max_ms: to_ms(v.durations.last().copied().unwrap_or(0)),
@@ -42,9 +35,9 @@ pub(super) fn verdict_out(
         event_loop_threads: v.loop_threads,
         blocking_threads: v.blocking_threads,
         impact: v.impact,
-        row: row(j, v, cfg),
         evidence: v.evidence.iter().map(evidence).collect(),
         advice: advice(j, v),
+        ..verdict_base(path, j, row(j, v, cfg))
     }
 }
 
