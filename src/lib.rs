@@ -52,7 +52,7 @@ pub fn run_with_progress(
     for a in &inputs.analyzed {
         report.add(&a.ingested.stats, &a.ingested.trace, &a.analysis, cfg);
     }
-    report.notes.extend(inputs.notes);
+    report.add_not_joined(&inputs.not_joined);
     report.render(cfg, out).map_err(Error::Output)?;
     out.flush().map_err(Error::Output)?;
     let worst = report.worst();

@@ -36,8 +36,8 @@ pub struct Inputs {
     pub analyzed: Vec<Analyzed>,
     /// Recordings were joined to logs of the same run.
     pub joined: bool,
-    /// What the join could not do (a log without wall-clock times).
-    pub notes: Vec<String>,
+    /// Logs not joined to the recordings: their times are not wall-clock times.
+    pub not_joined: Vec<String>,
 }
 
 /// Reads and analyzes every input of `cfg`; input warnings go to `diag`, how far reading has got
@@ -59,7 +59,7 @@ pub fn analyze_inputs(
 
     let mut index = JoinIndex::new();
     let mut sealed: Option<Arc<JoinIndex>> = None;
-    let mut notes: Vec<String> = Vec::new();
+    let mut not_joined: Vec<String> = Vec::new();
     let mut done = Vec::with_capacity(order.len());
     for i in order {
         let path = &cfg.inputs[i];
@@ -110,10 +110,7 @@ pub fn analyze_inputs(
                         }),
                     );
                 }
-                None => notes.push(format!(
-                    "{}: not joined to the tokio-console recordings: its times are not wall-clock times",
-                    ingested.stats.path
-                )),
+                None => not_joined.push(ingested.stats.path.clone()),
             }
             // Kept only for the index.
             for r in &mut analysis.requests {
@@ -135,6 +132,6 @@ pub fn analyze_inputs(
     Ok(Inputs {
         analyzed,
         joined: joining,
-        notes,
+        not_joined,
     })
 }

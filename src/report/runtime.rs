@@ -20,6 +20,15 @@ use crate::model::{Ns, Trace};
 const CANNOT_TELL: &str = "CPU or a blocking call: the recording cannot tell";
 
 impl Report {
+    /// Logs given with recordings that could not be joined to them (no wall-clock times).
+    pub fn add_not_joined(&mut self, logs: &[String]) {
+        for log in logs {
+            self.notes.push(format!(
+                "{log}: not joined to the tokio-console recordings: its times are not wall-clock times"
+            ));
+        }
+    }
+
     /// The runtime-task sections of one input (its rows come with every family's, through
     /// [`verdict_out`]).
     pub(super) fn add_runtime(&mut self, path: &str, trace: &Trace, a: &Analysis) {
