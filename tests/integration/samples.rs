@@ -738,3 +738,32 @@ fn console_recordings_joined_to_logs() {
         got["notes"]
     );
 }
+
+/// A log without wall-clock times (tracing-chrome counts from the process start) cannot be
+/// placed against a recording: nothing is joined, and a note says why.
+#[test]
+fn a_log_without_wall_clock_times_is_not_joined() {
+    let dir = samples_dir();
+    let log = dir.join("patterns.chrome-threaded.json");
+    let got = analyze_json(&[], &[&log, &dir.join("joined.incident.console.jsonl")]);
+    let note = format!(
+        "{}: not joined to the tokio-console recordings: its times are not wall-clock times",
+        log.display()
+    );
+    assert!(
+        got["notes"]
+            .as_array()
+            .expect("notes")
+            .iter()
+            .any(|n| *n == *note),
+        "{:#?}",
+        got["notes"]
+    );
+    let joined = got["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .filter(|g| g["joined_endpoint"] == true)
+        .count();
+    assert_eq!(joined, 0);
+}
