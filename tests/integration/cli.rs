@@ -56,6 +56,39 @@ fn json_of_another_shape_is_rejected() {
     );
 }
 
+/// An array of arrays is JSON, not a trace: exit 2 naming where, whether the file is mapped
+/// or streamed (stdin, gzip).
+#[test]
+fn nested_arrays_are_not_a_trace() {
+    let nested = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+    let (_d, p) = tmp_file("nested.json", nested.as_bytes());
+    let (code, out, err) = analyze(&p, &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains("nested.json: byte 1: expected a Chrome trace (an array of event objects), found an array of arrays"),
+        "{err}"
+    );
+    let piped = stallscope()
+        .args(["analyze", "-"])
+        .write_stdin(nested)
+        .output()
+        .expect("runs");
+    assert_eq!(piped.status.code(), Some(2));
+    assert!(
+        stderr_of(&piped).contains("found an array of arrays"),
+        "{}",
+        stderr_of(&piped)
+    );
+    let (_d, p) = tmp_file("numbers.json", br#"{"traceEvents": [1, 2, 3]}"#);
+    let (code, _, err) = analyze(&p, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("byte 17:")
+            && err.contains("an array of numbers: none of its 3 elements is an object"),
+        "{err}"
+    );
+}
+
 #[test]
 fn tracing_json_without_span_events_says_how_to_record() {
     let (_d, p) = tmp_file(

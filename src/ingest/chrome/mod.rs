@@ -351,6 +351,38 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_, '_> {
 
 const NO_TRACE_EVENTS: &str = "a JSON object without \"traceEvents\": expected a Chrome trace (an array of events or {\"traceEvents\": [...]})";
 
+/// The first element of an event array none of whose elements is an object, as an error:
+/// `[[[...]]]` or `[1, 2]` is JSON, not a trace.
+fn no_event_objects(name: &str, first: Option<(u8, u64)>, elements: u64) -> Error {
+    let (kind, offset) = match first {
+        Some((b'[', at)) => ("arrays", at),
+        Some((b'"', at)) => ("strings", at),
+        Some((b't' | b'f', at)) => ("booleans", at),
+        Some((b'n', at)) => ("nulls", at),
+        Some((_, at)) => ("numbers", at),
+        None => ("values", 0),
+    };
+    Error::Byte {
+        path: name.to_string(),
+        offset,
+        msg: format!(
+            "expected a Chrome trace (an array of event objects), found an array of {kind}: none of its {elements} elements is an object"
+        ),
+    }
+}
+
+/// The first element of the event array in `bytes`: its first byte and offset.
+fn first_element(name: &str, bytes: &[u8]) -> Option<(u8, u64)> {
+    let mut input = bytes;
+    let mut s = scan::Scanner::new(name, &mut input);
+    let mut first = None;
+    let _ = s.events(&mut |e, at| {
+        first = e.first().map(|c| (*c, at));
+        Err(String::new())
+    });
+    first
+}
+
 /// What the end of the input means, once some events were read.
 fn cut_off_warning(offset: u64, object: bool, events: u64) -> String {
     if object {
@@ -375,6 +407,13 @@ pub fn read(
     let object = bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{');
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match de.deserialize_any(TopSeed(&mut reader)) {
+        Ok(true) if reader.objects == 0 && reader.events > 0 => {
+            return Err(no_event_objects(
+                name,
+                first_element(name, bytes),
+                reader.events,
+            ));
+        }
         Ok(true) => {
             if let Err(e) = de.end() {
                 let offset = byte_offset(bytes, e.line(), e.column());
@@ -432,11 +471,13 @@ pub fn read_stream(
 ) -> Result<()> {
     let mut reader = Reader::new(b, report, TASK_FLOOR);
     let mut s = scan::Scanner::new(name, input);
-    let outcome = s.events(&mut |slice| {
+    let mut first_other: Option<(u8, u64)> = None;
+    let outcome = s.events(&mut |slice, at| {
         let MaybeEvent(ev) = serde_json::from_slice(slice).map_err(|e| e.to_string())?;
         match ev {
             Some(ev) => reader.event(ev),
             None => {
+                first_other = first_other.or(slice.first().map(|c| (*c, at)));
                 reader.events += 1;
                 reader.skip();
             }
@@ -446,6 +487,9 @@ pub fn read_stream(
     let offset = s.offset();
     let events = reader.events;
     match outcome {
+        Ok(true) if reader.objects == 0 && events > 0 => {
+            return Err(no_event_objects(name, first_other, events));
+        }
         Ok(true) => {}
         Ok(false) => return Err(Error::input(name, NO_TRACE_EVENTS)),
         Err(scan::StreamError::Io(e)) => return Err(e),

@@ -1,7 +1,12 @@
 //! Finds the elements of the event array in a stream (stdin, gzip) without holding the whole
 //! input: a small scanner tracks strings and nesting to find where each element ends, and the
 //! caller parses the element, borrowed from the buffer, as soon as it is complete. Memory is
-//! bounded by the largest event.
+//! bounded by the largest element, and no element may exceed [`MAX_ELEMENT`]: whitespace
+//! between elements is dropped as it is read (a gzip of 2 GiB of blanks stays small).
+
+/// The largest element (one trace event) the scanner holds: far above any real event (a
+/// DevTools source map or script text is a few MB), far below the memory a bomb would take.
+pub(super) const MAX_ELEMENT: usize = 64 << 20;
 
 use crate::error::Error;
 use std::borrow::Cow;
@@ -25,9 +30,14 @@ pub(super) struct Scanner<'i> {
     name: &'i str,
     /// The top level is an object (`{"traceEvents": [...]}`).
     pub object: bool,
+    /// The largest element held ([`MAX_ELEMENT`]; smaller in tests).
+    max_element: usize,
 }
 
 type Step<T> = std::result::Result<T, StreamError>;
+
+/// What the caller does with each element: its bytes and its offset in the input.
+pub(super) type OnElement<'f> = dyn FnMut(&[u8], u64) -> Result<(), String> + 'f;
 
 impl<'i> Scanner<'i> {
     pub fn new(name: &'i str, input: &'i mut dyn BufRead) -> Self {
@@ -39,6 +49,7 @@ impl<'i> Scanner<'i> {
             eof: false,
             name,
             object: false,
+            max_element: MAX_ELEMENT,
         }
     }
 
@@ -96,6 +107,13 @@ impl<'i> Scanner<'i> {
 
     fn skip_ws(&mut self) -> Step<Option<u8>> {
         loop {
+            if self.pos >= self.buf.len() && !self.buf.is_empty() {
+                // Everything read is behind us (no index into `buf` is held between values):
+                // drop it rather than grow the buffer over a run of blanks.
+                self.consumed += self.buf.len() as u64;
+                self.buf.clear();
+                self.pos = 0;
+            }
             match self.peek()? {
                 Some(c) if c.is_ascii_whitespace() => self.pos += 1,
                 other => return Ok(other),
@@ -109,6 +127,12 @@ impl<'i> Scanner<'i> {
         let mut depth = 0u32;
         loop {
             while i >= self.buf.len() {
+                if i - self.pos > self.max_element {
+                    return Err(StreamError::Syntax(format!(
+                        "an element over {} MiB: not a trace event",
+                        self.max_element >> 20
+                    )));
+                }
                 if !self.fill()? {
                     return Err(StreamError::Eof);
                 }
@@ -154,6 +178,12 @@ impl<'i> Scanner<'i> {
                 Some(p) => return Ok(i + p + 1),
                 None => {
                     i = self.buf.len();
+                    if i - self.pos > self.max_element {
+                        return Err(StreamError::Syntax(format!(
+                            "a string over {} MiB: not a trace event",
+                            self.max_element >> 20
+                        )));
+                    }
                     if !self.fill()? {
                         return Err(StreamError::Eof);
                     }
@@ -164,7 +194,8 @@ impl<'i> Scanner<'i> {
 
     /// Walks the top level, handing each element of the event array to `on_event`. Returns
     /// whether an event array was found.
-    pub fn events(&mut self, on_event: &mut dyn FnMut(&[u8]) -> Result<(), String>) -> Step<bool> {
+    /// `on_event` gets each element and its byte offset in the input.
+    pub fn events(&mut self, on_event: &mut OnElement<'_>) -> Step<bool> {
         match self.skip_ws()? {
             Some(b'[') => {
                 self.pos += 1;
@@ -218,7 +249,7 @@ impl<'i> Scanner<'i> {
     }
 
     /// The elements of an array, after its `[`. Stray commas (a trailing one) are skipped.
-    fn array(&mut self, on_event: &mut dyn FnMut(&[u8]) -> Result<(), String>) -> Step<()> {
+    fn array(&mut self, on_event: &mut OnElement<'_>) -> Step<()> {
         loop {
             self.compact();
             match self.skip_ws()? {
@@ -229,7 +260,8 @@ impl<'i> Scanner<'i> {
                 Some(b',') => self.pos += 1,
                 Some(_) => {
                     let end = self.value_end()?;
-                    on_event(self.buf.get(self.pos..end).unwrap_or(&[]))
+                    let at = self.offset();
+                    on_event(self.buf.get(self.pos..end).unwrap_or(&[]), at)
                         .map_err(StreamError::Syntax)?;
                     self.pos = end;
                 }
@@ -258,7 +290,7 @@ mod tests {
         let mut r = std::io::BufReader::with_capacity(chunk, Chunks(input.as_bytes(), chunk));
         let mut s = Scanner::new("t", &mut r);
         let mut got = Vec::new();
-        let end = match s.events(&mut |e| {
+        let end = match s.events(&mut |e, _| {
             got.push(String::from_utf8_lossy(e).into_owned());
             Ok(())
         }) {
@@ -288,6 +320,88 @@ mod tests {
                 "chunk {chunk}"
             );
         }
+    }
+
+    /// `head`, then `n` blanks, then `tail`, handed out 64 KB at a time and never held whole.
+    struct Blanks {
+        head: &'static [u8],
+        n: usize,
+        tail: &'static [u8],
+    }
+
+    impl std::io::Read for Blanks {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let take = |src: &mut &'static [u8], out: &mut [u8]| {
+                let k = src.len().min(out.len());
+                out[..k].copy_from_slice(&src[..k]);
+                *src = &src[k..];
+                k
+            };
+            if !self.head.is_empty() {
+                return Ok(take(&mut self.head, out));
+            }
+            if self.n > 0 {
+                let k = self.n.min(out.len()).min(1 << 16);
+                out[..k].fill(b' ');
+                self.n -= k;
+                return Ok(k);
+            }
+            Ok(take(&mut self.tail, out))
+        }
+    }
+
+    /// A gzip bomb's shape: 64 MB of blanks between two events. The buffer stays small.
+    #[test]
+    fn blanks_between_elements_are_not_buffered() {
+        let mut r = std::io::BufReader::new(Blanks {
+            head: br#"[{"a":1},"#,
+            n: 64 << 20,
+            tail: br#"{"b":2}]"#,
+        });
+        let mut s = Scanner::new("t", &mut r);
+        let mut got = Vec::new();
+        assert!(matches!(
+            s.events(&mut |e, at| {
+                got.push((String::from_utf8_lossy(e).into_owned(), at));
+                Ok(())
+            }),
+            Ok(true)
+        ));
+        assert_eq!(
+            got,
+            [
+                (r#"{"a":1}"#.to_string(), 1),
+                (r#"{"b":2}"#.to_string(), 9 + (64 << 20))
+            ]
+        );
+        assert!(s.buf.capacity() <= 1 << 20, "{}", s.buf.capacity());
+    }
+
+    /// Blanks (or anything) inside one element: it stops at the cap with a syntax error.
+    #[test]
+    fn an_element_over_the_cap_is_an_error() {
+        let mut r = std::io::BufReader::new(Blanks {
+            head: br#"[{"a":1},{"b":"#,
+            n: 4 << 20,
+            tail: br#"2}]"#,
+        });
+        let mut s = Scanner::new("t", &mut r);
+        s.max_element = 1 << 20;
+        let mut n = 0;
+        let end = s.events(&mut |_, _| {
+            n += 1;
+            Ok(())
+        });
+        assert_eq!(n, 1);
+        assert!(
+            matches!(&end, Err(StreamError::Syntax(m)) if m.contains("over 1 MiB")),
+            "{}",
+            match end {
+                Err(StreamError::Syntax(m)) => m,
+                _ => "not a syntax error".into(),
+            }
+        );
+        assert!(s.buf.capacity() <= 4 << 20);
     }
 
     #[test]
