@@ -4,6 +4,7 @@ mod cli;
 
 use clap::Parser;
 use stallscope::ingest::Progress;
+use stallscope::report::text::safe;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -59,7 +60,8 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let _ = writeln!(diag, "stallscope: {e}");
+            // Messages quote the input (an excerpt of a bad line): never raw control bytes.
+            let _ = writeln!(diag, "stallscope: {}", safe(&e.to_string()));
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -20,6 +20,7 @@ use crate::analyze::{self, Analysis};
 use crate::config::Config;
 use crate::error::Result;
 use crate::ingest::{self, Format, Ingested};
+use crate::report::text::safe;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -94,7 +95,12 @@ pub fn analyze_inputs(
         );
         for w in &ingested.stats.warnings {
             // Diagnostics are best effort: a closed stderr must not fail the run.
-            let _ = writeln!(diag, "stallscope: warning: {}: {w}", ingested.stats.path);
+            // Warnings quote the input: never raw control bytes on a terminal.
+            let _ = writeln!(
+                diag,
+                "stallscope: warning: {}",
+                safe(&format!("{}: {w}", ingested.stats.path))
+            );
         }
         let mut analysis = collector.finish(&ingested.trace);
         if joining && !recording[i] && !analysis.requests.is_empty() {

@@ -6,7 +6,7 @@ use super::text::episode_line;
 use std::io::{self, Write};
 
 fn esc(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    super::text::safe(s).replace('|', "\\|")
 }
 
 pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {

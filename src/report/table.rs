@@ -2,7 +2,7 @@
 
 use super::Report;
 use super::rows::{HEADERS, verdict_label};
-use super::text::episode_line;
+use super::text::{episode_line, safe};
 use crate::analyze::Verdict;
 use crate::config::Config;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL};
@@ -46,7 +46,7 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
             }
             for v in &rows {
                 let cells = v.row.cells();
-                let mut row: Vec<Cell> = cells[..4].iter().map(Cell::new).collect();
+                let mut row: Vec<Cell> = cells[..4].iter().map(|c| Cell::new(safe(c))).collect();
                 let mut verdict = Cell::new(verdict_label(v.verdict));
                 if cfg.color {
                     verdict = verdict.fg(match v.verdict {
@@ -76,7 +76,7 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
                     )
                 })
                 .collect();
-            writeln!(out, "Fast, nothing to judge: {}", list.join(", "))?;
+            writeln!(out, "Fast, nothing to judge: {}", safe(&list.join(", ")))?;
         }
         let eps: Vec<_> = r
             .episodes
@@ -173,6 +173,7 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
 /// Writes `text` word-wrapped to [`DEFAULT_WIDTH`] columns, the first line after `first`, the
 /// others after `rest`.
 fn write_wrapped(out: &mut dyn Write, text: &str, first: &str, rest: &str) -> io::Result<()> {
+    let text = &*safe(text);
     let width = DEFAULT_WIDTH as usize;
     let mut line = String::from(first);
     let mut empty = true;

@@ -29,6 +29,25 @@ pub fn fmt_duration(ns: Ns) -> String {
     }
 }
 
+/// `s` with every control character (C0, DEL, C1: escape sequences, BEL, carriage returns,
+/// newlines) shown escaped (`\u{1b}`), for text that goes to a terminal or a Markdown file.
+/// Span names, fields and URLs come from the input: a route holding `ESC ] 0;title BEL` must not
+/// retitle the user's terminal. (JSON escapes them itself.)
+pub fn safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `1 stall`, `3 stalls`.
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -98,5 +117,15 @@ mod tests {
         assert_eq!(to_ms_exact(12_345_678), 12.346);
         assert_eq!(plural(1, "stall", "stalls"), "1 stall");
         assert_eq!(plural(2, "stall", "stalls"), "2 stalls");
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(safe("GET /orders"), "GET /orders");
+        assert!(matches!(safe("GET /é"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(
+            safe("GET /\u{1b}]0;pwned\u{7}\u{1b}[31mred\r\n\u{9b}"),
+            "GET /\\u{1b}]0;pwned\\u{7}\\u{1b}[31mred\\r\\n\\u{9b}"
+        );
     }
 }

@@ -289,3 +289,47 @@ fn request_and_io_span_options() {
     // A busy I/O call held its thread: Bad whichever thread it was.
     assert_eq!(v["verdicts"][0]["verdict"], "bad");
 }
+
+/// A route holding terminal escapes (a window-title sequence, a colour) is shown escaped in the
+/// table and in Markdown, never sent raw; the JSON keeps the real text, escaped by JSON.
+#[test]
+fn control_characters_from_the_input_never_reach_the_terminal_raw() {
+    let route = r"/x\u001b]0;pwned\u0007\u001b[31m";
+    let line = |t: &str, busy: &str| {
+        format!(
+            r#"{{"timestamp":"2026-11-24T00:00:00.{t}Z","level":"INFO","fields":{{"message":"close","time.busy":"{busy}","time.idle":"1.00ms"}},"target":"app","span":{{"method":"GET","route":"{route}","name":"http.request"}}}}"#
+        )
+    };
+    let log = [line("300000", "250ms"), line("600000", "250ms")].join("\n");
+    let (_d, p) = tmp_file("escapes.log", log.as_bytes());
+    for format in ["table", "markdown"] {
+        let (code, out, _) = analyze(&p, &["--format", format, "--color", "never"]);
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}'),
+            "{format}: {out:?}"
+        );
+        // A table cell wraps at its width: there, look for the start of the escaped route.
+        let shown = match format {
+            "table" => r"/x\u{1b}]0;pwned",
+            _ => r"GET /x\u{1b}]0;pwned\u{7}\u{1b}[31m",
+        };
+        assert!(out.contains(shown), "{format}: {shown} in {out}");
+    }
+    let (_, out, _) = analyze(&p, &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        v["verdicts"][0]["endpoint"],
+        "GET /x\u{1b}]0;pwned\u{7}\u{1b}[31m"
+    );
+}
+
+/// An error that quotes the input shows its control bytes escaped on stderr too.
+#[test]
+fn errors_quoting_the_input_escape_control_characters() {
+    let (_d, p) = tmp_file("esc.txt", b"hello \x1b]0;pwned\x07 world\nmore text\n");
+    let (code, _, err) = analyze(&p, &[]);
+    assert_eq!(code, 2);
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(err.contains(r"'hello \u{1b}]0;pwned\u{7} world'"), "{err}");
+}
