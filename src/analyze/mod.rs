@@ -97,6 +97,11 @@ impl Collector<'_> {
                 spans: self.spans_seen,
             });
         }
+        if trace.ended_at_last_exit > 0 {
+            notes.push(Note::EndedAtLastExit {
+                spans: trace.ended_at_last_exit,
+            });
+        }
         if !has_executions && !requests.is_empty() {
             notes.push(Note::NoPolls);
         } else if has_executions && !has_thread_executions && !requests.is_empty() {
@@ -140,13 +145,23 @@ impl Collector<'_> {
         let mut stall_list = Vec::new();
         let role_of =
             |t: Option<ThreadIdx>| t.and_then(|t| threads.get(t.0 as usize)).map(|i| i.role);
+        // When no thread shows its role (each ran one span tree in one poll), a long poll on
+        // one of them may be a stall: counted as one, inferred.
+        let no_role_shown = threads.iter().all(|t| t.role == ThreadRole::Unknown);
         for e in &long_executions {
             // Browser slices are judged by the browser rules (long tasks), not as runtime polls.
-            if trace.browser.is_browser || role_of(e.thread) != Some(ThreadRole::EventLoop) {
+            if trace.browser.is_browser {
                 continue;
             }
+            let source = match role_of(e.thread) {
+                Some(ThreadRole::EventLoop) => StallSource::EventLoopPoll,
+                Some(ThreadRole::Unknown) if no_role_shown => {
+                    StallSource::Inferred(Inferred::RoleUnknown)
+                }
+                _ => continue,
+            };
             stall_list.push(Stall {
-                source: StallSource::EventLoopPoll,
+                source,
                 thread: e.thread,
                 start: e.start,
                 end: e.end,

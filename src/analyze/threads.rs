@@ -13,7 +13,8 @@
 //! builder counts *returns* (an activation of a span tree that ran on this thread before, with
 //! another tree in between) and *repolls* (two activations of the same tree in a row). Either is
 //! what an event loop does and a blocking thread does not. A role hint set by the format (a
-//! browser main thread) wins.
+//! browser main thread) wins. A thread that ran one span tree in one poll shows neither: its
+//! role stays unknown.
 
 use crate::model::{Ns, ThreadIdx, ThreadRole, Trace};
 
@@ -50,6 +51,8 @@ pub enum RoleEvidence {
     },
     /// It ran span trees one at a time, each to completion.
     OneAtATime { trees: u64, executions: u64 },
+    /// It ran one span tree in one poll: that shows neither role.
+    SinglePoll,
 }
 
 /// Infers the role of every thread that ran something, from the counters the builder kept
@@ -65,6 +68,8 @@ pub fn infer_roles(trace: &Trace) -> Vec<ThreadInfo> {
                 (hint, RoleEvidence::FormatDefined)
             } else if st.executions == 0 {
                 (ThreadRole::Unknown, RoleEvidence::NoExecutions)
+            } else if st.executions == 1 && st.trees <= 1 {
+                (ThreadRole::Unknown, RoleEvidence::SinglePoll)
             } else if st.returns > 0 || st.repolls * 2 > st.trees {
                 (
                     ThreadRole::EventLoop,
@@ -131,6 +136,20 @@ mod tests {
         assert_eq!(roles[0].returns, 1);
         assert_eq!(roles[1].role, ThreadRole::Blocking);
         assert_eq!(roles[1].requests, 2);
+    }
+
+    /// One span tree in one poll shows neither role.
+    #[test]
+    fn a_single_poll_shows_no_role() {
+        let mut b = TraceBuilder::new();
+        let w = b.thread("w", None);
+        let n = b.intern("req");
+        let a = b.open_span(n, None, None, 0, vec![]);
+        b.enter(a, Some(w), 0);
+        b.exit(a, Some(w), 300);
+        let roles = infer_roles(&b.finish());
+        assert_eq!(roles[0].role, ThreadRole::Unknown);
+        assert_eq!(roles[0].evidence, RoleEvidence::SinglePoll);
     }
 
     #[test]

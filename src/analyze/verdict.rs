@@ -251,6 +251,8 @@ pub enum Note {
     NoThreadIds,
     /// Endpoints whose requests all overlapped a stall: no healthy baseline.
     NoBaseline(Vec<String>),
+    /// Spans the trace never closed (ENTER/EXIT without CLOSE): each ends at its last exit.
+    EndedAtLastExit { spans: u64 },
 }
 
 /// An endpoint with nothing heavy to judge.

@@ -178,6 +178,10 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
                 String::new()
             }
         ),
+        RoleEvidence::SinglePoll => {
+            "ran 1 span tree in 1 poll: that shows neither an event loop nor a blocking thread"
+                .into()
+        }
         RoleEvidence::OneAtATime { trees, executions } => format!(
             "ran {} one at a time, each to completion ({})",
             plural(trees as usize, "span tree", "span trees"),
@@ -194,6 +198,10 @@ pub(super) fn note(n: &Note) -> String {
         ),
         Note::NoPolls => "no ENTER/EXIT span events: single polls cannot be seen, stalls are inferred from time.busy (record with FmtSpan::FULL or ACTIVE to measure them)".into(),
         Note::NoThreadIds => "no thread ids: which thread ran a poll is unknown (record with .with_thread_ids(true) to settle it)".into(),
+        Note::EndedAtLastExit { spans } => format!(
+            "{} never closed (ENTER/EXIT without CLOSE): each ends at its last exit, its busy time is the sum of its enter -> exit intervals",
+            plural(*spans as usize, "span", "spans")
+        ),
         Note::NoBaseline(endpoints) => format!(
             "no healthy baseline (every request overlapped a stall) for {}: their delay is not counted",
             endpoints.join(", ")
@@ -219,6 +227,7 @@ pub(super) fn stall_reason(s: &StallSource) -> Option<String> {
             "a measured poll; the recording has no thread ids, so which worker is unknown".into(),
         ),
         StallSource::Inferred(Inferred::UnthreadedPoll) => Some("no thread ids: a measured poll, placed on the event loop because this endpoint's work delays concurrent requests".into()),
+        StallSource::Inferred(Inferred::RoleUnknown) => Some("a measured poll on a thread whose role the trace does not show (one span tree, one poll): it held the thread this long, a stall if that thread runs an event loop".into()),
         StallSource::Inferred(Inferred::BusyTime { span }) => Some(format!(
             "no ENTER/EXIT events: from the busy time of {} (busy through its whole life)",
             span.as_deref().unwrap_or("the request span")
