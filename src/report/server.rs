@@ -193,9 +193,29 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
 /// A note about a server input in words.
 pub(super) fn note(n: &Note) -> String {
     match n {
-        Note::NoRequestSpans { spans } => format!(
-            "no request spans found among {spans} spans: request spans are root spans with HTTP fields (method, route, uri, path, status, http.route, ...); name yours with --request-span NAME"
-        ),
+        Note::NoRequestSpans {
+            spans,
+            named,
+            roots,
+        } => {
+            let why = match named {
+                Some(name) => format!("no span is named {name} (--request-span)"),
+                None => "request spans are the outermost spans with HTTP fields, a method (method, http.method, http.request.method) and a route (uri, path, route, http.route, url.path, http.target), or otel.kind=server".into(),
+            };
+            let roots: Vec<String> = roots
+                .iter()
+                .map(|(n, c)| format!("{n} ({})", plural(*c, "span", "spans")))
+                .collect();
+            let hint = if roots.is_empty() {
+                String::new()
+            } else {
+                format!(", e.g. one of the most frequent root spans: {}", roots.join(", "))
+            };
+            format!(
+                "no request spans found among {}: {why}; name yours with --request-span NAME{hint}",
+                plural(*spans as usize, "span", "spans")
+            )
+        }
         Note::NoPolls => "no ENTER/EXIT span events: single polls cannot be seen, stalls are inferred from time.busy (record with FmtSpan::FULL or ACTIVE to measure them)".into(),
         Note::NoThreadIds => "no thread ids: which thread ran a poll is unknown (record with .with_thread_ids(true) to settle it)".into(),
         Note::EndedAtLastExit { spans } => format!(

@@ -58,3 +58,152 @@ fn enter_exit_without_close_is_busy_time_and_a_stall() {
     );
     assert!(!stderr.contains("close time - busy - idle"), "{stderr}");
 }
+
+fn strings(v: &serde_json::Value) -> Vec<&str> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(|s| s.as_str()).collect())
+        .unwrap_or_default()
+}
+
+/// A tracing-chrome span with `path: ["core"]` and no method is not an HTTP request: no
+/// endpoint `["core"]`; the headline names the root spans to try instead.
+#[test]
+fn a_path_without_a_method_is_not_a_request() {
+    let path = data("chrome-path-not-http.json");
+    let r = analyze_json(&[], &[&path]);
+    assert_eq!(r["inputs"][0]["requests"], 0);
+    assert_eq!(r["inputs"][0]["spans"], 3);
+    assert_eq!(r["verdicts"].as_array().map(Vec::len), Some(0));
+    assert_eq!(r["fast_endpoints"].as_array().map(Vec::len), Some(0));
+    let load = &r["long_spans"][0];
+    assert_eq!(load["name"], "load");
+    assert_eq!(load["spans"], 2);
+    assert_eq!(load["max_ms"], 250.0);
+    assert_eq!(load["slow_spans"], 1);
+    assert_eq!(r["long_spans"][1]["name"], "run");
+    let (code, table, _) = analyze(&path, &["--color", "never"]);
+    assert_eq!(code, 0);
+    assert!(!table.contains("[\"core\"]"), "{table}");
+    assert!(
+        table.contains(
+            "0 requests found (no span had HTTP fields; try --request-span NAME, e.g. one of: load, run)"
+        ),
+        "{table}"
+    );
+    assert!(
+        table.contains("load: 1 of 2 spans ≥ 200 ms (p50 20 ms, p95 250 ms, max 250 ms)"),
+        "{table}"
+    );
+}
+
+/// No HTTP fields: the headline says 0 requests and lists the most frequent root spans
+/// (handle 5, step 2, run 1); the note counts the same 8 spans as `inputs[].spans`.
+#[test]
+fn without_requests_the_headline_says_so_and_names_root_spans() {
+    let path = data("request-span.log");
+    let r = analyze_json(&[], &[&path]);
+    assert_eq!(r["inputs"][0]["spans"], 8);
+    assert_eq!(r["inputs"][0]["requests"], 0);
+    let notes = strings(&r["notes"]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("no request spans found among 8 spans:")
+                && n.ends_with("handle (5 spans), step (2 spans), run (1 span)")),
+        "{notes:?}"
+    );
+    let (code, table, _) = analyze(&path, &["--color", "never"]);
+    assert_eq!(code, 0);
+    let one_line = table.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        one_line.contains(
+            "0 requests found (no span had HTTP fields; try --request-span NAME, e.g. one of: handle, step, run)"
+        ),
+        "{table}"
+    );
+    assert!(
+        !table.contains("no request with slow or heavy work"),
+        "{table}"
+    );
+    assert!(
+        table.contains("handle: 3 of 5 spans ≥ 200 ms (p50 251 ms, p95 251 ms, max 251 ms)"),
+        "{table}"
+    );
+    let (_, md, _) = analyze(&path, &["--format", "markdown"]);
+    assert!(
+        md.contains("0 requests found (no span had HTTP fields;"),
+        "{md}"
+    );
+}
+
+/// `--request-span handle`: the five `handle` spans are requests, three busy 250 ms and two
+/// light; one row of 5, and `handle` is not also listed as fast.
+#[test]
+fn request_span_gives_one_row_per_endpoint() {
+    let path = data("request-span.log");
+    let r = analyze_json(&["--request-span", "handle"], &[&path]);
+    assert_eq!(r["inputs"][0]["requests"], 5);
+    let rows = r["verdicts"].as_array().expect("verdicts");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["endpoint"], "handle");
+    assert_eq!(rows[0]["count"], 5);
+    assert_eq!(rows[0]["slow_requests"], 3);
+    assert_eq!(rows[0]["max_ms"], 251.0);
+    assert_eq!(r["fast_endpoints"].as_array().map(Vec::len), Some(0));
+    assert!(r.get("long_spans").is_none());
+    let (_, table, _) = analyze(&path, &["--color", "never", "--request-span", "handle"]);
+    assert!(table.contains("handle (5 req)"), "{table}");
+    assert!(!table.contains("Fast, nothing to judge"), "{table}");
+
+    let r = analyze_json(&["--request-span", "nope"], &[&path]);
+    assert_eq!(r["inputs"][0]["requests"], 0);
+    let (_, table, _) = analyze(&path, &["--color", "never", "--request-span", "nope"]);
+    assert!(
+        table.contains("0 requests found (no span is named nope;"),
+        "{table}"
+    );
+}
+
+/// A batch job without requests still shows its stall: `job{n=1}` polled for 120 ms (10 ms ->
+/// 130 ms) on ThreadId(2), which went back and forth between the two jobs (an event loop).
+#[test]
+fn without_requests_stalls_and_long_spans_still_show() {
+    let path = data("batch-stall.log");
+    let r = analyze_json(&[], &[&path]);
+    assert_eq!(r["inputs"][0]["requests"], 0);
+    assert_eq!(r["threads"][0]["role"], "event-loop");
+    let stalls = r["stalls"].as_array().expect("stalls");
+    assert_eq!(stalls.len(), 1);
+    assert_eq!(stalls[0]["culprit"], "job");
+    assert_eq!(stalls[0]["start_ms"], 10.0);
+    assert_eq!(stalls[0]["duration_ms"], 120.0);
+    let job = &r["long_spans"][0];
+    assert_eq!(job["name"], "job");
+    assert_eq!(job["spans"], 2);
+    assert_eq!(job["max_ms"], 130.0);
+    assert_eq!(job["stalls"], 1);
+    assert_eq!(job["longest_stall_ms"], 120.0);
+    let (_, table, _) = analyze(&path, &["--color", "never"]);
+    assert!(
+        table.contains("job: 0 of 2 spans ≥ 200 ms (p50 127 ms, p95 130 ms, max 130 ms); 1 stall ≥ 10 ms, longest 120 ms"),
+        "{table}"
+    );
+    assert!(
+        table.contains("Event-loop stalls (polls ≥ 10 ms): 1 in 1 episode"),
+        "{table}"
+    );
+}
+
+/// Every report of these inputs fits the schema (`long_spans[]` included).
+#[test]
+fn reports_fit_the_schema() {
+    for (name, extra) in [
+        ("active-enter-exit.log", &[][..]),
+        ("chrome-path-not-http.json", &[]),
+        ("request-span.log", &[]),
+        ("request-span.log", &["--request-span", "handle"]),
+        ("batch-stall.log", &[]),
+    ] {
+        crate::schema::check_with(extra, &[&data(name)]);
+    }
+}
