@@ -207,3 +207,47 @@ fn reports_fit_the_schema() {
         crate::schema::check_with(extra, &[&data(name)]);
     }
 }
+
+/// `stallscope analyze good.log bad.log` (either order): the good file is reported, the bad
+/// one is named on stderr, exit 2. The bad one alone: exit 2, nothing on stdout.
+#[test]
+fn several_files_one_bad_reports_the_good_and_names_the_bad() {
+    let good = data("active-enter-exit.log");
+    let bad = data("bad.log");
+    for paths in [[&good, &bad], [&bad, &good]] {
+        let out = crate::support::stallscope()
+            .args(["analyze", "--color", "never"])
+            .args(paths)
+            .output()
+            .expect("runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let one_line = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            one_line.contains("active-enter-exit.log: tracing-text, 2 events, 1 requests"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("(1 req)"), "{stdout}");
+        assert!(!stdout.contains("bad.log"), "{stdout}");
+        let named: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("stallscope: ") && l.contains("bad.log: unrecognised input"))
+            .collect();
+        assert_eq!(named.len(), 1, "{stderr}");
+    }
+    let out = crate::support::stallscope()
+        .args(["analyze", "--format", "json"])
+        .args([&good, &bad])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(r["inputs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(r["verdicts"][0]["endpoint"], "GET /a");
+
+    let (code, stdout, stderr) = analyze(&bad, &[]);
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("bad.log: unrecognised input"), "{stderr}");
+}
