@@ -170,6 +170,8 @@ pub struct ServerJudgement {
     pub loop_threads: usize,
     pub blocking_threads: usize,
     pub threads_known: bool,
+    /// Its heavy work ran on threads the trace names, whatever their roles.
+    pub threads_seen: bool,
     pub location_by: LocationBy,
     /// Median per request of the heavy work (CPU or blocking I/O) and of awaited time.
     pub heavy_p50: Ns,

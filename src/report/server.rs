@@ -311,6 +311,10 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
         Pattern::Unknown if v.kind == RequestWork::Unmeasured => {
             "Unknown: the trace has no poll or busy times".into()
         }
+        Pattern::Unknown if v.threads_seen && !v.threads_known => {
+            "Unknown: its threads show no role (one poll each), too little concurrency to infer"
+                .into()
+        }
         Pattern::Unknown => "Unknown: no thread ids, too little concurrency to infer".into(),
         Pattern::SlowServerResponse | Pattern::MainThreadLongTasks => String::new(),
     };

@@ -15,6 +15,14 @@ fn data(name: &str) -> PathBuf {
 /// not 300 ms of awaiting; the span ends at its exit; it is a stall.
 #[test]
 fn enter_exit_without_close_is_busy_time_and_a_stall() {
+    // The same two events as JSON (`fmt().json()`) read the same.
+    let json = data("active-enter-exit.json");
+    let r = analyze_json(&[], &[&json]);
+    assert_eq!(r["inputs"][0]["format"], "tracing-json");
+    assert_eq!(r["verdicts"][0]["heavy_ms_p50"], 300.0);
+    assert_eq!(r["stalls"][0]["duration_ms"], 300.0);
+    assert_eq!(r["inputs"][0]["warnings"].as_array().map(Vec::len), Some(0));
+
     let path = data("active-enter-exit.log");
     let r = analyze_json(&[], &[&path]);
     let input = &r["inputs"][0];
@@ -57,6 +65,47 @@ fn enter_exit_without_close_is_busy_time_and_a_stall() {
         "{table}"
     );
     assert!(!stderr.contains("close time - busy - idle"), "{stderr}");
+}
+
+/// `FmtSpan::ACTIVE` with two requests polled in turn on ThreadId(2): an event loop. GET /a's
+/// second poll (10 ms -> 310 ms) is a 300 ms stall on it: async-cpu, Bad; GET /b, polled
+/// 2 ms + 1 ms over 307 ms, awaits: async-io, Good.
+#[test]
+fn enter_exit_without_close_judges_an_event_loop() {
+    let path = data("active-event-loop.log");
+    let r = analyze_json(&[], &[&path]);
+    assert_eq!(r["threads"][0]["role"], "event-loop");
+    let stalls = r["stalls"].as_array().expect("stalls");
+    assert_eq!(stalls.len(), 1);
+    assert_eq!(stalls[0]["source"], "event-loop-poll");
+    assert_eq!(stalls[0]["start_ms"], 10.0);
+    assert_eq!(stalls[0]["duration_ms"], 300.0);
+    let row = |e: &str| {
+        r["verdicts"]
+            .as_array()
+            .and_then(|v| v.iter().find(|v| v["endpoint"] == e))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let a = row("GET /a");
+    assert_eq!(
+        (a["pattern"].as_str(), a["verdict"].as_str()),
+        (Some("async-cpu"), Some("bad"))
+    );
+    assert_eq!(a["max_ms"], 310.0);
+    assert_eq!(a["heavy_ms_p50"], 305.0);
+    let b = row("GET /b");
+    assert_eq!(
+        (b["pattern"].as_str(), b["verdict"].as_str()),
+        (Some("async-io"), Some("good"))
+    );
+    assert_eq!(b["max_ms"], 307.0);
+    assert_eq!(b["heavy_ms_p50"], 3.0);
+    let notes = strings(&r["notes"]);
+    assert!(
+        notes.iter().any(|n| n.starts_with("2 spans never closed")),
+        "{notes:?}"
+    );
 }
 
 fn strings(v: &serde_json::Value) -> Vec<&str> {
@@ -199,6 +248,7 @@ fn without_requests_stalls_and_long_spans_still_show() {
 fn reports_fit_the_schema() {
     for (name, extra) in [
         ("active-enter-exit.log", &[][..]),
+        ("active-event-loop.log", &[]),
         ("chrome-path-not-http.json", &[]),
         ("request-span.log", &[]),
         ("request-span.log", &["--request-span", "handle"]),
