@@ -37,6 +37,8 @@ pub struct Collector<'c> {
     /// Durations of root spans per name, in first-seen order, while no request was found:
     /// what a trace without requests is reported by ([`super::RootSpans`]).
     pub(super) roots: Vec<(Arc<str>, Vec<Ns>)>,
+    /// Where each name is in `roots`.
+    root_index: HashMap<Arc<str>, usize>,
 }
 
 impl TreeSink for Collector<'_> {
@@ -61,6 +63,7 @@ impl<'c> Collector<'c> {
             spans_seen: 0,
             keep_executions: false,
             roots: Vec::new(),
+            root_index: HashMap::new(),
         }
     }
 
@@ -82,14 +85,19 @@ impl<'c> Collector<'c> {
         self.requests.extend(found.into_iter().map(|(_, r)| r));
         if !self.requests.is_empty() {
             // Root spans stand in for requests only in a trace that has none.
-            self.roots = Vec::new();
+            if !self.roots.is_empty() {
+                self.roots = Vec::new();
+                self.root_index = HashMap::new();
+            }
         } else if let Some(&m) = members.first() {
             let root = trace.span(trace.root_of(m));
-            let name = trace.name(root);
+            let name = self.names.get(trace.name(root));
             let d = root.duration();
-            match self.roots.iter_mut().find(|(n, _)| &**n == name) {
+            let next = self.roots.len();
+            let i = *self.root_index.entry(name.clone()).or_insert(next);
+            match self.roots.get_mut(i) {
                 Some((_, ds)) => ds.push(d),
-                None => self.roots.push((self.names.get(name), vec![d])),
+                None => self.roots.push((name, vec![d])),
             }
         }
         let threshold = self.cfg.stall_threshold();
