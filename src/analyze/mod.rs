@@ -219,8 +219,8 @@ impl Collector<'_> {
         let mut stall_list = Vec::new();
         let role_of =
             |t: Option<ThreadIdx>| t.and_then(|t| threads.get(t.0 as usize)).map(|i| i.role);
-        // When no thread shows its role (each ran one span tree in one poll), a long poll on
-        // one of them may be a stall: counted as one, inferred.
+        // When no thread shows its role (the only thread ran one span tree in one poll), a
+        // long poll on it may be a stall: counted as one, inferred.
         let no_role_shown = threads.iter().all(|t| t.role == ThreadRole::Unknown);
         for e in &long_executions {
             // Browser slices are judged by the browser rules (long tasks), not as runtime polls.

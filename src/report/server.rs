@@ -179,7 +179,7 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
             }
         ),
         RoleEvidence::SinglePoll => {
-            "ran 1 span tree in 1 poll: that shows neither an event loop nor a blocking thread"
+            "the only thread, and it ran 1 span tree in 1 poll: that shows neither an event loop nor a blocking thread"
                 .into()
         }
         RoleEvidence::OneAtATime { trees, executions } => format!(
@@ -247,7 +247,7 @@ pub(super) fn stall_reason(s: &StallSource) -> Option<String> {
             "a measured poll; the recording has no thread ids, so which worker is unknown".into(),
         ),
         StallSource::Inferred(Inferred::UnthreadedPoll) => Some("no thread ids: a measured poll, placed on the event loop because this endpoint's work delays concurrent requests".into()),
-        StallSource::Inferred(Inferred::RoleUnknown) => Some("a measured poll on a thread whose role the trace does not show (one span tree, one poll): it held the thread this long, a stall if that thread runs an event loop".into()),
+        StallSource::Inferred(Inferred::RoleUnknown) => Some("a measured poll on a thread whose role the trace does not show (its only thread, one span tree in one poll): it held the thread this long, a stall if that thread runs an event loop".into()),
         StallSource::Inferred(Inferred::BusyTime { span }) => Some(format!(
             "no ENTER/EXIT events: from the busy time of {} (busy through its whole life)",
             span.as_deref().unwrap_or("the request span")
@@ -312,7 +312,7 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
             "Unknown: the trace has no poll or busy times".into()
         }
         Pattern::Unknown if v.threads_seen && !v.threads_known => {
-            "Unknown: its threads show no role (one poll each), too little concurrency to infer"
+            "Unknown: its thread shows no role (a single poll), too little concurrency to infer"
                 .into()
         }
         Pattern::Unknown => "Unknown: no thread ids, too little concurrency to infer".into(),
