@@ -281,7 +281,7 @@ impl<'r, 'b> Reader<'r, 'b> {
         if self.slices_seen {
             // tracing-chrome's threaded style never records a close: a span lives from its
             // first enter to its last exit.
-            let _ = self.b.close_at_last_exit();
+            self.b.close_at_last_exit();
         }
         let unmatched = self.slices.unmatched_ends + self.async_unmatched;
         if unmatched > 0 {

@@ -302,7 +302,7 @@ mod tests {
     }
 
     fn finish(mut b: TraceBuilder<'_>) -> Trace {
-        let _ = b.close_at_last_exit();
+        b.close_at_last_exit();
         b.finish()
     }
 
