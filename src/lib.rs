@@ -22,15 +22,21 @@ use config::FailOn;
 use std::io::Write;
 
 /// What a run found, for the exit code.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Outcome {
     /// The most severe verdict present.
     pub worst: Option<Verdict>,
     /// `--fail-on` was given and a verdict at or above it is present.
     pub failed: bool,
+    /// Inputs that could not be read (the report covers the others), in the order given.
+    pub unreadable: Vec<Error>,
 }
 
 /// Reads every input, analyzes it, and writes the report to `out`; warnings go to `diag`.
+///
+/// An input that cannot be read does not stop the others: the report covers every readable
+/// input and [`Outcome::unreadable`] holds the errors of the rest. When no input can be read,
+/// the first error is returned and nothing is written.
 ///
 /// When tokio-console recordings come with other inputs (logs of the same run), their tasks
 /// are joined to the logs' endpoints by time (see [`pipeline`]). The report keeps the order the
@@ -47,7 +53,7 @@ pub fn run_with_progress(
     diag: &mut dyn Write,
     progress: &mut dyn FnMut(ingest::Progress<'_>),
 ) -> Result<Outcome> {
-    let inputs = pipeline::analyze_inputs(cfg, diag, progress)?;
+    let mut inputs = pipeline::analyze_inputs(cfg, diag, progress)?;
     let mut report = report::Report::new(cfg);
     for a in &inputs.analyzed {
         report.add(&a.ingested.stats, &a.ingested.trace, &a.analysis, cfg);
@@ -61,5 +67,9 @@ pub fn run_with_progress(
         (Some(FailOn::Bad), Some(Verdict::Bad))
             | (Some(FailOn::Ok), Some(Verdict::Bad | Verdict::Ok))
     );
-    Ok(Outcome { worst, failed })
+    Ok(Outcome {
+        worst,
+        failed,
+        unreadable: std::mem::take(&mut inputs.unreadable),
+    })
 }

@@ -50,7 +50,13 @@ fn main() -> ExitCode {
     match stallscope::run_with_progress(&config, &mut out, &mut diag, &mut |p| progress.show(p)) {
         Ok(outcome) => {
             let _ = out.flush();
-            if outcome.failed {
+            // Every readable input was reported; the unreadable ones are named here.
+            for e in &outcome.unreadable {
+                let _ = writeln!(diag, "stallscope: {e}");
+            }
+            if let Some(e) = outcome.unreadable.first() {
+                ExitCode::from(e.exit_code() as u8)
+            } else if outcome.failed {
                 ExitCode::from(EXIT_FAIL_ON)
             } else {
                 ExitCode::SUCCESS

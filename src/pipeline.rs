@@ -18,7 +18,7 @@
 use crate::analyze::join::{self, JoinIndex, JoinRequest, TaskJoin};
 use crate::analyze::{self, Analysis};
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ingest::{self, Format, Ingested};
 use crate::report::text::safe;
 use std::io::Write;
@@ -39,10 +39,13 @@ pub struct Inputs {
     pub joined: bool,
     /// Logs not joined to the recordings: their times are not wall-clock times.
     pub not_joined: Vec<String>,
+    /// Inputs that could not be read, in the order given: the others are still analyzed.
+    pub unreadable: Vec<Error>,
 }
 
 /// Reads and analyzes every input of `cfg`; input warnings go to `diag`, how far reading has got
-/// to `progress`.
+/// to `progress`. An input that cannot be read is kept in [`Inputs::unreadable`] and the others
+/// are analyzed; when none can be read, the first error is returned.
 pub fn analyze_inputs(
     cfg: &Config,
     diag: &mut dyn Write,
@@ -62,6 +65,7 @@ pub fn analyze_inputs(
     let mut sealed: Option<Arc<JoinIndex>> = None;
     let mut not_joined: Vec<String> = Vec::new();
     let mut done = Vec::with_capacity(order.len());
+    let mut failed: Vec<(usize, Error)> = Vec::new();
     for i in order {
         let path = &cfg.inputs[i];
         // Span trees are measured as soon as they close and then forgotten: memory follows
@@ -70,22 +74,30 @@ pub fn analyze_inputs(
         if joining && !recording[i] {
             collector = collector.keep_executions();
         }
-        let ingested = if joining && recording[i] {
+        let read = if joining && recording[i] {
             let ix = sealed.get_or_insert_with(|| {
                 let mut ix = std::mem::take(&mut index);
                 ix.seal();
                 Arc::new(ix)
             });
             if ix.is_empty() {
-                ingest::ingest_path(path, Some(&mut collector), progress)?
+                ingest::ingest_path(path, Some(&mut collector), progress)
             } else {
                 let mut join = TaskJoin::new(&mut collector, ix.clone());
-                let mut ingested = ingest::ingest_path(path, Some(&mut join), progress)?;
-                join.finish(&mut ingested.trace.tasks, &ingested.stats.path);
-                ingested
+                ingest::ingest_path(path, Some(&mut join), progress).map(|mut ingested| {
+                    join.finish(&mut ingested.trace.tasks, &ingested.stats.path);
+                    ingested
+                })
             }
         } else {
-            ingest::ingest_path(path, Some(&mut collector), progress)?
+            ingest::ingest_path(path, Some(&mut collector), progress)
+        };
+        let ingested = match read {
+            Ok(ingested) => ingested,
+            Err(e) => {
+                failed.push((i, e));
+                continue;
+            }
         };
         tracing::debug!(
             path = %path.display(),
@@ -126,6 +138,11 @@ pub fn analyze_inputs(
         }
         done.push((i, Analyzed { ingested, analysis }));
     }
+    failed.sort_by_key(|f| f.0);
+    let mut unreadable: Vec<Error> = failed.into_iter().map(|f| f.1).collect();
+    if done.is_empty() && !unreadable.is_empty() {
+        return Err(unreadable.swap_remove(0));
+    }
     done.sort_by_key(|d| d.0);
     let mut analyzed: Vec<Analyzed> = done.into_iter().map(|d| d.1).collect();
     if joining {
@@ -139,5 +156,6 @@ pub fn analyze_inputs(
         analyzed,
         joined: joining,
         not_joined,
+        unreadable,
     })
 }

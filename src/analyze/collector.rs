@@ -34,6 +34,11 @@ pub struct Collector<'c> {
     pub(super) has_thread_executions: bool,
     pub(super) spans_seen: u64,
     keep_executions: bool,
+    /// Durations of root spans per name, in first-seen order, while no request was found:
+    /// what a trace without requests is reported by ([`super::RootSpans`]).
+    pub(super) roots: Vec<(Arc<str>, Vec<Ns>)>,
+    /// Where each name is in `roots`.
+    root_index: HashMap<Arc<str>, usize>,
 }
 
 impl TreeSink for Collector<'_> {
@@ -57,6 +62,8 @@ impl<'c> Collector<'c> {
             has_thread_executions: false,
             spans_seen: 0,
             keep_executions: false,
+            roots: Vec::new(),
+            root_index: HashMap::new(),
         }
     }
 
@@ -76,6 +83,23 @@ impl<'c> Collector<'c> {
         let first = self.requests.len();
         let spans: Vec<SpanIdx> = found.iter().map(|(s, _)| *s).collect();
         self.requests.extend(found.into_iter().map(|(_, r)| r));
+        if !self.requests.is_empty() {
+            // Root spans stand in for requests only in a trace that has none.
+            if !self.roots.is_empty() {
+                self.roots = Vec::new();
+                self.root_index = HashMap::new();
+            }
+        } else if let Some(&m) = members.first() {
+            let root = trace.span(trace.root_of(m));
+            let name = self.names.get(trace.name(root));
+            let d = root.duration();
+            let next = self.roots.len();
+            let i = *self.root_index.entry(name.clone()).or_insert(next);
+            match self.roots.get_mut(i) {
+                Some((_, ds)) => ds.push(d),
+                None => self.roots.push((name, vec![d])),
+            }
+        }
         let threshold = self.cfg.stall_threshold();
         let keep = self.keep_executions;
         let request_of = |s: SpanIdx| {

@@ -686,6 +686,7 @@ mod tests {
                 loop_threads: 0,
                 blocking_threads: 1,
                 threads_known: true,
+                threads_seen: true,
                 location_by: LocationBy::Threads,
                 heavy_p50: 80 * MS,
                 wait_p50: 0,

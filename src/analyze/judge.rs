@@ -58,8 +58,8 @@ pub(super) fn judge(
             }
         }
     }
-    let threads_known = rs.iter().any(|r| r.heavy_threads().next().is_some())
-        && threads.iter().any(|t| t.role != ThreadRole::Unknown);
+    let threads_seen = rs.iter().any(|r| r.heavy_threads().next().is_some());
+    let threads_known = threads_seen && threads.iter().any(|t| t.role != ThreadRole::Unknown);
 
     if let Some(ev) = rs.iter().find_map(|r| r.io_evidence.as_deref()) {
         evidence.push(ServerEvidence::IoCall(ev.clone()));
@@ -172,6 +172,7 @@ pub(super) fn judge(
             loop_threads: loop_threads.len(),
             blocking_threads: blocking_threads.len(),
             threads_known,
+            threads_seen,
             location_by,
             heavy_p50,
             wait_p50,

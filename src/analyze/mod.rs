@@ -37,7 +37,7 @@ pub use collector::{Collector, LongExecution};
 pub use stalls::{Episode, Inferred, Stall, StallSource, Victim, Victims};
 pub use stats::percentile;
 pub use verdict::{
-    Detail, FastEndpoint, Impact, Judgement, LocationBy, Note, Pattern, ServerEvidence,
+    Detail, FastEndpoint, Impact, Judgement, LocationBy, Note, Pattern, RootSpans, ServerEvidence,
     ServerJudgement, Unit, Verdict,
 };
 
@@ -67,6 +67,66 @@ pub struct Analysis {
     pub browser: browser::BrowserFindings,
     /// Runtime tasks (tokio-console recordings and captures).
     pub runtime: runtime::RuntimeFindings,
+    /// A span trace without requests: its root spans per name, most frequent first.
+    pub root_spans: Vec<RootSpans>,
+}
+
+/// The groups of requests that get one verdict row (or one fast entry) each, in the order
+/// they were first seen: one per endpoint and kind of work. An endpoint is never both a row and
+/// fast: its light requests join its largest heavy group. With `--request-span` (`one_per_endpoint`)
+/// an endpoint is one group, of the kind most of its heavy requests have.
+type Groups = (
+    Vec<(Arc<str>, RequestWork)>,
+    HashMap<(Arc<str>, RequestWork), Vec<usize>>,
+);
+
+fn group_requests(requests: &[requests::Request], one_per_endpoint: bool) -> Groups {
+    let mut order: Vec<(Arc<str>, RequestWork)> = Vec::new();
+    let mut groups: HashMap<(Arc<str>, RequestWork), Vec<usize>> = HashMap::new();
+    for (i, r) in requests.iter().enumerate() {
+        let key = (r.endpoint.clone(), r.kind);
+        if !groups.contains_key(&key) {
+            order.push(key.clone());
+        }
+        groups.entry(key).or_default().push(i);
+    }
+    // Per endpoint, its groups in first-seen order.
+    let mut endpoints: Vec<Arc<str>> = Vec::new();
+    for (e, _) in &order {
+        if !endpoints.contains(e) {
+            endpoints.push(e.clone());
+        }
+    }
+    for e in endpoints {
+        let keys: Vec<(Arc<str>, RequestWork)> =
+            order.iter().filter(|k| k.0 == e).cloned().collect();
+        let heavy: Vec<&(Arc<str>, RequestWork)> =
+            keys.iter().filter(|k| k.1 != RequestWork::Light).collect();
+        // The largest heavy group (the first among equals) takes the others in.
+        let Some(target) = heavy
+            .iter()
+            .rev()
+            .max_by_key(|k| groups.get(**k).map_or(0, Vec::len))
+            .map(|k| (*k).clone())
+        else {
+            continue;
+        };
+        let absorbed: Vec<(Arc<str>, RequestWork)> = keys
+            .iter()
+            .filter(|k| **k != target)
+            .filter(|k| one_per_endpoint || k.1 == RequestWork::Light)
+            .cloned()
+            .collect();
+        for k in absorbed {
+            let moved = groups.remove(&k).unwrap_or_default();
+            order.retain(|o| *o != k);
+            if let Some(t) = groups.get_mut(&target) {
+                t.extend(moved);
+                t.sort_unstable();
+            }
+        }
+    }
+    (order, groups)
 }
 
 /// Analyzes one trace held whole in memory.
@@ -92,9 +152,37 @@ impl Collector<'_> {
             || !trace.network.is_empty()
             || !trace.browser.main_threads.is_empty()
             || !trace.tasks.is_empty();
-        if requests.is_empty() && self.spans_seen > 0 && !browser_trace {
+        let no_requests = requests.is_empty() && self.spans_seen > 0 && !browser_trace;
+        let mut root_spans: Vec<RootSpans> = Vec::new();
+        if no_requests {
+            for (name, mut ds) in self.roots {
+                ds.sort_unstable();
+                root_spans.push(RootSpans {
+                    name: name.to_string(),
+                    spans: ds.len(),
+                    p50: percentile(&ds, 50.0),
+                    p95: percentile(&ds, 95.0),
+                    max: ds.last().copied().unwrap_or(0),
+                    slow: ds.iter().filter(|d| **d >= cfg.slow).count(),
+                    stalls: 0,
+                    longest_stall: 0,
+                });
+            }
+            // Most frequent first; the first seen among equals (a stable sort).
+            root_spans.sort_by_key(|r| std::cmp::Reverse(r.spans));
             notes.push(Note::NoRequestSpans {
                 spans: self.spans_seen,
+                named: cfg.request_span.clone(),
+                roots: root_spans
+                    .iter()
+                    .take(3)
+                    .map(|r| (r.name.clone(), r.spans))
+                    .collect(),
+            });
+        }
+        if trace.ended_at_last_exit > 0 {
+            notes.push(Note::EndedAtLastExit {
+                spans: trace.ended_at_last_exit,
             });
         }
         if !has_executions && !requests.is_empty() {
@@ -105,16 +193,7 @@ impl Collector<'_> {
 
         // Heavy work of all requests, and the healthy baseline of every endpoint.
 
-        // Group by (endpoint, kind).
-        let mut order: Vec<(Arc<str>, RequestWork)> = Vec::new();
-        let mut groups: HashMap<(Arc<str>, RequestWork), Vec<usize>> = HashMap::new();
-        for (i, r) in requests.iter().enumerate() {
-            let key = (r.endpoint.clone(), r.kind);
-            if !groups.contains_key(&key) {
-                order.push(key.clone());
-            }
-            groups.entry(key).or_default().push(i);
-        }
+        let (order, groups) = group_requests(&requests, cfg.request_span.is_some());
         let mut judgements = Vec::new();
         let mut fast = Vec::new();
         for key in order {
@@ -140,13 +219,23 @@ impl Collector<'_> {
         let mut stall_list = Vec::new();
         let role_of =
             |t: Option<ThreadIdx>| t.and_then(|t| threads.get(t.0 as usize)).map(|i| i.role);
+        // When no thread shows its role (the only thread ran one span tree in one poll), a
+        // long poll on it may be a stall: counted as one, inferred.
+        let no_role_shown = threads.iter().all(|t| t.role == ThreadRole::Unknown);
         for e in &long_executions {
             // Browser slices are judged by the browser rules (long tasks), not as runtime polls.
-            if trace.browser.is_browser || role_of(e.thread) != Some(ThreadRole::EventLoop) {
+            if trace.browser.is_browser {
                 continue;
             }
+            let source = match role_of(e.thread) {
+                Some(ThreadRole::EventLoop) => StallSource::EventLoopPoll,
+                Some(ThreadRole::Unknown) if no_role_shown => {
+                    StallSource::Inferred(Inferred::RoleUnknown)
+                }
+                _ => continue,
+            };
             stall_list.push(Stall {
-                source: StallSource::EventLoopPoll,
+                source,
                 thread: e.thread,
                 start: e.start,
                 end: e.end,
@@ -203,6 +292,15 @@ impl Collector<'_> {
             .filter(|t| t.role == ThreadRole::EventLoop)
             .count();
         let (episodes, victims) = stalls::episodes(&mut stall_list, &requests, workers);
+        for r in &mut root_spans {
+            let own = stall_list
+                .iter()
+                .filter(|s| s.request.is_none() && s.culprit == r.name);
+            for s in own {
+                r.stalls += 1;
+                r.longest_stall = r.longest_stall.max(s.duration());
+            }
+        }
         let mut group_of: Vec<Option<usize>> = vec![None; requests.len()];
         for (gi, j) in judgements.iter().enumerate() {
             for &ri in j.server().map_or(&[][..], |v| &v.requests) {
@@ -284,6 +382,7 @@ impl Collector<'_> {
             notes,
             browser,
             runtime: tasks,
+            root_spans,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Requests: which spans are requests, their endpoint, and what their time went into.
 //!
-//! A request is the outermost span that carries HTTP-ish fields (or is named as
-//! `--request-span` says). Its descendants tell what the time went into:
+//! A request is the outermost span that carries HTTP fields, a method and a route or path
+//! (or is named as `--request-span` says). Its descendants tell what the time went into:
 //!
 //! ```text
 //! request  [────────────────────────── D ──────────────────────────]
@@ -150,21 +150,21 @@ impl Request {
     }
 }
 
-const HTTP_KEYS: [&str; 12] = [
-    "method",
-    "route",
+/// Fields that name an HTTP method.
+pub const METHOD_KEYS: [&str; 3] = ["method", "http.method", "http.request.method"];
+/// Fields that name what an HTTP request asked for.
+pub const ROUTE_KEYS: [&str; 6] = [
     "uri",
     "path",
-    "status",
+    "route",
     "http.route",
-    "http.request.method",
-    "http.method",
-    "http.target",
     "url.path",
-    "http.url",
-    "url.full",
+    "http.target",
 ];
 
+/// A span is a request when `--request-span` names it, when it says it is a server span
+/// (`otel.kind=server`), or when it has HTTP fields: a method *and* what was asked for. A
+/// field called `path` alone is not HTTP (a tracing-chrome span with `path: ["core"]`).
 fn is_request_span(trace: &Trace, idx: SpanIdx, cfg: &Config) -> bool {
     let span = trace.span(idx);
     if let Some(name) = &cfg.request_span {
@@ -179,7 +179,8 @@ fn is_request_span(trace: &Trace, idx: SpanIdx, cfg: &Config) -> bool {
     if kind.is_some_and(|k| k.eq_ignore_ascii_case("client")) {
         return false;
     }
-    HTTP_KEYS.iter().any(|k| trace.field(span, k).is_some())
+    let has = |keys: &[&str]| keys.iter().any(|k| trace.field(span, k).is_some());
+    has(&METHOD_KEYS) && has(&ROUTE_KEYS)
 }
 
 /// `GET /orders` from the request span's fields; the path loses its query string.
@@ -551,6 +552,26 @@ mod tests {
         (b.intern(k), v.into())
     }
 
+    /// A method and a route make a request; a `path` (or a method) alone does not.
+    #[test]
+    fn http_fields_need_a_method_and_a_route() {
+        let mut b = TraceBuilder::new();
+        let n = b.intern("span");
+        let both = vec![f(&mut b, "http.method", "GET"), f(&mut b, "url.path", "/a")];
+        let path = vec![f(&mut b, "path", "[\"core\"]")];
+        let method = vec![f(&mut b, "method", "GET")];
+        for fields in [both, path, method] {
+            b.closed_span(n, None, None, 0, 10, Some(1), Some(9), fields, None);
+        }
+        let t = b.finish();
+        let cfg = Config::default();
+        let is = |i| is_request_span(&t, SpanIdx(i), &cfg);
+        assert!(is(0));
+        assert!(!is(1), "path alone");
+        assert!(!is(2), "method alone");
+        assert_eq!(endpoint_of(&t, SpanIdx(0)), "GET /a");
+    }
+
     #[test]
     fn endpoint_strips_query() {
         let mut b = TraceBuilder::new();
@@ -574,7 +595,7 @@ mod tests {
         let db = b.intern("db.query");
         let comp = b.intern("compute");
         let ms = 1_000_000;
-        let f1 = vec![f(&mut b, "route", "/a")];
+        let f1 = vec![f(&mut b, "method", "GET"), f(&mut b, "route", "/a")];
         let r1 = b.closed_span(
             req,
             None,
@@ -598,7 +619,7 @@ mod tests {
             dbf,
             None,
         );
-        let f2 = vec![f(&mut b, "route", "/b")];
+        let f2 = vec![f(&mut b, "method", "GET"), f(&mut b, "route", "/b")];
         let r2 = b.closed_span(
             req,
             None,
@@ -642,7 +663,7 @@ mod tests {
         let req = b.intern("http.request");
         let comp = b.intern("compute");
         let ms = 1_000_000;
-        let f1 = vec![f(&mut b, "route", "/a")];
+        let f1 = vec![f(&mut b, "method", "GET"), f(&mut b, "route", "/a")];
         let r = b.closed_span(
             req,
             None,

@@ -49,6 +49,9 @@ pub enum Inferred {
     /// A measured poll without a thread id, placed on the event loop because its endpoint's
     /// work delays concurrent requests.
     UnthreadedPoll,
+    /// A measured poll on a thread whose role the trace does not show (no thread of it ran
+    /// more than one span tree or poll): it would hold an event loop if it ran on one.
+    RoleUnknown,
     /// No ENTER/EXIT events: a span busy through its whole life stands in for its polls.
     BusyTime {
         /// The span whose busy time it is (`None`: the request span).

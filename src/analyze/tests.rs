@@ -323,3 +323,30 @@ fn no_healthy_baseline_is_said() {
     assert_eq!(a.notes, vec![Note::NoBaseline(vec!["GET /ping".into()])]);
     assert_eq!(a.victims.delayed_requests, 0);
 }
+
+/// ```text
+/// t(ms)    0        100       200       300
+/// /report  [══ busy 100 ══]   [══ busy 100 ══]   [1]  [1]   (two heavy, two light)
+/// ```
+/// Without `--request-span`, the light `/report` requests join its row: the endpoint is one row
+/// of 4, not also "fast". With `--request-span request`, the same.
+#[test]
+fn an_endpoint_is_never_both_a_row_and_fast() {
+    for request_span in [None, Some("request".to_string())] {
+        let mut t = Timeline::new();
+        for (at, len) in [(0.0, 100.0), (150.0, 100.0), (300.0, 1.0), (310.0, 1.0)] {
+            let r = t.request("GET /report", at, at + len);
+            t.close_only(r, len);
+        }
+        let cfg = Config {
+            request_span: request_span.clone(),
+            ..Config::default()
+        };
+        let a = analyze(&t.finish(), &cfg);
+        assert_eq!(a.requests.len(), 4, "{request_span:?}");
+        assert!(a.fast.is_empty(), "{request_span:?}: {:?}", a.fast);
+        assert_eq!(a.judgements.len(), 1);
+        assert_eq!(row(&a, "GET /report").count, 4);
+        assert_eq!(server(&a, "GET /report").kind, RequestWork::Cpu);
+    }
+}

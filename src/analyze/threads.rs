@@ -13,7 +13,9 @@
 //! builder counts *returns* (an activation of a span tree that ran on this thread before, with
 //! another tree in between) and *repolls* (two activations of the same tree in a row). Either is
 //! what an event loop does and a blocking thread does not. A role hint set by the format (a
-//! browser main thread) wins.
+//! browser main thread) wins. The only thread of a trace, when it ran one span tree in one
+//! poll, shows neither: its role stays unknown. (Among several threads, one that ran a single
+//! poll is taken as blocking, like a thread per request or a blocking-pool thread.)
 
 use crate::model::{Ns, ThreadIdx, ThreadRole, Trace};
 
@@ -50,11 +52,19 @@ pub enum RoleEvidence {
     },
     /// It ran span trees one at a time, each to completion.
     OneAtATime { trees: u64, executions: u64 },
+    /// The only thread that ran anything, and it ran one span tree in one poll: that shows
+    /// neither role.
+    SinglePoll,
 }
 
 /// Infers the role of every thread that ran something, from the counters the builder kept
 /// while reading ([`ThreadStats`](crate::model::ThreadStats)).
 pub fn infer_roles(trace: &Trace) -> Vec<ThreadInfo> {
+    let running = trace
+        .threads
+        .iter()
+        .filter(|t| t.stats.executions > 0)
+        .count();
     trace
         .threads
         .iter()
@@ -65,6 +75,8 @@ pub fn infer_roles(trace: &Trace) -> Vec<ThreadInfo> {
                 (hint, RoleEvidence::FormatDefined)
             } else if st.executions == 0 {
                 (ThreadRole::Unknown, RoleEvidence::NoExecutions)
+            } else if running == 1 && st.executions == 1 && st.trees <= 1 {
+                (ThreadRole::Unknown, RoleEvidence::SinglePoll)
             } else if st.returns > 0 || st.repolls * 2 > st.trees {
                 (
                     ThreadRole::EventLoop,
@@ -131,6 +143,35 @@ mod tests {
         assert_eq!(roles[0].returns, 1);
         assert_eq!(roles[1].role, ThreadRole::Blocking);
         assert_eq!(roles[1].requests, 2);
+    }
+
+    /// One span tree in one poll shows neither role.
+    #[test]
+    fn a_single_poll_shows_no_role() {
+        let mut b = TraceBuilder::new();
+        let w = b.thread("w", None);
+        let n = b.intern("req");
+        let a = b.open_span(n, None, None, 0, vec![]);
+        b.enter(a, Some(w), 0);
+        b.exit(a, Some(w), 300);
+        let roles = infer_roles(&b.finish());
+        assert_eq!(roles[0].role, ThreadRole::Unknown);
+        assert_eq!(roles[0].evidence, RoleEvidence::SinglePoll);
+    }
+
+    /// Two threads, one request each in one poll: a thread per request, blocking.
+    #[test]
+    fn single_polls_on_several_threads_are_blocking() {
+        let mut b = TraceBuilder::new();
+        let n = b.intern("req");
+        for (i, key) in ["a", "b"].into_iter().enumerate() {
+            let th = b.thread(key, None);
+            let s = b.open_span(n, None, None, 0, vec![]);
+            b.enter(s, Some(th), i as i64);
+            b.exit(s, Some(th), 300);
+        }
+        let roles = infer_roles(&b.finish());
+        assert!(roles.iter().all(|r| r.role == ThreadRole::Blocking));
     }
 
     #[test]

@@ -170,6 +170,8 @@ pub struct ServerJudgement {
     pub loop_threads: usize,
     pub blocking_threads: usize,
     pub threads_known: bool,
+    /// Its heavy work ran on threads the trace names, whatever their roles.
+    pub threads_seen: bool,
     pub location_by: LocationBy,
     /// Median per request of the heavy work (CPU or blocking I/O) and of awaited time.
     pub heavy_p50: Ns,
@@ -243,14 +245,21 @@ pub enum ServerEvidence {
 /// A note about a whole input: what the figures rest on and what they cannot tell.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Note {
-    /// Spans were read but none is a request span.
-    NoRequestSpans { spans: u64 },
+    /// Spans were read but none is a request span: `named` is `--request-span` when it was
+    /// given, `roots` the most frequent root span names with their counts (at most 3).
+    NoRequestSpans {
+        spans: u64,
+        named: Option<String>,
+        roots: Vec<(String, usize)>,
+    },
     /// No ENTER/EXIT events: polls cannot be seen, stalls are inferred from busy time.
     NoPolls,
     /// Polls without thread ids.
     NoThreadIds,
     /// Endpoints whose requests all overlapped a stall: no healthy baseline.
     NoBaseline(Vec<String>),
+    /// Spans the trace never closed (ENTER/EXIT without CLOSE): each ends at its last exit.
+    EndedAtLastExit { spans: u64 },
 }
 
 /// An endpoint with nothing heavy to judge.
@@ -260,4 +269,21 @@ pub struct FastEndpoint {
     pub requests: usize,
     pub p50: Ns,
     pub p95: Ns,
+}
+
+/// The root spans of one name, in a trace without requests: what a batch job or a game loop
+/// is reported by instead of endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootSpans {
+    pub name: String,
+    pub spans: usize,
+    pub p50: Ns,
+    pub p95: Ns,
+    pub max: Ns,
+    /// Spans at or over `--slow`.
+    pub slow: usize,
+    /// Stalls in spans of this name (polls at or over `--stall` on event-loop threads), and
+    /// the longest.
+    pub stalls: usize,
+    pub longest_stall: Ns,
 }

@@ -531,9 +531,10 @@ impl<'s> TraceBuilder<'s> {
     }
 
     /// Closes every span that is not entered anywhere at its last exit. For formats that record
-    /// enters and exits but never a close (tracing-chrome's threaded style): a span's life is
-    /// then taken as first enter to last exit.
-    pub fn close_at_last_exit(&mut self) {
+    /// enters and exits but never a close (tracing-chrome's threaded style, tracing-subscriber's
+    /// `FmtSpan::ACTIVE`): a span's life is then taken as first enter to last exit, its busy
+    /// time as the sum of its enter -> exit intervals. Returns how many were closed so.
+    pub fn close_at_last_exit(&mut self) -> u64 {
         let ready: Vec<(SpanIdx, Ns)> = self
             .state
             .iter()
@@ -541,9 +542,19 @@ impl<'s> TraceBuilder<'s> {
             .filter(|(_, st)| !st.free && !st.closed && st.entered == 0)
             .filter_map(|(i, st)| st.last_exit.map(|t| (SpanIdx(i as u32), t)))
             .collect();
+        let n = ready.len() as u64;
         for (idx, t) in ready {
             self.close(idx, t, None, None, None);
         }
+        n
+    }
+
+    /// [`TraceBuilder::close_at_last_exit`] for a format that has a close event but whose input
+    /// never recorded one (tracing-subscriber without `FmtSpan::CLOSE`): how many spans ended
+    /// so is kept in [`Trace::ended_at_last_exit`], for a note.
+    pub fn end_unclosed_at_last_exit(&mut self) {
+        let n = self.close_at_last_exit();
+        self.trace.ended_at_last_exit += n;
     }
 
     pub fn span_count(&self) -> usize {

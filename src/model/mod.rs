@@ -205,6 +205,9 @@ pub struct Trace {
     pub browser: BrowserData,
     /// Async runtime tasks (tokio-console recordings), with their poll statistics.
     pub tasks: TaskData,
+    /// Spans the format never closed, ended at their last exit instead
+    /// ([`TraceBuilder::close_at_last_exit`]).
+    pub ended_at_last_exit: u64,
 }
 
 impl Trace {

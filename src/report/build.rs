@@ -27,6 +27,7 @@ impl Report {
             inputs: Vec::new(),
             verdicts: Vec::new(),
             fast_endpoints: Vec::new(),
+            long_spans: Vec::new(),
             stalls: Vec::new(),
             episodes: Vec::new(),
             victims: VictimsOut::default(),
@@ -78,6 +79,19 @@ impl Report {
                 requests: f.requests,
                 p50_ms: to_ms(f.p50),
                 p95_ms: to_ms(f.p95),
+            });
+        }
+        for r in &a.root_spans {
+            self.long_spans.push(RootSpansOut {
+                input: path.clone(),
+                name: r.name.clone(),
+                spans: r.spans,
+                p50_ms: to_ms(r.p50),
+                p95_ms: to_ms(r.p95),
+                max_ms: to_ms(r.max),
+                slow_spans: r.slow,
+                stalls: r.stalls,
+                longest_stall_ms: to_ms(r.longest_stall),
             });
         }
         for s in &a.stalls {

@@ -2,14 +2,15 @@
 
 use super::Report;
 use super::rows::HEADERS;
-use super::text::episode_line;
+use super::text::{episode_line, long_spans_line, no_requests_headline};
+use crate::config::Config;
 use std::io::{self, Write};
 
 fn esc(s: &str) -> String {
     super::text::safe(s).replace('|', "\\|")
 }
 
-pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
     for input in &r.inputs {
         writeln!(
             out,
@@ -18,6 +19,26 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             input.format,
             input.requests
         )?;
+        let roots: Vec<_> = r
+            .long_spans
+            .iter()
+            .filter(|l| l.input == input.path)
+            .collect();
+        if input.requests == 0 && !roots.is_empty() {
+            let headline = no_requests_headline(&roots, cfg.request_span.as_deref());
+            writeln!(out, "{}\n", esc(&headline))?;
+            let lines: Vec<String> = roots
+                .iter()
+                .filter_map(|l| long_spans_line(l, r.settings.slow_ms, r.settings.stall_ms))
+                .collect();
+            if !lines.is_empty() {
+                writeln!(out, "**Long spans per root span name**\n")?;
+                for l in &lines {
+                    writeln!(out, "- {}", esc(l))?;
+                }
+                writeln!(out)?;
+            }
+        }
         writeln!(out, "| {} |", HEADERS.join(" | "))?;
         writeln!(out, "|---|---|---|---|---|")?;
         for v in r.verdicts.iter().filter(|v| v.input == input.path) {

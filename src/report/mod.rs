@@ -39,7 +39,7 @@ impl Report {
                 writeln!(out)
             }
             OutputFormat::Table => table::render(self, cfg, out),
-            OutputFormat::Markdown => markdown::render(self, out),
+            OutputFormat::Markdown => markdown::render(self, cfg, out),
         }
     }
 }

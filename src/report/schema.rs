@@ -16,6 +16,9 @@ pub struct Report {
     pub inputs: Vec<InputOut>,
     pub verdicts: Vec<VerdictOut>,
     pub fast_endpoints: Vec<FastOut>,
+    /// Span traces without requests: root spans per name, most frequent first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub long_spans: Vec<RootSpansOut>,
     pub stalls: Vec<StallOut>,
     pub episodes: Vec<EpisodeOut>,
     /// Victims of all stall episodes, per unit.
@@ -180,6 +183,21 @@ pub struct FastOut {
     pub requests: usize,
     pub p50_ms: f64,
     pub p95_ms: f64,
+}
+
+/// The root spans of one name in an input without requests.
+#[derive(Debug, Serialize)]
+pub struct RootSpansOut {
+    pub input: String,
+    pub name: String,
+    pub spans: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    /// Spans at or over `--slow`.
+    pub slow_spans: usize,
+    pub stalls: usize,
+    pub longest_stall_ms: f64,
 }
 
 #[derive(Debug, Serialize)]

@@ -178,6 +178,10 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
                 String::new()
             }
         ),
+        RoleEvidence::SinglePoll => {
+            "the only thread, and it ran 1 span tree in 1 poll: that shows neither an event loop nor a blocking thread"
+                .into()
+        }
         RoleEvidence::OneAtATime { trees, executions } => format!(
             "ran {} one at a time, each to completion ({})",
             plural(trees as usize, "span tree", "span trees"),
@@ -189,11 +193,35 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
 /// A note about a server input in words.
 pub(super) fn note(n: &Note) -> String {
     match n {
-        Note::NoRequestSpans { spans } => format!(
-            "no request spans found among {spans} spans: request spans are root spans with HTTP fields (method, route, uri, path, status, http.route, ...); name yours with --request-span NAME"
-        ),
+        Note::NoRequestSpans {
+            spans,
+            named,
+            roots,
+        } => {
+            let why = match named {
+                Some(name) => format!("no span is named {name} (--request-span)"),
+                None => "request spans are the outermost spans with HTTP fields, a method (method, http.method, http.request.method) and a route (uri, path, route, http.route, url.path, http.target), or otel.kind=server".into(),
+            };
+            let roots: Vec<String> = roots
+                .iter()
+                .map(|(n, c)| format!("{n} ({})", plural(*c, "span", "spans")))
+                .collect();
+            let hint = if roots.is_empty() {
+                String::new()
+            } else {
+                format!(", e.g. one of the most frequent root spans: {}", roots.join(", "))
+            };
+            format!(
+                "no request spans found among {}: {why}; name yours with --request-span NAME{hint}",
+                plural(*spans as usize, "span", "spans")
+            )
+        }
         Note::NoPolls => "no ENTER/EXIT span events: single polls cannot be seen, stalls are inferred from time.busy (record with FmtSpan::FULL or ACTIVE to measure them)".into(),
         Note::NoThreadIds => "no thread ids: which thread ran a poll is unknown (record with .with_thread_ids(true) to settle it)".into(),
+        Note::EndedAtLastExit { spans } => format!(
+            "{} never closed (ENTER/EXIT without CLOSE): each ends at its last exit, its busy time is the sum of its enter -> exit intervals",
+            plural(*spans as usize, "span", "spans")
+        ),
         Note::NoBaseline(endpoints) => format!(
             "no healthy baseline (every request overlapped a stall) for {}: their delay is not counted",
             endpoints.join(", ")
@@ -219,6 +247,7 @@ pub(super) fn stall_reason(s: &StallSource) -> Option<String> {
             "a measured poll; the recording has no thread ids, so which worker is unknown".into(),
         ),
         StallSource::Inferred(Inferred::UnthreadedPoll) => Some("no thread ids: a measured poll, placed on the event loop because this endpoint's work delays concurrent requests".into()),
+        StallSource::Inferred(Inferred::RoleUnknown) => Some("a measured poll on a thread whose role the trace does not show (its only thread, one span tree in one poll): it held the thread this long, a stall if that thread runs an event loop".into()),
         StallSource::Inferred(Inferred::BusyTime { span }) => Some(format!(
             "no ENTER/EXIT events: from the busy time of {} (busy through its whole life)",
             span.as_deref().unwrap_or("the request span")
@@ -281,6 +310,10 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
         }
         Pattern::Unknown if v.kind == RequestWork::Unmeasured => {
             "Unknown: the trace has no poll or busy times".into()
+        }
+        Pattern::Unknown if v.threads_seen && !v.threads_known => {
+            "Unknown: its thread shows no role (a single poll), too little concurrency to infer"
+                .into()
         }
         Pattern::Unknown => "Unknown: no thread ids, too little concurrency to infer".into(),
         Pattern::SlowServerResponse | Pattern::MainThreadLongTasks => String::new(),

@@ -2,7 +2,7 @@
 
 use super::Report;
 use super::rows::{HEADERS, verdict_label};
-use super::text::{episode_line, safe};
+use super::text::{episode_line, long_spans_line, no_requests_headline, safe};
 use crate::analyze::Verdict;
 use crate::config::Config;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL};
@@ -30,7 +30,25 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
             what.push_str(&format!(", {network} network requests"));
         }
         write_wrapped(out, &format!("{}: {what}", input.path), "", "  ")?;
-        if rows.is_empty() {
+        let roots: Vec<_> = r
+            .long_spans
+            .iter()
+            .filter(|l| l.input == input.path)
+            .collect();
+        if rows.is_empty() && input.requests == 0 && !roots.is_empty() {
+            let headline = no_requests_headline(&roots, cfg.request_span.as_deref());
+            write_wrapped(out, &headline, "  ", "    ")?;
+            let lines: Vec<String> = roots
+                .iter()
+                .filter_map(|l| long_spans_line(l, r.settings.slow_ms, r.settings.stall_ms))
+                .collect();
+            if !lines.is_empty() {
+                writeln!(out, "Long spans per root span name:")?;
+                for l in &lines {
+                    write_wrapped(out, l, "  ", "    ")?;
+                }
+            }
+        } else if rows.is_empty() {
             writeln!(out, "  no verdicts: no request with slow or heavy work")?;
         } else {
             let mut t = Table::new();

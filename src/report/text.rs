@@ -1,7 +1,7 @@
 //! Words and numbers for people: durations, plurals, and the episode line shared by the table
 //! and Markdown renderers.
 
-use super::schema::EpisodeOut;
+use super::schema::{EpisodeOut, RootSpansOut};
 use crate::analyze::Unit;
 use crate::model::Ns;
 
@@ -101,6 +101,54 @@ pub(crate) fn episode_line(e: &EpisodeOut) -> String {
         blocked,
         victims
     )
+}
+
+/// The headline of an input where no span is a request: `0 requests found (no span had HTTP
+/// fields; try --request-span NAME, e.g. one of: handle, step, run)`, naming the most frequent
+/// root spans (`roots`, most frequent first); `named` is `--request-span` when it was given.
+pub(crate) fn no_requests_headline(roots: &[&RootSpansOut], named: Option<&str>) -> String {
+    let why = match named {
+        Some(name) => format!("no span is named {name}"),
+        None => "no span had HTTP fields".to_string(),
+    };
+    let names: Vec<&str> = roots.iter().take(3).map(|r| r.name.as_str()).collect();
+    if names.is_empty() {
+        format!("0 requests found ({why}; name request spans with --request-span NAME)")
+    } else {
+        format!(
+            "0 requests found ({why}; try --request-span NAME, e.g. one of: {})",
+            names.join(", ")
+        )
+    }
+}
+
+/// One root span name of an input without requests, when some of its spans were slow or it
+/// stalled: `handle: 3 of 5 spans ≥ 200 ms (p50 251 ms, p95 251 ms, max 251 ms); 1 stall ≥ 10 ms, longest 120 ms`.
+/// `None` when neither.
+pub(crate) fn long_spans_line(r: &RootSpansOut, slow_ms: f64, stall_ms: f64) -> Option<String> {
+    if r.slow_spans == 0 && r.stalls == 0 {
+        return None;
+    }
+    let d = |ms: f64| fmt_duration((ms * 1e6).round() as Ns);
+    let mut line = format!(
+        "{}: {} of {} ≥ {} (p50 {}, p95 {}, max {})",
+        r.name,
+        r.slow_spans,
+        plural(r.spans, "span", "spans"),
+        d(slow_ms),
+        d(r.p50_ms),
+        d(r.p95_ms),
+        d(r.max_ms)
+    );
+    if r.stalls > 0 {
+        line.push_str(&format!(
+            "; {} ≥ {}, longest {}",
+            plural(r.stalls, "stall", "stalls"),
+            d(stall_ms),
+            d(r.longest_stall_ms)
+        ));
+    }
+    Some(line)
 }
 
 #[cfg(test)]

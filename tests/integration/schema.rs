@@ -15,7 +15,18 @@ fn validator() -> jsonschema::Validator {
 
 #[track_caller]
 fn check(v: &jsonschema::Validator, paths: &[&Path]) {
-    let report = analyze_json(&[], paths);
+    check_report(v, &[], paths);
+}
+
+/// `stallscope analyze --format json EXTRA... PATHS...` fits the schema.
+#[track_caller]
+pub fn check_with(extra: &[&str], paths: &[&Path]) {
+    check_report(&validator(), extra, paths);
+}
+
+#[track_caller]
+fn check_report(v: &jsonschema::Validator, extra: &[&str], paths: &[&Path]) {
+    let report = analyze_json(extra, paths);
     let errors: Vec<String> = v
         .iter_errors(&report)
         .take(10)

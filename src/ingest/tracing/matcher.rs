@@ -59,6 +59,10 @@ pub struct SpanMatcher {
     start_unknown: rustc_hash::FxHashSet<SpanIdx>,
     /// A NEW event was seen (so starts come from NEW, not from busy + idle).
     pub new_seen: bool,
+    /// A CLOSE event was seen (else spans end at their last exit: `FmtSpan::ACTIVE`).
+    pub close_seen: bool,
+    /// Span starts computed as close time - busy - idle.
+    pub computed_starts: u64,
 }
 
 impl SpanMatcher {
@@ -277,12 +281,14 @@ impl SpanMatcher {
             }
             Kind::Exit => self.exit_known(b, idx, ev.thread, ev.time),
             Kind::Close => {
+                self.close_seen = true;
                 let start_unknown = self.start_unknown.remove(&idx);
                 if let (Some(busy), Some(idle)) = (ev.busy, ev.idle) {
                     // busy + idle is the span's whole life, as the layer measured it.
                     let start = ev.time - busy - idle;
                     if start_unknown {
                         b.set_start(idx, start);
+                        self.computed_starts += 1;
                     }
                 }
                 b.close(idx, ev.time, ev.busy, ev.idle, ev.thread);

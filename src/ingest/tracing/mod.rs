@@ -195,9 +195,14 @@ impl LineCx<'_, '_> {
                 ),
             ));
         }
-        if !self.matcher.new_seen && self.matcher.implicit > 0 {
+        if !self.matcher.new_seen && self.matcher.computed_starts > 0 {
             self.stats
                 .warn("no NEW span events: span starts are computed as close time - busy - idle");
+        }
+        if !self.matcher.close_seen {
+            // ENTER/EXIT without CLOSE (`FmtSpan::ACTIVE`): a span's life ends at its last
+            // exit, its busy time is the sum of its enter -> exit intervals.
+            self.b.end_unclosed_at_last_exit();
         }
         Ok(())
     }
