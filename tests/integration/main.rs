@@ -6,6 +6,8 @@
 //!   the table snapshots (in `snapshots/`);
 //! - `chrome_corpus`: agreement with Chrome DevTools on `../shared/corpus/chrome` (ignored
 //!   unless run with `--include-ignored`; fails when the corpus is missing);
+//! - `formats_text`: tracing-subscriber text logs in every formatter, option, timer and
+//!   prefix, in `tests/data/formats/text/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built).
 //!
@@ -17,5 +19,6 @@ mod support;
 mod chrome_corpus;
 mod cli;
 mod console_live;
+mod formats_text;
 mod samples;
 mod schema;
