@@ -70,6 +70,16 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
         {
             Ok(Format::TracingText)
         }
+        // A line like `[build] done` before a text log (a Chrome array opens with `[`, then `{`,
+        // `]` or the end of the line).
+        b'[' if !body[1..]
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+            .is_none_or(|b| matches!(b, b'{' | b']' | b'\n'))
+            && text_log_after_other_lines(body) =>
+        {
+            Ok(Format::TracingText)
+        }
         b'[' => Ok(Format::ChromeTrace),
         b'{' => {
             let line_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
@@ -124,5 +134,42 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str =
+        "2024-05-25T02:39:09.010000Z  INFO a{method=GET}: app: close time.busy=1ms time.idle=1ms\n";
+
+    #[test]
+    fn a_text_log_is_found_after_other_lines() {
+        for head in [
+            "$ cargo run --release\n",
+            "n: 20\n",
+            "[build] done in 2.3s\n",
+            "\u{280b} proving [00:00:01]\n",
+        ] {
+            let input = format!("{head}{LOG}{LOG}");
+            assert_eq!(
+                sniff_bytes(input.as_bytes()),
+                Ok(Format::TracingText),
+                "{head}"
+            );
+        }
+        let kubectl = format!("[pod/web-1/app] {LOG}");
+        assert_eq!(sniff_bytes(kubectl.as_bytes()), Ok(Format::TracingText));
+    }
+
+    #[test]
+    fn chrome_arrays_and_unknown_text_stay_what_they_were() {
+        assert_eq!(
+            sniff_bytes(b"[\n{\"ph\":\"M\",\"pid\":1}"),
+            Ok(Format::ChromeTrace)
+        );
+        assert_eq!(sniff_bytes(b"[{\"ph\":\"B\"}]"), Ok(Format::ChromeTrace));
+        assert!(sniff_bytes(b"hello\nworld\n").is_err());
     }
 }

@@ -109,6 +109,20 @@ fn every_timer_gives_the_same_requests() {
 }
 
 #[test]
+fn an_unreadable_timer_is_counted_not_fatal() {
+    let report = analyze_json(&[], &[&data("timer-unreadable.log")]);
+    assert_eq!(report["inputs"][0]["format"], "tracing-text");
+    // CLOSE-only: each request lasts its busy + idle.
+    assert_eq!(rows(&report), work_rows());
+    let w = warnings(&report);
+    assert!(
+        w.iter()
+            .any(|w| w.contains("3 span events had a timestamp that could not be read")),
+        "{w:?}"
+    );
+}
+
+#[test]
 fn other_lines_are_skipped_with_a_count() {
     let (code, _, stderr) = analyze(&data("mixed.log"), &[]);
     assert_eq!(code, 0, "{stderr}");

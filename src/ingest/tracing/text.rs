@@ -30,12 +30,17 @@ const LEVELS: [&str; 5] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
 /// How many words may come before the level: the timer's (`Mar 04 20:18:44.853` has three).
 const MAX_TIMER_WORDS: usize = 4;
 
-/// True when `line` starts like a tracing text log line (a readable timer or none, then a
-/// level), after any per-line prefix a log collector adds (see `strip_line_prefix`).
+/// True when `line` starts like a tracing text log line (a timer or none, then a level), after
+/// any per-line prefix a log collector adds (see `strip_line_prefix`). A timer this reader
+/// cannot read still makes a log line when it has digits and `<spans or target>: ` follows
+/// the level (its lines are then read with the time of the line before, and counted).
 pub fn looks_like_line(line: &str) -> bool {
     let line = strip_ansi(line);
-    split_head(strip_line_prefix(&line))
-        .is_some_and(|h| h.timer.is_none_or(|t| parse_timestamp(t).is_some()))
+    split_head(strip_line_prefix(&line)).is_some_and(|h| match h.timer {
+        None => true,
+        Some(t) if parse_timestamp(t).is_some() => true,
+        Some(t) => t.contains(|c: char| c.is_ascii_digit()) && h.rest.contains(": "),
+    })
 }
 
 /// Removes a prefix that a log collector puts before every line:
@@ -44,10 +49,10 @@ pub fn looks_like_line(line: &str) -> bool {
 /// - `kubectl logs --prefix`: `[pod/name/container] `;
 /// - journald (`journalctl`'s default output): `Mar 04 20:18:44 host app[123]: `.
 pub fn strip_line_prefix(line: &str) -> &str {
-    // kubectl: `[pod/x/c] `
+    // kubectl: `[pod/<pod>/<container>] `
     if let Some(inner_end) = line.strip_prefix('[').and_then(|r| r.find("] "))
         && let inner = &line[1..=inner_end]
-        && inner.contains('/')
+        && inner.starts_with("pod/")
         && !inner.contains(char::is_whitespace)
     {
         return &line[inner_end + 3..];
@@ -565,7 +570,7 @@ impl TextLines {
             if let Some(line) = parse_line(&text)
                 && let Some((kind, _)) = kind_word(line.message)
             {
-                self.apply(cx, line_no, &line, kind);
+                self.apply(cx, line_no, line, kind);
             }
         }
     }
@@ -589,7 +594,7 @@ impl TextLines {
             .map(|(_, r)| r)
             .collect();
         if ins.is_empty() {
-            self.apply(cx, p.line_no, &line, kind);
+            self.apply(cx, p.line_no, line, kind);
             return;
         }
         let target = line.pretty_header.flatten();
@@ -618,14 +623,14 @@ impl TextLines {
         self.apply_record(cx, p.line_no, record);
     }
 
-    fn apply(&mut self, cx: &mut LineCx<'_, '_>, line_no: u64, line: &TextLine<'_>, kind: Kind) {
+    fn apply(&mut self, cx: &mut LineCx<'_, '_>, line_no: u64, line: TextLine<'_>, kind: Kind) {
         let record = Record {
             timestamp: line.timestamp,
             thread_name: line.thread_name,
             thread_id: line.thread_id,
             target: line.target,
             kind,
-            scope: line.scope.clone(),
+            scope: line.scope,
             fields: &line.fields,
         };
         self.apply_record(cx, line_no, record);
@@ -778,7 +783,7 @@ impl LineFormat for TextLines {
             }
             return Ok(Flow::Next);
         }
-        self.apply(cx, line_no, &line, kind);
+        self.apply(cx, line_no, line, kind);
         Ok(Flow::Next)
     }
 
@@ -910,6 +915,11 @@ mod tests {
         assert!(looks_like_line(own));
         assert!(!looks_like_line("n: 20"));
         assert!(!looks_like_line("$ cargo run --release"));
+        // A timer not read here (a custom format) does not stop a line being a log line.
+        assert!(looks_like_line(
+            "[2024/05/25-10:39:09] INFO a{x=1}: app: close"
+        ));
+        assert!(!looks_like_line("the INFO desk opens at nine"));
     }
 
     #[test]
