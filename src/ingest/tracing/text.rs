@@ -122,6 +122,8 @@ struct TextLine<'a> {
     scope: Vec<SpanDesc<'a>>,
     target: Option<&'a str>,
     message: &'a str,
+    /// The span event the line is (NEW, ENTER, EXIT, CLOSE), if any.
+    kind: Option<Kind>,
     fields: Vec<(&'a str, Cow<'a, str>)>,
     /// The line may be the first line of a `pretty()` record (`<target>: <message>` with no
     /// span chain before it): its spans are then on the `in` lines that follow, and this is
@@ -336,10 +338,19 @@ fn target_with_line(part: &str) -> Option<&str> {
 
 /// The span event word a message starts with (`close`, or `close,` in the pretty field style),
 /// and the rest of the line after it.
+/// Only fields may follow the word (`new connection from x` is an ordinary event's message).
 fn kind_word(s: &str) -> Option<(Kind, &str)> {
     let end = s.find([' ', ',']).unwrap_or(s.len());
     let kind = Kind::from_message(&s[..end])?;
-    Some((kind, &s[end..]))
+    let rest = &s[end..];
+    let fields_follow = match rest.strip_prefix(' ') {
+        Some(r) => r
+            .trim_start()
+            .split_once('=')
+            .is_some_and(|(k, _)| is_key(k)),
+        None => true,
+    };
+    fields_follow.then_some((kind, rest))
 }
 
 /// Thread words, then the span chain: `[<thread name> ][<ThreadId(NN)> ]<chain>`.
@@ -394,7 +405,10 @@ fn parse_line(line: &str) -> Option<TextLine<'_>> {
     let message_at = kind_at.unwrap_or(parts.len() - 1);
     let msg_text = &rest[parts[message_at].0..];
     let (message, tail) = match kind_word(msg_text) {
-        Some((_, tail)) => (&msg_text[..msg_text.len() - tail.len()], tail),
+        Some((kind, tail)) => {
+            out.kind = Some(kind);
+            (&msg_text[..msg_text.len() - tail.len()], tail)
+        }
         None => msg_text.split_once(' ').unwrap_or((msg_text, "")),
     };
     out.message = message;
@@ -568,7 +582,7 @@ impl TextLines {
     fn replay(&mut self, cx: &mut LineCx<'_, '_>) {
         for (line_no, text) in std::mem::take(&mut self.held) {
             if let Some(line) = parse_line(&text)
-                && let Some((kind, _)) = kind_word(line.message)
+                && let Some(kind) = line.kind
             {
                 self.apply(cx, line_no, line, kind);
             }
@@ -583,7 +597,7 @@ impl TextLines {
         let Some(line) = parse_line(&p.header) else {
             return;
         };
-        let Some((kind, _)) = kind_word(line.message) else {
+        let Some(kind) = line.kind else {
             return;
         };
         let ins: Vec<&str> = p
@@ -754,7 +768,7 @@ impl LineFormat for TextLines {
             self.unparsed += 1;
             return Ok(Flow::Next);
         };
-        let Some((kind, _)) = kind_word(line.message) else {
+        let Some(kind) = line.kind else {
             cx.skip();
             return Ok(Flow::Next);
         };
@@ -936,6 +950,20 @@ mod tests {
         assert_eq!(t.field(s, "path"), Some("/"));
         assert_eq!(s.busy, Some(486_000));
         assert_eq!(s.duration(), 125_486_000);
+    }
+
+    #[test]
+    fn a_message_starting_with_an_event_word_is_not_a_span_event() {
+        for l in [
+            "2024-07-23T17:07:07.876264Z  INFO req{id=1}: app: new connection from 10.0.0.1",
+            "2024-07-23T17:07:07.876264Z  INFO req{id=1}: app: close the door",
+        ] {
+            let p = parse_line(l).unwrap();
+            assert_eq!(p.kind, None, "{l}");
+        }
+        assert!(kind_word("close time.busy=1ms").is_some());
+        assert!(kind_word("close, time.busy: 1ms").is_some());
+        assert!(kind_word("enter").is_some());
     }
 
     #[test]

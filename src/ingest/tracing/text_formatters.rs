@@ -290,3 +290,27 @@ fn timers() {
         );
     }
 }
+
+/// ENTER/EXIT with thread ids, in every formatter: every poll is placed on its thread.
+#[test]
+fn polls_carry_their_thread_in_every_formatter() {
+    for text in [
+        printed!(FmtSpan::FULL, fmt().with_thread_ids(true)),
+        printed!(FmtSpan::FULL, fmt().compact().with_thread_ids(true)),
+        printed!(
+            FmtSpan::FULL,
+            fmt()
+                .compact()
+                .with_thread_ids(true)
+                .with_thread_names(true)
+        ),
+        printed!(FmtSpan::FULL, fmt().pretty().with_thread_ids(true)),
+    ] {
+        let t = check(&text, true);
+        // Two requests, each entered once (the child is entered inside it).
+        assert_eq!(t.executions.len(), 2, "{text}");
+        assert!(t.executions.iter().all(|e| e.thread.is_some()), "{text}");
+        assert_eq!(t.threads.len(), 1, "{text}");
+        assert!(t.threads[0].key.starts_with("ThreadId("), "{text}");
+    }
+}
