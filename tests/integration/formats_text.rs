@@ -88,6 +88,11 @@ fn span_names_with_colons_are_one_span() {
         rows(&report),
         vec![("Server::start_server".to_string(), 1, 80.0, 80.0)]
     );
+    // tracing-actix-web's `HTTP request` span, no thread names: one span, not a thread `HTTP`.
+    let file = data("full.span-name-with-space.log");
+    let report = analyze_json(&["--request-span", "HTTP request"], &[&file]);
+    assert_eq!(report["inputs"][0]["spans"], 3);
+    assert_eq!(rows(&report), work_rows());
 }
 
 #[test]

@@ -125,6 +125,8 @@ struct TextLine<'a> {
     /// The span event the line is (NEW, ENTER, EXIT, CLOSE), if any.
     kind: Option<Kind>,
     fields: Vec<(&'a str, Cow<'a, str>)>,
+    /// What the line says about thread names being printed (see `thread_evidence`).
+    thread_evidence: Option<bool>,
     /// The line may be the first line of a `pretty()` record (`<target>: <message>` with no
     /// span chain before it): its spans are then on the `in` lines that follow, and this is
     /// the target the header names.
@@ -353,15 +355,35 @@ fn kind_word(s: &str) -> Option<(Kind, &str)> {
     fields_follow.then_some((kind, rest))
 }
 
+/// Whether this log prints thread names (`with_thread_names(true)`), as far as its lines
+/// have shown: a name is one word before the span chain, and so is the first word of a span
+/// name with spaces (`HTTP request{...}`, tracing-actix-web's root span).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum ThreadWords {
+    #[default]
+    Unknown,
+    Printed,
+    NotPrinted,
+}
+
+/// A word that looks like a thread name when nothing else says so: `main`, or a name with
+/// `-`, `_` or digits (`tokio-runtime-worker`, `worker_3`); not a plain word like `HTTP`.
+fn looks_like_thread_name(w: &str) -> bool {
+    w == "main" || w.contains(|c: char| c == '-' || c == '_' || c.is_ascii_digit())
+}
+
 /// Thread words, then the span chain: `[<thread name> ][<ThreadId(NN)> ]<chain>`.
-fn read_chain(chain: &str) -> (Option<&str>, Option<&str>, Vec<SpanDesc<'_>>) {
+fn read_chain(
+    chain: &str,
+    threads: ThreadWords,
+) -> (Option<&str>, Option<&str>, Vec<SpanDesc<'_>>) {
     let words: Vec<(usize, usize)> = split_top(chain, " ")
         .into_iter()
         .filter(|&(a, b)| b > a)
         .collect();
     let (mut name, mut id) = (None, None);
-    // Thread words end at the last `ThreadId(..)`; without one, a first word of several is the
-    // thread name (so a span name with spaces is read only when thread ids are printed).
+    // Thread words end at the last `ThreadId(..)`; without one, the first word of several is
+    // the thread name when the log prints them (or, not known yet, when it looks like one).
     let scope_from = match words
         .iter()
         .rposition(|&(a, b)| chain[a..b].starts_with("ThreadId("))
@@ -373,7 +395,13 @@ fn read_chain(chain: &str) -> (Option<&str>, Option<&str>, Vec<SpanDesc<'_>>) {
             }
             i + 1
         }
-        None if words.len() > 1 => {
+        None if words.len() > 1
+            && match threads {
+                ThreadWords::Printed => true,
+                ThreadWords::NotPrinted => false,
+                ThreadWords::Unknown => looks_like_thread_name(&chain[words[0].0..words[0].1]),
+            } =>
+        {
             name = Some(&chain[words[0].0..words[0].1]);
             1
         }
@@ -389,7 +417,36 @@ fn read_chain(chain: &str) -> (Option<&str>, Option<&str>, Vec<SpanDesc<'_>>) {
     (name, id, scope)
 }
 
+/// What the words before the chain (or the target) of a line say about thread names: one
+/// word only, or a first word that is a span (`a{..}`, `a:b`), means none are printed; two
+/// words before a target with no span means they are.
+fn thread_evidence(part: &str, is_chain: bool) -> Option<bool> {
+    let words: Vec<&str> = split_top(part, " ")
+        .into_iter()
+        .map(|(a, b)| &part[a..b])
+        .filter(|w| !w.is_empty() && !w.starts_with("ThreadId("))
+        .collect();
+    match words.as_slice() {
+        [_] => Some(false),
+        [first, ..] if is_chain && first.contains(['{', ':']) => Some(false),
+        [_, target]
+            if !is_chain
+                && target
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') =>
+        {
+            Some(true)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
 fn parse_line(line: &str) -> Option<TextLine<'_>> {
+    parse_line_with(line, ThreadWords::Unknown)
+}
+
+fn parse_line_with(line: &str, threads: ThreadWords) -> Option<TextLine<'_>> {
     let head = split_head(line)?;
     let rest = head.rest;
     let mut out = TextLine {
@@ -447,7 +504,8 @@ fn parse_line(line: &str) -> Option<TextLine<'_>> {
     }
     match chain {
         Some(chain) => {
-            let (name, id, scope) = read_chain(chain);
+            out.thread_evidence = thread_evidence(chain, true);
+            let (name, id, scope) = read_chain(chain, threads);
             out.thread_name = name;
             out.thread_id = id;
             out.scope = scope;
@@ -455,7 +513,8 @@ fn parse_line(line: &str) -> Option<TextLine<'_>> {
         None if kind_at.is_none() => {
             // No span scope: the target may be preceded by thread words.
             if let Some(t) = out.target {
-                let (name, id, words) = read_chain(t);
+                out.thread_evidence = thread_evidence(t, false);
+                let (name, id, words) = read_chain(t, ThreadWords::Printed);
                 out.thread_name = name;
                 out.thread_id = id;
                 out.target = words.first().map(|d| match d.name {
@@ -534,6 +593,8 @@ struct TextLines {
     /// Compact lines held until their spans' fields can be told apart (see `must_hold`), and
     /// every span event line after them, in order.
     held: Vec<(u64, String)>,
+    /// Whether thread names are printed, once a line has said so.
+    thread_words: ThreadWords,
 }
 
 /// At most this many lines are held waiting for a compact span's fields to be learned.
@@ -581,7 +642,7 @@ impl TextLines {
     /// Applies the held lines in order (their spans' fields learned or not).
     fn replay(&mut self, cx: &mut LineCx<'_, '_>) {
         for (line_no, text) in std::mem::take(&mut self.held) {
-            if let Some(line) = parse_line(&text)
+            if let Some(line) = parse_line_with(&text, self.thread_words)
                 && let Some(kind) = line.kind
             {
                 self.apply(cx, line_no, line, kind);
@@ -594,7 +655,7 @@ impl TextLines {
         let Some(p) = self.pending.take() else {
             return;
         };
-        let Some(line) = parse_line(&p.header) else {
+        let Some(line) = parse_line_with(&p.header, self.thread_words) else {
             return;
         };
         let Some(kind) = line.kind else {
@@ -762,7 +823,18 @@ impl LineFormat for TextLines {
             return Ok(Flow::Next);
         }
         self.flush(cx);
-        let Some(line) = parse_line(text) else {
+        let mut parsed = parse_line_with(text, self.thread_words);
+        if self.thread_words == ThreadWords::Unknown
+            && let Some(printed) = parsed.as_ref().and_then(|l| l.thread_evidence)
+        {
+            self.thread_words = if printed {
+                ThreadWords::Printed
+            } else {
+                ThreadWords::NotPrinted
+            };
+            parsed = parse_line_with(text, self.thread_words);
+        }
+        let Some(line) = parsed else {
             // Continuation lines (multi-line messages, panics) are normal in text logs.
             cx.skip();
             self.unparsed += 1;
@@ -964,6 +1036,29 @@ mod tests {
         assert!(kind_word("close time.busy=1ms").is_some());
         assert!(kind_word("close, time.busy: 1ms").is_some());
         assert!(kind_word("enter").is_some());
+    }
+
+    #[test]
+    fn span_names_with_spaces_and_thread_names() {
+        // tracing-actix-web's root span, no thread names: one span called `HTTP request`.
+        let l = "2024-07-23T17:07:07.876264Z  INFO HTTP request{http.method=GET http.route=/a}: tracing_actix_web::root_span_builder: close time.busy=1ms time.idle=2ms";
+        let p = parse_line(l).unwrap();
+        assert_eq!(p.thread_name, None);
+        assert_eq!(p.scope.len(), 1);
+        assert_eq!(p.scope[0].name, "HTTP request");
+        // A thread name is one word before the chain.
+        let l = "2024-07-23T17:07:07.876264Z  INFO tokio-runtime-worker req{id=1}: app: close time.busy=1ms time.idle=2ms";
+        let p = parse_line(l).unwrap();
+        assert_eq!(p.thread_name, Some("tokio-runtime-worker"));
+        assert_eq!(p.scope[0].name, "req");
+        // Once a plain event showed thread names, any word before the chain is one.
+        let log = "2024-07-23T17:07:07.000000Z  INFO server app: listening\n2024-07-23T17:07:07.010000Z  INFO server req{method=GET path=/}: app: close time.busy=1.00ms time.idle=9.00ms\n";
+        let mut b = TraceBuilder::new();
+        let mut rep = InputStats::new("x", crate::ingest::Format::TracingText, false);
+        read("x", &mut log.as_bytes(), &mut b, &mut rep).unwrap();
+        let t = b.finish();
+        assert_eq!(t.name(&t.spans[0]), "req");
+        assert_eq!(t.threads[0].key, "server");
     }
 
     #[test]
