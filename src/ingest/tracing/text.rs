@@ -595,6 +595,27 @@ struct TextLines {
     held: Vec<(u64, String)>,
     /// Whether thread names are printed, once a line has said so.
     thread_words: ThreadWords,
+    /// `MAX_HELD` lines were held without learning: hold no more.
+    hold_expired: bool,
+}
+
+/// Learning from held lines stops after this many passes (one per level of nesting).
+const MAX_LEARNING_PASSES: usize = 8;
+
+/// Learns what a compact line says of its spans' fields (see `attribute_compact`), without
+/// applying it.
+fn learn_compact(line: &TextLine<'_>, known: &mut HashMap<String, Vec<String>>) {
+    if compact_trailing(line).next().is_none() {
+        return;
+    }
+    let mut scope = line.scope.clone();
+    let trailing: Vec<(&str, &Cow<'_, str>)> = line
+        .fields
+        .iter()
+        .filter(|(k, _)| *k != "time.busy" && *k != "time.idle")
+        .map(|(k, v)| (*k, v))
+        .collect();
+    attribute_compact(&mut scope, &trailing, known);
 }
 
 /// At most this many lines are held waiting for a compact span's fields to be learned.
@@ -625,7 +646,8 @@ impl TextLines {
     /// A compact line naming two spans or more whose fields are not known yet: which field is
     /// whose is learned from a later line about one span alone (its NEW, or its CLOSE).
     fn must_hold(&self, line: &TextLine<'_>) -> bool {
-        compact_trailing(line).next().is_some()
+        !self.hold_expired
+            && compact_trailing(line).next().is_some()
             && line
                 .scope
                 .iter()
@@ -641,6 +663,19 @@ impl TextLines {
 
     /// Applies the held lines in order (their spans' fields learned or not).
     fn replay(&mut self, cx: &mut LineCx<'_, '_>) {
+        // First learn what the held lines teach together: a line whose spans are all known but
+        // one teaches that one, which may leave a single unknown span on another line.
+        for _ in 0..MAX_LEARNING_PASSES {
+            let before: usize = self.compact_keys.values().map(Vec::len).sum();
+            for (_, text) in &self.held {
+                if let Some(line) = parse_line_with(text, self.thread_words) {
+                    learn_compact(&line, &mut self.compact_keys);
+                }
+            }
+            if self.compact_keys.values().map(Vec::len).sum::<usize>() == before {
+                break;
+            }
+        }
         for (line_no, text) in std::mem::take(&mut self.held) {
             if let Some(line) = parse_line_with(&text, self.thread_words)
                 && let Some(kind) = line.kind
@@ -753,9 +788,12 @@ impl TextLines {
 /// Gives each span of a compact chain its fields. Compact prints every span's fields after the
 /// event's, root first, with nothing saying where one span's end: spans whose field names are
 /// known (from lines where they were alone or the only unknown one) take theirs, from the
-/// root down and from the leaf up; what is left goes to the first span not known yet (the
-/// root of a CLOSE-only log's first request), and is learned when that span was the only one
-/// left.
+/// root down and from the leaf up; what is left goes to the leaf-most span not known yet, and
+/// is learned when that span was the only one left. `TextLines` holds lines naming two spans
+/// not known yet until a line about one of them alone teaches its fields (in a CLOSE-only log
+/// the children close first; the parent's own CLOSE comes later), for at most `MAX_HELD`
+/// lines: a root that never closes alone (a server span) gets none of the fields, the span the
+/// line is about gets them all.
 fn attribute_compact<'a>(
     scope: &mut [SpanDesc<'a>],
     trailing: &[(&'a str, &Cow<'a, str>)],
@@ -784,7 +822,9 @@ fn attribute_compact<'a>(
         scope[e - 1].fields = trailing[hi..from].iter().map(field).collect();
         e -= 1;
     }
-    let Some(rest) = scope.get_mut(s) else {
+    // The rest: the leaf-most span not known (its own fields are last), or, all known, the
+    // deepest (a field recorded later).
+    let Some(rest) = scope.get_mut(e.saturating_sub(1)) else {
         return;
     };
     rest.fields.extend(trailing[lo..hi].iter().map(field));
@@ -853,18 +893,13 @@ impl LineFormat for TextLines {
             return Ok(Flow::Next);
         }
         if self.teaches(&line) && !self.held.is_empty() {
-            let mut scope = line.scope.clone();
-            let trailing: Vec<(&str, &Cow<'_, str>)> = line
-                .fields
-                .iter()
-                .filter(|(k, _)| *k != "time.busy" && *k != "time.idle")
-                .map(|(k, v)| (*k, v))
-                .collect();
-            attribute_compact(&mut scope, &trailing, &mut self.compact_keys);
+            learn_compact(&line, &mut self.compact_keys);
             self.replay(cx);
         } else if !self.held.is_empty() || self.must_hold(&line) {
             self.held.push((line_no, text.to_string()));
             if self.held.len() >= MAX_HELD {
+                // Nothing taught them in that many lines: nothing will.
+                self.hold_expired = true;
                 self.replay(cx);
             }
             return Ok(Flow::Next);
@@ -1059,6 +1094,27 @@ mod tests {
         let t = b.finish();
         assert_eq!(t.name(&t.spans[0]), "req");
         assert_eq!(t.threads[0].key, "server");
+    }
+
+    #[test]
+    fn compact_root_that_never_closes_alone() {
+        // A server span open for the whole log: no line teaches its fields; after MAX_HELD
+        // lines each request takes all the fields on its line.
+        let n = MAX_HELD + 10;
+        let log: String = (0..n)
+            .map(|i| format!("2024-07-23T17:07:07.{i:06}Z  INFO server:request: app: close time.busy=1.00µs time.idle=0ns addr=0.0.0.0:80 method=GET path=/a id={i}\n"))
+            .collect();
+        let mut b = TraceBuilder::new();
+        let mut rep = InputStats::new("x", crate::ingest::Format::TracingText, false);
+        read("x", &mut log.as_bytes(), &mut b, &mut rep).unwrap();
+        let t = b.finish();
+        let requests: Vec<_> = t.spans.iter().filter(|s| t.name(s) == "request").collect();
+        assert_eq!(requests.len(), n);
+        for r in requests {
+            assert_eq!(t.field(r, "method"), Some("GET"));
+            assert_eq!(t.field(r, "path"), Some("/a"));
+            assert!(r.parent.is_some_and(|p| t.name(t.span(p)) == "server"));
+        }
     }
 
     #[test]

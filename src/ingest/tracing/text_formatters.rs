@@ -314,3 +314,30 @@ fn polls_carry_their_thread_in_every_formatter() {
         assert!(t.threads[0].key.starts_with("ThreadId("), "{text}");
     }
 }
+
+/// Compact, CLOSE only, requests inside a `server` span that closes last: the requests' lines
+/// are held until the server's own CLOSE says which fields are its.
+#[test]
+fn compact_requests_inside_a_long_lived_root() {
+    let buf = Buf::default();
+    let out = buf.clone();
+    let sub = fmt()
+        .compact()
+        .with_span_events(FmtSpan::CLOSE)
+        .with_writer(move || out.clone())
+        .finish();
+    tracing::subscriber::with_default(sub, || {
+        let server = tracing::info_span!("server", addr = "0.0.0.0:80");
+        let _s = server.enter();
+        work();
+    });
+    let text = String::from_utf8(buf.0.lock().expect("lock").clone()).expect("utf-8");
+    let (t, _) = read_text(&text);
+    let mut want: Vec<String> = EXPECTED
+        .iter()
+        .map(|s| s.replace(" in -", " in server"))
+        .collect();
+    want.push("server{addr=0.0.0.0:80} in -".into());
+    want.sort();
+    assert_eq!(spans(&t), want, "{text}");
+}
