@@ -36,6 +36,24 @@ pub(super) fn sniff(name: &str, reader: &mut dyn BufRead) -> Result<Format> {
     sniff_bytes(head).map_err(|msg| Error::input(name, msg))
 }
 
+/// How many lines may come before the first log line of a text log (a shell command, a
+/// program's own output, a progress bar).
+const TEXT_LOOKAHEAD_LINES: usize = 50;
+
+/// True when one of the first complete lines of `body` after the first is a tracing text log
+/// line: the format is decided by the first lines that parse, not by line 1.
+fn text_log_after_other_lines(body: &[u8]) -> bool {
+    let complete = match memchr::memrchr(b'\n', body) {
+        Some(end) => &body[..end],
+        None => return false,
+    };
+    complete
+        .split(|&b| b == b'\n')
+        .skip(1)
+        .take(TEXT_LOOKAHEAD_LINES)
+        .any(|line| tracing::text::looks_like_line(&String::from_utf8_lossy(line)))
+}
+
 /// Decides the format from a prefix of the (decompressed) input.
 pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
@@ -45,6 +63,23 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
     };
     let body = &head[start..];
     match body[0] {
+        // `kubectl logs --prefix` starts every line with `[pod/name/container] `.
+        b'[' if tracing::text::looks_like_line(&String::from_utf8_lossy(
+            &body[..memchr::memchr(b'\n', body).unwrap_or(body.len())],
+        )) =>
+        {
+            Ok(Format::TracingText)
+        }
+        // A line like `[build] done` before a text log (a Chrome array opens with `[`, then `{`,
+        // `]` or the end of the line).
+        b'[' if !body[1..]
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+            .is_none_or(|b| matches!(b, b'{' | b']' | b'\n'))
+            && text_log_after_other_lines(body) =>
+        {
+            Ok(Format::TracingText)
+        }
         b'[' => Ok(Format::ChromeTrace),
         b'{' => {
             let line_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
@@ -90,14 +125,51 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
         _ => {
             let line_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
             let first = String::from_utf8_lossy(&body[..line_end]);
-            if tracing::text::looks_like_line(&first) {
+            if tracing::text::looks_like_line(&first) || text_log_after_other_lines(body) {
                 Ok(Format::TracingText)
             } else {
                 Err(format!(
-                    "unrecognised input: the first line does not look like a trace ({}); expected a tracing-subscriber log (JSON or text), a Chrome trace or a console recording",
+                    "unrecognised input: the first line does not look like a trace ({}), nor do the next ones; expected a tracing-subscriber log (JSON or text), a Chrome trace or a console recording",
                     excerpt(&first, 60)
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str =
+        "2024-05-25T02:39:09.010000Z  INFO a{method=GET}: app: close time.busy=1ms time.idle=1ms\n";
+
+    #[test]
+    fn a_text_log_is_found_after_other_lines() {
+        for head in [
+            "$ cargo run --release\n",
+            "n: 20\n",
+            "[build] done in 2.3s\n",
+            "\u{280b} proving [00:00:01]\n",
+        ] {
+            let input = format!("{head}{LOG}{LOG}");
+            assert_eq!(
+                sniff_bytes(input.as_bytes()),
+                Ok(Format::TracingText),
+                "{head}"
+            );
+        }
+        let kubectl = format!("[pod/web-1/app] {LOG}");
+        assert_eq!(sniff_bytes(kubectl.as_bytes()), Ok(Format::TracingText));
+    }
+
+    #[test]
+    fn chrome_arrays_and_unknown_text_stay_what_they_were() {
+        assert_eq!(
+            sniff_bytes(b"[\n{\"ph\":\"M\",\"pid\":1}"),
+            Ok(Format::ChromeTrace)
+        );
+        assert_eq!(sniff_bytes(b"[{\"ph\":\"B\"}]"), Ok(Format::ChromeTrace));
+        assert!(sniff_bytes(b"hello\nworld\n").is_err());
     }
 }

@@ -8,6 +8,8 @@
 //!   unless run with `--include-ignored`; fails when the corpus is missing);
 //! - `formats_requests`: which spans are requests, the headline, ENTER/EXIT without CLOSE,
 //!   several files with one bad, on the small logs in `tests/data/formats/requests/`;
+//! - `formats_text`: tracing-subscriber text logs in every formatter, option, timer and
+//!   prefix, in `tests/data/formats/text/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built).
 //!
@@ -20,5 +22,6 @@ mod chrome_corpus;
 mod cli;
 mod console_live;
 mod formats_requests;
+mod formats_text;
 mod samples;
 mod schema;

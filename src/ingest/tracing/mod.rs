@@ -6,6 +6,8 @@
 pub mod json;
 mod matcher;
 pub mod text;
+#[cfg(test)]
+mod text_formatters;
 mod units;
 
 use super::InputStats;
@@ -78,13 +80,22 @@ struct SpanEvent<'a> {
 }
 
 /// Event times from the printed timestamps. The first readable one sets the clock (RFC 3339 is
-/// Unix time; an uptime timer has no wall-clock origin); a missing one is warned about once and
-/// the last time seen is used.
+/// Unix time; an uptime timer has no wall-clock origin; a time without a date keeps the order of
+/// events but is not a wall-clock time either); a missing one is warned about once and the last
+/// time seen is used, and timestamps that cannot be read are counted.
 #[derive(Debug, Default)]
 struct EventClock {
     unix_set: bool,
     warned: bool,
+    no_date_warned: bool,
+    /// Span events whose timestamp text could not be read.
+    unreadable: u64,
+    /// Time-of-day timers: the last time read and the days added for midnights passed.
+    last_time_of_day: Option<Ns>,
+    midnights: Ns,
 }
+
+const DAY_NS: Ns = 86_400 * 1_000_000_000;
 
 impl EventClock {
     pub fn time(
@@ -100,9 +111,32 @@ impl EventClock {
                     self.unix_set = true;
                     b.set_unix_offset(0);
                 }
+                if matches!(ts, Timestamp::MonthDay(_) | Timestamp::TimeOfDay(_))
+                    && !self.no_date_warned
+                {
+                    self.no_date_warned = true;
+                    stats.warn(format!(
+                        "line {line_no}: timestamps without a date ({}): events keep their order and durations, but the date and time zone are unknown",
+                        raw.map_or(String::new(), |t| excerpt(t, 40))
+                    ));
+                }
+                if let Timestamp::TimeOfDay(ns) = ts {
+                    // A time of day more than 12 hours before the last one: midnight passed.
+                    if self
+                        .last_time_of_day
+                        .is_some_and(|last| ns < last - DAY_NS / 2)
+                    {
+                        self.midnights += DAY_NS;
+                    }
+                    self.last_time_of_day = Some(ns);
+                    return ns + self.midnights;
+                }
                 ts.ns()
             }
             None => {
+                if raw.is_some() {
+                    self.unreadable += 1;
+                }
                 if !self.warned {
                     self.warned = true;
                     stats.warn(format!(
@@ -193,6 +227,12 @@ impl LineCx<'_, '_> {
                 format!(
                     "no span events found ({why}): expected {what} recorded with .with_span_events(FmtSpan::CLOSE) or FmtSpan::FULL"
                 ),
+            ));
+        }
+        if self.clock.unreadable > 1 {
+            let n = self.clock.unreadable;
+            self.stats.warn(format!(
+                "{n} span events had a timestamp that could not be read; each took the time of the line before"
             ));
         }
         if !self.matcher.new_seen && self.matcher.computed_starts > 0 {

@@ -75,20 +75,78 @@ pub enum Timestamp {
     Unix(Ns),
     /// `Uptime` timer: nanoseconds since the subscriber started.
     Uptime(Ns),
+    /// A local wall-clock time without a year (`Mar 04 20:18:44.853`, tracing-subscriber 0.2's
+    /// default timer): nanoseconds since Jan 1 00:00 of an unknown year, zone unknown.
+    MonthDay(Ns),
+    /// A time of day only (`10:39:09.010480`): nanoseconds since an unknown midnight.
+    TimeOfDay(Ns),
 }
 
 impl Timestamp {
     pub fn ns(self) -> Ns {
         match self {
-            Timestamp::Unix(n) | Timestamp::Uptime(n) => n,
+            Timestamp::Unix(n)
+            | Timestamp::Uptime(n)
+            | Timestamp::MonthDay(n)
+            | Timestamp::TimeOfDay(n) => n,
         }
     }
 }
 
-/// Parses an RFC 3339 timestamp (`2026-11-24T00:17:06.724099Z`, `...+02:00`, space instead of
-/// `T`, any number of fraction digits) or an uptime (`1.234567890s`).
+pub const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `HH:MM:SS[.fraction]` as nanoseconds since midnight.
+fn parse_time_of_day(s: &str) -> Option<Ns> {
+    let b = s.as_bytes();
+    if b.len() < 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let (h, mi, sec) = (num(0..2)?, num(3..5)?, num(6..8)?);
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let frac = match &s[8..] {
+        "" => 0,
+        r => frac_ns(r.strip_prefix('.')?)?,
+    };
+    Some((h * 3600 + mi * 60 + sec) * 1_000_000_000 + frac)
+}
+
+/// `Mar 04 20:18:44.853` (chrono's `%b %d %H:%M:%S%.3f`, tracing-subscriber 0.2's default).
+fn parse_month_day(s: &str) -> Option<Ns> {
+    let mut words = s.split_whitespace();
+    let month = words.next()?;
+    let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
+    let day: i64 = words.next()?.parse().ok()?;
+    let tod = parse_time_of_day(words.next()?)?;
+    if words.next().is_some() || !(1..=31).contains(&day) {
+        return None;
+    }
+    // A leap year, so that Feb 29 has a place; only the order matters.
+    let days = days_from_civil(2000, month, day) - days_from_civil(2000, 1, 1);
+    Some(days * 86_400 * 1_000_000_000 + tod)
+}
+
+/// Parses a timestamp as tracing-subscriber's timers print it: RFC 3339
+/// (`2026-11-24T00:17:06.724099Z`, `...+02:00`, a space instead of `T`, `/` in the date, any
+/// number of fraction digits, no offset), an uptime (`1.234567890s`), the 0.2 default
+/// `Mar 04 20:18:44.853`, or a time of day alone (`10:39:09.010480`).
 pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     let s = s.trim();
+    if let Some(ns) = parse_time_of_day(s) {
+        return Some(Timestamp::TimeOfDay(ns));
+    }
+    if s.as_bytes().first().is_some_and(u8::is_ascii_uppercase) {
+        return parse_month_day(s).map(Timestamp::MonthDay);
+    }
     if let Some(num) = s.strip_suffix('s')
         && num.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         && !num.is_empty()
@@ -100,9 +158,10 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
         ));
     }
     let b = s.as_bytes();
+    let b4 = b.get(4).copied().unwrap_or(0);
     if b.len() < 19
-        || b[4] != b'-'
-        || b[7] != b'-'
+        || !(b[4] == b'-' || b[4] == b'/')
+        || b[7] != b4
         || !(b[10] == b'T' || b[10] == b' ' || b[10] == b't')
     {
         return None;
@@ -192,6 +251,32 @@ mod tests {
         );
         assert_eq!(parse_timestamp("INFO"), None);
         assert_eq!(parse_timestamp("2026-13-24T00:17:06Z"), None);
+    }
+
+    #[test]
+    fn timers_without_a_zone_or_a_date() {
+        let t = parse_timestamp("2024-05-25 10:39:09.010480").unwrap();
+        assert_eq!(t, parse_timestamp("2024-05-25T10:39:09.010480Z").unwrap());
+        assert_eq!(t, parse_timestamp("2024/05/25 10:39:09.010480").unwrap());
+        assert_eq!(
+            parse_timestamp("10:39:09.010480"),
+            Some(Timestamp::TimeOfDay(38_349_010_480_000))
+        );
+        assert_eq!(
+            parse_timestamp("00:00:01"),
+            Some(Timestamp::TimeOfDay(1_000_000_000))
+        );
+        // Jan 2 00:00:00.5 is one day and half a second after Jan 1.
+        assert_eq!(
+            parse_timestamp("Jan 02 00:00:00.500"),
+            Some(Timestamp::MonthDay(86_400_500_000_000))
+        );
+        let mar = parse_timestamp("Mar 04 20:18:44.853").unwrap();
+        let mar2 = parse_timestamp("Mar 04 20:18:45.003").unwrap();
+        assert_eq!(mar2.ns() - mar.ns(), 150_000_000);
+        assert_eq!(parse_timestamp("Mar 04 host"), None);
+        assert_eq!(parse_timestamp("Foo 04 20:18:44"), None);
+        assert_eq!(parse_timestamp("25:00:00"), None);
     }
 
     #[test]
