@@ -157,7 +157,7 @@ fn split_top(s: &str, sep: &str) -> Vec<(usize, usize)> {
             depth += 1;
         } else if c == b'}' {
             depth -= 1;
-        } else if depth == 0 && bytes[i..].starts_with(sepb) {
+        } else if depth == 0 && Some(&c) == sepb.first() && bytes[i..].starts_with(sepb) {
             out.push((start, i));
             i += sepb.len();
             start = i;
