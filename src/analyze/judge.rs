@@ -8,7 +8,8 @@ use super::requests::{Location, Request, RequestWork};
 use super::stats::median;
 use super::threads::ThreadInfo;
 use super::verdict::{
-    Detail, Judgement, LocationBy, Pattern, ServerEvidence, ServerJudgement, Unit, Verdict,
+    Detail, Judgement, LocationBy, Pattern, Recorded, ServerEvidence, ServerJudgement, Unit,
+    Verdict,
 };
 use crate::config::Config;
 use crate::model::{Ns, ThreadRole};
@@ -21,6 +22,7 @@ pub(super) fn judge(
     durations: Vec<Ns>,
     requests: &[Request],
     threads: &[ThreadInfo],
+    recorded: Recorded,
     cfg: &Config,
 ) -> Judgement {
     let rs: Vec<&Request> = members.iter().map(|&i| &requests[i]).collect();
@@ -142,6 +144,7 @@ pub(super) fn judge(
                     observers: i.observers,
                     enough_observers: i.observers >= IMPACT_MIN_OBSERVERS,
                     stretch: i.stretch,
+                    recorded,
                 });
             }
         }

@@ -37,8 +37,8 @@ pub use collector::{Collector, LongExecution};
 pub use stalls::{Episode, Inferred, Stall, StallSource, Victim, Victims};
 pub use stats::percentile;
 pub use verdict::{
-    Detail, FastEndpoint, Impact, Judgement, LocationBy, Note, Pattern, RootSpans, ServerEvidence,
-    ServerJudgement, Unit, Verdict,
+    Detail, FastEndpoint, Impact, Judgement, LocationBy, Note, Pattern, Recorded, RootSpans,
+    ServerEvidence, ServerJudgement, Unit, Verdict,
 };
 
 use crate::config::Config;
@@ -210,7 +210,17 @@ impl Collector<'_> {
                 continue;
             }
             judgements.push(judge::judge(
-                &key.0, key.1, members, durations, &requests, &threads, cfg,
+                &key.0,
+                key.1,
+                members,
+                durations,
+                &requests,
+                &threads,
+                Recorded {
+                    polls: has_executions,
+                    thread_ids: has_thread_executions,
+                },
+                cfg,
             ));
         }
 

@@ -214,7 +214,9 @@ fn effect_on_others_needs_three_observers() {
     assert!(s.evidence.contains(&ServerEvidence::Unsettled {
         observers: 2,
         enough_observers: false,
-        stretch: 0.5
+        stretch: 0.5,
+        // A CLOSE-only log: the advice asks for both.
+        recorded: Recorded::default(),
     }));
     assert!(a.stalls.is_empty());
 
@@ -257,7 +259,8 @@ fn a_band_straddling_the_limit_settles_nothing() {
     assert!(s.evidence.contains(&ServerEvidence::Unsettled {
         observers: 4,
         enough_observers: true,
-        stretch: 0.03
+        stretch: 0.03,
+        recorded: Recorded::default(),
     }));
     assert_eq!(row(&a, "GET /report").verdict, Verdict::Unknown);
 }

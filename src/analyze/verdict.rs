@@ -224,10 +224,12 @@ pub enum ServerEvidence {
     /// The effect of its work on lighter requests started while it ran.
     Impact { impact: Impact, poll: Ns },
     /// Where the work ran is not settled: too few observers, or an in-between stretch.
+    /// What the trace already records decides what more could settle it.
     Unsettled {
         observers: usize,
         enough_observers: bool,
         stretch: f64,
+        recorded: Recorded,
     },
     /// Its own requests delayed by stalls.
     DelaysSuffered(usize),
@@ -240,6 +242,15 @@ pub enum ServerEvidence {
     },
     /// Other requests its stalls delayed, and the longest delay.
     DelaysCaused { count: usize, max: Ns },
+}
+
+/// What an input records of its requests' executions: advice never asks for what it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Recorded {
+    /// Executions (polls: ENTER/EXIT events, complete slices).
+    pub polls: bool,
+    /// Executions placed on threads.
+    pub thread_ids: bool,
 }
 
 /// A note about a whole input: what the figures rest on and what they cannot tell.

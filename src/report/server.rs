@@ -8,8 +8,8 @@ use super::text::{fmt_duration as fmt_ms, plural, to_ms};
 use crate::analyze::requests::{IoShape, Placement, RequestWork};
 use crate::analyze::threads::RoleEvidence;
 use crate::analyze::{
-    Analysis, Inferred, Judgement, LocationBy, Note, Pattern, ServerEvidence, ServerJudgement,
-    StallSource, Unit, Verdict,
+    Analysis, Inferred, Judgement, LocationBy, Note, Pattern, Recorded, ServerEvidence,
+    ServerJudgement, StallSource, Unit, Verdict,
 };
 use crate::config::Config;
 
@@ -93,8 +93,9 @@ pub(super) fn evidence(e: &ServerEvidence) -> String {
             observers,
             enough_observers,
             stretch,
+            recorded,
         } => format!(
-            "where the work ran is not settled: {}; record thread ids (.with_thread_ids(true)) and ENTER/EXIT span events (FmtSpan::FULL) to settle it",
+            "where the work ran is not settled: {}; {}",
             if *enough_observers {
                 format!(
                     "its effect on concurrent requests (stretch {stretch:.2}) is in between"
@@ -103,7 +104,8 @@ pub(super) fn evidence(e: &ServerEvidence) -> String {
                 format!(
                     "only {observers} lighter requests started while it ran, too few to measure its effect on others"
                 )
-            }
+            },
+            settle_with(*recorded)
         ),
         ServerEvidence::DelaysSuffered(n) => format!(
             "{n} of its requests were in flight during event-loop stalls and took longer than its healthy median"
@@ -187,6 +189,20 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
             plural(trees as usize, "span tree", "span trees"),
             plural(executions as usize, "poll", "polls")
         ),
+    }
+}
+
+/// What would settle an unsettled location, given what the trace already records.
+fn settle_with(r: Recorded) -> &'static str {
+    match (r.thread_ids, r.polls) {
+        (false, false) => {
+            "record thread ids (.with_thread_ids(true)) and ENTER/EXIT span events (FmtSpan::FULL) to settle it"
+        }
+        (false, true) => "record thread ids (.with_thread_ids(true)) to settle it",
+        (true, false) => "record ENTER/EXIT span events (FmtSpan::FULL) to settle it",
+        (true, true) => {
+            "the trace has polls and thread ids, but no thread ran enough requests to show its role: a longer or busier recording settles it"
+        }
     }
 }
 

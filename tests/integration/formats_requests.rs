@@ -42,6 +42,12 @@ fn enter_exit_without_close_is_busy_time_and_a_stall() {
     assert_eq!(v["heavy_ms_p50"], 300.0, "busy is enter -> exit");
     assert_eq!(v["wait_ms_p50"], 0.0, "nothing was awaited");
     assert_ne!(v["verdict"], "good");
+    // The log has polls and thread ids: the advice must not ask to record them.
+    let evidence = v["evidence"].to_string();
+    assert!(
+        !evidence.contains("with_thread_ids") && !evidence.contains("FmtSpan::FULL"),
+        "{evidence}"
+    );
     let stalls = r["stalls"].as_array().expect("stalls");
     assert_eq!(stalls.len(), 1, "{stalls:?}");
     assert_eq!(stalls[0]["duration_ms"], 300.0);
