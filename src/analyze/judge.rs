@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::model::{Ns, ThreadRole};
 
 /// Judges one (endpoint, kind of work) group. `durations` are its requests' durations, sorted.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn judge(
     endpoint: &str,
     kind: RequestWork,
