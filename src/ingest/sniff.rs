@@ -54,6 +54,47 @@ fn text_log_after_other_lines(body: &[u8]) -> bool {
         .any(|line| tracing::text::looks_like_line(&String::from_utf8_lossy(line)))
 }
 
+/// Trace formats people save that stallscope does not read yet, recognised by their keys so
+/// the error can say what the file is.
+fn not_read_yet(body: &[u8]) -> Option<String> {
+    let has = |k: &[u8]| memchr::memmem::find(body, k).is_some();
+    let what = if has(b"\"traceEvents\"") || has(b"\"ph\"") {
+        return None;
+    } else if has(b"\"log\"") && has(b"\"entries\"") && has(b"\"startedDateTime\"") {
+        "a HAR file (a browser's network export)"
+    } else if has(b"\"resourceSpans\"") {
+        "OpenTelemetry spans as OTLP/JSON"
+    } else if has(b"\"traceID\"") && has(b"\"spanID\"") {
+        "Jaeger JSON spans"
+    } else if has(b"\"traceId\"") && (has(b"\"localEndpoint\"") || has(b"\"parentId\"")) {
+        "Zipkin v2 JSON spans"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{what}: stallscope does not read this format yet; it reads tracing-subscriber logs (JSON or text), Chrome traces (a DevTools Performance export, tracing-chrome) and tokio-console recordings"
+    ))
+}
+
+/// Binary data: a NUL byte, or many bytes that are neither printable, white space, ESC (ANSI
+/// colours) nor part of UTF-8 text, in the first 512 bytes.
+fn looks_binary(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(512)];
+    if head.contains(&0) {
+        return true;
+    }
+    let text = String::from_utf8_lossy(head);
+    let odd = text
+        .chars()
+        .filter(|c| {
+            *c == char::REPLACEMENT_CHARACTER
+                // ESC starts the colours of an ANSI log: text.
+                || (c.is_control() && !c.is_whitespace() && *c != '\u{1b}')
+        })
+        .count();
+    odd * 10 > text.chars().count()
+}
+
 /// Decides the format from a prefix of the (decompressed) input.
 pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
@@ -80,7 +121,10 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
         {
             Ok(Format::TracingText)
         }
-        b'[' => Ok(Format::ChromeTrace),
+        b'[' => match not_read_yet(body) {
+            Some(what) => Err(what),
+            None => Ok(Format::ChromeTrace),
+        },
         b'{' => {
             let line_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
             let first = &body[..line_end];
@@ -96,6 +140,13 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
             }
             if compact.starts_with(b"{\"stallscope_console_capture\":") {
                 return Ok(Format::ConsoleCapture);
+            }
+            let in_first = |k: &[u8]| memchr::memmem::find(first, k).is_some();
+            // A tracing JSON line may carry any field (a `traceId` of its own): its own keys win.
+            let surely_tracing = in_first(b"\"level\"")
+                && (in_first(b"\"fields\"") || in_first(b"\"span\"") || in_first(b"\"target\""));
+            if !surely_tracing && let Some(what) = not_read_yet(body) {
+                return Err(what);
             }
             if memchr::memmem::find(body, b"\"traceEvents\"").is_some()
                 || memchr::memmem::find(first, b"\"ph\"").is_some()
@@ -122,6 +173,10 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
             }
             Err("JSON of an unknown shape: expected tracing-subscriber JSON lines (keys timestamp, level, fields, span), a Chrome trace ({\"traceEvents\": [...]}) or a console recording ({\"v\":1} header)".into())
         }
+        _ if looks_binary(body) => Err(
+            "binary data (not text, and not gzip): expected a tracing-subscriber log (JSON or text), a Chrome trace or a console recording, as text or gzip"
+                .into(),
+        ),
         _ => {
             let line_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
             let first = String::from_utf8_lossy(&body[..line_end]);
@@ -143,6 +198,44 @@ mod tests {
 
     const LOG: &str =
         "2024-05-25T02:39:09.010000Z  INFO a{method=GET}: app: close time.busy=1ms time.idle=1ms\n";
+
+    #[test]
+    fn formats_not_read_yet_are_named() {
+        for (input, what) in [
+            (
+                r#"{"log":{"version":"1.2","entries":[{"startedDateTime":"2026-01-01T00:00:00Z"}]}}"#,
+                "a HAR file",
+            ),
+            (r#"{"resourceSpans":[]}"#, "OTLP/JSON"),
+            (
+                r#"{"data":[{"traceID":"a","spans":[{"spanID":"b"}]}]}"#,
+                "Jaeger",
+            ),
+            (
+                r#"[{"traceId":"a","id":"b","parentId":"c","timestamp":1}]"#,
+                "Zipkin v2",
+            ),
+        ] {
+            let err = sniff_bytes(input.as_bytes()).expect_err(what);
+            assert!(
+                err.contains(what) && err.contains("does not read this format yet"),
+                "{err}"
+            );
+        }
+        // A tracing JSON line that logs trace context is still a tracing log.
+        let line = r#"{"timestamp":"2026-01-01T00:00:00Z","level":"INFO","fields":{"message":"close","traceId":"a","parentId":"b"},"span":{"name":"r"}}"#;
+        assert_eq!(sniff_bytes(line.as_bytes()), Ok(Format::TracingJson));
+        // A Chrome event may hold such keys in its args.
+        let chrome = r#"[{"ph":"X","name":"a","ts":0,"args":{"traceId":"a","parentId":"b"}}]"#;
+        assert_eq!(sniff_bytes(chrome.as_bytes()), Ok(Format::ChromeTrace));
+    }
+
+    #[test]
+    fn binary_data_is_named() {
+        let bytes: Vec<u8> = (0..400u32).map(|i| (i * 37 % 256) as u8).collect();
+        let err = sniff_bytes(&bytes[1..]).expect_err("binary");
+        assert!(err.starts_with("binary data"), "{err}");
+    }
 
     #[test]
     fn a_text_log_is_found_after_other_lines() {

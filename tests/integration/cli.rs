@@ -333,3 +333,26 @@ fn errors_quoting_the_input_escape_control_characters() {
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
     assert!(err.contains(r"'hello \u{1b}]0;pwned\u{7} world'"), "{err}");
 }
+
+/// Formats people save that are not read yet are named as what they are, and binary data as
+/// binary: exit 2, one line, what was found and what is read.
+#[test]
+fn formats_not_read_yet_and_binary_data_are_named() {
+    let har = br#"{"log":{"version":"1.2","creator":{"name":"x"},"pages":[],"entries":[{"startedDateTime":"2026-12-01T00:00:00.000Z","time":12}]}}"#;
+    let (_d, p) = tmp_file("page.har", har);
+    let (code, _, err) = analyze(&p, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("page.har: a HAR file (a browser's network export): stallscope does not read this format yet"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let binary: Vec<u8> = (1..600u32).map(|i| (i * 131 % 251) as u8).collect();
+    let (_d, p) = tmp_file("core.bin", &binary);
+    let (code, _, err) = analyze(&p, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("core.bin: binary data (not text, and not gzip)"),
+        "{err}"
+    );
+}
