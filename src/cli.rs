@@ -25,9 +25,14 @@ EXAMPLES:
     Fail a CI job when an endpoint is judged Bad:
         stallscope analyze --fail-on bad service.log
 
+    Every log of an incident, whichever of them are damaged beyond reading:
+        stallscope analyze --keep-going logs/*.log
+
 EXIT CODES:
     0  success (verdicts printed, whatever they are)
-    2  unreadable input or usage error (the message names the file and line or byte)
+    2  unreadable input or usage error (the message names the file and line or byte); with
+       several inputs, the readable ones are reported first (--keep-going: exit as if all
+       were read, the unreadable ones named as warnings)
     3  --fail-on triggered: a verdict at or above the given level is present";
 
 #[derive(Debug, Parser)]
@@ -126,6 +131,11 @@ pub struct AnalyzeArgs {
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<FailOnArg>,
 
+    /// With several inputs, some of them unreadable: report the readable ones and exit as if
+    /// all were read (the unreadable ones are named as warnings) instead of exiting with 2.
+    #[arg(long)]
+    pub keep_going: bool,
+
     /// Show only the N most severe verdict rows.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
@@ -180,6 +190,7 @@ impl AnalyzeArgs {
             io_span,
             color,
             progress: std::io::stderr().is_terminal(),
+            keep_going: self.keep_going,
         })
     }
 }

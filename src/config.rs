@@ -50,6 +50,8 @@ pub struct Config {
     pub color: bool,
     /// Show progress on stderr for long reads (the CLI sets it only when stderr is a terminal).
     pub progress: bool,
+    /// Several inputs, some unreadable: exit as if all were read (they are named as warnings).
+    pub keep_going: bool,
 }
 
 impl Default for Config {
@@ -65,6 +67,7 @@ impl Default for Config {
             io_span: None,
             color: false,
             progress: false,
+            keep_going: false,
         }
     }
 }

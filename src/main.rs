@@ -51,10 +51,11 @@ fn main() -> ExitCode {
         Ok(outcome) => {
             let _ = out.flush();
             // Every readable input was reported; the unreadable ones are named here.
+            let warning = if config.keep_going { "warning: " } else { "" };
             for e in &outcome.unreadable {
-                let _ = writeln!(diag, "stallscope: {e}");
+                let _ = writeln!(diag, "stallscope: {warning}{}", safe(&e.to_string()));
             }
-            if let Some(e) = outcome.unreadable.first() {
+            if let Some(e) = outcome.unreadable.first().filter(|_| !config.keep_going) {
                 ExitCode::from(e.exit_code() as u8)
             } else if outcome.failed {
                 ExitCode::from(EXIT_FAIL_ON)

@@ -307,3 +307,31 @@ fn several_files_one_bad_reports_the_good_and_names_the_bad() {
     assert!(stdout.is_empty(), "{stdout}");
     assert!(stderr.contains("bad.log: unrecognised input"), "{stderr}");
 }
+
+/// `--keep-going`: the same good and bad files exit 0, the bad one named as a warning; alone,
+/// the bad file still exits 2 (nothing could be read).
+#[test]
+fn keep_going_reports_the_readable_and_exits_zero() {
+    let good = data("active-enter-exit.log");
+    let bad = data("bad.log");
+    let out = crate::support::stallscope()
+        .args(["analyze", "--keep-going", "--color", "never"])
+        .args([&good, &bad])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("(1 req)"), "{stdout}");
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("stallscope: warning: ")
+                && l.contains("bad.log: unrecognised input"))
+            .count(),
+        1,
+        "{stderr}"
+    );
+    let (code, _, _) = analyze(&bad, &["--keep-going"]);
+    assert_eq!(code, 2);
+}
