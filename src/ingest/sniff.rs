@@ -54,6 +54,28 @@ fn text_log_after_other_lines(body: &[u8]) -> bool {
         .any(|line| tracing::text::looks_like_line(&String::from_utf8_lossy(line)))
 }
 
+/// True when one of the first complete lines of `body` after the first is a tracing JSON log
+/// line (a shell command or a program's output before a JSON log).
+fn json_log_after_other_lines(body: &[u8]) -> bool {
+    let complete = match memchr::memrchr(b'\n', body) {
+        Some(end) => &body[..end],
+        None => return false,
+    };
+    complete
+        .split(|&b| b == b'\n')
+        .skip(1)
+        .take(TEXT_LOOKAHEAD_LINES)
+        .any(|line| {
+            let line = line.trim_ascii();
+            line.starts_with(b"{")
+                && [&b"\"level\""[..], b"\"fields\"", b"\"span\""]
+                    .iter()
+                    .filter(|k| memchr::memmem::find(line, k).is_some())
+                    .count()
+                    >= 2
+        })
+}
+
 /// Trace formats people save that stallscope does not read yet, recognised by their keys so
 /// the error can say what the file is.
 fn not_read_yet(body: &[u8]) -> Option<String> {
@@ -182,6 +204,8 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
             let first = String::from_utf8_lossy(&body[..line_end]);
             if tracing::text::looks_like_line(&first) || text_log_after_other_lines(body) {
                 Ok(Format::TracingText)
+            } else if json_log_after_other_lines(body) {
+                Ok(Format::TracingJson)
             } else {
                 Err(format!(
                     "unrecognised input: the first line does not look like a trace ({}), nor do the next ones; expected a tracing-subscriber log (JSON or text), a Chrome trace or a console recording",

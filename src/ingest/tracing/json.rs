@@ -213,6 +213,11 @@ pub fn read(
 #[derive(Default)]
 struct JsonLines {
     bad_lines: u64,
+    /// Lines before the first JSON line (a shell command, a build's output): skipped, and not
+    /// held against the log.
+    prologue: u64,
+    /// A JSON line was read.
+    seen_json: bool,
 }
 
 impl LineFormat for JsonLines {
@@ -238,7 +243,10 @@ impl LineFormat for JsonLines {
                     cx.skip();
                     return Ok(Flow::Stop);
                 }
-                if line_no == 1 {
+                // Line 1 decided the format when it opened like a JSON object; otherwise the
+                // format was found on a later line, and what comes before it (a shell command, a
+                // program's own output) is skipped like any line that is not JSON.
+                if line_no == 1 && line.trim_ascii_start().first() == Some(&b'{') {
                     return Err(Error::line(
                         cx.name,
                         line_no,
@@ -248,13 +256,18 @@ impl LineFormat for JsonLines {
                         ),
                     ));
                 }
-                self.bad_lines += 1;
+                if self.seen_json {
+                    self.bad_lines += 1;
+                } else {
+                    self.prologue += 1;
+                }
                 cx.skip();
                 cx.stats
                     .warn(format!("line {line_no}: not a JSON log line, skipped: {e}"));
                 return Ok(Flow::Next);
             }
         };
+        self.seen_json = true;
         let (message, busy, idle) = match parsed.fields {
             Some(f) => (f.message, f.busy, f.idle),
             None => (parsed.message, parsed.busy, parsed.idle),
@@ -296,7 +309,8 @@ impl LineFormat for JsonLines {
     }
 
     fn end(self, cx: &mut LineCx<'_, '_>, lines: u64) -> Result<Option<String>> {
-        let bad_lines = self.bad_lines;
+        let bad_lines = self.bad_lines + if self.seen_json { 0 } else { self.prologue };
+        let lines = lines - if self.seen_json { self.prologue } else { 0 };
         if bad_lines * 2 > lines {
             return Err(Error::input(
                 cx.name,
@@ -361,10 +375,38 @@ mod tests {
 
     #[test]
     fn not_json_names_the_line() {
-        let err = run("hello world\n").unwrap_err().to_string();
+        // A first line that opens like JSON and is not: the error names it.
+        let err = run("{hello world\n").unwrap_err().to_string();
         assert!(
             err.starts_with("t.log: line 1: expected a JSON object"),
             "{err}"
+        );
+        // Text alone: no line is JSON.
+        let err = run("hello world\n").unwrap_err().to_string();
+        assert!(err.contains("1 of 1 lines are not JSON"), "{err}");
+    }
+
+    /// A shell command and a build line before the log (found by the sniffer on line 3):
+    /// skipped and counted, the log read.
+    #[test]
+    fn lines_before_the_first_json_line_are_skipped() {
+        let log = concat!(
+            "$ cargo run --release\n",
+            "   Compiling app v0.1.0\n",
+            r#"{"timestamp":"2026-11-24T00:00:00.100000Z","level":"INFO","fields":{"message":"close","time.busy":"1.00ms","time.idle":"99.0ms"},"target":"app","span":{"method":"GET","route":"/a","name":"http.request"}}"#,
+            "\n"
+        );
+        assert_eq!(
+            crate::ingest::sniff_bytes(log.as_bytes()),
+            Ok(crate::ingest::Format::TracingJson)
+        );
+        let (t, rep) = run(log).expect("reads");
+        assert_eq!(t.spans.len(), 1);
+        assert_eq!(rep.skipped, 2);
+        assert!(
+            rep.warnings[0].starts_with("line 1: not a JSON log line"),
+            "{:?}",
+            rep.warnings
         );
     }
 
