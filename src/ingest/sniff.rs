@@ -40,9 +40,9 @@ pub(super) fn sniff(name: &str, reader: &mut dyn BufRead) -> Result<Format> {
 /// program's own output, a progress bar).
 const TEXT_LOOKAHEAD_LINES: usize = 50;
 
-/// True when one of the first complete lines of `body` after the first is a tracing text log
-/// line: the format is decided by the first lines that parse, not by line 1.
-fn text_log_after_other_lines(body: &[u8]) -> bool {
+/// True when one of the first complete lines of `body` after the first is a line `is_log`
+/// accepts: the format is decided by the first lines that parse, not by line 1.
+fn log_after_other_lines(body: &[u8], is_log: impl Fn(&[u8]) -> bool) -> bool {
     let complete = match memchr::memrchr(b'\n', body) {
         Some(end) => &body[..end],
         None => return false,
@@ -51,29 +51,28 @@ fn text_log_after_other_lines(body: &[u8]) -> bool {
         .split(|&b| b == b'\n')
         .skip(1)
         .take(TEXT_LOOKAHEAD_LINES)
-        .any(|line| tracing::text::looks_like_line(&String::from_utf8_lossy(line)))
+        .any(is_log)
 }
 
-/// True when one of the first complete lines of `body` after the first is a tracing JSON log
-/// line (a shell command or a program's output before a JSON log).
+/// A tracing text log line follows other lines.
+fn text_log_after_other_lines(body: &[u8]) -> bool {
+    log_after_other_lines(body, |line| {
+        tracing::text::looks_like_line(&String::from_utf8_lossy(line))
+    })
+}
+
+/// A tracing JSON log line (an object with two of `level`, `fields`, `span`) follows other
+/// lines: a shell command or a program's output before a JSON log.
 fn json_log_after_other_lines(body: &[u8]) -> bool {
-    let complete = match memchr::memrchr(b'\n', body) {
-        Some(end) => &body[..end],
-        None => return false,
-    };
-    complete
-        .split(|&b| b == b'\n')
-        .skip(1)
-        .take(TEXT_LOOKAHEAD_LINES)
-        .any(|line| {
-            let line = line.trim_ascii();
-            line.starts_with(b"{")
-                && [&b"\"level\""[..], b"\"fields\"", b"\"span\""]
-                    .iter()
-                    .filter(|k| memchr::memmem::find(line, k).is_some())
-                    .count()
-                    >= 2
-        })
+    log_after_other_lines(body, |line| {
+        let line = line.trim_ascii();
+        line.starts_with(b"{")
+            && [&b"\"level\""[..], b"\"fields\"", b"\"span\""]
+                .iter()
+                .filter(|k| memchr::memmem::find(line, k).is_some())
+                .count()
+                >= 2
+    })
 }
 
 /// Trace formats people save that stallscope does not read yet, recognised by their keys so
