@@ -523,8 +523,9 @@ fn record(format: &str, out: &str) -> Result<Recorder, String> {
             .with_writer(w)
             .boxed(),
         // Custom timers in the shapes of ChronoLocal formats people use, written with std only
-        // (UTC): `2024-05-25 10:39:09.010480` and time-of-day `10:39:09.010480`.
-        "text-datespace" | "text-timeofday" => {
+        // (UTC): `2024-05-25 10:39:09.010480`, time-of-day `10:39:09.010480`, and
+        // tracing-subscriber 0.2's default `Mar 04 20:18:44.853` (no year).
+        "text-datespace" | "text-timeofday" | "text-monthday" => {
             use tracing_subscriber::fmt::format::Writer;
             fn parts() -> (i64, u32, u32, u64, u32) {
                 let d = std::time::SystemTime::now()
@@ -563,10 +564,26 @@ fn record(format: &str, out: &str) -> Result<Recorder, String> {
                     s % 60
                 )
             }
-            let timer: fn(&mut Writer<'_>) -> std::fmt::Result = if format == "text-datespace" {
-                date_space
-            } else {
-                time_of_day
+            fn month_day(w: &mut Writer<'_>) -> std::fmt::Result {
+                const MONTHS: [&str; 12] = [
+                    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                    "Dec",
+                ];
+                let (_, mo, d, s, us) = parts();
+                let month = MONTHS[(mo as usize).clamp(1, 12) - 1];
+                write!(
+                    w,
+                    "{month} {d:02} {:02}:{:02}:{:02}.{:03}",
+                    s / 3600,
+                    s / 60 % 60,
+                    s % 60,
+                    us / 1000
+                )
+            }
+            let timer: fn(&mut Writer<'_>) -> std::fmt::Result = match format {
+                "text-datespace" => date_space,
+                "text-timeofday" => time_of_day,
+                _ => month_day,
             };
             tracing_subscriber::fmt::layer()
                 .with_span_events(FmtSpan::CLOSE)

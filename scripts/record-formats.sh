@@ -29,7 +29,7 @@ formats=(
     compact-close compact-full
     pretty-close pretty-full
     text-notarget text-fileline text-threads-close
-    text-uptime text-notime text-systime text-datespace text-timeofday
+    text-uptime text-notime text-systime text-datespace text-timeofday text-monthday
 )
 for f in "${formats[@]}"; do
     file="$out/incident.$f.log"

@@ -266,6 +266,7 @@ fn close_recordings_are_judged_from_busy_and_idle() {
         "text-systime",
         "text-datespace",
         "text-timeofday",
+        "text-monthday",
     ] {
         let (report, _) = read_and_count(format);
         judged(&report, format);
@@ -275,17 +276,22 @@ fn close_recordings_are_judged_from_busy_and_idle() {
             "{format}: {notes}"
         );
     }
-    // The time-of-day timer has no date: said once, not a reason to reject the file.
+    // The time-of-day and 0.2-default timers have no date (no year): said once, not a reason
+    // to reject the file.
     let (_, text) = recording("text-timeofday");
     assert!(text.starts_with(|c: char| c.is_ascii_digit()) && text.as_bytes()[2] == b':');
-    let (report, _) = read_and_count("text-timeofday");
-    assert!(
-        report["inputs"][0]["warnings"]
-            .to_string()
-            .contains("timestamps without a date"),
-        "{}",
-        report["inputs"][0]["warnings"]
-    );
+    let (_, text) = recording("text-monthday");
+    assert!(text.starts_with(|c: char| c.is_ascii_uppercase()) && text.as_bytes()[3] == b' ');
+    for format in ["text-timeofday", "text-monthday"] {
+        let (report, _) = read_and_count(format);
+        assert!(
+            report["inputs"][0]["warnings"]
+                .to_string()
+                .contains("timestamps without a date"),
+            "{format}: {}",
+            report["inputs"][0]["warnings"]
+        );
+    }
 }
 
 /// `without_time()` drops the timestamps and time.busy/time.idle as well: the file holds only
