@@ -452,6 +452,146 @@ fn record(format: &str, out: &str) -> Result<Recorder, String> {
             .with_ansi(false)
             .with_writer(w)
             .boxed(),
+        // The text formatters and options people use (tests/data/formats/demo/), ANSI off.
+        "compact-close" => tracing_subscriber::fmt::layer()
+            .compact()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        "compact-full" => tracing_subscriber::fmt::layer()
+            .compact()
+            .with_span_events(FmtSpan::FULL)
+            .with_thread_ids(true)
+            .with_thread_names(true)
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        "pretty-close" => tracing_subscriber::fmt::layer()
+            .pretty()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        "pretty-full" => tracing_subscriber::fmt::layer()
+            .pretty()
+            .with_span_events(FmtSpan::FULL)
+            .with_thread_ids(true)
+            .with_thread_names(true)
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        "text-notarget" => tracing_subscriber::fmt::layer()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_target(false)
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        "text-fileline" => tracing_subscriber::fmt::layer()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_file(true)
+            .with_line_number(true)
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        "text-threads-close" => tracing_subscriber::fmt::layer()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_thread_ids(true)
+            .with_thread_names(true)
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        "text-uptime" => tracing_subscriber::fmt::layer()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_timer(tracing_subscriber::fmt::time::uptime())
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        // Also drops time.busy/time.idle from the CLOSE lines.
+        "text-notime" => tracing_subscriber::fmt::layer()
+            .with_span_events(FmtSpan::CLOSE)
+            .without_time()
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        // The default timer, named; ChronoLocal / time::LocalTime need crate features this
+        // project does not build (no chrono or time in Cargo.lock).
+        "text-systime" => tracing_subscriber::fmt::layer()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_timer(tracing_subscriber::fmt::time::SystemTime)
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        // Custom timers in the shapes of ChronoLocal formats people use, written with std only
+        // (UTC): `2024-05-25 10:39:09.010480`, time-of-day `10:39:09.010480`, and
+        // tracing-subscriber 0.2's default `Mar 04 20:18:44.853` (no year).
+        "text-datespace" | "text-timeofday" | "text-monthday" => {
+            use tracing_subscriber::fmt::format::Writer;
+            fn parts() -> (i64, u32, u32, u64, u32) {
+                let d = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                let (days, secs) = ((d.as_secs() / 86_400) as i64, d.as_secs() % 86_400);
+                // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+                let z = days + 719_468;
+                let era = z.div_euclid(146_097);
+                let doe = z - era * 146_097;
+                let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+                let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+                let mp = (5 * doy + 2) / 153;
+                let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+                let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+                let year = yoe + era * 400 + i64::from(month <= 2);
+                (year, month, day, secs, d.subsec_micros())
+            }
+            fn date_space(w: &mut Writer<'_>) -> std::fmt::Result {
+                let (y, mo, d, s, us) = parts();
+                write!(
+                    w,
+                    "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}.{us:06}",
+                    s / 3600,
+                    s / 60 % 60,
+                    s % 60
+                )
+            }
+            fn time_of_day(w: &mut Writer<'_>) -> std::fmt::Result {
+                let (_, _, _, s, us) = parts();
+                write!(
+                    w,
+                    "{:02}:{:02}:{:02}.{us:06}",
+                    s / 3600,
+                    s / 60 % 60,
+                    s % 60
+                )
+            }
+            fn month_day(w: &mut Writer<'_>) -> std::fmt::Result {
+                const MONTHS: [&str; 12] = [
+                    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                    "Dec",
+                ];
+                let (_, mo, d, s, us) = parts();
+                let month = MONTHS[(mo as usize).clamp(1, 12) - 1];
+                write!(
+                    w,
+                    "{month} {d:02} {:02}:{:02}:{:02}.{:03}",
+                    s / 3600,
+                    s / 60 % 60,
+                    s % 60,
+                    us / 1000
+                )
+            }
+            let timer: fn(&mut Writer<'_>) -> std::fmt::Result = match format {
+                "text-datespace" => date_space,
+                "text-timeofday" => time_of_day,
+                _ => month_day,
+            };
+            tracing_subscriber::fmt::layer()
+                .with_span_events(FmtSpan::CLOSE)
+                .with_timer(timer)
+                .with_ansi(false)
+                .with_writer(w)
+                .boxed()
+        }
         other => return Err(format!("unknown --log-format {other}")),
     };
     tracing_subscriber::registry()

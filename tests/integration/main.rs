@@ -8,6 +8,8 @@
 //!   unless run with `--include-ignored`; fails when the corpus is missing);
 //! - `formats_requests`: which spans are requests, the headline, ENTER/EXIT without CLOSE,
 //!   several files with one bad, on the small logs in `tests/data/formats/requests/`;
+//! - `formats_demo`: real recordings of the demo in every text formatter, option and timer,
+//!   in `tests/data/formats/demo/`, their request rows checked against counts read off the files;
 //! - `formats_text`: tracing-subscriber text logs in every formatter, option, timer and
 //!   prefix, in `tests/data/formats/text/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
@@ -21,6 +23,7 @@ mod support;
 mod chrome_corpus;
 mod cli;
 mod console_live;
+mod formats_demo;
 mod formats_requests;
 mod formats_text;
 mod samples;
