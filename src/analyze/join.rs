@@ -680,6 +680,7 @@ mod tests {
             detail: Detail::Server(Box::new(ServerJudgement {
                 kind: RequestWork::Cpu,
                 requests: vec![0, 1, 2],
+                durations_known: true,
                 durations: vec![80 * MS; 3],
                 slow: 0,
                 polls: 0,

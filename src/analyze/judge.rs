@@ -170,6 +170,9 @@ pub(super) fn judge(
         detail: Detail::Server(Box::new(ServerJudgement {
             kind,
             requests: members.to_vec(),
+            durations_known: rs
+                .iter()
+                .any(|r| r.duration() > 0 || r.kind != RequestWork::Unmeasured),
             durations,
             slow,
             polls: rs.iter().map(|r| u64::from(r.polls)).sum(),

@@ -185,7 +185,13 @@ impl Collector<'_> {
                 spans: trace.ended_at_last_exit,
             });
         }
-        if !has_executions && !requests.is_empty() {
+        let nothing_timed = !requests.is_empty()
+            && requests
+                .iter()
+                .all(|r| r.kind == RequestWork::Unmeasured && r.duration() == 0);
+        if nothing_timed {
+            notes.push(Note::NothingTimed);
+        } else if !has_executions && !requests.is_empty() {
             notes.push(Note::NoPolls);
         } else if has_executions && !has_thread_executions && !requests.is_empty() {
             notes.push(Note::NoThreadIds);

@@ -163,6 +163,9 @@ pub struct ServerJudgement {
     pub requests: Vec<usize>,
     /// Sorted durations of the requests.
     pub durations: Vec<Ns>,
+    /// The input records when requests started and ended (false for a log without timestamps
+    /// and without busy/idle times: every duration reads 0).
+    pub durations_known: bool,
     /// Requests at or over `--slow`.
     pub slow: usize,
     /// Polls per request, summed over the requests (0 when polls were not recorded).
@@ -265,6 +268,9 @@ pub enum Note {
     },
     /// No ENTER/EXIT events: polls cannot be seen, stalls are inferred from busy time.
     NoPolls,
+    /// No timestamps, no polls, no busy time (`without_time()` drops all three): requests and
+    /// endpoints only, no duration.
+    NothingTimed,
     /// Polls without thread ids.
     NoThreadIds,
     /// Endpoints whose requests all overlapped a stall: no healthy baseline.

@@ -232,6 +232,7 @@ pub(super) fn note(n: &Note) -> String {
                 plural(*spans as usize, "span", "spans")
             )
         }
+        Note::NothingTimed => "no timestamps and no time.busy/time.idle (a log written with without_time() has neither): requests and endpoints only, no duration; record with a timer and FmtSpan::CLOSE or FULL".into(),
         Note::NoPolls => "no ENTER/EXIT span events: single polls cannot be seen, stalls are inferred from time.busy (record with FmtSpan::FULL or ACTIVE to measure them)".into(),
         Note::NoThreadIds => "no thread ids: which thread ran a poll is unknown (record with .with_thread_ids(true) to settle it)".into(),
         Note::EndedAtLastExit { spans } => format!(
@@ -361,17 +362,24 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
             "Blocks its thread, not the event loop: {} CPU per request",
             fmt_ms(v.heavy_p50)
         ),
-        Pattern::Unknown if v.kind == RequestWork::Unmeasured => {
+        Pattern::Unknown if v.kind == RequestWork::Unmeasured && v.durations_known => {
             "Unknown: only span creation and close were recorded".into()
+        }
+        Pattern::Unknown if v.kind == RequestWork::Unmeasured => {
+            "Unknown: no busy or idle time was recorded".into()
         }
         Pattern::Unknown => format!("Busy {} per request, thread unknown", fmt_ms(v.heavy_p50)),
         Pattern::SlowServerResponse | Pattern::MainThreadLongTasks => String::new(),
     };
-    let mut impact = format!(
-        "p50 {}, p95 {}",
-        fmt_ms(v.percentile(50.0)),
-        fmt_ms(v.percentile(95.0))
-    );
+    let mut impact = if v.durations_known {
+        format!(
+            "p50 {}, p95 {}",
+            fmt_ms(v.percentile(50.0)),
+            fmt_ms(v.percentile(95.0))
+        )
+    } else {
+        "durations not recorded (no timestamps)".to_string()
+    };
     if v.slow > 0 {
         impact.push_str(&format!(
             "; {} ≥ {}",

@@ -295,8 +295,8 @@ fn close_recordings_are_judged_from_busy_and_idle() {
 }
 
 /// `without_time()` drops the timestamps and time.busy/time.idle as well: the file holds only
-/// which requests closed, so the requests are counted and nothing can be judged. Its response
-/// times are not asserted: stallscope prints them as 0 (see the README).
+/// which requests closed, so the requests are counted, nothing can be judged, and the report
+/// says that durations were not recorded instead of printing them as 0.
 #[test]
 fn a_recording_without_time_only_counts_requests() {
     let (text_path, text) = recording("text-notime");
@@ -309,4 +309,20 @@ fn a_recording_without_time_only_counts_requests() {
             "{endpoint}"
         );
     }
+    for v in report["verdicts"].as_array().expect("verdicts") {
+        assert_eq!(
+            v["row"]["response_time_impact"], "durations not recorded (no timestamps)",
+            "{v}"
+        );
+        assert_eq!(
+            v["row"]["blocking_behavior"],
+            "Unknown: no busy or idle time was recorded"
+        );
+    }
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("no timestamps and no time.busy/time.idle"),
+        "{notes}"
+    );
+    assert!(!notes.contains("inferred from time.busy"), "{notes}");
 }

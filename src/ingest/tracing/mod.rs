@@ -140,7 +140,7 @@ impl EventClock {
                 if !self.warned {
                     self.warned = true;
                     stats.warn(format!(
-                        "line {line_no}: no readable timestamp ({}); span start/end times are unknown, only time.busy/time.idle are used",
+                        "line {line_no}: no readable timestamp ({}); span start/end times are unknown: only time.busy/time.idle, where the log has them, give durations",
                         raw.map_or("missing".to_string(), |t| excerpt(t, 40))
                     ));
                 }
