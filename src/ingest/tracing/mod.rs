@@ -115,8 +115,12 @@ impl EventClock {
                     && !self.no_date_warned
                 {
                     self.no_date_warned = true;
+                    let (without, unknown) = match ts {
+                        Timestamp::MonthDay(_) => ("a year", "the year and time zone are"),
+                        _ => ("a date", "the date and time zone are"),
+                    };
                     stats.warn(format!(
-                        "line {line_no}: timestamps without a date ({}): events keep their order and durations, but the date and time zone are unknown",
+                        "line {line_no}: timestamps without {without} ({}): events keep their order and durations, but {unknown} unknown",
                         raw.map_or(String::new(), |t| excerpt(t, 40))
                     ));
                 }
