@@ -39,6 +39,8 @@ pub struct Collector<'c> {
     pub(super) roots: Vec<(Arc<str>, Vec<Ns>)>,
     /// Where each name is in `roots`.
     root_index: HashMap<Arc<str>, usize>,
+    /// The input is a recording of runtime tasks: no root spans are kept.
+    runtime_tasks: bool,
 }
 
 impl TreeSink for Collector<'_> {
@@ -46,7 +48,10 @@ impl TreeSink for Collector<'_> {
         self.add_tree(trace, tree.members, tree.executions);
     }
 
-    fn task_retention(&self) -> Option<crate::model::Retention> {
+    fn task_retention(&mut self) -> Option<crate::model::Retention> {
+        // A reader of runtime tasks asks: its span trees are tasks, not root spans of requests,
+        // and are reported as task groups.
+        self.runtime_tasks = true;
         Some(super::runtime::retention(self.cfg))
     }
 }
@@ -64,6 +69,7 @@ impl<'c> Collector<'c> {
             keep_executions: false,
             roots: Vec::new(),
             root_index: HashMap::new(),
+            runtime_tasks: false,
         }
     }
 
@@ -89,7 +95,7 @@ impl<'c> Collector<'c> {
                 self.roots = Vec::new();
                 self.root_index = HashMap::new();
             }
-        } else if let Some(&m) = members.first() {
+        } else if let Some(&m) = members.first().filter(|_| !self.runtime_tasks) {
             let root = trace.span(trace.root_of(m));
             let name = self.names.get(trace.name(root));
             let d = root.duration();

@@ -495,7 +495,7 @@ impl TreeSink for TaskJoin<'_> {
         self.inner.tree(trace, tree);
     }
 
-    fn task_retention(&self) -> Option<Retention> {
+    fn task_retention(&mut self) -> Option<Retention> {
         Some(Retention {
             every_poll: true,
             ..self.inner.task_retention().unwrap_or_default()

@@ -62,7 +62,7 @@ pub trait TreeSink {
     fn tree(&mut self, trace: &Trace, tree: Tree<'_>);
 
     /// What a reader of runtime tasks keeps one by one; `None`: [`Retention::default`].
-    fn task_retention(&self) -> Option<Retention> {
+    fn task_retention(&mut self) -> Option<Retention> {
         None
     }
 
@@ -145,9 +145,9 @@ impl<'s> TraceBuilder<'s> {
     }
 
     /// What the sink asks a reader of runtime tasks to keep ([`TreeSink::task_retention`]).
-    pub fn task_retention(&self) -> Retention {
+    pub fn task_retention(&mut self) -> Retention {
         self.sink
-            .as_ref()
+            .as_deref_mut()
             .and_then(|s| s.task_retention())
             .unwrap_or_default()
     }

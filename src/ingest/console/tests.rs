@@ -500,7 +500,7 @@ fn the_retention_floor_is_the_callers() {
     struct Floor(crate::model::Retention);
     impl crate::model::TreeSink for Floor {
         fn tree(&mut self, _: &crate::model::Trace, _: crate::model::Tree<'_>) {}
-        fn task_retention(&self) -> Option<crate::model::Retention> {
+        fn task_retention(&mut self) -> Option<crate::model::Retention> {
             Some(self.0)
         }
     }
