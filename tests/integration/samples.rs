@@ -767,3 +767,62 @@ fn a_log_without_wall_clock_times_is_not_joined() {
         .count();
     assert_eq!(joined, 0);
 }
+
+/// One endpoint, one verdict: no endpoint appears twice among the request rows of one input,
+/// in any sample (alone or joined) or, with `--include-ignored`, any corpus trace.
+#[test]
+fn no_endpoint_has_two_request_rows_in_the_samples() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(samples_dir())
+        .expect("sample-traces")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n != "expected.json" && !n.ends_with(".md"))
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20);
+    for path in &files {
+        assert_one_row_per_endpoint(&analyze_json(&[], &[path]), path);
+    }
+}
+
+#[test]
+#[ignore = "needs ../shared/corpus"]
+fn no_endpoint_has_two_request_rows_in_the_corpus() {
+    let dir = crate::support::chrome_corpus_dir();
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir)
+        .expect("corpus")
+        .filter_map(|e| e.ok())
+    {
+        let path = e.path();
+        if path.extension().is_some_and(|x| x == "json" || x == "gz") {
+            assert_one_row_per_endpoint(&analyze_json(&[], &[&path]), &path);
+            n += 1;
+        }
+    }
+    assert!(n >= 25, "only {n} corpus traces");
+}
+
+#[track_caller]
+fn assert_one_row_per_endpoint(report: &Value, path: &Path) {
+    let mut seen = std::collections::HashSet::new();
+    for v in report["verdicts"].as_array().expect("verdicts") {
+        if v["unit"] != "requests" {
+            continue;
+        }
+        let key = (
+            v["input"].to_string(),
+            v["endpoint"].to_string(),
+            v["pattern"] == "slow-server-response",
+        );
+        assert!(
+            seen.insert(key),
+            "{}: {} has two rows",
+            path.display(),
+            v["endpoint"]
+        );
+    }
+}
