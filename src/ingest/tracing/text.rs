@@ -133,45 +133,18 @@ struct TextLine<'a> {
     pretty_header: Option<Option<&'a str>>,
 }
 
-/// Splits `s` at `sep` occurring outside braces and double quotes.
-fn split_top(s: &str, sep: &str) -> Vec<(usize, usize)> {
-    let bytes = s.as_bytes();
-    let sepb = sep.as_bytes();
-    let mut out = Vec::new();
-    let (mut depth, mut in_str, mut esc) = (0i32, false, false);
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if in_str {
-            if esc {
-                esc = false;
-            } else if c == b'\\' {
-                esc = true;
-            } else if c == b'"' {
-                in_str = false;
-            }
-        } else if c == b'"' {
-            in_str = true;
-        } else if c == b'{' {
-            depth += 1;
-        } else if c == b'}' {
-            depth -= 1;
-        } else if depth == 0 && Some(&c) == sepb.first() && bytes[i..].starts_with(sepb) {
-            out.push((start, i));
-            i += sepb.len();
-            start = i;
-            continue;
-        }
-        i += 1;
-    }
-    out.push((start, bytes.len()));
-    out
+/// What `split_outside` does at a byte outside braces and quotes.
+enum At {
+    /// Nothing: go on.
+    Next,
+    /// A separator of this many bytes: split around it.
+    Split(usize),
+    /// This many bytes belong to the current part (`::` in a span name).
+    Keep(usize),
 }
 
-/// Splits a span chain `a{x=1}:b:Server::start:c` at the single colons outside braces and
-/// quotes (`::` belongs to a name).
-fn split_chain(s: &str) -> Vec<&str> {
+/// Splits `s` where `at(bytes, i)` finds a separator, outside braces and double quotes.
+fn split_outside(s: &str, at: impl Fn(&[u8], usize) -> At) -> Vec<(usize, usize)> {
     let bytes = s.as_bytes();
     let mut out = Vec::new();
     let (mut depth, mut in_str, mut esc) = (0i32, false, false);
@@ -192,18 +165,51 @@ fn split_chain(s: &str) -> Vec<&str> {
             depth += 1;
         } else if c == b'}' {
             depth -= 1;
-        } else if depth == 0 && c == b':' {
-            if bytes.get(i + 1) == Some(&b':') {
-                i += 2;
-                continue;
+        } else if depth == 0 {
+            match at(bytes, i) {
+                At::Next => {}
+                At::Split(n) => {
+                    out.push((start, i));
+                    i += n;
+                    start = i;
+                    continue;
+                }
+                At::Keep(n) => {
+                    i += n;
+                    continue;
+                }
             }
-            out.push(&s[start..i]);
-            start = i + 1;
         }
         i += 1;
     }
-    out.push(&s[start..]);
-    out.into_iter().filter(|p| !p.trim().is_empty()).collect()
+    out.push((start, bytes.len()));
+    out
+}
+
+/// Splits `s` at `sep` occurring outside braces and double quotes.
+fn split_top(s: &str, sep: &str) -> Vec<(usize, usize)> {
+    let sepb = sep.as_bytes();
+    split_outside(s, |bytes, i| {
+        if Some(&bytes[i]) == sepb.first() && bytes[i..].starts_with(sepb) {
+            At::Split(sepb.len())
+        } else {
+            At::Next
+        }
+    })
+}
+
+/// Splits a span chain `a{x=1}:b:Server::start:c` at the single colons outside braces and
+/// quotes (`::` belongs to a name).
+fn split_chain(s: &str) -> Vec<&str> {
+    split_outside(s, |bytes, i| match (bytes[i], bytes.get(i + 1)) {
+        (b':', Some(b':')) => At::Keep(2),
+        (b':', _) => At::Split(1),
+        _ => At::Next,
+    })
+    .into_iter()
+    .map(|(a, b)| &s[a..b])
+    .filter(|p| !p.trim().is_empty())
+    .collect()
 }
 
 /// A field name as tracing prints it (`method`, `http.method`, `time.busy`, `r#type`).
