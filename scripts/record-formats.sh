@@ -14,16 +14,7 @@ mkdir -p "$out"
 
 # Other CPU work on the machine stretches /report's polls and pauses /orders: wait up to 2 minutes
 # for the CPUs to be at most 25 % busy over one second, then go on anyway.
-quiet() {
-    local i a b
-    for i in $(seq 1 120); do
-        a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
-        local busy=$(( (b[1]+b[2]+b[3]+b[6]+b[7]) - (a[1]+a[2]+a[3]+a[6]+a[7]) ))
-        local total=$(( busy + (b[4]+b[5]) - (a[4]+a[5]) ))
-        if [ $(( busy * 100 )) -le $(( total * 25 )) ]; then return; fi
-    done
-    echo "record-formats: the machine stayed busy; timings in $out may be distorted" >&2
-}
+source scripts/quiet.sh
 
 formats=(
     compact-close compact-full
@@ -34,7 +25,7 @@ formats=(
 for f in "${formats[@]}"; do
     file="$out/incident.$f.log"
     rm -f "$file" "$file.gz"
-    [ -r /proc/stat ] && quiet
+    quiet record-formats
     "$bin" --mode incident --log-format "$f" --out "$file" >/dev/null
     if [ "$(stat -c %s "$file")" -gt 300000 ]; then
         gzip -9 -n -f "$file"

@@ -12,20 +12,11 @@ mkdir -p "$out"
 # Timings are the point of these recordings: other CPU work on this 2-core machine (a cargo build,
 # a test run) stretches /report's polls and can put 10-20 ms pauses on /thumbnail's workers.
 # Wait up to 2 minutes for the CPUs to be at most 25 % busy over one second, then go on anyway.
-quiet() {
-    local i a b
-    for i in $(seq 1 120); do
-        a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
-        local busy=$(( (b[1]+b[2]+b[3]+b[6]+b[7]) - (a[1]+a[2]+a[3]+a[6]+a[7]) ))
-        local total=$(( busy + (b[4]+b[5]) - (a[4]+a[5]) ))
-        if [ $(( busy * 100 )) -le $(( total * 25 )) ]; then return; fi
-    done
-    echo "record-samples: the machine stayed busy; timings in $out may be distorted" >&2
-}
+source scripts/quiet.sh
 
 record() { # mode format file
     rm -f "$out/$3" "$out/$3.gz"
-    [ -r /proc/stat ] && quiet
+    quiet record-samples
     "$bin" --mode "$1" --log-format "$2" --out "$out/$3"
     if [ "$(stat -c %s "$out/$3")" -gt 1000000 ]; then
         gzip -9 -n -f "$out/$3"
