@@ -97,18 +97,21 @@ pub const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
+/// The decimal number in `s[r]`, when every byte of it is a digit.
+fn digits(s: &str, r: std::ops::Range<usize>) -> Option<i64> {
+    let part = s.get(r)?;
+    part.bytes()
+        .all(|c| c.is_ascii_digit())
+        .then(|| part.parse().ok())?
+}
+
 /// `HH:MM:SS[.fraction]` as nanoseconds since midnight.
 fn parse_time_of_day(s: &str) -> Option<Ns> {
     let b = s.as_bytes();
     if b.len() < 8 || b[2] != b':' || b[5] != b':' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
+    let num = |r: std::ops::Range<usize>| digits(s, r);
     let (h, mi, sec) = (num(0..2)?, num(3..5)?, num(6..8)?);
     if h > 23 || mi > 59 || sec > 60 {
         return None;
@@ -166,12 +169,7 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
+    let num = |r: std::ops::Range<usize>| digits(s, r);
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
