@@ -230,6 +230,7 @@ impl<'s> TraceBuilder<'s> {
             busy: None,
             idle: None,
             fields,
+            opened_on: None,
             closed_on: None,
             cut_off: true,
         };
@@ -285,6 +286,13 @@ impl<'s> TraceBuilder<'s> {
                 }
                 None => span.fields.push((k, v)),
             }
+        }
+    }
+
+    /// Records the thread a span was created on (formats that say so).
+    pub fn set_opened_on(&mut self, idx: SpanIdx, thread: ThreadIdx) {
+        if let Some(s) = self.trace.spans.get_mut(idx.0 as usize) {
+            s.opened_on = Some(thread);
         }
     }
 

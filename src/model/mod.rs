@@ -152,6 +152,9 @@ pub struct Span {
     /// Lifetime minus busy.
     pub idle: Option<Ns>,
     pub fields: Vec<(Sym, FieldValue)>,
+    /// Thread the span was created on, when the format says (a NEW line's thread id, a
+    /// tracing-chrome async `b` event's `tid`).
+    pub opened_on: Option<ThreadIdx>,
     /// Thread the span closed on, when the format says.
     pub closed_on: Option<ThreadIdx>,
     /// The trace ended before the span closed: `end` is the last time seen.
