@@ -700,6 +700,7 @@ mod tests {
                 max_delay: 0,
                 delays_suffered: 0,
                 evidence: Vec::new(),
+                mixed: Vec::new(),
             })),
         };
         let runtime = |subject: &str, blocking: bool| Judgement {

@@ -8,8 +8,8 @@ use super::requests::{Location, Request, RequestWork};
 use super::stats::median;
 use super::threads::ThreadInfo;
 use super::verdict::{
-    Detail, Judgement, LocationBy, Pattern, Recorded, ServerEvidence, ServerJudgement, Unit,
-    Verdict,
+    Detail, Judgement, LocationBy, OtherBehaviour, Pattern, Recorded, ServerEvidence,
+    ServerJudgement, Unit, Verdict,
 };
 use crate::config::Config;
 use crate::model::{Ns, ThreadRole};
@@ -192,6 +192,88 @@ pub(super) fn judge(
             max_delay: 0,
             delays_suffered: 0,
             evidence,
+            mixed: Vec::new(),
         })),
     }
+}
+
+/// How bad a verdict is, for choosing an endpoint's row: bad, then unknown (a verdict still
+/// owed), then ok, then good.
+fn severity(v: Verdict) -> u8 {
+    match v {
+        Verdict::Bad => 3,
+        Verdict::Unknown => 2,
+        Verdict::Ok => 1,
+        Verdict::Good => 0,
+    }
+}
+
+/// One row per endpoint: `parts` are the judgements of its groups of requests that share a
+/// kind of work, with their own stalls counted. The row takes the pattern of the worst group
+/// that stalled a worker (any request with a stall puts its endpoint in a blocking pattern);
+/// with no stall, of the largest group (the worse among equals). The other groups are kept
+/// as [`OtherBehaviour`]s, and every figure of the row counts all of the endpoint's requests.
+pub(super) fn one_row(parts: Vec<Judgement>, requests: &[Request], cfg: &Config) -> Judgement {
+    let key = |j: &Judgement| {
+        let v = j.server();
+        let stalled = v.is_some_and(|v| v.stalls > 0);
+        let n = v.map_or(0, |v| v.requests.len());
+        let sev = severity(j.verdict);
+        if stalled {
+            (1, sev as usize, n)
+        } else {
+            (0, n, sev as usize)
+        }
+    };
+    let mut best = 0;
+    for (i, j) in parts.iter().enumerate() {
+        if key(j) > key(&parts[best]) {
+            best = i;
+        }
+    }
+    let mut parts = parts;
+    let mut row = parts.swap_remove(best);
+    if parts.is_empty() {
+        return row;
+    }
+    let Some(v) = row.server_mut() else {
+        return row;
+    };
+    let mut all: Vec<usize> = v.requests.clone();
+    let mut others = Vec::new();
+    for p in &parts {
+        let Some(o) = p.server() else { continue };
+        all.extend(&o.requests);
+        v.polls += o.polls;
+        v.max_poll = v.max_poll.max(o.max_poll);
+        v.stalls += o.stalls;
+        v.longest_stall = v.longest_stall.max(o.longest_stall);
+        others.push((p.pattern, p.verdict, o));
+    }
+    all.sort_unstable();
+    let of = all.len();
+    for (pattern, verdict, o) in others {
+        let other = OtherBehaviour {
+            kind: o.kind,
+            pattern,
+            verdict,
+            requests: o.requests.len(),
+            of,
+            heavy_p50: o.heavy_p50,
+            wait_p50: o.wait_p50,
+            stalls: o.stalls,
+        };
+        v.evidence.push(ServerEvidence::AlsoBehaved(other.clone()));
+        v.mixed.push(other);
+    }
+    let mut durations: Vec<Ns> = all.iter().map(|&i| requests[i].duration()).collect();
+    durations.sort_unstable();
+    v.slow = durations.iter().filter(|d| **d >= cfg.slow).count();
+    v.durations = durations;
+    v.durations_known |= parts
+        .iter()
+        .any(|p| p.server().is_some_and(|o| o.durations_known));
+    v.requests = all;
+    row.count = of;
+    row
 }

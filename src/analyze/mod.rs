@@ -37,8 +37,8 @@ pub use collector::{Collector, LongExecution};
 pub use stalls::{Episode, Inferred, Stall, StallSource, Victim, Victims};
 pub use stats::percentile;
 pub use verdict::{
-    Detail, FastEndpoint, Impact, Judgement, LocationBy, Note, Pattern, Recorded, RootSpans,
-    ServerEvidence, ServerJudgement, Unit, Verdict,
+    Detail, FastEndpoint, Impact, Judgement, LocationBy, Note, OtherBehaviour, Pattern, Recorded,
+    RootSpans, ServerEvidence, ServerJudgement, Unit, Verdict,
 };
 
 use crate::config::Config;
@@ -71,16 +71,16 @@ pub struct Analysis {
     pub root_spans: Vec<RootSpans>,
 }
 
-/// The groups of requests that get one verdict row (or one fast entry) each, in the order
-/// they were first seen: one per endpoint and kind of work. An endpoint is never both a row and
-/// fast: its light requests join its largest heavy group. With `--request-span` (`one_per_endpoint`)
-/// an endpoint is one group, of the kind most of its heavy requests have.
+/// The groups of requests that are judged one by one, in the order they were first seen: one
+/// per endpoint and kind of work. An endpoint's light requests join its largest heavy group;
+/// an endpoint with only light ones is fast. The groups of one endpoint then become its one
+/// row ([`judge::one_row`]).
 type Groups = (
     Vec<(Arc<str>, RequestWork)>,
     HashMap<(Arc<str>, RequestWork), Vec<usize>>,
 );
 
-fn group_requests(requests: &[requests::Request], one_per_endpoint: bool) -> Groups {
+fn group_requests(requests: &[requests::Request]) -> Groups {
     let mut order: Vec<(Arc<str>, RequestWork)> = Vec::new();
     let mut groups: HashMap<(Arc<str>, RequestWork), Vec<usize>> = HashMap::new();
     for (i, r) in requests.iter().enumerate() {
@@ -92,38 +92,37 @@ fn group_requests(requests: &[requests::Request], one_per_endpoint: bool) -> Gro
     }
     // Per endpoint, its groups in first-seen order.
     let mut endpoints: Vec<Arc<str>> = Vec::new();
+    let mut seen: std::collections::HashSet<Arc<str>> = std::collections::HashSet::new();
     for (e, _) in &order {
-        if !endpoints.contains(e) {
+        if seen.insert(e.clone()) {
             endpoints.push(e.clone());
         }
     }
+    let mut by_endpoint: HashMap<Arc<str>, Vec<RequestWork>> = HashMap::new();
+    for (e, k) in &order {
+        by_endpoint.entry(e.clone()).or_default().push(*k);
+    }
     for e in endpoints {
-        let keys: Vec<(Arc<str>, RequestWork)> =
-            order.iter().filter(|k| k.0 == e).cloned().collect();
-        let heavy: Vec<&(Arc<str>, RequestWork)> =
-            keys.iter().filter(|k| k.1 != RequestWork::Light).collect();
-        // The largest heavy group (the first among equals) takes the others in.
-        let Some(target) = heavy
+        let kinds = by_endpoint.remove(&e).unwrap_or_default();
+        if !kinds.contains(&RequestWork::Light) {
+            continue;
+        }
+        // The largest heavy group (the first among equals) takes the light requests in.
+        let Some(target) = kinds
             .iter()
+            .filter(|k| **k != RequestWork::Light)
             .rev()
-            .max_by_key(|k| groups.get(**k).map_or(0, Vec::len))
-            .map(|k| (*k).clone())
+            .max_by_key(|k| groups.get(&(e.clone(), **k)).map_or(0, Vec::len))
+            .map(|k| (e.clone(), *k))
         else {
             continue;
         };
-        let absorbed: Vec<(Arc<str>, RequestWork)> = keys
-            .iter()
-            .filter(|k| **k != target)
-            .filter(|k| one_per_endpoint || k.1 == RequestWork::Light)
-            .cloned()
-            .collect();
-        for k in absorbed {
-            let moved = groups.remove(&k).unwrap_or_default();
-            order.retain(|o| *o != k);
-            if let Some(t) = groups.get_mut(&target) {
-                t.extend(moved);
-                t.sort_unstable();
-            }
+        let light = (e.clone(), RequestWork::Light);
+        let moved = groups.remove(&light).unwrap_or_default();
+        order.retain(|o| *o != light);
+        if let Some(t) = groups.get_mut(&target) {
+            t.extend(moved);
+            t.sort_unstable();
         }
     }
     (order, groups)
@@ -199,7 +198,8 @@ impl Collector<'_> {
 
         // Heavy work of all requests, and the healthy baseline of every endpoint.
 
-        let (order, groups) = group_requests(&requests, cfg.request_span.is_some());
+        let (order, groups) = group_requests(&requests);
+        // Judged group by group (`parts`), then one row per endpoint once stalls are known.
         let mut judgements = Vec::new();
         let mut fast = Vec::new();
         for key in order {
@@ -317,22 +317,42 @@ impl Collector<'_> {
                 r.longest_stall = r.longest_stall.max(s.duration());
             }
         }
-        let mut group_of: Vec<Option<usize>> = vec![None; requests.len()];
-        for (gi, j) in judgements.iter().enumerate() {
-            for &ri in j.server().map_or(&[][..], |v| &v.requests) {
-                group_of[ri] = Some(gi);
+        let group_of = |judgements: &[Judgement]| {
+            let mut group_of: Vec<Option<usize>> = vec![None; requests.len()];
+            for (gi, j) in judgements.iter().enumerate() {
+                for &ri in j.server().map_or(&[][..], |v| &v.requests) {
+                    group_of[ri] = Some(gi);
+                }
             }
-        }
-        let mut own_stalls: Vec<Vec<&Stall>> = vec![Vec::new(); judgements.len()];
-        for s in &stall_list {
-            if let Some(g) = s.request.and_then(|r| group_of[r]) {
-                own_stalls[g].push(s);
+            let mut own_stalls: Vec<Vec<&Stall>> = vec![Vec::new(); judgements.len()];
+            for s in &stall_list {
+                if let Some(g) = s.request.and_then(|r| group_of[r]) {
+                    own_stalls[g].push(s);
+                }
             }
-        }
-        for (j, own) in judgements.iter_mut().zip(&own_stalls) {
+            own_stalls
+        };
+        let own_parts = group_of(&judgements);
+        for (j, own) in judgements.iter_mut().zip(own_parts) {
             let Some(v) = j.server_mut() else { continue };
             v.stalls = own.len();
             v.longest_stall = own.iter().map(|s| s.duration()).max().unwrap_or(0);
+        }
+        // One row per endpoint, in the order endpoints were first seen.
+        let mut rows: Vec<(Arc<str>, Vec<Judgement>)> = Vec::new();
+        for j in judgements {
+            match rows.iter_mut().find(|(e, _)| **e == *j.subject) {
+                Some((_, parts)) => parts.push(j),
+                None => rows.push((j.subject.as_str().into(), vec![j])),
+            }
+        }
+        let mut judgements: Vec<Judgement> = rows
+            .into_iter()
+            .map(|(_, parts)| judge::one_row(parts, &requests, cfg))
+            .collect();
+        let own_stalls = group_of(&judgements);
+        for (j, own) in judgements.iter_mut().zip(&own_stalls) {
+            let Some(v) = j.server_mut() else { continue };
             // Victims: requests delayed in episodes, overlapping one of this group's stalls.
             let windows = merge(own.iter().map(|s| (s.start, s.end)).collect());
             let mut caused = 0;

@@ -414,7 +414,7 @@ fn measure(
     let busy = span.busy.unwrap_or(0);
     let kids = |s: SpanIdx| children.get(&s).map_or(&[][..], |v| &v[..]);
     // Walk descendants; stop at I/O children (their insides are the I/O call).
-    let (mut io_wait, mut io_block, mut child_busy) = (0, 0, 0);
+    let (mut io_wait, mut io_block, mut child_busy, mut child_idle) = (0, 0, 0, 0);
     let mut io_evidence = None;
     let mut heavy_child: Option<(SpanIdx, Ns)> = None;
     let mut io_children: Vec<SpanIdx> = Vec::new();
@@ -436,6 +436,7 @@ fn measure(
         }
         if top {
             child_busy += cb;
+            child_idle += cs.idle.unwrap_or(0);
         }
         if heavy_child.is_none_or(|(_, b)| cb > b) {
             heavy_child = Some((c, cb));
@@ -447,8 +448,28 @@ fn measure(
     let io_total = io_wait + io_block;
     let idle = span.idle.unwrap_or((d - busy).max(0));
     let measured = span.busy.is_some() || !execs.is_empty();
+    // The longest stretch the request held a thread: its longest poll when polls were
+    // recorded, else the busiest single span of its tree (CLOSE-only logs).
+    let longest_hold = execs.iter().map(|e| e.duration()).max().unwrap_or_else(|| {
+        let own = (busy - child_busy).max(0);
+        let heaviest = heavy_child.map_or(0, |(_, b)| b);
+        let heaviest_io = io_children
+            .iter()
+            .map(|c| trace.span(*c).busy.unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        own.max(heaviest).max(heaviest_io)
+    });
     let kind = if !measured {
         RequestWork::Unmeasured
+    } else if longest_hold >= cfg.stall_threshold() && (cpu > 0 || io_block > 0) {
+        // A request that held a thread for a stall's length is heavy, however long it also
+        // waited: waiting to be polled (a busy loop) is not awaiting I/O.
+        if io_block > cpu {
+            RequestWork::IoBlocking
+        } else {
+            RequestWork::Cpu
+        }
     } else if io_total >= cpu && significant(io_total, d) {
         if io_block > io_wait {
             RequestWork::IoBlocking
@@ -457,7 +478,10 @@ fn measure(
         }
     } else if significant(cpu, d) {
         RequestWork::Cpu
-    } else if significant(idle, d) {
+    } else if significant(idle, d) && (kids(idx).is_empty() || significant(child_idle, d)) {
+        // Idle with nothing inside it, or inside children that await in turn, is an
+        // un-instrumented await. Idle beside children that only computed proves nothing: it
+        // may be waiting to be polled by a busy loop.
         RequestWork::IoWait
     } else {
         RequestWork::Light

@@ -353,3 +353,159 @@ fn an_endpoint_is_never_both_a_row_and_fast() {
         assert_eq!(server(&a, "GET /report").kind, RequestWork::Cpu);
     }
 }
+
+/// A `/report` request that awaits a 5 ms query, then computes 100 ms inline on `worker`; its
+/// query span ends `wait` ms late when both workers were busy (waiting to be polled).
+fn report_after_query(t: &mut Timeline, worker: Option<usize>, at: f64, wait: f64) -> S {
+    let end = at + 5.5 + wait + 100.0;
+    let r = t.request("GET /report", at, end);
+    t.poll(r, worker, at, at + 0.2);
+    let db = t.span(
+        "db",
+        &[("db.system", "postgresql")],
+        Some(r),
+        at + 0.3,
+        at + 5.3 + wait,
+    );
+    t.poll(db, worker, at + 0.3, at + 0.4);
+    let c = t.span("compute", &[], Some(r), at + 5.5 + wait, end);
+    t.poll(r, worker, at + 5.5 + wait, end);
+    t.poll(c, worker, at + 5.5 + wait, end);
+    r
+}
+
+/// ```text
+/// t(ms)   0     100    200    300    400
+/// w1      [q][═ compute ═]      [q]........[═ compute ═]   the 3rd request's query ended
+/// w2        [q][═ compute ═]                               while both workers computed:
+///                                                          it waited 100 ms to be polled
+/// ```
+/// Issue 10 case 1: the request that waited for a worker is not "awaiting I/O". Its 100 ms poll
+/// on a worker makes it CPU on the loop like its siblings: one row, every request a stall.
+#[test]
+fn waiting_to_be_polled_is_not_awaiting_io() {
+    let mut t = Timeline::new();
+    let w = [t.thread("w1"), t.thread("w2")];
+    report_after_query(&mut t, Some(w[0]), 0.0, 0.0);
+    report_after_query(&mut t, Some(w[1]), 2.0, 0.0);
+    // Its query ended at ~8 ms, but it was polled again at ~108 ms, when w1 came free.
+    report_after_query(&mut t, Some(w[0]), 3.0, 100.0);
+    for (i, at) in [400.0, 420.0, 440.0, 460.0].into_iter().enumerate() {
+        orders(&mut t, Some(w[i % 2]), at, 80.0);
+    }
+    let a = judge_all(t);
+    let reports: Vec<&Judgement> = a
+        .judgements
+        .iter()
+        .filter(|j| j.subject == "GET /report")
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let j = reports[0];
+    assert_eq!(
+        (j.pattern, j.verdict, j.count),
+        (Pattern::AsyncCpu, Verdict::Bad, 3)
+    );
+    let s = server(&a, "GET /report");
+    assert_eq!(s.kind, RequestWork::Cpu);
+    assert!(s.mixed.is_empty(), "{:?}", s.mixed);
+    assert_eq!((s.stalls, s.longest_stall), (3, 100 * MS));
+}
+
+/// The same three requests known only from their close (`FmtSpan::CLOSE`): the busy time of
+/// `compute` (100 ms, a stall's length) makes each one CPU-heavy, the one that waited for a
+/// worker too: one kind of work, one row (where it ran is for the effect on others to say).
+#[test]
+fn waiting_to_be_polled_is_not_awaiting_io_close_only() {
+    let mut t = Timeline::new();
+    for (at, wait) in [(1000.0, 0.0), (2000.0, 100.0), (3000.0, 0.0)] {
+        let end = at + 5.5 + wait + 100.0;
+        let r = t.request("GET /report", at, end);
+        t.close_only(r, 100.5);
+        let db = t.span(
+            "db",
+            &[("db.system", "postgresql")],
+            Some(r),
+            at + 0.3,
+            at + 5.3 + wait,
+        );
+        t.close_only(db, 0.1);
+        let c = t.span("compute", &[], Some(r), at + 5.5 + wait, end);
+        t.close_only(c, 100.0);
+    }
+    let a = judge_all(t);
+    assert_eq!(a.judgements.len(), 1);
+    let s = server(&a, "GET /report");
+    assert_eq!((s.kind, s.requests.len()), (RequestWork::Cpu, 3));
+    assert_eq!(s.heavy_name.as_deref(), Some("compute"));
+    assert!(s.mixed.is_empty());
+}
+
+/// ```text
+/// /orders   six requests awaiting their database (80 ms, short polls)       async-io
+///           two that also ran 60 ms of CPU in one poll on a worker          stalls
+/// /search   six awaiting, two with 5 ms of CPU on a worker (no stall)
+/// ```
+/// One endpoint, one row. Stalls decide: `/orders` is async-cpu, Bad, and says that 6 of its
+/// 8 requests awaited I/O. Without a stall the most common behaviour decides: `/search` is
+/// async-io, Good, and says that 2 of its 8 requests ran CPU on the loop.
+#[test]
+fn one_endpoint_one_row_the_worse_pattern_with_the_rest_counted() {
+    let mut t = Timeline::new();
+    let w = [t.thread("w1"), t.thread("w2")];
+    for (i, at) in [0.0, 100.0, 200.0, 300.0, 400.0, 500.0]
+        .into_iter()
+        .enumerate()
+    {
+        orders(&mut t, Some(w[i % 2]), at, 80.0);
+        let r = t.request("GET /search", at + 10.0, at + 90.0);
+        t.poll(r, Some(w[(i + 1) % 2]), at + 10.0, at + 10.2);
+        t.poll(r, Some(w[(i + 1) % 2]), at + 89.8, at + 90.0);
+    }
+    for (i, at) in [700.0, 800.0].into_iter().enumerate() {
+        let r = orders(&mut t, Some(w[i]), at, 80.0);
+        t.poll(r, Some(w[i]), at + 10.0, at + 70.0);
+        let s = t.request("GET /search", at + 5.0, at + 25.0);
+        t.poll(s, Some(w[1 - i]), at + 5.0, at + 10.0);
+        t.poll(s, Some(w[1 - i]), at + 24.9, at + 25.0);
+    }
+    let a = judge_all(t);
+    for e in ["GET /orders", "GET /search"] {
+        assert_eq!(
+            a.judgements.iter().filter(|j| j.subject == e).count(),
+            1,
+            "{e}"
+        );
+    }
+    let o = row(&a, "GET /orders");
+    assert_eq!(
+        (o.pattern, o.verdict, o.count),
+        (Pattern::AsyncCpu, Verdict::Bad, 8)
+    );
+    let so = server(&a, "GET /orders");
+    assert_eq!((so.stalls, so.durations.len()), (2, 8));
+    assert_eq!(so.mixed.len(), 1);
+    assert_eq!(
+        (
+            so.mixed[0].pattern,
+            so.mixed[0].requests,
+            so.mixed[0].of,
+            so.mixed[0].stalls
+        ),
+        (Pattern::AsyncIo, 6, 8, 0)
+    );
+    let s = row(&a, "GET /search");
+    assert_eq!(
+        (s.pattern, s.verdict, s.count),
+        (Pattern::AsyncIo, Verdict::Good, 8)
+    );
+    let ss = server(&a, "GET /search");
+    assert_eq!(ss.stalls, 0);
+    assert_eq!(
+        (
+            ss.mixed[0].kind,
+            ss.mixed[0].requests,
+            ss.mixed[0].heavy_p50
+        ),
+        (RequestWork::Cpu, 2, 5 * MS + MS / 10)
+    );
+}

@@ -190,6 +190,8 @@ pub struct ServerJudgement {
     /// This group's own requests that stall episodes (of any endpoint) delayed.
     pub delays_suffered: usize,
     pub evidence: Vec<ServerEvidence>,
+    /// The endpoint's requests that behaved otherwise than [`Judgement::pattern`] says.
+    pub mixed: Vec<OtherBehaviour>,
 }
 
 impl ServerJudgement {
@@ -245,6 +247,25 @@ pub enum ServerEvidence {
     },
     /// Other requests its stalls delayed, and the longest delay.
     DelaysCaused { count: usize, max: Ns },
+    /// Some of the endpoint's requests behaved otherwise than the row's pattern says.
+    AlsoBehaved(OtherBehaviour),
+}
+
+/// Requests of an endpoint that behaved otherwise than its row's pattern: the row shows the
+/// worse pattern (or, with no stall either way, the more common one) and counts these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtherBehaviour {
+    pub kind: RequestWork,
+    /// The pattern these requests alone would have had, and its verdict.
+    pub pattern: Pattern,
+    pub verdict: Verdict,
+    pub requests: usize,
+    /// Of the endpoint's requests in all.
+    pub of: usize,
+    /// Medians per request of their heavy work and of their awaited time.
+    pub heavy_p50: Ns,
+    pub wait_p50: Ns,
+    pub stalls: usize,
 }
 
 /// What an input records of its requests' executions: advice never asks for what it has.

@@ -205,6 +205,7 @@ pub(super) fn verdict_base(path: &str, j: &Judgement, row: Row) -> VerdictOut {
         row,
         evidence: Vec::new(),
         advice: None,
+        mixed: Vec::new(),
     }
 }
 

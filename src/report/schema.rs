@@ -174,6 +174,20 @@ pub struct VerdictOut {
     pub row: Row,
     pub evidence: Vec<String>,
     pub advice: Option<String>,
+    /// Server rows: the endpoint's requests that behaved otherwise than `pattern` says.
+    pub mixed: Vec<MixedOut>,
+}
+
+/// Requests of a row's endpoint that behaved otherwise than the row's pattern.
+#[derive(Debug, Serialize)]
+pub struct MixedOut {
+    /// The pattern these requests alone would have had, and its verdict.
+    pub pattern: Pattern,
+    pub verdict: Verdict,
+    pub requests: usize,
+    pub heavy_ms_p50: f64,
+    pub wait_ms_p50: f64,
+    pub stalls: usize,
 }
 
 #[derive(Debug, Serialize)]

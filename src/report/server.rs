@@ -3,7 +3,7 @@
 
 use super::build::{row_victims, verdict_base};
 use super::rows::{Row, verdict_label};
-use super::schema::VerdictOut;
+use super::schema::{MixedOut, VerdictOut};
 use super::text::{fmt_duration as fmt_ms, plural, to_ms};
 use crate::analyze::requests::{IoShape, Placement, RequestWork};
 use crate::analyze::threads::RoleEvidence;
@@ -37,6 +37,18 @@ pub(super) fn verdict_out(
         impact: v.impact,
         evidence: v.evidence.iter().map(evidence).collect(),
         advice: advice(j, v),
+        mixed: v
+            .mixed
+            .iter()
+            .map(|o| MixedOut {
+                pattern: o.pattern,
+                verdict: o.verdict,
+                requests: o.requests,
+                heavy_ms_p50: to_ms(o.heavy_p50),
+                wait_ms_p50: to_ms(o.wait_p50),
+                stalls: o.stalls,
+            })
+            .collect(),
         ..verdict_base(path, j, row(j, v, cfg))
     }
 }
@@ -126,6 +138,29 @@ pub(super) fn evidence(e: &ServerEvidence) -> String {
             },
             fmt_ms(*longest)
         ),
+        ServerEvidence::AlsoBehaved(o) => {
+            let what = match o.kind {
+                RequestWork::IoWait => format!("mostly awaited I/O, ~{} each", fmt_ms(o.wait_p50)),
+                RequestWork::Cpu => format!("ran ~{} of CPU each", fmt_ms(o.heavy_p50)),
+                RequestWork::IoBlocking => {
+                    format!("made a blocking I/O call of ~{} each", fmt_ms(o.heavy_p50))
+                }
+                RequestWork::Light => "did little work".into(),
+                RequestWork::Unmeasured => "have no busy or idle time".into(),
+            };
+            let stalls = if o.stalls > 0 {
+                format!(", {}", plural(o.stalls, "stall", "stalls"))
+            } else {
+                String::new()
+            };
+            format!(
+                "{} of {} requests {what}{stalls} (alone: {}, {})",
+                o.requests,
+                o.of,
+                o.pattern.as_str(),
+                verdict_label(o.verdict)
+            )
+        }
         ServerEvidence::DelaysCaused { count, max } => format!(
             "{count} other requests in flight during its stalls took longer than their endpoint's healthy median, by up to {}",
             fmt_ms(*max)

@@ -768,7 +768,8 @@ fn a_log_without_wall_clock_times_is_not_joined() {
     assert_eq!(joined, 0);
 }
 
-/// One endpoint, one verdict: no endpoint appears twice among the request rows of one input,
+/// One endpoint, one verdict: no endpoint appears twice among the request rows of one input, and
+/// no row with stalls says it does not block,
 /// in any sample (alone or joined) or, with `--include-ignored`, any corpus trace.
 #[test]
 fn no_endpoint_has_two_request_rows_in_the_samples() {
@@ -824,5 +825,15 @@ fn assert_one_row_per_endpoint(report: &Value, path: &Path) {
             path.display(),
             v["endpoint"]
         );
+        // A row never contradicts its own figures: a row with stalls does not "not block".
+        if v["stalls"].as_u64().unwrap_or(0) > 0 {
+            assert_ne!(v["pattern"], "async-io", "{}: {v}", path.display());
+            let cell = v["row"]["blocking_behavior"].as_str().unwrap_or("");
+            assert!(
+                !cell.contains("Does not block"),
+                "{}: {cell}",
+                path.display()
+            );
+        }
     }
 }
