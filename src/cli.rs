@@ -25,6 +25,9 @@ EXAMPLES:
     Fail a CI job when an endpoint is judged Bad:
         stallscope analyze --fail-on bad service.log
 
+    A CLOSE-only log (no thread ids) of a service whose runtime has 4 workers:
+        stallscope analyze --workers 4 service.log
+
     Every log of an incident, whichever of them are damaged beyond reading:
         stallscope analyze --keep-going logs/*.log
 
@@ -150,6 +153,12 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "REGEX")]
     pub io_span: Option<String>,
 
+    /// Event-loop workers of the traced service (tokio's default: one per CPU core). Used when
+    /// the trace shows no worker threads (no thread ids): CPU-heavy work of one endpoint
+    /// running at once on more requests than there are workers cannot all be on the loop.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+
     /// Colour the verdicts: auto = only on a terminal and never when NO_COLOR is set.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorArg,
@@ -165,6 +174,9 @@ impl AnalyzeArgs {
         };
         if self.top == Some(0) {
             return Err("--top must be at least 1".into());
+        }
+        if self.workers == Some(0) {
+            return Err("--workers must be at least 1".into());
         }
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match self.color {
@@ -188,6 +200,7 @@ impl AnalyzeArgs {
             top: self.top,
             request_span: self.request_span,
             io_span,
+            workers: self.workers,
             color,
             progress: std::io::stderr().is_terminal(),
             keep_going: self.keep_going,

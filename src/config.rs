@@ -47,6 +47,9 @@ pub struct Config {
     pub request_span: Option<String>,
     /// Extra pattern for span names that are I/O (added to the built-in ones).
     pub io_span: Option<Regex>,
+    /// Event-loop workers of the traced runtime, as the user states it (`--workers`); used
+    /// where the trace shows no worker threads.
+    pub workers: Option<usize>,
     pub color: bool,
     /// Show progress on stderr for long reads (the CLI sets it only when stderr is a terminal).
     pub progress: bool,
@@ -65,6 +68,7 @@ impl Default for Config {
             top: None,
             request_span: None,
             io_span: None,
+            workers: None,
             color: false,
             progress: false,
             keep_going: false,

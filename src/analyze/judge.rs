@@ -3,13 +3,13 @@
 //! its effect on concurrent requests), hence the pattern and the verdict.
 
 use super::impact::{IMPACT_MIN_OBSERVERS, STRETCH_BLOCKS, STRETCH_FREE, impact};
-use super::overlap::merge;
+use super::overlap::{Hold, concurrency, merge};
 use super::requests::{Location, Request, RequestWork};
 use super::stats::median;
 use super::threads::ThreadInfo;
 use super::verdict::{
     Detail, Judgement, LocationBy, OtherBehaviour, Pattern, Recorded, ServerEvidence,
-    ServerJudgement, Unit, Verdict,
+    ServerJudgement, Unit, Verdict, WorkersFrom,
 };
 use crate::config::Config;
 use crate::model::{Ns, ThreadRole};
@@ -24,6 +24,7 @@ pub(super) fn judge(
     requests: &[Request],
     threads: &[ThreadInfo],
     recorded: Recorded,
+    workers: Option<(usize, WorkersFrom)>,
     cfg: &Config,
 ) -> Judgement {
     let rs: Vec<&Request> = members.iter().map(|&i| &requests[i]).collect();
@@ -132,6 +133,26 @@ pub(super) fn judge(
                 impact: i,
                 poll: heavy_p50,
             });
+        }
+        // Held threads at once beyond the loop's workers: not all of them were workers.
+        if location == Location::Unknown
+            && let Some((w, from)) = workers
+        {
+            let dense: Vec<(Ns, Ns)> = rs
+                .iter()
+                .filter(|r| r.heavy_dense)
+                .flat_map(|r| r.heavy.iter().copied())
+                .collect();
+            let at_once = concurrency(&dense, w, Hold::AtLeast(1_000_000)).max_at_once;
+            if at_once > w {
+                location = Location::Offloaded;
+                location_by = LocationBy::Concurrency;
+                evidence.push(ServerEvidence::MoreAtOnceThanWorkers {
+                    at_once,
+                    workers: w,
+                    from,
+                });
+            }
         }
         if location == Location::Unknown {
             if i.observers >= IMPACT_MIN_OBSERVERS && i.stretch_low >= STRETCH_BLOCKS {

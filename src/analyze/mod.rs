@@ -38,7 +38,7 @@ pub use stalls::{Episode, Inferred, Stall, StallSource, Victim, Victims};
 pub use stats::percentile;
 pub use verdict::{
     Detail, FastEndpoint, Impact, Judgement, LocationBy, Note, OtherBehaviour, Pattern, Recorded,
-    RootSpans, ServerEvidence, ServerJudgement, Unit, Verdict,
+    RootSpans, ServerEvidence, ServerJudgement, Unit, Verdict, WorkersFrom,
 };
 
 use crate::config::Config;
@@ -199,6 +199,16 @@ impl Collector<'_> {
         // Heavy work of all requests, and the healthy baseline of every endpoint.
 
         let (order, groups) = group_requests(&requests);
+        // The loop's workers: threads that show it, else what the user states.
+        let loop_threads = threads
+            .iter()
+            .filter(|t| t.role == ThreadRole::EventLoop)
+            .count();
+        let workers = if loop_threads > 0 {
+            Some((loop_threads, WorkersFrom::Threads))
+        } else {
+            cfg.workers.map(|w| (w, WorkersFrom::Option))
+        };
         // Judged group by group (`parts`), then one row per endpoint once stalls are known.
         let mut judgements = Vec::new();
         let mut fast = Vec::new();
@@ -226,6 +236,7 @@ impl Collector<'_> {
                     polls: has_executions,
                     thread_ids: has_thread_executions,
                 },
+                workers,
                 cfg,
             ));
         }

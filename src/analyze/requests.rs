@@ -63,6 +63,9 @@ pub struct Request {
     pub kind: RequestWork,
     /// Intervals where the heavy (CPU or blocking) work ran, merged, sorted.
     pub heavy: Vec<(Ns, Ns)>,
+    /// The heavy intervals held a thread throughout (polls, or a span busy for at least 90 %
+    /// of its life), so heavy intervals that overlap ran on different threads.
+    pub heavy_dense: bool,
     /// The span the heavy work ran in, and the I/O evidence seen.
     pub heavy_name: Option<Arc<str>>,
     /// Shared between requests with the same evidence (a long trace has many).
@@ -517,15 +520,23 @@ fn measure(
             .max_by_key(|c| trace.span(*c).busy.unwrap_or(0)),
         _ => None,
     };
+    let polled = !exec_intervals.is_empty();
     let heavy = match kind {
-        RequestWork::Cpu | RequestWork::IoBlocking if !exec_intervals.is_empty() => {
-            merge(exec_intervals)
-        }
+        RequestWork::Cpu | RequestWork::IoBlocking if polled => merge(exec_intervals),
         RequestWork::Cpu | RequestWork::IoBlocking => match heavy_span {
             Some(c) => vec![(trace.span(c).start, trace.span(c).end)],
             None => vec![(span.start, span.end)],
         },
         _ => Vec::new(),
+    };
+    let dense = |busy: Option<Ns>, life: Ns| busy.is_some_and(|b| b * 10 >= life * 9);
+    let heavy_dense = match kind {
+        RequestWork::Cpu | RequestWork::IoBlocking if polled => true,
+        RequestWork::Cpu | RequestWork::IoBlocking => match heavy_span {
+            Some(c) => dense(trace.span(c).busy, trace.span(c).duration()),
+            None => dense(span.busy, d),
+        },
+        _ => false,
     };
     let heavy_name = heavy_span.map(|c| names.get(trace.name(trace.span(c))));
     Request {
@@ -540,6 +551,7 @@ fn measure(
         cpu,
         kind,
         heavy,
+        heavy_dense,
         heavy_name,
         io_evidence,
         per_thread,

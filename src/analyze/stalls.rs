@@ -263,6 +263,7 @@ mod tests {
             cpu: 0,
             kind: RequestWork::IoWait,
             heavy: vec![],
+            heavy_dense: false,
             heavy_name: None,
             io_evidence: None,
             location: Location::Unknown,

@@ -509,3 +509,65 @@ fn one_endpoint_one_row_the_worse_pattern_with_the_rest_counted() {
         (RequestWork::Cpu, 2, 5 * MS + MS / 10)
     );
 }
+
+/// ```text
+/// t(ms)    0        100       200
+/// /thumb   [══ busy 100 ══]          four at once, each busy through its whole life
+///          [══ busy 100 ══]
+///          [══ busy 100 ══]
+///          [══ busy 100 ══]
+/// ```
+/// Close-only, no threads: four sections that each held a thread throughout ran at once. With
+/// two workers (`--workers 2`) they cannot all have been on the loop: sync-cpu, settled by
+/// concurrency. Without a worker count nothing says so; half-busy sections prove nothing.
+#[test]
+fn more_held_at_once_than_workers_ran_off_the_loop() {
+    let build = |busy: f64| {
+        let mut t = Timeline::new();
+        for burst in [0.0, 1000.0] {
+            for i in 0..4 {
+                let at = burst + i as f64;
+                let r = t.request("GET /thumb", at, at + 100.0);
+                // Entered around its child, as `parent.in_scope` in spawn_blocking does.
+                t.close_only(r, busy + 0.2);
+                let c = t.span("compute", &[], Some(r), at + 0.1, at + 99.9);
+                t.close_only(c, busy);
+            }
+        }
+        t.finish()
+    };
+    let with = |workers: Option<usize>, busy: f64| {
+        let cfg = Config {
+            workers,
+            ..Config::default()
+        };
+        analyze(&build(busy), &cfg)
+    };
+    let a = with(Some(2), 99.8);
+    let j = row(&a, "GET /thumb");
+    assert_eq!(
+        (j.pattern, j.verdict, j.count),
+        (Pattern::SyncCpu, Verdict::Ok, 8)
+    );
+    let s = server(&a, "GET /thumb");
+    assert_eq!(s.location_by, LocationBy::Concurrency);
+    assert!(s.evidence.contains(&ServerEvidence::MoreAtOnceThanWorkers {
+        at_once: 4,
+        workers: 2,
+        from: WorkersFrom::Option
+    }));
+    // Four workers could have run all four: not settled by concurrency.
+    assert_ne!(
+        server(&with(Some(4), 99.8), "GET /thumb").location_by,
+        LocationBy::Concurrency
+    );
+    // No worker count, or sections busy half their life: not settled by concurrency.
+    assert_ne!(
+        server(&with(None, 99.8), "GET /thumb").location_by,
+        LocationBy::Concurrency
+    );
+    assert_ne!(
+        server(&with(Some(2), 50.0), "GET /thumb").location_by,
+        LocationBy::Concurrency
+    );
+}

@@ -150,6 +150,8 @@ pub struct Impact {
 pub enum LocationBy {
     Threads,
     ChildWhileIdle,
+    /// More of its heavy sections ran at once than the loop has workers.
+    Concurrency,
     Impact,
     NotNeeded,
     Unsettled,
@@ -249,6 +251,22 @@ pub enum ServerEvidence {
     DelaysCaused { count: usize, max: Ns },
     /// Some of the endpoint's requests behaved otherwise than the row's pattern says.
     AlsoBehaved(OtherBehaviour),
+    /// Up to `at_once` of its heavy sections (each holding a thread throughout) ran at the
+    /// same time, more than the loop's `workers`: they cannot all have run on the loop.
+    MoreAtOnceThanWorkers {
+        at_once: usize,
+        workers: usize,
+        from: WorkersFrom,
+    },
+}
+
+/// Where the number of event-loop workers came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkersFrom {
+    /// Threads the trace shows interleaving requests.
+    Threads,
+    /// `--workers`.
+    Option,
 }
 
 /// Requests of an endpoint that behaved otherwise than its row's pattern: the row shows the

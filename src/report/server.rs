@@ -9,7 +9,7 @@ use crate::analyze::requests::{IoShape, Placement, RequestWork};
 use crate::analyze::threads::RoleEvidence;
 use crate::analyze::{
     Analysis, Inferred, Judgement, LocationBy, Note, Pattern, Recorded, ServerEvidence,
-    ServerJudgement, StallSource, Unit, Verdict,
+    ServerJudgement, StallSource, Unit, Verdict, WorkersFrom,
 };
 use crate::config::Config;
 
@@ -161,6 +161,18 @@ pub(super) fn evidence(e: &ServerEvidence) -> String {
                 verdict_label(o.verdict)
             )
         }
+        ServerEvidence::MoreAtOnceThanWorkers {
+            at_once,
+            workers,
+            from,
+        } => format!(
+            "up to {at_once} of its heavy sections held a thread at once, more than the {} ({}): they cannot all have run on the loop",
+            plural(*workers, "event-loop worker", "event-loop workers"),
+            match from {
+                WorkersFrom::Threads => "threads seen interleaving requests",
+                WorkersFrom::Option => "--workers",
+            }
+        ),
         ServerEvidence::DelaysCaused { count, max } => format!(
             "{count} other requests in flight during its stalls took longer than their endpoint's healthy median, by up to {}",
             fmt_ms(*max)
@@ -338,6 +350,7 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
     let inferred = match v.location_by {
         LocationBy::Impact => " (inferred from its effect on other requests)",
         LocationBy::ChildWhileIdle => " (request idle while its work ran elsewhere)",
+        LocationBy::Concurrency => " (more at once than there are workers)",
         _ => "",
     };
     let server_threads = match j.pattern {

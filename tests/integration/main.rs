@@ -13,7 +13,8 @@
 //! - `formats_text`: tracing-subscriber text logs in every formatter, option, timer and
 //!   prefix, in `tests/data/formats/text/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
-//!   run with `--include-ignored`; fails when the demo is not built).
+//!   run with `--include-ignored`; fails when the demo is not built);
+//! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
 //!
 //! `cargo test` runs what needs nothing beside the repository; `cargo test --locked --
 //! --include-ignored` (what `.ci/run` runs) is the full suite.
@@ -28,3 +29,4 @@ mod formats_requests;
 mod formats_text;
 mod samples;
 mod schema;
+mod verdicts;
