@@ -150,6 +150,8 @@ pub struct Impact {
 pub enum LocationBy {
     Threads,
     ChildWhileIdle,
+    /// The threads its work spans were created and closed on (no polls recorded).
+    CreationClose,
     Impact,
     NotNeeded,
     Unsettled,
@@ -273,6 +275,9 @@ pub enum Note {
     NothingTimed,
     /// Polls without thread ids.
     NoThreadIds,
+    /// No polls, but span creation and close carry thread ids: `workers` threads created
+    /// interleaved requests, `blocking` ran work spans one at a time ([`super::lifecycle`]).
+    CreationCloseThreads { workers: usize, blocking: usize },
     /// Endpoints whose requests all overlapped a stall: no healthy baseline.
     NoBaseline(Vec<String>),
     /// Spans the trace never closed (ENTER/EXIT without CLOSE): each ends at its last exit.
