@@ -69,6 +69,66 @@ def analyze_chrome(path):
     for k in sorted(durations):
         v = durations[k]
         print(f"  {k:<16} {len(v):>4} req  p50 {r2(pct(v, 50)):8.2f} ms  p95 {r2(pct(v, 95)):8.2f} ms  max {r2(max(v)):8.2f} ms")
+    if any(e.get("ph") == "b" for e in events):
+        chrome_async_held(events)
+
+def chrome_async_held(events):
+    """tracing-chrome's async style: b/e at span creation and close, each on its thread (tid).
+    Workers: threads on which a request span was created while an earlier one created there was
+    still open. A work span held its thread when its b and e are on the same tid with no other
+    b/e on that tid in between (file order), counted only for a span name that is silent so in
+    most of its endpoint's requests; held spans of 10 ms or more on workers are the stalls."""
+    per_tid = defaultdict(int)            # b/e events seen per tid, in file order
+    open_ = defaultdict(list)             # (id, name) -> [(tid, seq, ts, request_id)]
+    req_open = defaultdict(list)          # id -> open request ids (tracing-chrome: root's id)
+    created = defaultdict(list)           # tid -> [(start, end)] of requests created there
+    spans_by_id, works = {}, []           # works: (endpoint, name, tid, start, end, silent)
+    req_start = {}
+    for e in events:
+        if e.get("ph") not in ("b", "e"):
+            continue
+        tid, name, key = e["tid"], e["name"], (e.get("id"), e["name"])
+        per_tid[tid] += 1
+        if e["ph"] == "b":
+            if name == "http.request":
+                rid = e["args"]["request_id"]
+                req_open[e.get("id")].append(rid)
+                req_start[rid] = (e["ts"], tid, f'{e["args"]["method"]} {e["args"]["route"].strip(chr(34))}')
+            rid = req_open[e.get("id")][-1] if req_open[e.get("id")] else None
+            open_[key].append((tid, per_tid[tid], e["ts"], rid))
+            continue
+        if not open_[key]:
+            continue
+        t0, seq0, ts0, rid = open_[key].pop()
+        if name == "http.request":
+            if req_open[e.get("id")]:
+                req_open[e.get("id")].pop()
+            start, ctid, ep = req_start[rid]
+            created[ctid].append((start, e["ts"]))
+            spans_by_id[rid] = (ep, int(start * 1000), int(e["ts"] * 1000))
+        elif rid in req_start and t0 == tid and e["ts"] - ts0 >= 1000:
+            works.append((req_start[rid][2], name, tid, ts0, e["ts"], per_tid[tid] == seq0 + 1, rid))
+    workers = set()
+    for tid, spans in created.items():
+        spans.sort()
+        reach = None
+        for a, b in spans:
+            if reach is not None and a < reach:
+                workers.add(tid)
+            reach = b if reach is None else max(reach, b)
+    tally = defaultdict(lambda: [0, 0])
+    for ep, name, _, _, _, silent, _ in works:
+        tally[(ep, name)][0] += silent
+        tally[(ep, name)][1] += 1
+    held = [w for w in works if w[5] and tally[(w[0], w[1])][0] * 2 > tally[(w[0], w[1])][1]]
+    for (ep, name), (silent, n) in sorted(tally.items()):
+        print(f"  {ep:<16} {name:<10} created and closed on one thread: {n}, no other b/e on it in between: {silent}")
+    stalls = sorted((int(a * 1000), int(b * 1000), rid, tid) for _, _, tid, a, b, _, rid in held
+                    if tid in workers and b - a >= 10_000)
+    print(f"  workers (created interleaved requests): tids {sorted(workers)}")
+    if stalls:
+        eps, victims, worst = episodes_and_victims(stalls, spans_by_id)
+        print(f"  held spans >= 10 ms on workers (inferred stalls): {len(stalls)}, episodes: {len(eps)}, delayed requests: {victims}, by up to {r2(worst / 1e6):.2f} ms")
 
 def analyze_console(path):
     """console-subscriber recording: kind=task polls (Enter -> Exit) of 10 ms or more."""
@@ -254,6 +314,36 @@ def stallscope_console(path):
             f" delayed {j['victims']['delayed_tasks']} tasks ({sum(e['delayed'] for e in eps)} task-episodes), by up to {j['victims']['max_delay_ms']:.2f} ms;"
             f" held idle {v['held_idle_tasks']} tasks ({v['held_idle']} task-episodes), up to {v['max_held_idle_ms']:.2f} ms")
 
+def episodes_and_victims(stalls, spans_by_id):
+    """stalls: sorted (start_ns, end_ns, request_id, thread); spans_by_id: request_id ->
+    (endpoint, start_ns, end_ns). Returns (episodes, victims, worst delay ns)."""
+    # Episodes: overlapping stalls merged. Victims: requests overlapping an episode, not the
+    # cause of one of its stalls, slower than their endpoint's median over requests that
+    # overlap no episode by more than 1 ms and 10 %.
+    eps = []
+    for a, b, rid, _ in stalls:
+        if eps and a <= eps[-1][1]:
+            eps[-1][1] = max(eps[-1][1], b)
+            eps[-1][2].add(rid)
+        else:
+            eps.append([a, b, {rid}])
+    overlaps = lambda s0, e0: [i for i, (a, b, _) in enumerate(eps) if a < e0 and b > s0]
+    healthy = defaultdict(list)
+    for ep, s0, e0 in spans_by_id.values():
+        if not overlaps(s0, e0):
+            healthy[ep].append(e0 - s0)
+    base = {ep: sorted(v)[(len(v) - 1) // 2] for ep, v in healthy.items()}
+    victims, worst = 0, 0
+    for rid, (ep, s0, e0) in spans_by_id.items():
+        hit = overlaps(s0, e0)
+        if not hit or ep not in base or all(rid in eps[i][2] for i in hit):
+            continue
+        d = (e0 - s0) - base[ep]
+        if d > 1_000_000 and d * 10 > base[ep]:
+            victims += 1
+            worst = max(worst, d)
+    return eps, victims, worst
+
 def analyze(path):
     durations = defaultdict(list)
     new_ts = {}
@@ -317,31 +407,7 @@ def analyze(path):
         print(f"  {tid:<14} {len(roots):>4} activations, interleaves requests: {interleaved}, activations >= 10 ms: {len(lp)}")
     stalls = sorted(s for s in stalls if s[3] in loop_threads)
     if stalls:
-        # Episodes: overlapping stalls merged. Victims: requests overlapping an episode, not the
-        # cause of one of its stalls, slower than their endpoint's median over requests that
-        # overlap no episode by more than 1 ms and 10 %.
-        eps = []
-        for a, b, rid, _ in stalls:
-            if eps and a <= eps[-1][1]:
-                eps[-1][1] = max(eps[-1][1], b)
-                eps[-1][2].add(rid)
-            else:
-                eps.append([a, b, {rid}])
-        overlaps = lambda s0, e0: [i for i, (a, b, _) in enumerate(eps) if a < e0 and b > s0]
-        healthy = defaultdict(list)
-        for ep, s0, e0 in spans_by_id.values():
-            if not overlaps(s0, e0):
-                healthy[ep].append(e0 - s0)
-        base = {ep: sorted(v)[(len(v) - 1) // 2] for ep, v in healthy.items()}
-        victims, worst = 0, 0
-        for rid, (ep, s0, e0) in spans_by_id.items():
-            hit = overlaps(s0, e0)
-            if not hit or ep not in base or all(rid in eps[i][2] for i in hit):
-                continue
-            d = (e0 - s0) - base[ep]
-            if d > 1_000_000 and d * 10 > base[ep]:
-                victims += 1
-                worst = max(worst, d)
+        eps, victims, worst = episodes_and_victims(stalls, spans_by_id)
         print(f"  stalls on event-loop threads: {len(stalls)}, episodes: {len(eps)}, delayed requests: {victims}, by up to {r2(worst / 1e6):.2f} ms")
 
 def request_spans(path):

@@ -41,6 +41,8 @@ pub struct Collector<'c> {
     root_index: HashMap<Arc<str>, usize>,
     /// The input is a recording of runtime tasks: no root spans are kept.
     runtime_tasks: bool,
+    /// Creation/close threads of spans, per request (issue 10, items 3-4).
+    pub(super) lifecycle: super::lifecycle::Lifecycle,
 }
 
 impl TreeSink for Collector<'_> {
@@ -70,6 +72,7 @@ impl<'c> Collector<'c> {
             roots: Vec::new(),
             root_index: HashMap::new(),
             runtime_tasks: false,
+            lifecycle: Default::default(),
         }
     }
 
@@ -89,6 +92,9 @@ impl<'c> Collector<'c> {
         let first = self.requests.len();
         let spans: Vec<SpanIdx> = found.iter().map(|(s, _)| *s).collect();
         self.requests.extend(found.into_iter().map(|(_, r)| r));
+        // Issue 10, items 3-4: where its spans were created and closed (lifecycle.rs).
+        self.lifecycle
+            .tree(trace, self.cfg, members, executions, first, &spans);
         if !self.requests.is_empty() {
             // Root spans stand in for requests only in a trace that has none.
             if !self.roots.is_empty() {
@@ -165,6 +171,7 @@ impl<'c> Collector<'c> {
             e.start -= by;
             e.end -= by;
         }
+        self.lifecycle.rebase(by);
         let mut trees: HashMap<SpanIdx, (Vec<SpanIdx>, Vec<Execution>)> = HashMap::new();
         for i in 0..trace.spans.len() {
             let idx = SpanIdx(i as u32);

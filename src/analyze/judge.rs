@@ -4,7 +4,7 @@
 
 use super::impact::{IMPACT_MIN_OBSERVERS, STRETCH_BLOCKS, STRETCH_FREE, impact};
 use super::overlap::{Hold, concurrency, merge};
-use super::requests::{Location, Request, RequestWork};
+use super::requests::{Location, Placement, Request, RequestWork};
 use super::stats::median;
 use super::threads::ThreadInfo;
 use super::verdict::{
@@ -120,7 +120,10 @@ pub(super) fn judge(
                     example,
                 });
             }
-            location_by = if threads_known {
+            location_by = if matches!(example, Some(Placement::CreatedClosedOn { .. })) {
+                // Issue 10, items 3-4: creation/close threads (lifecycle.rs).
+                LocationBy::CreationClose
+            } else if threads_known {
                 LocationBy::Threads
             } else {
                 LocationBy::ChildWhileIdle

@@ -20,6 +20,7 @@ mod collector;
 mod impact;
 pub mod join;
 mod judge;
+pub mod lifecycle;
 pub mod overlap;
 pub mod requests;
 pub mod runtime;
@@ -138,8 +139,14 @@ impl Collector<'_> {
     pub(super) fn run(self, trace: &Trace) -> Analysis {
         let cfg = self.cfg;
         let stall_threshold = cfg.stall_threshold();
-        let threads = threads::infer_roles(trace);
+        let mut threads = threads::infer_roles(trace);
         let mut requests = self.requests;
+        // Issue 10, items 3-4: without polls, the threads spans were created and closed on
+        // give thread roles, kinds of work and where the work ran (lifecycle.rs).
+        let mut life = self.lifecycle;
+        life.roles(&mut threads);
+        life.apply(&mut requests);
+        let threads = threads;
         for r in &mut requests {
             r.location = r.locate(&threads).0;
         }
@@ -195,6 +202,13 @@ impl Collector<'_> {
         } else if has_executions && !has_thread_executions && !requests.is_empty() {
             notes.push(Note::NoThreadIds);
         }
+        // Issue 10, item 3: thread ids on span creation and close showed thread roles
+        // (lifecycle.rs); that note replaces NoPolls, whose advice is for tracing-subscriber.
+        let (workers, blocking) = lifecycle::Lifecycle::thread_counts(&threads);
+        if workers + blocking > 0 && !requests.is_empty() && !nothing_timed {
+            notes.retain(|n| *n != Note::NoPolls);
+            notes.push(Note::CreationCloseThreads { workers, blocking });
+        }
 
         // Heavy work of all requests, and the healthy baseline of every endpoint.
 
@@ -234,7 +248,8 @@ impl Collector<'_> {
                 &threads,
                 Recorded {
                     polls: has_executions,
-                    thread_ids: has_thread_executions,
+                    // Thread ids on span creation and close count (issue 10, item 3).
+                    thread_ids: has_thread_executions || life.threads_seen(),
                 },
                 workers,
                 cfg,
@@ -282,6 +297,10 @@ impl Collector<'_> {
             }
             for &ri in &v.requests {
                 let r = &requests[ri];
+                // Placed by creation/close threads: its stalls come from lifecycle.rs below.
+                if lifecycle::Lifecycle::placed(r, &threads) {
+                    continue;
+                }
                 let (sections, how): (Vec<(Ns, Ns)>, Inferred) = if has_executions {
                     let polls: Vec<(Ns, Ns)> = long_executions
                         .iter()
@@ -314,6 +333,8 @@ impl Collector<'_> {
                 }
             }
         }
+        // Issue 10, items 3-4: work spans that held a worker, from creation/close threads.
+        stall_list.extend(life.stalls(&requests, &threads, stall_threshold));
         let workers = threads
             .iter()
             .filter(|t| t.role == ThreadRole::EventLoop)

@@ -77,6 +77,9 @@ pub struct Request {
     pub cut_off: bool,
     /// Where the heavy work ran; set once thread roles are known.
     pub location: Location,
+    /// Without polls: the thread its heaviest work span was created and closed on, and whether
+    /// it held it (set by [`super::lifecycle`]).
+    pub made: Option<super::lifecycle::Made>,
     /// Its executions (start, end), kept only to join a recording of runtime tasks to it
     /// ([`Collector::keep_executions`](super::Collector::keep_executions)).
     pub executions: Vec<(Ns, Ns)>,
@@ -89,9 +92,18 @@ impl Request {
         self.end - self.start
     }
 
-    /// Threads that ran an execution of 1 ms or more of this request.
+    /// Threads that ran an execution of 1 ms or more of this request; without executions, the
+    /// thread its heaviest work span was created and closed on ([`Request::made`]).
     pub fn heavy_threads(&self) -> impl Iterator<Item = ThreadIdx> + '_ {
-        self.per_thread.iter().filter(|e| e.2).map(|e| e.0)
+        let made = self
+            .made
+            .filter(|_| self.per_thread.is_empty())
+            .map(|m| m.thread);
+        self.per_thread
+            .iter()
+            .filter(|e| e.2)
+            .map(|e| e.0)
+            .chain(made)
     }
 
     /// Shifts every time by `-by` (trees measured before the trace was rebased).
@@ -108,8 +120,9 @@ impl Request {
         }
     }
 
-    /// Where the heavy work ran, from thread roles (exact) or from a child busy while the
-    /// request span was idle; with what showed it.
+    /// Where the heavy work ran, from thread roles (exact), from a child busy while the
+    /// request span was idle, or, without polls, from the thread its heaviest work span was
+    /// created and closed on ([`Request::made`]); with what showed it.
     pub fn locate(&self, threads: &[ThreadInfo]) -> (Location, Option<Placement>) {
         let role = |t: ThreadIdx| {
             threads
@@ -149,7 +162,30 @@ impl Request {
                 }),
             );
         }
-        (Location::Unknown, None)
+        self.locate_by_creation_close(threads)
+            .unwrap_or((Location::Unknown, None))
+    }
+
+    /// Without polls: a heaviest work span created and closed on a blocking-pool thread ran off
+    /// the loop; one created and closed on a worker that held it through its life ran on it.
+    fn locate_by_creation_close(
+        &self,
+        threads: &[ThreadInfo],
+    ) -> Option<(Location, Option<Placement>)> {
+        let m = self.made?;
+        let role = threads.get(m.thread.0 as usize)?.role;
+        let placement = Placement::CreatedClosedOn {
+            role,
+            lifetime: m.lifetime,
+            held: m.held,
+        };
+        match role {
+            ThreadRole::Blocking => Some((Location::Offloaded, Some(placement))),
+            ThreadRole::EventLoop if m.held.is_some() => {
+                Some((Location::EventLoop, Some(placement)))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -261,6 +297,13 @@ pub enum Placement {
     /// Its children were busy longer than the request span itself: they ran elsewhere while
     /// the request awaited them.
     ChildBusyWhileIdle { child_busy: Ns, busy: Ns },
+    /// No polls: its heaviest work span was created and closed on a thread of this role, lived
+    /// `lifetime`, and held that thread through its life when `held` says how.
+    CreatedClosedOn {
+        role: ThreadRole,
+        lifetime: Ns,
+        held: Option<super::lifecycle::HeldBy>,
+    },
 }
 
 /// Why a span counts as an I/O call.
@@ -313,7 +356,7 @@ pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config, names: &mut Names) ->
         })
 }
 
-fn significant(x: Ns, d: Ns) -> bool {
+pub(super) fn significant(x: Ns, d: Ns) -> bool {
     x >= 1_000_000 && x * 10 >= d
 }
 
@@ -559,6 +602,7 @@ fn measure(
         max_poll,
         cut_off: span.cut_off,
         location: Location::Unknown,
+        made: None,
         executions: Vec::new(),
         spans: Vec::new(),
     }

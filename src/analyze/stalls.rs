@@ -57,6 +57,12 @@ pub enum Inferred {
         /// The span whose busy time it is (`None`: the request span).
         span: Option<String>,
     },
+    /// No polls, but span creation and close on threads: a work span created and closed on
+    /// an event-loop worker that held it through its life ([`super::lifecycle`]).
+    HeldWorker {
+        span: String,
+        by: super::lifecycle::HeldBy,
+    },
 }
 
 /// Who paid for a stall: the three victim rules.
@@ -271,6 +277,7 @@ mod tests {
             polls: 0,
             max_poll: None,
             cut_off: false,
+            made: None,
             executions: vec![],
             spans: vec![],
         }

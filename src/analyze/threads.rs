@@ -55,6 +55,14 @@ pub enum RoleEvidence {
     /// The only thread that ran anything, and it ran one span tree in one poll: that shows
     /// neither role.
     SinglePoll,
+    /// No polls on it, but request spans were created on it, `overlapping` of them while an
+    /// earlier one was still in progress: it interleaves requests, an event loop
+    /// ([`super::lifecycle`]).
+    CreatedInterleaved { requests: u64, overlapping: u64 },
+    /// No polls on it and no request span created or closed on it; the work spans created and
+    /// closed on it, of `requests` requests, never overlapped another request's: one thing at a
+    /// time, a blocking-pool thread ([`super::lifecycle`]).
+    WorkOneAtATime { spans: u64, requests: u64 },
 }
 
 /// Infers the role of every thread that ran something, from the counters the builder kept

@@ -152,6 +152,8 @@ pub enum LocationBy {
     ChildWhileIdle,
     /// More of its heavy sections ran at once than the loop has workers.
     Concurrency,
+    /// The threads its work spans were created and closed on (no polls recorded).
+    CreationClose,
     Impact,
     NotNeeded,
     Unsettled,
@@ -312,6 +314,9 @@ pub enum Note {
     NothingTimed,
     /// Polls without thread ids.
     NoThreadIds,
+    /// No polls, but span creation and close carry thread ids: `workers` threads created
+    /// interleaved requests, `blocking` ran work spans one at a time ([`super::lifecycle`]).
+    CreationCloseThreads { workers: usize, blocking: usize },
     /// Endpoints whose requests all overlapped a stall: no healthy baseline.
     NoBaseline(Vec<String>),
     /// Spans the trace never closed (ENTER/EXIT without CLOSE): each ends at its last exit.

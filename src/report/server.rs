@@ -5,6 +5,7 @@ use super::build::{row_victims, verdict_base};
 use super::rows::{Row, verdict_label};
 use super::schema::{MixedOut, VerdictOut};
 use super::text::{fmt_duration as fmt_ms, plural, to_ms};
+use crate::analyze::lifecycle::HeldBy;
 use crate::analyze::requests::{IoShape, Placement, RequestWork};
 use crate::analyze::threads::RoleEvidence;
 use crate::analyze::{
@@ -12,6 +13,7 @@ use crate::analyze::{
     ServerJudgement, StallSource, Unit, Verdict, WorkersFrom,
 };
 use crate::config::Config;
+use crate::model::ThreadRole;
 
 /// The JSON row (with its table cells) of a server judgement.
 pub(super) fn verdict_out(
@@ -204,6 +206,28 @@ fn placement(p: &Option<Placement>) -> String {
             *child_busy as f64 / 1e6,
             *busy as f64 / 1e6
         ),
+        Some(Placement::CreatedClosedOn {
+            role,
+            lifetime,
+            held,
+        }) => {
+            let thread = match role {
+                ThreadRole::EventLoop => "an event-loop worker",
+                ThreadRole::Blocking => "a blocking-pool thread",
+                ThreadRole::Unknown => "a thread of unknown role",
+            };
+            let how = match held {
+                Some(HeldBy::BusyTime) => ", busy through its life: it held that thread",
+                Some(HeldBy::NoOtherEvent) => {
+                    ", with no other span created or closed on it in between: it held that thread"
+                }
+                None => "",
+            };
+            format!(
+                "its heaviest work span ({}) was created and closed on {thread}{how}",
+                fmt_ms(*lifetime)
+            )
+        }
     }
 }
 
@@ -236,6 +260,18 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
             plural(trees as usize, "span tree", "span trees"),
             plural(executions as usize, "poll", "polls")
         ),
+        RoleEvidence::CreatedInterleaved {
+            requests,
+            overlapping,
+        } => format!(
+            "no polls recorded; created {}, {overlapping} of them while an earlier one was still in progress: it interleaves requests",
+            plural(requests as usize, "request span", "request spans")
+        ),
+        RoleEvidence::WorkOneAtATime { spans, requests } => format!(
+            "no polls recorded; no request span created or closed on it; {} of {} created and closed on it one request at a time",
+            plural(spans as usize, "work span", "work spans"),
+            plural(requests as usize, "request", "requests")
+        ),
     }
 }
 
@@ -246,7 +282,9 @@ fn settle_with(r: Recorded) -> &'static str {
             "record thread ids (.with_thread_ids(true)) and ENTER/EXIT span events (FmtSpan::FULL) to settle it"
         }
         (false, true) => "record thread ids (.with_thread_ids(true)) to settle it",
-        (true, false) => "record ENTER/EXIT span events (FmtSpan::FULL) to settle it",
+        (true, false) => {
+            "record ENTER/EXIT span events (FmtSpan::FULL, or tracing-chrome's threaded style) to settle it"
+        }
         (true, true) => {
             "the trace has polls and thread ids, but no thread ran enough requests to show its role: a longer or busier recording settles it"
         }
@@ -282,6 +320,11 @@ pub(super) fn note(n: &Note) -> String {
         Note::NothingTimed => "no timestamps and no time.busy/time.idle (a log written with without_time() has neither): requests and endpoints only, no duration; record with a timer and FmtSpan::CLOSE or FULL".into(),
         Note::NoPolls => "no ENTER/EXIT span events: single polls cannot be seen, stalls are inferred from time.busy (record with FmtSpan::FULL or ACTIVE to measure them)".into(),
         Note::NoThreadIds => "no thread ids: which thread ran a poll is unknown (record with .with_thread_ids(true) to settle it)".into(),
+        Note::CreationCloseThreads { workers, blocking } => format!(
+            "no polls (ENTER/EXIT span events, or tracing-chrome's threaded style), but each span's creation and close name a thread: {} created interleaved requests (event-loop workers), {} ran work spans one request at a time (blocking pool); a work span created and closed on a worker that held it through its life (busy for 90 % of it or more, or no other span created or closed there meanwhile) is an inferred stall",
+            plural(*workers, "thread", "threads"),
+            plural(*blocking, "thread", "threads")
+        ),
         Note::EndedAtLastExit { spans } => format!(
             "{} never closed (ENTER/EXIT without CLOSE): each ends at its last exit, its busy time is the sum of its enter -> exit intervals",
             plural(*spans as usize, "span", "spans")
@@ -315,6 +358,13 @@ pub(super) fn stall_reason(s: &StallSource) -> Option<String> {
         StallSource::Inferred(Inferred::BusyTime { span }) => Some(format!(
             "no ENTER/EXIT events: from the busy time of {} (busy through its whole life)",
             span.as_deref().unwrap_or("the request span")
+        )),
+        StallSource::Inferred(Inferred::HeldWorker { span, by }) => Some(format!(
+            "no ENTER/EXIT events: {span} was created and closed on this event-loop worker and held it through its life ({})",
+            match by {
+                HeldBy::BusyTime => "busy for 90 % of it or more",
+                HeldBy::NoOtherEvent => "no other span created or closed on the worker meanwhile, as in most of its endpoint's requests",
+            }
         )),
     }
 }
@@ -351,6 +401,7 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
         LocationBy::Impact => " (inferred from its effect on other requests)",
         LocationBy::ChildWhileIdle => " (request idle while its work ran elsewhere)",
         LocationBy::Concurrency => " (more at once than there are workers)",
+        LocationBy::CreationClose => " (from the threads its spans were created and closed on)",
         _ => "",
     };
     let server_threads = match j.pattern {

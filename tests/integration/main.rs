@@ -12,6 +12,8 @@
 //!   in `tests/data/formats/demo/`, their request rows checked against counts read off the files;
 //! - `formats_text`: tracing-subscriber text logs in every formatter, option, timer and
 //!   prefix, in `tests/data/formats/text/`;
+//! - `lifecycle`: creation and close threads as evidence (issue 10, items 3-4), on the
+//!   hand-written logs in `tests/data/formats/lifecycle/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built);
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
@@ -27,6 +29,7 @@ mod console_live;
 mod formats_demo;
 mod formats_requests;
 mod formats_text;
+mod lifecycle;
 mod samples;
 mod schema;
 mod verdicts;

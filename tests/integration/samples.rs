@@ -164,17 +164,6 @@ fn demo_endpoints_get_their_rows_in_every_format() {
             // console_recordings_joined_to_logs
             continue;
         }
-        if name.contains("chrome-async") {
-            // Only span creation and close are recorded: the honest answer is unknown.
-            for ep in ["GET /orders", "GET /report"] {
-                assert_eq!(
-                    find(ep),
-                    Some(("unknown".into(), "unknown".into())),
-                    "{name}"
-                );
-            }
-            continue;
-        }
         assert_eq!(
             find("GET /orders"),
             Some(("async-io".into(), "good".into())),

@@ -1,5 +1,9 @@
 //! Async slices, `b`/`e` and `S`/`F`: a span per pair (tracing-chrome's async style: creation to
-//! close), matched by category and id, nested by time within an id.
+//! close), matched by category and id, nested by time within an id. The `tid` of each is the
+//! thread the span was created (`b`) and closed (`e`) on: [`Span::opened_on`] and
+//! [`Span::closed_on`](crate::model::Span::closed_on).
+//!
+//! [`Span::opened_on`]: crate::model::Span::opened_on
 
 use super::Reader;
 use super::args;
@@ -66,6 +70,11 @@ impl Reader<'_, '_> {
                 .map(|(k, v)| (self.b.intern(k), (**v).into()))
                 .collect();
             let span = self.b.open_span(sym, target, parent, t0, owned);
+            // tracing-chrome's async style writes `b` on the thread that created the span.
+            if ev.tid.is_some() {
+                let th = self.thread(&ev.pid, &ev.tid);
+                self.b.set_opened_on(span, th);
+            }
             self.asyncs.entry(key).or_default().push(AsyncOpen {
                 span,
                 name: sym,
@@ -98,6 +107,8 @@ impl Reader<'_, '_> {
                 .collect();
             self.b.record_fields(open.span, recorded);
         }
-        self.b.close(open.span, t0, None, None, None);
+        // ... and `e` on the thread that closed it.
+        let closed_on = ev.tid.is_some().then(|| self.thread(&ev.pid, &ev.tid));
+        self.b.close(open.span, t0, None, None, closed_on);
     }
 }

@@ -224,6 +224,20 @@ fn async_ids_are_exact_and_nest() {
     );
     assert_eq!(db.duration(), 40_000);
     assert!(tr.spans.iter().all(|s| !s.cut_off));
+    // Each `b` and `e` names the thread it ran on: where the span was created and closed.
+    let key = |t: Option<crate::model::ThreadIdx>| t.map(|t| tr.thread(t).key.as_str());
+    assert_eq!(
+        (key(db.opened_on), key(db.closed_on)),
+        (Some("1:1"), Some("1:1"))
+    );
+    assert_eq!(
+        (key(parent.opened_on), key(parent.closed_on)),
+        (Some("1:1"), Some("1:2"))
+    );
+    assert_eq!(
+        (key(cache.opened_on), key(cache.closed_on)),
+        (Some("1:2"), Some("1:2"))
+    );
 }
 
 /// Legacy async events (`S`/`F`) and `id2` scopes pair like `b`/`e`.

@@ -354,6 +354,10 @@ mod tests {
         assert_eq!(t.executions.len(), 1);
         assert_eq!(t.executions[0].duration(), 20_000_000);
         assert_eq!(t.thread(t.executions[0].thread.unwrap()).key, "ThreadId(2)");
+        // Created on the NEW line's thread, closed on the CLOSE line's.
+        let key = |th: Option<crate::model::ThreadIdx>| th.map(|th| t.thread(th).key.as_str());
+        assert_eq!(key(s.opened_on), Some("ThreadId(2)"));
+        assert_eq!(key(s.closed_on), Some("ThreadId(3)"));
         assert_eq!(t.clock.origin_unix_ns, Some(1_795_478_400_000_000_000));
     }
 

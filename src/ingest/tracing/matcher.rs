@@ -235,7 +235,12 @@ impl SpanMatcher {
         if ev.kind == Kind::New {
             self.new_seen = true;
             let parent = self.resolve_parent(b, ctx.get(), exact, ev.time);
-            return self.open(b, ev.span, ev.target, parent, ev.time, false);
+            let idx = self.open(b, ev.span, ev.target, parent, ev.time, false);
+            // The thread a NEW line names is the one the span was created on.
+            if let Some(t) = ev.thread {
+                b.set_opened_on(idx, t);
+            }
+            return idx;
         }
         let found = self.find(b, ev.span, &mut ctx, exact, Some(ev.kind), ev.thread);
         let idx = match found {

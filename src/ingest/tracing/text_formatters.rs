@@ -165,6 +165,19 @@ fn full_is_read_with_every_option() {
     check_thread(&t, "tokio-rt-worker");
 }
 
+/// `FmtSpan::NEW | FmtSpan::CLOSE` with thread ids: each span's creation and close threads.
+#[test]
+fn new_and_close_with_thread_ids_give_creation_and_close_threads() {
+    let text = printed!(FmtSpan::NEW | FmtSpan::CLOSE, fmt().with_thread_ids(true));
+    assert!(text.contains(": new"), "{text}");
+    let t = check(&text, true);
+    assert_eq!(t.threads.len(), 1, "{text}");
+    for s in &t.spans {
+        assert_eq!(s.opened_on, Some(crate::model::ThreadIdx(0)), "{text}");
+        assert_eq!(s.closed_on, Some(crate::model::ThreadIdx(0)), "{text}");
+    }
+}
+
 #[test]
 fn compact_gives_each_span_its_fields() {
     let text = printed!(FmtSpan::CLOSE, fmt().compact());
