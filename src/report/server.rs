@@ -184,6 +184,27 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
             "the only thread, and it ran 1 span tree in 1 poll: that shows neither an event loop nor a blocking thread"
                 .into()
         }
+        RoleEvidence::TaskKinds { polled, kinds } => {
+            let counts: Vec<String> = [
+                (kinds.task, "task"),
+                (kinds.local, "local"),
+                (kinds.blocking, "blocking"),
+                (kinds.block_on, "block_on"),
+            ]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, k)| format!("{n} of kind {k}"))
+            .collect();
+            format!(
+                "{} tokio's task spans: {}",
+                if polled {
+                    "polls of"
+                } else {
+                    "finished here, of"
+                },
+                counts.join(", ")
+            )
+        }
         RoleEvidence::OneAtATime { trees, executions } => format!(
             "ran {} one at a time, each to completion ({})",
             plural(trees as usize, "span tree", "span trees"),
