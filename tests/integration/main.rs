@@ -12,6 +12,8 @@
 //!   in `tests/data/formats/demo/`, their request rows checked against counts read off the files;
 //! - `formats_text`: tracing-subscriber text logs in every formatter, option, timer and
 //!   prefix, in `tests/data/formats/text/`;
+//! - `task_spans`: tokio's own task spans (`runtime.spawn`) in tracing-chrome and JSON logs, on
+//!   the small traces of one timeline in `tests/data/formats/task_spans/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built).
 //!
@@ -28,3 +30,4 @@ mod formats_requests;
 mod formats_text;
 mod samples;
 mod schema;
+mod task_spans;
