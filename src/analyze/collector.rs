@@ -101,8 +101,13 @@ impl<'c> Collector<'c> {
                 self.roots = Vec::new();
                 self.root_index = HashMap::new();
             }
-        } else if let Some(&m) = members.first().filter(|_| !self.runtime_tasks) {
-            let root = trace.span(trace.root_of(m));
+        } else if let Some(root) = members
+            .first()
+            .filter(|_| !self.runtime_tasks)
+            .map(|&m| trace.span(trace.root_of(m)))
+            // A tokio task span is an execution unit, not a root span of the app's.
+            .filter(|root| root.task.is_none())
+        {
             let name = self.names.get(trace.name(root));
             let d = root.duration();
             let next = self.roots.len();
@@ -112,34 +117,38 @@ impl<'c> Collector<'c> {
                 None => self.roots.push((name, vec![d])),
             }
         }
-        let threshold = self.cfg.stall_threshold();
-        let keep = self.keep_executions;
-        let request_of = |s: SpanIdx| {
-            let mut cur = Some(s);
-            for _ in 0..crate::model::MAX_DEPTH {
-                let c = cur?;
-                if let Some(k) = spans.iter().position(|s| *s == c) {
-                    return Some(first + k);
-                }
-                cur = trace.span(c).parent;
-            }
-            None
-        };
-        if keep && executions.is_empty() {
+        if self.keep_executions && executions.is_empty() {
             // No polls recorded: the spans of each request stand in for them in a join.
             for &m in members {
-                if let Some(r) = request_of(m).and_then(|k| self.requests.get_mut(k)) {
+                if let Some(k) = request_of(trace, &spans, first, m)
+                    && let Some(r) = self.requests.get_mut(k)
+                {
                     let s = trace.span(m);
                     r.spans.push((s.start, s.end, s.busy));
                 }
             }
         }
+        self.add_executions(trace, executions, &spans, first);
+    }
+
+    /// Keeps what the detectors need of a tree's executions: those long enough to be stalls
+    /// (every one, for a join), each with its request (an index from `first` on, for the
+    /// request spans `spans` of the tree) and culprit.
+    fn add_executions(
+        &mut self,
+        trace: &Trace,
+        executions: &[Execution],
+        spans: &[SpanIdx],
+        first: usize,
+    ) {
+        let threshold = self.cfg.stall_threshold();
+        let keep = self.keep_executions;
         for e in executions
             .iter()
             .filter(|e| keep || e.duration() >= threshold)
         {
             // The request this execution belongs to: the nearest request span above its span.
-            let request = request_of(e.span);
+            let request = request_of(trace, spans, first, e.span);
             if keep {
                 if let Some(r) = request.and_then(|k| self.requests.get_mut(k)) {
                     r.executions.push((e.start, e.end));
@@ -148,13 +157,18 @@ impl<'c> Collector<'c> {
                     continue;
                 }
             }
-            let root = trace.root_of(e.span);
+            let root = trace.span(trace.root_of(e.span));
+            let culprit = match root.task {
+                // A poll of a tokio task with no span of the app's inside: named by the task.
+                Some(_) => self.names.get(&crate::model::task_label(trace, root)),
+                None => self.names.get(trace.name(root)),
+            };
             self.long_executions.push(LongExecution {
                 thread: e.thread,
                 start: e.start,
                 end: e.end,
                 request,
-                culprit: self.names.get(trace.name(trace.span(root))),
+                culprit,
             });
         }
     }
@@ -189,4 +203,18 @@ impl<'c> Collector<'c> {
         }
         self.run(trace)
     }
+}
+
+/// The request an execution of span `s` belongs to: the nearest of the tree's request spans
+/// (`spans`, numbered from `first`) above it.
+fn request_of(trace: &Trace, spans: &[SpanIdx], first: usize, s: SpanIdx) -> Option<usize> {
+    let mut cur = Some(s);
+    for _ in 0..crate::model::MAX_DEPTH {
+        let c = cur?;
+        if let Some(k) = spans.iter().position(|s| *s == c) {
+            return Some(first + k);
+        }
+        cur = trace.span(c).parent;
+    }
+    None
 }

@@ -16,8 +16,11 @@
 //! browser main thread) wins. The only thread of a trace, when it ran one span tree in one
 //! poll, shows neither: its role stays unknown. (Among several threads, one that ran a single
 //! poll is taken as blocking, like a thread per request or a blocking-pool thread.)
+//!
+//! tokio's own task spans, when the trace has them, say it outright ([`task_kind_role`]): the
+//! `kind` of the tasks a thread polls is what tokio scheduled there.
 
-use crate::model::{Ns, ThreadIdx, ThreadRole, Trace};
+use crate::model::{Ns, TaskKindCounts, ThreadIdx, ThreadRole, ThreadStats, Trace};
 
 /// A thread, with the role its behaviour shows.
 #[derive(Debug, Clone)]
@@ -63,6 +66,41 @@ pub enum RoleEvidence {
     /// closed on it, of `requests` requests, never overlapped another request's: one thing at a
     /// time, a blocking-pool thread ([`super::lifecycle`]).
     WorkOneAtATime { spans: u64, requests: u64 },
+    /// tokio's task spans: the kinds of the tasks it polled, or, in a trace without polls, the
+    /// kinds of those that finished on it.
+    TaskKinds { polled: bool, kinds: TaskKindCounts },
+}
+
+/// The role tokio's task spans ([`TaskKind`](crate::model::TaskKind)) give a thread:
+///
+/// * it polls spawned or local tasks: a worker (an event loop). A multi-thread runtime's worker
+///   also runs inside a `blocking` task (its run loop), and a current-thread runtime's
+///   `block_on` thread polls the tasks too: the tasks decide.
+/// * else it runs `spawn_blocking` tasks: a blocking-pool thread;
+/// * else it polls a `block_on` future only: the `block_on` thread, not a worker.
+///
+/// Without polls (a NEW/CLOSE log), the kinds of the task spans that closed on it say the same,
+/// except when it closed both tasks and `block_on` futures: a current-thread runtime's thread,
+/// or the thread that dropped a runtime with tasks still in it; nothing is concluded then.
+pub fn task_kind_role(st: &ThreadStats) -> Option<(ThreadRole, RoleEvidence)> {
+    let (kinds, polled) = if st.task_polls.total() > 0 {
+        (st.task_polls, true)
+    } else if st.task_closes.total() > 0 {
+        (st.task_closes, false)
+    } else {
+        return None;
+    };
+    let role = if kinds.scheduled() > 0 {
+        if !polled && kinds.block_on > 0 {
+            return None;
+        }
+        ThreadRole::EventLoop
+    } else if kinds.blocking > 0 {
+        ThreadRole::Blocking
+    } else {
+        ThreadRole::BlockOn
+    };
+    Some((role, RoleEvidence::TaskKinds { polled, kinds }))
 }
 
 /// Infers the role of every thread that ran something, from the counters the builder kept
@@ -81,6 +119,8 @@ pub fn infer_roles(trace: &Trace) -> Vec<ThreadInfo> {
             let st = t.stats;
             let (role, evidence) = if let Some(hint) = t.role_hint {
                 (hint, RoleEvidence::FormatDefined)
+            } else if let Some(by_kinds) = task_kind_role(&st) {
+                by_kinds
             } else if st.executions == 0 {
                 (ThreadRole::Unknown, RoleEvidence::NoExecutions)
             } else if running == 1 && st.executions == 1 && st.trees <= 1 {
@@ -194,5 +234,79 @@ mod tests {
         b.exit(a, Some(w), 111);
         let roles = infer_roles(&b.finish());
         assert_eq!(roles[0].role, ThreadRole::EventLoop);
+    }
+
+    fn kinds(task: u64, local: u64, blocking: u64, block_on: u64) -> TaskKindCounts {
+        TaskKindCounts {
+            task,
+            local,
+            blocking,
+            block_on,
+        }
+    }
+
+    /// tokio's task kinds decide: tasks make a worker (even inside a blocking run loop, even on
+    /// a `block_on` thread: a current-thread runtime), blocking tasks a blocking-pool thread,
+    /// `block_on` alone the `block_on` thread.
+    #[test]
+    fn task_kinds_polled_give_the_role() {
+        let polled = |k: TaskKindCounts| {
+            task_kind_role(&ThreadStats {
+                task_polls: k,
+                ..ThreadStats::default()
+            })
+            .map(|r| r.0)
+        };
+        assert_eq!(polled(kinds(7, 0, 1, 0)), Some(ThreadRole::EventLoop));
+        assert_eq!(polled(kinds(0, 3, 0, 2)), Some(ThreadRole::EventLoop));
+        assert_eq!(polled(kinds(5, 0, 0, 2)), Some(ThreadRole::EventLoop));
+        assert_eq!(polled(kinds(0, 0, 4, 0)), Some(ThreadRole::Blocking));
+        assert_eq!(polled(kinds(0, 0, 1, 1)), Some(ThreadRole::Blocking));
+        assert_eq!(polled(kinds(0, 0, 0, 2)), Some(ThreadRole::BlockOn));
+        assert_eq!(polled(kinds(0, 0, 0, 0)), None);
+    }
+
+    /// Without polls, the tasks that finished on a thread say the same, except tasks and
+    /// `block_on` together (a current-thread runtime, or a runtime dropped with tasks in it).
+    #[test]
+    fn task_kinds_closed_give_the_role_unless_ambiguous() {
+        let closed = |k: TaskKindCounts| {
+            task_kind_role(&ThreadStats {
+                task_closes: k,
+                ..ThreadStats::default()
+            })
+            .map(|r| r.0)
+        };
+        assert_eq!(closed(kinds(4, 0, 1, 0)), Some(ThreadRole::EventLoop));
+        assert_eq!(closed(kinds(0, 0, 4, 0)), Some(ThreadRole::Blocking));
+        assert_eq!(closed(kinds(0, 0, 0, 1)), Some(ThreadRole::BlockOn));
+        assert_eq!(closed(kinds(3, 0, 0, 1)), None);
+    }
+
+    /// The kinds win over behaviour: a `block_on` thread polled twice in a row (which looks
+    /// like an event loop re-polling) is not a worker.
+    #[test]
+    fn a_block_on_thread_is_not_a_worker() {
+        let mut b = TraceBuilder::new();
+        let main = b.thread("main", None);
+        let (n, tgt, k) = (
+            b.intern("runtime.spawn"),
+            b.intern("tokio::task"),
+            b.intern("kind"),
+        );
+        let s = b.open_span(n, Some(tgt), None, 0, vec![(k, "block_on".into())]);
+        for t0 in [0, 100] {
+            b.enter(s, Some(main), t0);
+            b.exit(s, Some(main), t0 + 1);
+        }
+        let roles = infer_roles(&b.finish());
+        assert_eq!(roles[0].role, ThreadRole::BlockOn);
+        assert_eq!(
+            roles[0].evidence,
+            RoleEvidence::TaskKinds {
+                polled: true,
+                kinds: kinds(0, 0, 0, 2)
+            }
+        );
     }
 }

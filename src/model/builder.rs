@@ -1,5 +1,6 @@
 //! Turns span lifecycle callbacks from any format into a [`Trace`].
 
+use super::task_spans::{TASK_SPAN_NAME, task_kind};
 use super::{
     Clock, Execution, FieldValue, NetworkRequest, Ns, Retention, Span, SpanIdx, Sym, Thread,
     ThreadIdx, ThreadRole, Trace,
@@ -20,17 +21,39 @@ struct OpenState {
     free: bool,
     /// The root of this span's tree.
     root: SpanIdx,
+    /// Bumped each time the slot is reused, so a span index kept across a retirement (a task
+    /// span's spawner) can be checked.
+    generation: u32,
+    /// For a tokio task span: the span it was spawned from (not a task span), with that slot's
+    /// generation. Spans opened inside the task hang under it.
+    spawner: Option<(SpanIdx, u32)>,
 }
 
 /// Per-thread stack of entered spans, used to cut the thread's time into executions.
 #[derive(Debug, Default)]
 struct ThreadStack {
     stack: Vec<SpanIdx>,
-    /// Start of the current activation and the span that began it.
-    since: Ns,
-    bottom: Option<SpanIdx>,
+    /// The activations under way, outermost first: one from the first span entered on an empty
+    /// stack, and one more from each task span entered above it.
+    frames: Vec<Frame>,
     /// Serial of the tree of the previous activation.
     last_tree: Option<u64>,
+}
+
+/// One activation under way on a thread.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    /// Where its first span sits in the thread's stack.
+    depth: usize,
+    since: Ns,
+    /// The span that began it.
+    bottom: SpanIdx,
+    /// It began with a tokio task span: the first other span entered in it is what it ran.
+    task: bool,
+    first_inner: Option<SpanIdx>,
+    /// A task span was entered inside it: it is the thread's scheduler (a worker's run loop),
+    /// and its own time is no execution.
+    hosted: bool,
 }
 
 /// A live span tree: its members, executions and the threads it ran on.
@@ -84,9 +107,18 @@ pub trait TreeSink {
 ///            |<─────────── execution(req) ─────────>|      |<─ execution(req2) ─>|
 /// ```
 ///
-/// Invariant: an execution covers exactly the time the thread had at least one span entered,
-/// so executions on one thread never overlap. Exits that match no entered span on that thread
-/// are counted in [`TraceBuilder::unmatched_exits`] and otherwise ignored.
+/// Invariant: executions on one thread never overlap. Without tokio's task spans an execution
+/// covers exactly the time the thread had at least one span entered. Entering a task span
+/// begins a new one (a poll), attributed to the first other span entered inside it; a span that
+/// hosted task polls (a worker's run loop) makes none (see [`TaskKind`](super::TaskKind)):
+///
+/// ```text
+/// worker:  ENTER run ─ ENTER task ─ ENTER req ─ EXIT req ─ EXIT task ─ ... ─ EXIT run
+///                      |<──────── execution(req) ─────────────>|
+/// ```
+///
+/// Exits that match no entered span on that thread are counted in
+/// [`TraceBuilder::unmatched_exits`] and otherwise ignored.
 ///
 /// With a [`TreeSink`], a tree whose spans have all closed is handed over and its span slots are
 /// reused: indices of closed spans must not be kept by the caller after their tree closed.
@@ -105,6 +137,8 @@ pub struct TraceBuilder<'s> {
     max_time: Option<Ns>,
     /// Exit callbacks that matched no enter.
     pub unmatched_exits: u64,
+    /// The interned name of tokio's task spans, once seen.
+    task_name: Option<Sym>,
 }
 
 impl std::fmt::Debug for TraceBuilder<'_> {
@@ -210,7 +244,34 @@ impl<'s> TraceBuilder<'s> {
         self.state.get(idx.0 as usize).is_some_and(|s| !s.free)
     }
 
+    /// The parent a span opened under `given` gets: `given` itself, unless it is a tokio task
+    /// span, which is never a tree parent; then the span the task was spawned from, if it is
+    /// still open, else none (see [`TaskKind`](super::TaskKind)). Readers that identify a span by
+    /// its parent use this.
+    pub fn parent_for(&self, given: Option<SpanIdx>) -> Option<SpanIdx> {
+        let p = given.filter(|p| self.live(*p))?;
+        if self.trace.spans[p.0 as usize].task.is_none() {
+            return Some(p);
+        }
+        let (s, generation) = self.state[p.0 as usize].spawner?;
+        self.state
+            .get(s.0 as usize)
+            .is_some_and(|st| !st.free && st.generation == generation)
+            .then_some(s)
+    }
+
+    /// Whether `name` is the name of tokio's task spans (one hash probe until it is interned).
+    fn task_named(&mut self, name: Sym) -> bool {
+        if self.task_name.is_none() {
+            self.task_name = self.trace.strings.get(TASK_SPAN_NAME);
+        }
+        self.task_name == Some(name)
+    }
+
     /// Opens a span at `start`.
+    ///
+    /// A tokio task span ([`TaskKind`](super::TaskKind)) is opened as a root; `parent` is kept
+    /// as the span it was spawned from, which spans opened inside it hang under.
     pub fn open_span(
         &mut self,
         name: Sym,
@@ -220,7 +281,17 @@ impl<'s> TraceBuilder<'s> {
         fields: Vec<(Sym, FieldValue)>,
     ) -> SpanIdx {
         self.see(start);
-        let parent = parent.filter(|p| self.live(*p));
+        let parent = self.parent_for(parent);
+        let task = if self.task_named(name) {
+            task_kind(&self.trace.strings, name, target, &fields)
+        } else {
+            None
+        };
+        let spawner = match (task, parent) {
+            (Some(_), Some(p)) => Some((p, self.state[p.0 as usize].generation)),
+            _ => None,
+        };
+        let parent = parent.filter(|_| task.is_none());
         let span = Span {
             name,
             target,
@@ -232,6 +303,7 @@ impl<'s> TraceBuilder<'s> {
             fields,
             opened_on: None,
             closed_on: None,
+            task,
             cut_off: true,
         };
         let idx = match self.free.pop() {
@@ -246,9 +318,12 @@ impl<'s> TraceBuilder<'s> {
             }
         };
         let root = parent.map_or(idx, |p| self.state[p.0 as usize].root);
+        let generation = self.state[idx.0 as usize].generation.wrapping_add(1);
         self.state[idx.0 as usize] = OpenState {
             last: start,
             root,
+            generation,
+            spawner,
             ..OpenState::default()
         };
         if root == idx {
@@ -307,7 +382,17 @@ impl<'s> TraceBuilder<'s> {
     /// Sets the parent of a root span after the fact (formats that learn the parent late). The
     /// span's tree joins the parent's.
     pub fn set_parent(&mut self, idx: SpanIdx, parent: SpanIdx) {
-        if !self.live(idx) || !self.live(parent) || idx == parent {
+        let Some(parent) = self.parent_for(Some(parent)) else {
+            return;
+        };
+        if !self.live(idx) || idx == parent {
+            return;
+        }
+        if self.trace.spans[idx.0 as usize].task.is_some() {
+            // A task span stays a root; it learns where it was spawned from.
+            let generation = self.state[parent.0 as usize].generation;
+            let st = &mut self.state[idx.0 as usize];
+            st.spawner = st.spawner.or(Some((parent, generation)));
             return;
         }
         let old_root = self.state[idx.0 as usize].root;
@@ -344,10 +429,30 @@ impl<'s> TraceBuilder<'s> {
             st.last = t;
         }
         if let Some(th) = thread {
+            let task = self.trace.spans[idx.0 as usize].task;
+            if let Some(kind) = task {
+                self.trace.threads[th.0 as usize].stats.task_polls.add(kind);
+            }
             let stack = &mut self.stacks[th.0 as usize];
-            if stack.stack.is_empty() {
-                stack.since = t;
-                stack.bottom = Some(idx);
+            match stack.frames.last_mut() {
+                Some(outer) if !stack.stack.is_empty() && task.is_none() => {
+                    if outer.task && outer.first_inner.is_none() {
+                        outer.first_inner = Some(idx);
+                    }
+                }
+                outer => {
+                    if let Some(outer) = outer {
+                        outer.hosted = true;
+                    }
+                    stack.frames.push(Frame {
+                        depth: stack.stack.len(),
+                        since: t,
+                        bottom: idx,
+                        task: task.is_some(),
+                        first_inner: None,
+                        hosted: false,
+                    });
+                }
             }
             stack.stack.push(idx);
         }
@@ -377,14 +482,27 @@ impl<'s> TraceBuilder<'s> {
                 match stack.stack.iter().rposition(|s| *s == idx) {
                     Some(pos) => {
                         stack.stack.remove(pos);
-                        if stack.stack.is_empty() {
-                            let e = Execution {
-                                span: stack.bottom.take().unwrap_or(idx),
-                                thread: Some(th),
-                                start: stack.since,
-                                end: t,
+                        for f in &mut stack.frames {
+                            if f.depth > pos {
+                                f.depth -= 1;
+                            }
+                        }
+                        // Every activation whose spans have all been exited ends here,
+                        // innermost first.
+                        loop {
+                            let stack = &mut self.stacks[th.0 as usize];
+                            let depth = stack.stack.len();
+                            let Some(f) = stack.frames.pop_if(|f| depth <= f.depth) else {
+                                break;
                             };
-                            self.push_execution(e);
+                            if !f.hosted {
+                                self.push_execution(Execution {
+                                    span: f.first_inner.unwrap_or(f.bottom),
+                                    thread: Some(th),
+                                    start: f.since,
+                                    end: t,
+                                });
+                            }
                         }
                     }
                     None => self.unmatched_exits += 1,
@@ -448,6 +566,12 @@ impl<'s> TraceBuilder<'s> {
         st.closed = true;
         let root = st.root;
         let computed_busy = (st.busy > 0 || st.entered > 0).then_some(st.busy);
+        let span = &mut self.trace.spans[idx.0 as usize];
+        if let (Some(kind), Some(th)) = (span.task, thread)
+            && let Some(t) = self.trace.threads.get_mut(th.0 as usize)
+        {
+            t.stats.task_closes.add(kind);
+        }
         let span = &mut self.trace.spans[idx.0 as usize];
         span.end = t.max(span.start);
         span.cut_off = false;
@@ -847,5 +971,158 @@ mod streaming_tests {
         assert_eq!(t.executions[0].span, SpanIdx(0));
         assert_eq!(t.threads[0].stats.executions, 2);
         assert_eq!(t.threads[0].stats.trees, 2);
+    }
+}
+
+#[cfg(test)]
+mod task_span_tests {
+    use super::*;
+    use crate::model::TaskKind;
+
+    /// A builder with tokio's task span name and the fields of one of kind `kind`.
+    fn task_fields(b: &mut TraceBuilder<'_>, kind: &str, id: u32) -> Vec<(Sym, FieldValue)> {
+        vec![
+            (b.intern("kind"), kind.into()),
+            (b.intern("task.id"), id.to_string().into()),
+        ]
+    }
+
+    fn task(b: &mut TraceBuilder<'_>, kind: &str, id: u32, parent: Option<SpanIdx>) -> SpanIdx {
+        let (n, t) = (b.intern("runtime.spawn"), b.intern("tokio::task"));
+        let f = task_fields(b, kind, id);
+        b.open_span(n, Some(t), parent, 0, f)
+    }
+
+    /// A multi-thread runtime's worker: its run loop is a blocking task entered for the whole
+    /// run; each task poll inside it is an execution of the request the task serves, and the
+    /// run loop itself makes none.
+    ///
+    /// ```text
+    /// t:    0   10        20  30        40  50   60            100
+    /// w:    [run (kind=blocking) .......................................]
+    ///           [conn [req]]  [conn [req]]  [idle]
+    /// ```
+    #[test]
+    fn task_polls_inside_a_run_loop_are_the_executions() {
+        let mut b = TraceBuilder::new();
+        let w = b.thread("w", None);
+        let run = task(&mut b, "blocking", 1, None);
+        let conn = task(&mut b, "task", 2, None);
+        let idle = task(&mut b, "task", 3, None);
+        let nr = b.intern("req");
+        let req = b.open_span(nr, None, Some(conn), 11, vec![]);
+        b.enter(run, Some(w), 0);
+        for t0 in [10, 30] {
+            b.enter(conn, Some(w), t0);
+            b.enter(req, Some(w), t0 + 2);
+            b.exit(req, Some(w), t0 + 8);
+            b.exit(conn, Some(w), t0 + 10);
+        }
+        b.enter(idle, Some(w), 50);
+        b.exit(idle, Some(w), 60);
+        b.exit(run, Some(w), 100);
+        let t = b.finish();
+        let execs: Vec<(SpanIdx, Ns, Ns)> = t
+            .executions
+            .iter()
+            .map(|e| (e.span, e.start, e.end))
+            .collect();
+        assert_eq!(execs, vec![(req, 10, 20), (req, 30, 40), (idle, 50, 60)]);
+        assert_eq!(t.span(req).parent, None, "a task span is no tree parent");
+        assert_eq!(t.span(req).task, None);
+        assert_eq!(t.span(conn).task, Some(TaskKind::Task));
+        let st = t.threads[0].stats;
+        assert_eq!((st.executions, st.trees, st.repolls), (3, 2, 1));
+        assert_eq!((st.task_polls.task, st.task_polls.blocking), (3, 1));
+    }
+
+    /// Requests served by one connection task are trees of their own: each is handed over when
+    /// it closes, while the connection's task is still open.
+    #[test]
+    fn requests_of_a_keep_alive_connection_are_separate_trees() {
+        #[derive(Default)]
+        struct Names(Vec<String>);
+        impl TreeSink for Names {
+            fn tree(&mut self, trace: &Trace, tree: Tree<'_>) {
+                self.0.push(trace.name(trace.span(tree.root)).to_string());
+            }
+        }
+        let mut sink = Names::default();
+        let mut b = TraceBuilder::with_sink(&mut sink);
+        let conn = task(&mut b, "task", 2, None);
+        let nr = b.intern("req");
+        for t0 in [10, 20] {
+            let req = b.open_span(nr, None, Some(conn), t0, vec![]);
+            b.close(req, t0 + 5, None, None, None);
+        }
+        assert_eq!(b.span_count(), 1, "only the connection's task is held");
+        drop(b);
+        assert_eq!(sink.0, vec!["req", "req"]);
+    }
+
+    /// `spawn_blocking` inside a request: the blocking task span is a root, and what is opened
+    /// inside it hangs under the request it was spawned from.
+    #[test]
+    fn spans_inside_a_blocking_task_hang_under_the_request_that_spawned_it() {
+        let mut b = TraceBuilder::new();
+        let nr = b.intern("req");
+        let nd = b.intern("db");
+        let req = b.open_span(nr, None, None, 0, vec![]);
+        let bt = task(&mut b, "blocking", 9, Some(req));
+        let db = b.open_span(nd, None, Some(bt), 5, vec![]);
+        assert_eq!(b.parent_for(Some(bt)), Some(req));
+        assert_eq!(b.parent_for(Some(req)), Some(req));
+        let t = b.finish();
+        assert_eq!(t.span(bt).parent, None);
+        assert_eq!(t.span(db).parent, Some(req));
+    }
+
+    /// The spawner is forgotten once its tree is handed over and its slot reused.
+    #[test]
+    fn a_retired_spawner_is_not_a_parent() {
+        #[derive(Default)]
+        struct Nothing;
+        impl TreeSink for Nothing {
+            fn tree(&mut self, _: &Trace, _: Tree<'_>) {}
+        }
+        let mut sink = Nothing;
+        let mut b = TraceBuilder::with_sink(&mut sink);
+        let nr = b.intern("req");
+        let req = b.open_span(nr, None, None, 0, vec![]);
+        let bt = task(&mut b, "blocking", 9, Some(req));
+        b.close(req, 10, None, None, None);
+        let other = b.open_span(nr, None, None, 20, vec![]);
+        assert_eq!(other, req, "the slot is reused");
+        assert_eq!(b.parent_for(Some(bt)), None);
+    }
+
+    /// A task poll with no span of the app's inside is attributed to the task; a span entered
+    /// outside any task keeps today's rule (the outermost span).
+    #[test]
+    fn a_task_with_nothing_inside_is_its_own_execution() {
+        let mut b = TraceBuilder::new();
+        let th = b.thread("t", None);
+        let bt = task(&mut b, "blocking", 9, None);
+        b.enter(bt, Some(th), 0);
+        b.exit(bt, Some(th), 50);
+        b.close(bt, 51, None, None, Some(th));
+        let t = b.finish();
+        assert_eq!(t.executions.len(), 1);
+        assert_eq!(t.executions[0].span, bt);
+        assert_eq!(t.threads[0].stats.task_closes.blocking, 1);
+    }
+
+    /// An app's own span called `runtime.spawn` is an ordinary span.
+    #[test]
+    fn the_name_alone_is_not_a_task_span() {
+        let mut b = TraceBuilder::new();
+        let (n, app) = (b.intern("runtime.spawn"), b.intern("my_app"));
+        let f = task_fields(&mut b, "task", 1);
+        let s = b.open_span(n, Some(app), None, 0, f);
+        let nc = b.intern("child");
+        let c = b.open_span(nc, None, Some(s), 1, vec![]);
+        let t = b.finish();
+        assert_eq!(t.span(s).task, None);
+        assert_eq!(t.span(c).parent, Some(s));
     }
 }

@@ -20,7 +20,8 @@
 //! | execution | one uninterrupted run of a span tree on a thread; user text calls it a *poll* for async runtimes | [`Execution`] |
 //! | request | a span that is a server request (HTTP fields, `otel.kind=server`, or `--request-span`) | `analyze::requests::Request` |
 //! | endpoint | a request's method and route: what a server verdict row judges | `Judgement::subject` |
-//! | task | a runtime task (a tokio task of a console recording or capture); never a browser task | `TaskRecord` |
+//! | task | a runtime task (a tokio task of a console recording or capture, or of tokio's own `runtime.spawn` spans in a log); never a browser task, never a request | `TaskRecord`, [`TaskKind`] |
+//! | block_on thread | the thread that called a runtime's `block_on`: it polls that one future, not the runtime's tasks; not a worker | [`ThreadRole::BlockOn`] |
 //! | main-thread task | a top-level task on a browser main thread (Chrome's `RunTask`) | [`MainThreadTask`] |
 //! | long task | a main-thread task over 50 ms (DevTools' rule): the browser's stall | `StallSource::BrowserLongTask` |
 //! | stall | an execution that held a worker at or over the stall threshold (`--stall`); where it was seen is its source | `analyze::Stall` |
@@ -38,6 +39,7 @@
 
 mod browser;
 mod builder;
+mod task_spans;
 mod tasks;
 
 pub use browser::{
@@ -45,6 +47,7 @@ pub use browser::{
     MainThreadWork, Navigation, NetworkRequest, ScriptRun, ScriptSource, TASK_FLOOR, WorkSummary,
 };
 pub use builder::{TraceBuilder, Tree, TreeSink};
+pub use task_spans::{TASK_SPAN_NAME, TaskKind, TaskKindCounts, task_kind, task_label};
 pub use tasks::{
     JoinSummary, Retention, SnapshotPolls, TaskData, TaskRecord, TaskRole, TaskTotals,
 };
@@ -122,6 +125,10 @@ pub struct ThreadStats {
     pub returns: u64,
     /// Two activations of the same tree in a row.
     pub repolls: u64,
+    /// tokio task spans ([`TaskKind`]) entered on this thread, by kind.
+    pub task_polls: TaskKindCounts,
+    /// tokio task spans closed on this thread, by kind (formats without enter/exit).
+    pub task_closes: TaskKindCounts,
 }
 
 /// What a thread does, as far as the trace shows.
@@ -133,6 +140,9 @@ pub enum ThreadRole {
     EventLoop,
     /// Runs one unit of work at a time to completion: a dedicated or blocking-pool thread.
     Blocking,
+    /// Called a runtime's `block_on` and polls that one future, never the runtime's tasks: not
+    /// a worker (shown by tokio's task spans of kind `block_on`).
+    BlockOn,
     Unknown,
 }
 
@@ -157,6 +167,9 @@ pub struct Span {
     pub opened_on: Option<ThreadIdx>,
     /// Thread the span closed on, when the format says.
     pub closed_on: Option<ThreadIdx>,
+    /// The span is one of tokio's task spans: an execution unit, never a request nor a tree
+    /// parent (see [`TaskKind`]).
+    pub task: Option<TaskKind>,
     /// The trace ended before the span closed: `end` is the last time seen.
     pub cut_off: bool,
 }

@@ -214,6 +214,7 @@ fn placement(p: &Option<Placement>) -> String {
             let thread = match role {
                 ThreadRole::EventLoop => "an event-loop worker",
                 ThreadRole::Blocking => "a blocking-pool thread",
+                ThreadRole::BlockOn => "the runtime's block_on thread",
                 ThreadRole::Unknown => "a thread of unknown role",
             };
             let how = match held {
@@ -254,6 +255,27 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
         RoleEvidence::SinglePoll => {
             "the only thread, and it ran 1 span tree in 1 poll: that shows neither an event loop nor a blocking thread"
                 .into()
+        }
+        RoleEvidence::TaskKinds { polled, kinds } => {
+            let counts: Vec<String> = [
+                (kinds.task, "task"),
+                (kinds.local, "local"),
+                (kinds.blocking, "blocking"),
+                (kinds.block_on, "block_on"),
+            ]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, k)| format!("{n} of kind {k}"))
+            .collect();
+            format!(
+                "{} tokio's task spans: {}",
+                if polled {
+                    "polls of"
+                } else {
+                    "finished here, of"
+                },
+                counts.join(", ")
+            )
         }
         RoleEvidence::OneAtATime { trees, executions } => format!(
             "ran {} one at a time, each to completion ({})",

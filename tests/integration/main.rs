@@ -14,6 +14,8 @@
 //!   prefix, in `tests/data/formats/text/`;
 //! - `lifecycle`: creation and close threads as evidence (issue 10, items 3-4), on the
 //!   hand-written logs in `tests/data/formats/lifecycle/`;
+//! - `task_spans`: tokio's own task spans (`runtime.spawn`) in tracing-chrome and JSON logs, on
+//!   the small traces of one timeline in `tests/data/formats/task_spans/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built);
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
@@ -32,4 +34,5 @@ mod formats_text;
 mod lifecycle;
 mod samples;
 mod schema;
+mod task_spans;
 mod verdicts;

@@ -182,7 +182,9 @@ impl Slices {
         args: &[(Cow<'_, str>, Cow<'_, str>)],
     ) -> SpanIdx {
         let name = b.intern(name);
-        let parent = self.top(thread).map(|o| o.span);
+        // Identity uses the parent the builder gives a span opened here (a tokio task span is
+        // never one: a span re-entered inside another task is still the same span).
+        let parent = b.parent_for(self.top(thread).map(|o| o.span));
         let fields: Vec<(Sym, &str)> = args.iter().map(|(k, v)| (b.intern(k), &**v)).collect();
         let mut span = self.find(b, parent, name, &fields);
         if span.is_none() && fields.len() > 1 {
