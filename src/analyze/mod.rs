@@ -90,16 +90,20 @@ fn group_requests(requests: &[requests::Request], one_per_endpoint: bool) -> Gro
         }
         groups.entry(key).or_default().push(i);
     }
-    // Per endpoint, its groups in first-seen order.
-    let mut endpoints: Vec<Arc<str>> = Vec::new();
-    for (e, _) in &order {
-        if !endpoints.contains(e) {
-            endpoints.push(e.clone());
+    // Per endpoint, its groups in first-seen order (one pass: thousands of endpoints must not
+    // cost endpoints x groups).
+    let mut endpoints: Vec<Vec<(Arc<str>, RequestWork)>> = Vec::new();
+    let mut endpoint_no: HashMap<Arc<str>, usize> = HashMap::new();
+    for k in &order {
+        let next = endpoints.len();
+        let e = *endpoint_no.entry(k.0.clone()).or_insert(next);
+        if e == next {
+            endpoints.push(Vec::new());
         }
+        endpoints[e].push(k.clone());
     }
-    for e in endpoints {
-        let keys: Vec<(Arc<str>, RequestWork)> =
-            order.iter().filter(|k| k.0 == e).cloned().collect();
+    let mut gone: std::collections::HashSet<(Arc<str>, RequestWork)> = Default::default();
+    for keys in endpoints {
         let heavy: Vec<&(Arc<str>, RequestWork)> =
             keys.iter().filter(|k| k.1 != RequestWork::Light).collect();
         // The largest heavy group (the first among equals) takes the others in.
@@ -119,13 +123,14 @@ fn group_requests(requests: &[requests::Request], one_per_endpoint: bool) -> Gro
             .collect();
         for k in absorbed {
             let moved = groups.remove(&k).unwrap_or_default();
-            order.retain(|o| *o != k);
+            gone.insert(k);
             if let Some(t) = groups.get_mut(&target) {
                 t.extend(moved);
                 t.sort_unstable();
             }
         }
     }
+    order.retain(|o| !gone.contains(o));
     (order, groups)
 }
 
@@ -202,6 +207,7 @@ impl Collector<'_> {
         let (order, groups) = group_requests(&requests, cfg.request_span.is_some());
         let mut judgements = Vec::new();
         let mut fast = Vec::new();
+        let observers = impact::Observers::new(&requests);
         for key in order {
             let members = &groups[&key];
             let mut durations: Vec<Ns> = members.iter().map(|&i| requests[i].duration()).collect();
@@ -221,6 +227,7 @@ impl Collector<'_> {
                 members,
                 durations,
                 &requests,
+                &observers,
                 &threads,
                 Recorded {
                     polls: has_executions,
