@@ -2,7 +2,7 @@
 //! the heavy work ran (thread roles, a child busy while its request was idle, or, failing both,
 //! its effect on concurrent requests), hence the pattern and the verdict.
 
-use super::impact::{IMPACT_MIN_OBSERVERS, STRETCH_BLOCKS, STRETCH_FREE, impact};
+use super::impact::{IMPACT_MIN_OBSERVERS, Observers, STRETCH_BLOCKS, STRETCH_FREE, impact};
 use super::overlap::{Hold, concurrency, merge};
 use super::requests::{Location, Placement, Request, RequestWork};
 use super::stats::median;
@@ -22,6 +22,7 @@ pub(super) fn judge(
     members: &[usize],
     durations: Vec<Ns>,
     requests: &[Request],
+    observers: &Observers,
     threads: &[ThreadInfo],
     recorded: Recorded,
     workers: Option<(usize, WorkersFrom)>,
@@ -130,7 +131,7 @@ pub(super) fn judge(
             };
         }
         let sections = merge(rs.iter().flat_map(|r| r.heavy.iter().copied()).collect());
-        let i = impact(&sections, members, requests, heavy_p50);
+        let i = impact(observers, &sections, members, requests, heavy_p50);
         if i.observers > 0 {
             evidence.push(ServerEvidence::Impact {
                 impact: i,

@@ -91,41 +91,41 @@ fn group_requests(requests: &[requests::Request]) -> Groups {
         }
         groups.entry(key).or_default().push(i);
     }
-    // Per endpoint, its groups in first-seen order.
-    let mut endpoints: Vec<Arc<str>> = Vec::new();
-    let mut seen: std::collections::HashSet<Arc<str>> = std::collections::HashSet::new();
-    for (e, _) in &order {
-        if seen.insert(e.clone()) {
-            endpoints.push(e.clone());
+    // Per endpoint, its groups in first-seen order (one pass: thousands of endpoints must not
+    // cost endpoints x groups).
+    let mut endpoints: Vec<Vec<(Arc<str>, RequestWork)>> = Vec::new();
+    let mut endpoint_no: HashMap<Arc<str>, usize> = HashMap::new();
+    for k in &order {
+        let next = endpoints.len();
+        let e = *endpoint_no.entry(k.0.clone()).or_insert(next);
+        if e == next {
+            endpoints.push(Vec::new());
         }
+        endpoints[e].push(k.clone());
     }
-    let mut by_endpoint: HashMap<Arc<str>, Vec<RequestWork>> = HashMap::new();
-    for (e, k) in &order {
-        by_endpoint.entry(e.clone()).or_default().push(*k);
-    }
-    for e in endpoints {
-        let kinds = by_endpoint.remove(&e).unwrap_or_default();
-        if !kinds.contains(&RequestWork::Light) {
+    let mut gone: std::collections::HashSet<(Arc<str>, RequestWork)> = Default::default();
+    for keys in endpoints {
+        let Some(light) = keys.iter().find(|k| k.1 == RequestWork::Light) else {
             continue;
-        }
+        };
         // The largest heavy group (the first among equals) takes the light requests in.
-        let Some(target) = kinds
+        let Some(target) = keys
             .iter()
-            .filter(|k| **k != RequestWork::Light)
+            .filter(|k| k.1 != RequestWork::Light)
             .rev()
-            .max_by_key(|k| groups.get(&(e.clone(), **k)).map_or(0, Vec::len))
-            .map(|k| (e.clone(), *k))
+            .max_by_key(|k| groups.get(*k).map_or(0, Vec::len))
+            .cloned()
         else {
             continue;
         };
-        let light = (e.clone(), RequestWork::Light);
-        let moved = groups.remove(&light).unwrap_or_default();
-        order.retain(|o| *o != light);
+        let moved = groups.remove(light).unwrap_or_default();
+        gone.insert(light.clone());
         if let Some(t) = groups.get_mut(&target) {
             t.extend(moved);
             t.sort_unstable();
         }
     }
+    order.retain(|o| !gone.contains(o));
     (order, groups)
 }
 
@@ -226,6 +226,7 @@ impl Collector<'_> {
         // Judged group by group (`parts`), then one row per endpoint once stalls are known.
         let mut judgements = Vec::new();
         let mut fast = Vec::new();
+        let observers = impact::Observers::new(&requests);
         for key in order {
             let members = &groups[&key];
             let mut durations: Vec<Ns> = members.iter().map(|&i| requests[i].duration()).collect();
@@ -245,6 +246,7 @@ impl Collector<'_> {
                 members,
                 durations,
                 &requests,
+                &observers,
                 &threads,
                 Recorded {
                     polls: has_executions,
@@ -371,16 +373,19 @@ impl Collector<'_> {
             v.longest_stall = own.iter().map(|s| s.duration()).max().unwrap_or(0);
         }
         // One row per endpoint, in the order endpoints were first seen.
-        let mut rows: Vec<(Arc<str>, Vec<Judgement>)> = Vec::new();
+        let mut rows: Vec<Vec<Judgement>> = Vec::new();
+        let mut row_of: HashMap<String, usize> = HashMap::new();
         for j in judgements {
-            match rows.iter_mut().find(|(e, _)| **e == *j.subject) {
-                Some((_, parts)) => parts.push(j),
-                None => rows.push((j.subject.as_str().into(), vec![j])),
+            let next = rows.len();
+            let r = *row_of.entry(j.subject.clone()).or_insert(next);
+            if r == next {
+                rows.push(Vec::new());
             }
+            rows[r].push(j);
         }
         let mut judgements: Vec<Judgement> = rows
             .into_iter()
-            .map(|(_, parts)| judge::one_row(parts, &requests, cfg))
+            .map(|parts| judge::one_row(parts, &requests, cfg))
             .collect();
         let own_stalls = group_of(&judgements);
         for (j, own) in judgements.iter_mut().zip(&own_stalls) {
