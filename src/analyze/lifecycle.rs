@@ -511,13 +511,13 @@ mod tests {
     const MS: Ns = 1_000_000;
 
     /// Spans written with the threads they were created and closed on (no polls).
-    struct Made<'a> {
+    struct Spans<'a> {
         b: TraceBuilder<'a>,
     }
 
-    impl Made<'_> {
+    impl Spans<'_> {
         fn new() -> Self {
-            Made {
+            Spans {
                 b: TraceBuilder::new(),
             }
         }
@@ -597,7 +597,7 @@ mod tests {
     /// ```
     #[test]
     fn creation_and_close_threads_give_roles_location_and_stalls() {
-        let mut m = Made::new();
+        let mut m = Spans::new();
         let (w1, w2, pool) = (m.thread("w1"), m.thread("w2"), m.thread("pool"));
         for (at, to) in [(0.0, 80.0), (10.0, 90.0), (135.0, 215.0)] {
             let r = m.request("/orders", at, to, w1, w1, Some(0.1));
@@ -678,7 +678,7 @@ mod tests {
     /// between: it did not hold the worker, no stall is inferred from it.
     #[test]
     fn busy_under_nine_tenths_of_the_life_did_not_hold_the_thread() {
-        let mut m = Made::new();
+        let mut m = Spans::new();
         let w = m.thread("w");
         m.request("/a", 0.0, 50.0, w, w, Some(0.1));
         let r = m.request("/b", 10.0, 111.0, w, w, Some(50.5));
@@ -705,7 +705,7 @@ mod tests {
     /// ```
     #[test]
     fn silence_holds_a_thread_only_when_most_of_its_endpoint_is_silent() {
-        let mut m = Made::new();
+        let mut m = Spans::new();
         let (w1, w2) = (m.thread("w1"), m.thread("w2"));
         let a_ = m.request("/orders", 0.0, 80.3, w1, w1, None);
         m.span("db.query", &DB, Some(a_), 0.1, 80.1, w1, w1, None);
