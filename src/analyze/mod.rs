@@ -22,6 +22,7 @@ pub mod join;
 mod judge;
 pub mod overlap;
 pub mod requests;
+pub mod route;
 pub mod runtime;
 pub mod stalls;
 pub mod stats;
@@ -221,7 +222,7 @@ impl Collector<'_> {
                 });
                 continue;
             }
-            judgements.push(judge::judge(
+            let mut j = judge::judge(
                 &key.0,
                 key.1,
                 members,
@@ -234,7 +235,11 @@ impl Collector<'_> {
                     thread_ids: has_thread_executions,
                 },
                 cfg,
-            ));
+            );
+            if let (Some(o), Some(v)) = (self.names.origin(&key.0), j.server_mut()) {
+                v.evidence.push(ServerEvidence::Route(o.clone()));
+            }
+            judgements.push(j);
         }
 
         // Stalls: exact from polls on event-loop threads; otherwise inferred for groups judged to

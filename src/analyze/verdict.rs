@@ -15,6 +15,7 @@
 //! in the family's detector, and its row in `report`.
 
 use super::requests::{IoShape, Placement, RequestWork};
+use super::route::RouteOrigin;
 use crate::model::Ns;
 use serde::Serialize;
 
@@ -245,6 +246,9 @@ pub enum ServerEvidence {
     },
     /// Other requests its stalls delayed, and the longest delay.
     DelaysCaused { count: usize, max: Ns },
+    /// Its route is not a template field of its requests: derived from their path, or stated
+    /// by `--route`.
+    Route(RouteOrigin),
 }
 
 /// What an input records of its requests' executions: advice never asks for what it has.
