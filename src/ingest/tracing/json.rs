@@ -1,11 +1,15 @@
 //! tracing-subscriber `fmt().json()` output: one JSON object per line.
 //!
 //! Only synthetic span events (`message` = new/enter/exit/close, from `with_span_events`) build
-//! spans; other log lines are counted as skipped. Lines are parsed into borrowed, typed structs:
+//! spans, and tower-http's `finished processing request` events in a log without them (see
+//! `ResponseEvents`); other log lines are counted as skipped. Lines are parsed into borrowed, typed structs:
 //! nothing but the keys used here is materialised.
 
 use super::units::parse_busy_idle;
-use super::{Context, Flow, InputStats, Kind, LineCx, LineFormat, SpanDesc, SpanEvent, read_lines};
+use super::{
+    Context, Flow, InputStats, Kind, LineCx, LineFormat, RESPONSE_MESSAGE, ResponseEvent, SpanDesc,
+    SpanEvent, parse_latency, read_lines,
+};
 use crate::error::{Error, Result};
 use crate::ingest::lines::excerpt;
 use crate::model::TraceBuilder;
@@ -39,6 +43,10 @@ struct Line<'a> {
     busy: Option<Cow<'a, str>>,
     #[serde(rename = "time.idle", borrow, default)]
     idle: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "str_or_other")]
+    latency: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    status: Option<Scalar<'a>>,
 }
 
 /// The event's own fields. Only the ones span events carry are read; `message` of an ordinary
@@ -51,6 +59,11 @@ struct EventFields<'a> {
     busy: Option<Cow<'a, str>>,
     #[serde(rename = "time.idle", borrow, default)]
     idle: Option<Cow<'a, str>>,
+    /// tower-http's `finished processing request` event: `latency` (`12 ms`) and `status`.
+    #[serde(borrow, default, deserialize_with = "str_or_other")]
+    latency: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    status: Option<Scalar<'a>>,
 }
 
 /// A string, or `None` for any other JSON value.
@@ -268,10 +281,36 @@ impl LineFormat for JsonLines {
             }
         };
         self.seen_json = true;
-        let (message, busy, idle) = match parsed.fields {
-            Some(f) => (f.message, f.busy, f.idle),
-            None => (parsed.message, parsed.busy, parsed.idle),
+        let (message, busy, idle, latency, status) = match parsed.fields {
+            Some(f) => (f.message, f.busy, f.idle, f.latency, f.status),
+            None => (
+                parsed.message,
+                parsed.busy,
+                parsed.idle,
+                parsed.latency,
+                parsed.status,
+            ),
         };
+        if message.as_deref() == Some(RESPONSE_MESSAGE)
+            && let (Some(SpanObj(span)), Some(latency)) =
+                (&parsed.span, latency.as_deref().and_then(parse_latency))
+        {
+            let time = cx.time(parsed.timestamp.as_deref(), line_no);
+            let thread = cx.thread(parsed.thread_id.as_deref(), parsed.thread_name.as_deref());
+            let status = status.as_ref().map(|s| s.0.as_ref());
+            cx.response(
+                &ResponseEvent {
+                    time,
+                    thread,
+                    target: parsed.target.as_deref(),
+                    span,
+                    latency,
+                    status,
+                },
+                line_no,
+            );
+            return Ok(Flow::Next);
+        }
         let kind = message.as_deref().and_then(Kind::from_message);
         let (Some(kind), Some(SpanObj(span))) = (kind, parsed.span) else {
             cx.skip();
