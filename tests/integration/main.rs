@@ -12,6 +12,8 @@
 //!   in `tests/data/formats/demo/`, their request rows checked against counts read off the files;
 //! - `formats_text`: tracing-subscriber text logs in every formatter, option, timer and
 //!   prefix, in `tests/data/formats/text/`;
+//! - `routes`: endpoints are routes, not URLs (ids as `{id}`, `--route`), and tower-http's
+//!   `finished processing request` events as requests, on the logs in `tests/data/formats/routes/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built).
 //!
@@ -26,5 +28,6 @@ mod console_live;
 mod formats_demo;
 mod formats_requests;
 mod formats_text;
+mod routes;
 mod samples;
 mod schema;

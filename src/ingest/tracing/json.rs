@@ -374,6 +374,50 @@ mod tests {
         Ok((b.finish(), rep))
     }
 
+    fn response_line(ms: u64, id: u64, latency: &str) -> String {
+        format!(
+            r#"{{"timestamp":"2026-11-30T10:{:02}:{:02}.{:03}000Z","level":"DEBUG","fields":{{"message":"finished processing request","latency":"{latency}","status":200}},"target":"tower_http::trace::on_response","span":{{"method":"GET","uri":"/u/{id}","version":"HTTP/1.1","name":"request"}},"spans":[{{"method":"GET","uri":"/u/{id}","version":"HTTP/1.1","name":"request"}}]}}"#,
+            ms / 60_000,
+            ms / 1000 % 60,
+            ms % 1000
+        )
+    }
+
+    /// 1,500 `finished processing request` events and no lifecycle line: the first ones are
+    /// held for 1,000 lines, then taken; every one is a closed span from end - latency to end.
+    #[test]
+    fn response_events_without_lifecycle_lines_are_requests() {
+        let log: String = (0..1500u64)
+            .map(|i| response_line(10 * i + 100, i, "7 ms") + "\n")
+            .collect();
+        let (t, stats) = run(&log).expect("reads");
+        assert_eq!(t.spans.len(), 1500);
+        assert_eq!((stats.events, stats.skipped), (1500, 0));
+        let last = &t.spans[1499];
+        assert_eq!(last.end - last.start, 7_000_000);
+        assert_eq!(last.busy, None, "latency is not busy time");
+        assert_eq!(t.field(last, "status"), Some("200"));
+    }
+
+    /// The span's own CLOSE after the event: the span is the request, the event is skipped.
+    #[test]
+    fn a_close_line_makes_the_span_the_request() {
+        let close = r#"{"timestamp":"2026-11-30T10:00:00.108000Z","level":"DEBUG","fields":{"message":"close","time.busy":"1ms","time.idle":"7ms"},"target":"tower_http::trace::make_span","span":{"method":"GET","uri":"/u/0","version":"HTTP/1.1","name":"request"},"spans":[]}"#;
+        let log = format!(
+            "{}\n{close}\n{}\n",
+            response_line(107, 0, "7 ms"),
+            response_line(200, 1, "7 ms")
+        );
+        let (t, stats) = run(&log).expect("reads");
+        assert_eq!(t.spans.len(), 1);
+        assert_eq!(
+            t.spans[0].end - t.spans[0].start,
+            8_000_000,
+            "busy + idle of the CLOSE"
+        );
+        assert_eq!((stats.events, stats.skipped), (1, 2));
+    }
+
     #[test]
     fn full_span_events_with_threads() {
         let log = r#"{"timestamp":"2026-11-24T00:00:00.000000Z","level":"INFO","fields":{"message":"new"},"target":"app","span":{"method":"GET","request_id":1,"route":"/a","name":"http.request"},"spans":[],"threadId":"ThreadId(2)"}

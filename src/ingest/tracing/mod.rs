@@ -151,6 +151,9 @@ struct ResponseEvents {
     lifecycle: Vec<String>,
     held: Vec<HeldResponse>,
     first_held_line: u64,
+    /// Events taken as requests, and events dropped or skipped (their span is the request).
+    taken: u64,
+    dropped: u64,
 }
 
 impl ResponseEvents {
@@ -176,7 +179,8 @@ impl ResponseEvents {
         }
     }
 
-    fn commit(b: &mut TraceBuilder, r: HeldResponse) {
+    fn commit(&mut self, b: &mut TraceBuilder, r: HeldResponse) {
+        self.taken += 1;
         let name = b.intern(&r.name);
         let target = r.target.as_deref().map(|t| b.intern(t));
         let fields = r
@@ -193,7 +197,7 @@ impl ResponseEvents {
     fn decide_events(&mut self, b: &mut TraceBuilder) {
         self.mode = ResponseMode::Events;
         for r in std::mem::take(&mut self.held) {
-            Self::commit(b, r);
+            self.commit(b, r);
         }
     }
 
@@ -203,31 +207,34 @@ impl ResponseEvents {
             self.lifecycle.push(name.to_string());
         }
         if self.mode == ResponseMode::Undecided && self.held.iter().any(|h| h.name == name) {
-            self.mode = ResponseMode::Spans;
-            self.held.clear();
+            self.drop_held();
         }
     }
 
-    /// A `finished processing request` event on line `line_no`: whether it is (or may be) a
-    /// request.
-    fn event(&mut self, b: &mut TraceBuilder, ev: &ResponseEvent<'_>, line_no: u64) -> bool {
+    /// The spans are the requests: what is held is dropped.
+    fn drop_held(&mut self) {
+        self.mode = ResponseMode::Spans;
+        self.dropped += self.held.len() as u64;
+        self.held.clear();
+    }
+
+    /// A `finished processing request` event on line `line_no`.
+    fn event(&mut self, b: &mut TraceBuilder, ev: &ResponseEvent<'_>, line_no: u64) {
         if self.mode == ResponseMode::Undecided && self.lifecycle.iter().any(|n| *n == ev.span.name)
         {
-            self.mode = ResponseMode::Spans;
-            self.held.clear();
+            self.drop_held();
         }
         match self.mode {
-            ResponseMode::Spans => false,
+            ResponseMode::Spans => self.dropped += 1,
             ResponseMode::Events => {
-                Self::commit(b, Self::held(ev));
-                true
+                let r = Self::held(ev);
+                self.commit(b, r);
             }
             ResponseMode::Undecided => {
                 if self.held.is_empty() {
                     self.first_held_line = line_no;
                 }
                 self.held.push(Self::held(ev));
-                true
             }
         }
     }
@@ -376,15 +383,10 @@ impl LineCx<'_, '_> {
         self.stats.events += 1;
     }
 
-    /// A tower-http `finished processing request` event on line `line_no` ([`ResponseEvents`]):
-    /// counted as a span event when it is (or may be) a request, else skipped.
+    /// A tower-http `finished processing request` event on line `line_no` ([`ResponseEvents`]);
+    /// counted at the end, as a span event when it was taken as a request, else as skipped.
     fn response(&mut self, ev: &ResponseEvent<'_>, line_no: u64) {
-        if self.responses.event(self.b, ev, line_no) {
-            self.span_events += 1;
-            self.stats.events += 1;
-        } else {
-            self.stats.skipped += 1;
-        }
+        self.responses.event(self.b, ev, line_no);
     }
 
     /// Counts a line that is not a span event.
@@ -398,6 +400,9 @@ impl LineCx<'_, '_> {
         if self.responses.mode == ResponseMode::Undecided {
             self.responses.decide_events(self.b);
         }
+        self.span_events += self.responses.taken;
+        self.stats.events += self.responses.taken;
+        self.stats.skipped += self.responses.dropped;
         if self.span_events == 0 {
             let why = why.unwrap_or_else(|| {
                 if lines == 0 {
