@@ -22,6 +22,10 @@ EXAMPLES:
         stallscope analyze --format json service.log | jq '.verdicts[] | {endpoint, pattern, verdict}'
         stallscope analyze --format markdown service.log > report.md
 
+    Endpoints are routes, not URLs: ids in paths become {id} (GET /users/{id}); state your
+    own routes where that is not enough:
+        stallscope analyze --route '^/files/.*=/files/{path}' --route '^/@([a-z]+)$=/@{user}' app.log
+
     Fail a CI job when an endpoint is judged Bad:
         stallscope analyze --fail-on bad service.log
 
@@ -158,6 +162,12 @@ pub struct AnalyzeArgs {
     /// running at once on more requests than there are workers cannot all be on the loop.
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+    /// State a route: a request path (no query, no host) that REGEX matches counts under the
+    /// endpoint TEMPLATE ($1, ${name} name REGEX's groups). Repeatable; the first that matches
+    /// wins. Without one, routes come from route/http.route/matched_path fields, or are derived
+    /// from the path with its ids (42, UUIDs, long hex and random tokens) as {id}.
+    #[arg(long = "route", value_name = "REGEX=TEMPLATE")]
+    pub routes: Vec<String>,
 
     /// Colour the verdicts: auto = only on a terminal and never when NO_COLOR is set.
     #[arg(long, value_enum, default_value = "auto")]
@@ -172,6 +182,11 @@ impl AnalyzeArgs {
             }
             None => None,
         };
+        let routes = self
+            .routes
+            .iter()
+            .map(|r| config::RouteRule::parse(r))
+            .collect::<Result<Vec<_>, _>>()?;
         if self.top == Some(0) {
             return Err("--top must be at least 1".into());
         }
@@ -201,6 +216,7 @@ impl AnalyzeArgs {
             request_span: self.request_span,
             io_span,
             workers: self.workers,
+            routes,
             color,
             progress: std::io::stderr().is_terminal(),
             keep_going: self.keep_going,

@@ -33,6 +33,35 @@ pub const DEFAULT_STALL: Ns = 10_000_000;
 /// Browser long-task threshold (RAIL, DevTools): 50 ms.
 pub const BROWSER_LONG_TASK: Ns = 50_000_000;
 
+/// One `--route REGEX=TEMPLATE`: a path the regex matches has its match replaced by the
+/// template (`$1`, `${name}` name the regex's groups).
+#[derive(Debug, Clone)]
+pub struct RouteRule {
+    pub regex: Regex,
+    pub template: String,
+}
+
+impl RouteRule {
+    /// Parses `REGEX=TEMPLATE`, split at the last `=` (a template holds no `=`; a regex may).
+    pub fn parse(s: &str) -> Result<RouteRule, String> {
+        let Some((re, template)) = s.rsplit_once('=') else {
+            return Err(format!(
+                "invalid --route '{s}': expected REGEX=TEMPLATE, like '^/users/[^/]+$=/users/{{name}}'"
+            ));
+        };
+        if re.is_empty() || template.is_empty() {
+            return Err(format!(
+                "invalid --route '{s}': both the REGEX before '=' and the TEMPLATE after it are needed"
+            ));
+        }
+        let regex = Regex::new(re).map_err(|e| format!("invalid --route regex '{re}': {e}"))?;
+        Ok(RouteRule {
+            regex,
+            template: template.to_string(),
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Input paths; `-` is standard input.
@@ -50,6 +79,9 @@ pub struct Config {
     /// Event-loop workers of the traced runtime, as the user states it (`--workers`); used
     /// where the trace shows no worker threads.
     pub workers: Option<usize>,
+    /// `--route REGEX=TEMPLATE`, in the order given: the first whose regex matches a request's
+    /// path makes its route (see `analyze::route`).
+    pub routes: Vec<RouteRule>,
     pub color: bool,
     /// Show progress on stderr for long reads (the CLI sets it only when stderr is a terminal).
     pub progress: bool,
@@ -69,6 +101,7 @@ impl Default for Config {
             request_span: None,
             io_span: None,
             workers: None,
+            routes: Vec::new(),
             color: false,
             progress: false,
             keep_going: false,
@@ -124,5 +157,18 @@ mod tests {
         assert_eq!(parse_duration("10"), Ok(10_000_000));
         assert!(parse_duration("10 parsecs").is_err());
         assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn route_rules() {
+        let r = RouteRule::parse("^/a/(?P<x>[0-9]+)=/a/{n}").expect("valid");
+        assert_eq!(r.regex.as_str(), "^/a/(?P<x>[0-9]+)");
+        assert_eq!(r.template, "/a/{n}");
+        let r = RouteRule::parse("^/q=1$=/q").expect("splits at the last =");
+        assert_eq!((r.regex.as_str(), r.template.as_str()), ("^/q=1$", "/q"));
+        let e = RouteRule::parse("^/a/(=/a").expect_err("unclosed group");
+        assert!(e.starts_with("invalid --route regex '^/a/('"), "{e}");
+        assert!(RouteRule::parse("/a").is_err());
+        assert!(RouteRule::parse("=/a").is_err());
     }
 }

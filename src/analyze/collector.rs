@@ -29,7 +29,7 @@ pub struct Collector<'c> {
     pub(super) cfg: &'c Config,
     pub(super) requests: Vec<Request>,
     pub(super) long_executions: Vec<LongExecution>,
-    names: requests::Names,
+    pub(super) names: requests::Names,
     pub(super) has_executions: bool,
     pub(super) has_thread_executions: bool,
     pub(super) spans_seen: u64,

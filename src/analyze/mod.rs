@@ -23,6 +23,7 @@ mod judge;
 pub mod lifecycle;
 pub mod overlap;
 pub mod requests;
+pub mod route;
 pub mod runtime;
 pub mod stalls;
 pub mod stats;
@@ -240,7 +241,7 @@ impl Collector<'_> {
                 });
                 continue;
             }
-            judgements.push(judge::judge(
+            let mut j = judge::judge(
                 &key.0,
                 key.1,
                 members,
@@ -255,7 +256,11 @@ impl Collector<'_> {
                 },
                 workers,
                 cfg,
-            ));
+            );
+            if let (Some(o), Some(v)) = (self.names.origin(&key.0), j.server_mut()) {
+                v.evidence.push(ServerEvidence::Route(o.clone()));
+            }
+            judgements.push(j);
         }
 
         // Stalls: exact from polls on event-loop threads; otherwise inferred for groups judged to

@@ -17,6 +17,7 @@
 //!   idle. That split, not any name, says whether the I/O blocks a thread.
 
 use super::overlap::merge;
+use super::route::RouteOrigin;
 use super::threads::ThreadInfo;
 use crate::config::Config;
 use crate::model::{Execution, Ns, SpanIdx, ThreadIdx, ThreadRole, Trace};
@@ -192,11 +193,12 @@ impl Request {
 /// Fields that name an HTTP method.
 pub const METHOD_KEYS: [&str; 3] = ["method", "http.method", "http.request.method"];
 /// Fields that name what an HTTP request asked for.
-pub const ROUTE_KEYS: [&str; 6] = [
+pub const ROUTE_KEYS: [&str; 7] = [
     "uri",
     "path",
     "route",
     "http.route",
+    "matched_path",
     "url.path",
     "http.target",
 ];
@@ -222,28 +224,26 @@ fn is_request_span(trace: &Trace, idx: SpanIdx, cfg: &Config) -> bool {
     has(&METHOD_KEYS) && has(&ROUTE_KEYS)
 }
 
-/// `GET /orders` from the request span's fields; the path loses its query string.
-pub fn endpoint_of(trace: &Trace, idx: SpanIdx) -> String {
+/// `GET /users/{id}` from the request span's fields: its method and its route
+/// ([`route`](super::route): a template field, a `--route` rule, or derived from its path, which
+/// the second value names); the span's name stands in for a missing route.
+pub fn endpoint_of(trace: &Trace, idx: SpanIdx, cfg: &Config) -> (String, Option<RouteOrigin>) {
     let span = trace.span(idx);
-    let f = |keys: &[&str]| keys.iter().find_map(|k| trace.field(span, k));
-    let method = f(&["http.request.method", "http.method", "method"]);
-    let route = f(&[
-        "http.route",
-        "route",
-        "url.path",
-        "path",
-        "http.target",
-        "uri",
-        "url.full",
-        "http.url",
-    ])
-    .map(|r| r.split(['?', '#']).next().unwrap_or(r).to_string());
-    match (method, route) {
+    let method = ["http.request.method", "http.method", "method"]
+        .iter()
+        .find_map(|k| trace.field(span, k));
+    let route = super::route::route(|k| trace.field(span, k), cfg);
+    let (route, origin) = match route {
+        Some(r) => (Some(r.route), r.origin),
+        None => (None, None),
+    };
+    let text = match (method, route) {
         (Some(m), Some(r)) => format!("{m} {r}"),
         (None, Some(r)) => r,
         (Some(m), None) => format!("{m} {}", trace.name(span)),
         (None, None) => trace.name(span).to_string(),
-    }
+    };
+    (text, origin)
 }
 
 const IO_FIELD_PREFIXES: [&str; 1] = ["db."];
@@ -365,6 +365,8 @@ pub(super) fn significant(x: Ns, d: Ns) -> bool {
 pub struct Names {
     names: HashMap<String, Arc<str>>,
     shapes: HashMap<IoShape, Arc<IoShape>>,
+    /// Endpoints whose route is not a template field: where it came from (the first seen).
+    origins: HashMap<Arc<str>, RouteOrigin>,
 }
 
 impl Names {
@@ -375,6 +377,23 @@ impl Names {
         let a: Arc<str> = s.into();
         self.names.insert(s.to_string(), a.clone());
         a
+    }
+
+    /// The shared text of an endpoint from [`endpoint_of`], remembering where its route came
+    /// from.
+    pub fn endpoint(&mut self, (text, origin): (String, Option<RouteOrigin>)) -> Arc<str> {
+        let a = self.get(&text);
+        if let Some(o) = origin
+            && !self.origins.contains_key(&a)
+        {
+            self.origins.insert(a.clone(), o);
+        }
+        a
+    }
+
+    /// Where the route of `endpoint` came from, when it is not a template field.
+    pub fn origin(&self, endpoint: &str) -> Option<&RouteOrigin> {
+        self.origins.get(endpoint)
     }
 
     /// The one shared copy of `shape`.
@@ -583,7 +602,7 @@ fn measure(
     };
     let heavy_name = heavy_span.map(|c| names.get(trace.name(trace.span(c))));
     Request {
-        endpoint: names.get(&endpoint_of(trace, idx)),
+        endpoint: names.endpoint(endpoint_of(trace, idx, cfg)),
         start: span.start,
         end: span.end,
         busy,
@@ -649,7 +668,7 @@ mod tests {
         assert!(is(0));
         assert!(!is(1), "path alone");
         assert!(!is(2), "method alone");
-        assert_eq!(endpoint_of(&t, SpanIdx(0)), "GET /a");
+        assert_eq!(endpoint_of(&t, SpanIdx(0), &cfg).0, "GET /a");
     }
 
     #[test]
@@ -659,7 +678,40 @@ mod tests {
         let fields = vec![f(&mut b, "method", "GET"), f(&mut b, "uri", "/a/b?x=1")];
         b.closed_span(n, None, None, 0, 10, Some(1), Some(9), fields, None);
         let t = b.finish();
-        assert_eq!(endpoint_of(&t, SpanIdx(0)), "GET /a/b");
+        let (e, origin) = endpoint_of(&t, SpanIdx(0), &Config::default());
+        assert_eq!(e, "GET /a/b");
+        assert_eq!(origin, Some(RouteOrigin::Derived { field: "uri" }));
+    }
+
+    /// 6 requests to 3 users' profiles are one endpoint; a `route` field is used as written.
+    #[test]
+    fn ids_in_paths_are_one_endpoint() {
+        let mut b = TraceBuilder::new();
+        let n = b.intern("request");
+        for (i, id) in [17, 18, 19, 17, 18, 19].into_iter().enumerate() {
+            let uri = format!("/users/{id}/profile?tab={i}");
+            let fields = vec![f(&mut b, "method", "GET"), f(&mut b, "uri", &uri)];
+            b.closed_span(n, None, None, 0, 10, Some(1), Some(9), fields, None);
+        }
+        let fields = vec![f(&mut b, "method", "GET"), f(&mut b, "route", "/users/:id")];
+        b.closed_span(n, None, None, 0, 10, Some(1), Some(9), fields, None);
+        let t = b.finish();
+        let mut names = Names::default();
+        let cfg = Config::default();
+        let endpoints: Vec<Arc<str>> = (0..7)
+            .map(|i| names.endpoint(endpoint_of(&t, SpanIdx(i), &cfg)))
+            .collect();
+        assert!(
+            endpoints[..6]
+                .iter()
+                .all(|e| &**e == "GET /users/{id}/profile")
+        );
+        assert_eq!(&*endpoints[6], "GET /users/:id");
+        assert_eq!(
+            names.origin("GET /users/{id}/profile"),
+            Some(&RouteOrigin::Derived { field: "uri" })
+        );
+        assert_eq!(names.origin("GET /users/:id"), None);
     }
 
     /// ```text

@@ -15,6 +15,7 @@
 //! in the family's detector, and its row in `report`.
 
 use super::requests::{IoShape, Placement, RequestWork};
+use super::route::RouteOrigin;
 use crate::model::Ns;
 use serde::Serialize;
 
@@ -251,6 +252,9 @@ pub enum ServerEvidence {
     },
     /// Other requests its stalls delayed, and the longest delay.
     DelaysCaused { count: usize, max: Ns },
+    /// Its route is not a template field of its requests: derived from their path, or stated
+    /// by `--route`.
+    Route(RouteOrigin),
     /// Some of the endpoint's requests behaved otherwise than the row's pattern says.
     AlsoBehaved(OtherBehaviour),
     /// Up to `at_once` of its heavy sections (each holding a thread throughout) ran at the

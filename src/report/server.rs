@@ -7,6 +7,7 @@ use super::schema::{MixedOut, VerdictOut};
 use super::text::{fmt_duration as fmt_ms, plural, to_ms};
 use crate::analyze::lifecycle::HeldBy;
 use crate::analyze::requests::{IoShape, Placement, RequestWork};
+use crate::analyze::route::RouteOrigin;
 use crate::analyze::threads::RoleEvidence;
 use crate::analyze::{
     Analysis, Inferred, Judgement, LocationBy, Note, Pattern, Recorded, ServerEvidence,
@@ -179,6 +180,25 @@ pub(super) fn evidence(e: &ServerEvidence) -> String {
             "{count} other requests in flight during its stalls took longer than their endpoint's healthy median, by up to {}",
             fmt_ms(*max)
         ),
+        ServerEvidence::Route(o) => route_origin(o),
+    }
+}
+
+/// Where a route that is no template field came from, in words.
+fn route_origin(o: &RouteOrigin) -> String {
+    match o {
+        RouteOrigin::Derived { field } => format!(
+            "route derived from {field}: the requests record no route template (http.route, route, matched_path), so ids in their paths (numbers, UUIDs, long hex, random tokens) count as {{id}}; state routes with --route REGEX=TEMPLATE"
+        ),
+        RouteOrigin::Rule { regex } => format!("route from --route {regex}"),
+    }
+}
+
+/// The short form of a route's origin for the table's pattern cell.
+fn route_origin_short(o: &RouteOrigin) -> String {
+    match o {
+        RouteOrigin::Derived { field } => format!("route derived from {field}"),
+        RouteOrigin::Rule { .. } => "route from --route".into(),
     }
 }
 
@@ -418,7 +438,17 @@ fn workers(v: &ServerJudgement) -> String {
 
 pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
     let n = v.requests.len();
-    let pattern = format!("{} — {} ({} req)", pattern_label(j, v), j.subject, n);
+    let origin = v.evidence.iter().find_map(|e| match e {
+        ServerEvidence::Route(o) => Some(format!("; {}", route_origin_short(o))),
+        _ => None,
+    });
+    let pattern = format!(
+        "{} — {} ({} req{})",
+        pattern_label(j, v),
+        j.subject,
+        n,
+        origin.unwrap_or_default()
+    );
     let inferred = match v.location_by {
         LocationBy::Impact => " (inferred from its effect on other requests)",
         LocationBy::ChildWhileIdle => " (request idle while its work ran elsewhere)",

@@ -5,10 +5,13 @@
 //!
 //! - [`tracing_log`]: a tracing-subscriber JSON log (`FmtSpan::FULL`, thread ids);
 //! - [`console_recording`]: a console-subscriber recording (runtime tasks);
+//! - [`routes_log`]: a JSON log of many requests to one route over many distinct paths (the
+//!   cost of many endpoints, `benches/routes.rs`);
 //! - [`rng`]: the one seeded random-number generator they share.
 //!
 //! Chrome traces come from `../shared/tools/gen_chrome_trace.py` (used by the `chrome` bench).
 
 pub mod console_recording;
 pub mod rng;
+pub mod routes_log;
 pub mod tracing_log;

@@ -16,6 +16,8 @@
 //!   hand-written logs in `tests/data/formats/lifecycle/`;
 //! - `task_spans`: tokio's own task spans (`runtime.spawn`) in tracing-chrome and JSON logs, on
 //!   the small traces of one timeline in `tests/data/formats/task_spans/`;
+//! - `routes`: endpoints are routes, not URLs (ids as `{id}`, `--route`), and tower-http's
+//!   `finished processing request` events as requests, on the logs in `tests/data/formats/routes/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built);
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
@@ -32,6 +34,7 @@ mod formats_demo;
 mod formats_requests;
 mod formats_text;
 mod lifecycle;
+mod routes;
 mod samples;
 mod schema;
 mod task_spans;

@@ -1,11 +1,15 @@
 //! tracing-subscriber `fmt().json()` output: one JSON object per line.
 //!
 //! Only synthetic span events (`message` = new/enter/exit/close, from `with_span_events`) build
-//! spans; other log lines are counted as skipped. Lines are parsed into borrowed, typed structs:
+//! spans, and tower-http's `finished processing request` events in a log without them (see
+//! `ResponseEvents`); other log lines are counted as skipped. Lines are parsed into borrowed, typed structs:
 //! nothing but the keys used here is materialised.
 
 use super::units::parse_busy_idle;
-use super::{Context, Flow, InputStats, Kind, LineCx, LineFormat, SpanDesc, SpanEvent, read_lines};
+use super::{
+    Context, Flow, InputStats, Kind, LineCx, LineFormat, RESPONSE_MESSAGE, ResponseEvent, SpanDesc,
+    SpanEvent, parse_latency, read_lines,
+};
 use crate::error::{Error, Result};
 use crate::ingest::lines::excerpt;
 use crate::model::TraceBuilder;
@@ -39,6 +43,10 @@ struct Line<'a> {
     busy: Option<Cow<'a, str>>,
     #[serde(rename = "time.idle", borrow, default)]
     idle: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "str_or_other")]
+    latency: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    status: Option<Scalar<'a>>,
 }
 
 /// The event's own fields. Only the ones span events carry are read; `message` of an ordinary
@@ -51,6 +59,11 @@ struct EventFields<'a> {
     busy: Option<Cow<'a, str>>,
     #[serde(rename = "time.idle", borrow, default)]
     idle: Option<Cow<'a, str>>,
+    /// tower-http's `finished processing request` event: `latency` (`12 ms`) and `status`.
+    #[serde(borrow, default, deserialize_with = "str_or_other")]
+    latency: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    status: Option<Scalar<'a>>,
 }
 
 /// A string, or `None` for any other JSON value.
@@ -268,10 +281,36 @@ impl LineFormat for JsonLines {
             }
         };
         self.seen_json = true;
-        let (message, busy, idle) = match parsed.fields {
-            Some(f) => (f.message, f.busy, f.idle),
-            None => (parsed.message, parsed.busy, parsed.idle),
+        let (message, busy, idle, latency, status) = match parsed.fields {
+            Some(f) => (f.message, f.busy, f.idle, f.latency, f.status),
+            None => (
+                parsed.message,
+                parsed.busy,
+                parsed.idle,
+                parsed.latency,
+                parsed.status,
+            ),
         };
+        if message.as_deref() == Some(RESPONSE_MESSAGE)
+            && let (Some(SpanObj(span)), Some(latency)) =
+                (&parsed.span, latency.as_deref().and_then(parse_latency))
+        {
+            let time = cx.time(parsed.timestamp.as_deref(), line_no);
+            let thread = cx.thread(parsed.thread_id.as_deref(), parsed.thread_name.as_deref());
+            let status = status.as_ref().map(|s| s.0.as_ref());
+            cx.response(
+                &ResponseEvent {
+                    time,
+                    thread,
+                    target: parsed.target.as_deref(),
+                    span,
+                    latency,
+                    status,
+                },
+                line_no,
+            );
+            return Ok(Flow::Next);
+        }
         let kind = message.as_deref().and_then(Kind::from_message);
         let (Some(kind), Some(SpanObj(span))) = (kind, parsed.span) else {
             cx.skip();
@@ -333,6 +372,50 @@ mod tests {
         let mut r = input.as_bytes();
         read("t.log", &mut r, &mut b, &mut rep)?;
         Ok((b.finish(), rep))
+    }
+
+    fn response_line(ms: u64, id: u64, latency: &str) -> String {
+        format!(
+            r#"{{"timestamp":"2026-11-30T10:{:02}:{:02}.{:03}000Z","level":"DEBUG","fields":{{"message":"finished processing request","latency":"{latency}","status":200}},"target":"tower_http::trace::on_response","span":{{"method":"GET","uri":"/u/{id}","version":"HTTP/1.1","name":"request"}},"spans":[{{"method":"GET","uri":"/u/{id}","version":"HTTP/1.1","name":"request"}}]}}"#,
+            ms / 60_000,
+            ms / 1000 % 60,
+            ms % 1000
+        )
+    }
+
+    /// 1,500 `finished processing request` events and no lifecycle line: the first ones are
+    /// held for 1,000 lines, then taken; every one is a closed span from end - latency to end.
+    #[test]
+    fn response_events_without_lifecycle_lines_are_requests() {
+        let log: String = (0..1500u64)
+            .map(|i| response_line(10 * i + 100, i, "7 ms") + "\n")
+            .collect();
+        let (t, stats) = run(&log).expect("reads");
+        assert_eq!(t.spans.len(), 1500);
+        assert_eq!((stats.events, stats.skipped), (1500, 0));
+        let last = &t.spans[1499];
+        assert_eq!(last.end - last.start, 7_000_000);
+        assert_eq!(last.busy, None, "latency is not busy time");
+        assert_eq!(t.field(last, "status"), Some("200"));
+    }
+
+    /// The span's own CLOSE after the event: the span is the request, the event is skipped.
+    #[test]
+    fn a_close_line_makes_the_span_the_request() {
+        let close = r#"{"timestamp":"2026-11-30T10:00:00.108000Z","level":"DEBUG","fields":{"message":"close","time.busy":"1ms","time.idle":"7ms"},"target":"tower_http::trace::make_span","span":{"method":"GET","uri":"/u/0","version":"HTTP/1.1","name":"request"},"spans":[]}"#;
+        let log = format!(
+            "{}\n{close}\n{}\n",
+            response_line(107, 0, "7 ms"),
+            response_line(200, 1, "7 ms")
+        );
+        let (t, stats) = run(&log).expect("reads");
+        assert_eq!(t.spans.len(), 1);
+        assert_eq!(
+            t.spans[0].end - t.spans[0].start,
+            8_000_000,
+            "busy + idle of the CLOSE"
+        );
+        assert_eq!((stats.events, stats.skipped), (1, 2));
     }
 
     #[test]

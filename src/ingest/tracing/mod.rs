@@ -79,6 +79,177 @@ struct SpanEvent<'a> {
     pub idle: Option<Ns>,
 }
 
+/// The message of tower-http's `DefaultOnResponse` event (`TraceLayer::new_for_http()`), in
+/// the context of the request's span: `latency` (`{n} ms` by default; `{f} s`, `{n} μs` or
+/// `{n} ns` with another `LatencyUnit`) and `status` (absent for a gRPC stream).
+pub const RESPONSE_MESSAGE: &str = "finished processing request";
+
+/// A `finished processing request` event, decoded: `span` is the span it was emitted in.
+#[derive(Debug)]
+struct ResponseEvent<'a> {
+    time: Ns,
+    thread: Option<ThreadIdx>,
+    target: Option<&'a str>,
+    span: &'a SpanDesc<'a>,
+    latency: Ns,
+    status: Option<&'a str>,
+}
+
+/// tower-http's `latency` field: a number, a space, a unit (`12 ms`, `0.0123 s`, `80 μs`).
+fn parse_latency(s: &str) -> Option<Ns> {
+    let s = s.trim().trim_matches('"');
+    let (num, unit) = s.split_once(' ').unwrap_or((s, ""));
+    if num.is_empty() || unit.contains(' ') {
+        return None;
+    }
+    let mut compact = String::with_capacity(s.len());
+    compact.push_str(num);
+    compact.push_str(unit);
+    units::parse_busy_idle(&compact)
+}
+
+/// Whether the spans of `finished processing request` events are requests themselves (the log
+/// records their lifecycle) or the events are the only trace of the requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum ResponseMode {
+    /// No such event yet, or held ones and nothing decided.
+    #[default]
+    Undecided,
+    /// The log has no span lifecycle lines for those spans: each event is a request.
+    Events,
+    /// The log has lifecycle lines (CLOSE) for those spans: they are the requests, and the
+    /// events add nothing (counting both would count every request twice).
+    Spans,
+}
+
+/// Lines a held `finished processing request` event waits for a lifecycle line of its span's
+/// name (its CLOSE follows it within a few lines in a log that has them) before the events are
+/// taken as the requests. Bounds what is held: the reader still streams.
+const DECIDE_AFTER_LINES: u64 = 1000;
+
+/// A held event, owned.
+#[derive(Debug)]
+struct HeldResponse {
+    name: String,
+    target: Option<String>,
+    fields: Vec<(String, String)>,
+    thread: Option<ThreadIdx>,
+    start: Ns,
+    end: Ns,
+}
+
+/// tower-http's `finished processing request` events as requests, in a log without span
+/// lifecycle lines (the most common setup: default `fmt()`, no span events,
+/// `tower_http=debug`). Each becomes a closed span: its span's name and fields, end = the
+/// event's time, start = end - latency, no busy/idle time. A lifecycle line (NEW, ENTER, EXIT,
+/// CLOSE) of a span of the same name means the spans themselves are the requests: held events
+/// are dropped and later ones skipped.
+#[derive(Debug, Default)]
+struct ResponseEvents {
+    mode: ResponseMode,
+    /// Span names seen in lifecycle lines (few).
+    lifecycle: Vec<String>,
+    held: Vec<HeldResponse>,
+    first_held_line: u64,
+    /// Events taken as requests, and events dropped or skipped (their span is the request).
+    taken: u64,
+    dropped: u64,
+}
+
+impl ResponseEvents {
+    fn held(ev: &ResponseEvent<'_>) -> HeldResponse {
+        let mut fields: Vec<(String, String)> = ev
+            .span
+            .fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if let Some(st) = ev.status
+            && !fields.iter().any(|(k, _)| k == "status")
+        {
+            fields.push(("status".into(), st.to_string()));
+        }
+        HeldResponse {
+            name: ev.span.name.to_string(),
+            target: ev.target.map(str::to_string),
+            fields,
+            thread: ev.thread,
+            start: ev.time - ev.latency,
+            end: ev.time,
+        }
+    }
+
+    fn commit(&mut self, b: &mut TraceBuilder, r: HeldResponse) {
+        self.taken += 1;
+        let name = b.intern(&r.name);
+        let target = r.target.as_deref().map(|t| b.intern(t));
+        let fields = r
+            .fields
+            .into_iter()
+            .map(|(k, v)| (b.intern(&k), v.into_boxed_str()))
+            .collect();
+        b.closed_span(
+            name, target, None, r.start, r.end, None, None, fields, r.thread,
+        );
+    }
+
+    /// Takes the events as the requests: commits what is held.
+    fn decide_events(&mut self, b: &mut TraceBuilder) {
+        self.mode = ResponseMode::Events;
+        for r in std::mem::take(&mut self.held) {
+            self.commit(b, r);
+        }
+    }
+
+    /// A lifecycle line of a span named `name`.
+    fn lifecycle(&mut self, name: &str) {
+        if self.lifecycle.len() < 64 && !self.lifecycle.iter().any(|n| n == name) {
+            self.lifecycle.push(name.to_string());
+        }
+        if self.mode == ResponseMode::Undecided && self.held.iter().any(|h| h.name == name) {
+            self.drop_held();
+        }
+    }
+
+    /// The spans are the requests: what is held is dropped.
+    fn drop_held(&mut self) {
+        self.mode = ResponseMode::Spans;
+        self.dropped += self.held.len() as u64;
+        self.held.clear();
+    }
+
+    /// A `finished processing request` event on line `line_no`.
+    fn event(&mut self, b: &mut TraceBuilder, ev: &ResponseEvent<'_>, line_no: u64) {
+        if self.mode == ResponseMode::Undecided && self.lifecycle.iter().any(|n| *n == ev.span.name)
+        {
+            self.drop_held();
+        }
+        match self.mode {
+            ResponseMode::Spans => self.dropped += 1,
+            ResponseMode::Events => {
+                let r = Self::held(ev);
+                self.commit(b, r);
+            }
+            ResponseMode::Undecided => {
+                if self.held.is_empty() {
+                    self.first_held_line = line_no;
+                }
+                self.held.push(Self::held(ev));
+            }
+        }
+    }
+
+    /// After line `line_no`: held events that waited long enough are the requests.
+    fn tick(&mut self, b: &mut TraceBuilder, line_no: u64) {
+        if self.mode == ResponseMode::Undecided
+            && !self.held.is_empty()
+            && line_no - self.first_held_line >= DECIDE_AFTER_LINES
+        {
+            self.decide_events(b);
+        }
+    }
+}
+
 /// Event times from the printed timestamps. The first readable one sets the clock (RFC 3339 is
 /// Unix time; an uptime timer has no wall-clock origin; a time without a date keeps the order of
 /// events but is not a wall-clock time either); a missing one is warned about once and the last
@@ -190,6 +361,7 @@ struct LineCx<'c, 's> {
     matcher: SpanMatcher,
     clock: EventClock,
     span_events: u64,
+    responses: ResponseEvents,
 }
 
 impl LineCx<'_, '_> {
@@ -205,9 +377,16 @@ impl LineCx<'_, '_> {
 
     /// Applies a span event and counts it.
     fn apply(&mut self, ev: &SpanEvent<'_>) {
+        self.responses.lifecycle(&ev.span.name);
         self.matcher.apply(self.b, ev);
         self.span_events += 1;
         self.stats.events += 1;
+    }
+
+    /// A tower-http `finished processing request` event on line `line_no` ([`ResponseEvents`]);
+    /// counted at the end, as a span event when it was taken as a request, else as skipped.
+    fn response(&mut self, ev: &ResponseEvent<'_>, line_no: u64) {
+        self.responses.event(self.b, ev, line_no);
     }
 
     /// Counts a line that is not a span event.
@@ -217,7 +396,13 @@ impl LineCx<'_, '_> {
 
     /// The end of a tracing log of `lines` lines: an error when it held no span event (with
     /// `why`, or a default reason), a warning when starts had to be computed from busy + idle.
-    fn finish(self, what: &str, lines: u64, why: Option<String>) -> Result<()> {
+    fn finish(mut self, what: &str, lines: u64, why: Option<String>) -> Result<()> {
+        if self.responses.mode == ResponseMode::Undecided {
+            self.responses.decide_events(self.b);
+        }
+        self.span_events += self.responses.taken;
+        self.stats.events += self.responses.taken;
+        self.stats.skipped += self.responses.dropped;
         if self.span_events == 0 {
             let why = why.unwrap_or_else(|| {
                 if lines == 0 {
@@ -267,10 +452,13 @@ fn read_lines<F: LineFormat>(
         matcher: SpanMatcher::new(),
         clock: EventClock::default(),
         span_events: 0,
+        responses: ResponseEvents::default(),
     };
     let mut lines = Lines::new(name, reader);
     while let Some((line_no, line, complete)) = lines.next_line()? {
-        if let Flow::Stop = format.line(&mut cx, line_no, line, complete)? {
+        let flow = format.line(&mut cx, line_no, line, complete)?;
+        cx.responses.tick(cx.b, line_no);
+        if let Flow::Stop = flow {
             break;
         }
     }
@@ -296,6 +484,20 @@ fn thread_key(id: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latencies_in_every_unit() {
+        assert_eq!(parse_latency("12 ms"), Some(12_000_000));
+        assert_eq!(parse_latency("0 ms"), Some(0));
+        assert_eq!(parse_latency("0.012345 s"), Some(12_345_000));
+        assert_eq!(parse_latency("80 μs"), Some(80_000));
+        assert_eq!(parse_latency("80 µs"), Some(80_000));
+        assert_eq!(parse_latency("1500 ns"), Some(1500));
+        assert_eq!(parse_latency("12ms"), Some(12_000_000));
+        assert_eq!(parse_latency("\"12 ms\""), Some(12_000_000));
+        assert_eq!(parse_latency("soon"), None);
+        assert_eq!(parse_latency("12 light years"), None);
+    }
 
     #[test]
     fn thread_keys_normalise() {

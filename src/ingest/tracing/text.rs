@@ -18,7 +18,10 @@
 //! the scope's fields all together after the message; `TextLines` gives each span its own.
 
 use super::units::{MONTHS, parse_busy_idle, parse_timestamp, strip_ansi};
-use super::{Context, Flow, InputStats, Kind, LineCx, LineFormat, SpanDesc, SpanEvent, read_lines};
+use super::{
+    Context, Flow, InputStats, Kind, LineCx, LineFormat, RESPONSE_MESSAGE, ResponseEvent, SpanDesc,
+    SpanEvent, parse_latency, read_lines,
+};
 use crate::error::Result;
 use crate::model::TraceBuilder;
 use rustc_hash::FxHashMap as HashMap;
@@ -124,6 +127,8 @@ struct TextLine<'a> {
     message: &'a str,
     /// The span event the line is (NEW, ENTER, EXIT, CLOSE), if any.
     kind: Option<Kind>,
+    /// A tower-http `finished processing request` event: the fields after the message.
+    response: Option<&'a str>,
     fields: Vec<(&'a str, Cow<'a, str>)>,
     /// What the line says about thread names being printed (see `thread_evidence`).
     thread_evidence: Option<bool>,
@@ -472,7 +477,12 @@ fn parse_line_with(line: &str, threads: ThreadWords) -> Option<TextLine<'_>> {
             out.kind = Some(kind);
             (&msg_text[..msg_text.len() - tail.len()], tail)
         }
-        None => msg_text.split_once(' ').unwrap_or((msg_text, "")),
+        None => {
+            out.response = msg_text
+                .strip_prefix(RESPONSE_MESSAGE)
+                .filter(|r| r.is_empty() || r.starts_with(' '));
+            msg_text.split_once(' ').unwrap_or((msg_text, ""))
+        }
     };
     out.message = message;
     if kind_at.is_some() {
@@ -791,6 +801,40 @@ impl TextLines {
     }
 }
 
+/// A tower-http `finished processing request` line (`tail`: its fields) as a [`ResponseEvent`]
+/// of the innermost span of its chain; in the compact format (spans printed without fields,
+/// theirs after the event's) a single span takes the fields other than `latency` and `status`.
+fn response(cx: &mut LineCx<'_, '_>, line_no: u64, line: &TextLine<'_>, tail: &str) {
+    let fields = parse_kv(tail);
+    let field = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+    let (Some(span), Some(latency)) = (line.scope.last(), field("latency").and_then(parse_latency))
+    else {
+        cx.skip();
+        return;
+    };
+    let mut span = span.clone();
+    if line.scope.len() == 1 && span.fields.is_empty() {
+        span.fields = fields
+            .iter()
+            .filter(|(k, _)| *k != "latency" && *k != "status")
+            .map(|(k, v)| (Cow::Borrowed(*k), unquote(v)))
+            .collect();
+    }
+    let time = cx.time(line.timestamp, line_no);
+    let thread = cx.thread(line.thread_id, line.thread_name);
+    cx.response(
+        &ResponseEvent {
+            time,
+            thread,
+            target: line.target,
+            span: &span,
+            latency,
+            status: field("status"),
+        },
+        line_no,
+    );
+}
+
 /// Gives each span of a compact chain its fields. Compact prints every span's fields after the
 /// event's, root first, with nothing saying where one span's end: spans whose field names are
 /// known (from lines where they were alone or the only unknown one) take theirs, from the
@@ -886,6 +930,10 @@ impl LineFormat for TextLines {
             self.unparsed += 1;
             return Ok(Flow::Next);
         };
+        if let Some(tail) = line.response {
+            response(cx, line_no, &line, tail);
+            return Ok(Flow::Next);
+        }
         let Some(kind) = line.kind else {
             cx.skip();
             return Ok(Flow::Next);
