@@ -81,7 +81,9 @@ pub enum RoleEvidence {
 ///
 /// Without polls (a NEW/CLOSE log), the kinds of the task spans that closed on it say the same,
 /// except when it closed both tasks and `block_on` futures: a current-thread runtime's thread,
-/// or the thread that dropped a runtime with tasks still in it; nothing is concluded then.
+/// or the thread that dropped a runtime with tasks still in it; nothing is concluded then. Nor
+/// when some of its task spans carry no `kind` (a trace without span fields) and none of the
+/// others is a spawned task: those could be anything.
 pub fn task_kind_role(st: &ThreadStats) -> Option<(ThreadRole, RoleEvidence)> {
     let (kinds, polled) = if st.task_polls.total() > 0 {
         (st.task_polls, true)
@@ -95,6 +97,8 @@ pub fn task_kind_role(st: &ThreadStats) -> Option<(ThreadRole, RoleEvidence)> {
             return None;
         }
         ThreadRole::EventLoop
+    } else if kinds.unrecorded > 0 {
+        return None;
     } else if kinds.blocking > 0 {
         ThreadRole::Blocking
     } else {
@@ -242,6 +246,7 @@ mod tests {
             local,
             blocking,
             block_on,
+            unrecorded: 0,
         }
     }
 
@@ -264,6 +269,13 @@ mod tests {
         assert_eq!(polled(kinds(0, 0, 1, 1)), Some(ThreadRole::Blocking));
         assert_eq!(polled(kinds(0, 0, 0, 2)), Some(ThreadRole::BlockOn));
         assert_eq!(polled(kinds(0, 0, 0, 0)), None);
+        // A worker of a trace without span fields: its run loop says `blocking` (by target),
+        // its task polls say nothing; behaviour decides, not the one run loop.
+        let no_fields = TaskKindCounts {
+            unrecorded: 9,
+            ..kinds(0, 0, 1, 0)
+        };
+        assert_eq!(polled(no_fields), None);
     }
 
     /// Without polls, the tasks that finished on a thread say the same, except tasks and

@@ -61,6 +61,9 @@ struct Frame {
 struct TreeState {
     serial: u64,
     open: u32,
+    /// Activations under way that are attributed to a span of this tree (a task poll that ran
+    /// its request goes on after the request span closed): the tree is handed over after them.
+    pins: u32,
     members: Vec<SpanIdx>,
     executions: Vec<Execution>,
     threads: Vec<ThreadIdx>,
@@ -407,6 +410,7 @@ impl<'s> TraceBuilder<'s> {
             }
             if let Some(tree) = self.trees.get_mut(&new_root) {
                 tree.open += moved.open;
+                tree.pins += moved.pins;
                 tree.members.extend(moved.members);
                 tree.executions.extend(moved.executions);
                 for t in moved.threads {
@@ -438,6 +442,10 @@ impl<'s> TraceBuilder<'s> {
                 Some(outer) if !stack.stack.is_empty() && task.is_none() => {
                     if outer.task && outer.first_inner.is_none() {
                         outer.first_inner = Some(idx);
+                        let root = self.state[idx.0 as usize].root;
+                        if let Some(tree) = self.trees.get_mut(&root) {
+                            tree.pins += 1;
+                        }
                     }
                 }
                 outer => {
@@ -502,6 +510,9 @@ impl<'s> TraceBuilder<'s> {
                                     start: f.since,
                                     end: t,
                                 });
+                            }
+                            if let Some(inner) = f.first_inner {
+                                self.unpin(inner);
                             }
                         }
                     }
@@ -580,7 +591,22 @@ impl<'s> TraceBuilder<'s> {
         span.idle = idle.or_else(|| span.busy.map(|b| (span.end - span.start - b).max(0)));
         let finished = self.trees.get_mut(&root).is_some_and(|tree| {
             tree.open = tree.open.saturating_sub(1);
-            tree.open == 0
+            tree.open == 0 && tree.pins == 0
+        });
+        if finished && self.sink.is_some() {
+            self.retire(root);
+        }
+    }
+
+    /// An activation attributed to `span` ended: its tree is handed over if that was all it
+    /// waited for.
+    fn unpin(&mut self, span: SpanIdx) {
+        let Some(root) = self.state.get(span.0 as usize).map(|s| s.root) else {
+            return;
+        };
+        let finished = self.trees.get_mut(&root).is_some_and(|tree| {
+            tree.pins = tree.pins.saturating_sub(1);
+            tree.open == 0 && tree.pins == 0
         });
         if finished && self.sink.is_some() {
             self.retire(root);
@@ -1058,6 +1084,42 @@ mod task_span_tests {
         assert_eq!(b.span_count(), 1, "only the connection's task is held");
         drop(b);
         assert_eq!(sink.0, vec!["req", "req"]);
+    }
+
+    /// The request span closes inside the task poll that ran it (hyper drops the handler's
+    /// future, then writes the response): the poll is still the request's, and its tree is
+    /// handed over when the poll ends, with it.
+    ///
+    /// ```text
+    /// t:   0    10                    210   215    220
+    /// w:   [conn [req ............... ] close(req)  ]
+    /// ```
+    #[test]
+    fn a_request_closed_inside_its_poll_keeps_the_poll() {
+        #[derive(Default)]
+        struct Polls(Vec<(String, Vec<(Ns, Ns)>)>);
+        impl TreeSink for Polls {
+            fn tree(&mut self, trace: &Trace, tree: Tree<'_>) {
+                let polls = tree.executions.iter().map(|e| (e.start, e.end)).collect();
+                self.0
+                    .push((trace.name(trace.span(tree.root)).to_string(), polls));
+            }
+        }
+        let mut sink = Polls::default();
+        let mut b = TraceBuilder::with_sink(&mut sink);
+        let w = b.thread("w", None);
+        let conn = task(&mut b, "task", 2, None);
+        let nr = b.intern("req");
+        b.enter(conn, Some(w), 0);
+        let req = b.open_span(nr, None, Some(conn), 5, vec![]);
+        b.enter(req, Some(w), 10);
+        b.exit(req, Some(w), 210);
+        b.close(req, 215, None, None, Some(w));
+        assert_eq!(b.span_count(), 2, "the request waits for its poll to end");
+        b.exit(conn, Some(w), 220);
+        assert_eq!(b.span_count(), 1, "handed over: only the task is left");
+        drop(b);
+        assert_eq!(sink.0, vec![("req".to_string(), vec![(0, 220)])]);
     }
 
     /// `spawn_blocking` inside a request: the blocking task span is a root, and what is opened

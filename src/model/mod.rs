@@ -183,8 +183,10 @@ impl Span {
 /// One contiguous run of a span (or task) on a thread: one poll.
 ///
 /// When thread ids are known, an execution is a *top-level activation*: the time during which the
-/// thread had any span entered, attributed to the outermost span entered (`span`). Without thread
-/// ids, it is one ENTER -> EXIT pair of `span`.
+/// thread had any span entered, attributed to the outermost span entered (`span`). tokio's task
+/// spans cut it further: each enter of one is a poll of its own, attributed to the first other
+/// span entered inside it, else to the task ([`TaskKind`]). Without thread ids, it is one
+/// ENTER -> EXIT pair of `span`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Execution {
     pub span: SpanIdx,

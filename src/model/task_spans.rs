@@ -79,6 +79,8 @@ pub struct TaskKindCounts {
     pub local: u64,
     pub blocking: u64,
     pub block_on: u64,
+    /// Task spans without a `kind` ([`TaskKind::Unrecorded`]).
+    pub unrecorded: u64,
 }
 
 impl TaskKindCounts {
@@ -88,13 +90,13 @@ impl TaskKindCounts {
             TaskKind::Local => &mut self.local,
             TaskKind::Blocking => &mut self.blocking,
             TaskKind::BlockOn => &mut self.block_on,
-            TaskKind::Unrecorded => return,
+            TaskKind::Unrecorded => &mut self.unrecorded,
         };
         *n += 1;
     }
 
     pub fn total(&self) -> u64 {
-        self.task + self.local + self.blocking + self.block_on
+        self.task + self.local + self.blocking + self.block_on + self.unrecorded
     }
 
     /// Tasks the runtime schedules (spawned and local ones): what a worker polls.

@@ -282,6 +282,7 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
                 (kinds.local, "local"),
                 (kinds.blocking, "blocking"),
                 (kinds.block_on, "block_on"),
+                (kinds.unrecorded, "unrecorded"),
             ]
             .into_iter()
             .filter(|(n, _)| *n > 0)
