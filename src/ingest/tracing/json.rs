@@ -399,6 +399,26 @@ mod tests {
         assert_eq!(t.field(last, "status"), Some("200"));
     }
 
+    /// A CLOSE of a `request` span after 1,000 lines of events already taken as requests: the
+    /// log has both; a warning says requests may count twice.
+    #[test]
+    fn a_late_close_line_is_warned_of() {
+        let mut log: String = (0..1001u64)
+            .map(|i| response_line(10 * i + 100, i, "7 ms") + "\n")
+            .collect();
+        log.push_str(r#"{"timestamp":"2026-11-30T10:00:20.000000Z","level":"DEBUG","fields":{"message":"close","time.busy":"1ms","time.idle":"7ms"},"target":"t","span":{"method":"GET","uri":"/u/0","name":"request"},"spans":[]}"#);
+        let (t, stats) = run(&log).expect("reads");
+        assert_eq!(t.spans.len(), 1002);
+        assert!(
+            stats
+                .warnings
+                .iter()
+                .any(|w| w.contains("may be counted twice")),
+            "{:?}",
+            stats.warnings
+        );
+    }
+
     /// The span's own CLOSE after the event: the span is the request, the event is skipped.
     #[test]
     fn a_close_line_makes_the_span_the_request() {

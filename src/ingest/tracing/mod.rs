@@ -154,6 +154,9 @@ struct ResponseEvents {
     /// Events taken as requests, and events dropped or skipped (their span is the request).
     taken: u64,
     dropped: u64,
+    /// Span names of the events taken, and whether a late lifecycle line of one was warned of.
+    taken_names: Vec<String>,
+    warned_late: bool,
 }
 
 impl ResponseEvents {
@@ -181,6 +184,9 @@ impl ResponseEvents {
 
     fn commit(&mut self, b: &mut TraceBuilder, r: HeldResponse) {
         self.taken += 1;
+        if self.taken_names.len() < 64 && !self.taken_names.contains(&r.name) {
+            self.taken_names.push(r.name.clone());
+        }
         let name = b.intern(&r.name);
         let target = r.target.as_deref().map(|t| b.intern(t));
         let fields = r
@@ -201,14 +207,20 @@ impl ResponseEvents {
         }
     }
 
-    /// A lifecycle line of a span named `name`.
-    fn lifecycle(&mut self, name: &str) {
+    /// A lifecycle line of a span named `name`; true (once) when events of spans of that name
+    /// were already taken as requests: the log has both, and some requests count twice.
+    fn lifecycle(&mut self, name: &str) -> bool {
         if self.lifecycle.len() < 64 && !self.lifecycle.iter().any(|n| n == name) {
             self.lifecycle.push(name.to_string());
         }
         if self.mode == ResponseMode::Undecided && self.held.iter().any(|h| h.name == name) {
             self.drop_held();
         }
+        let late = self.mode == ResponseMode::Events
+            && !self.warned_late
+            && self.taken_names.iter().any(|n| n == name);
+        self.warned_late |= late;
+        late
     }
 
     /// The spans are the requests: what is held is dropped.
@@ -377,7 +389,12 @@ impl LineCx<'_, '_> {
 
     /// Applies a span event and counts it.
     fn apply(&mut self, ev: &SpanEvent<'_>) {
-        self.responses.lifecycle(&ev.span.name);
+        if self.responses.lifecycle(&ev.span.name) {
+            self.stats.warn(format!(
+                "span events of '{}' spans came more than {DECIDE_AFTER_LINES} lines after tower-http's 'finished processing request' events, which were taken as the requests: requests before this point may be counted twice",
+                ev.span.name
+            ));
+        }
         self.matcher.apply(self.b, ev);
         self.span_events += 1;
         self.stats.events += 1;
