@@ -196,8 +196,12 @@ impl Collector<'_> {
             && requests
                 .iter()
                 .all(|r| r.kind == RequestWork::Unmeasured && r.duration() == 0);
+        let only_start_end =
+            !requests.is_empty() && requests.iter().all(|r| r.kind == RequestWork::Unmeasured);
         if nothing_timed {
             notes.push(Note::NothingTimed);
+        } else if only_start_end {
+            notes.push(Note::OnlyStartEnd);
         } else if !has_executions && !requests.is_empty() {
             notes.push(Note::NoPolls);
         } else if has_executions && !has_thread_executions && !requests.is_empty() {

@@ -316,6 +316,9 @@ pub enum Note {
     /// No timestamps, no polls, no busy time (`without_time()` drops all three): requests and
     /// endpoints only, no duration.
     NothingTimed,
+    /// Requests with a start and an end but no poll, busy or idle time (tower-http's events
+    /// without span events; tracing-chrome's async style with no thread to tell from).
+    OnlyStartEnd,
     /// Polls without thread ids.
     NoThreadIds,
     /// No polls, but span creation and close carry thread ids: `workers` threads created

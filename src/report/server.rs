@@ -75,7 +75,7 @@ pub(super) fn evidence(e: &ServerEvidence) -> String {
             fmt_ms(*busy),
             within.as_deref().map(|h| format!(", in {h}")).unwrap_or_default()
         ),
-        ServerEvidence::Unmeasured => "the trace records only when spans were created and closed (e.g. tracing-chrome's async style): with no busy or idle time, computation cannot be told from waiting; record with tracing-chrome's threaded style, or tracing-subscriber with FmtSpan::CLOSE or FULL".into(),
+        ServerEvidence::Unmeasured => "the trace records only when its requests started and ended (tracing-chrome's async style without thread evidence, tower-http's events without span events): with no busy or idle time, computation cannot be told from waiting; record with tracing-chrome's threaded style, or tracing-subscriber with FmtSpan::CLOSE or FULL".into(),
         ServerEvidence::LongestPoll(p) => {
             format!("longest poll {}: it yields while it waits", fmt_ms(*p))
         }
@@ -360,6 +360,7 @@ pub(super) fn note(n: &Note) -> String {
                 plural(*spans as usize, "span", "spans")
             )
         }
+        Note::OnlyStartEnd => "requests have a start and an end but no poll, busy or idle time (tower-http's `finished processing request` events without span events, or tracing-chrome's async style without threads): where their work ran cannot be judged; record span events (tracing-subscriber's FmtSpan::CLOSE or FULL, tracing-chrome's threaded style)".into(),
         Note::NothingTimed => "no timestamps and no time.busy/time.idle (a log written with without_time() has neither): requests and endpoints only, no duration; record with a timer and FmtSpan::CLOSE or FULL".into(),
         Note::NoPolls => "no ENTER/EXIT span events: single polls cannot be seen, stalls are inferred from time.busy (record with FmtSpan::FULL or ACTIVE to measure them)".into(),
         Note::NoThreadIds => "no thread ids: which thread ran a poll is unknown (record with .with_thread_ids(true) to settle it)".into(),
@@ -515,7 +516,7 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
             fmt_ms(v.heavy_p50)
         ),
         Pattern::Unknown if v.kind == RequestWork::Unmeasured && v.durations_known => {
-            "Unknown: only span creation and close were recorded".into()
+            "Unknown: only start and end were recorded".into()
         }
         Pattern::Unknown if v.kind == RequestWork::Unmeasured => {
             "Unknown: no busy or idle time was recorded".into()
