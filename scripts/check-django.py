@@ -17,7 +17,9 @@ For every recording of the example Django shop (examples/django/, scripts/record
   request of the same run (clients/<recording>.requests.jsonl) whose CPU view it falls in.
 * clients/*.requests.jsonl (the load generator's log): client-side p50/max per phase and path.
 
-usage: scripts/check-django.py [--write]   (--write: also writes sample-traces/django/expected.json)
+usage: scripts/check-django.py [--write] [--markdown]
+  --write     also writes sample-traces/django/expected.json
+  --markdown  prints the figures section of sample-traces/django/README.md instead of the JSON
 """
 import gzip
 import json
@@ -264,21 +266,79 @@ def analyze_spans(name, spans):
                     stalls.append({"request": rid, "view": view_of(s), "span": k["name"], "ms": r2(ms),
                                    "start_ns": k["start"]})
         stalls.sort(key=lambda x: x["start_ns"])
-        # Victims: light requests (an httpx CLIENT child, nothing heavy) whose server span overlaps a stall.
-        light = [s for s in servers if any(k["kind"] == "CLIENT" for k in flat[s["id"]])
-                 and not any(k["kind"] == "INTERNAL" for k in flat[s["id"]])]
-        by_id = {s["start_ns"]: s for s in stalls}
-        hit, clear = [], []
-        for s in light:
-            (hit if any(s["start"] < x["start_ns"] + x["ms"] * 1e6 and x["start_ns"] < s["end"]
-                        for x in by_id.values()) else clear).append((s["end"] - s["start"]) / 1e6)
-        out["light_requests_beside_loop_cpu"] = {
-            "overlapping": stats(hit) if hit else {"requests": 0},
-            "not_overlapping": stats(clear) if clear else {"requests": 0},
-        }
+        # Victims: per view of light requests (an httpx CLIENT child, nothing heavy), those whose
+        # server span overlaps a stall against the rest.
+        out["light_requests_beside_loop_cpu"] = {}
+        for view in sorted({view_of(s) for s in servers}):
+            light = [s for s in servers if view_of(s) == view and any(k["kind"] == "CLIENT" for k in flat[s["id"]])
+                     and not any(k["kind"] == "INTERNAL" for k in flat[s["id"]])]
+            if not light:
+                continue
+            hit, clear = [], []
+            for s in light:
+                (hit if any(s["start"] < x["start_ns"] + x["ms"] * 1e6 and x["start_ns"] < s["end"]
+                            for x in stalls) else clear).append((s["end"] - s["start"]) / 1e6)
+            out["light_requests_beside_loop_cpu"][view] = {
+                "overlapping": stats(hit) if hit else {"requests": 0},
+                "not_overlapping": stats(clear) if clear else {"requests": 0},
+            }
     out["stalls"] = len(stalls)
     out["loop_cpu"] = stalls
+    derive_patterns(out, servers, flat, model, stalls)
     return out
+
+
+def derive_patterns(out, servers, flat, model, stalls):
+    """The pattern each view's behaviour shows, beside the known answer (VERDICTS): what work its
+    children show (a CLIENT span: I/O; an INTERNAL span of 10 ms or more: CPU), and whether that
+    work ran on the shared loop: under WSGI never (a pool thread per request); under ASGI, with
+    thread attributes, when the children are on the loop thread; without them, CPU spans that
+    never overlap one another (see server_model), and CLIENT spans stretched by the loop's stalls
+    (an await ends only when the loop is free again: p50 of those overlapping a stall at least 1.5x
+    that of the rest; below that, off the loop: a call on a thread of its own is slowed only by GIL
+    hand-offs, a few 5 ms switch intervals)."""
+    windows = [(x["start_ns"], x["start_ns"] + x["ms"] * 1e6) for x in stalls]
+    by_view = defaultdict(list)
+    for s in servers:
+        by_view[view_of(s)].append(s)
+    for view, reqs in by_view.items():
+        kids = [k for s in reqs for k in flat[s["id"]]]
+        cpu = [k for k in kids if k["kind"] == "INTERNAL" and (k["end"] - k["start"]) / 1e6 >= STALL_MS]
+        io = [k for k in kids if k["kind"] == "CLIENT"]
+        if not cpu and not io:
+            continue
+        work = "cpu" if cpu else "io"
+        how = ""
+        if model["model"] == "wsgi":
+            where, how = "off", "WSGI: a pool thread per request"
+        elif model["model"] != "asgi":
+            where = "unknown"
+        elif "loop_thread" in model:
+            on = sum(1 for k in (cpu or io) if k["attrs"].get("thread.name") == model["loop_thread"])
+            where = "on" if on == len(cpu or io) else "off" if on == 0 else "mixed"
+            how = f"{on} of {len(cpu or io)} {'CPU' if cpu else 'CLIENT'} spans on {model['loop_thread']}"
+        elif cpu:
+            where = "on" if view in model.get("serialized_views", []) else "off"
+            how = "CPU spans never overlap" if where == "on" else "CPU spans overlap one another"
+        else:
+            hit = [(k["end"] - k["start"]) / 1e6 for k in io
+                   if any(k["start"] < b and a < k["end"] for a, b in windows)]
+            clear = [(k["end"] - k["start"]) / 1e6 for k in io
+                     if not any(k["start"] < b and a < k["end"] for a, b in windows)]
+            if len(hit) < 3 or not clear:
+                where, how = "unknown", f"{len(hit)} CLIENT spans overlap a loop stall"
+            else:
+                ratio = pct(hit, 50) / pct(clear, 50)
+                where = "on" if ratio >= 1.5 else "off"
+                how = (f"CLIENT spans overlapping a loop stall: {len(hit)}, p50 {r2(pct(hit, 50))} ms; "
+                       f"the other {len(clear)}: p50 {r2(pct(clear, 50))} ms")
+        derived = {"on": f"async-{work}", "off": f"sync-{work}"}.get(where, "unknown")
+        e = out["endpoints"][view]
+        e["derived_pattern"] = derived
+        e["derived_from"] = how
+        if "pattern" in e and derived != e["pattern"]:
+            print(f"NOTE: {view}: behaviour shows {derived} ({how}), the known answer is {e['pattern']}",
+                  file=sys.stderr)
 
 
 # viztracer ------------------------------------------------------------------------------------
@@ -391,6 +451,65 @@ def client_summary(rows):
             for (ph, p), v in sorted(by.items())}
 
 
+def markdown(d):
+    """The figures section of sample-traces/django/README.md, from expected.json's content."""
+    out = ["| file | model | view | requests | p50 | p95 | max | correct pattern, verdict | behaviour shows |",
+           "| --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- |"]
+    # The Zipkin files are the same runs as the *.otlp-threads.jsonl files: same figures (to the µs).
+    spans = {f: v for f, v in d.items() if v["format"] != "zipkin-json"}
+    for f, v in spans.items():
+        for e, w in v.get("endpoints", {}).items():
+            pv = f"`{w['pattern']}`, {w['verdict']}" if "pattern" in w else "fast, not judged"
+            out.append(f"| `{f}` | {v['server_model']['model']} | `{e}` | {w['requests']} | {w['p50_ms']:.2f} | "
+                       f"{w['p95_ms']:.2f} | {w['max_ms']:.2f} | {pv} | {w.get('derived_pattern', '-')} |")
+    out += ["", "How the behaviour column was found (`derived_from` in expected.json):", ""]
+    for f, v in spans.items():
+        for e, w in v.get("endpoints", {}).items():
+            if w.get("derived_from"):
+                out.append(f"- `{f}` `{e}`: {w['derived_from']}")
+    out += ["", "Loop CPU of 10 ms or more (`tally` on the loop thread; without thread attributes: the CPU spans",
+            "that never overlap), and the light requests whose server span overlaps one, against the rest:", "",
+            "| file | stalls | stall ms p50 / max | view | overlapping a stall: n, p50 ms | the rest: n, p50 ms |",
+            "| --- | ---: | --- | --- | --- | --- |"]
+    for f, v in spans.items():
+        if "loop_cpu" not in v:
+            continue
+        ms = [x["ms"] for x in v["loop_cpu"]]
+        if not ms:
+            out.append(f"| `{f}` | 0 | - | - | - | - |")
+            continue
+        for view, l in v["light_requests_beside_loop_cpu"].items():
+            o, n = l["overlapping"], l["not_overlapping"]
+            out.append(f"| `{f}` | {v['stalls']} | {pct(ms, 50):.2f} / {max(ms):.2f} | `{view}` | "
+                       f"{o['requests']}, {o.get('p50_ms', '-')} | {n['requests']}, {n.get('p50_ms', '-')} |")
+    for f, v in d.items():
+        if v["format"] != "viztracer":
+            continue
+        out += ["", f"`{f}` (half the load; a request of an async view = its Task track, first to last event):", "",
+                "| view | requests | p50 | p95 | max | track |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+        for k, w in v["views"].items():
+            out.append(f"| `{k}` | {w['requests']} | {w['p50_ms']:.2f} | {w['p95_ms']:.2f} | {w['max_ms']:.2f} | "
+                       f"{', '.join(w['tracks'])} |")
+        t = v["tally_on_loop_ms"]
+        out += ["", f"`tally` of 10 ms or more on Task tracks (the loop): {v['tally_on_loop_ge_10ms']} (p50 "
+                    f"{t.get('p50_ms')} ms, max {t.get('max_ms')} ms); on real threads: {v['tally_off_loop']} "
+                    f"({', '.join(v['tally_off_loop_threads'])}). Loop thread: {', '.join(v['loop_threads'])}."]
+    for f, a in d.items():
+        if a["format"] != "asyncio-debug-log":
+            continue
+        out += ["", f"`{f}`: {a['stalls']} slow-callback lines (`Executing <Task ... coro=<"
+                    f"{', '.join(a['coros'])}() ...> took N seconds`), took p50 {a['took_ms']['p50_ms']} ms, max "
+                    f"{a['took_ms']['max_ms']} ms; {a['matched_to_a_leaderboard_request']} fall inside `/leaderboard/` "
+                    f"requests of the client log ({a['leaderboard_requests']} such requests: steps under asyncio's "
+                    f"0.1 s threshold are not logged, and a line cannot say which of the concurrent `/leaderboard/` "
+                    f"requests it belongs to)."]
+        for x in a["lines"]:
+            if not x["requests"]:
+                out.append(f"Line {x['line']} ({x['took_ms']} ms, ending {x['end']}) falls in no `/leaderboard/` "
+                           f"request: only {', '.join('`' + p + '`' for p in x['in_flight'])} were in flight.")
+    return "\n".join(out)
+
+
 def main():
     expected = {}
     for path in sorted(DIR.glob("*")):
@@ -413,12 +532,15 @@ def main():
         if clients:
             res["client_side"] = client_summary(clients)
         expected[path.name] = res
-        print(f"== {path.name}")
-        print(json.dumps(res, indent=1))
+        if "--markdown" not in sys.argv[1:]:
+            print(f"== {path.name}")
+            print(json.dumps(res, indent=1))
+    for res in expected.values():
+        for s in res.get("loop_cpu", []):
+            s.pop("start_ns", None)
+    if "--markdown" in sys.argv[1:]:
+        print(markdown(expected))
     if "--write" in sys.argv[1:]:
-        for res in expected.values():
-            for s in res.get("loop_cpu", []):
-                s.pop("start_ns", None)
         (DIR / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
 
 

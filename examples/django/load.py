@@ -5,7 +5,8 @@ usage: load.py BASE_URL CLIENT_LOG [--light]
 
 Phases, one after the other (clients x requests each):
   alone    each view by itself: inventory, leaderboard, shipping, invoice, 4 x 5 each
-  beside   inventory 4 x 8 beside leaderboard 2 x 4, then inventory 4 x 8 beside invoice 2 x 4
+  beside   inventory 4 x 8 beside leaderboard 2 x 4, then inventory 4 x 8 beside invoice 2 x 4,
+           then shipping 4 x 5 beside leaderboard 2 x 4
   page     the page and then its image (like a browser), 4 times, beside leaderboard 2 x 4
 --light halves the request counts (for the viztracer run, which is slower).
 
@@ -73,5 +74,6 @@ for view in ("inventory", "leaderboard", "shipping", "invoice"):
     together(clients("alone", f"/{view}/", 4, 5))
 together(clients("beside", "/inventory/", 4, 8), clients("beside", "/leaderboard/", 2, 4))
 together(clients("beside", "/inventory/", 4, 8), clients("beside", "/invoice/", 2, 4))
+together(clients("beside", "/shipping/", 4, 5), clients("beside", "/leaderboard/", 2, 4))
 together(page_loads("page", 4), clients("page", "/leaderboard/", 2, 4))
 log.close()
