@@ -21,6 +21,6 @@ TIME_ZONE = "UTC"
 
 # The slow upstream both I/O views call (upstream.py answers after ~80 ms).
 UPSTREAM_URL = os.environ.get("UPSTREAM_URL", "http://127.0.0.1:18401/stock")
-# Iterations of the pure-Python loop of the two CPU views: about 110 ms alone on the recording machine
+# Iterations of the pure-Python loop of the two CPU views: about 100-110 ms alone on the recording machine
 # (over asyncio's 0.1 s slow-callback threshold, so debug mode logs it).
 TALLY_ROUNDS = int(os.environ.get("TALLY_ROUNDS", "1600000"))

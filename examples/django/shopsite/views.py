@@ -3,7 +3,7 @@
 | view        | kind  | work                                                          |
 | ----------- | ----- | ------------------------------------------------------------- |
 | inventory   | async | awaits the slow upstream with httpx.AsyncClient (~80 ms)      |
-| leaderboard | async | pure-Python loop (~110 ms) on whatever thread runs the view   |
+| leaderboard | async | pure-Python loop (~105 ms) on whatever thread runs the view    |
 | shipping    | sync  | the same upstream call with the blocking httpx.Client         |
 | invoice     | sync  | the same pure-Python loop                                     |
 | home        | sync  | an HTML page whose only (LCP) image is inventory/?as=png      |
