@@ -5,12 +5,13 @@
 # threads), each time under the bounded load of examples/django/load.py (a few seconds), and records:
 #   asgi.otlp-threads.jsonl, asgi.zipkin.json  OTLP/JSON lines + Zipkin v2, spans with thread.id/name
 #   asgi.otlp.jsonl                            OTLP/JSON lines, spans without thread attributes
-#   asgi.viztracer.json                        viztracer --log_async (no OpenTelemetry)
+#   asgi.viztracer.json(.gz)                   viztracer --log_async (no OpenTelemetry)
 #   asgi.asyncio-debug.log                     asyncio debug-mode log (no OpenTelemetry)
 #   wsgi.otlp-threads.jsonl, wsgi.zipkin.json, wsgi.otlp.jsonl   the same under gunicorn
 #   clients/<recording>.requests.jsonl        the load generator's own log of each run
-# Needs python3 (3.11 was used) and PyPI. Timings differ from run to run: re-run
-# scripts/check-django.py afterwards and update sample-traces/django/README.md from its output.
+# Needs python3 (3.11 was used) and PyPI. Files over 1 MB are gzipped. Timings differ from run to
+# run: the script rewrites sample-traces/django/expected.json (scripts/check-django.py --write);
+# update the figures and examples of sample-traces/django/README.md (check-django.py --markdown).
 # Arguments: recording names (e.g. asgi.viztracer) to re-record only those; none: all.
 # RECORDING_FLAG=path: a file that exists while a recording runs (other jobs may wait on it).
 set -euo pipefail
