@@ -5,10 +5,12 @@
 //!
 //! - [`tracing_log`]: a tracing-subscriber JSON log (`FmtSpan::FULL`, thread ids);
 //! - [`console_recording`]: a console-subscriber recording (runtime tasks);
+//! - [`otlp`]: OTLP/JSON lines of a Django app's spans (the Collector's file exporter);
 //! - [`rng`]: the one seeded random-number generator they share.
 //!
 //! Chrome traces come from `../shared/tools/gen_chrome_trace.py` (used by the `chrome` bench).
 
 pub mod console_recording;
+pub mod otlp;
 pub mod rng;
 pub mod tracing_log;
