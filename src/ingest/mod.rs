@@ -9,6 +9,7 @@
 pub mod chrome;
 pub mod console;
 mod lines;
+pub mod otel;
 mod sniff;
 mod source;
 mod stats;
@@ -39,6 +40,12 @@ pub enum Format {
     ConsoleRecording,
     /// A live capture written by `stallscope record`.
     ConsoleCapture,
+    /// OpenTelemetry OTLP/JSON: `ExportTraceServiceRequest` documents, one or JSON lines.
+    OtlpJson,
+    /// Jaeger JSON (the query API, the UI's "Download JSON").
+    JaegerJson,
+    /// Zipkin v2 JSON: lists of spans.
+    ZipkinJson,
 }
 
 impl Format {
@@ -49,6 +56,9 @@ impl Format {
             Format::ChromeTrace => "chrome-trace",
             Format::ConsoleRecording => "console-recording",
             Format::ConsoleCapture => "console-capture",
+            Format::OtlpJson => "otlp-json",
+            Format::JaegerJson => "jaeger-json",
+            Format::ZipkinJson => "zipkin-json",
         }
     }
 }
@@ -154,6 +164,9 @@ fn read(
         Format::TracingText => tracing::text::read(name, reader, b, &mut stats)?,
         Format::ConsoleRecording => console::read_recording(name, reader, b, &mut stats)?,
         Format::ConsoleCapture => console::read_capture(name, reader, b, &mut stats)?,
+        Format::OtlpJson => otel::otlp::read(name, reader, b, &mut stats)?,
+        Format::JaegerJson => otel::jaeger::read(name, reader, b, &mut stats)?,
+        Format::ZipkinJson => otel::zipkin::read(name, reader, b, &mut stats)?,
         Format::ChromeTrace => match bytes {
             Some(bytes) => chrome::read(name, bytes, b, &mut stats)?,
             None => chrome::read_stream(name, reader, b, &mut stats)?,
