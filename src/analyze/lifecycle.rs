@@ -93,15 +93,16 @@ impl Work {
     }
 }
 
-/// What one thread did, as span creation and close show it.
+/// What one thread did, as span creation and close show it (read by [`super::server_model`]
+/// too).
 #[derive(Debug, Default)]
-struct ThreadLife {
+pub(super) struct ThreadLife {
     /// Request spans created on it: (start, end).
-    created: Vec<(Ns, Ns)>,
+    pub(super) created: Vec<(Ns, Ns)>,
     /// A request span was created or closed on it.
-    hosts_requests: bool,
+    pub(super) hosts_requests: bool,
     /// Work spans created and closed on it: (start, end, request).
-    work: Vec<(Ns, Ns, usize)>,
+    pub(super) work: Vec<(Ns, Ns, usize)>,
 }
 
 /// Collects creation/close evidence tree by tree (the collector calls [`Lifecycle::tree`]),
@@ -119,6 +120,11 @@ pub struct Lifecycle {
 }
 
 impl Lifecycle {
+    /// What each thread did, by creation and close (for [`super::server_model`]).
+    pub(super) fn lives(&self) -> &HashMap<ThreadIdx, ThreadLife> {
+        &self.threads
+    }
+
     /// Thread ids were seen on span creation or close in a trace part without polls.
     pub fn threads_seen(&self) -> bool {
         self.seen

@@ -25,6 +25,7 @@ pub mod overlap;
 pub mod requests;
 pub mod route;
 pub mod runtime;
+pub mod server_model;
 pub mod stalls;
 pub mod stats;
 pub mod threads;
@@ -71,6 +72,8 @@ pub struct Analysis {
     pub runtime: runtime::RuntimeFindings,
     /// A span trace without requests: its root spans per name, most frequent first.
     pub root_spans: Vec<RootSpans>,
+    /// Issue 11: the server model a trace of spans without polls shows (ASGI, WSGI, unknown).
+    pub server_model: Option<server_model::ServerModel>,
 }
 
 /// The groups of requests that are judged one by one, in the order they were first seen: one
@@ -146,6 +149,9 @@ impl Collector<'_> {
         // give thread roles, kinds of work and where the work ran (lifecycle.rs).
         let mut life = self.lifecycle;
         life.roles(&mut threads);
+        // Issue 11: the server model (one shared loop, or a thread per request from a pool)
+        // places the threads creation and close alone could not (server_model.rs).
+        let server_model = server_model::find(&life, &mut threads, &requests);
         life.apply(&mut requests);
         let threads = threads;
         for r in &mut requests {
@@ -465,6 +471,7 @@ impl Collector<'_> {
             browser,
             runtime: tasks,
             root_spans,
+            server_model,
         }
     }
 }

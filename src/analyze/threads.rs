@@ -66,6 +66,15 @@ pub enum RoleEvidence {
     /// closed on it, of `requests` requests, never overlapped another request's: one thing at a
     /// time, a blocking-pool thread ([`super::lifecycle`]).
     WorkOneAtATime { spans: u64, requests: u64 },
+    /// No polls and no request span created on it, but the work spans created and closed on
+    /// it belong to `requests` requests, `overlapping` pairs of which were in progress at once:
+    /// one thread interleaving requests, an event loop whose requests were opened on other
+    /// threads (ASGI: [`super::server_model`]).
+    WorkInterleaved { requests: u64, overlapping: u64 },
+    /// No polls; request spans were created on it one at a time, never two in progress at
+    /// once: a thread per request (a WSGI pool thread, or a one-off executor thread:
+    /// [`super::server_model`]).
+    RequestsOneAtATime { requests: u64 },
     /// tokio's task spans: the kinds of the tasks it polled, or, in a trace without polls, the
     /// kinds of those that finished on it.
     TaskKinds { polled: bool, kinds: TaskKindCounts },

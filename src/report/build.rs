@@ -58,6 +58,7 @@ impl Report {
             requests: a.requests.len(),
             tasks: trace.tasks.totals.iter().map(|g| g.tasks).sum(),
             warnings: input.warnings.clone(),
+            server_model: a.server_model.as_ref().map(server::server_model),
         });
         // `--top` limits the server rows; the other families' rows all show.
         let limit = cfg.top.unwrap_or(usize::MAX);

@@ -19,6 +19,9 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
             input.format,
             input.requests
         )?;
+        if let Some(m) = &input.server_model {
+            writeln!(out, "{}\n", esc(&super::server::server_model_headline(m)))?;
+        }
         let roots: Vec<_> = r
             .long_spans
             .iter()

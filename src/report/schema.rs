@@ -139,6 +139,17 @@ pub struct InputOut {
     /// Runtime tasks (tokio-console recordings and captures).
     pub tasks: u64,
     pub warnings: Vec<String>,
+    /// Issue 11: the server model a trace of spans without polls shows; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_model: Option<ServerModelOut>,
+}
+
+/// Which server model an input shows, and what showed it.
+#[derive(Debug, Serialize)]
+pub struct ServerModelOut {
+    pub model: crate::analyze::server_model::Model,
+    /// One sentence per piece of evidence.
+    pub evidence: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -3,11 +3,12 @@
 
 use super::build::{row_victims, verdict_base};
 use super::rows::{Row, verdict_label};
-use super::schema::{MixedOut, VerdictOut};
+use super::schema::{MixedOut, ServerModelOut, VerdictOut};
 use super::text::{fmt_duration as fmt_ms, plural, to_ms};
 use crate::analyze::lifecycle::HeldBy;
 use crate::analyze::requests::{IoShape, Placement, RequestWork};
 use crate::analyze::route::RouteOrigin;
+use crate::analyze::server_model::{ModelEvidence, ServerModel};
 use crate::analyze::threads::RoleEvidence;
 use crate::analyze::{
     Analysis, Inferred, Judgement, LocationBy, Note, Pattern, Recorded, ServerEvidence,
@@ -308,6 +309,17 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
             overlapping,
         } => format!(
             "no polls recorded; created {}, {overlapping} of them while an earlier one was still in progress: it interleaves requests",
+            plural(requests as usize, "request span", "request spans")
+        ),
+        RoleEvidence::WorkInterleaved {
+            requests,
+            overlapping,
+        } => format!(
+            "no polls recorded; no request span created on it, but it created and closed work spans of {}, {overlapping} pairs of them in progress at once: it interleaves requests (an event loop)",
+            plural(requests as usize, "request", "requests")
+        ),
+        RoleEvidence::RequestsOneAtATime { requests } => format!(
+            "no polls recorded; created {} one at a time, never two in progress at once: a thread per request",
             plural(requests as usize, "request span", "request spans")
         ),
         RoleEvidence::WorkOneAtATime { spans, requests } => format!(
@@ -616,4 +628,55 @@ fn advice(j: &Judgement, v: &ServerJudgement) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// The server model of an input in words (issue 11): the model, and one sentence per piece of
+/// evidence.
+pub fn server_model(m: &ServerModel) -> ServerModelOut {
+    let evidence = m
+        .evidence
+        .iter()
+        .map(|e| match e {
+            ModelEvidence::SharedLoop {
+                thread,
+                requests,
+                overlapping,
+            } => format!(
+                "thread {thread} opened no request but created and closed work spans of {}, {} in progress at once: one event loop shared by requests",
+                plural(*requests as usize, "request", "requests"),
+                plural(*overlapping as usize, "pair", "pairs")
+            ),
+            ModelEvidence::RequestThreads {
+                threads,
+                requests,
+                most,
+            } => format!(
+                "{} opened on {}, each thread one request at a time (at most {most} on one thread)",
+                plural(*requests as usize, "request span", "request spans"),
+                plural(*threads, "thread", "threads")
+            ),
+            ModelEvidence::PeakInFlight(n) => {
+                format!("at most {} in progress at once", plural(*n, "request", "requests"))
+            }
+            ModelEvidence::OneOffThreads { threads } => format!(
+                "{} opened no request and ran the work of one request each: an event loop of its own per request (an async view under WSGI), shared with no other request",
+                plural(*threads, "thread", "threads")
+            ),
+        })
+        .collect();
+    ServerModelOut {
+        model: m.model,
+        evidence,
+    }
+}
+
+/// The server model's headline, for the table and markdown headers.
+pub fn server_model_headline(m: &ServerModelOut) -> String {
+    use crate::analyze::server_model::Model;
+    let what = match m.model {
+        Model::Asgi => "ASGI, one event loop shared by requests",
+        Model::Wsgi => "WSGI, a thread per request from a pool",
+        Model::Unknown => "unknown",
+    };
+    format!("Server model: {what} ({})", m.evidence.join("; "))
 }

@@ -30,6 +30,9 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
             what.push_str(&format!(", {network} network requests"));
         }
         write_wrapped(out, &format!("{}: {what}", input.path), "", "  ")?;
+        if let Some(m) = &input.server_model {
+            write_wrapped(out, &super::server::server_model_headline(m), "  ", "    ")?;
+        }
         let roots: Vec<_> = r
             .long_spans
             .iter()

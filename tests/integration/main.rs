@@ -19,6 +19,8 @@
 //! - `routes`: endpoints are routes, not URLs (ids as `{id}`, `--route`), and tower-http's
 //!   `finished processing request` events as requests, on the logs in `tests/data/formats/routes/`;
 //! - `formats_otel`: OTLP/JSON, Jaeger JSON and Zipkin v2 JSON spans, in `tests/data/formats/otel/`;
+//! - `django`: Django views from OpenTelemetry spans (issue 11, section 2): rows, server model and
+//!   stalls on `sample-traces/django/` against its `expected.json`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built);
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
@@ -31,6 +33,7 @@ mod support;
 mod chrome_corpus;
 mod cli;
 mod console_live;
+mod django;
 mod formats_demo;
 mod formats_otel;
 mod formats_requests;

@@ -1,0 +1,157 @@
+//! Django views judged from OpenTelemetry spans (issue 11, section 2), on the committed
+//! recordings of `sample-traces/django/` against the figures `scripts/check-django.py` wrote
+//! independently into `sample-traces/django/expected.json` (its README says how Django ran and
+//! what a correct analysis shows): each view's pattern and verdict, its request count and p50,
+//! the server model, and the stall count (every `/leaderboard/` request under ASGI, none under
+//! WSGI).
+
+use crate::schema::check_with;
+use crate::support::{analyze, analyze_json, manifest_dir};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn recording(name: &str) -> PathBuf {
+    manifest_dir().join("sample-traces/django").join(name)
+}
+
+fn expected() -> Value {
+    let path = recording("expected.json");
+    let text = std::fs::read_to_string(&path).expect("expected.json is committed");
+    serde_json::from_str(&text).expect("expected.json is JSON")
+}
+
+/// The row of `endpoint` as `expected.json` names it (`GET /inventory/`); Django's `http.route`
+/// has no leading slash, so the row may be `GET inventory/`.
+#[track_caller]
+fn row<'a>(r: &'a Value, endpoint: &str) -> &'a Value {
+    let bare = endpoint.replacen(" /", " ", 1);
+    r["verdicts"]
+        .as_array()
+        .and_then(|rows| {
+            rows.iter()
+                .find(|v| v["endpoint"] == endpoint || v["endpoint"] == bare.as_str())
+        })
+        .unwrap_or_else(|| panic!("no row {endpoint}: {}", r["verdicts"]))
+}
+
+/// The recordings with thread attributes (`thread.id`/`thread.name` on every span), and the
+/// Zipkin files of the same runs.
+const THREADED: [&str; 4] = [
+    "asgi.otlp-threads.jsonl",
+    "asgi.zipkin.json",
+    "wsgi.otlp-threads.jsonl",
+    "wsgi.zipkin.json",
+];
+
+#[test]
+fn each_view_gets_the_pattern_and_verdict_its_behaviour_shows() {
+    let all = expected();
+    for file in THREADED {
+        let want = &all[file];
+        let r = analyze_json(&[], &[&recording(file)]);
+        let endpoints = want["endpoints"].as_object().expect("endpoints");
+        let mut judged = 0;
+        for (endpoint, e) in endpoints {
+            // `GET home` is fast (p50 under 3 ms) and has no pattern to check.
+            let Some(pattern) = e["pattern"].as_str() else {
+                continue;
+            };
+            let v = row(&r, endpoint);
+            assert_eq!(v["pattern"], pattern, "{file} {endpoint}");
+            assert_eq!(v["verdict"], e["verdict"], "{file} {endpoint}");
+            assert_eq!(v["requests"], e["requests"], "{file} {endpoint}");
+            // Zipkin keeps whole microseconds: within 0.01 ms of the script's figure.
+            let (got, exp) = (
+                v["p50_ms"].as_f64().unwrap_or(-1.0),
+                e["p50_ms"].as_f64().unwrap_or(-2.0),
+            );
+            assert!(
+                (got - exp).abs() <= 0.011,
+                "{file} {endpoint}: p50 {got} vs {exp}"
+            );
+            judged += 1;
+        }
+        assert_eq!(judged, 4, "{file}: the four views");
+    }
+}
+
+#[test]
+fn the_server_model_and_the_stalls_follow_the_server() {
+    let all = expected();
+    for file in THREADED {
+        let want = &all[file];
+        let r = analyze_json(&[], &[&recording(file)]);
+        let model = &r["inputs"][0]["server_model"];
+        assert_eq!(model["model"], want["server_model"]["model"], "{file}");
+        let evidence = model["evidence"].to_string();
+        let stalls = r["stalls"].as_array().map_or(0, Vec::len) as u64;
+        assert_eq!(Some(stalls), want["stalls"].as_u64(), "{file}");
+        if file.starts_with("asgi") {
+            // README: MainThread runs spans of 132 requests, 175 pairs of them overlapping;
+            // 205 server spans on 205 threads. Every stall is a `/leaderboard/` request's.
+            assert_eq!(stalls, 44, "{file}");
+            assert!(evidence.contains("thread MainThread"), "{file}: {evidence}");
+            assert!(
+                evidence.contains("of 132 requests, 175 pairs"),
+                "{file}: {evidence}"
+            );
+            assert!(
+                evidence.contains("205 request spans opened on 205 threads"),
+                "{file}"
+            );
+            let culprits: Vec<&str> = r["stalls"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s["culprit"].as_str())
+                .collect();
+            assert!(
+                culprits.iter().all(|c| c.contains("leaderboard/")),
+                "{file}: {culprits:?}"
+            );
+            assert_eq!(row(&r, "GET /leaderboard/")["stalls"], 44, "{file}");
+        } else {
+            // README: 206 server spans on 4 pool threads, never more than 4 in flight; the
+            // async views' children on 132 one-off threads.
+            assert_eq!(stalls, 0, "{file}");
+            assert_eq!(want["server_model"]["pool_threads"], 4);
+            assert!(
+                evidence.contains("206 request spans opened on 4 threads"),
+                "{file}"
+            );
+            assert!(
+                evidence.contains("at most 4 requests in progress at once"),
+                "{file}"
+            );
+            assert!(evidence.contains("132 threads opened no request"), "{file}");
+        }
+        check_with(&[], &[&recording(file)]);
+    }
+}
+
+#[test]
+fn the_table_header_names_the_server_model() {
+    let (code, out, err) = analyze(&recording("asgi.otlp-threads.jsonl"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Server model: ASGI, one event loop shared by requests"),
+        "{out}"
+    );
+    let (code, out, err) = analyze(&recording("wsgi.otlp-threads.jsonl"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Server model: WSGI, a thread per request from a pool"),
+        "{out}"
+    );
+}
+
+/// Without thread attributes the model is not shown: no `server_model` (the rows rest on
+/// timing).
+#[test]
+fn spans_without_threads_show_no_server_model() {
+    for file in ["asgi.otlp.jsonl", "wsgi.otlp.jsonl"] {
+        let r = analyze_json(&[], &[&recording(file)]);
+        assert_eq!(r["inputs"][0]["requests"], 205, "{file}");
+        assert!(r["inputs"][0].get("server_model").is_none(), "{file}");
+    }
+}
