@@ -117,6 +117,9 @@ pub struct Lifecycle {
     names: Names,
     /// Some span of a tree without polls was created or closed on a known thread.
     seen: bool,
+    /// A request span names Django's OpenTelemetry instrumentation as its scope (for
+    /// [`super::server_model`]'s wording only).
+    pub(super) django: bool,
 }
 
 impl Lifecycle {
@@ -165,6 +168,8 @@ impl Lifecycle {
         for (k, &req) in request_spans.iter().enumerate() {
             let ri = first + k;
             let rs = trace.span(req);
+            self.django |=
+                trace.field(rs, "otel.scope.name") == Some("opentelemetry.instrumentation.django");
             if let Some(t) = rs.opened_on {
                 let life = self.threads.entry(t).or_default();
                 life.created.push((rs.start, rs.end));

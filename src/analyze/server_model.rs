@@ -68,6 +68,14 @@ pub enum ModelEvidence {
 pub struct ServerModel {
     pub model: Model,
     pub evidence: Vec<ModelEvidence>,
+    /// WSGI: endpoints most of whose requests ran their work on a thread of its own, not the
+    /// pool thread that opened them (an async view in an event loop of its own per request:
+    /// it holds its pool thread throughout, cannot stall others, gains nothing), with how many
+    /// requests did.
+    pub own_loop: Vec<(std::sync::Arc<str>, usize)>,
+    /// The request spans name Django's OpenTelemetry instrumentation as their scope: advice
+    /// may be worded in Django's terms (wording only; no verdict depends on it).
+    pub django: bool,
 }
 
 /// Pairs of intervals that overlap (sorted sweep; touching is not overlapping).
@@ -125,6 +133,7 @@ pub fn find(
     let mut request_threads: Vec<(ThreadIdx, u64)> = Vec::new();
     let mut interleaving_openers = 0usize;
     let mut one_off = 0usize;
+    let mut one_off_requests: Vec<usize> = Vec::new();
     for (t, l) in &lives {
         if l.hosts_requests {
             if overlapping_pairs(l.created.clone()) > 0 {
@@ -146,6 +155,7 @@ pub fn find(
             loops.push((**t, per.len() as u64, pairs));
         } else if per.len() == 1 {
             one_off += 1;
+            one_off_requests.extend(per.keys().copied());
         }
     }
     let name = |threads: &[ThreadInfo], t: ThreadIdx| {
@@ -202,6 +212,8 @@ pub fn find(
                 },
                 request_evidence,
             ],
+            own_loop: Vec::new(),
+            django: life.django,
         });
     }
     // WSGI: every request opened on a pool thread that runs them one at a time, threads
@@ -217,9 +229,31 @@ pub fn find(
         if one_off > 0 {
             evidence.push(ModelEvidence::OneOffThreads { threads: one_off });
         }
+        // Per endpoint: its requests, and those whose work ran on a one-off thread.
+        let mut own = vec![false; requests.len()];
+        for ri in one_off_requests {
+            if let Some(o) = own.get_mut(ri) {
+                *o = true;
+            }
+        }
+        let mut per_endpoint: std::collections::HashMap<std::sync::Arc<str>, (usize, usize)> =
+            Default::default();
+        for (r, own) in requests.iter().zip(&own) {
+            let e = per_endpoint.entry(r.endpoint.clone()).or_default();
+            e.0 += 1;
+            e.1 += usize::from(*own);
+        }
+        let mut own_loop: Vec<(std::sync::Arc<str>, usize)> = per_endpoint
+            .into_iter()
+            .filter(|(_, (n, own))| own * 2 > *n)
+            .map(|(e, (_, own))| (e, own))
+            .collect();
+        own_loop.sort_unstable();
         return Some(ServerModel {
             model: Model::Wsgi,
             evidence,
+            own_loop,
+            django: life.django,
         });
     }
     // Neither: nothing to say (most Rust logs end here; their rows say what they rest on).

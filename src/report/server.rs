@@ -8,7 +8,7 @@ use super::text::{fmt_duration as fmt_ms, plural, to_ms};
 use crate::analyze::lifecycle::HeldBy;
 use crate::analyze::requests::{IoShape, Placement, RequestWork};
 use crate::analyze::route::RouteOrigin;
-use crate::analyze::server_model::{ModelEvidence, ServerModel};
+use crate::analyze::server_model::{Model, ModelEvidence, ServerModel};
 use crate::analyze::threads::RoleEvidence;
 use crate::analyze::{
     Analysis, Inferred, Judgement, LocationBy, Note, Pattern, Recorded, ServerEvidence,
@@ -22,9 +22,34 @@ pub(super) fn verdict_out(
     path: &str,
     j: &Judgement,
     v: &ServerJudgement,
-    _a: &Analysis,
+    a: &Analysis,
     cfg: &Config,
 ) -> VerdictOut {
+    // Issue 11: the server model and framework the input shows, for this row's wording.
+    let model = a.server_model.as_ref();
+    let own_loop = model.and_then(|m| m.own_loop.iter().find(|e| *e.0 == j.subject));
+    let django = model.is_some_and(|m| m.django);
+    let wsgi = model.is_some_and(|m| m.model == Model::Wsgi);
+    let mut row = row(j, v, cfg);
+    let mut evidence: Vec<String> = v.evidence.iter().map(evidence).collect();
+    if let Some((_, n)) = own_loop {
+        row.pattern = format!("Async view under WSGI: {}", row.pattern);
+        row.blocking_behavior.push_str(
+            "; an event loop of its own per request: holds a pool thread for the whole request, like a sync view, and cannot stall other requests",
+        );
+        evidence.push(format!(
+            "async view under WSGI: the work of {} ran in an event loop of its own, on a thread of its own, while the pool thread that opened the request waited: it holds a pool thread for the whole request, like a sync view, cannot stall other requests, and gains nothing over a sync view",
+            plural(*n, "request", "requests")
+        ));
+    }
+    let advice = match own_loop {
+        Some(_) if j.verdict == Verdict::Bad => Some(format!(
+            "{}: async view under WSGI: holds a pool thread for the whole request, like a sync view; serve it with an ASGI server (uvicorn, daphne) to benefit.",
+            j.subject
+        )),
+        _ if django => django_advice(j, v, wsgi),
+        _ => advice(j, v),
+    };
     VerdictOut {
         p50_ms: to_ms(v.percentile(50.0)),
         p95_ms: to_ms(v.percentile(95.0)),
@@ -39,8 +64,8 @@ pub(super) fn verdict_out(
         event_loop_threads: v.loop_threads,
         blocking_threads: v.blocking_threads,
         impact: v.impact,
-        evidence: v.evidence.iter().map(evidence).collect(),
-        advice: advice(j, v),
+        evidence,
+        advice,
         mixed: v
             .mixed
             .iter()
@@ -53,7 +78,7 @@ pub(super) fn verdict_out(
                 stalls: o.stalls,
             })
             .collect(),
-        ..verdict_base(path, j, row(j, v, cfg))
+        ..verdict_base(path, j, row)
     }
 }
 
@@ -627,6 +652,46 @@ fn advice(j: &Judgement, v: &ServerJudgement) -> Option<String> {
             fmt_ms(v.heavy_p50)
         )),
         _ => None,
+    }
+}
+
+/// Advice for a Bad row in Django's terms, when the input shows Django (its request spans'
+/// instrumentation scope); other rows as [`advice`].
+fn django_advice(j: &Judgement, v: &ServerJudgement, wsgi: bool) -> Option<String> {
+    let what = v
+        .heavy_name
+        .as_deref()
+        .map_or("the CPU work".to_string(), |h| {
+            format!("the CPU work in `{h}`")
+        });
+    match j.pattern {
+        Pattern::AsyncCpu => Some(format!(
+            "{}: move {what} off the event loop: `await sync_to_async(fn, thread_sensitive=False)(...)` or a thread or process pool (`loop.run_in_executor`); the default `thread_sensitive=True` runs every such call on one shared thread, so concurrent requests would queue there{}.",
+            j.subject,
+            if v.delays_caused > 0 {
+                format!(
+                    "; its stalls delayed {}",
+                    plural(v.delays_caused, "other request", "other requests")
+                )
+            } else {
+                String::new()
+            }
+        )),
+        Pattern::SyncIo if wsgi => Some(format!(
+            "{}: each request holds a pool thread for {} while a blocking call waits; under WSGI an async view would hold it too: serve the app with an ASGI server (uvicorn) and make the view async, awaiting `httpx.AsyncClient` (or an async database driver) instead.",
+            j.subject,
+            fmt_ms(v.heavy_p50)
+        )),
+        Pattern::SyncIo => Some(format!(
+            "{}: make it an async view awaiting `httpx.AsyncClient` (or an async database driver) instead of a blocking call: each request holds a thread for {} while it waits.",
+            j.subject,
+            fmt_ms(v.heavy_p50)
+        )),
+        Pattern::AsyncBlockingIo => Some(format!(
+            "{}: a blocking call runs on the event loop: await `httpx.AsyncClient` (or an async database driver) instead, or wrap the call in `sync_to_async`.",
+            j.subject
+        )),
+        _ => advice(j, v),
     }
 }
 

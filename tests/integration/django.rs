@@ -155,3 +155,57 @@ fn spans_without_threads_show_no_server_model() {
         assert!(r["inputs"][0].get("server_model").is_none(), "{file}");
     }
 }
+
+/// Under WSGI the two async views (their work on a one-off thread, not on the pool thread that
+/// opened the request: README, 132 such threads) say so in their row and advice; the sync
+/// views do not. Under ASGI the advice is in Django's terms (the spans' scope is Django's
+/// instrumentation).
+#[test]
+fn rows_and_advice_say_what_the_server_model_means_for_a_view() {
+    let r = analyze_json(&[], &[&recording("wsgi.otlp-threads.jsonl")]);
+    for endpoint in ["GET /inventory/", "GET /leaderboard/"] {
+        let v = row(&r, endpoint);
+        let cell = v["row"]["pattern"].as_str().unwrap_or_default();
+        assert!(
+            cell.starts_with("Async view under WSGI: "),
+            "{endpoint}: {cell}"
+        );
+        let evidence = v["evidence"].to_string();
+        assert!(
+            evidence.contains("cannot stall other requests"),
+            "{endpoint}"
+        );
+    }
+    // /inventory/: 88 requests, all on one-off threads; Bad, so advised.
+    let inventory = row(&r, "GET /inventory/");
+    assert!(
+        inventory["evidence"]
+            .to_string()
+            .contains("the work of 88 requests")
+    );
+    let advice = inventory["advice"].as_str().unwrap_or_default();
+    assert!(
+        advice.contains("holds a pool thread for the whole request, like a sync view; serve it with an ASGI server"),
+        "{advice}"
+    );
+    for endpoint in ["GET /shipping/", "GET /invoice/"] {
+        let cell = row(&r, endpoint)["row"]["pattern"].to_string();
+        assert!(!cell.contains("WSGI"), "{endpoint}: {cell}");
+    }
+    let shipping = row(&r, "GET /shipping/")["advice"].to_string();
+    assert!(shipping.contains("ASGI server"), "{shipping}");
+
+    let r = analyze_json(&[], &[&recording("asgi.otlp-threads.jsonl")]);
+    let leaderboard = row(&r, "GET /leaderboard/")["advice"].to_string();
+    assert!(leaderboard.contains("sync_to_async"), "{leaderboard}");
+    assert!(
+        leaderboard.contains("thread_sensitive=True"),
+        "{leaderboard}"
+    );
+    let shipping = row(&r, "GET /shipping/")["advice"].to_string();
+    assert!(shipping.contains("httpx.AsyncClient"), "{shipping}");
+    assert!(!shipping.contains("ASGI server"), "{shipping}");
+    for v in r["verdicts"].as_array().into_iter().flatten() {
+        assert!(!v["row"]["pattern"].to_string().contains("WSGI"), "{v}");
+    }
+}
