@@ -41,6 +41,8 @@ pub struct Collector<'c> {
     root_index: HashMap<Arc<str>, usize>,
     /// The input is a recording of runtime tasks: no root spans are kept.
     runtime_tasks: bool,
+    /// Python event loops and their long callbacks (`analyze::python`).
+    pub(super) python: super::python::PythonLoops,
 }
 
 impl TreeSink for Collector<'_> {
@@ -70,6 +72,7 @@ impl<'c> Collector<'c> {
             roots: Vec::new(),
             root_index: HashMap::new(),
             runtime_tasks: false,
+            python: Default::default(),
         }
     }
 
@@ -107,6 +110,7 @@ impl<'c> Collector<'c> {
             }
         }
         let threshold = self.cfg.stall_threshold();
+        self.python.tree(trace, members, executions, threshold);
         let keep = self.keep_executions;
         let request_of = |s: SpanIdx| {
             let mut cur = Some(s);
@@ -165,6 +169,7 @@ impl<'c> Collector<'c> {
             e.start -= by;
             e.end -= by;
         }
+        self.python.rebase(by);
         let mut trees: HashMap<SpanIdx, (Vec<SpanIdx>, Vec<Execution>)> = HashMap::new();
         for i in 0..trace.spans.len() {
             let idx = SpanIdx(i as u32);

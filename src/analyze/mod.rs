@@ -21,6 +21,7 @@ mod impact;
 pub mod join;
 mod judge;
 pub mod overlap;
+pub mod python;
 pub mod requests;
 pub mod runtime;
 pub mod stalls;
@@ -138,7 +139,7 @@ impl Collector<'_> {
     pub(super) fn run(self, trace: &Trace) -> Analysis {
         let cfg = self.cfg;
         let stall_threshold = cfg.stall_threshold();
-        let threads = threads::infer_roles(trace);
+        let mut threads = threads::infer_roles(trace);
         let mut requests = self.requests;
         for r in &mut requests {
             r.location = r.locate(&threads).0;
@@ -314,6 +315,8 @@ impl Collector<'_> {
                 }
             }
         }
+        // Python (viztracer): loop threads and their stalls are asyncio's long callbacks.
+        self.python.apply(trace, &mut threads, &mut stall_list);
         let workers = threads
             .iter()
             .filter(|t| t.role == ThreadRole::EventLoop)

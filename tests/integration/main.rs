@@ -12,6 +12,8 @@
 //!   in `tests/data/formats/demo/`, their request rows checked against counts read off the files;
 //! - `formats_text`: tracing-subscriber text logs in every formatter, option, timer and
 //!   prefix, in `tests/data/formats/text/`;
+//! - `formats_python`: asyncio debug logs and viztracer traces (issue 11), in
+//!   `tests/data/formats/python/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built);
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
@@ -25,6 +27,7 @@ mod chrome_corpus;
 mod cli;
 mod console_live;
 mod formats_demo;
+mod formats_python;
 mod formats_requests;
 mod formats_text;
 mod samples;
