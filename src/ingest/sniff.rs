@@ -234,7 +234,7 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
                 Ok(Format::TracingJson)
             } else {
                 Err(format!(
-                    "unrecognised input: the first line does not look like a trace ({}), nor do the next ones; expected a tracing-subscriber log (JSON or text), a Chrome trace or a console recording",
+                    "unrecognised input: the first line does not look like a trace ({}), nor do the next ones; expected a tracing-subscriber log (JSON or text), a Chrome trace, a console recording or an asyncio debug log (slow-callback lines)",
                     excerpt(&first, 60)
                 ))
             }
