@@ -385,13 +385,18 @@ pub fn read(
         b.close(span, end, Some(cb.took), Some(0), Some(thread));
     }
     if untimed > 0 {
+        let (lines, carry) = if untimed == 1 {
+            ("line", "carries")
+        } else {
+            ("lines", "carry")
+        };
         stats.warn(format!(
-            "{untimed} slow-callback lines carry no timestamp (the logging format has no asctime): counted, but not placed in time; they are laid one after another in file order, so their times and episodes say nothing"
+            "{untimed} slow-callback {lines} {carry} no timestamp (the logging format has no asctime): counted, but not placed in time; laid one after another in file order, so their times and episodes say nothing"
         ));
     }
     if moved > 0 {
         stats.warn(format!(
-            "{moved} slow-callback lines start before the previous one ended (lines out of order, or several loops in one file): moved to start when it ended"
+            "{moved} slow-callback line(s) start before the previous one ended (lines out of order, or several loops in one file): moved to start when it ended"
         ));
     }
     stats.logged_from = shortest.map(|s| s.min(SLOW_CALLBACK_DEFAULT));
@@ -512,6 +517,28 @@ mod tests {
         assert_eq!(at("pid 4012 2026-01-01 12:00:00 "), Some(base));
         assert_eq!(at("WARNING:asyncio:"), None);
         assert_eq!(at("12:00:00 "), None);
+    }
+
+    #[test]
+    fn lines_out_of_order_keep_their_durations_and_are_warned_about() {
+        // The second line ends 1 s before the first: one loop runs one callback at a time, so
+        // it is moved to start when the first ended.
+        let log = "2026-01-01 12:00:02,000 WARNING asyncio Executing <Handle a() at x.py:1> took 0.200 seconds
+2026-01-01 12:00:01,000 WARNING asyncio Executing <Handle b() at x.py:2> took 0.300 seconds
+";
+        let ing = crate::ingest::ingest_bytes("o.log", log.as_bytes(), false).expect("reads");
+        let t = &ing.trace;
+        let got: Vec<(i64, i64)> = t
+            .executions
+            .iter()
+            .map(|e| (e.start / 1_000_000, e.end / 1_000_000))
+            .collect();
+        assert_eq!(got, vec![(0, 200), (200, 500)]);
+        assert_eq!(ing.stats.warnings.len(), 1, "{:?}", ing.stats.warnings);
+        assert!(ing.stats.warnings[0].starts_with("1 slow-callback line(s) start before"));
+        assert_eq!(ing.stats.logged_from, Some(SLOW_CALLBACK_DEFAULT));
+        assert_eq!(t.threads.len(), 1);
+        assert_eq!(t.threads[0].role_hint, Some(ThreadRole::EventLoop));
     }
 
     #[test]
