@@ -22,6 +22,7 @@ pub mod join;
 mod judge;
 pub mod lifecycle;
 pub mod overlap;
+pub mod python;
 pub mod requests;
 pub mod route;
 pub mod runtime;
@@ -147,7 +148,6 @@ impl Collector<'_> {
         let mut life = self.lifecycle;
         life.roles(&mut threads);
         life.apply(&mut requests);
-        let threads = threads;
         for r in &mut requests {
             r.location = r.locate(&threads).0;
         }
@@ -346,6 +346,8 @@ impl Collector<'_> {
         }
         // Issue 10, items 3-4: work spans that held a worker, from creation/close threads.
         stall_list.extend(life.stalls(&requests, &threads, stall_threshold));
+        // Python (viztracer): loop threads and their stalls are asyncio's long callbacks.
+        self.python.apply(trace, &mut threads, &mut stall_list);
         let workers = threads
             .iter()
             .filter(|t| t.role == ThreadRole::EventLoop)

@@ -6,6 +6,7 @@
 //! gives back (`Ingested`), the entry points, and the one dispatch from an opened input to the
 //! reader of its format. Opening inputs is in `source`, telling formats apart in `sniff`.
 
+pub mod asyncio;
 pub mod chrome;
 pub mod console;
 mod lines;
@@ -39,6 +40,8 @@ pub enum Format {
     ConsoleRecording,
     /// A live capture written by `stallscope record`.
     ConsoleCapture,
+    /// Python asyncio debug-mode log: `Executing <Task ...> took 0.205 seconds` lines.
+    AsyncioDebug,
 }
 
 impl Format {
@@ -49,6 +52,7 @@ impl Format {
             Format::ChromeTrace => "chrome-trace",
             Format::ConsoleRecording => "console-recording",
             Format::ConsoleCapture => "console-capture",
+            Format::AsyncioDebug => "asyncio-debug",
         }
     }
 }
@@ -154,6 +158,7 @@ fn read(
         Format::TracingText => tracing::text::read(name, reader, b, &mut stats)?,
         Format::ConsoleRecording => console::read_recording(name, reader, b, &mut stats)?,
         Format::ConsoleCapture => console::read_capture(name, reader, b, &mut stats)?,
+        Format::AsyncioDebug => asyncio::read(name, reader, b, &mut stats)?,
         Format::ChromeTrace => match bytes {
             Some(bytes) => chrome::read(name, bytes, b, &mut stats)?,
             None => chrome::read_stream(name, reader, b, &mut stats)?,

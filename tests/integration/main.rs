@@ -18,6 +18,8 @@
 //!   the small traces of one timeline in `tests/data/formats/task_spans/`;
 //! - `routes`: endpoints are routes, not URLs (ids as `{id}`, `--route`), and tower-http's
 //!   `finished processing request` events as requests, on the logs in `tests/data/formats/routes/`;
+//! - `formats_python`: asyncio debug logs and viztracer traces (issue 11), in
+//!   `tests/data/formats/python/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built);
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
@@ -31,6 +33,7 @@ mod chrome_corpus;
 mod cli;
 mod console_live;
 mod formats_demo;
+mod formats_python;
 mod formats_requests;
 mod formats_text;
 mod lifecycle;
