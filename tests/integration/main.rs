@@ -12,6 +12,8 @@
 //!   in `tests/data/formats/demo/`, their request rows checked against counts read off the files;
 //! - `formats_text`: tracing-subscriber text logs in every formatter, option, timer and
 //!   prefix, in `tests/data/formats/text/`;
+//! - `issue10`: the recordings made for issue 10 (tokio's task spans, NEW|CLOSE with thread ids,
+//!   tower-http's TraceLayer, a handler mixing I/O and CPU), every endpoint's row on each;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built).
 //!
@@ -26,5 +28,6 @@ mod console_live;
 mod formats_demo;
 mod formats_requests;
 mod formats_text;
+mod issue10;
 mod samples;
 mod schema;
