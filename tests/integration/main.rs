@@ -20,6 +20,8 @@
 //!   `finished processing request` events as requests, on the logs in `tests/data/formats/routes/`;
 //! - `formats_python`: asyncio debug logs and viztracer traces (issue 11), in
 //!   `tests/data/formats/python/`;
+//! - `issue10`: the recordings made for issue 10 (tokio's task spans, NEW|CLOSE with thread ids,
+//!   tower-http's TraceLayer, a handler mixing I/O and CPU), every endpoint's row on each;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built);
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
@@ -36,6 +38,7 @@ mod formats_demo;
 mod formats_python;
 mod formats_requests;
 mod formats_text;
+mod issue10;
 mod lifecycle;
 mod routes;
 mod samples;
