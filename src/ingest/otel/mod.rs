@@ -652,7 +652,6 @@ fn read_whole(
     let mut stream =
         serde_json::Deserializer::from_slice(buf).into_iter::<&serde_json::value::RawValue>();
     loop {
-        let start = stream.byte_offset();
         match stream.next() {
             None => return Ok(()),
             Some(Ok(raw)) => {
@@ -670,7 +669,8 @@ fn read_whole(
                 read += 1;
             }
             Some(Err(e)) => {
-                let at = line_at(start) + e.line().saturating_sub(1) as u64;
+                // The stream's positions count from the start of the buffer.
+                let at = first + e.line().saturating_sub(1) as u64;
                 let DocError { msg, .. } = DocError::from(e);
                 if read == 0 {
                     return Err(Error::line(name, at, msg));
