@@ -200,6 +200,10 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
             if compact.starts_with(b"{\"stallscope_console_capture\":") {
                 return Ok(Format::ConsoleCapture);
             }
+            // An OTLP document says so first (its attributes may be keyed `level`, `target`...).
+            if compact.starts_with(b"{\"resourceSpans\":") || compact.starts_with(b"{\"resource_spans\":") {
+                return Ok(Format::OtlpJson);
+            }
             let in_first = |k: &[u8]| memchr::memmem::find(first, k).is_some();
             // A tracing JSON line may carry any field (a `traceId` of its own): its own keys win.
             let surely_tracing = in_first(b"\"level\"")
@@ -301,6 +305,10 @@ mod tests {
             (r#"{"resourceSpans":[]}"#, Format::OtlpJson),
             ("{\n  \"resourceSpans\": [\n", Format::OtlpJson),
             (r#"{"resource_spans":[]}"#, Format::OtlpJson),
+            (
+                r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"level","value":{"stringValue":"x"}},{"key":"target","value":{"stringValue":"y"}}]}]}]}]}"#,
+                Format::OtlpJson,
+            ),
             (
                 r#"{"data":[{"traceID":"a","spans":[{"spanID":"b"}]}]}"#,
                 Format::JaegerJson,
