@@ -10,6 +10,7 @@ pub mod asyncio;
 pub mod chrome;
 pub mod console;
 mod lines;
+pub mod otel;
 mod sniff;
 mod source;
 mod stats;
@@ -42,6 +43,12 @@ pub enum Format {
     ConsoleCapture,
     /// Python asyncio debug-mode log: `Executing <Task ...> took 0.205 seconds` lines.
     AsyncioDebug,
+    /// OpenTelemetry OTLP/JSON: `ExportTraceServiceRequest` documents, one or JSON lines.
+    OtlpJson,
+    /// Jaeger JSON (the query API, the UI's "Download JSON").
+    JaegerJson,
+    /// Zipkin v2 JSON: lists of spans.
+    ZipkinJson,
 }
 
 impl Format {
@@ -53,6 +60,9 @@ impl Format {
             Format::ConsoleRecording => "console-recording",
             Format::ConsoleCapture => "console-capture",
             Format::AsyncioDebug => "asyncio-debug",
+            Format::OtlpJson => "otlp-json",
+            Format::JaegerJson => "jaeger-json",
+            Format::ZipkinJson => "zipkin-json",
         }
     }
 }
@@ -159,6 +169,9 @@ fn read(
         Format::ConsoleRecording => console::read_recording(name, reader, b, &mut stats)?,
         Format::ConsoleCapture => console::read_capture(name, reader, b, &mut stats)?,
         Format::AsyncioDebug => asyncio::read(name, reader, b, &mut stats)?,
+        Format::OtlpJson => otel::otlp::read(name, reader, b, &mut stats)?,
+        Format::JaegerJson => otel::jaeger::read(name, reader, b, &mut stats)?,
+        Format::ZipkinJson => otel::zipkin::read(name, reader, b, &mut stats)?,
         Format::ChromeTrace => match bytes {
             Some(bytes) => chrome::read(name, bytes, b, &mut stats)?,
             None => chrome::read_stream(name, reader, b, &mut stats)?,

@@ -98,6 +98,8 @@ fn asyncio_log(body: &[u8]) -> bool {
     }
     false
 }
+/// What the error messages list as read.
+const READS: &str = "it reads tracing-subscriber logs (JSON or text), Chrome traces (a DevTools Performance export, tracing-chrome, viztracer), tokio-console recordings, OpenTelemetry spans (OTLP/JSON, Jaeger JSON, Zipkin v2 JSON) and asyncio debug logs";
 
 /// Trace formats people save that stallscope does not read yet, recognised by their keys so
 /// the error can say what the file is.
@@ -107,17 +109,52 @@ fn not_read_yet(body: &[u8]) -> Option<String> {
         return None;
     } else if has(b"\"log\"") && has(b"\"entries\"") && has(b"\"startedDateTime\"") {
         "a HAR file (a browser's network export)"
-    } else if has(b"\"resourceSpans\"") {
-        "OpenTelemetry spans as OTLP/JSON"
-    } else if has(b"\"traceID\"") && has(b"\"spanID\"") {
-        "Jaeger JSON spans"
-    } else if has(b"\"traceId\"") && (has(b"\"localEndpoint\"") || has(b"\"parentId\"")) {
-        "Zipkin v2 JSON spans"
+    } else if has(b"\"resourceMetrics\"") && !has(b"\"resourceSpans\"") {
+        "OpenTelemetry metrics as OTLP/JSON (resourceMetrics), not spans"
+    } else if has(b"\"resourceLogs\"") && !has(b"\"resourceSpans\"") {
+        "OpenTelemetry logs as OTLP/JSON (resourceLogs), not spans"
+    } else if has(b"\"binaryAnnotations\"") {
+        "Zipkin v1 JSON spans (binaryAnnotations): export Zipkin v2 JSON instead"
+    } else if has(b"\"context\"") && has(b"\"span_id\"") && has(b"\"SpanKind.") {
+        "the OpenTelemetry Python SDK's ConsoleSpanExporter output (not OTLP): export OTLP/JSON instead"
     } else {
         return None;
     };
     Some(format!(
-        "{what}: stallscope does not read this format yet; it reads tracing-subscriber logs (JSON or text), Chrome traces (a DevTools Performance export, tracing-chrome) and tokio-console recordings"
+        "{what}: stallscope does not read this format yet; {READS}"
+    ))
+}
+
+/// Distributed-tracing span formats, by their keys (never when Chrome's keys are there: a
+/// Chrome event may carry trace context in its args).
+fn span_format(body: &[u8]) -> Option<Format> {
+    let has = |k: &[u8]| memchr::memmem::find(body, k).is_some();
+    if has(b"\"traceEvents\"") || has(b"\"ph\"") {
+        None
+    } else if has(b"\"resourceSpans\"") || has(b"\"resource_spans\"") {
+        Some(Format::OtlpJson)
+    } else if has(b"\"traceID\"") && (has(b"\"spanID\"") || has(b"\"spans\"")) {
+        Some(Format::JaegerJson)
+    } else if has(b"\"traceId\"")
+        && (has(b"\"localEndpoint\"")
+            || has(b"\"parentId\"")
+            || (has(b"\"id\"") && has(b"\"timestamp\"")))
+    {
+        Some(Format::ZipkinJson)
+    } else {
+        None
+    }
+}
+
+/// The keys of a one-line JSON object, to say what an unknown JSON input looked like.
+fn object_keys(line: &[u8]) -> Option<String> {
+    let map: std::collections::BTreeMap<String, serde::de::IgnoredAny> =
+        serde_json::from_slice(line).ok()?;
+    let keys: Vec<&str> = map.keys().take(6).map(String::as_str).collect();
+    Some(format!(
+        " (an object with keys {}{})",
+        keys.join(", "),
+        if map.len() > 6 { ", ..." } else { "" }
     ))
 }
 
@@ -171,7 +208,7 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
         }
         b'[' => match not_read_yet(body) {
             Some(what) => Err(what),
-            None => Ok(Format::ChromeTrace),
+            None => Ok(span_format(body).unwrap_or(Format::ChromeTrace)),
         },
         b'{' => {
             let line_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
@@ -189,12 +226,19 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
             if compact.starts_with(b"{\"stallscope_console_capture\":") {
                 return Ok(Format::ConsoleCapture);
             }
+            // An OTLP document says so first (its attributes may be keyed `level`, `target`...).
+            if compact.starts_with(b"{\"resourceSpans\":") || compact.starts_with(b"{\"resource_spans\":") {
+                return Ok(Format::OtlpJson);
+            }
             let in_first = |k: &[u8]| memchr::memmem::find(first, k).is_some();
             // A tracing JSON line may carry any field (a `traceId` of its own): its own keys win.
             let surely_tracing = in_first(b"\"level\"")
                 && (in_first(b"\"fields\"") || in_first(b"\"span\"") || in_first(b"\"target\""));
             if !surely_tracing && let Some(what) = not_read_yet(body) {
                 return Err(what);
+            }
+            if !surely_tracing && let Some(format) = span_format(body) {
+                return Ok(format);
             }
             if memchr::memmem::find(body, b"\"traceEvents\"").is_some()
                 || memchr::memmem::find(first, b"\"ph\"").is_some()
@@ -219,7 +263,7 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
                 // A pretty-printed object spanning lines: only the Chrome object form is like that.
                 return Ok(Format::ChromeTrace);
             }
-            Err("JSON of an unknown shape: expected tracing-subscriber JSON lines (keys timestamp, level, fields, span), a Chrome trace ({\"traceEvents\": [...]}) or a console recording ({\"v\":1} header)".into())
+            Err(format!("JSON of an unknown shape{}: expected tracing-subscriber JSON lines (keys timestamp, level, fields, span), a Chrome trace ({{\"traceEvents\": [...]}}), a console recording ({{\"v\":1}} header), OTLP/JSON spans ({{\"resourceSpans\": [...]}}), Jaeger JSON ({{\"data\": [{{\"traceID\", \"spans\"}}]}}) or Zipkin v2 JSON ([{{\"traceId\", \"id\", \"timestamp\"}}])", object_keys(first).unwrap_or_default()))
         }
         _ if looks_binary(body) => Err(
             "binary data (not text, and not gzip): expected a tracing-subscriber log (JSON or text), a Chrome trace or a console recording, as text or gzip"
@@ -234,7 +278,7 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
                 Ok(Format::TracingJson)
             } else {
                 Err(format!(
-                    "unrecognised input: the first line does not look like a trace ({}), nor do the next ones; expected a tracing-subscriber log (JSON or text), a Chrome trace, a console recording or an asyncio debug log (slow-callback lines)",
+                    "unrecognised input: the first line does not look like a trace ({}), nor do the next ones; expected a tracing-subscriber log (JSON or text), a Chrome trace, a console recording, OpenTelemetry spans (OTLP/JSON, Jaeger, Zipkin) or an asyncio debug log (slow-callback lines)",
                     excerpt(&first, 60)
                 ))
             }
@@ -256,14 +300,15 @@ mod tests {
                 r#"{"log":{"version":"1.2","entries":[{"startedDateTime":"2026-01-01T00:00:00Z"}]}}"#,
                 "a HAR file",
             ),
-            (r#"{"resourceSpans":[]}"#, "OTLP/JSON"),
+            (r#"{"resourceMetrics":[]}"#, "OpenTelemetry metrics"),
+            (r#"{"resourceLogs":[]}"#, "OpenTelemetry logs"),
             (
-                r#"{"data":[{"traceID":"a","spans":[{"spanID":"b"}]}]}"#,
-                "Jaeger",
+                r#"[{"traceId":"a","id":"b","binaryAnnotations":[]}]"#,
+                "Zipkin v1",
             ),
             (
-                r#"[{"traceId":"a","id":"b","parentId":"c","timestamp":1}]"#,
-                "Zipkin v2",
+                r#"{"name":"GET","context":{"trace_id":"0x1","span_id":"0x2"},"kind":"SpanKind.SERVER"}"#,
+                "ConsoleSpanExporter",
             ),
         ] {
             let err = sniff_bytes(input.as_bytes()).expect_err(what);
@@ -305,6 +350,47 @@ mod tests {
         // A tracing JSON line quoting one stays a tracing log.
         let json = r#"{"timestamp":"2026-01-01T00:00:00Z","level":"WARN","fields":{"message":"Executing <Handle f() at a.py:1> took 0.150 seconds"}}"#;
         assert_eq!(sniff_bytes(json.as_bytes()), Ok(Format::TracingJson));
+    }
+
+    #[test]
+    fn span_formats_are_told_apart() {
+        for (input, format) in [
+            (r#"{"resourceSpans":[]}"#, Format::OtlpJson),
+            ("{\n  \"resourceSpans\": [\n", Format::OtlpJson),
+            (r#"{"resource_spans":[]}"#, Format::OtlpJson),
+            (
+                r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"level","value":{"stringValue":"x"}},{"key":"target","value":{"stringValue":"y"}}]}]}]}]}"#,
+                Format::OtlpJson,
+            ),
+            (
+                r#"{"data":[{"traceID":"a","spans":[{"spanID":"b"}]}]}"#,
+                Format::JaegerJson,
+            ),
+            (r#"{"traceID":"a","spans":[]}"#, Format::JaegerJson),
+            (
+                r#"[{"traceId":"a","id":"b","parentId":"c","timestamp":1}]"#,
+                Format::ZipkinJson,
+            ),
+            (
+                r#"[{"traceId":"a","id":"b","timestamp":1,"duration":2}]"#,
+                Format::ZipkinJson,
+            ),
+            (
+                r#"[[{"traceId":"a","id":"b","localEndpoint":{}}]]"#,
+                Format::ZipkinJson,
+            ),
+        ] {
+            assert_eq!(sniff_bytes(input.as_bytes()), Ok(format), "{input}");
+        }
+    }
+
+    #[test]
+    fn unknown_json_names_its_keys() {
+        let err = sniff_bytes(b"{\"spans\":1,\"name\":\"x\"}\n{}\n").expect_err("unknown");
+        assert!(
+            err.starts_with("JSON of an unknown shape (an object with keys name, spans):"),
+            "{err}"
+        );
     }
 
     #[test]

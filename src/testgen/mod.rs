@@ -7,11 +7,13 @@
 //! - [`console_recording`]: a console-subscriber recording (runtime tasks);
 //! - [`routes_log`]: a JSON log of many requests to one route over many distinct paths (the
 //!   cost of many endpoints, `benches/routes.rs`);
+//! - [`otlp`]: OTLP/JSON lines of a Django app's spans (the Collector's file exporter);
 //! - [`rng`]: the one seeded random-number generator they share.
 //!
 //! Chrome traces come from `../shared/tools/gen_chrome_trace.py` (used by the `chrome` bench).
 
 pub mod console_recording;
+pub mod otlp;
 pub mod rng;
 pub mod routes_log;
 pub mod tracing_log;

@@ -22,6 +22,7 @@
 //!   `tests/data/formats/python/`;
 //! - `issue10`: the recordings made for issue 10 (tokio's task spans, NEW|CLOSE with thread ids,
 //!   tower-http's TraceLayer, a handler mixing I/O and CPU), every endpoint's row on each;
+//! - `formats_otel`: OTLP/JSON, Jaeger JSON and Zipkin v2 JSON spans, in `tests/data/formats/otel/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built);
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
@@ -35,6 +36,7 @@ mod chrome_corpus;
 mod cli;
 mod console_live;
 mod formats_demo;
+mod formats_otel;
 mod formats_python;
 mod formats_requests;
 mod formats_text;

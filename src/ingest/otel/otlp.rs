@@ -1,0 +1,365 @@
+//! OTLP/JSON: `ExportTraceServiceRequest` documents (`resourceSpans[].scopeSpans[].spans[]`),
+//! one pretty-printed document or JSON lines of them (the Collector's file exporter).
+//!
+//! Accepted variants: ids as hex (the OTLP/JSON rule) or base64 (a generic protobuf-to-JSON
+//! mapping); times as decimal strings or numbers; `kind` as an integer or `SPAN_KIND_SERVER`;
+//! lowerCamelCase or proto field names (`startTimeUnixNano`, `start_time_unix_nano`); the
+//! pre-1.0 `instrumentationLibrarySpans`. Each document is parsed into structs borrowing from
+//! the line.
+
+use super::value::{CapVec, Int, KeyValue, Scalar, Text};
+use super::{Assembler, DocError, Kind, SpanIn, describe, read_documents};
+use crate::error::Result;
+use crate::ingest::InputStats;
+use crate::model::{FieldValue, Sym, TraceBuilder};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use std::fmt;
+use std::io::BufRead;
+
+#[derive(Deserialize)]
+struct Request<'a> {
+    #[serde(rename = "resourceSpans", alias = "resource_spans", borrow, default)]
+    resource_spans: Option<Vec<ResourceSpans<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct ResourceSpans<'a> {
+    #[serde(borrow, default)]
+    resource: Option<Attributes<'a>>,
+    #[serde(
+        rename = "scopeSpans",
+        alias = "scope_spans",
+        alias = "instrumentationLibrarySpans",
+        alias = "instrumentation_library_spans",
+        borrow,
+        default
+    )]
+    scope_spans: Vec<ScopeSpans<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Attributes<'a> {
+    #[serde(borrow, default)]
+    attributes: Vec<KeyValue<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ScopeSpans<'a> {
+    #[serde(
+        alias = "instrumentationLibrary",
+        alias = "instrumentation_library",
+        borrow,
+        default
+    )]
+    scope: Option<Scope<'a>>,
+    #[serde(borrow, default)]
+    spans: CapVec<Span<'a>, 512>,
+}
+
+#[derive(Deserialize)]
+struct Scope<'a> {
+    #[serde(borrow, default)]
+    name: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Span<'a> {
+    #[serde(rename = "traceId", alias = "trace_id", borrow, default)]
+    trace_id: Option<Text<'a>>,
+    #[serde(rename = "spanId", alias = "span_id", borrow, default)]
+    span_id: Option<Text<'a>>,
+    #[serde(rename = "parentSpanId", alias = "parent_span_id", borrow, default)]
+    parent_span_id: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    name: Option<Text<'a>>,
+    #[serde(default)]
+    kind: Option<OtlpKind>,
+    #[serde(rename = "startTimeUnixNano", alias = "start_time_unix_nano", default)]
+    start: Option<Int>,
+    #[serde(rename = "endTimeUnixNano", alias = "end_time_unix_nano", default)]
+    end: Option<Int>,
+    #[serde(borrow, default)]
+    attributes: CapVec<KeyValue<'a>, 16>,
+    #[serde(borrow, default)]
+    events: Vec<Event<'a>>,
+    #[serde(borrow, default)]
+    status: Option<Status<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(borrow, default)]
+    name: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    attributes: Vec<KeyValue<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Status<'a> {
+    #[serde(borrow, default)]
+    code: Option<Scalar<'a>>,
+    #[serde(borrow, default)]
+    message: Option<Text<'a>>,
+}
+
+/// `kind`: `2` or `"SPAN_KIND_SERVER"`; unknown values are no kind.
+struct OtlpKind(Option<Kind>);
+
+impl<'de> Deserialize<'de> for OtlpKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = OtlpKind;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a span kind (an integer or SPAN_KIND_...)")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<OtlpKind, E> {
+                Ok(OtlpKind(Kind::from_int(v as i64)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<OtlpKind, E> {
+                Ok(OtlpKind(Kind::from_int(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<OtlpKind, E> {
+                Ok(OtlpKind(
+                    Kind::from_name(v).or_else(|| v.parse().ok().and_then(Kind::from_int)),
+                ))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn text<'x>(t: &'x Option<Text<'_>>) -> &'x str {
+    t.as_ref().map_or("", |t| &*t.0)
+}
+
+/// The OTLP status code as `OK` / `ERROR` (unset: none).
+fn status_code(code: &str) -> Option<&'static str> {
+    match code.trim() {
+        "1" | "STATUS_CODE_OK" | "OK" => Some("OK"),
+        "2" | "STATUS_CODE_ERROR" | "ERROR" => Some("ERROR"),
+        _ => None,
+    }
+}
+
+/// Reads an OTLP/JSON input into `b`.
+pub fn read(
+    name: &str,
+    reader: &mut dyn BufRead,
+    b: &mut TraceBuilder,
+    stats: &mut InputStats,
+) -> Result<()> {
+    let mut asm = Assembler::new(b);
+    let exc = (b.intern("exception.type"), b.intern("exception.message"));
+    // Spans of one instrumentation write the same keys in the same order: the key at each
+    // position is compared with the last one seen there before it is looked up.
+    let mut key_at: Vec<(String, Sym)> = Vec::new();
+    read_documents(name, reader, stats, &mut |doc, line, stats| {
+        let req: Request = super::parse(doc)?;
+        let Some(resources) = req.resource_spans else {
+            return Err(DocError {
+                line: 0,
+                msg: format!(
+                    "not an OTLP/JSON ExportTraceServiceRequest (no resourceSpans): {}",
+                    describe(doc)
+                ),
+            });
+        };
+        for rs in resources {
+            let resource = rs.resource.map(|r| r.attributes).unwrap_or_default();
+            let find = |k: &str| {
+                resource
+                    .iter()
+                    .find(|kv| kv.key.0 == k)
+                    .map(|kv| &kv.value.0)
+            };
+            let service = find("service.name");
+            let pid = find("process.pid");
+            for ss in rs.scope_spans {
+                let scope = ss.scope.and_then(|s| s.name).filter(|n| !n.0.is_empty());
+                for span in ss.spans.0 {
+                    let mut fields: Vec<(Sym, FieldValue)> =
+                        Vec::with_capacity(span.attributes.0.len() + 3);
+                    for (i, kv) in span.attributes.0.iter().enumerate() {
+                        let key = match key_at.get(i) {
+                            Some((k, sym)) if *k == kv.key.0 => *sym,
+                            _ => {
+                                let sym = b.intern(&kv.key.0);
+                                match key_at.get_mut(i) {
+                                    Some(slot) => *slot = (kv.key.0.to_string(), sym),
+                                    None => key_at.push((kv.key.0.to_string(), sym)),
+                                }
+                                sym
+                            }
+                        };
+                        fields.push((key, (*kv.value.0).into()));
+                    }
+                    if let Some(s) = service {
+                        fields.push((asm.keys.service, (**s).into()));
+                    }
+                    if let Some(s) = &scope {
+                        fields.push((asm.keys.scope, (*s.0).into()));
+                    }
+                    if let Some(st) = &span.status {
+                        if let Some(code) = st.code.as_ref().and_then(|c| status_code(&c.0)) {
+                            fields.push((asm.keys.status_code, code.into()));
+                        }
+                        if let Some(m) = st.message.as_ref().filter(|m| !m.0.is_empty()) {
+                            fields.push((asm.keys.status_description, (*m.0).into()));
+                        }
+                    }
+                    // The first `exception` event, in the exception semantic convention's keys.
+                    if let Some(ev) = span
+                        .events
+                        .iter()
+                        .find(|e| e.name.as_ref().is_some_and(|n| n.0 == "exception"))
+                    {
+                        for kv in &ev.attributes {
+                            let key = match &*kv.key.0 {
+                                "exception.type" => exc.0,
+                                "exception.message" => exc.1,
+                                _ => continue,
+                            };
+                            fields.push((key, (*kv.value.0).into()));
+                        }
+                    }
+                    let s = SpanIn {
+                        trace_id: text(&span.trace_id),
+                        span_id: text(&span.span_id),
+                        parent_id: span.parent_span_id.as_ref().map(|t| &*t.0),
+                        name: text(&span.name),
+                        start: span.start.map(|t| t.0),
+                        end: span.end.map(|t| t.0),
+                        kind: span.kind.and_then(|k| k.0),
+                        shared: false,
+                        fields,
+                        pid: pid.map(|p| &**p),
+                        line,
+                    };
+                    asm.push(b, stats, s);
+                }
+            }
+        }
+        asm.end_batch(b);
+        Ok(())
+    })?;
+    asm.finish(b, stats);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ingest::Format;
+    use crate::ingest::otel::tests::{field, read_str};
+
+    /// The OpenTelemetry proto repository's `examples/trace.json` shape: upper-case hex ids,
+    /// times as numbers, a parent that is not in the file, scope attributes.
+    #[test]
+    fn the_specifications_example_shape() {
+        let doc = r#"{
+  "resourceSpans": [{
+    "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "shop.api"}}]},
+    "scopeSpans": [{
+      "scope": {"name": "shop.lib", "version": "2.0.0",
+                "attributes": [{"key": "shop.scope.attribute", "value": {"stringValue": "x"}}]},
+      "spans": [{
+        "traceId": "0AF7651916CD43DD8448EB211C80319C",
+        "spanId": "B7AD6B7169203331",
+        "parentSpanId": "B7AD6B7169203330",
+        "name": "a server span",
+        "startTimeUnixNano": 1700000000000000000,
+        "endTimeUnixNano": 1700000000250000000,
+        "kind": 2,
+        "attributes": [{"key": "shop.span.attr", "value": {"stringValue": "some value"}}]
+      }]
+    }]
+  }]
+}"#;
+        let (t, stats) = read_str(Format::OtlpJson, doc);
+        assert_eq!(t.spans.len(), 1);
+        let s = &t.spans[0];
+        assert_eq!(t.name(s), "a server span");
+        assert_eq!(s.duration(), 250_000_000);
+        assert_eq!((s.busy, s.idle), (None, None));
+        assert_eq!(field(&t, 0, "otel.kind"), Some("server"));
+        assert_eq!(field(&t, 0, "service.name"), Some("shop.api"));
+        assert_eq!(field(&t, 0, "otel.scope.name"), Some("shop.lib"));
+        assert_eq!(field(&t, 0, "shop.span.attr"), Some("some value"));
+        assert_eq!(t.clock.origin_unix_ns, Some(1_700_000_000_000_000_000));
+        // Its parent is in no batch: an orphan, warned about.
+        assert!(
+            stats
+                .warnings
+                .iter()
+                .any(|w| w.contains("1 span whose parent is not in the input")),
+            "{:?}",
+            stats.warnings
+        );
+    }
+
+    /// The Collector's file exporter: one request per line; a child (line 1) before its parent
+    /// (line 2), times as strings, kinds as names, ids in base64 on line 2 and hex on line 1.
+    #[test]
+    fn json_lines_with_a_child_before_its_parent() {
+        // 0x0102030405060708 = AQIDBAUGBwg=, trace 0x0102..10 = AQIDBAUGBwgJCgsMDQ4PEA==.
+        let lines = concat!(
+            r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"web"}}]},"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"1111111111111111","parentSpanId":"0102030405060708","name":"SELECT","kind":"SPAN_KIND_CLIENT","startTimeUnixNano":"1000000000","endTimeUnixNano":"1080000000","attributes":[{"key":"db.system","value":{"stringValue":"postgresql"}}]}]}]}]}"#,
+            "\n",
+            r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"web"}}]},"scopeSpans":[{"spans":[{"traceId":"AQIDBAUGBwgJCgsMDQ4PEA==","spanId":"AQIDBAUGBwg=","name":"GET /orders/{id}","kind":"SPAN_KIND_SERVER","startTimeUnixNano":"1000000000","endTimeUnixNano":"1100000000","attributes":[{"key":"http.request.method","value":{"stringValue":"GET"}},{"key":"http.route","value":{"stringValue":"/orders/{id}"}},{"key":"http.response.status_code","value":{"intValue":"200"}}]}]}]}]}"#,
+            "\n"
+        );
+        let (t, stats) = read_str(Format::OtlpJson, lines);
+        assert_eq!(stats.events, 2);
+        assert!(stats.warnings.is_empty(), "{:?}", stats.warnings);
+        let server = t
+            .spans
+            .iter()
+            .position(|s| t.name(s) == "GET /orders/{id}")
+            .unwrap();
+        let db = t.spans.iter().position(|s| t.name(s) == "SELECT").unwrap();
+        assert_eq!(t.spans[db].parent.map(|p| p.0 as usize), Some(server));
+        assert_eq!(field(&t, server, "http.response.status_code"), Some("200"));
+        assert_eq!(field(&t, db, "otel.kind"), Some("client"));
+        assert_eq!(t.spans[server].duration(), 100_000_000);
+    }
+
+    /// Status, an `exception` event, proto field names, and the old `instrumentationLibrarySpans`.
+    #[test]
+    fn status_events_and_proto_names() {
+        let doc = r#"{"resource_spans":[{"instrumentationLibrarySpans":[{"instrumentationLibrary":{"name":"old.lib"},"spans":[{"trace_id":"01","span_id":"02","name":"work","kind":1,"start_time_unix_nano":5,"end_time_unix_nano":9,"status":{"code":2,"message":"boom"},"events":[{"name":"exception","timeUnixNano":"7","attributes":[{"key":"exception.type","value":{"stringValue":"ValueError"}},{"key":"exception.message","value":{"stringValue":"bad"}}]},{"name":"other"}]}]}]}]}"#;
+        let (t, stats) = read_str(Format::OtlpJson, doc);
+        assert_eq!(stats.events, 1);
+        assert_eq!(field(&t, 0, "otel.kind"), Some("internal"));
+        assert_eq!(field(&t, 0, "otel.scope.name"), Some("old.lib"));
+        assert_eq!(field(&t, 0, "otel.status_code"), Some("ERROR"));
+        assert_eq!(field(&t, 0, "otel.status_description"), Some("boom"));
+        assert_eq!(field(&t, 0, "exception.type"), Some("ValueError"));
+        assert_eq!(field(&t, 0, "exception.message"), Some("bad"));
+        assert_eq!(t.spans[0].duration(), 4);
+    }
+
+    /// Threads from `thread.id` / `thread.name`, keyed `pid:tid` with the resource's pid.
+    #[test]
+    fn threads_from_attributes() {
+        let doc = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"process.pid","value":{"intValue":"41"}}]},"scopeSpans":[{"spans":[
+{"traceId":"a1","spanId":"01","name":"GET","kind":2,"startTimeUnixNano":"100","endTimeUnixNano":"900","attributes":[{"key":"thread.id","value":{"intValue":"7"}},{"key":"thread.name","value":{"stringValue":"ThreadPoolExecutor-3_0"}}]},
+{"traceId":"a1","spanId":"02","parentSpanId":"01","name":"cpu.burn","kind":1,"startTimeUnixNano":"200","endTimeUnixNano":"800","attributes":[{"key":"thread.id","value":{"intValue":"1"}},{"key":"thread.name","value":{"stringValue":"MainThread"}}]},
+{"traceId":"a1","spanId":"03","parentSpanId":"01","name":"plain","startTimeUnixNano":"300","endTimeUnixNano":"400"}
+]}]}]}"#;
+        let (t, _) = read_str(Format::OtlpJson, doc);
+        let thread = |i: usize| {
+            t.spans[i]
+                .opened_on
+                .map(|th| (t.thread(th).key.clone(), t.thread(th).name.clone()))
+        };
+        assert_eq!(
+            thread(0),
+            Some(("41:7".into(), Some("ThreadPoolExecutor-3_0".into())))
+        );
+        assert_eq!(thread(1), Some(("41:1".into(), Some("MainThread".into()))));
+        assert_eq!(t.spans[1].closed_on, t.spans[1].opened_on);
+        assert_eq!(thread(2), None);
+        assert_eq!(t.threads.len(), 2);
+    }
+}

@@ -1,0 +1,395 @@
+//! What the three span formats share below the span: ids (hex or base64), numbers that may be
+//! JSON strings, and typed attribute values as the display text the model keeps.
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// A JSON string borrowed from the input when it has no escapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Any scalar as display text (a Jaeger tag value, a Zipkin tag): strings unquoted, numbers
+/// and booleans as written; arrays and objects as `[..]` / `{..}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scalar<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Borrowed(if v { "true" } else { "false" })))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Scalar<'de>, E> {
+                Ok(Scalar(Cow::Borrowed("")))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Scalar<'de>, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar(Cow::Borrowed("[..]")))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Scalar<'de>, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar(Cow::Borrowed("{..}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A JSON array read into a vector made room for `N` elements up front (serde's own `Vec`
+/// grows from nothing: for a batch of hundreds of spans that is many copies of big structs).
+#[derive(Debug)]
+pub struct CapVec<T, const N: usize>(pub Vec<T>);
+
+impl<T, const N: usize> Default for CapVec<T, N> {
+    fn default() -> Self {
+        CapVec(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for CapVec<T, N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T, const N: usize>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for V<T, N> {
+            type Value = CapVec<T, N>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<CapVec<T, N>, E> {
+                Ok(CapVec(Vec::new()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<CapVec<T, N>, A::Error> {
+                let mut out = Vec::with_capacity(a.size_hint().unwrap_or(N));
+                while let Some(x) = a.next_element()? {
+                    out.push(x);
+                }
+                Ok(CapVec(out))
+            }
+        }
+        d.deserialize_any(V::<T, N>(std::marker::PhantomData))
+    }
+}
+
+/// A whole number written as a JSON number or a decimal string (protobuf JSON writes 64-bit
+/// integers as strings; readers accept both). A float is truncated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Int(pub i64);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Int;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an integer, as a number or a decimal string")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
+                i64::try_from(v)
+                    .map(Int)
+                    .map_err(|_| E::custom(format!("{v} is too large")))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Int, E> {
+                Ok(Int(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Int, E> {
+                if v.is_finite() && v.abs() < 9.2e18 {
+                    Ok(Int(v as i64))
+                } else {
+                    Err(E::custom(format!("{v} is not a time")))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Int, E> {
+                let t = v.trim();
+                t.parse::<i64>()
+                    .map(Int)
+                    .or_else(|_| {
+                        t.parse::<f64>().map_err(|_| ()).and_then(|f| {
+                            if f.is_finite() && f.abs() < 9.2e18 {
+                                Ok(Int(f as i64))
+                            } else {
+                                Err(())
+                            }
+                        })
+                    })
+                    .map_err(|_| E::custom(format!("'{v}' is not an integer")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An OTLP `AnyValue` (`{"stringValue": "x"}`, `{"intValue": "3"}`, ...) as display text:
+/// strings as they are, integers and doubles as written, booleans `true`/`false`, bytes as
+/// their base64 text, an array of one value as that value, longer arrays `[a, b]`, key-value
+/// lists `{k: v, ...}`; an empty value is empty text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AnyValue<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for AnyValue<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = AnyValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an OTLP AnyValue object")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<AnyValue<'de>, E> {
+                Ok(AnyValue::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<AnyValue<'de>, A::Error> {
+                let mut out = AnyValue::default();
+                while let Some(Text(key)) = a.next_key::<Text<'de>>()? {
+                    out = match &*key {
+                        "stringValue" | "string_value" | "intValue" | "int_value"
+                        | "doubleValue" | "double_value" | "boolValue" | "bool_value"
+                        | "bytesValue" | "bytes_value" => AnyValue(a.next_value::<Scalar>()?.0),
+                        "arrayValue" | "array_value" => {
+                            let list: ValueList = a.next_value()?;
+                            AnyValue(Cow::Owned(match list.values.as_slice() {
+                                [one] => one.0.to_string(),
+                                many => format!(
+                                    "[{}]",
+                                    many.iter().map(|v| &*v.0).collect::<Vec<_>>().join(", ")
+                                ),
+                            }))
+                        }
+                        "kvlistValue" | "kvlist_value" => {
+                            let list: KeyValueList = a.next_value()?;
+                            let items: Vec<String> = list
+                                .values
+                                .iter()
+                                .map(|kv| format!("{}: {}", kv.key.0, kv.value.0))
+                                .collect();
+                            AnyValue(Cow::Owned(format!("{{{}}}", items.join(", "))))
+                        }
+                        _ => {
+                            a.next_value::<IgnoredAny>()?;
+                            out
+                        }
+                    };
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ValueList<'a> {
+    #[serde(borrow, default)]
+    values: Vec<AnyValue<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct KeyValueList<'a> {
+    #[serde(borrow, default)]
+    values: Vec<KeyValue<'a>>,
+}
+
+/// An OTLP `KeyValue`: an attribute.
+#[derive(Debug, serde::Deserialize)]
+pub struct KeyValue<'a> {
+    #[serde(borrow)]
+    pub key: Text<'a>,
+    #[serde(borrow, default)]
+    pub value: AnyValue<'a>,
+}
+
+/// Up to `max` hex digits as a number, in one pass.
+fn hex_digits(s: &str, max: usize) -> Option<u128> {
+    if s.is_empty() || s.len() > max {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for c in s.bytes() {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | u128::from(d);
+    }
+    Some(v)
+}
+
+/// Standard or URL-safe base64 (padding optional) into bytes; `None` when it is not base64.
+fn base64(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim_end_matches('=');
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+fn hash(s: &str) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// A span id as a number: hex of up to 16 digits (OTLP/JSON, Jaeger, Zipkin; Jaeger drops
+/// leading zeros), base64 of 8 bytes (a generic protobuf-to-JSON mapping), else the text's hash
+/// (an id is only compared with other ids of the same file). Empty or all zeros: no id.
+pub fn span_id(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let id = match hex_digits(s, 16) {
+        Some(v) => v as u64,
+        None => match base64(s).filter(|b| b.len() == 8) {
+            Some(b) => b.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x)),
+            None => hash(s),
+        },
+    };
+    (id != 0).then_some(id)
+}
+
+/// A trace id as a number: hex of up to 32 digits (64- and 128-bit ids alike), base64 of 16
+/// (or 8) bytes, else the text's hash; empty: 0.
+pub fn trace_id(s: &str) -> u128 {
+    let s = s.trim();
+    if s.is_empty() {
+        return 0;
+    }
+    match hex_digits(s, 32) {
+        Some(v) => v,
+        None => match base64(s).filter(|b| b.len() == 16 || b.len() == 8) {
+            Some(b) => b.iter().fold(0u128, |acc, x| (acc << 8) | u128::from(*x)),
+            None => u128::from(hash(s)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_in_hex_and_base64_are_the_same_number() {
+        // 0x0102030405060708 as 16 hex digits (OTLP/JSON), upper case (the spec's example) and
+        // as base64 of its 8 bytes (protobuf JSON's bytes rule).
+        assert_eq!(span_id("0102030405060708"), Some(0x0102_0304_0506_0708));
+        assert_eq!(span_id("EEE19B7EC3C1B174"), Some(0xEEE1_9B7E_C3C1_B174));
+        assert_eq!(span_id("AQIDBAUGBwg="), Some(0x0102_0304_0506_0708));
+        // Jaeger drops leading zeros.
+        assert_eq!(span_id("2"), span_id("0000000000000002"));
+        assert_eq!(span_id(""), None);
+        assert_eq!(span_id("0000000000000000"), None);
+        // Anything else still identifies the span within the file.
+        assert_eq!(span_id("span 1 id"), span_id("span 1 id"));
+        assert_ne!(span_id("span 1 id"), span_id("span 2 id"));
+        assert_eq!(
+            trace_id("5b8efff798038103d269b633813fc60c"),
+            0x5b8e_fff7_9803_8103_d269_b633_813f_c60c
+        );
+        assert_eq!(
+            trace_id("W47/95gDgQPSabYzgT/GDA=="),
+            trace_id("5B8EFFF798038103D269B633813FC60C")
+        );
+        // A 64-bit trace id is the same trace as its 128-bit zero-padded form.
+        assert_eq!(
+            trace_id("0000000000000001"),
+            trace_id("00000000000000000000000000000001")
+        );
+    }
+
+    #[test]
+    fn numbers_as_strings_or_numbers() {
+        let n: Int = serde_json::from_str("\"1544712660000000000\"").unwrap();
+        assert_eq!(n, Int(1_544_712_660_000_000_000));
+        let n: Int = serde_json::from_str("1544712660000000000").unwrap();
+        assert_eq!(n, Int(1_544_712_660_000_000_000));
+        let n: Int = serde_json::from_str("1.5e3").unwrap();
+        assert_eq!(n, Int(1500));
+        assert!(serde_json::from_str::<Int>("\"soon\"").is_err());
+        assert!(serde_json::from_str::<Int>("18446744073709551615").is_err());
+    }
+
+    #[test]
+    fn typed_attribute_values_become_display_text() {
+        let v = |json: &str| {
+            serde_json::from_str::<AnyValue>(json)
+                .map(|v| v.0.into_owned())
+                .unwrap_or_else(|e| panic!("{json}: {e}"))
+        };
+        assert_eq!(v(r#"{"stringValue":"async-io/"}"#), "async-io/");
+        assert_eq!(v(r#"{"intValue":"200"}"#), "200");
+        assert_eq!(v(r#"{"intValue":200}"#), "200");
+        assert_eq!(v(r#"{"doubleValue":0.25}"#), "0.25");
+        assert_eq!(v(r#"{"boolValue":true}"#), "true");
+        assert_eq!(v(r#"{"bytesValue":"AAAwOQ=="}"#), "AAAwOQ==");
+        assert_eq!(
+            v(r#"{"arrayValue":{"values":[{"stringValue":"r-17"}]}}"#),
+            "r-17"
+        );
+        assert_eq!(
+            v(r#"{"arrayValue":{"values":[{"intValue":"1"},{"intValue":"2"}]}}"#),
+            "[1, 2]"
+        );
+        assert_eq!(
+            v(r#"{"kvlistValue":{"values":[{"key":"a","value":{"boolValue":false}}]}}"#),
+            "{a: false}"
+        );
+        assert_eq!(v("{}"), "");
+        // Protobuf JSON parsers accept the proto field names too.
+        assert_eq!(v(r#"{"string_value":"x"}"#), "x");
+    }
+}
