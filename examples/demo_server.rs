@@ -82,7 +82,14 @@ async fn orders() -> &'static str {
     "orders\n"
 }
 
+/// `--offload-report`: `/report` runs its CPU work in `spawn_blocking` instead of inline (the
+/// fix recorded by `scripts/record-diff.sh`, compared with `stallscope diff`).
+static OFFLOAD_REPORT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 async fn report() -> String {
+    if OFFLOAD_REPORT.load(Ordering::Relaxed) {
+        return thumbnail().await.replacen("thumbnail", "report", 1);
+    }
     let compute = info_span!("compute", work = "hash", iterations = iters());
     let h = compute.in_scope(|| cpu_work(iters()));
     format!("report {h:x}\n")
@@ -620,6 +627,10 @@ pub fn main() {
     }
     let port: u16 = arg("--port").and_then(|p| p.parse().ok()).unwrap_or(0);
     let _ = CPU_ITERS.set(calibrate());
+    OFFLOAD_REPORT.store(
+        args.iter().any(|a| a == "--offload-report"),
+        Ordering::Relaxed,
+    );
     let recorder = match record(&format, &out) {
         Ok(r) => r,
         Err(e) => {

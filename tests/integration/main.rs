@@ -18,6 +18,8 @@
 //!   the small traces of one timeline in `tests/data/formats/task_spans/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built);
+//! - `timeline`, `diff`: `stallscope timeline` and `stallscope diff` (issue 15) on the samples,
+//!   `diff` on `sample-traces/diff.*` (the demo before and after moving /report's CPU work);
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
 //!
 //! `cargo test` runs what needs nothing beside the repository; `cargo test --locked --
@@ -28,6 +30,7 @@ mod support;
 mod chrome_corpus;
 mod cli;
 mod console_live;
+mod diff;
 mod formats_demo;
 mod formats_requests;
 mod formats_text;
@@ -35,4 +38,5 @@ mod lifecycle;
 mod samples;
 mod schema;
 mod task_spans;
+mod timeline;
 mod verdicts;
