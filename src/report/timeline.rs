@@ -446,18 +446,17 @@ fn draw(
         writeln!(out, "{}{}", label(e), density(&load))?;
     }
     let polls = l.lanes.iter().any(|x| !x.busy.is_empty());
-    writeln!(
-        out,
-        "{}{} stall over half the column  {} stall in part{}  · idle  ▁▂▃▄▅▆▇█ in flight",
-        label(""),
+    let legend = format!(
+        "{} stall over half the column; {} stall in part;{} · idle; ▁▂▃▄▅▆▇█ in flight",
         paint("█", RED),
         paint("▓", RED),
         if polls {
-            format!("  {} polls", paint("░", DIM))
+            format!(" {} polls;", paint("░", DIM))
         } else {
             String::new()
         },
-    )?;
+    );
+    wrap(out, &legend, opt.width, &label(""), &label(""))?;
 
     if !episodes.is_empty() {
         writeln!(

@@ -236,3 +236,34 @@ fn wall_clock_times_are_offsets_from_the_first_timestamp() {
         "{since}: {out}"
     );
 }
+
+#[test]
+fn worst_windows_by_hand() {
+    // tests/data/formats/timeline/README.md works these figures out from the timestamps.
+    let path = crate::support::manifest_dir().join("tests/data/formats/timeline/two-workers.log");
+    let (code, text, err) =
+        timeline(&["--width", "72", "--color", "never", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    // Every line but the first (which names the file as given) fits the width.
+    assert!(
+        text.lines().skip(1).all(|l| l.chars().count() <= 72),
+        "{text}"
+    );
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "in the worst 10 ms (0.20-0.21 s) the event loop was free 0 % of the time; worst thread ThreadId(2) free 0 %",
+        "in the worst 100 ms (0.16-0.26 s) the event loop was free 20 % of the time; worst thread ThreadId(2) free 0 %",
+        "in the worst 1 s (0.00-1.00 s) the event loop was free 87 % of the time; worst thread ThreadId(2) free 80 % (0.00-1.00 s)",
+        "2 event-loop threads together",
+        "1 at 100 ms for 200 ms: 2 stalls by GET /a, GET /c; both workers blocked for 60 ms",
+    ] {
+        assert!(flat.contains(want), "missing {want:?} in:\n{text}");
+    }
+    // 50 columns of 20 ms: GET /a's stall covers columns 5-14 on ThreadId(2).
+    let w2 = text.lines().find(|l| l.starts_with("ThreadId(2)")).unwrap();
+    let cells: String = w2.chars().skip(22).collect();
+    assert_eq!(
+        cells,
+        format!("{}{}{}", "·".repeat(5), "█".repeat(10), "·".repeat(35))
+    );
+}
