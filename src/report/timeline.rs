@@ -138,8 +138,13 @@ fn lanes(trace: &Trace, a: &Analysis, from: Ns, to: Ns) -> Lanes {
             _ => th.key.clone(),
         }
     };
+    // A browser trace's main threads are event loops by the format's definition; its other
+    // threads (IO, compositor, pools) may behave like event loops too, but its stalls and long
+    // tasks are the main threads': only those get a row (and count in the worst windows).
+    let defined = |t: ThreadIdx| trace.thread(t).role_hint == Some(ThreadRole::EventLoop);
+    let browser = a.threads.iter().any(|t| defined(t.idx));
     for t in &a.threads {
-        if t.role == ThreadRole::EventLoop {
+        if t.role == ThreadRole::EventLoop && (!browser || defined(t.idx)) {
             by_thread.insert(
                 t.idx,
                 Lane {
@@ -429,8 +434,11 @@ fn draw(
                 .collect();
         }
         let load = per_column(&clip(iv, from, to), from, col, cols);
-        let name = format!("blocking pool ({})", pool.len());
-        writeln!(out, "{}{}", label(&name), density(&load))?;
+        // Nothing the trace shows ran there in the range (a browser's pools): no row.
+        if load.iter().any(|&v| v > 0.0) {
+            let name = format!("blocking pool ({})", pool.len());
+            writeln!(out, "{}{}", label(&name), density(&load))?;
+        }
     }
 
     // Requests in flight, per endpoint, in the order endpoints were first seen.

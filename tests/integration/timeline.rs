@@ -267,3 +267,26 @@ fn worst_windows_by_hand() {
         format!("{}{}{}", "·".repeat(5), "█".repeat(10), "·".repeat(35))
     );
 }
+
+#[test]
+fn a_browser_trace_has_a_row_per_main_thread_only() {
+    // DevTools recording of a page: one renderer main thread (29582:29582, 188 tasks, no long
+    // task); the browser's IO, compositor and pool threads get no row.
+    let path = samples_dir().join("devtools.page-burst.json.gz");
+    let (code, text, err) = timeline(&["--color", "never", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .filter(|l| {
+            l.chars()
+                .nth(22)
+                .is_some_and(|c| c == '·' || c == '█' || c == '▓')
+        })
+        .collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert!(rows[0].starts_with("29582:29582 CrRendere"), "{text}");
+    assert!(!rows[0].contains('█'), "no long task: {text}");
+    assert!(text.contains("1 event-loop thread"), "{text}");
+    assert!(text.contains("in the worst 1 s (0.00-1.00 s) the event loop was free 100 %"));
+}
