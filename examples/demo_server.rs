@@ -111,7 +111,14 @@ async fn orders() -> &'static str {
     "orders\n"
 }
 
+/// `--offload-report`: `/report` runs its CPU work in `spawn_blocking` instead of inline (the
+/// fix recorded by `scripts/record-diff.sh`, compared with `stallscope diff`).
+static OFFLOAD_REPORT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 async fn report() -> String {
+    if OFFLOAD_REPORT.load(Ordering::Relaxed) {
+        return thumbnail().await.replacen("thumbnail", "report", 1);
+    }
     let query = REPORT_QUERY_MS.load(Ordering::Relaxed);
     if query > 0 {
         let db = info_span!(
@@ -752,6 +759,10 @@ pub fn main() {
         }
     }
     let _ = CPU_ITERS.set(calibrate());
+    OFFLOAD_REPORT.store(
+        args.iter().any(|a| a == "--offload-report"),
+        Ordering::Relaxed,
+    );
     let recorder = match record(&format, &out) {
         Ok(r) => r,
         Err(e) => {

@@ -21,6 +21,7 @@ mod impact;
 pub mod join;
 mod judge;
 pub mod lifecycle;
+pub mod mmu;
 pub mod overlap;
 pub mod python;
 pub mod requests;

@@ -111,7 +111,7 @@ pub fn task_kind_role(st: &ThreadStats) -> Option<(ThreadRole, RoleEvidence)> {
 }
 
 /// Infers the role of every thread that ran something, from the counters the builder kept
-/// while reading ([`ThreadStats`](crate::model::ThreadStats)).
+/// while reading ([`ThreadStats`]).
 pub fn infer_roles(trace: &Trace) -> Vec<ThreadInfo> {
     let running = trace
         .threads

@@ -209,6 +209,7 @@ pub(super) fn verdict_base(path: &str, j: &Judgement, row: Row) -> VerdictOut {
     VerdictOut {
         input: path.to_string(),
         endpoint: j.subject.clone(),
+        fingerprint: fingerprint(family_name(&j.detail), unit_name(j.unit), &j.subject),
         pattern: j.pattern,
         verdict: j.verdict,
         unit: j.unit,

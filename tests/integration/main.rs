@@ -25,6 +25,8 @@
 //! - `formats_otel`: OTLP/JSON, Jaeger JSON and Zipkin v2 JSON spans, in `tests/data/formats/otel/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built);
+//! - `timeline`, `diff`: `stallscope timeline` and `stallscope diff` (issue 15) on the samples,
+//!   `diff` on `sample-traces/diff.*` (the demo before and after moving /report's CPU work);
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
 //!
 //! `cargo test` runs what needs nothing beside the repository; `cargo test --locked --
@@ -35,6 +37,7 @@ mod support;
 mod chrome_corpus;
 mod cli;
 mod console_live;
+mod diff;
 mod formats_demo;
 mod formats_otel;
 mod formats_python;
@@ -46,4 +49,5 @@ mod routes;
 mod samples;
 mod schema;
 mod task_spans;
+mod timeline;
 mod verdicts;
