@@ -15,8 +15,23 @@
 //! | `/export`    | `spawn_blocking`, ~80 ms blocking I/O call (`db.query`)   |
 //! | `/thumbnail` | `spawn_blocking`, ~100 ms of CPU (`compute`)              |
 //!
+//! `/orders/{id}` is `/orders` under a route with an id in the path.
+//!
 //! The server runtime has 2 worker threads with tokio's default thread names. The load generator
 //! runs on its own runtime and thread and records nothing. Everything stops by itself.
+//!
+//! Options for other common setups (none changes what the others record):
+//!
+//! - `--task-spans`: also record tokio's own task spans (`runtime.spawn`, target `tokio::task`,
+//!   TRACE), except the load generator's. Needs a build with `RUSTFLAGS="--cfg tokio_unstable"`
+//!   and `--features tokio/tracing` (`scripts/record-issue10.sh`); each request then stays in
+//!   its connection's task, as in a server that does not spawn per request.
+//! - `--serve tower-http`: serve through `tower_http::trace::TraceLayer::new_for_http()` (span
+//!   `request` with `method`, `uri`, `version`; event `finished processing request` with
+//!   `latency`, `status`; both DEBUG, let through as `tower_http=debug`) instead of the demo's
+//!   `http.request` middleware; the load then asks for `/orders/{id}` with a random id each time.
+//! - `--report-awaits-query MS`: `/report` first awaits a non-blocking `db.query` of MS ms, then
+//!   does its CPU work inline.
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
@@ -26,7 +41,7 @@ use std::fs::File;
 use std::hint::black_box;
 use std::io::{self, BufWriter, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -41,6 +56,20 @@ const CPU_TARGET: Duration = Duration::from_millis(100);
 
 static CPU_ITERS: OnceLock<u64> = OnceLock::new();
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// `--task-spans`: tokio's task spans go through the recording filter.
+static TASK_SPANS: AtomicBool = AtomicBool::new(false);
+/// `--serve tower-http`: tower-http's TraceLayer instead of `trace_request`, and ids in the
+/// path of the load's `/orders` requests.
+static TOWER_HTTP: AtomicBool = AtomicBool::new(false);
+/// `--report-awaits-query MS`: 0 = off.
+static REPORT_QUERY_MS: AtomicU64 = AtomicU64::new(0);
+/// State of the load's random order ids (xorshift64).
+static ORDER_ID_STATE: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
+
+thread_local! {
+    /// Set on the load generator's thread: nothing it creates is recorded.
+    static LOAD_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 /// Under `--cfg tokio_unstable`: run each request in a task named after its route (the default),
 /// or, when false, in its connection's task like a server that does not name tasks.
 #[cfg(tokio_unstable)]
@@ -82,7 +111,25 @@ async fn orders() -> &'static str {
     "orders\n"
 }
 
+/// `--offload-report`: `/report` runs its CPU work in `spawn_blocking` instead of inline (the
+/// fix recorded by `scripts/record-diff.sh`, compared with `stallscope diff`).
+static OFFLOAD_REPORT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 async fn report() -> String {
+    if OFFLOAD_REPORT.load(Ordering::Relaxed) {
+        return thumbnail().await.replacen("thumbnail", "report", 1);
+    }
+    let query = REPORT_QUERY_MS.load(Ordering::Relaxed);
+    if query > 0 {
+        let db = info_span!(
+            "db.query",
+            db.system = "postgresql",
+            db.operation = "SELECT"
+        );
+        tokio::time::sleep(Duration::from_millis(query))
+            .instrument(db)
+            .await;
+    }
     let compute = info_span!("compute", work = "hash", iterations = iters());
     let h = compute.in_scope(|| cpu_work(iters()));
     format!("report {h:x}\n")
@@ -195,20 +242,32 @@ async fn chart() -> ([(axum::http::header::HeaderName, &'static str); 1], String
 }
 
 fn app() -> axum::Router {
-    axum::Router::new()
+    let router = axum::Router::new()
         .route("/", get(page))
         .route("/chart", get(chart))
         .route("/orders", get(orders))
+        .route("/orders/{id}", get(orders))
         .route("/report", get(report))
         .route("/export", get(export))
-        .route("/thumbnail", get(thumbnail))
-        .route_layer(middleware::from_fn(trace_request))
+        .route("/thumbnail", get(thumbnail));
+    if TOWER_HTTP.load(Ordering::Relaxed) {
+        router.layer(tower_http::trace::TraceLayer::new_for_http())
+    } else {
+        router.route_layer(middleware::from_fn(trace_request))
+    }
 }
 
 // ------------------------------------------------------------------ load generator
 
 /// One GET over a fresh connection; returns the latency, or None on failure.
 async fn get_once(addr: SocketAddr, path: &str) -> Option<Duration> {
+    let with_id;
+    let path = if path == "/orders" && TOWER_HTTP.load(Ordering::Relaxed) {
+        with_id = format!("/orders/{}", next_order_id());
+        with_id.as_str()
+    } else {
+        path
+    };
     let t = Instant::now();
     let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
     let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
@@ -216,6 +275,16 @@ async fn get_once(addr: SocketAddr, path: &str) -> Option<Duration> {
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await.ok()?;
     buf.starts_with(b"HTTP/1.1 200").then(|| t.elapsed())
+}
+
+/// A random order id of up to 9 digits (xorshift64; the load runs on one thread).
+fn next_order_id() -> u64 {
+    let mut x = ORDER_ID_STATE.load(Ordering::Relaxed);
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    ORDER_ID_STATE.store(x, Ordering::Relaxed);
+    x % 1_000_000_000
 }
 
 type Latencies = Arc<Mutex<Vec<(&'static str, Duration)>>>;
@@ -388,6 +457,29 @@ impl<'a> MakeWriter<'a> for SharedFile {
     }
 }
 
+/// What a recording lets through: the demo's own spans at INFO; with `--task-spans`, tokio's task
+/// spans (TRACE) except those the load generator's thread creates; with `--serve tower-http`,
+/// tower-http's span and events at their default level, DEBUG.
+fn recording_filter<S: tracing::Subscriber>()
+-> Box<dyn tracing_subscriber::layer::Filter<S> + Send + Sync> {
+    use tracing_subscriber::filter::{FilterExt, Targets, dynamic_filter_fn};
+    let mut targets = Targets::new().with_target("demo_server", tracing::Level::INFO);
+    if TOWER_HTTP.load(Ordering::Relaxed) {
+        targets = targets.with_target("tower_http", tracing::Level::DEBUG);
+    }
+    if TASK_SPANS.load(Ordering::Relaxed) {
+        targets = targets.with_target("tokio::task", tracing::Level::TRACE);
+        // Decided per span on the thread that creates it (`filter_fn` would decide once per
+        // callsite, on whichever thread reached it first).
+        return targets
+            .and(dynamic_filter_fn(|_, _| {
+                !LOAD_THREAD.with(std::cell::Cell::get)
+            }))
+            .boxed();
+    }
+    targets.boxed()
+}
+
 enum Recorder {
     Fmt(SharedFile),
     Chrome(tracing_chrome::FlushGuard),
@@ -400,8 +492,6 @@ fn record(format: &str, out: &str) -> Result<Recorder, String> {
     if format == "none" {
         return Ok(Recorder::None);
     }
-    let only_ours =
-        tracing_subscriber::filter::Targets::new().with_target("demo_server", tracing::Level::INFO);
     if let Some(style) = format.strip_prefix("chrome-") {
         let style = match style {
             "threaded" => tracing_chrome::TraceStyle::Threaded,
@@ -414,7 +504,7 @@ fn record(format: &str, out: &str) -> Result<Recorder, String> {
             .trace_style(style)
             .build();
         tracing_subscriber::registry()
-            .with(layer.with_filter(only_ours))
+            .with(layer.with_filter(recording_filter()))
             .init();
         return Ok(Recorder::Chrome(guard));
     }
@@ -433,6 +523,25 @@ fn record(format: &str, out: &str) -> Result<Recorder, String> {
         "json-close" => tracing_subscriber::fmt::layer()
             .json()
             .with_span_events(FmtSpan::CLOSE)
+            .with_writer(w)
+            .boxed(),
+        // Where each span was created and closed, on which thread, but no polls.
+        "json-newclose" => tracing_subscriber::fmt::layer()
+            .json()
+            .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
+            .with_thread_ids(true)
+            .with_thread_names(true)
+            .with_writer(w)
+            .boxed(),
+        "text-newclose" => tracing_subscriber::fmt::layer()
+            .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
+            .with_thread_ids(true)
+            .with_ansi(false)
+            .with_writer(w)
+            .boxed(),
+        // The default text format with no span events: events only (tower-http's).
+        "text-events" => tracing_subscriber::fmt::layer()
+            .with_ansi(false)
             .with_writer(w)
             .boxed(),
         "text" => tracing_subscriber::fmt::layer()
@@ -595,7 +704,7 @@ fn record(format: &str, out: &str) -> Result<Recorder, String> {
         other => return Err(format!("unknown --log-format {other}")),
     };
     tracing_subscriber::registry()
-        .with(layer.with_filter(only_ours))
+        .with(layer.with_filter(recording_filter()))
         .init();
     Ok(Recorder::Fmt(shared))
 }
@@ -619,7 +728,41 @@ pub fn main() {
         std::process::exit(2);
     }
     let port: u16 = arg("--port").and_then(|p| p.parse().ok()).unwrap_or(0);
+    if args.iter().any(|a| a == "--task-spans") {
+        if !cfg!(tokio_unstable) {
+            eprintln!(
+                "demo_server: --task-spans needs a build with RUSTFLAGS=\"--cfg tokio_unstable\" \
+                 and --features tokio/tracing"
+            );
+            std::process::exit(2);
+        }
+        TASK_SPANS.store(true, Ordering::Relaxed);
+        // Each request in its connection's task, as axum serves it.
+        #[cfg(tokio_unstable)]
+        NAME_TASKS.store(false, Ordering::Relaxed);
+    }
+    match arg("--serve").as_deref() {
+        None | Some("own") => {}
+        Some("tower-http") => TOWER_HTTP.store(true, Ordering::Relaxed),
+        Some(other) => {
+            eprintln!("demo_server: --serve must be own or tower-http, not {other}");
+            std::process::exit(2);
+        }
+    }
+    if let Some(ms) = arg("--report-awaits-query") {
+        match ms.parse::<u64>() {
+            Ok(ms) => REPORT_QUERY_MS.store(ms, Ordering::Relaxed),
+            Err(_) => {
+                eprintln!("demo_server: --report-awaits-query takes whole milliseconds, not {ms}");
+                std::process::exit(2);
+            }
+        }
+    }
     let _ = CPU_ITERS.set(calibrate());
+    OFFLOAD_REPORT.store(
+        args.iter().any(|a| a == "--offload-report"),
+        Ordering::Relaxed,
+    );
     let recorder = match record(&format, &out) {
         Ok(r) => r,
         Err(e) => {
@@ -652,6 +795,7 @@ pub fn main() {
     let mode2 = mode.clone();
     let started = Instant::now();
     let client = std::thread::spawn(move || {
+        LOAD_THREAD.with(|c| c.set(true));
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use stallscope::config::{self, Config, FailOn, OutputFormat};
+use stallscope::ingest::tracing::Timestamp;
+use stallscope::report::timeline::{TimeArg, TimelineOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -67,6 +69,186 @@ pub enum Command {
     /// into a file that `analyze` reads.
     #[command(after_help = RECORD_EXAMPLES)]
     Record(RecordArgs),
+    /// Compare two runs per endpoint: new, resolved, changed and unchanged verdicts, p50/p95,
+    /// stalls before -> after. Each side is a trace or a saved `analyze --format json` report.
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
+    /// Draw a trace in the terminal: a row per event-loop worker or browser main thread with
+    /// its stalls, the blocking pool, requests in flight per endpoint, the stall episodes, and
+    /// the worst windows (minimum mutator utilization for 10 ms, 100 ms and 1 s).
+    #[command(after_help = TIMELINE_EXAMPLES)]
+    Timeline(TimelineArgs),
+}
+
+const TIMELINE_EXAMPLES: &str = "\
+EXAMPLES:
+    The whole trace, as wide as the terminal:
+        stallscope timeline service.log
+
+    Zoom in on the incident, from 1.5 s to 3.8 s into the trace:
+        stallscope timeline --since 1.5s --until 3.8s service.log
+
+    Wall-clock times (traces with timestamps): RFC 3339, or a UTC time of day:
+        stallscope timeline --since 2026-12-01T04:31:02Z --until 04:31:05 service.log
+
+    For a file or a ticket: 120 columns, no colour:
+        stallscope timeline --width 120 --color never service.log > timeline.txt
+
+EXIT CODES:
+    0  drawn
+    2  unreadable input, a range outside the trace, or a usage error";
+
+#[derive(Debug, clap::Args)]
+pub struct TimelineArgs {
+    /// Trace files; '-' is standard input. Each is drawn on its own.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Start of the range drawn: an offset into the trace (`4.2s`, `850ms`), a wall-clock time
+    /// (`2026-12-01T04:31:02.5Z`) or a UTC time of day (`04:31:02.5`).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub since: Option<TimeArg>,
+    /// End of the range drawn, in the same forms.
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub until: Option<TimeArg>,
+    /// Characters per line (default: the terminal's width, else 100).
+    #[arg(long, value_name = "N")]
+    pub width: Option<usize>,
+    /// Colour stalls: auto = only on a terminal and never when NO_COLOR is set.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorArg,
+    /// Event-loop stall threshold, as for `analyze`.
+    #[arg(long, value_name = "DURATION", value_parser = config::parse_duration)]
+    pub stall: Option<i64>,
+}
+
+fn parse_time_arg(s: &str) -> Result<TimeArg, String> {
+    if let Ok(ns) = config::parse_duration(s) {
+        return Ok(TimeArg::Offset(ns));
+    }
+    match stallscope::ingest::tracing::parse_timestamp(s) {
+        Some(Timestamp::Unix(ns)) => Ok(TimeArg::Unix(ns)),
+        Some(Timestamp::TimeOfDay(ns)) => Ok(TimeArg::TimeOfDay(ns)),
+        _ => Err(format!(
+            "invalid time '{s}': expected an offset like 4.2s, a time like 2026-12-01T04:31:02Z, or a time of day like 04:31:02"
+        )),
+    }
+}
+
+impl TimelineArgs {
+    pub fn config(&self) -> Result<(Config, TimelineOptions), String> {
+        if self.width.is_some_and(|w| w < 40) {
+            return Err("--width must be at least 40".into());
+        }
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let tty = std::io::stdout().is_terminal();
+        let color = match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => !no_color && tty,
+        };
+        let width = self.width.unwrap_or_else(|| {
+            tty.then(|| comfy_table::Table::new().width())
+                .flatten()
+                .map_or(100, usize::from)
+        });
+        let cfg = Config {
+            inputs: self.files.clone(),
+            stall: self.stall,
+            ..Config::default()
+        };
+        Ok((
+            cfg,
+            TimelineOptions {
+                since: self.since,
+                until: self.until,
+                width,
+                color,
+            },
+        ))
+    }
+}
+
+const DIFF_EXAMPLES: &str = "\
+EXAMPLES:
+    Did the fix work? Two traces of the same load, before and after:
+        stallscope diff before.log after.log
+
+    Saved reports work too (their verdict rows are matched by `fingerprint`):
+        stallscope analyze --format json before.log > before.json
+        stallscope diff before.json after.log
+
+    Fail a CI job when an endpoint got worse (a worse verdict, or p95 up more than 10 %):
+        stallscope diff --fail-on regressed --tolerance 10% main.json branch.log
+
+    A PR comment:
+        stallscope diff --format markdown before.log after.log > diff.md
+
+EXIT CODES:
+    0  compared (whatever changed)
+    2  unreadable input or usage error
+    3  --fail-on regressed: an endpoint regressed";
+
+/// `--fail-on` of `diff`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DiffFailOnArg {
+    /// Exit 3 when any endpoint got a worse verdict, or its p95 rose by more than --tolerance.
+    Regressed,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The run before: a trace, or a saved `stallscope analyze --format json` report.
+    #[arg(value_name = "BASELINE")]
+    pub baseline: PathBuf,
+    /// The run after, in the same forms.
+    #[arg(value_name = "CANDIDATE")]
+    pub candidate: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: FormatArg,
+    /// Exit with code 3 when an endpoint regressed.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<DiffFailOnArg>,
+    /// How much a p95 may rise before it counts as a regression: `10%` (the default) or `0.1`.
+    #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = parse_tolerance)]
+    pub tolerance: f64,
+    /// `--slow` for traces analyzed here (saved reports keep their own settings).
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = config::parse_duration)]
+    pub slow: i64,
+    /// `--stall` for traces analyzed here.
+    #[arg(long, value_name = "DURATION", value_parser = config::parse_duration)]
+    pub stall: Option<i64>,
+}
+
+/// `10%` or `0.1`: a fraction, at least 0.
+fn parse_tolerance(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| {
+        format!("invalid tolerance '{s}': expected a percentage like 10% or a fraction like 0.1")
+    })?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!("invalid tolerance '{s}': must be 0 or more"));
+    }
+    Ok(v)
+}
+
+impl DiffArgs {
+    pub fn config(&self) -> Config {
+        Config {
+            format: match self.format {
+                FormatArg::Table => OutputFormat::Table,
+                FormatArg::Json => OutputFormat::Json,
+                FormatArg::Markdown => OutputFormat::Markdown,
+            },
+            slow: self.slow,
+            stall: self.stall,
+            ..Config::default()
+        }
+    }
 }
 
 const RECORD_EXAMPLES: &str = "\

@@ -6,6 +6,7 @@
 pub mod analyze;
 pub mod capture;
 pub mod config;
+pub mod diff;
 pub mod error;
 pub mod ingest;
 pub mod model;
@@ -72,4 +73,27 @@ pub fn run_with_progress(
         failed,
         unreadable: std::mem::take(&mut inputs.unreadable),
     })
+}
+
+/// `stallscope timeline`: reads and analyzes every input of `cfg` and draws each one's timeline
+/// to `out` (see [`report::timeline`]). Returns the inputs that could not be read (the others
+/// are drawn); when none can be read, the first error.
+pub fn run_timeline(
+    cfg: &Config,
+    opt: &report::timeline::TimelineOptions,
+    out: &mut dyn Write,
+    diag: &mut dyn Write,
+) -> Result<Vec<Error>> {
+    let mut inputs = pipeline::analyze_inputs(cfg, diag, &mut |_| {})?;
+    for (i, a) in inputs.analyzed.iter().enumerate() {
+        if i > 0 {
+            writeln!(out).map_err(Error::Output)?;
+        }
+        let path = &a.ingested.stats.path;
+        report::timeline::render(path, &a.ingested.trace, &a.analysis, opt, out)
+            .map_err(Error::Usage)?
+            .map_err(Error::Output)?;
+    }
+    out.flush().map_err(Error::Output)?;
+    Ok(std::mem::take(&mut inputs.unreadable))
 }

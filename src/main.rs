@@ -35,6 +35,8 @@ fn main() -> ExitCode {
     let args = match cli.command {
         cli::Command::Analyze(args) => args,
         cli::Command::Record(rec) => return record(rec),
+        cli::Command::Diff(d) => return diff(d),
+        cli::Command::Timeline(t) => return timeline(t),
     };
     let config = match args.into_config() {
         Ok(c) => c,
@@ -143,6 +145,70 @@ fn record(rec: cli::RecordArgs) -> ExitCode {
         Err(e) => {
             eprintln!("stallscope: {e}");
             ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
+
+fn diff(args: cli::DiffArgs) -> ExitCode {
+    let cfg = args.config();
+    let mut diag = io::stderr();
+    let sides = stallscope::diff::read_side(&args.baseline, &cfg, &mut diag).and_then(|b| {
+        stallscope::diff::read_side(&args.candidate, &cfg, &mut diag).map(|c| (b, c))
+    });
+    let (baseline, candidate) = match sides {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(diag, "stallscope: {}", safe(&e.to_string()));
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    let d = stallscope::diff::compare(baseline, candidate, args.tolerance);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let written =
+        stallscope::report::diff::render(&d, cfg.format, &mut out).and_then(|_| out.flush());
+    match written {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            let _ = writeln!(diag, "stallscope: cannot write output: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+        _ => {}
+    }
+    if args.fail_on.is_some() && d.regressed() > 0 {
+        ExitCode::from(EXIT_FAIL_ON)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn timeline(args: cli::TimelineArgs) -> ExitCode {
+    let (cfg, opt) = match args.config() {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("stallscope: {msg}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut diag = io::stderr();
+    match stallscope::run_timeline(&cfg, &opt, &mut out, &mut diag) {
+        Ok(unreadable) => {
+            for e in &unreadable {
+                let _ = writeln!(diag, "stallscope: {}", safe(&e.to_string()));
+            }
+            match unreadable.first() {
+                Some(e) => ExitCode::from(e.exit_code() as u8),
+                None => ExitCode::SUCCESS,
+            }
+        }
+        Err(stallscope::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = out.flush();
+            let _ = writeln!(diag, "stallscope: {}", safe(&e.to_string()));
+            ExitCode::from(e.exit_code() as u8)
         }
     }
 }

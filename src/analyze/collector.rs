@@ -43,6 +43,8 @@ pub struct Collector<'c> {
     runtime_tasks: bool,
     /// Creation/close threads of spans, per request (issue 10, items 3-4).
     pub(super) lifecycle: super::lifecycle::Lifecycle,
+    /// Python event loops and their long callbacks (`analyze::python`).
+    pub(super) python: super::python::PythonLoops,
 }
 
 impl TreeSink for Collector<'_> {
@@ -73,6 +75,7 @@ impl<'c> Collector<'c> {
             root_index: HashMap::new(),
             runtime_tasks: false,
             lifecycle: Default::default(),
+            python: Default::default(),
         }
     }
 
@@ -117,6 +120,8 @@ impl<'c> Collector<'c> {
                 None => self.roots.push((name, vec![d])),
             }
         }
+        self.python
+            .tree(trace, members, executions, self.cfg.stall_threshold());
         if self.keep_executions && executions.is_empty() {
             // No polls recorded: the spans of each request stand in for them in a join.
             for &m in members {
@@ -186,6 +191,7 @@ impl<'c> Collector<'c> {
             e.end -= by;
         }
         self.lifecycle.rebase(by);
+        self.python.rebase(by);
         let mut trees: HashMap<SpanIdx, (Vec<SpanIdx>, Vec<Execution>)> = HashMap::new();
         for i in 0..trace.spans.len() {
             let idx = SpanIdx(i as u32);

@@ -165,34 +165,14 @@ pub(super) const STRETCH_FREE: f64 = 0.03;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::requests::{Location, RequestWork};
     use crate::analyze::stats::median;
 
     fn req(endpoint: &str, start: Ns, end: Ns, heavy: bool) -> Request {
-        Request {
-            endpoint: endpoint.into(),
-            start,
-            end,
-            busy: 0,
-            child_busy: 0,
-            work_busy: 0,
-            io_wait: 0,
-            io_block: 0,
-            cpu: 0,
-            kind: RequestWork::IoWait,
-            heavy: if heavy { vec![(start, end)] } else { vec![] },
-            heavy_dense: false,
-            heavy_name: None,
-            io_evidence: None,
-            location: Location::Unknown,
-            per_thread: vec![],
-            polls: 0,
-            max_poll: None,
-            cut_off: false,
-            executions: vec![],
-            spans: vec![],
-            made: None,
+        let mut r = Request::awaiting(endpoint, start, end);
+        if heavy {
+            r.heavy = vec![(start, end)];
         }
+        r
     }
 
     /// The definition, one pass over every request: what the index must reproduce.

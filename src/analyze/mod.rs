@@ -21,7 +21,9 @@ mod impact;
 pub mod join;
 mod judge;
 pub mod lifecycle;
+pub mod mmu;
 pub mod overlap;
+pub mod python;
 pub mod requests;
 pub mod route;
 pub mod runtime;
@@ -153,7 +155,6 @@ impl Collector<'_> {
         // places the threads creation and close alone could not (server_model.rs).
         let server_model = server_model::find(&life, &mut threads, &requests);
         life.apply(&mut requests);
-        let threads = threads;
         for r in &mut requests {
             r.location = r.locate(&threads).0;
         }
@@ -352,6 +353,8 @@ impl Collector<'_> {
         }
         // Issue 10, items 3-4: work spans that held a worker, from creation/close threads.
         stall_list.extend(life.stalls(&requests, &threads, stall_threshold));
+        // Python (viztracer): loop threads and their stalls are asyncio's long callbacks.
+        self.python.apply(trace, &mut threads, &mut stall_list);
         let workers = threads
             .iter()
             .filter(|t| t.role == ThreadRole::EventLoop)

@@ -89,6 +89,35 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request that awaited from `start` to `end` with nothing measured, for detector tests.
+    #[cfg(test)]
+    pub fn awaiting(endpoint: &str, start: Ns, end: Ns) -> Request {
+        Request {
+            endpoint: endpoint.into(),
+            start,
+            end,
+            busy: 0,
+            child_busy: 0,
+            work_busy: 0,
+            io_wait: 0,
+            io_block: 0,
+            cpu: 0,
+            kind: RequestWork::IoWait,
+            heavy: vec![],
+            heavy_dense: false,
+            heavy_name: None,
+            io_evidence: None,
+            location: Location::Unknown,
+            per_thread: vec![],
+            polls: 0,
+            max_poll: None,
+            cut_off: false,
+            made: None,
+            executions: vec![],
+            spans: vec![],
+        }
+    }
+
     pub fn duration(&self) -> Ns {
         self.end - self.start
     }

@@ -252,35 +252,11 @@ pub fn episodes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::requests::{Location, RequestWork};
 
     const MS: Ns = 1_000_000;
 
     fn req(endpoint: &str, start: Ns, end: Ns) -> Request {
-        Request {
-            endpoint: endpoint.into(),
-            start,
-            end,
-            busy: 0,
-            child_busy: 0,
-            work_busy: 0,
-            io_wait: 0,
-            io_block: 0,
-            cpu: 0,
-            kind: RequestWork::IoWait,
-            heavy: vec![],
-            heavy_dense: false,
-            heavy_name: None,
-            io_evidence: None,
-            location: Location::Unknown,
-            per_thread: vec![],
-            polls: 0,
-            max_poll: None,
-            cut_off: false,
-            made: None,
-            executions: vec![],
-            spans: vec![],
-        }
+        Request::awaiting(endpoint, start, end)
     }
 
     fn stall(th: u32, s: Ns, e: Ns, r: usize) -> Stall {

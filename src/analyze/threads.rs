@@ -53,6 +53,9 @@ pub enum RoleEvidence {
         returns: u64,
         repolls: u64,
     },
+    /// It ran asyncio's callback runner (`Handle._run`) this many times: a Python event loop
+    /// (`analyze::python`).
+    RunsLoopCallbacks { callbacks: u64 },
     /// It ran span trees one at a time, each to completion.
     OneAtATime { trees: u64, executions: u64 },
     /// The only thread that ran anything, and it ran one span tree in one poll: that shows
@@ -117,7 +120,7 @@ pub fn task_kind_role(st: &ThreadStats) -> Option<(ThreadRole, RoleEvidence)> {
 }
 
 /// Infers the role of every thread that ran something, from the counters the builder kept
-/// while reading ([`ThreadStats`](crate::model::ThreadStats)).
+/// while reading ([`ThreadStats`]).
 pub fn infer_roles(trace: &Trace) -> Vec<ThreadInfo> {
     let running = trace
         .threads

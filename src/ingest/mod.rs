@@ -6,6 +6,7 @@
 //! gives back (`Ingested`), the entry points, and the one dispatch from an opened input to the
 //! reader of its format. Opening inputs is in `source`, telling formats apart in `sniff`.
 
+pub mod asyncio;
 pub mod chrome;
 pub mod console;
 mod lines;
@@ -40,6 +41,8 @@ pub enum Format {
     ConsoleRecording,
     /// A live capture written by `stallscope record`.
     ConsoleCapture,
+    /// Python asyncio debug-mode log: `Executing <Task ...> took 0.205 seconds` lines.
+    AsyncioDebug,
     /// OpenTelemetry OTLP/JSON: `ExportTraceServiceRequest` documents, one or JSON lines.
     OtlpJson,
     /// Jaeger JSON (the query API, the UI's "Download JSON").
@@ -56,6 +59,7 @@ impl Format {
             Format::ChromeTrace => "chrome-trace",
             Format::ConsoleRecording => "console-recording",
             Format::ConsoleCapture => "console-capture",
+            Format::AsyncioDebug => "asyncio-debug",
             Format::OtlpJson => "otlp-json",
             Format::JaegerJson => "jaeger-json",
             Format::ZipkinJson => "zipkin-json",
@@ -164,6 +168,7 @@ fn read(
         Format::TracingText => tracing::text::read(name, reader, b, &mut stats)?,
         Format::ConsoleRecording => console::read_recording(name, reader, b, &mut stats)?,
         Format::ConsoleCapture => console::read_capture(name, reader, b, &mut stats)?,
+        Format::AsyncioDebug => asyncio::read(name, reader, b, &mut stats)?,
         Format::OtlpJson => otel::otlp::read(name, reader, b, &mut stats)?,
         Format::JaegerJson => otel::jaeger::read(name, reader, b, &mut stats)?,
         Format::ZipkinJson => otel::zipkin::read(name, reader, b, &mut stats)?,

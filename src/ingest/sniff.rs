@@ -1,6 +1,7 @@
 //! Telling the format of an input from its first bytes, never from its name.
 
 use super::Format;
+use super::asyncio;
 use super::lines::excerpt;
 use super::source::{GZIP_MAGIC, read_up_to};
 use super::tracing;
@@ -75,8 +76,30 @@ fn json_log_after_other_lines(body: &[u8]) -> bool {
     })
 }
 
+/// An asyncio debug log: one of the first lines is asyncio's slow-callback warning, and no
+/// tracing text line comes before it (a tracing log may quote such a message later on).
+fn asyncio_log(body: &[u8]) -> bool {
+    // A JSON document or a Chrome array is never one.
+    let second = body[1..]
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r'));
+    if body[0] == b'{'
+        || (body[0] == b'[' && second.is_none_or(|b| matches!(b, b'{' | b']' | b'\n')))
+    {
+        return false;
+    }
+    for line in body.split(|&b| b == b'\n').take(TEXT_LOOKAHEAD_LINES) {
+        if asyncio::looks_like_line(line) {
+            return true;
+        }
+        if tracing::text::looks_like_line(&String::from_utf8_lossy(line)) {
+            return false;
+        }
+    }
+    false
+}
 /// What the error messages list as read.
-const READS: &str = "it reads tracing-subscriber logs (JSON or text), Chrome traces (a DevTools Performance export, tracing-chrome), tokio-console recordings and OpenTelemetry spans (OTLP/JSON, Jaeger JSON, Zipkin v2 JSON)";
+const READS: &str = "it reads tracing-subscriber logs (JSON or text), Chrome traces (a DevTools Performance export, tracing-chrome, viztracer), tokio-console recordings, OpenTelemetry spans (OTLP/JSON, Jaeger JSON, Zipkin v2 JSON) and asyncio debug logs";
 
 /// Trace formats people save that stallscope does not read yet, recognised by their keys so
 /// the error can say what the file is.
@@ -162,6 +185,9 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
         return Err("empty input: expected a trace (tracing-subscriber log, Chrome trace or console recording)".into());
     };
     let body = &head[start..];
+    if asyncio_log(body) {
+        return Ok(Format::AsyncioDebug);
+    }
     match body[0] {
         // `kubectl logs --prefix` starts every line with `[pod/name/container] `.
         b'[' if tracing::text::looks_like_line(&String::from_utf8_lossy(
@@ -199,6 +225,10 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
             }
             if compact.starts_with(b"{\"stallscope_console_capture\":") {
                 return Ok(Format::ConsoleCapture);
+            }
+            // An OTLP document says so first (its attributes may be keyed `level`, `target`...).
+            if compact.starts_with(b"{\"resourceSpans\":") || compact.starts_with(b"{\"resource_spans\":") {
+                return Ok(Format::OtlpJson);
             }
             let in_first = |k: &[u8]| memchr::memmem::find(first, k).is_some();
             // A tracing JSON line may carry any field (a `traceId` of its own): its own keys win.
@@ -248,7 +278,7 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
                 Ok(Format::TracingJson)
             } else {
                 Err(format!(
-                    "unrecognised input: the first line does not look like a trace ({}), nor do the next ones; expected a tracing-subscriber log (JSON or text), a Chrome trace or a console recording",
+                    "unrecognised input: the first line does not look like a trace ({}), nor do the next ones; expected a tracing-subscriber log (JSON or text), a Chrome trace, a console recording, OpenTelemetry spans (OTLP/JSON, Jaeger, Zipkin) or an asyncio debug log (slow-callback lines)",
                     excerpt(&first, 60)
                 ))
             }
@@ -296,11 +326,42 @@ mod tests {
     }
 
     #[test]
+    fn asyncio_debug_logs_are_found_by_their_slow_callback_lines() {
+        let slow = "Executing <Handle f() at a.py:1> took 0.150 seconds\n";
+        for head in [
+            "",
+            "2026-01-01 12:00:00,123 WARNING asyncio ",
+            "WARNING:asyncio:",
+            "[2026-01-01T12:00:00Z] WARNING ",
+        ] {
+            let input = format!("{head}{slow}");
+            assert_eq!(
+                sniff_bytes(input.as_bytes()),
+                Ok(Format::AsyncioDebug),
+                "{head}"
+            );
+        }
+        // After a program's own output.
+        let input = format!("Starting server\nlistening on :8000\n{slow}");
+        assert_eq!(sniff_bytes(input.as_bytes()), Ok(Format::AsyncioDebug));
+        // A tracing text log that quotes one later stays a tracing log.
+        let input = format!("{LOG}{slow}");
+        assert_eq!(sniff_bytes(input.as_bytes()), Ok(Format::TracingText));
+        // A tracing JSON line quoting one stays a tracing log.
+        let json = r#"{"timestamp":"2026-01-01T00:00:00Z","level":"WARN","fields":{"message":"Executing <Handle f() at a.py:1> took 0.150 seconds"}}"#;
+        assert_eq!(sniff_bytes(json.as_bytes()), Ok(Format::TracingJson));
+    }
+
+    #[test]
     fn span_formats_are_told_apart() {
         for (input, format) in [
             (r#"{"resourceSpans":[]}"#, Format::OtlpJson),
             ("{\n  \"resourceSpans\": [\n", Format::OtlpJson),
             (r#"{"resource_spans":[]}"#, Format::OtlpJson),
+            (
+                r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"level","value":{"stringValue":"x"}},{"key":"target","value":{"stringValue":"y"}}]}]}]}]}"#,
+                Format::OtlpJson,
+            ),
             (
                 r#"{"data":[{"traceID":"a","spans":[{"spanID":"b"}]}]}"#,
                 Format::JaegerJson,

@@ -15,6 +15,10 @@ pub struct InputStats {
     pub skipped: u64,
     pub warnings: Vec<String>,
     pub gzip: bool,
+    /// The format records only work that lasted at least this long (asyncio logs only
+    /// callbacks over its `slow_callback_duration`): shorter stalls are not in the input.
+    #[serde(skip)]
+    pub logged_from: Option<crate::model::Ns>,
 }
 
 impl InputStats {
@@ -27,6 +31,7 @@ impl InputStats {
             skipped: 0,
             warnings: Vec::new(),
             gzip,
+            logged_from: None,
         }
     }
 

@@ -125,6 +125,15 @@ impl Report {
                 n
             });
         }
+        // What the input cannot show: work shorter than the format's own logging floor.
+        if let Some(floor) = input.logged_from {
+            let n = logged_from_note(floor);
+            self.notes.push(if cfg.inputs.len() > 1 {
+                format!("{path}: {n}")
+            } else {
+                n
+            });
+        }
     }
 
     /// One verdict row, by the family that judged it.
@@ -136,6 +145,22 @@ impl Report {
             Detail::Runtime(r) => super::runtime::verdict_out(path, j, r, cfg),
         }
     }
+}
+
+/// The note for an input that logs only work over a floor (asyncio's slow-callback warning).
+fn logged_from_note(floor: crate::model::Ns) -> String {
+    let default = crate::ingest::asyncio::SLOW_CALLBACK_DEFAULT;
+    let setting = if floor >= default {
+        "0.1 s by default".to_string()
+    } else {
+        format!(
+            "lowered here: it logged one of {}",
+            super::text::fmt_duration(floor)
+        )
+    };
+    format!(
+        "asyncio logs only callbacks that held the loop for at least its slow_callback_duration ({setting}): shorter stalls are not in this file, so the stalls and counts here are a floor"
+    )
 }
 
 /// `ThreadId(3)`, or `tokio-runtime-worker ThreadId(3)` when the thread has a name.
@@ -185,6 +210,7 @@ pub(super) fn verdict_base(path: &str, j: &Judgement, row: Row) -> VerdictOut {
     VerdictOut {
         input: path.to_string(),
         endpoint: j.subject.clone(),
+        fingerprint: fingerprint(family_name(&j.detail), unit_name(j.unit), &j.subject),
         pattern: j.pattern,
         verdict: j.verdict,
         unit: j.unit,

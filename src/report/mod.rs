@@ -4,6 +4,7 @@
 
 pub mod browser;
 mod build;
+pub mod diff;
 mod markdown;
 mod rows;
 mod runtime;
@@ -11,6 +12,7 @@ mod schema;
 mod server;
 mod table;
 pub mod text;
+pub mod timeline;
 
 #[cfg(test)]
 mod tests;

@@ -157,6 +157,9 @@ pub struct VerdictOut {
     pub input: String,
     /// What the row judges: an endpoint, a task group, a renderer main thread.
     pub endpoint: String,
+    /// Stable identity of the row across runs ([`fingerprint`]): the same endpoint judged by
+    /// the same family in two traces has the same fingerprint, whatever its figures.
+    pub fingerprint: String,
     pub pattern: Pattern,
     pub verdict: Verdict,
     /// What `count` counts.
@@ -286,4 +289,44 @@ pub struct ThreadOut {
     pub role: crate::model::ThreadRole,
     pub polls: u64,
     pub evidence: String,
+}
+
+/// The family a verdict row comes from, as its fingerprint names it.
+pub fn family_name(detail: &crate::analyze::Detail) -> &'static str {
+    use crate::analyze::Detail;
+    match detail {
+        Detail::Server(_) => "server",
+        Detail::SlowResponse(_) => "slow-server-response",
+        Detail::LongTasks(_) => "main-thread-long-tasks",
+        Detail::Runtime(_) => "runtime-tasks",
+    }
+}
+
+/// A verdict row's fingerprint: FNV-1a (64 bit) over `family`, `unit` and `subject` joined by
+/// NUL bytes, written as 16 lowercase hex digits. Only the row's identity goes in: never a
+/// figure, the pattern, the verdict or the input's path, so the same endpoint has the same
+/// fingerprint in every run, in every input, and after a fix changed its verdict.
+///
+/// `fingerprint("server", "requests", "GET /report")` is `8b2d9e928a9a2bc7` (checked in
+/// `report::tests`).
+pub fn fingerprint(family: &str, unit: &str, subject: &str) -> String {
+    let bytes = family
+        .bytes()
+        .chain([0])
+        .chain(unit.bytes())
+        .chain([0])
+        .chain(subject.bytes());
+    let h = bytes.fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{h:016x}")
+}
+
+/// The name a unit has in the JSON (`requests`, `tasks`, `long_tasks`).
+pub fn unit_name(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Requests => "requests",
+        Unit::Tasks => "tasks",
+        Unit::LongTasks => "long_tasks",
+    }
 }

@@ -282,7 +282,7 @@ fn placement(p: &Option<Placement>) -> String {
 pub(super) fn role_evidence(e: &RoleEvidence) -> String {
     match *e {
         RoleEvidence::FormatDefined => {
-            "role defined by the trace format (renderer main thread)".into()
+            "role defined by the trace format (a browser's renderer main thread, the loop of an asyncio debug log)".into()
         }
         RoleEvidence::NoExecutions => "no enter/exit events on this thread".into(),
         RoleEvidence::Interleaves {
@@ -324,6 +324,10 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
                 counts.join(", ")
             )
         }
+        RoleEvidence::RunsLoopCallbacks { callbacks } => format!(
+            "ran asyncio's callback runner (Handle._run) {}: a Python event loop",
+            plural(callbacks as usize, "time", "times")
+        ),
         RoleEvidence::OneAtATime { trees, executions } => format!(
             "ran {} one at a time, each to completion ({})",
             plural(trees as usize, "span tree", "span trees"),

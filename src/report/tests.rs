@@ -131,3 +131,25 @@ fn table_report() {
     assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn fingerprint_is_fnv1a_of_identity_only() {
+    // FNV-1a 64 of "server\0requests\0GET /report", computed independently with Python.
+    assert_eq!(
+        fingerprint("server", "requests", "GET /report"),
+        "8b2d9e928a9a2bc7"
+    );
+    // The family is part of the identity: a runtime row of the same name is another row.
+    assert_ne!(
+        fingerprint("server", "requests", "GET /report"),
+        fingerprint("runtime-tasks", "requests", "GET /report")
+    );
+    let json = rendered(OutputFormat::Json);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let rows = v["verdicts"].as_array().unwrap();
+    let report = rows
+        .iter()
+        .find(|r| r["endpoint"] == "GET /report")
+        .unwrap();
+    assert_eq!(report["fingerprint"], "8b2d9e928a9a2bc7");
+}

@@ -96,7 +96,9 @@ fn capture_shows_long_polls_only_where_cpu_runs_inline() {
     let report = group("/report");
     let orders = group("/orders");
     assert!(report["tasks"].as_u64().unwrap_or(0) >= 5, "{report}");
-    assert!(report["long_polls"].as_u64().unwrap_or(0) >= 3, "{report}");
+    // At least 2: on a loaded machine (other tests in parallel) fewer /report requests run in
+    // the 4 s, and 2 long polls were seen at a load average of 9-11 (3 or more when quiet).
+    assert!(report["long_polls"].as_u64().unwrap_or(0) >= 2, "{report}");
     assert!(
         report["max_poll_ms"].as_f64().unwrap_or(0.0) >= 50.0,
         "{report}"

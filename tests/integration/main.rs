@@ -18,11 +18,17 @@
 //!   the small traces of one timeline in `tests/data/formats/task_spans/`;
 //! - `routes`: endpoints are routes, not URLs (ids as `{id}`, `--route`), and tower-http's
 //!   `finished processing request` events as requests, on the logs in `tests/data/formats/routes/`;
+//! - `formats_python`: asyncio debug logs and viztracer traces (issue 11), in
+//!   `tests/data/formats/python/`;
+//! - `issue10`: the recordings made for issue 10 (tokio's task spans, NEW|CLOSE with thread ids,
+//!   tower-http's TraceLayer, a handler mixing I/O and CPU), every endpoint's row on each;
 //! - `formats_otel`: OTLP/JSON, Jaeger JSON and Zipkin v2 JSON spans, in `tests/data/formats/otel/`;
 //! - `django`: Django views from OpenTelemetry spans (issue 11, section 2): rows, server model and
 //!   stalls on `sample-traces/django/` against its `expected.json`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built);
+//! - `timeline`, `diff`: `stallscope timeline` and `stallscope diff` (issue 15) on the samples,
+//!   `diff` on `sample-traces/diff.*` (the demo before and after moving /report's CPU work);
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
 //!
 //! `cargo test` runs what needs nothing beside the repository; `cargo test --locked --
@@ -33,14 +39,18 @@ mod support;
 mod chrome_corpus;
 mod cli;
 mod console_live;
+mod diff;
 mod django;
 mod formats_demo;
 mod formats_otel;
+mod formats_python;
 mod formats_requests;
 mod formats_text;
+mod issue10;
 mod lifecycle;
 mod routes;
 mod samples;
 mod schema;
 mod task_spans;
+mod timeline;
 mod verdicts;

@@ -29,6 +29,14 @@ fn table_of(files: &[&str]) -> String {
     text
 }
 
+/// Issue 10's recordings, which the tests over every sample skip until issue 10's analysis is
+/// merged (see [`crate::issue10::PENDING`]); `issue10` asserts their rows meanwhile.
+pub fn pending(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| crate::issue10::PENDING.contains(&n.trim_end_matches(".gz")))
+}
+
 fn trace_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(samples_dir())
         .expect("sample-traces/ exists")
@@ -52,7 +60,7 @@ fn every_sample_matches_its_expected_findings() {
     .expect("expected.json is JSON");
     let files = trace_files();
     assert!(files.len() >= 10, "sample traces missing: {files:?}");
-    for path in files {
+    for path in files.into_iter().filter(|p| !pending(p)) {
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -104,6 +112,11 @@ fn every_sample_matches_its_expected_findings() {
             }
         }
         let stalls = got["stalls"].as_array().expect("stalls");
+        // towerhttp.text-events.log: latencies only, no work spans or polls: no stall either way.
+        if want.get("stalls").is_none() {
+            assert!(stalls.is_empty(), "{name}: {stalls:?}");
+            continue;
+        }
         assert_eq!(
             stalls.len() as u64,
             want["stalls"].as_u64().expect("n"),
@@ -115,6 +128,15 @@ fn every_sample_matches_its_expected_findings() {
             want["inferred_stalls"].as_u64().expect("n"),
             "{name}: inferred stalls"
         );
+        // towerhttp.json-close.log: its request spans carry no id that ties a work span to its
+        // request, so scripts/check-samples.py places no episode (its stalls are still counted).
+        if want.get("episodes").is_none() {
+            assert!(
+                name.starts_with("towerhttp."),
+                "{name}: no episodes in expected.json"
+            );
+            continue;
+        }
         assert_eq!(
             got["episodes"].as_array().map(Vec::len),
             want["episodes"].as_u64().map(|n| n as usize),
@@ -144,6 +166,11 @@ fn every_sample_matches_its_expected_findings() {
 #[test]
 fn demo_endpoints_get_their_rows_in_every_format() {
     for path in trace_files() {
+        let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if crate::issue10::FILES.contains(&file.trim_end_matches(".gz")) {
+            // their endpoints and verdicts differ by file: see the issue10 module
+            continue;
+        }
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -161,9 +188,10 @@ fn demo_endpoints_get_their_rows_in_every_format() {
                     )
                 })
         };
-        if name.starts_with("devtools.") || name.contains("console.") {
+        if name.starts_with("devtools.") || name.contains("console.") || name.starts_with("diff.") {
             // see devtools_recordings_agree_with_devtools, console_recordings and
-            // console_recordings_joined_to_logs
+            // console_recordings_joined_to_logs; the diff pair (/report moved to the blocking
+            // pool in diff.after) in diff.rs
             continue;
         }
         assert_eq!(
@@ -377,7 +405,7 @@ fn joined_incident_table_snapshot() {
 #[test]
 fn streaming_and_whole_trace_analysis_agree() {
     let cfg = stallscope::Config::default();
-    for path in trace_files() {
+    for path in trace_files().into_iter().filter(|p| !pending(p)) {
         let whole = stallscope::ingest::ingest(&path).expect("reads");
         let a = stallscope::analyze::analyze(&whole.trace, &cfg);
         let mut collector = stallscope::analyze::Collector::new(&cfg);
@@ -776,7 +804,7 @@ fn no_endpoint_has_two_request_rows_in_the_samples() {
         .collect();
     files.sort();
     assert!(files.len() >= 20);
-    for path in &files {
+    for path in files.iter().filter(|p| !pending(p)) {
         assert_one_row_per_endpoint(&analyze_json(&[], &[path]), path);
     }
 }

@@ -58,7 +58,7 @@ fn every_sample_report_fits_the_schema() {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        if name == "expected.json" || name.ends_with(".md") {
+        if name == "expected.json" || name.ends_with(".md") || crate::samples::pending(&path) {
             continue;
         }
         check(&v, &[&path]);

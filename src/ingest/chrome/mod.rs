@@ -20,10 +20,11 @@
 //! | `navigationStart`, `largestContentfulPaint::Candidate` | navigations and their LCP (`navigation`) |
 //! | `B` / `E` | span enters and exits per thread (`slices`: tracing-chrome's threaded style, one pair per poll) |
 //! | `b` / `e`, `S` / `F` | a span per pair (tracing-chrome's async style: creation to close), nested by time within an id (`async_spans`) |
+//! | `X` of category `fee` (viztracer's Python function calls) | spans nested by time per thread, a root call one execution (`calls`) |
 //! | `n`, `T`, `p`, other `X`, `i` / `I` / `R` | their times bound the trace |
 //! | everything else (`C`, `P`, `O`, `N`, `D`, `s`/`t`/`f`, `c`, ...) and events missing what their kind needs | counted as skipped |
 //!
-//! Top-level `X` slices are not turned into spans: a DevTools trace holds hundreds of thousands
+//! Other top-level `X` slices are not turned into spans: a DevTools trace holds hundreds of thousands
 //! of them, and a renderer main thread is judged by the browser's own task rules
 //! ([`crate::model::MainThread`]), which analysis applies.
 //!
@@ -32,6 +33,7 @@
 
 mod args;
 mod async_spans;
+mod calls;
 mod event;
 mod navigation;
 mod network;
@@ -78,6 +80,8 @@ struct Reader<'r, 'b> {
     /// Chrome's own process or thread names were seen: the slices are browser work, not an
     /// async runtime's polls.
     browser_names: bool,
+    /// A Python profiler's function calls (viztracer), made spans at the end.
+    calls: calls::Calls,
     /// Elements of the event array read, and how many of them were event objects.
     events: u64,
     objects: u64,
@@ -104,6 +108,7 @@ impl<'r, 'b> Reader<'r, 'b> {
             candidates: Vec::new(),
             images: HashMap::default(),
             browser_names: false,
+            calls: calls::Calls::default(),
             events: 0,
             objects: 0,
         }
@@ -215,7 +220,10 @@ impl<'r, 'b> Reader<'r, 'b> {
         let dur = dur.max(0);
         self.b.saw_time(start);
         self.b.saw_time(start + dur);
-        if is_task(name) {
+        if ev.cat.as_deref() == Some(calls::CATEGORY) {
+            let t = self.thread(&ev.pid, &ev.tid);
+            self.calls.add(self.b, t, name, start, dur);
+        } else if is_task(name) {
             let t = self.thread(&ev.pid, &ev.tid);
             self.task(t, name, start, dur, true);
         } else if let Some(kind) = work_kind(name) {
@@ -265,7 +273,9 @@ impl<'r, 'b> Reader<'r, 'b> {
     }
 
     fn finish(mut self) {
-        self.b.browser_mut().is_browser = self.browser_names;
+        // A Python profiler names its process too (`MainProcess`): its calls are no browser's.
+        self.b.browser_mut().is_browser = self.browser_names && !self.calls.seen();
+        std::mem::take(&mut self.calls).finish(self.b);
         self.b.browser_mut().main_threads = self.main_threads();
         let navigations = self.navigations();
         let documents: Vec<&str> = navigations

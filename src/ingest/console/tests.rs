@@ -354,6 +354,7 @@ fn a_missing_header_is_an_error() {
         skipped: 0,
         warnings: Vec::new(),
         gzip: false,
+        logged_from: None,
     };
     let mut input: &[u8] = b"{\"Spawn\":{}}\n";
     let err = read_recording("x", &mut input, &mut b, &mut report).expect_err("no header");

@@ -96,7 +96,7 @@ pub fn read(
     let mut asm = Assembler::new(b);
     let span_kind = b.intern("span.kind");
     read_documents(name, reader, stats, &mut |doc, line, stats| {
-        let d: Doc = serde_json::from_slice(doc)?;
+        let d: Doc = super::parse(doc)?;
         let traces = match (d.data, d.spans) {
             (Some(data), _) => data,
             (None, Some(spans)) => vec![Trace {

@@ -205,6 +205,17 @@ pub struct Assembler {
     pub keys: Keys,
     counts: Counts,
     thread_key: String,
+    scratch: Scratch,
+}
+
+/// Buffers `emit` reuses from trace to trace.
+#[derive(Debug, Default)]
+struct Scratch {
+    keep: Vec<bool>,
+    parent_of: Vec<Option<usize>>,
+    idx: Vec<Option<SpanIdx>>,
+    state: Vec<u8>,
+    walk: Vec<usize>,
 }
 
 impl Assembler {
@@ -218,6 +229,7 @@ impl Assembler {
             keys: Keys::new(b),
             counts: Counts::default(),
             thread_key: String::new(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -411,49 +423,82 @@ impl Assembler {
     /// its last span closes).
     fn emit(&mut self, b: &mut TraceBuilder, mut spans: Vec<Held>) {
         let n = spans.len();
+        // Most traces are a few spans: ids are found by a scan; big ones get hash maps.
+        const SCAN: usize = 16;
         let mut by_id: HashMap<u64, usize> = HashMap::default();
-        by_id.reserve(n);
         let mut shared: HashMap<u64, usize> = HashMap::default();
-        let mut keep = vec![true; n];
+        let find =
+            |by_id: &HashMap<u64, usize>, spans: &[Held], id: u64, sh: bool, keep: &[bool]| {
+                if n <= SCAN {
+                    spans
+                        .iter()
+                        .enumerate()
+                        .position(|(i, s)| keep[i] && s.id == id && s.shared == sh)
+                } else {
+                    by_id.get(&id).copied()
+                }
+            };
+        let keep = &mut self.scratch.keep;
+        keep.clear();
+        keep.resize(n, true);
         for (i, s) in spans.iter().enumerate() {
-            let map = if s.shared { &mut shared } else { &mut by_id };
-            match map.entry(s.id) {
+            let dup = if n <= SCAN {
+                spans[..i]
+                    .iter()
+                    .enumerate()
+                    .any(|(j, o)| keep[j] && o.id == s.id && o.shared == s.shared)
+            } else {
+                let map = if s.shared { &mut shared } else { &mut by_id };
+                match map.entry(s.id) {
+                    Entry::Occupied(_) => true,
+                    Entry::Vacant(v) => {
+                        v.insert(i);
+                        false
+                    }
+                }
+            };
+            if dup {
                 // Keep the first of two spans with one id.
-                Entry::Occupied(_) => {
-                    keep[i] = false;
-                    count(&mut self.counts.duplicates, s.line);
-                }
-                Entry::Vacant(v) => {
-                    v.insert(i);
-                }
+                keep[i] = false;
+                count(&mut self.counts.duplicates, s.line);
             }
         }
+        let keep = &self.scratch.keep;
         // A shared (server) half is the child of its client half; children of that id are
         // the server's.
-        let parent_of: Vec<Option<usize>> = spans
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                if !keep[i] {
-                    return None;
-                }
-                if s.shared
-                    && let Some(&client) = by_id.get(&s.id)
-                {
-                    return Some(client);
-                }
-                let p = s.parent?;
-                let found = shared.get(&p).or_else(|| by_id.get(&p)).copied();
+        let parent_of = &mut self.scratch.parent_of;
+        parent_of.clear();
+        for (i, s) in spans.iter().enumerate() {
+            let p = if !keep[i] {
+                None
+            } else if let Some(client) = s
+                .shared
+                .then(|| find(&by_id, &spans, s.id, false, keep))
+                .flatten()
+            {
+                Some(client)
+            } else if let Some(p) = s.parent {
+                let found = find(&shared, &spans, p, true, keep)
+                    .or_else(|| find(&by_id, &spans, p, false, keep));
                 if found.is_none() {
                     count(&mut self.counts.orphans, s.line);
                 }
                 found.filter(|&j| j != i)
-            })
-            .collect();
+            } else {
+                None
+            };
+            parent_of.push(p);
+        }
+        let parent_of = &self.scratch.parent_of;
+        let keep = &self.scratch.keep;
         // Parents first: a depth-first walk up from each span (a cycle is cut where it closes).
-        let mut idx: Vec<Option<SpanIdx>> = vec![None; n];
-        let mut state = vec![0u8; n]; // 0 new, 1 on the walk, 2 opened
-        let mut walk: Vec<usize> = Vec::new();
+        let idx = &mut self.scratch.idx;
+        idx.clear();
+        idx.resize(n, None);
+        let state = &mut self.scratch.state; // 0 new, 1 on the walk, 2 opened
+        state.clear();
+        state.resize(n, 0);
+        let walk = &mut self.scratch.walk;
         for i in 0..n {
             if !keep[i] || state[i] == 2 {
                 continue;
@@ -497,6 +542,15 @@ impl Assembler {
                 b.close(at, s.end, None, None, s.thread);
             }
         }
+    }
+}
+
+/// Parses one document: UTF-8 is checked once for the whole text (serde_json would check each
+/// string again), then the borrowed structs are filled.
+pub fn parse<'a, T: serde::Deserialize<'a>>(doc: &'a [u8]) -> serde_json::Result<T> {
+    match std::str::from_utf8(doc) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(doc),
     }
 }
 
@@ -598,7 +652,6 @@ fn read_whole(
     let mut stream =
         serde_json::Deserializer::from_slice(buf).into_iter::<&serde_json::value::RawValue>();
     loop {
-        let start = stream.byte_offset();
         match stream.next() {
             None => return Ok(()),
             Some(Ok(raw)) => {
@@ -616,7 +669,8 @@ fn read_whole(
                 read += 1;
             }
             Some(Err(e)) => {
-                let at = line_at(start) + e.line().saturating_sub(1) as u64;
+                // The stream's positions count from the start of the buffer.
+                let at = first + e.line().saturating_sub(1) as u64;
                 let DocError { msg, .. } = DocError::from(e);
                 if read == 0 {
                     return Err(Error::line(name, at, msg));

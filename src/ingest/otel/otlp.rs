@@ -7,7 +7,7 @@
 //! pre-1.0 `instrumentationLibrarySpans`. Each document is parsed into structs borrowing from
 //! the line.
 
-use super::value::{Int, KeyValue, Scalar, Text};
+use super::value::{CapVec, Int, KeyValue, Scalar, Text};
 use super::{Assembler, DocError, Kind, SpanIn, describe, read_documents};
 use crate::error::Result;
 use crate::ingest::InputStats;
@@ -54,7 +54,7 @@ struct ScopeSpans<'a> {
     )]
     scope: Option<Scope<'a>>,
     #[serde(borrow, default)]
-    spans: Vec<Span<'a>>,
+    spans: CapVec<Span<'a>, 512>,
 }
 
 #[derive(Deserialize)]
@@ -80,7 +80,7 @@ struct Span<'a> {
     #[serde(rename = "endTimeUnixNano", alias = "end_time_unix_nano", default)]
     end: Option<Int>,
     #[serde(borrow, default)]
-    attributes: Vec<KeyValue<'a>>,
+    attributes: CapVec<KeyValue<'a>, 16>,
     #[serde(borrow, default)]
     events: Vec<Event<'a>>,
     #[serde(borrow, default)]
@@ -152,8 +152,11 @@ pub fn read(
 ) -> Result<()> {
     let mut asm = Assembler::new(b);
     let exc = (b.intern("exception.type"), b.intern("exception.message"));
+    // Spans of one instrumentation write the same keys in the same order: the key at each
+    // position is compared with the last one seen there before it is looked up.
+    let mut key_at: Vec<(String, Sym)> = Vec::new();
     read_documents(name, reader, stats, &mut |doc, line, stats| {
-        let req: Request = serde_json::from_slice(doc)?;
+        let req: Request = super::parse(doc)?;
         let Some(resources) = req.resource_spans else {
             return Err(DocError {
                 line: 0,
@@ -175,11 +178,22 @@ pub fn read(
             let pid = find("process.pid");
             for ss in rs.scope_spans {
                 let scope = ss.scope.and_then(|s| s.name).filter(|n| !n.0.is_empty());
-                for span in ss.spans {
+                for span in ss.spans.0 {
                     let mut fields: Vec<(Sym, FieldValue)> =
-                        Vec::with_capacity(span.attributes.len() + 3);
-                    for kv in &span.attributes {
-                        fields.push((b.intern(&kv.key.0), (*kv.value.0).into()));
+                        Vec::with_capacity(span.attributes.0.len() + 3);
+                    for (i, kv) in span.attributes.0.iter().enumerate() {
+                        let key = match key_at.get(i) {
+                            Some((k, sym)) if *k == kv.key.0 => *sym,
+                            _ => {
+                                let sym = b.intern(&kv.key.0);
+                                match key_at.get_mut(i) {
+                                    Some(slot) => *slot = (kv.key.0.to_string(), sym),
+                                    None => key_at.push((kv.key.0.to_string(), sym)),
+                                }
+                                sym
+                            }
+                        };
+                        fields.push((key, (*kv.value.0).into()));
                     }
                     if let Some(s) = service {
                         fields.push((asm.keys.service, (**s).into()));

@@ -226,3 +226,60 @@ mod window {
         );
     }
 }
+
+/// Pretty-printed documents: a Zipkin list over many lines, and two OTLP documents one after
+/// the other (each pretty-printed), read whole; a document cut off after a whole one is a
+/// warning, and the whole one is read.
+#[test]
+fn pretty_printed_documents() {
+    let zipkin = "[\n  {\n    \"traceId\": \"a\",\n    \"id\": \"1\",\n    \"name\": \"GET /x\",\n    \"kind\": \"SERVER\",\n    \"timestamp\": 10,\n    \"duration\": 5\n  }\n]\n";
+    let (t, stats) = read_str(Format::ZipkinJson, zipkin);
+    assert_eq!((t.spans.len(), stats.events), (1, 1));
+    assert_eq!(field(&t, 0, "otel.kind"), Some("server"));
+
+    let doc = |id: &str| {
+        format!(
+            "{{\n  \"resourceSpans\": [{{\"scopeSpans\": [{{\"spans\": [\n    {{\"traceId\": \"01\", \"spanId\": \"{id}\", \"name\": \"s{id}\", \"startTimeUnixNano\": \"10\", \"endTimeUnixNano\": \"20\"}}\n  ]}}]}}]\n}}\n"
+        )
+    };
+    let two = format!("{}{}", doc("1"), doc("2"));
+    let (t, stats) = read_str(Format::OtlpJson, &two);
+    assert_eq!((t.spans.len(), stats.events), (2, 2));
+    assert!(stats.warnings.is_empty(), "{:?}", stats.warnings);
+
+    let cut = format!("{}{}", doc("1"), &doc("2")[..40]);
+    let (t, stats) = read_str(Format::OtlpJson, &cut);
+    assert_eq!(t.spans.len(), 1);
+    assert_eq!(stats.warnings.len(), 1, "{:?}", stats.warnings);
+    assert!(
+        stats.warnings[0].starts_with("line 7: the input ends in a document cut off"),
+        "{:?}",
+        stats.warnings
+    );
+}
+
+/// A first document that is cut off, or not the format, is an error naming the file and line.
+#[test]
+fn a_bad_first_document_is_an_error_with_its_line() {
+    let err = ingest_bytes(
+        "t.json",
+        b"{\n  \"resourceSpans\": [\n    {\"scopeSpans\": [",
+        false,
+    )
+    .expect_err("cut off");
+    assert!(
+        err.to_string()
+            .starts_with("t.json: line 3: EOF while parsing"),
+        "{err}"
+    );
+    let err = ingest_bytes(
+        "t.jsonl",
+        b"{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":\"x\"}]}]}\n",
+        false,
+    )
+    .expect_err("bad shape");
+    assert!(
+        err.to_string().starts_with("t.jsonl: line 1: invalid type"),
+        "{err}"
+    );
+}

@@ -76,6 +76,40 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
     }
 }
 
+/// A JSON array read into a vector made room for `N` elements up front (serde's own `Vec`
+/// grows from nothing: for a batch of hundreds of spans that is many copies of big structs).
+#[derive(Debug)]
+pub struct CapVec<T, const N: usize>(pub Vec<T>);
+
+impl<T, const N: usize> Default for CapVec<T, N> {
+    fn default() -> Self {
+        CapVec(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for CapVec<T, N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T, const N: usize>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for V<T, N> {
+            type Value = CapVec<T, N>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<CapVec<T, N>, E> {
+                Ok(CapVec(Vec::new()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<CapVec<T, N>, A::Error> {
+                let mut out = Vec::with_capacity(a.size_hint().unwrap_or(N));
+                while let Some(x) = a.next_element()? {
+                    out.push(x);
+                }
+                Ok(CapVec(out))
+            }
+        }
+        d.deserialize_any(V::<T, N>(std::marker::PhantomData))
+    }
+}
+
 /// A whole number written as a JSON number or a decimal string (protobuf JSON writes 64-bit
 /// integers as strings; readers accept both). A float is truncated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,11 +236,22 @@ pub struct KeyValue<'a> {
     pub value: AnyValue<'a>,
 }
 
+/// Up to `max` hex digits as a number, in one pass.
 fn hex_digits(s: &str, max: usize) -> Option<u128> {
-    if s.is_empty() || s.len() > max || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if s.is_empty() || s.len() > max {
         return None;
     }
-    u128::from_str_radix(s, 16).ok()
+    let mut v: u128 = 0;
+    for c in s.bytes() {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | u128::from(d);
+    }
+    Some(v)
 }
 
 /// Standard or URL-safe base64 (padding optional) into bytes; `None` when it is not base64.

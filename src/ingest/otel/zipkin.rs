@@ -129,7 +129,7 @@ pub fn read(
     let mut asm = Assembler::new(b);
     let peer = b.intern("peer.service");
     read_documents(name, reader, stats, &mut |doc, line, stats| {
-        let Spans(spans) = serde_json::from_slice(doc)?;
+        let Spans(spans) = super::parse(doc)?;
         if spans.iter().all(|s| s.trace_id.is_none() && s.id.is_none()) && !spans.is_empty() {
             return Err(DocError {
                 line: 0,

@@ -17,7 +17,7 @@ use crate::model::{Ns, ThreadIdx, TraceBuilder};
 use matcher::SpanMatcher;
 use std::borrow::Cow;
 use std::io::BufRead;
-use units::{Timestamp, parse_timestamp};
+pub use units::{Timestamp, parse_timestamp};
 
 /// Which synthetic span event a line is (`FmtSpan` NEW, ENTER, EXIT, CLOSE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
