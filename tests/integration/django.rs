@@ -209,3 +209,74 @@ fn rows_and_advice_say_what_the_server_model_means_for_a_view() {
         assert!(!v["row"]["pattern"].to_string().contains("WSGI"), "{v}");
     }
 }
+
+fn small(name: &str) -> PathBuf {
+    manifest_dir().join("tests/data/formats/django").join(name)
+}
+
+/// The hand-written shapes (README of `tests/data/formats/django/`): figures read off the files.
+#[test]
+fn hand_written_asgi_and_wsgi_shapes() {
+    let r = analyze_json(&[], &[&small("asgi-loop.jsonl")]);
+    let model = &r["inputs"][0]["server_model"];
+    assert_eq!(model["model"], "asgi");
+    let evidence = model["evidence"].to_string();
+    // Thread 1 ran children of requests 1, 2 (overlapping: 10-90 and 20-95 ms) and 3.
+    assert!(
+        evidence.contains("of 3 requests, 1 pair in progress"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("4 request spans opened on 4 threads"),
+        "{evidence}"
+    );
+    for (endpoint, pattern, verdict, stalls) in [
+        ("GET a/", "async-io", "good", 0),
+        ("GET b/", "async-cpu", "bad", 1),
+        ("GET c/", "sync-io", "bad", 0),
+    ] {
+        let v = row(&r, endpoint);
+        assert_eq!(v["pattern"], pattern, "{endpoint}");
+        assert_eq!(v["verdict"], verdict, "{endpoint}");
+        assert_eq!(v["stalls"], stalls, "{endpoint}");
+    }
+    // b/'s work: 115-235 ms on the loop.
+    assert_eq!(r["stalls"][0]["culprit"], "GET b/");
+    assert_eq!(r["stalls"].as_array().map(Vec::len), Some(1));
+    check_with(&[], &[&small("asgi-loop.jsonl")]);
+
+    let r = analyze_json(&[], &[&small("wsgi-pool.jsonl")]);
+    let model = &r["inputs"][0]["server_model"];
+    assert_eq!(model["model"], "wsgi");
+    let evidence = model["evidence"].to_string();
+    assert!(
+        evidence.contains("4 request spans opened on 2 threads"),
+        "{evidence}"
+    );
+    assert!(evidence.contains("at most 2 on one thread"), "{evidence}");
+    assert!(
+        evidence.contains("at most 2 requests in progress at once"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("1 thread opened no request"),
+        "{evidence}"
+    );
+    for (endpoint, pattern, verdict, own_loop) in [
+        ("GET a/", "sync-io", "bad", true),
+        ("GET b/", "sync-cpu", "ok", false),
+        ("GET c/", "sync-io", "bad", false),
+    ] {
+        let v = row(&r, endpoint);
+        assert_eq!(v["pattern"], pattern, "{endpoint}");
+        assert_eq!(v["verdict"], verdict, "{endpoint}");
+        let cell = v["row"]["pattern"].as_str().unwrap_or_default();
+        assert_eq!(
+            cell.starts_with("Async view under WSGI"),
+            own_loop,
+            "{endpoint}: {cell}"
+        );
+    }
+    assert_eq!(r["stalls"].as_array().map(Vec::len), Some(0));
+    check_with(&[], &[&small("wsgi-pool.jsonl")]);
+}
