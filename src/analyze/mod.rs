@@ -221,6 +221,11 @@ impl Collector<'_> {
             notes.retain(|n| *n != Note::NoPolls);
             notes.push(Note::CreationCloseThreads { workers, blocking });
         }
+        // Issue 11: a server model read from creation/close threads says what the trace rests
+        // on (its header line); NoPolls' advice (FmtSpan, time.busy) is for tracing-subscriber.
+        if server_model.is_some() {
+            notes.retain(|n| *n != Note::NoPolls);
+        }
 
         // Heavy work of all requests, and the healthy baseline of every endpoint.
 
