@@ -48,8 +48,15 @@ pub struct Route {
 /// path field.
 pub fn route<'a>(field: impl Fn(&str) -> Option<&'a str>, cfg: &Config) -> Option<Route> {
     if let Some(t) = TEMPLATE_KEYS.iter().find_map(|k| field(k)) {
+        // Some frameworks write templates relative to the root: Django's `inventory/` is
+        // served at `/inventory/` (its OpenTelemetry instrumentation records it so).
+        let route = if t.starts_with('/') || t.contains("://") {
+            t.to_string()
+        } else {
+            format!("/{t}")
+        };
         return Some(Route {
-            route: t.to_string(),
+            route,
             origin: None,
         });
     }
@@ -248,6 +255,9 @@ mod tests {
             ))
         );
         assert_eq!(route(fields(&[("method", "GET")]), &cfg), None);
+        // Django's templates are relative to the root.
+        let r = route(fields(&[("http.route", "orders/<int:id>/")]), &cfg);
+        assert_eq!(r.map(|r| r.route), Some("/orders/<int:id>/".into()));
     }
 
     #[test]

@@ -57,13 +57,13 @@ fn otlp_jaeger_and_zipkin_give_the_same_rows() {
         assert_eq!(input["requests"], 5, "{file}");
         assert_eq!(input["skipped"], 0, "{file}");
         assert_eq!(warnings(&r), Vec::<String>::new(), "{file}");
-        let (n, p50, evidence) = row(&r, "GET orders/<int:id>/");
+        let (n, p50, evidence) = row(&r, "GET /orders/<int:id>/");
         assert_eq!((n, p50), (3, 100.0), "{file}");
         assert!(
             evidence.contains("I/O call: SELECT shop has db.system=postgresql"),
             "{file}: {evidence}"
         );
-        let (n, p50, _) = row(&r, "GET report/");
+        let (n, p50, _) = row(&r, "GET /report/");
         assert_eq!((n, p50), (2, 300.0), "{file}");
         check_with(&[], &[&path]);
     }
@@ -128,7 +128,7 @@ fn bad_spans_are_skipped_with_warnings() {
         (Some(4), Some(3))
     );
     assert_eq!(input["requests"], 2);
-    assert_eq!(row(&r, "GET sync-io/").0, 2);
+    assert_eq!(row(&r, "GET /sync-io/").0, 2);
     assert_eq!(
         warnings(&r),
         [
