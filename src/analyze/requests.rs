@@ -314,7 +314,7 @@ pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config, names: &mut Names) ->
 }
 
 fn significant(x: Ns, d: Ns) -> bool {
-    x >= 1_000_000 && x * 10 >= d
+    x >= 1_000_000 && x.saturating_mul(10) >= d
 }
 
 /// Shares the text of endpoints and the I/O evidence between requests.

@@ -14,6 +14,8 @@
 //!   prefix, in `tests/data/formats/text/`;
 //! - `console_live`: a live capture from the console demo (its capture test is ignored unless
 //!   run with `--include-ignored`; fails when the demo is not built);
+//! - `fuzz_regressions`: inputs the fuzzer (`fuzz/`) found crashing, in `tests/data/fuzz/`:
+//!   an answer (exit 0 or 2), never a panic;
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
 //!
 //! `cargo test` runs what needs nothing beside the repository; `cargo test --locked --
@@ -27,6 +29,7 @@ mod console_live;
 mod formats_demo;
 mod formats_requests;
 mod formats_text;
+mod fuzz_regressions;
 mod samples;
 mod schema;
 mod verdicts;
