@@ -129,13 +129,13 @@ impl Request {
             .map(|e| e.1)
             .sum();
         if on_loop + on_blocking > 0 {
-            if on_blocking * 2 >= self.work_busy && on_blocking >= 1_000_000 {
+            if on_blocking.saturating_mul(2) >= self.work_busy && on_blocking >= 1_000_000 {
                 return (
                     Location::Offloaded,
                     Some(Placement::OnBlockingThreads(on_blocking)),
                 );
             }
-            if on_loop * 2 >= self.work_busy {
+            if on_loop.saturating_mul(2) >= self.work_busy {
                 return (Location::EventLoop, Some(Placement::OnLoopThreads(on_loop)));
             }
             return (Location::Unknown, None);
@@ -529,7 +529,10 @@ fn measure(
         },
         _ => Vec::new(),
     };
-    let dense = |busy: Option<Ns>, life: Ns| busy.is_some_and(|b| b * 10 >= life * 9);
+    // In i128: a garbled log's times can make both sides overflow an i64.
+    let dense = |busy: Option<Ns>, life: Ns| {
+        busy.is_some_and(|b| i128::from(b) * 10 >= i128::from(life) * 9)
+    };
     let heavy_dense = match kind {
         RequestWork::Cpu | RequestWork::IoBlocking if polled => true,
         RequestWork::Cpu | RequestWork::IoBlocking => match heavy_span {

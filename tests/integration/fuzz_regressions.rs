@@ -24,6 +24,16 @@ const CASES: &[(&str, i32, &str)] = &[
         "an event with unexpected contents, skipped",
     ),
     ("json-huge-time-overflow.log", 0, "no readable timestamp"),
+    (
+        "text-time-unknown-then-known.log",
+        0,
+        "no readable timestamp",
+    ),
+    (
+        "text-times-three-centuries-apart.log",
+        0,
+        "no readable timestamp ('1815-11-24T09:55:33.')",
+    ),
 ];
 
 fn dir() -> PathBuf {

@@ -207,9 +207,10 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     };
     let days = days_from_civil(y, mo, d);
     let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_s;
-    Some(Timestamp::Unix(
-        secs.checked_mul(1_000_000_000)?.checked_add(frac)?,
-    ))
+    let ns = secs.checked_mul(1_000_000_000)?.checked_add(frac)?;
+    // Before 1970 is no log's time: every time stays in 0..=i64::MAX, so that the difference
+    // of any two cannot overflow (1815 to 2206 did).
+    (ns >= 0).then_some(Timestamp::Unix(ns))
 }
 
 /// A fraction of a second's digits (any number; past the ninth ignored) as nanoseconds.
@@ -308,6 +309,9 @@ mod tests {
             parse_timestamp("2024-05-25T12:39:09+02:00"),
             parse_timestamp("2024-05-25T10:39:09Z")
         );
+        // Before 1970: no log's time.
+        assert_eq!(parse_timestamp("1815-11-24T09:55:33Z"), None);
+        assert_eq!(parse_timestamp("1970-01-01T00:00:00+01:00"), None);
         // An uptime whose fraction takes it past the largest time.
         assert_eq!(parse_timestamp("9223372036.999999999s"), None);
         assert_eq!(
