@@ -504,7 +504,7 @@ fn measure(
         if let Some(t) = e.thread {
             match per_thread.iter_mut().find(|p| p.0 == t) {
                 Some(p) => {
-                    p.1 += e.duration();
+                    p.1 = p.1.saturating_add(e.duration());
                     p.2 |= long;
                 }
                 None => per_thread.push((t, e.duration(), long)),

@@ -34,6 +34,11 @@ const CASES: &[(&str, i32, &str)] = &[
         0,
         "no readable timestamp ('1815-11-24T09:55:33.')",
     ),
+    (
+        "text-thread-busy-sum-overflow.log",
+        0,
+        "span events had a timestamp that could not be read",
+    ),
 ];
 
 fn dir() -> PathBuf {
