@@ -417,7 +417,8 @@ fn measure(
     let busy = span.busy.unwrap_or(0);
     let kids = |s: SpanIdx| children.get(&s).map_or(&[][..], |v| &v[..]);
     // Walk descendants; stop at I/O children (their insides are the I/O call).
-    let (mut io_wait, mut io_block, mut child_busy, mut child_idle) = (0, 0, 0, 0);
+    let (mut io_wait, mut io_block, mut child_busy, mut child_idle) =
+        (0 as Ns, 0 as Ns, 0 as Ns, 0 as Ns);
     let mut io_evidence = None;
     let mut heavy_child: Option<(SpanIdx, Ns)> = None;
     let mut io_children: Vec<SpanIdx> = Vec::new();
@@ -426,10 +427,14 @@ fn measure(
         let cs = trace.span(c);
         let cb = cs.busy.unwrap_or(0);
         if let Some(ev) = io_shape(trace, c, cfg, names) {
-            io_block += cb;
-            io_wait += cs.idle.unwrap_or_else(|| (cs.duration() - cb).max(0));
+            // Saturating, like every sum of times here: a garbled log's times can pass 2^63 ns.
+            io_block = io_block.saturating_add(cb);
+            let wait = cs
+                .idle
+                .unwrap_or_else(|| cs.duration().saturating_sub(cb).max(0));
+            io_wait = io_wait.saturating_add(wait);
             if top {
-                child_busy += cb;
+                child_busy = child_busy.saturating_add(cb);
             }
             if io_evidence.is_none() {
                 io_evidence = Some(names.shape(ev));
@@ -447,8 +452,8 @@ fn measure(
         stack.extend(kids(c).iter().map(|g| (*g, false)));
     }
     let work_busy = busy.max(child_busy);
-    let cpu = (work_busy - io_block).max(0);
-    let io_total = io_wait + io_block;
+    let cpu = work_busy.saturating_sub(io_block).max(0);
+    let io_total = io_wait.saturating_add(io_block);
     let idle = span.idle.unwrap_or((d - busy).max(0));
     let measured = span.busy.is_some() || !execs.is_empty();
     // The longest stretch the request held a thread: its longest poll when polls were
