@@ -172,13 +172,13 @@ impl Request {
             .map(|e| e.1)
             .sum();
         if on_loop + on_blocking > 0 {
-            if on_blocking * 2 >= self.work_busy && on_blocking >= 1_000_000 {
+            if on_blocking.saturating_mul(2) >= self.work_busy && on_blocking >= 1_000_000 {
                 return (
                     Location::Offloaded,
                     Some(Placement::OnBlockingThreads(on_blocking)),
                 );
             }
-            if on_loop * 2 >= self.work_busy {
+            if on_loop.saturating_mul(2) >= self.work_busy {
                 return (Location::EventLoop, Some(Placement::OnLoopThreads(on_loop)));
             }
             return (Location::Unknown, None);
@@ -386,7 +386,7 @@ pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config, names: &mut Names) ->
 }
 
 pub(super) fn significant(x: Ns, d: Ns) -> bool {
-    x >= 1_000_000 && x * 10 >= d
+    x >= 1_000_000 && x.saturating_mul(10) >= d
 }
 
 /// Shares the text of endpoints and the I/O evidence between requests.
@@ -508,7 +508,8 @@ fn measure(
     let busy = span.busy.unwrap_or(0);
     let kids = |s: SpanIdx| children.get(&s).map_or(&[][..], |v| &v[..]);
     // Walk descendants; stop at I/O children (their insides are the I/O call).
-    let (mut io_wait, mut io_block, mut child_busy, mut child_idle) = (0, 0, 0, 0);
+    let (mut io_wait, mut io_block, mut child_busy, mut child_idle) =
+        (0 as Ns, 0 as Ns, 0 as Ns, 0 as Ns);
     let mut io_evidence = None;
     let mut heavy_child: Option<(SpanIdx, Ns)> = None;
     let mut io_children: Vec<SpanIdx> = Vec::new();
@@ -517,10 +518,14 @@ fn measure(
         let cs = trace.span(c);
         let cb = cs.busy.unwrap_or(0);
         if let Some(ev) = io_shape(trace, c, cfg, names) {
-            io_block += cb;
-            io_wait += cs.idle.unwrap_or_else(|| (cs.duration() - cb).max(0));
+            // Saturating, like every sum of times here: a garbled log's times can pass 2^63 ns.
+            io_block = io_block.saturating_add(cb);
+            let wait = cs
+                .idle
+                .unwrap_or_else(|| cs.duration().saturating_sub(cb).max(0));
+            io_wait = io_wait.saturating_add(wait);
             if top {
-                child_busy += cb;
+                child_busy = child_busy.saturating_add(cb);
             }
             if io_evidence.is_none() {
                 io_evidence = Some(names.shape(ev));
@@ -538,8 +543,8 @@ fn measure(
         stack.extend(kids(c).iter().map(|g| (*g, false)));
     }
     let work_busy = busy.max(child_busy);
-    let cpu = (work_busy - io_block).max(0);
-    let io_total = io_wait + io_block;
+    let cpu = work_busy.saturating_sub(io_block).max(0);
+    let io_total = io_wait.saturating_add(io_block);
     let idle = span.idle.unwrap_or((d - busy).max(0));
     let measured = span.busy.is_some() || !execs.is_empty();
     // The longest stretch the request held a thread: its longest poll when polls were
@@ -595,7 +600,7 @@ fn measure(
         if let Some(t) = e.thread {
             match per_thread.iter_mut().find(|p| p.0 == t) {
                 Some(p) => {
-                    p.1 += e.duration();
+                    p.1 = p.1.saturating_add(e.duration());
                     p.2 |= long;
                 }
                 None => per_thread.push((t, e.duration(), long)),
@@ -620,7 +625,10 @@ fn measure(
         },
         _ => Vec::new(),
     };
-    let dense = |busy: Option<Ns>, life: Ns| busy.is_some_and(|b| b * 10 >= life * 9);
+    // In i128: a garbled log's times can make both sides overflow an i64.
+    let dense = |busy: Option<Ns>, life: Ns| {
+        busy.is_some_and(|b| i128::from(b) * 10 >= i128::from(life) * 9)
+    };
     let heavy_dense = match kind {
         RequestWork::Cpu | RequestWork::IoBlocking if polled => true,
         RequestWork::Cpu | RequestWork::IoBlocking => match heavy_span {

@@ -480,7 +480,8 @@ impl<'s> TraceBuilder<'s> {
         let since = st.last;
         let done = st.entered == 0;
         if done {
-            st.busy += (t - since).max(0);
+            // Saturating: a garbled log's times can sum past 2^63 ns.
+            st.busy = st.busy.saturating_add(t.saturating_sub(since).max(0));
             st.last = t;
             st.last_exit = Some(t);
         }
@@ -537,7 +538,7 @@ impl<'s> TraceBuilder<'s> {
             let tree = self.trees.get_mut(&root);
             let stats = &mut self.trace.threads[th.0 as usize].stats;
             stats.executions += 1;
-            stats.busy += e.duration();
+            stats.busy = stats.busy.saturating_add(e.duration());
             let stack = &mut self.stacks[th.0 as usize];
             if let Some(tree) = tree {
                 if stack.last_tree == Some(tree.serial) {

@@ -398,10 +398,11 @@ impl TaskTotals {
     pub fn add(&mut self, t: &TaskRecord, r: &Retention) {
         self.tasks += 1;
         self.completed += u64::from(t.closed.is_some());
-        self.polls += t.polls;
-        self.busy += t.busy;
-        self.scheduled += t.scheduled;
-        self.idle += t.idle;
+        // Saturating: times near the ends of the clock (a garbled recording) must not overflow.
+        self.polls = self.polls.saturating_add(t.polls);
+        self.busy = self.busy.saturating_add(t.busy);
+        self.scheduled = self.scheduled.saturating_add(t.scheduled);
+        self.idle = self.idle.saturating_add(t.idle);
         self.max_poll = self.max_poll.max(t.max_poll);
         self.long_polls += t.long_polls.len() as u64;
         for p in t.snapshot_polls.iter() {
@@ -410,7 +411,7 @@ impl TaskTotals {
         if let Some(first) = t.first_poll {
             let delay = (first - t.spawned).max(0);
             self.polled += 1;
-            self.first_poll_delay += delay;
+            self.first_poll_delay = self.first_poll_delay.saturating_add(delay);
             self.max_first_poll_delay = self.max_first_poll_delay.max(delay);
         }
         self.wakes += t.wakes;

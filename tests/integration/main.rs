@@ -29,6 +29,8 @@
 //!   run with `--include-ignored`; fails when the demo is not built);
 //! - `timeline`, `diff`: `stallscope timeline` and `stallscope diff` (issue 15) on the samples,
 //!   `diff` on `sample-traces/diff.*` (the demo before and after moving /report's CPU work);
+//! - `fuzz_regressions`: inputs the fuzzer (`fuzz/`) found crashing, in `tests/data/fuzz/`:
+//!   an answer (exit 0 or 2), never a panic;
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
 //!
 //! `cargo test` runs what needs nothing beside the repository; `cargo test --locked --
@@ -46,6 +48,7 @@ mod formats_otel;
 mod formats_python;
 mod formats_requests;
 mod formats_text;
+mod fuzz_regressions;
 mod issue10;
 mod lifecycle;
 mod routes;

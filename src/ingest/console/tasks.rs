@@ -367,7 +367,11 @@ impl Reader<'_, '_, '_> {
             rec.closed = Some(end);
             self.b.close(l.span, end, None, None, None);
         }
-        rec.idle = (end - rec.spawned - rec.busy - rec.scheduled).max(0);
+        rec.idle = end
+            .saturating_sub(rec.spawned)
+            .saturating_sub(rec.busy)
+            .saturating_sub(rec.scheduled)
+            .max(0);
         if self.retention.every_poll && rec.role == TaskRole::App {
             self.tasks.held.push((rec, l.group));
         } else {

@@ -157,7 +157,8 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
         let (int, frac) = num.split_once('.').unwrap_or((num, ""));
         let secs: i64 = int.parse().ok()?;
         return Some(Timestamp::Uptime(
-            secs.checked_mul(1_000_000_000)? + frac_ns(frac)?,
+            secs.checked_mul(1_000_000_000)?
+                .checked_add(frac_ns(frac)?)?,
         ));
     }
     let b = s.as_bytes();
@@ -194,20 +195,33 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
             let r = &rest[1..];
             let (oh, om) = match r.split_once(':') {
                 Some((a, b)) => (a.parse::<i64>().ok()?, b.parse::<i64>().ok()?),
-                None if r.len() == 4 => (r[..2].parse().ok()?, r[2..].parse().ok()?),
+                None if r.len() == 4 => (r.get(..2)?.parse().ok()?, r.get(2..)?.parse().ok()?),
                 None => (r.parse().ok()?, 0),
             };
+            // Real offsets are within a day; a bigger one is garbage (and would overflow).
+            if !(0..24).contains(&oh) || !(0..60).contains(&om) {
+                return None;
+            }
             sign * (oh * 3600 + om * 60)
         }
     };
     let days = days_from_civil(y, mo, d);
     let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_s;
-    Some(Timestamp::Unix(secs.checked_mul(1_000_000_000)? + frac))
+    let ns = secs.checked_mul(1_000_000_000)?.checked_add(frac)?;
+    // Before 1970 is no log's time: every time stays in 0..=i64::MAX, so that the difference
+    // of any two cannot overflow (1815 to 2206 did).
+    (ns >= 0).then_some(Timestamp::Unix(ns))
 }
 
+/// A fraction of a second's digits (any number; past the ninth ignored) as nanoseconds.
 fn frac_ns(digits: &str) -> Option<Ns> {
     if digits.is_empty() {
         return Some(0);
+    }
+    // Digits only: a sign or a multi-byte character is no fraction (and cutting at the ninth
+    // byte could split a character).
+    if !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
     }
     let d = &digits[..digits.len().min(9)];
     let v: i64 = d.parse().ok()?;
@@ -275,6 +289,35 @@ mod tests {
         assert_eq!(parse_timestamp("Mar 04 host"), None);
         assert_eq!(parse_timestamp("Foo 04 20:18:44"), None);
         assert_eq!(parse_timestamp("25:00:00"), None);
+    }
+
+    /// Found by fuzzing (tests/data/fuzz/): a fraction, an offset or an uptime that is not
+    /// one gives no timestamp, never a panic.
+    #[test]
+    fn garbage_in_a_timestamp_is_no_timestamp() {
+        // A multi-byte character among the fraction's first nine bytes.
+        assert_eq!(parse_timestamp("20:18:44.1234567\u{fffd}"), None);
+        assert_eq!(parse_timestamp("Dec 01 03:07:49.4\u{fffd}"), None);
+        assert_eq!(parse_timestamp("10:39:09.+5"), None);
+        // An offset of four bytes that are not four digits, and one beyond a day.
+        assert_eq!(parse_timestamp("2024-05-25T10:39:09+1\u{e9}1"), None);
+        assert_eq!(
+            parse_timestamp("2024-05-25T10:39:09+99999999999999999:00"),
+            None
+        );
+        assert_eq!(
+            parse_timestamp("2024-05-25T12:39:09+02:00"),
+            parse_timestamp("2024-05-25T10:39:09Z")
+        );
+        // Before 1970: no log's time.
+        assert_eq!(parse_timestamp("1815-11-24T09:55:33Z"), None);
+        assert_eq!(parse_timestamp("1970-01-01T00:00:00+01:00"), None);
+        // An uptime whose fraction takes it past the largest time.
+        assert_eq!(parse_timestamp("9223372036.999999999s"), None);
+        assert_eq!(
+            parse_timestamp("9223372036.5s"),
+            Some(Timestamp::Uptime(9_223_372_036_500_000_000))
+        );
     }
 
     #[test]
