@@ -194,12 +194,15 @@ fn row(j: &Judgement, r: &RuntimeJudgement, cfg: &Config) -> Row {
                 fmt_ms(shown(g.max_poll))
             ),
             response_time_impact: if g.victims > 0 {
-                let sites: Vec<String> = g
-                    .victim_sites
-                    .iter()
-                    .take(3)
-                    .map(|(s, n)| format!("{n} {s}"))
-                    .collect();
+                // One site: its name, not a count that repeats the total ("20 task").
+                let sites: Vec<String> = match &g.victim_sites[..] {
+                    [(s, _)] => vec![format!("all {s}")],
+                    all => all
+                        .iter()
+                        .take(3)
+                        .map(|(s, n)| format!("{n} {s}"))
+                        .collect(),
+                };
                 format!(
                     "delayed {} ({}{}) by up to {} (woken, then waited for a worker)",
                     plural(g.victims, "other task", "other tasks"),

@@ -471,11 +471,13 @@ fn pattern_label(j: &Judgement, v: &ServerJudgement) -> &'static str {
     }
 }
 
+/// ": 2 workers" when the loop's threads are known, else nothing (the row says how it was
+/// inferred instead).
 fn workers(v: &ServerJudgement) -> String {
     if v.threads_known && v.loop_threads > 0 {
-        plural(v.loop_threads, "worker", "workers")
+        format!(": {}", plural(v.loop_threads, "worker", "workers"))
     } else {
-        "workers".into()
+        String::new()
     }
 }
 
@@ -507,8 +509,8 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
             ),
             None => "Event loop with async tasks".into(),
         },
-        Pattern::AsyncCpu => format!("Event loop blocked by CPU: {}{inferred}", workers(v)),
-        Pattern::AsyncBlockingIo => format!("Event loop blocked by I/O: {}{inferred}", workers(v)),
+        Pattern::AsyncCpu => format!("Event loop blocked by CPU{}{inferred}", workers(v)),
+        Pattern::AsyncBlockingIo => format!("Event loop blocked by I/O{}{inferred}", workers(v)),
         Pattern::SyncIo | Pattern::SyncCpu => {
             if v.threads_known && v.blocking_threads > 0 {
                 format!(
@@ -604,7 +606,7 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
         Pattern::SyncCpu | Pattern::SyncIo => {
             if let Some(i) = v.impact.filter(|i| i.observers > 0) {
                 impact.push_str(&format!(
-                    "; requests started during it: {:+.1} ms on average",
+                    "; other requests meanwhile: {:+.1} ms vs usual",
                     i.delay_ms
                 ));
             }
