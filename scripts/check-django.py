@@ -285,7 +285,62 @@ def analyze_spans(name, spans):
     out["stalls"] = len(stalls)
     out["loop_cpu"] = stalls
     derive_patterns(out, servers, flat, model, stalls)
+    if not any("thread.name" in s["attrs"] for s in spans):
+        timing_alone(out, servers, flat)
     return out
+
+
+def timing_alone(out, servers, flat):
+    """What timing alone can settle, by the rules stallscope states for spans without threads
+    (README, "Spans without threads"), computed here independently: per view, its CPU spans
+    (INTERNAL, 10 ms or more) ran in turn when none of them overlap although at least 3 pairs of
+    its requests do (async-cpu, on the shared loop), at once when any two overlap (sync-cpu);
+    its CLIENT spans, against the windows of the views found in turn: a start or end strictly
+    inside a window, twice or more, means a thread of their own waited (sync-io); none, with at
+    least 3 spans crossing a window, means awaited on the loop (async-io); else unknown."""
+    by_view = defaultdict(list)
+    for s in servers:
+        by_view[view_of(s)].append(s)
+    def pairs(iv):
+        return sum(1 for i, a in enumerate(iv) for b in iv[i + 1:] if a[0] < b[1] and b[0] < a[1])
+    windows, cpu_views = [], {}
+    for view, reqs in sorted(by_view.items()):
+        secs = [(k["start"], k["end"]) for s in reqs for k in flat[s["id"]]
+                if k["kind"] == "INTERNAL" and (k["end"] - k["start"]) / 1e6 >= STALL_MS]
+        if not secs:
+            continue
+        with_secs = [(s["start"], s["end"]) for s in reqs
+                     if any(k["kind"] == "INTERNAL" and (k["end"] - k["start"]) / 1e6 >= STALL_MS
+                            for k in flat[s["id"]])]
+        sp, rp = pairs(secs), pairs(with_secs)
+        if sp > 0:
+            res = ("sync-cpu", "ok")
+        elif rp >= 3:
+            res = ("async-cpu", "bad")
+            windows += secs
+        else:
+            res = ("unknown", "unknown")
+        cpu_views[view] = {"pattern": res[0], "verdict": res[1], "sections": len(secs),
+                           "overlapping_section_pairs": sp, "overlapping_request_pairs": rp}
+    for view, reqs in sorted(by_view.items()):
+        if view in cpu_views:
+            out["endpoints"][view]["timing_alone"] = cpu_views[view]
+            continue
+        calls = [(k["start"], k["end"]) for s in reqs for k in flat[s["id"]] if k["kind"] == "CLIENT"]
+        if not calls:
+            continue
+        crossing = sum(1 for c in calls if any(c[0] < b and a < c[1] for a, b in windows))
+        inside = sum(1 for c in calls for t in c if any(a < t < b for a, b in windows))
+        if inside >= 2:
+            res = ("sync-io", "bad")
+        elif inside == 0 and crossing >= 3:
+            res = ("async-io", "good")
+        else:
+            res = ("unknown", "unknown")
+        out["endpoints"][view]["timing_alone"] = {"pattern": res[0], "verdict": res[1], "calls": len(calls),
+                                                  "crossing_a_loop_window": crossing,
+                                                  "starts_ends_inside_a_window": inside,
+                                                  "loop_windows": len(windows)}
 
 
 def derive_patterns(out, servers, flat, model, stalls):
@@ -467,6 +522,16 @@ def markdown(d):
         for e, w in v.get("endpoints", {}).items():
             if w.get("derived_from"):
                 out.append(f"- `{f}` `{e}`: {w['derived_from']}")
+    out += ["", "Timing alone (`timing_alone` in expected.json; files without thread attributes, stallscope's",
+            "rules for spans without threads, computed independently):", "",
+            "| file | view | timing alone | figures |", "| --- | --- | --- | --- |"]
+    for f, v in spans.items():
+        for e, w in v.get("endpoints", {}).items():
+            t = w.get("timing_alone")
+            if not t:
+                continue
+            figs = ", ".join(f"{k} {x}" for k, x in t.items() if k not in ("pattern", "verdict"))
+            out.append(f"| `{f}` | `{e}` | `{t['pattern']}`, {t['verdict']} | {figs} |")
     out += ["", "Loop CPU of 10 ms or more (`tally` on the loop thread; without thread attributes: the CPU spans",
             "that never overlap), and the light requests whose server span overlaps one, against the rest:", "",
             "| file | stalls | stall ms p50 / max | view | overlapping a stall: n, p50 ms | the rest: n, p50 ms |",

@@ -45,6 +45,8 @@ pub struct Collector<'c> {
     pub(super) lifecycle: super::lifecycle::Lifecycle,
     /// Python event loops and their long callbacks (`analyze::python`).
     pub(super) python: super::python::PythonLoops,
+    /// Child spans of requests with only start and end, judged from timing alone.
+    pub(super) timing: super::timing::Timing,
 }
 
 impl TreeSink for Collector<'_> {
@@ -76,6 +78,7 @@ impl<'c> Collector<'c> {
             runtime_tasks: false,
             lifecycle: Default::default(),
             python: Default::default(),
+            timing: Default::default(),
         }
     }
 
@@ -98,6 +101,15 @@ impl<'c> Collector<'c> {
         // Issue 10, items 3-4: where its spans were created and closed (lifecycle.rs).
         self.lifecycle
             .tree(trace, self.cfg, members, executions, first, &spans);
+        // Issue 11: no polls, busy times nor threads: timing alone (timing.rs).
+        self.timing.tree(
+            trace,
+            self.cfg,
+            (members, executions),
+            first,
+            &spans,
+            &self.requests,
+        );
         if !self.requests.is_empty() {
             // Root spans stand in for requests only in a trace that has none.
             if !self.roots.is_empty() {
@@ -192,6 +204,7 @@ impl<'c> Collector<'c> {
         }
         self.lifecycle.rebase(by);
         self.python.rebase(by);
+        self.timing.rebase(by);
         let mut trees: HashMap<SpanIdx, (Vec<SpanIdx>, Vec<Execution>)> = HashMap::new();
         for i in 0..trace.spans.len() {
             let idx = SpanIdx(i as u32);

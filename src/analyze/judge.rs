@@ -121,7 +121,10 @@ pub(super) fn judge(
                     example,
                 });
             }
-            location_by = if matches!(example, Some(Placement::CreatedClosedOn { .. })) {
+            location_by = if matches!(example, Some(Placement::Timing(_))) {
+                // Issue 11: timing alone (timing.rs).
+                LocationBy::Timing
+            } else if matches!(example, Some(Placement::CreatedClosedOn { .. })) {
                 // Issue 10, items 3-4: creation/close threads (lifecycle.rs).
                 LocationBy::CreationClose
             } else if threads_known {

@@ -149,6 +149,11 @@ impl Lifecycle {
             let s = trace.span(s);
             s.opened_on.is_some() || s.closed_on.is_some()
         };
+        // Django's instrumentation names itself on the request spans, threads or not.
+        for &req in request_spans {
+            self.django |= trace.field(trace.span(req), "otel.scope.name")
+                == Some("opentelemetry.instrumentation.django");
+        }
         if !executions.is_empty() || !members.iter().any(|m| known(*m)) {
             return;
         }
@@ -168,8 +173,6 @@ impl Lifecycle {
         for (k, &req) in request_spans.iter().enumerate() {
             let ri = first + k;
             let rs = trace.span(req);
-            self.django |=
-                trace.field(rs, "otel.scope.name") == Some("opentelemetry.instrumentation.django");
             if let Some(t) = rs.opened_on {
                 let life = self.threads.entry(t).or_default();
                 life.created.push((rs.start, rs.end));

@@ -31,6 +31,7 @@ pub mod server_model;
 pub mod stalls;
 pub mod stats;
 pub mod threads;
+pub mod timing;
 pub mod verdict;
 
 #[cfg(test)]
@@ -158,6 +159,15 @@ impl Collector<'_> {
         for r in &mut requests {
             r.location = r.locate(&threads).0;
         }
+        // Issue 11: requests with only start and end but child spans, judged from timing
+        // alone (timing.rs); a shared loop it shows is the server model when threads showed
+        // none.
+        let timing = self.timing.apply(&mut requests, stall_threshold);
+        let server_model = server_model.or_else(|| {
+            timing
+                .shared_loop()
+                .map(|f| server_model::from_timing(f, life.django))
+        });
         let long_executions = self.long_executions;
         let mut notes = Vec::new();
         let (has_executions, has_thread_executions) =
@@ -225,6 +235,12 @@ impl Collector<'_> {
         // on (its header line); NoPolls' advice (FmtSpan, time.busy) is for tracing-subscriber.
         if server_model.is_some() {
             notes.retain(|n| *n != Note::NoPolls);
+        }
+        if timing.requests > 0 {
+            notes.retain(|n| !matches!(n, Note::NoPolls | Note::OnlyStartEnd));
+            notes.push(Note::TimingAlone {
+                requests: timing.requests,
+            });
         }
 
         // Heavy work of all requests, and the healthy baseline of every endpoint.
@@ -324,7 +340,18 @@ impl Collector<'_> {
                 if lifecycle::Lifecycle::placed(r, &threads) {
                     continue;
                 }
-                let (sections, how): (Vec<(Ns, Ns)>, Inferred) = if has_executions {
+                let (sections, how): (Vec<(Ns, Ns)>, Inferred) = if r.timed.is_some() {
+                    (
+                        r.heavy
+                            .iter()
+                            .copied()
+                            .filter(|(s, e)| e - s >= stall_threshold)
+                            .collect(),
+                        Inferred::Timing {
+                            span: r.heavy_name.as_deref().map(str::to_string),
+                        },
+                    )
+                } else if has_executions {
                     let polls: Vec<(Ns, Ns)> = long_executions
                         .iter()
                         .filter(|e| e.thread.is_none() && e.request == Some(ri))
@@ -448,6 +475,16 @@ impl Collector<'_> {
                     count: caused,
                     max: max_delay,
                 });
+            }
+        }
+        // What timing alone showed, on the rows of the endpoints it judged.
+        for f in &timing.endpoints {
+            if let Some(v) = judgements
+                .iter_mut()
+                .find(|j| *j.subject == *f.endpoint)
+                .and_then(|j| j.server_mut())
+            {
+                v.evidence.push(ServerEvidence::Timing(f.evidence.clone()));
             }
         }
         if !victims.no_baseline.is_empty() {

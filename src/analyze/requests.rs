@@ -81,6 +81,9 @@ pub struct Request {
     /// Without polls: the thread its heaviest work span was created and closed on, and whether
     /// it held it (set by [`super::lifecycle`]).
     pub made: Option<super::lifecycle::Made>,
+    /// Without polls, busy times or threads: where timing alone placed its work
+    /// ([`super::timing`]).
+    pub timed: Option<(Location, Placement)>,
     /// Its executions (start, end), kept only to join a recording of runtime tasks to it
     /// ([`Collector::keep_executions`](super::Collector::keep_executions)).
     pub executions: Vec<(Ns, Ns)>,
@@ -113,6 +116,7 @@ impl Request {
             max_poll: None,
             cut_off: false,
             made: None,
+            timed: None,
             executions: vec![],
             spans: vec![],
         }
@@ -154,6 +158,9 @@ impl Request {
     /// request span was idle, or, without polls, from the thread its heaviest work span was
     /// created and closed on ([`Request::made`]); with what showed it.
     pub fn locate(&self, threads: &[ThreadInfo]) -> (Location, Option<Placement>) {
+        if let Some((location, placement)) = self.timed {
+            return (location, Some(placement));
+        }
         let role = |t: ThreadIdx| {
             threads
                 .get(t.0 as usize)
@@ -333,6 +340,8 @@ pub enum Placement {
         lifetime: Ns,
         held: Option<super::lifecycle::HeldBy>,
     },
+    /// No polls, busy times or threads: timing alone placed it ([`super::timing`]).
+    Timing(super::timing::TimingPlace),
 }
 
 /// Why a span counts as an I/O call.
@@ -659,6 +668,7 @@ fn measure(
         cut_off: span.cut_off,
         location: Location::Unknown,
         made: None,
+        timed: None,
         executions: Vec::new(),
         spans: Vec::new(),
     }

@@ -61,6 +61,15 @@ pub enum ModelEvidence {
     /// `threads` threads that opened no request ran the work of one request each (an event
     /// loop of its own per request under WSGI).
     OneOffThreads { threads: usize },
+    /// No threads recorded: the work sections (or blocking calls) of `endpoint` never
+    /// overlapped one another though `request_pairs` pairs of its requests were in progress at
+    /// once ([`super::timing`]).
+    TimingInTurn {
+        endpoint: String,
+        sections: usize,
+        request_pairs: u64,
+        calls: bool,
+    },
 }
 
 /// The server model of one trace, with its evidence.
@@ -79,7 +88,7 @@ pub struct ServerModel {
 }
 
 /// Pairs of intervals that overlap (sorted sweep; touching is not overlapping).
-fn overlapping_pairs(mut spans: Vec<(Ns, Ns)>) -> u64 {
+pub(super) fn overlapping_pairs(mut spans: Vec<(Ns, Ns)>) -> u64 {
     spans.sort_unstable();
     let mut ends: Vec<Ns> = Vec::new();
     let mut pairs = 0u64;
@@ -258,6 +267,35 @@ pub fn find(
     }
     // Neither: nothing to say (most Rust logs end here; their rows say what they rest on).
     None
+}
+
+/// The model timing alone shows (no threads recorded): an endpoint whose work ran in turn
+/// although its requests overlapped is on one shared loop ([`super::timing`]).
+pub fn from_timing(f: &super::timing::TimingFinding, django: bool) -> ServerModel {
+    use super::timing::TimingEvidence;
+    let (sections, request_pairs, calls) = match f.evidence {
+        TimingEvidence::Serialized {
+            sections,
+            request_pairs,
+            ..
+        } => (sections, request_pairs, false),
+        TimingEvidence::IoInTurn {
+            calls,
+            request_pairs,
+        } => (calls, request_pairs, true),
+        _ => (0, 0, false),
+    };
+    ServerModel {
+        model: Model::Asgi,
+        evidence: vec![ModelEvidence::TimingInTurn {
+            endpoint: f.endpoint.to_string(),
+            sections,
+            request_pairs,
+            calls,
+        }],
+        own_loop: Vec::new(),
+        django,
+    }
 }
 
 #[cfg(test)]

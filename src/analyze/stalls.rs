@@ -63,6 +63,9 @@ pub enum Inferred {
         span: String,
         by: super::lifecycle::HeldBy,
     },
+    /// No polls, busy times nor threads: a work span (or a blocking call) of an endpoint whose
+    /// work ran in turn on the shared loop, as timing alone showed ([`super::timing`]).
+    Timing { span: Option<String> },
 }
 
 /// Who paid for a stall: the three victim rules.

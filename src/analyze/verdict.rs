@@ -155,6 +155,8 @@ pub enum LocationBy {
     Concurrency,
     /// The threads its work spans were created and closed on (no polls recorded).
     CreationClose,
+    /// Timing alone: what other requests did while its work ran ([`super::timing`]).
+    Timing,
     Impact,
     NotNeeded,
     Unsettled,
@@ -255,6 +257,8 @@ pub enum ServerEvidence {
     /// Its route is not a template field of its requests: derived from their path, or stated
     /// by `--route`.
     Route(RouteOrigin),
+    /// No polls, busy times nor threads: what timing alone showed ([`super::timing`]).
+    Timing(super::timing::TimingEvidence),
     /// Some of the endpoint's requests behaved otherwise than the row's pattern says.
     AlsoBehaved(OtherBehaviour),
     /// Up to `at_once` of its heavy sections (each holding a thread throughout) ran at the
@@ -328,6 +332,9 @@ pub enum Note {
     NoBaseline(Vec<String>),
     /// Spans the trace never closed (ENTER/EXIT without CLOSE): each ends at its last exit.
     EndedAtLastExit { spans: u64 },
+    /// No polls, busy times nor threads: `requests` requests were judged from timing alone,
+    /// their child spans and what other requests did meanwhile ([`super::timing`]).
+    TimingAlone { requests: usize },
 }
 
 /// An endpoint with nothing heavy to judge.

@@ -10,6 +10,7 @@ use crate::analyze::requests::{IoShape, Placement, RequestWork};
 use crate::analyze::route::RouteOrigin;
 use crate::analyze::server_model::{Model, ModelEvidence, ServerModel};
 use crate::analyze::threads::RoleEvidence;
+use crate::analyze::timing::{TimingEvidence, TimingPlace};
 use crate::analyze::{
     Analysis, Inferred, Judgement, LocationBy, Note, Pattern, Recorded, ServerEvidence,
     ServerJudgement, StallSource, Unit, Verdict, WorkersFrom,
@@ -207,6 +208,86 @@ pub(super) fn evidence(e: &ServerEvidence) -> String {
             fmt_ms(*max)
         ),
         ServerEvidence::Route(o) => route_origin(o),
+        ServerEvidence::Timing(t) => timing_evidence(t),
+    }
+}
+
+/// What timing alone showed for an endpoint, in words (issue 11: "say so, and how sure").
+fn timing_evidence(t: &TimingEvidence) -> String {
+    let how = if t.sure() { "sure" } else { "likely" };
+    let alone = "judged from timing alone: the spans record no thread, poll or busy time";
+    match *t {
+        TimingEvidence::Serialized {
+            sections,
+            request_pairs,
+            in_flight,
+            quiet,
+        } => format!(
+            "{alone} ({how}): its {} never overlapped one another although {} of its requests were in progress at once, so one thread ran them in turn: the shared event loop; during them other requests were in flight {in_flight} times and {quiet} of those started or ended no span (waiting for the loop), the rest progressed on threads of their own",
+            plural(sections, "work section", "work sections"),
+            plural(request_pairs as usize, "pair", "pairs")
+        ),
+        TimingEvidence::AtOnce { sections, pairs } => format!(
+            "{alone} ({how}): {} of its {} (of different requests) overlapped: they ran at once, on threads of their own, not on one event loop",
+            plural(pairs as usize, "pair", "pairs"),
+            plural(sections, "work section", "work sections")
+        ),
+        TimingEvidence::WorkUnsettled {
+            sections,
+            request_pairs,
+        } => {
+            if sections == 0 {
+                format!(
+                    "{alone}: none of its work spans lasted the stall threshold, so where they ran is not settled"
+                )
+            } else {
+                format!(
+                    "{alone}: its {} never overlapped, but only {} of its requests were in progress at once: too few to tell one loop from threads",
+                    plural(sections, "work section", "work sections"),
+                    plural(request_pairs as usize, "pair", "pairs")
+                )
+            }
+        }
+        TimingEvidence::Awaited { calls, crossing } => format!(
+            "{alone} ({how}): {crossing} of its {} crossed a stall of the shared loop and none started or ended during one: each ended only once the loop was free, so they were awaited on the loop",
+            plural(calls, "I/O call", "I/O calls")
+        ),
+        TimingEvidence::ProgressedDuringStalls {
+            calls,
+            crossing,
+            inside,
+        } => format!(
+            "{alone} ({how}): its {} started or ended {inside} times while the shared loop was stalled ({crossing} crossed a stall): they progressed while the loop was held, so a thread of their own waited in them (a blocking call)",
+            plural(calls, "I/O call", "I/O calls")
+        ),
+        TimingEvidence::IoInTurn {
+            calls,
+            request_pairs,
+        } => format!(
+            "{alone} ({how}): its {} never overlapped one another although {} of its requests were in progress at once: a blocking call, run in turn on the shared loop",
+            plural(calls, "I/O call", "I/O calls"),
+            plural(request_pairs as usize, "pair", "pairs")
+        ),
+        TimingEvidence::IoUnsettled {
+            calls,
+            loop_sections,
+            crossing,
+            inside,
+            io_share,
+            ..
+        } => format!(
+            "{alone}: its {} cover {io_share} % of a request (median); whether they held a thread is not settled: {}",
+            plural(calls, "I/O call", "I/O calls"),
+            if loop_sections == 0 {
+                "no work was seen to stall a shared loop, so there is nothing to test them against"
+                    .to_string()
+            } else {
+                format!(
+                    "only {crossing} crossed one of the loop's {} and {inside} of their starts and ends fell inside one",
+                    plural(loop_sections, "stall", "stalls")
+                )
+            }
+        ),
     }
 }
 
@@ -275,6 +356,21 @@ fn placement(p: &Option<Placement>) -> String {
                 fmt_ms(*lifetime)
             )
         }
+        Some(Placement::Timing(p)) => match p {
+            TimingPlace::Serialized => {
+                "its work sections ran in turn with those of its other requests (timing alone)"
+            }
+            TimingPlace::AtOnce => {
+                "its work sections ran at once with those of its other requests (timing alone)"
+            }
+            TimingPlace::ProgressedDuringStalls => {
+                "its I/O calls progressed while the shared loop was stalled (timing alone)"
+            }
+            TimingPlace::IoInTurn => {
+                "its I/O calls ran in turn with those of its other requests (timing alone)"
+            }
+        }
+        .into(),
     }
 }
 
@@ -414,6 +510,11 @@ pub(super) fn note(n: &Note) -> String {
             "{} never closed (ENTER/EXIT without CLOSE): each ends at its last exit, its busy time is the sum of its enter -> exit intervals",
             plural(*spans as usize, "span", "spans")
         ),
+        Note::TimingAlone { requests } => format!(
+            "the spans record no thread, poll or busy time: {} judged from timing alone, from their child spans (I/O calls, other work) and what other requests did meanwhile (work of one endpoint that never overlaps though its requests do ran in turn on one event loop; I/O calls that start or end while that loop is stalled held a thread of their own); rows that timing cannot settle stay unknown with the reason. {}",
+            plural(*requests, "request was", "requests were"),
+            "Recording thread.id and thread.name on each span (a span processor: see the README) settles the rest"
+        ),
         Note::NoBaseline(endpoints) => format!(
             "no healthy baseline (every request overlapped a stall) for {}: their delay is not counted",
             endpoints.join(", ")
@@ -444,6 +545,10 @@ pub(super) fn stall_reason(s: &StallSource) -> Option<String> {
             "no ENTER/EXIT events: from the busy time of {} (busy through its whole life)",
             span.as_deref().unwrap_or("the request span")
         )),
+        StallSource::Inferred(Inferred::Timing { span }) => Some(format!(
+            "no threads, polls or busy times: {} of an endpoint whose work ran in turn on the shared loop (timing alone); no other request on the loop started or ended a span meanwhile",
+            span.as_deref().map_or("the request's work".to_string(), |s| format!("the span {s}"))
+        )),
         StallSource::Inferred(Inferred::HeldWorker { span, by }) => Some(format!(
             "no ENTER/EXIT events: {span} was created and closed on this event-loop worker and held it through its life ({})",
             match by {
@@ -452,6 +557,17 @@ pub(super) fn stall_reason(s: &StallSource) -> Option<String> {
             }
         )),
     }
+}
+
+/// Timing alone found the endpoint's time in I/O calls but could not tell whether they held a
+/// thread.
+fn timing_io_unsettled(v: &ServerJudgement) -> bool {
+    v.evidence.iter().any(|e| {
+        matches!(
+            e,
+            ServerEvidence::Timing(TimingEvidence::IoUnsettled { .. })
+        )
+    })
 }
 
 fn pattern_label(j: &Judgement, v: &ServerJudgement) -> &'static str {
@@ -465,6 +581,9 @@ fn pattern_label(j: &Judgement, v: &ServerJudgement) -> &'static str {
         Pattern::MainThreadLongTasks => "Main-thread long tasks",
         Pattern::Unknown => match v.kind {
             RequestWork::IoBlocking => "Blocking I/O, thread unknown",
+            RequestWork::Unmeasured if timing_io_unsettled(v) => {
+                "Waits in I/O calls, thread unknown"
+            }
             RequestWork::Unmeasured => "Handler with unmeasured work",
             _ => "CPU-heavy handler, thread unknown",
         },
@@ -499,6 +618,7 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
         LocationBy::ChildWhileIdle => " (request idle while its work ran elsewhere)",
         LocationBy::Concurrency => " (more at once than there are workers)",
         LocationBy::CreationClose => " (from the threads its spans were created and closed on)",
+        LocationBy::Timing => " (judged from timing alone)",
         _ => "",
     };
     let server_threads = match j.pattern {
@@ -520,6 +640,9 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
             } else {
                 format!("1 thread per request, off the event loop{inferred}")
             }
+        }
+        Pattern::Unknown if timing_io_unsettled(v) => {
+            "Unknown: timing alone cannot tell whether its I/O calls held a thread".into()
         }
         Pattern::Unknown if v.kind == RequestWork::Unmeasured => {
             "Unknown: the trace has no poll or busy times".into()
@@ -558,6 +681,16 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
             "Blocks its thread, not the event loop: {} CPU per request",
             fmt_ms(v.heavy_p50)
         ),
+        Pattern::Unknown if timing_io_unsettled(v) => {
+            let io = v.evidence.iter().find_map(|e| match e {
+                ServerEvidence::Timing(TimingEvidence::IoUnsettled { io_p50, .. }) => Some(*io_p50),
+                _ => None,
+            });
+            format!(
+                "In I/O calls {} per request: blocking or awaited not known",
+                fmt_ms(io.unwrap_or(0))
+            )
+        }
         Pattern::Unknown if v.kind == RequestWork::Unmeasured && v.durations_known => {
             "Unknown: only start and end were recorded".into()
         }
@@ -729,6 +862,20 @@ pub fn server_model(m: &ServerModel) -> ServerModelOut {
             ModelEvidence::PeakInFlight(n) => {
                 format!("at most {} in progress at once", plural(*n, "request", "requests"))
             }
+            ModelEvidence::TimingInTurn {
+                endpoint,
+                sections,
+                request_pairs,
+                calls,
+            } => format!(
+                "timing alone (no threads recorded): the {} of {endpoint} never overlapped one another although {} of its requests were in progress at once: one thread ran them in turn, an event loop shared by requests",
+                if *calls {
+                    plural(*sections, "blocking call", "blocking calls")
+                } else {
+                    plural(*sections, "work section", "work sections")
+                },
+                plural(*request_pairs as usize, "pair", "pairs")
+            ),
             ModelEvidence::OneOffThreads { threads } => format!(
                 "{} opened no request and ran the work of one request each: an event loop of its own per request (an async view under WSGI), shared with no other request",
                 plural(*threads, "thread", "threads")
