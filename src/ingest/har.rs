@@ -382,6 +382,8 @@ pub fn read(
             requests.len()
         ));
     }
+    // startedDateTime is wall-clock time: the trace's clock is Unix time.
+    b.set_unix_offset(0);
     for (req, _, _) in requests {
         b.network(req);
     }
@@ -578,6 +580,7 @@ mod tests {
         assert_eq!(stats.events, 1);
         assert!(stats.warnings.is_empty(), "{:?}", stats.warnings);
         let r = &t.network[0];
+        assert_eq!(t.clock.origin_unix_ns, started_at("2026-12-01T09:00:00Z"));
         // The builder shifts times to the earliest one: start is 0.
         assert_eq!(r.start, 0);
         assert_eq!(r.sent, Some(11 * MS));

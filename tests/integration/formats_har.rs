@@ -353,3 +353,166 @@ fn har_wait_against_the_devtools_trace_of_the_same_load() {
         }
     }
 }
+
+/// The `page_joins` entry of a run on `browser` and `server`.
+fn page_join(browser: &str, server: &str) -> Value {
+    let r = analyze_json(&[], &[&recording(browser), &recording(server)]);
+    assert_eq!(r["page_joins"].as_array().map(Vec::len), Some(1), "{r}");
+    r
+}
+
+/// (endpoint, wait, queued, handler, network, culprit endpoints with their stall counts) of
+/// the joined requests.
+type Split = (String, f64, f64, f64, f64, Vec<(String, u64)>);
+
+fn splits(j: &Value) -> Vec<Split> {
+    j["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|q| {
+            let f = |k: &str| q[k].as_f64().unwrap_or(-1.0);
+            (
+                q["endpoint"].as_str().unwrap_or("").to_string(),
+                f("browser_wait_ms"),
+                f("queued_ms"),
+                f("handler_ms"),
+                f("network_ms"),
+                q["culprits"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| {
+                        (
+                            c["endpoint"].as_str().unwrap_or("").to_string(),
+                            c["stalls"].as_u64().unwrap_or(0),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 12, section 2, on the recordings: the HAR (or the DevTools trace) of a page load joined
+/// to the server's spans of the same run. Figures read off the files with a few lines of Python
+/// (sample-traces/har/README.md): with the two wall clocks taken as equal, the LCP image of
+/// `page-burst` was sent 506.85 ms before its server span began (2400.59 ms long), and 8
+/// `tally` spans of `/leaderboard/` (its stalls) ran between; the document's span began
+/// 896.91 ms after it was sent, behind 4 of them. Nothing stalled during `page-idle`.
+#[test]
+fn har_and_devtools_trace_join_the_server_spans() {
+    let r = page_join("page-burst.har", "page-burst.otlp.jsonl");
+    let j = &r["page_joins"][0];
+    assert_eq!(j["refused"], Value::Null, "{j}");
+    assert_eq!(
+        (
+            &j["matched"],
+            &j["browser_unmatched"],
+            &j["server_unmatched"]
+        ),
+        (&Value::from(2), &Value::from(0), &Value::from(17))
+    );
+    // Two wall clocks of one machine: the offset is the few ms the pairs allow.
+    let offset = j["offset_ms"].as_f64().unwrap_or(f64::MAX);
+    assert!(offset.abs() < 10.0, "{offset}");
+    let s = splits(j);
+    assert_eq!(s[0].0, "GET /");
+    assert_eq!(s[1].0, "GET /inventory/");
+    assert_eq!((s[0].1, s[1].1), (926.64, 2902.26));
+    // The split adds up to the wait; at offset 0 the queue would be 896.91 and 506.85 ms.
+    for (e, wait, queued, handler, network, _) in &s {
+        assert!((queued + handler + network - wait).abs() < 0.03, "{e}");
+    }
+    assert!((s[0].2 - (896.91 + offset)).abs() < 0.03, "{s:?}");
+    assert!((s[1].2 - (506.85 + offset)).abs() < 0.03, "{s:?}");
+    assert_eq!(s[0].5, [("GET /leaderboard/".to_string(), 4)]);
+    assert_eq!(s[1].5, [("GET /leaderboard/".to_string(), 8)]);
+    assert_eq!(j["requests"][1]["pattern"], "async-io");
+    let headline = r["page_loads"][0]["headline"].as_str().unwrap_or("");
+    assert!(
+        headline.contains("its longest-waiting request GET /inventory/ waited 2.90 s")
+            && headline.ends_with("while 8 stalls of GET /leaderboard/ held the server"),
+        "{headline}"
+    );
+    check_with(
+        &[],
+        &[
+            &recording("page-burst.har"),
+            &recording("page-burst.otlp.jsonl"),
+        ],
+    );
+
+    // The DevTools trace of the same load: its clock is the machine's uptime, so the offset is
+    // found from the pairs alone; the favicon is matched too; the same culprits.
+    let r = page_join("page-burst.devtools.json.gz", "page-burst.otlp.jsonl");
+    let j = &r["page_joins"][0];
+    assert_eq!(j["refused"], Value::Null, "{j}");
+    assert_eq!(
+        (&j["matched"], &j["server_unmatched"]),
+        (&Value::from(3), &Value::from(16))
+    );
+    assert!(
+        j["offset_spread_ms"].as_f64().unwrap_or(f64::MAX) < 20.0,
+        "{j}"
+    );
+    let s = splits(j);
+    assert_eq!(s[2].0, "GET /favicon.ico");
+    assert_eq!(s[1].5, [("GET /leaderboard/".to_string(), 8)]);
+    // The queue the two browser inputs see agrees within the offsets' spreads.
+    let har_queue = 506.85 + offset;
+    assert!(
+        (s[1].2 - har_queue).abs() < 20.0,
+        "{} vs {har_queue}",
+        s[1].2
+    );
+    let load = &r["page_loads"][0];
+    assert_eq!(load["lcp_ms"], 1087.36);
+    assert!(
+        load["headline"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("LCP 1.09 s: page http://127.0.0.1:18430/: its longest-waiting request GET /inventory/ waited 2.90 s"),
+        "{load}"
+    );
+
+    // Idle: both joined, no culprit anywhere.
+    for browser in ["page-idle.har", "page-idle.devtools.json.gz"] {
+        let r = page_join(browser, "page-idle.otlp.jsonl");
+        let j = &r["page_joins"][0];
+        assert_eq!(j["refused"], Value::Null, "{browser}: {j}");
+        assert!(splits(j).iter().all(|s| s.5.is_empty()), "{browser}: {j}");
+    }
+}
+
+/// Files of different runs are not joined, and the reason is printed at the top.
+#[test]
+fn files_of_different_runs_are_not_joined() {
+    let r = page_join("page-idle.har", "page-burst.otlp.jsonl");
+    let j = &r["page_joins"][0];
+    assert_eq!(
+        j["refused"],
+        "one clock offset fits only 1 of the 2 browser requests that have a server request of \
+         their method and path: the files are not of the same run"
+    );
+    assert_eq!(j["requests"], Value::Array(Vec::new()));
+    let out = stallscope()
+        .args(["analyze"])
+        .arg(recording("page-burst.devtools.json.gz"))
+        .arg(recording("page-idle.otlp.jsonl"))
+        .output()
+        .expect("runs");
+    // Lines are wrapped to the terminal: compare words.
+    let text = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.starts_with(&format!(
+            "{} not joined to {}: the clock offsets that fit span",
+            recording("page-burst.devtools.json.gz").display(),
+            recording("page-idle.otlp.jsonl").display()
+        )),
+        "{text}"
+    );
+}
