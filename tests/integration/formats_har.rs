@@ -496,6 +496,16 @@ fn files_of_different_runs_are_not_joined() {
          their method and path: the files are not of the same run"
     );
     assert_eq!(j["requests"], Value::Array(Vec::new()));
+    for (browser, server) in [
+        ("page-burst.har", "page-idle.otlp.jsonl"),
+        ("page-idle.devtools.json.gz", "page-burst.otlp.jsonl"),
+        ("page-burst.devtools.json.gz", "page-idle.otlp.jsonl"),
+    ] {
+        let r = page_join(browser, server);
+        let j = &r["page_joins"][0];
+        assert!(j["refused"].is_string(), "{browser} {server}: {j}");
+        assert_eq!(j["matched"], 0, "{browser} {server}");
+    }
     let out = stallscope()
         .args(["analyze"])
         .arg(recording("page-burst.devtools.json.gz"))
@@ -514,5 +524,19 @@ fn files_of_different_runs_are_not_joined() {
             recording("page-idle.otlp.jsonl").display()
         )),
         "{text}"
+    );
+    // Markdown starts with the same line.
+    let out = stallscope()
+        .args(["analyze", "--format", "markdown"])
+        .arg(recording("page-burst.har"))
+        .arg(recording("page-burst.otlp.jsonl"))
+        .output()
+        .expect("runs");
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.lines()
+            .nth(2)
+            .is_some_and(|l| l.starts_with("page http://127.0.0.1:18430/: its longest-waiting request GET /inventory/ waited 2.90 s")),
+        "{md}"
     );
 }
