@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Records sample-traces/har/: the example Django shop (examples/django/, under uvicorn, its spans
+# Records sample-traces/har/. `django`: the example Django shop (examples/django/, under uvicorn, its spans
 # to OTLP/JSON lines with thread attributes) serving its page (whose LCP image is
 # /inventory/?as=png) to headless Chromium, once with the server idle and once while 4 clients
 # keep requesting /leaderboard/ (~100 ms of Python on the event loop each). Each run saves, of
 # one page load: NAME.har (Playwright's recordHar), NAME.devtools.json.gz (a DevTools Performance
-# trace over CDP) and NAME.otlp.jsonl (the server's spans). Needs python3 + PyPI (the venv of
+# trace over CDP) and NAME.otlp.jsonl (the server's spans). `demo`: the Rust demo server
+# (examples/demo_server.rs, --mode page and page-burst: its page's LCP image /chart does ~100 ms
+# of CPU inline; page-burst runs 3 clients of /report, CPU inline too), its spans as a
+# tracing-subscriber JSON log with every span event (demo-NAME.json-full.log). Arguments: which
+# (django, demo); none: both. Needs python3 + PyPI (the venv of
 # scripts/record-django.sh), node + npm's playwright-core (PLAYWRIGHT_CORE=its directory, else
 # `npm install playwright-core` in a scratch directory and point at it) and Debian's chromium.
 # RECORDING_FLAG=path: a file that exists while a recording runs (other jobs may wait on it).
@@ -72,10 +76,36 @@ record() {
     [ -z "$flag" ] || rm -f "$flag"
 }
 
-record page-idle
-record page-burst /leaderboard/ 4
+# demo NAME MODE: the demo server serves its page for 8 s (page-burst: under its own burst).
+demo() {
+    local name=$1 mode=$2 port=18432
+    rm -f "$out/$name".*
+    [ -z "$flag" ] || touch "$flag"
+    DEMO_SECONDS=8 target/debug/examples/demo_server --mode "$mode" --port $port \
+        --log-format json-full --out "$out/$name.json-full.log" &
+    local server_pid=$!
+    pids+=($server_pid)
+    sleep 1.5 # calibration, then listening; in page-burst the burst is under way
+    node scripts/record-har.cjs "http://127.0.0.1:$port/" "$out/$name.har" \
+        "$out/$name.devtools.json.gz"
+    wait "$server_pid" || true
+    [ -z "$flag" ] || rm -f "$flag"
+}
 
-for f in "$out"/*.har "$out"/*.jsonl; do
+wanted() { [ $# -eq 0 ] || [[ " $* " == *" $want "* ]]; }
+want=django
+if wanted "$@"; then
+    record page-idle
+    record page-burst /leaderboard/ 4
+fi
+want=demo
+if wanted "$@"; then
+    cargo build -q --example demo_server
+    demo demo-page-idle page
+    demo demo-page-burst page-burst
+fi
+
+for f in "$out"/*.har "$out"/*.jsonl "$out"/*.log; do
     if [ "$(stat -c %s "$f")" -gt 1000000 ]; then gzip -9 -n -f "$f"; fi
 done
 ls -l "$out"

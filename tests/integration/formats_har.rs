@@ -540,3 +540,47 @@ fn files_of_different_runs_are_not_joined() {
         "{md}"
     );
 }
+
+/// The Rust demo's page (its LCP image `/chart` does ~100 ms of CPU inline) joined to the
+/// demo's own JSON log of the same run. Read off the files with Python (sample-traces/har/
+/// README.md): under the burst the image's `http.request` span began 414.69 ms after the HAR's
+/// send (wall clocks taken as equal) and 3 `compute` polls of `/report` ran from the send to its
+/// close. The DevTools trace names `/chart` the LCP image: the line tells its story.
+#[test]
+fn the_rust_demo_page_joins_its_log() {
+    let r = page_join("demo-page-burst.har", "demo-page-burst.json-full.log");
+    let j = &r["page_joins"][0];
+    assert_eq!(j["refused"], Value::Null, "{j}");
+    assert_eq!(
+        (&j["matched"], &j["server_requests"], &j["server_unmatched"]),
+        (&Value::from(2), &Value::from(43), &Value::from(41))
+    );
+    let offset = j["offset_ms"].as_f64().unwrap_or(f64::MAX);
+    assert!(offset.abs() < 10.0, "{offset}");
+    let s = splits(j);
+    assert_eq!((s[1].0.as_str(), s[1].1), ("GET /chart", 815.2));
+    assert!((s[1].2 - (414.69 + offset)).abs() < 0.03, "{s:?}");
+    assert_eq!(s[1].5, [("GET /report".to_string(), 3)]);
+    assert_eq!(j["requests"][1]["pattern"], "async-cpu");
+
+    let r = page_join(
+        "demo-page-burst.devtools.json.gz",
+        "demo-page-burst.json-full.log",
+    );
+    let load = &r["page_loads"][0];
+    assert_eq!(load["request_is_lcp_image"], true, "{load}");
+    assert_eq!(load["lcp_ms"], 989.55, "{load}");
+    let headline = load["headline"].as_str().unwrap_or("");
+    assert!(
+        headline.starts_with("LCP 990 ms: the LCP image GET /chart waited 815 ms, of which")
+            && headline.ends_with(
+                "before its handler started, while 3 stalls of GET /report held the server"
+            ),
+        "{headline}"
+    );
+
+    let r = page_join("demo-page-idle.har", "demo-page-idle.json-full.log");
+    let s = splits(&r["page_joins"][0]);
+    assert_eq!(s.len(), 2);
+    assert!(s.iter().all(|s| s.5.is_empty()), "{s:?}");
+}
