@@ -60,6 +60,15 @@ pub fn run_with_progress(
         report.add(&a.ingested.stats, &a.ingested.trace, &a.analysis, cfg);
     }
     report.add_not_joined(&inputs.not_joined);
+    for pj in &inputs.page_joins {
+        let (b, s) = (&inputs.analyzed[pj.browser], &inputs.analyzed[pj.server]);
+        report.add_page_join(
+            &b.ingested.stats.path,
+            &s.ingested.stats.path,
+            &pj.join,
+            &s.analysis,
+        );
+    }
     report.render(cfg, out).map_err(Error::Output)?;
     out.flush().map_err(Error::Output)?;
     let worst = report.worst();

@@ -16,6 +16,7 @@
 //! ```
 
 use crate::analyze::join::{self, JoinIndex, JoinRequest, TaskJoin};
+use crate::analyze::page_join::{self, BrowserSide, PageJoin, ServerSide};
 use crate::analyze::{self, Analysis};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -41,6 +42,50 @@ pub struct Inputs {
     pub not_joined: Vec<String>,
     /// Inputs that could not be read, in the order given: the others are still analyzed.
     pub unreadable: Vec<Error>,
+    /// Browser inputs (a HAR, a DevTools trace) joined to server inputs of the same run.
+    pub page_joins: Vec<PageJoinOf>,
+}
+
+/// The join of the browser input `browser` to the server input `server` (indices into
+/// [`Inputs::analyzed`]).
+#[derive(Debug)]
+pub struct PageJoinOf {
+    pub browser: usize,
+    pub server: usize,
+    pub join: PageJoin,
+}
+
+/// Every browser input (network requests, no server requests) joined to every server input
+/// (requests): see [`page_join`].
+fn page_joins(analyzed: &[Analyzed]) -> Vec<PageJoinOf> {
+    let is_browser =
+        |a: &Analyzed| !a.analysis.browser.network.is_empty() && a.analysis.requests.is_empty();
+    let mut out = Vec::new();
+    for (bi, b) in analyzed.iter().enumerate().filter(|(_, a)| is_browser(a)) {
+        for (si, s) in analyzed.iter().enumerate() {
+            if si == bi || s.analysis.requests.is_empty() {
+                continue;
+            }
+            let join = page_join::join(
+                &BrowserSide {
+                    network: &b.analysis.browser.network,
+                    navigations: &b.analysis.browser.navigations,
+                    origin: b.ingested.trace.clock.origin_unix_ns,
+                },
+                &ServerSide {
+                    requests: &s.analysis.requests,
+                    stalls: &s.analysis.stalls,
+                    origin: s.ingested.trace.clock.origin_unix_ns,
+                },
+            );
+            out.push(PageJoinOf {
+                browser: bi,
+                server: si,
+                join,
+            });
+        }
+    }
+    out
 }
 
 /// Reads and analyzes every input of `cfg`; input warnings go to `diag`, how far reading has got
@@ -152,7 +197,9 @@ pub fn analyze_inputs(
             .collect();
         join::settle(&mut inputs, cfg.top);
     }
+    let page_joins = page_joins(&analyzed);
     Ok(Inputs {
+        page_joins,
         analyzed,
         joined: joining,
         not_joined,

@@ -23,6 +23,7 @@ mod judge;
 pub mod lifecycle;
 pub mod mmu;
 pub mod overlap;
+pub mod page_join;
 pub mod python;
 pub mod requests;
 pub mod route;

@@ -9,6 +9,7 @@
 pub mod asyncio;
 pub mod chrome;
 pub mod console;
+pub mod har;
 mod lines;
 pub mod otel;
 mod sniff;
@@ -49,6 +50,8 @@ pub enum Format {
     JaegerJson,
     /// Zipkin v2 JSON: lists of spans.
     ZipkinJson,
+    /// HAR 1.2: a browser's network export (Chrome, Firefox, Playwright `recordHar`).
+    Har,
 }
 
 impl Format {
@@ -63,6 +66,7 @@ impl Format {
             Format::OtlpJson => "otlp-json",
             Format::JaegerJson => "jaeger-json",
             Format::ZipkinJson => "zipkin-json",
+            Format::Har => "har",
         }
     }
 }
@@ -172,6 +176,10 @@ fn read(
         Format::OtlpJson => otel::otlp::read(name, reader, b, &mut stats)?,
         Format::JaegerJson => otel::jaeger::read(name, reader, b, &mut stats)?,
         Format::ZipkinJson => otel::zipkin::read(name, reader, b, &mut stats)?,
+        Format::Har => match bytes {
+            Some(bytes) => har::read(name, bytes, b, &mut stats)?,
+            None => har::read_stream(name, reader, b, &mut stats)?,
+        },
         Format::ChromeTrace => match bytes {
             Some(bytes) => chrome::read(name, bytes, b, &mut stats)?,
             None => chrome::read_stream(name, reader, b, &mut stats)?,

@@ -99,7 +99,7 @@ fn asyncio_log(body: &[u8]) -> bool {
     false
 }
 /// What the error messages list as read.
-const READS: &str = "it reads tracing-subscriber logs (JSON or text), Chrome traces (a DevTools Performance export, tracing-chrome, viztracer), tokio-console recordings, OpenTelemetry spans (OTLP/JSON, Jaeger JSON, Zipkin v2 JSON) and asyncio debug logs";
+const READS: &str = "it reads tracing-subscriber logs (JSON or text), Chrome traces (a DevTools Performance export, tracing-chrome, viztracer), tokio-console recordings, OpenTelemetry spans (OTLP/JSON, Jaeger JSON, Zipkin v2 JSON), HAR files (a browser's network export) and asyncio debug logs";
 
 /// Trace formats people save that stallscope does not read yet, recognised by their keys so
 /// the error can say what the file is.
@@ -107,8 +107,6 @@ fn not_read_yet(body: &[u8]) -> Option<String> {
     let has = |k: &[u8]| memchr::memmem::find(body, k).is_some();
     let what = if has(b"\"traceEvents\"") || has(b"\"ph\"") {
         return None;
-    } else if has(b"\"log\"") && has(b"\"entries\"") && has(b"\"startedDateTime\"") {
-        "a HAR file (a browser's network export)"
     } else if has(b"\"resourceMetrics\"") && !has(b"\"resourceSpans\"") {
         "OpenTelemetry metrics as OTLP/JSON (resourceMetrics), not spans"
     } else if has(b"\"resourceLogs\"") && !has(b"\"resourceSpans\"") {
@@ -123,6 +121,18 @@ fn not_read_yet(body: &[u8]) -> Option<String> {
     Some(format!(
         "{what}: stallscope does not read this format yet; {READS}"
     ))
+}
+
+/// A HAR document: its root object opens with the `log` key (HAR 1.2's only required key),
+/// pretty-printed or not.
+fn is_har(body: &[u8]) -> bool {
+    let start: Vec<u8> = body
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .take(8)
+        .collect();
+    start.starts_with(b"{\"log\":{")
 }
 
 /// Distributed-tracing span formats, by their keys (never when Chrome's keys are there: a
@@ -230,6 +240,9 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
             if compact.starts_with(b"{\"resourceSpans\":") || compact.starts_with(b"{\"resource_spans\":") {
                 return Ok(Format::OtlpJson);
             }
+            if is_har(body) {
+                return Ok(Format::Har);
+            }
             let in_first = |k: &[u8]| memchr::memmem::find(first, k).is_some();
             // A tracing JSON line may carry any field (a `traceId` of its own): its own keys win.
             let surely_tracing = in_first(b"\"level\"")
@@ -296,10 +309,6 @@ mod tests {
     #[test]
     fn formats_not_read_yet_are_named() {
         for (input, what) in [
-            (
-                r#"{"log":{"version":"1.2","entries":[{"startedDateTime":"2026-01-01T00:00:00Z"}]}}"#,
-                "a HAR file",
-            ),
             (r#"{"resourceMetrics":[]}"#, "OpenTelemetry metrics"),
             (r#"{"resourceLogs":[]}"#, "OpenTelemetry logs"),
             (

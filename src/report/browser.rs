@@ -258,7 +258,7 @@ fn main_thread(m: &MainThreadFigures) -> MainThreadOut {
 pub fn evidence(e: &BrowserEvidence) -> String {
     match e {
         BrowserEvidence::ServerWaitOverThreshold { over, of } => format!(
-            "server wait = first response byte - request sent, from the browser's resource timing (DevTools' formula); {over} of {of} requests to this endpoint over the threshold"
+            "server wait = first response byte - request sent, from the browser's network timing (a DevTools trace: DevTools' formula; a HAR: its timings.wait); {over} of {of} requests to this endpoint over the threshold"
         ),
         BrowserEvidence::TasksOverLongTaskRule {
             long,

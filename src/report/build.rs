@@ -40,6 +40,8 @@ impl Report {
             console_warnings: Vec::new(),
             joins: Vec::new(),
             task_victims: Vec::new(),
+            page_loads: Vec::new(),
+            page_joins: Vec::new(),
             advice: Vec::new(),
             notes: Vec::new(),
         }

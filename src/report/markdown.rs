@@ -11,6 +11,9 @@ fn esc(s: &str) -> String {
 }
 
 pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
+    for line in super::page::lines(r) {
+        writeln!(out, "{}\n", esc(&line))?;
+    }
     for input in &r.inputs {
         writeln!(
             out,

@@ -6,6 +6,7 @@ pub mod browser;
 mod build;
 pub mod diff;
 mod markdown;
+mod page;
 mod rows;
 mod runtime;
 mod schema;

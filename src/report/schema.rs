@@ -40,6 +40,12 @@ pub struct Report {
     pub joins: Vec<crate::model::JoinSummary>,
     /// tokio-console recordings: the tasks their stalls delayed or held idle.
     pub task_victims: Vec<TaskVictimsOut>,
+    /// A browser input joined to a server input of the same run: one entry per page load.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub page_loads: Vec<super::page::PageLoadOut>,
+    /// A browser input joined to a server input: the matching figures and matched requests.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub page_joins: Vec<super::page::PageJoinOut>,
     pub advice: Vec<String>,
     pub notes: Vec<String>,
 }

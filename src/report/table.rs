@@ -13,6 +13,9 @@ const DEFAULT_WIDTH: u16 = 100;
 
 pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
     let multi = r.inputs.len() > 1;
+    for line in super::page::lines(r) {
+        write_wrapped(out, &line, "", "  ")?;
+    }
     for input in &r.inputs {
         let rows: Vec<_> = r
             .verdicts

@@ -338,12 +338,11 @@ fn errors_quoting_the_input_escape_control_characters() {
 /// binary: exit 2, one line, what was found and what is read.
 #[test]
 fn formats_not_read_yet_and_binary_data_are_named() {
-    let har = br#"{"log":{"version":"1.2","creator":{"name":"x"},"pages":[],"entries":[{"startedDateTime":"2026-12-01T00:00:00.000Z","time":12}]}}"#;
-    let (_d, p) = tmp_file("page.har", har);
+    let (_d, p) = tmp_file("metrics.json", br#"{"resourceMetrics":[]}"#);
     let (code, _, err) = analyze(&p, &[]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("page.har: a HAR file (a browser's network export): stallscope does not read this format yet"),
+        err.contains("metrics.json: OpenTelemetry metrics as OTLP/JSON (resourceMetrics), not spans: stallscope does not read this format yet"),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");

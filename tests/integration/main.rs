@@ -22,6 +22,8 @@
 //!   `tests/data/formats/python/`;
 //! - `issue10`: the recordings made for issue 10 (tokio's task spans, NEW|CLOSE with thread ids,
 //!   tower-http's TraceLayer, a handler mixing I/O and CPU), every endpoint's row on each;
+//! - `formats_har`: HAR 1.2 files (issue 12): the shapes in `tests/data/formats/har/` and the
+//!   recordings in `sample-traces/har/` (against the DevTools trace of the same page load);
 //! - `formats_otel`: OTLP/JSON, Jaeger JSON and Zipkin v2 JSON spans, in `tests/data/formats/otel/`;
 //! - `django`: Django views from OpenTelemetry spans (issue 11, section 2): rows, server model and
 //!   stalls on `sample-traces/django/` against its `expected.json`;
@@ -44,6 +46,7 @@ mod console_live;
 mod diff;
 mod django;
 mod formats_demo;
+mod formats_har;
 mod formats_otel;
 mod formats_python;
 mod formats_requests;

@@ -37,6 +37,7 @@ mod calls;
 mod event;
 mod navigation;
 mod network;
+pub(crate) use network::parse_server_timing;
 mod scan;
 mod slices;
 mod tasks;

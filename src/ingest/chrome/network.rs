@@ -197,7 +197,7 @@ fn resolve(t: Timing) -> Option<Resolved> {
 
 /// `db;dur=53.2, app;desc="a, b";dur=47, cache;desc=hit` -> [("db", 53.2 ms), ("app", 47 ms)];
 /// entries without a duration are left out. Commas and semicolons inside quotes are text.
-pub(super) fn parse_server_timing(v: &str) -> Vec<(String, Ns)> {
+pub(crate) fn parse_server_timing(v: &str) -> Vec<(String, Ns)> {
     split_unquoted(v, ',')
         .into_iter()
         .filter_map(|entry| {

@@ -34,7 +34,7 @@
 
 pub mod jaeger;
 pub mod otlp;
-mod value;
+pub(crate) mod value;
 pub mod zipkin;
 
 use super::InputStats;

@@ -1,0 +1,224 @@
+//! The browser/server join in the report (issue 12, section 2): per join its matching figures and
+//! matched requests with their split, per page load one line. Words only; the join is decided in
+//! `analyze::page_join`.
+
+use super::browser::LcpPhasesOut;
+use super::schema::Report;
+use super::text::{fmt_duration, plural, to_ms};
+use crate::analyze::Analysis;
+use crate::analyze::page_join::{JoinedRequest, PageJoin, Refusal};
+use serde::Serialize;
+
+/// How one browser input joined one server input.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageJoinOut {
+    pub browser_input: String,
+    pub server_input: String,
+    /// Browser requests with a send and a first byte (the ones that can be matched).
+    pub browser_requests: usize,
+    pub server_requests: usize,
+    pub matched: usize,
+    pub browser_unmatched: usize,
+    pub server_unmatched: usize,
+    /// Browser time = server time + this (ms): the median of the matched pairs' own offsets
+    /// (last byte - handler end); `null` when no pair was possible.
+    pub offset_ms: Option<f64>,
+    /// Largest - smallest of the pairs' own offsets (ms).
+    pub offset_spread_ms: Option<f64>,
+    /// Why the files were not joined, when they were not.
+    pub refused: Option<String>,
+    pub requests: Vec<JoinedRequestOut>,
+}
+
+/// One browser request and the server request that served it.
+#[derive(Debug, Clone, Serialize)]
+pub struct JoinedRequestOut {
+    pub url: String,
+    /// The server's endpoint (method and route).
+    pub endpoint: String,
+    pub is_document: bool,
+    /// Request sent to first byte, by the browser.
+    pub browser_wait_ms: f64,
+    /// The part of the wait that was neither before the handler nor in it.
+    pub network_ms: f64,
+    /// Sent to the handler's start.
+    pub queued_ms: f64,
+    /// The part of the wait the handler ran.
+    pub handler_ms: f64,
+    /// The server row's pattern for this endpoint, when it has one.
+    pub pattern: Option<&'static str>,
+    pub culprits: Vec<CulpritOut>,
+}
+
+/// Stalls of one endpoint that a request waited behind or ran beside.
+#[derive(Debug, Clone, Serialize)]
+pub struct CulpritOut {
+    pub endpoint: String,
+    pub stalls: usize,
+    /// Stall time inside the request's time on the server.
+    pub overlap_ms: f64,
+    pub longest_ms: f64,
+}
+
+/// One page load of a joined browser input.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageLoadOut {
+    pub browser_input: String,
+    pub server_input: String,
+    pub url: String,
+    pub lcp_ms: Option<f64>,
+    pub lcp_phases: Option<LcpPhasesOut>,
+    /// The request the line tells of: the LCP image's, else the longest-waiting one.
+    pub request_url: Option<String>,
+    pub request_is_lcp_image: bool,
+    pub headline: String,
+}
+
+fn refusal(r: &Refusal) -> String {
+    match r {
+        Refusal::NoCommonEndpoint => {
+            "no browser request has a server request of its method and path".to_string()
+        }
+        Refusal::TooFewFit { fit, of } => format!(
+            "one clock offset fits only {fit} of the {of} browser requests that have a server \
+             request of their method and path: the files are not of the same run"
+        ),
+        Refusal::Spread(w) => format!(
+            "the clock offsets that fit span {}: the pairs do not tie the clocks together",
+            fmt_duration(*w)
+        ),
+    }
+}
+
+fn request_out(r: &JoinedRequest, server: &Analysis) -> JoinedRequestOut {
+    JoinedRequestOut {
+        url: r.url.clone(),
+        endpoint: r.endpoint.clone(),
+        is_document: r.is_document,
+        browser_wait_ms: to_ms(r.browser_wait),
+        network_ms: to_ms(r.network),
+        queued_ms: to_ms(r.queued),
+        handler_ms: to_ms(r.handler),
+        pattern: server
+            .judgements
+            .iter()
+            .find(|j| j.subject == r.endpoint)
+            .map(|j| j.pattern.as_str()),
+        culprits: r
+            .culprits
+            .iter()
+            .map(|c| CulpritOut {
+                endpoint: c.endpoint.clone(),
+                stalls: c.stalls,
+                overlap_ms: to_ms(c.overlap),
+                longest_ms: to_ms(c.longest),
+            })
+            .collect(),
+    }
+}
+
+/// `the LCP image GET /inventory/ waited 2.90 s, of which 2.81 s before its handler started,
+/// while 12 stalls of GET /leaderboard/ held the server`.
+fn story(r: &JoinedRequest, what: &str) -> String {
+    let mut s = format!(
+        "{what} {} waited {}, of which {} before its handler started",
+        r.endpoint,
+        fmt_duration(r.browser_wait),
+        fmt_duration(r.queued)
+    );
+    if let Some(c) = r.culprits.first() {
+        s.push_str(&format!(
+            ", while {} of {} held the server",
+            plural(c.stalls, "stall", "stalls"),
+            c.endpoint
+        ));
+        if r.culprits.len() > 1 {
+            s.push_str(&format!(
+                " (and stalls of {} more)",
+                plural(r.culprits.len() - 1, "endpoint", "endpoints")
+            ));
+        }
+    }
+    s
+}
+
+impl Report {
+    /// Adds one join of browser input `browser` (its path) to server input `server`.
+    pub fn add_page_join(&mut self, browser: &str, server: &str, j: &PageJoin, sa: &Analysis) {
+        self.page_joins.push(PageJoinOut {
+            browser_input: browser.to_string(),
+            server_input: server.to_string(),
+            browser_requests: j.browser_requests,
+            server_requests: j.server_requests,
+            matched: j.requests.len(),
+            browser_unmatched: j.browser_unmatched(),
+            server_unmatched: j.server_unmatched(),
+            offset_ms: j.offset.map(|o| to_ms(o.estimate)),
+            offset_spread_ms: j.offset.map(|o| to_ms(o.pair_spread)),
+            refused: j.refused.as_ref().map(refusal),
+            requests: j.requests.iter().map(|r| request_out(r, sa)).collect(),
+        });
+        for p in &j.page_loads {
+            let key = p.key.and_then(|k| j.requests.get(k));
+            let lcp = p
+                .lcp
+                .map_or(String::new(), |l| format!("LCP {}: ", fmt_duration(l)));
+            let headline = match (&j.refused, key) {
+                (Some(r), _) => {
+                    format!("{lcp}page {} not joined to {server}: {}", p.url, refusal(r))
+                }
+                (None, Some(r)) if p.key_is_lcp => format!("{lcp}{}", story(r, "the LCP image")),
+                (None, Some(r)) => format!(
+                    "{lcp}page {}: its longest-waiting request {}",
+                    p.url,
+                    story(r, "").trim_start()
+                ),
+                (None, None) => format!(
+                    "{lcp}page {}: none of its requests matched a request of {server}",
+                    p.url
+                ),
+            };
+            self.page_loads.push(PageLoadOut {
+                browser_input: browser.to_string(),
+                server_input: server.to_string(),
+                url: p.url.clone(),
+                lcp_ms: p.lcp.map(to_ms),
+                lcp_phases: p.phases.map(|ph| LcpPhasesOut {
+                    ttfb_ms: to_ms(ph.ttfb),
+                    load_delay_ms: ph.load_delay.map(to_ms),
+                    load_duration_ms: ph.load_duration.map(to_ms),
+                    render_delay_ms: to_ms(ph.render_delay),
+                }),
+                request_url: key.map(|r| r.url.clone()),
+                request_is_lcp_image: p.key_is_lcp,
+                headline,
+            });
+        }
+    }
+}
+
+/// The lines at the top of the table: per join its figures, then one line per page load.
+pub fn lines(r: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    for j in &r.page_joins {
+        let head = format!("{} joined to {}", j.browser_input, j.server_input);
+        match (&j.refused, j.offset_ms, j.offset_spread_ms) {
+            (Some(why), _, _) => out.push(format!(
+                "{} not joined to {}: {why}",
+                j.browser_input, j.server_input
+            )),
+            (None, Some(off), Some(spread)) => out.push(format!(
+                "{head}: {} of {} browser requests matched ({} unmatched); clock offset {off} ms \
+                 (browser = server + offset), spread {spread} ms",
+                j.matched,
+                j.browser_requests,
+                plural(j.server_unmatched, "server request", "server requests")
+            )),
+            _ => {}
+        }
+    }
+    for p in &r.page_loads {
+        out.push(p.headline.clone());
+    }
+    out
+}
