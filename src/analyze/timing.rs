@@ -222,9 +222,11 @@ impl Timing {
         let kids = |s: SpanIdx| children.get(&s).map_or(&[][..], |v| &v[..]);
         for (k, &req) in request_spans.iter().enumerate() {
             let ri = first + k;
+            // A request of no length has no times to judge from (a log written without a
+            // timer): it stays unmeasured, not light.
             if requests
                 .get(ri)
-                .is_none_or(|r| r.kind != RequestWork::Unmeasured)
+                .is_none_or(|r| r.kind != RequestWork::Unmeasured || r.duration() <= 0)
             {
                 continue;
             }
