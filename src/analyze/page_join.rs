@@ -25,9 +25,10 @@
 //! offset is their median (kept in `[low, high]`), its spread their largest minus smallest.
 //!
 //! The join is refused, with the reason, when no pair is possible, when fewer than two browser
-//! requests (or fewer than half of those with a candidate) fit one offset, or when the range of
-//! the offset or the spread of the pairs' own offsets is wider than [`MAX_SPREAD`]: then the
-//! files are not of one run.
+//! requests (or fewer than half of those with a candidate) fit one offset, or when the pairs' own
+//! offsets spread over more than [`MAX_SPREAD`]: then the files are not of one run. (A wide
+//! range of offsets that fit is no reason: long waits allow many offsets; the own offsets then
+//! decide.)
 //!
 //! **Split.** The browser's wait (sent to first byte) of a matched request is cut into:
 //! `queued` (sent to the handler's start, at the offset: the request's way to the server, the
@@ -45,8 +46,14 @@ use crate::model::{NetworkRequest, Ns};
 /// has whole ms).
 pub const SLACK: Ns = 1_000_000;
 
-/// Widest offset range a join accepts: wider, the pairs do not pin the clocks together.
-pub const MAX_SPREAD: Ns = 1_000_000_000;
+/// Widest spread of the matched pairs' own offsets a join accepts. In one run they agree to the
+/// network's jitter (0.3-12 ms on the recordings of `sample-traces/har/`); pairs that fit one
+/// offset only by chance, in files of different runs, do not (500 ms and more on them).
+pub const MAX_SPREAD: Ns = 250_000_000;
+
+/// Most candidate pairs considered (each 32 bytes): beyond, the join is refused rather than
+/// slow.
+pub const MAX_PAIRS: usize = 4_000_000;
 
 /// A browser input's side of the join.
 pub struct BrowserSide<'a> {
@@ -70,8 +77,11 @@ pub enum Refusal {
     NoCommonEndpoint,
     /// The best offset fits `fit` of the `of` browser requests that have a candidate.
     TooFewFit { fit: usize, of: usize },
-    /// The offsets that fit the most pairs span more than [`MAX_SPREAD`].
+    /// The matched pairs' own offsets spread over more than [`MAX_SPREAD`].
     Spread(Ns),
+    /// Over [`MAX_PAIRS`] candidate pairs (a long server trace of the browser's endpoints):
+    /// cut the server input to the time of the page loads.
+    TooManyPairs,
 }
 
 /// The clock offset found: browser time = server time + `estimate`. `low..=high` is the range
@@ -206,21 +216,33 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
             ))
         })
         .collect();
+    // Server requests per endpoint, so that a path is fitted to each route once.
+    let mut by_endpoint: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (j, s) in server.requests.iter().enumerate() {
+        let at = *index.entry(&s.endpoint).or_insert_with(|| {
+            by_endpoint.push((&s.endpoint, Vec::new()));
+            by_endpoint.len() - 1
+        });
+        by_endpoint[at].1.push(j);
+    }
     // Candidate pairs: (lo, hi, index into reqs, server index).
     let mut pairs: Vec<(Ns, Ns, usize, usize)> = Vec::new();
     let mut with_candidates = 0;
+    let mut too_many = false;
     for (k, &(i, sent, first, _)) in reqs.iter().enumerate() {
         let n = &browser.network[i];
         let path = url_path(&n.url);
         let before = pairs.len();
-        for (j, s) in server.requests.iter().enumerate() {
-            if !fits(&n.method, path, &s.endpoint) {
-                continue;
+        for (_, list) in by_endpoint.iter().filter(|(e, _)| fits(&n.method, path, e)) {
+            if pairs.len() + list.len() > MAX_PAIRS {
+                too_many = true;
+                break;
             }
-            let start = s.start.saturating_add(s0);
-            let lo = sent.saturating_sub(start).saturating_sub(SLACK);
-            let hi = first.saturating_sub(start).saturating_add(SLACK);
-            if lo <= hi {
+            for &j in list {
+                let start = server.requests[j].start.saturating_add(s0);
+                let lo = sent.saturating_sub(start).saturating_sub(SLACK);
+                let hi = first.saturating_sub(start).saturating_add(SLACK);
                 pairs.push((lo, hi, k, j));
             }
         }
@@ -235,6 +257,10 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         requests: Vec::new(),
         page_loads: Vec::new(),
     };
+    if too_many {
+        out.refused = Some(Refusal::TooManyPairs);
+        return out;
+    }
     let Some((low, high)) = best_offset(&pairs) else {
         out.refused = Some(Refusal::NoCommonEndpoint);
         return out;

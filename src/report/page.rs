@@ -83,8 +83,14 @@ fn refusal(r: &Refusal) -> String {
             "one clock offset fits only {fit} of the {of} browser requests that have a server \
              request of their method and path: the files are not of the same run"
         ),
+        Refusal::TooManyPairs => format!(
+            "over {} candidate pairs (the server input is long): cut it to the time of the page \
+             loads",
+            crate::analyze::page_join::MAX_PAIRS
+        ),
         Refusal::Spread(w) => format!(
-            "the clock offsets that fit span {}: the pairs do not tie the clocks together",
+            "the matched pairs' clock offsets (last byte - handler end) spread over {}: the \
+             files are not of the same run",
             fmt_duration(*w)
         ),
     }

@@ -500,6 +500,17 @@ fn files_of_different_runs_are_not_joined() {
         ("page-burst.har", "page-idle.otlp.jsonl"),
         ("page-idle.devtools.json.gz", "page-burst.otlp.jsonl"),
         ("page-burst.devtools.json.gz", "page-idle.otlp.jsonl"),
+        ("demo-page-idle.har", "demo-page-burst.json-full.log"),
+        (
+            "demo-page-idle.devtools.json.gz",
+            "demo-page-burst.json-full.log",
+        ),
+        // Both requests fit one offset by chance, but their own offsets are 501 ms apart.
+        ("demo-page-burst.har", "demo-page-idle.json-full.log"),
+        (
+            "demo-page-burst.devtools.json.gz",
+            "demo-page-idle.json-full.log",
+        ),
     ] {
         let r = page_join(browser, server);
         let j = &r["page_joins"][0];
@@ -519,7 +530,8 @@ fn files_of_different_runs_are_not_joined() {
         .join(" ");
     assert!(
         text.starts_with(&format!(
-            "{} not joined to {}: the clock offsets that fit span",
+            "{} not joined to {}: the matched pairs' clock offsets (last byte - handler end) \
+             spread over 1.71 s: the files are not of the same run",
             recording("page-burst.devtools.json.gz").display(),
             recording("page-idle.otlp.jsonl").display()
         )),
