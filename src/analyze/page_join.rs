@@ -97,7 +97,7 @@ pub struct Offset {
 
 impl Offset {
     pub fn spread(&self) -> Ns {
-        self.high - self.low
+        self.high.saturating_sub(self.low)
     }
 }
 
@@ -207,6 +207,10 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         .enumerate()
         .filter_map(|(i, n)| {
             let (sent, first) = (n.sent?, n.first_byte?);
+            // A garbled timing (first byte before the send) says nothing of the server.
+            if first < sent {
+                return None;
+            }
             let last = n.finish_time.unwrap_or(n.end).max(first);
             Some((
                 i,
@@ -267,7 +271,7 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
     };
     // Matching happens at the middle of the range; the estimate is refined below.
     let mut offset = Offset {
-        estimate: low + (high - low) / 2,
+        estimate: low.saturating_add(high.saturating_sub(low) / 2),
         low,
         high,
         pair_spread: 0,
@@ -301,11 +305,19 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
     // their spread says how well the pairs agree.
     let mut own: Vec<Ns> = matched
         .iter()
-        .map(|&(k, j)| reqs[k].3 - server.requests[j].end.saturating_add(s0))
+        .map(|&(k, j)| {
+            reqs[k]
+                .3
+                .saturating_sub(server.requests[j].end.saturating_add(s0))
+        })
         .collect();
     own.sort_unstable();
     offset.estimate = super::stats::percentile(&own, 50.0).clamp(low, high);
-    offset.pair_spread = own.last().copied().unwrap_or(0) - own.first().copied().unwrap_or(0);
+    offset.pair_spread = own
+        .last()
+        .copied()
+        .unwrap_or(0)
+        .saturating_sub(own.first().copied().unwrap_or(0));
     out.offset = Some(offset);
     if offset.pair_spread > MAX_SPREAD {
         out.refused = Some(Refusal::Spread(offset.pair_spread));
@@ -318,12 +330,21 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         let s = &server.requests[j];
         let start = s.start.saturating_add(s0).saturating_add(d);
         let end = s.end.saturating_add(s0).saturating_add(d);
-        let wait = first - sent;
-        let queued = (start - sent).clamp(0, wait);
-        let handler = (end.min(first) - start.max(sent)).clamp(0, wait - queued);
+        // first >= sent (kept so above): every clamp below has its bounds in order.
+        let wait = first.saturating_sub(sent);
+        let queued = start.saturating_sub(sent).clamp(0, wait);
+        let handler = end
+            .min(first)
+            .saturating_sub(start.max(sent))
+            .clamp(0, wait - queued);
         // The request's time on the server, in the server's own clock: from when it was sent
         // (at the offset) to when its handler ended.
-        let on_server = (sent - d - s0 - SLACK, s.end);
+        let on_server = (
+            sent.saturating_sub(d)
+                .saturating_sub(s0)
+                .saturating_sub(SLACK),
+            s.end,
+        );
         out.requests.push(JoinedRequest {
             browser: i,
             server: j,
@@ -372,14 +393,14 @@ fn culprits(stalls: &[Stall], own: usize, window: (Ns, Ns)) -> Vec<Culprit> {
         if st.request == Some(own) {
             continue;
         }
-        let overlap = st.end.min(window.1) - st.start.max(window.0);
+        let overlap = st.end.min(window.1).saturating_sub(st.start.max(window.0));
         if overlap <= 0 {
             continue;
         }
         match out.iter_mut().find(|c| c.endpoint == st.culprit) {
             Some(c) => {
                 c.stalls += 1;
-                c.overlap += overlap;
+                c.overlap = c.overlap.saturating_add(overlap);
                 c.longest = c.longest.max(st.duration());
             }
             None => out.push(Culprit {
