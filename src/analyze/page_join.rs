@@ -37,7 +37,7 @@
 //! up to the wait. Stalls of the server (any source) that overlap the request's time on the
 //! server, queued or running, and belong to other requests are its culprits, per endpoint.
 
-use super::browser::{LcpPhases, NavigationFacts, endpoint as browser_endpoint};
+use super::browser::{LcpPhases, NavigationFacts};
 use super::requests::Request;
 use super::stalls::Stall;
 use crate::model::{NetworkRequest, Ns};
@@ -136,6 +136,9 @@ pub struct PageLoad {
     pub url: String,
     pub lcp: Option<Ns>,
     pub phases: Option<LcpPhases>,
+    /// Indices into [`PageJoin::requests`] of the matched requests that started between this
+    /// navigation and the next.
+    pub requests: Vec<usize>,
     /// Index into [`PageJoin::requests`]: the LCP image's request when it was matched, else the
     /// matched request of this page load with the longest wait.
     pub key: Option<usize>,
@@ -420,9 +423,14 @@ fn culprits(stalls: &[Stall], own: usize, window: (Ns, Ns)) -> Vec<Culprit> {
 fn page_loads(browser: &BrowserSide<'_>, requests: &[JoinedRequest]) -> Vec<PageLoad> {
     let navs = browser.navigations;
     navs.iter()
-        .enumerate()
-        .map(|(k, nav)| {
-            let next = navs.get(k + 1).map_or(Ns::MAX, |n| n.start);
+        .map(|nav| {
+            // Until the next navigation to start (the list need not be in time order).
+            let next = navs
+                .iter()
+                .map(|n| n.start)
+                .filter(|s| *s > nav.start)
+                .min()
+                .unwrap_or(Ns::MAX);
             let in_load = |r: &&JoinedRequest| {
                 let st = browser.network[r.browser].start;
                 st >= nav.start && st < next
@@ -443,16 +451,17 @@ fn page_loads(browser: &BrowserSide<'_>, requests: &[JoinedRequest]) -> Vec<Page
                 url: nav.url.clone(),
                 lcp: nav.lcp,
                 phases: nav.phases,
+                requests: requests
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| in_load(r))
+                    .map(|(i, _)| i)
+                    .collect(),
                 key,
                 key_is_lcp: lcp_req.is_some(),
             }
         })
         .collect()
-}
-
-/// The endpoint a browser request counts under in rows (`GET http://h/path`).
-pub fn browser_request_endpoint(n: &NetworkRequest) -> String {
-    browser_endpoint(&n.method, &n.url)
 }
 
 #[cfg(test)]

@@ -72,6 +72,8 @@ pub struct PageLoadOut {
     pub request_url: Option<String>,
     pub request_is_lcp_image: bool,
     pub headline: String,
+    /// The matched requests of this page load (as in `page_joins[].requests`).
+    pub requests: Vec<JoinedRequestOut>,
 }
 
 fn refusal(r: &Refusal) -> String {
@@ -198,6 +200,12 @@ impl Report {
                 request_url: key.map(|r| r.url.clone()),
                 request_is_lcp_image: p.key_is_lcp,
                 headline,
+                requests: p
+                    .requests
+                    .iter()
+                    .filter_map(|&i| j.requests.get(i))
+                    .map(|r| request_out(r, sa))
+                    .collect(),
             });
         }
     }

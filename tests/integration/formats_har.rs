@@ -468,6 +468,8 @@ fn har_and_devtools_trace_join_the_server_spans() {
     );
     let load = &r["page_loads"][0];
     assert_eq!(load["lcp_ms"], 1087.36);
+    // The page load holds its three matched requests.
+    assert_eq!(splits(load), s);
     assert!(
         load["headline"]
             .as_str()
