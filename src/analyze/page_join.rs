@@ -2,7 +2,13 @@
 //! the server requests of a server input of the same run, by method + path + time (issue 12,
 //! section 2). Names of routes never decide anything here beyond "same endpoint".
 //!
-//! **Matching.** A browser request and a server request are candidates when their methods are
+//! **Ids first.** A browser request whose request or response headers carry an id (a W3C
+//! `traceparent`/`traceresponse` or a `Server-Timing: traceparent;desc=...` trace id, an
+//! `x-request-id`) that a server request's span fields carry too ([`id_of_field`]) was served by
+//! it (the earliest-started one with that id, when several hops share a trace). Such pairs tie
+//! the files to one run; the offsets they allow are where the rest is matched by time.
+//!
+//! **Matching by time.** A browser request and a server request are candidates when their methods are
 //! equal and the browser URL's path fits the server's route (a `{id}`, `<int:id>` or `:id`
 //! segment fits any segment). The two files have their own clocks (a DevTools trace's is the
 //! machine's uptime, a HAR's and a span file's are wall clocks, maybe of different machines), so
@@ -41,6 +47,7 @@ use super::browser::{LcpPhases, NavigationFacts};
 use super::requests::Request;
 use super::stalls::Stall;
 use crate::model::{NetworkRequest, Ns};
+use std::collections::HashMap;
 
 /// Clock granularity allowed at each end of a pair's offset interval (a HAR written by Firefox
 /// has whole ms).
@@ -54,6 +61,47 @@ pub const MAX_SPREAD: Ns = 250_000_000;
 /// Most candidate pairs considered (each 32 bytes): beyond, the join is refused rather than
 /// slow.
 pub const MAX_PAIRS: usize = 4_000_000;
+
+/// The key a server span's field gives, as `ingest::http_ids` keys a browser request's headers:
+/// `request:<id>` from a request-id field, `trace:<id>` from a trace-id field (32 hex digits).
+pub fn id_of_field(key: &str, value: &str) -> Option<String> {
+    const REQUEST: [&str; 5] = [
+        "request_id",
+        "request.id",
+        "http.request_id",
+        "x_request_id",
+        "correlation_id",
+    ];
+    const TRACE: [&str; 4] = ["trace_id", "trace.id", "otel.trace_id", "traceId"];
+    let v = value.trim().trim_matches('"');
+    if v.is_empty() {
+        return None;
+    }
+    if REQUEST.contains(&key) {
+        Some(format!("request:{v}"))
+    } else if TRACE.contains(&key)
+        && v.len() == 32
+        && v.bytes().all(|b| b.is_ascii_hexdigit())
+        && v.bytes().any(|b| b != b'0')
+    {
+        Some(format!("trace:{}", v.to_ascii_lowercase()))
+    } else {
+        None
+    }
+}
+
+/// The field keys [`id_of_field`] reads.
+pub const FIELD_KEYS: [&str; 9] = [
+    "request_id",
+    "request.id",
+    "http.request_id",
+    "x_request_id",
+    "correlation_id",
+    "trace_id",
+    "trace.id",
+    "otel.trace_id",
+    "traceId",
+];
 
 /// A browser input's side of the join.
 pub struct BrowserSide<'a> {
@@ -128,6 +176,8 @@ pub struct JoinedRequest {
     pub network: Ns,
     /// Most overlap first.
     pub culprits: Vec<Culprit>,
+    /// Matched by an id both sides carry, not by time.
+    pub by_id: bool,
 }
 
 /// One page load: a main-frame navigation and the request its story is told by.
@@ -154,6 +204,8 @@ pub struct PageJoin {
     pub server_requests: usize,
     /// Browser requests with at least one candidate.
     pub with_candidates: usize,
+    /// Requests matched by an id both sides carry.
+    pub matched_by_id: usize,
     pub offset: Option<Offset>,
     pub refused: Option<Refusal>,
     pub requests: Vec<JoinedRequest>,
@@ -259,6 +311,7 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         browser_requests: reqs.len(),
         server_requests: server.requests.len(),
         with_candidates,
+        matched_by_id: 0,
         offset: None,
         refused: None,
         requests: Vec::new(),
@@ -268,23 +321,74 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         out.refused = Some(Refusal::TooManyPairs);
         return out;
     }
-    let Some((low, high)) = best_offset(&pairs) else {
-        out.refused = Some(Refusal::NoCommonEndpoint);
-        return out;
+    // Ids first: a browser request whose headers carry an id that a server request's fields
+    // carry too was served by it (by the earliest-started one with that id: the first hop).
+    let mut taken = vec![false; server.requests.len()];
+    let mut matched: Vec<(usize, usize)> = Vec::new();
+    let mut first_with: HashMap<&str, usize> = HashMap::new();
+    for (j, s) in server.requests.iter().enumerate() {
+        for id in s.ids.iter() {
+            let e = first_with.entry(id.as_str()).or_insert(j);
+            if s.start < server.requests[*e].start {
+                *e = j;
+            }
+        }
+    }
+    let mut by_id = vec![false; reqs.len()];
+    for (k, &(i, ..)) in reqs.iter().enumerate() {
+        let hit = browser.network[i]
+            .ids
+            .iter()
+            .filter_map(|id| first_with.get(id.as_str()).copied())
+            .find(|&j| !taken[j]);
+        if let Some(j) = hit {
+            taken[j] = true;
+            matched.push((k, j));
+            by_id[k] = true;
+        }
+    }
+    out.matched_by_id = matched.len();
+    // A pair's own offset: its handler's end at the browser's last byte (a server span ends
+    // when the response has been written).
+    let own_offset = |k: usize, j: usize| {
+        reqs[k]
+            .3
+            .saturating_sub(server.requests[j].end.saturating_add(s0))
     };
-    // Matching happens at the middle of the range; the estimate is refined below.
+    let (low, high, d) = if matched.is_empty() {
+        let Some((low, high)) = best_offset(&pairs) else {
+            out.refused = Some(Refusal::NoCommonEndpoint);
+            return out;
+        };
+        // Matching happens at the middle of the range; the estimate is refined below.
+        (low, high, low.saturating_add(high.saturating_sub(low) / 2))
+    } else {
+        // The offsets the id pairs allow (or, when they allow none together, their own
+        // offsets' range); time matching of the rest at their median.
+        let mut own: Vec<Ns> = matched.iter().map(|&(k, j)| own_offset(k, j)).collect();
+        own.sort_unstable();
+        let (mut low, mut high) = (Ns::MIN, Ns::MAX);
+        for &(k, j) in &matched {
+            let start = server.requests[j].start.saturating_add(s0);
+            low = low.max(reqs[k].1.saturating_sub(start).saturating_sub(SLACK));
+            high = high.min(reqs[k].2.saturating_sub(start).saturating_add(SLACK));
+        }
+        if low > high {
+            (low, high) = (own[0], own[own.len() - 1]);
+        }
+        let d = super::stats::percentile(&own, 50.0).clamp(low, high);
+        (low, high, d)
+    };
     let mut offset = Offset {
-        estimate: low.saturating_add(high.saturating_sub(low) / 2),
+        estimate: d,
         low,
         high,
         pair_spread: 0,
     };
-    let d = offset.estimate;
-    // One to one at `d`: earliest sent first, each the earliest-started server request that fits.
-    let mut order: Vec<usize> = (0..reqs.len()).collect();
+    // The rest one to one at `d`: earliest sent first, each the earliest-started server request
+    // that fits.
+    let mut order: Vec<usize> = (0..reqs.len()).filter(|&k| !by_id[k]).collect();
     order.sort_by_key(|&k| (reqs[k].1, k));
-    let mut taken = vec![false; server.requests.len()];
-    let mut matched: Vec<(usize, usize)> = Vec::new();
     for k in order {
         let best = pairs
             .iter()
@@ -295,7 +399,8 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
             matched.push((k, p.3));
         }
     }
-    if matched.len() < 2 || 2 * matched.len() < with_candidates {
+    // Ids tie the files to one run; without, enough pairs must fit one offset.
+    if out.matched_by_id == 0 && (matched.len() < 2 || 2 * matched.len() < with_candidates) {
         out.offset = Some(offset);
         out.refused = Some(Refusal::TooFewFit {
             fit: matched.len(),
@@ -303,17 +408,9 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         });
         return out;
     }
-    // Each pair's own offset: its handler's end at the browser's last byte (a server span ends
-    // when the response has been written). The estimate is their median, kept in the range;
-    // their spread says how well the pairs agree.
-    let mut own: Vec<Ns> = matched
-        .iter()
-        .map(|&(k, j)| {
-            reqs[k]
-                .3
-                .saturating_sub(server.requests[j].end.saturating_add(s0))
-        })
-        .collect();
+    // The estimate is the median of every matched pair's own offset, kept in the range; their
+    // spread says how well the pairs agree.
+    let mut own: Vec<Ns> = matched.iter().map(|&(k, j)| own_offset(k, j)).collect();
     own.sort_unstable();
     offset.estimate = super::stats::percentile(&own, 50.0).clamp(low, high);
     offset.pair_spread = own
@@ -322,7 +419,7 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         .unwrap_or(0)
         .saturating_sub(own.first().copied().unwrap_or(0));
     out.offset = Some(offset);
-    if offset.pair_spread > MAX_SPREAD {
+    if out.matched_by_id == 0 && offset.pair_spread > MAX_SPREAD {
         out.refused = Some(Refusal::Spread(offset.pair_spread));
         return out;
     }
@@ -359,6 +456,7 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
             handler,
             network: wait - queued - handler,
             culprits: culprits(server.stalls, j, on_server),
+            by_id: by_id[k],
         });
     }
     out.requests.sort_by_key(|r| r.browser);
@@ -499,6 +597,89 @@ mod tests {
             culprit: culprit.to_string(),
             delayed: 0,
         }
+    }
+
+    #[test]
+    fn fields() {
+        assert_eq!(
+            id_of_field("request_id", "42").as_deref(),
+            Some("request:42")
+        );
+        assert_eq!(
+            id_of_field("trace_id", "0AF7651916CD43DD8448EB211C80319C").as_deref(),
+            Some("trace:0af7651916cd43dd8448eb211c80319c")
+        );
+        assert_eq!(id_of_field("trace_id", "12"), None);
+        assert_eq!(id_of_field("route", "/x"), None);
+        for k in FIELD_KEYS {
+            assert!(
+                id_of_field(k, "0af7651916cd43dd8448eb211c80319c").is_some(),
+                "{k}"
+            );
+        }
+    }
+    /// Two requests to one endpoint in flight together: by time, the first sent would take the
+    /// first started server request; their `x-request-id`s say the opposite, and win.
+    #[test]
+    fn ids_match_before_time() {
+        let mut a = net("http://h/x/", 0, 100 * MS, 101 * MS);
+        a.ids = vec!["request:2".to_string()];
+        let mut b = net("http://h/x/", MS, 60 * MS, 61 * MS);
+        b.ids = vec!["request:1".to_string()];
+        let network = [a, b];
+        let mut r1 = req("GET /x/", 2 * MS, 59 * MS);
+        r1.ids = Box::new(["request:1".to_string()]);
+        let mut r2 = req("GET /x/", 3 * MS, 99 * MS);
+        r2.ids = Box::new(["request:2".to_string()]);
+        let requests = [r1, r2];
+        let j = join(
+            &BrowserSide {
+                network: &network,
+                navigations: &[],
+                origin: None,
+            },
+            &ServerSide {
+                requests: &requests,
+                stalls: &[],
+                origin: None,
+            },
+        );
+        assert_eq!(j.refused, None);
+        assert_eq!(j.matched_by_id, 2);
+        let pairs: Vec<(usize, usize, bool)> = j
+            .requests
+            .iter()
+            .map(|r| (r.browser, r.server, r.by_id))
+            .collect();
+        assert_eq!(pairs, [(0, 1, true), (1, 0, true)]);
+        // Own offsets: a 101 - 99 = 2 ms, b 61 - 59 = 2 ms.
+        assert_eq!(
+            j.offset.map(|o| (o.estimate, o.pair_spread)),
+            Some((2 * MS, 0))
+        );
+        // Without the ids, time alone pairs them the other way.
+        let plain = [
+            net("http://h/x/", 0, 100 * MS, 101 * MS),
+            net("http://h/x/", MS, 60 * MS, 61 * MS),
+        ];
+        let requests = [
+            req("GET /x/", 2 * MS, 59 * MS),
+            req("GET /x/", 3 * MS, 99 * MS),
+        ];
+        let j = join(
+            &BrowserSide {
+                network: &plain,
+                navigations: &[],
+                origin: None,
+            },
+            &ServerSide {
+                requests: &requests,
+                stalls: &[],
+                origin: None,
+            },
+        );
+        let pairs: Vec<(usize, usize)> = j.requests.iter().map(|r| (r.browser, r.server)).collect();
+        assert_eq!(pairs, [(0, 0), (1, 1)]);
     }
 
     #[test]

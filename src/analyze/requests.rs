@@ -86,6 +86,9 @@ pub struct Request {
     pub executions: Vec<(Ns, Ns)>,
     /// Without executions, its spans (start, end, busy), kept likewise.
     pub spans: Vec<(Ns, Ns, Option<Ns>)>,
+    /// Ids its span's fields carry that a browser's request may carry too
+    /// ([`id_of_field`](super::page_join::id_of_field)).
+    pub ids: Box<[String]>,
 }
 
 impl Request {
@@ -115,6 +118,7 @@ impl Request {
             made: None,
             executions: vec![],
             spans: vec![],
+            ids: Box::new([]),
         }
     }
 
@@ -661,6 +665,10 @@ fn measure(
         made: None,
         executions: Vec::new(),
         spans: Vec::new(),
+        ids: super::page_join::FIELD_KEYS
+            .iter()
+            .filter_map(|k| super::page_join::id_of_field(k, trace.field(span, k)?))
+            .collect(),
     }
 }
 

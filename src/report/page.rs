@@ -18,6 +18,8 @@ pub struct PageJoinOut {
     pub browser_requests: usize,
     pub server_requests: usize,
     pub matched: usize,
+    /// Of them, matched by an id both sides carry (`traceparent`, `x-request-id`, ...).
+    pub matched_by_id: usize,
     pub browser_unmatched: usize,
     pub server_unmatched: usize,
     /// Browser time = server time + this (ms): the median of the matched pairs' own offsets
@@ -37,6 +39,8 @@ pub struct JoinedRequestOut {
     /// The server's endpoint (method and route).
     pub endpoint: String,
     pub is_document: bool,
+    /// `id` (an id both sides carry) or `time`.
+    pub matched_by: &'static str,
     /// Request sent to first byte, by the browser.
     pub browser_wait_ms: f64,
     /// The part of the wait that was neither before the handler nor in it.
@@ -103,6 +107,7 @@ fn request_out(r: &JoinedRequest, server: &Analysis) -> JoinedRequestOut {
         url: r.url.clone(),
         endpoint: r.endpoint.clone(),
         is_document: r.is_document,
+        matched_by: if r.by_id { "id" } else { "time" },
         browser_wait_ms: to_ms(r.browser_wait),
         network_ms: to_ms(r.network),
         queued_ms: to_ms(r.queued),
@@ -159,6 +164,7 @@ impl Report {
             browser_requests: j.browser_requests,
             server_requests: j.server_requests,
             matched: j.requests.len(),
+            matched_by_id: j.matched_by_id,
             browser_unmatched: j.browser_unmatched(),
             server_unmatched: j.server_unmatched(),
             offset_ms: j.offset.map(|o| to_ms(o.estimate)),
@@ -222,10 +228,15 @@ pub fn lines(r: &Report) -> Vec<String> {
                 j.browser_input, j.server_input
             )),
             (None, Some(off), Some(spread)) => out.push(format!(
-                "{head}: {} of {} browser requests matched ({} unmatched); clock offset {off} ms \
-                 (browser = server + offset), spread {spread} ms",
+                "{head}: {} of {} browser requests matched{} ({} unmatched); clock offset {off} \
+                 ms (browser = server + offset), spread {spread} ms",
                 j.matched,
                 j.browser_requests,
+                if j.matched_by_id > 0 {
+                    format!(", {} by id", j.matched_by_id)
+                } else {
+                    String::new()
+                },
                 plural(j.server_unmatched, "server request", "server requests")
             )),
             _ => {}

@@ -598,3 +598,43 @@ fn the_rust_demo_page_joins_its_log() {
     assert_eq!(s.len(), 2);
     assert!(s.iter().all(|s| s.5.is_empty()), "{s:?}");
 }
+
+/// Ids before time (hand-written `ids.har` and `ids.otlp.json`): two requests to `/x/` in flight
+/// together, the first sent answered last. Their `X-Request-Id` response headers (2, 1) match
+/// the spans' `request_id` fields, so the first sent (wait 100 ms) is the span of 3..99 ms and
+/// the second (sent 1 ms, wait 59 ms) the span of 2..59 ms; by time alone the first sent would
+/// take the first started span. Own offsets 101 - 99 = 61 - 59 = 2 ms: queued 3 + 2 = 5 ms and
+/// 2 + 2 - 1 = 3 ms; handlers to the first byte, 95 and 56 ms.
+#[test]
+fn ids_match_before_time() {
+    let (har, otlp) = (data("ids.har"), data("ids.otlp.json"));
+    let r = analyze_json(&[], &[&har, &otlp]);
+    let j = &r["page_joins"][0];
+    assert_eq!(j["refused"], Value::Null, "{j}");
+    assert_eq!(
+        (&j["matched"], &j["matched_by_id"]),
+        (&Value::from(2), &Value::from(2))
+    );
+    assert_eq!(j["offset_ms"], 2.0);
+    let s: Vec<(f64, f64, f64, String)> = j["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|q| {
+            (
+                q["browser_wait_ms"].as_f64().unwrap_or(-1.0),
+                q["queued_ms"].as_f64().unwrap_or(-1.0),
+                q["handler_ms"].as_f64().unwrap_or(-1.0),
+                q["matched_by"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        s,
+        [
+            (100.0, 5.0, 95.0, "id".to_string()),
+            (59.0, 3.0, 56.0, "id".to_string())
+        ]
+    );
+    check_with(&[], &[&har, &otlp]);
+}
