@@ -121,6 +121,8 @@ pub struct ServerSide<'a> {
 /// Why two inputs were not joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
+    /// No browser request has both a send and a first byte (a HAR of -1 timings).
+    NoTimedRequests,
     /// No browser request has a server request of its method and path.
     NoCommonEndpoint,
     /// The best offset fits `fit` of the `of` browser requests that have a candidate.
@@ -317,6 +319,10 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         requests: Vec::new(),
         page_loads: Vec::new(),
     };
+    if reqs.is_empty() {
+        out.refused = Some(Refusal::NoTimedRequests);
+        return out;
+    }
     if too_many {
         out.refused = Some(Refusal::TooManyPairs);
         return out;

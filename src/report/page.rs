@@ -82,6 +82,9 @@ pub struct PageLoadOut {
 
 fn refusal(r: &Refusal) -> String {
     match r {
+        Refusal::NoTimedRequests => {
+            "no browser request has both a send and a first byte time".to_string()
+        }
         Refusal::NoCommonEndpoint => {
             "no browser request has a server request of its method and path".to_string()
         }

@@ -209,6 +209,12 @@ fn bad_hars() {
     );
     let r = analyze_json(&[], &[&path]);
     assert_eq!(slow_rows(&r), []);
+    // Beside a server's spans: not joined, and why.
+    let r = analyze_json(&[], &[&path, &recording("page-idle.otlp.jsonl")]);
+    assert_eq!(
+        r["page_joins"][0]["refused"],
+        "no browser request has both a send and a first byte time"
+    );
     assert_eq!(
         network(&r),
         [
