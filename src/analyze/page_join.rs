@@ -2,7 +2,13 @@
 //! the server requests of a server input of the same run, by method + path + time (issue 12,
 //! section 2). Names of routes never decide anything here beyond "same endpoint".
 //!
-//! **Matching.** A browser request and a server request are candidates when their methods are
+//! **Ids first.** A browser request whose request or response headers carry an id (a W3C
+//! `traceparent`/`traceresponse` or a `Server-Timing: traceparent;desc=...` trace id, an
+//! `x-request-id`) that a server request's span fields carry too ([`id_of_field`]) was served by
+//! it (the earliest-started one with that id, when several hops share a trace). Such pairs tie
+//! the files to one run; the offsets they allow are where the rest is matched by time.
+//!
+//! **Matching by time.** A browser request and a server request are candidates when their methods are
 //! equal and the browser URL's path fits the server's route (a `{id}`, `<int:id>` or `:id`
 //! segment fits any segment). The two files have their own clocks (a DevTools trace's is the
 //! machine's uptime, a HAR's and a span file's are wall clocks, maybe of different machines), so
@@ -25,9 +31,10 @@
 //! offset is their median (kept in `[low, high]`), its spread their largest minus smallest.
 //!
 //! The join is refused, with the reason, when no pair is possible, when fewer than two browser
-//! requests (or fewer than half of those with a candidate) fit one offset, or when the range of
-//! the offset or the spread of the pairs' own offsets is wider than [`MAX_SPREAD`]: then the
-//! files are not of one run.
+//! requests (or fewer than half of those with a candidate) fit one offset, or when the pairs' own
+//! offsets spread over more than [`MAX_SPREAD`]: then the files are not of one run. (A wide
+//! range of offsets that fit is no reason: long waits allow many offsets; the own offsets then
+//! decide.)
 //!
 //! **Split.** The browser's wait (sent to first byte) of a matched request is cut into:
 //! `queued` (sent to the handler's start, at the offset: the request's way to the server, the
@@ -36,17 +43,65 @@
 //! up to the wait. Stalls of the server (any source) that overlap the request's time on the
 //! server, queued or running, and belong to other requests are its culprits, per endpoint.
 
-use super::browser::{LcpPhases, NavigationFacts, endpoint as browser_endpoint};
+use super::browser::{LcpPhases, NavigationFacts};
 use super::requests::Request;
 use super::stalls::Stall;
 use crate::model::{NetworkRequest, Ns};
+use std::collections::HashMap;
 
 /// Clock granularity allowed at each end of a pair's offset interval (a HAR written by Firefox
 /// has whole ms).
 pub const SLACK: Ns = 1_000_000;
 
-/// Widest offset range a join accepts: wider, the pairs do not pin the clocks together.
-pub const MAX_SPREAD: Ns = 1_000_000_000;
+/// Widest spread of the matched pairs' own offsets a join accepts. In one run they agree to the
+/// network's jitter (0.3-12 ms on the recordings of `sample-traces/har/`); pairs that fit one
+/// offset only by chance, in files of different runs, do not (500 ms and more on them).
+pub const MAX_SPREAD: Ns = 250_000_000;
+
+/// Most candidate pairs considered (each 32 bytes): beyond, the join is refused rather than
+/// slow.
+pub const MAX_PAIRS: usize = 4_000_000;
+
+/// The key a server span's field gives, as `ingest::http_ids` keys a browser request's headers:
+/// `request:<id>` from a request-id field, `trace:<id>` from a trace-id field (32 hex digits).
+pub fn id_of_field(key: &str, value: &str) -> Option<String> {
+    const REQUEST: [&str; 5] = [
+        "request_id",
+        "request.id",
+        "http.request_id",
+        "x_request_id",
+        "correlation_id",
+    ];
+    const TRACE: [&str; 4] = ["trace_id", "trace.id", "otel.trace_id", "traceId"];
+    let v = value.trim().trim_matches('"');
+    if v.is_empty() {
+        return None;
+    }
+    if REQUEST.contains(&key) {
+        Some(format!("request:{v}"))
+    } else if TRACE.contains(&key)
+        && v.len() == 32
+        && v.bytes().all(|b| b.is_ascii_hexdigit())
+        && v.bytes().any(|b| b != b'0')
+    {
+        Some(format!("trace:{}", v.to_ascii_lowercase()))
+    } else {
+        None
+    }
+}
+
+/// The field keys [`id_of_field`] reads.
+pub const FIELD_KEYS: [&str; 9] = [
+    "request_id",
+    "request.id",
+    "http.request_id",
+    "x_request_id",
+    "correlation_id",
+    "trace_id",
+    "trace.id",
+    "otel.trace_id",
+    "traceId",
+];
 
 /// A browser input's side of the join.
 pub struct BrowserSide<'a> {
@@ -66,12 +121,17 @@ pub struct ServerSide<'a> {
 /// Why two inputs were not joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
+    /// No browser request has both a send and a first byte (a HAR of -1 timings).
+    NoTimedRequests,
     /// No browser request has a server request of its method and path.
     NoCommonEndpoint,
     /// The best offset fits `fit` of the `of` browser requests that have a candidate.
     TooFewFit { fit: usize, of: usize },
-    /// The offsets that fit the most pairs span more than [`MAX_SPREAD`].
+    /// The matched pairs' own offsets spread over more than [`MAX_SPREAD`].
     Spread(Ns),
+    /// Over [`MAX_PAIRS`] candidate pairs (a long server trace of the browser's endpoints):
+    /// cut the server input to the time of the page loads.
+    TooManyPairs,
 }
 
 /// The clock offset found: browser time = server time + `estimate`. `low..=high` is the range
@@ -87,7 +147,7 @@ pub struct Offset {
 
 impl Offset {
     pub fn spread(&self) -> Ns {
-        self.high - self.low
+        self.high.saturating_sub(self.low)
     }
 }
 
@@ -118,6 +178,8 @@ pub struct JoinedRequest {
     pub network: Ns,
     /// Most overlap first.
     pub culprits: Vec<Culprit>,
+    /// Matched by an id both sides carry, not by time.
+    pub by_id: bool,
 }
 
 /// One page load: a main-frame navigation and the request its story is told by.
@@ -126,6 +188,9 @@ pub struct PageLoad {
     pub url: String,
     pub lcp: Option<Ns>,
     pub phases: Option<LcpPhases>,
+    /// Indices into [`PageJoin::requests`] of the matched requests that started between this
+    /// navigation and the next.
+    pub requests: Vec<usize>,
     /// Index into [`PageJoin::requests`]: the LCP image's request when it was matched, else the
     /// matched request of this page load with the longest wait.
     pub key: Option<usize>,
@@ -141,6 +206,8 @@ pub struct PageJoin {
     pub server_requests: usize,
     /// Browser requests with at least one candidate.
     pub with_candidates: usize,
+    /// Requests matched by an id both sides carry.
+    pub matched_by_id: usize,
     pub offset: Option<Offset>,
     pub refused: Option<Refusal>,
     pub requests: Vec<JoinedRequest>,
@@ -197,6 +264,10 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         .enumerate()
         .filter_map(|(i, n)| {
             let (sent, first) = (n.sent?, n.first_byte?);
+            // A garbled timing (first byte before the send) says nothing of the server.
+            if first < sent {
+                return None;
+            }
             let last = n.finish_time.unwrap_or(n.end).max(first);
             Some((
                 i,
@@ -206,21 +277,33 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
             ))
         })
         .collect();
+    // Server requests per endpoint, so that a path is fitted to each route once.
+    let mut by_endpoint: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (j, s) in server.requests.iter().enumerate() {
+        let at = *index.entry(&s.endpoint).or_insert_with(|| {
+            by_endpoint.push((&s.endpoint, Vec::new()));
+            by_endpoint.len() - 1
+        });
+        by_endpoint[at].1.push(j);
+    }
     // Candidate pairs: (lo, hi, index into reqs, server index).
     let mut pairs: Vec<(Ns, Ns, usize, usize)> = Vec::new();
     let mut with_candidates = 0;
+    let mut too_many = false;
     for (k, &(i, sent, first, _)) in reqs.iter().enumerate() {
         let n = &browser.network[i];
         let path = url_path(&n.url);
         let before = pairs.len();
-        for (j, s) in server.requests.iter().enumerate() {
-            if !fits(&n.method, path, &s.endpoint) {
-                continue;
+        for (_, list) in by_endpoint.iter().filter(|(e, _)| fits(&n.method, path, e)) {
+            if pairs.len() + list.len() > MAX_PAIRS {
+                too_many = true;
+                break;
             }
-            let start = s.start.saturating_add(s0);
-            let lo = sent.saturating_sub(start).saturating_sub(SLACK);
-            let hi = first.saturating_sub(start).saturating_add(SLACK);
-            if lo <= hi {
+            for &j in list {
+                let start = server.requests[j].start.saturating_add(s0);
+                let lo = sent.saturating_sub(start).saturating_sub(SLACK);
+                let hi = first.saturating_sub(start).saturating_add(SLACK);
                 pairs.push((lo, hi, k, j));
             }
         }
@@ -230,28 +313,88 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         browser_requests: reqs.len(),
         server_requests: server.requests.len(),
         with_candidates,
+        matched_by_id: 0,
         offset: None,
         refused: None,
         requests: Vec::new(),
         page_loads: Vec::new(),
     };
-    let Some((low, high)) = best_offset(&pairs) else {
-        out.refused = Some(Refusal::NoCommonEndpoint);
+    if reqs.is_empty() {
+        out.refused = Some(Refusal::NoTimedRequests);
         return out;
+    }
+    if too_many {
+        out.refused = Some(Refusal::TooManyPairs);
+        return out;
+    }
+    // Ids first: a browser request whose headers carry an id that a server request's fields
+    // carry too was served by it (by the earliest-started one with that id: the first hop).
+    let mut taken = vec![false; server.requests.len()];
+    let mut matched: Vec<(usize, usize)> = Vec::new();
+    let mut first_with: HashMap<&str, usize> = HashMap::new();
+    for (j, s) in server.requests.iter().enumerate() {
+        for id in s.ids.iter() {
+            let e = first_with.entry(id.as_str()).or_insert(j);
+            if s.start < server.requests[*e].start {
+                *e = j;
+            }
+        }
+    }
+    let mut by_id = vec![false; reqs.len()];
+    for (k, &(i, ..)) in reqs.iter().enumerate() {
+        let hit = browser.network[i]
+            .ids
+            .iter()
+            .filter_map(|id| first_with.get(id.as_str()).copied())
+            .find(|&j| !taken[j]);
+        if let Some(j) = hit {
+            taken[j] = true;
+            matched.push((k, j));
+            by_id[k] = true;
+        }
+    }
+    out.matched_by_id = matched.len();
+    // A pair's own offset: its handler's end at the browser's last byte (a server span ends
+    // when the response has been written).
+    let own_offset = |k: usize, j: usize| {
+        reqs[k]
+            .3
+            .saturating_sub(server.requests[j].end.saturating_add(s0))
     };
-    // Matching happens at the middle of the range; the estimate is refined below.
+    let (low, high, d) = if matched.is_empty() {
+        let Some((low, high)) = best_offset(&pairs) else {
+            out.refused = Some(Refusal::NoCommonEndpoint);
+            return out;
+        };
+        // Matching happens at the middle of the range; the estimate is refined below.
+        (low, high, low.saturating_add(high.saturating_sub(low) / 2))
+    } else {
+        // The offsets the id pairs allow (or, when they allow none together, their own
+        // offsets' range); time matching of the rest at their median.
+        let mut own: Vec<Ns> = matched.iter().map(|&(k, j)| own_offset(k, j)).collect();
+        own.sort_unstable();
+        let (mut low, mut high) = (Ns::MIN, Ns::MAX);
+        for &(k, j) in &matched {
+            let start = server.requests[j].start.saturating_add(s0);
+            low = low.max(reqs[k].1.saturating_sub(start).saturating_sub(SLACK));
+            high = high.min(reqs[k].2.saturating_sub(start).saturating_add(SLACK));
+        }
+        if low > high {
+            (low, high) = (own[0], own[own.len() - 1]);
+        }
+        let d = super::stats::percentile(&own, 50.0).clamp(low, high);
+        (low, high, d)
+    };
     let mut offset = Offset {
-        estimate: low + (high - low) / 2,
+        estimate: d,
         low,
         high,
         pair_spread: 0,
     };
-    let d = offset.estimate;
-    // One to one at `d`: earliest sent first, each the earliest-started server request that fits.
-    let mut order: Vec<usize> = (0..reqs.len()).collect();
+    // The rest one to one at `d`: earliest sent first, each the earliest-started server request
+    // that fits.
+    let mut order: Vec<usize> = (0..reqs.len()).filter(|&k| !by_id[k]).collect();
     order.sort_by_key(|&k| (reqs[k].1, k));
-    let mut taken = vec![false; server.requests.len()];
-    let mut matched: Vec<(usize, usize)> = Vec::new();
     for k in order {
         let best = pairs
             .iter()
@@ -262,7 +405,8 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
             matched.push((k, p.3));
         }
     }
-    if matched.len() < 2 || 2 * matched.len() < with_candidates {
+    // Ids tie the files to one run; without, enough pairs must fit one offset.
+    if out.matched_by_id == 0 && (matched.len() < 2 || 2 * matched.len() < with_candidates) {
         out.offset = Some(offset);
         out.refused = Some(Refusal::TooFewFit {
             fit: matched.len(),
@@ -270,18 +414,18 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         });
         return out;
     }
-    // Each pair's own offset: its handler's end at the browser's last byte (a server span ends
-    // when the response has been written). The estimate is their median, kept in the range;
-    // their spread says how well the pairs agree.
-    let mut own: Vec<Ns> = matched
-        .iter()
-        .map(|&(k, j)| reqs[k].3 - server.requests[j].end.saturating_add(s0))
-        .collect();
+    // The estimate is the median of every matched pair's own offset, kept in the range; their
+    // spread says how well the pairs agree.
+    let mut own: Vec<Ns> = matched.iter().map(|&(k, j)| own_offset(k, j)).collect();
     own.sort_unstable();
     offset.estimate = super::stats::percentile(&own, 50.0).clamp(low, high);
-    offset.pair_spread = own.last().copied().unwrap_or(0) - own.first().copied().unwrap_or(0);
+    offset.pair_spread = own
+        .last()
+        .copied()
+        .unwrap_or(0)
+        .saturating_sub(own.first().copied().unwrap_or(0));
     out.offset = Some(offset);
-    if offset.pair_spread > MAX_SPREAD {
+    if out.matched_by_id == 0 && offset.pair_spread > MAX_SPREAD {
         out.refused = Some(Refusal::Spread(offset.pair_spread));
         return out;
     }
@@ -292,12 +436,21 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         let s = &server.requests[j];
         let start = s.start.saturating_add(s0).saturating_add(d);
         let end = s.end.saturating_add(s0).saturating_add(d);
-        let wait = first - sent;
-        let queued = (start - sent).clamp(0, wait);
-        let handler = (end.min(first) - start.max(sent)).clamp(0, wait - queued);
+        // first >= sent (kept so above): every clamp below has its bounds in order.
+        let wait = first.saturating_sub(sent);
+        let queued = start.saturating_sub(sent).clamp(0, wait);
+        let handler = end
+            .min(first)
+            .saturating_sub(start.max(sent))
+            .clamp(0, wait - queued);
         // The request's time on the server, in the server's own clock: from when it was sent
         // (at the offset) to when its handler ended.
-        let on_server = (sent - d - s0 - SLACK, s.end);
+        let on_server = (
+            sent.saturating_sub(d)
+                .saturating_sub(s0)
+                .saturating_sub(SLACK),
+            s.end,
+        );
         out.requests.push(JoinedRequest {
             browser: i,
             server: j,
@@ -309,6 +462,7 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
             handler,
             network: wait - queued - handler,
             culprits: culprits(server.stalls, j, on_server),
+            by_id: by_id[k],
         });
     }
     out.requests.sort_by_key(|r| r.browser);
@@ -346,14 +500,14 @@ fn culprits(stalls: &[Stall], own: usize, window: (Ns, Ns)) -> Vec<Culprit> {
         if st.request == Some(own) {
             continue;
         }
-        let overlap = st.end.min(window.1) - st.start.max(window.0);
+        let overlap = st.end.min(window.1).saturating_sub(st.start.max(window.0));
         if overlap <= 0 {
             continue;
         }
         match out.iter_mut().find(|c| c.endpoint == st.culprit) {
             Some(c) => {
                 c.stalls += 1;
-                c.overlap += overlap;
+                c.overlap = c.overlap.saturating_add(overlap);
                 c.longest = c.longest.max(st.duration());
             }
             None => out.push(Culprit {
@@ -373,9 +527,14 @@ fn culprits(stalls: &[Stall], own: usize, window: (Ns, Ns)) -> Vec<Culprit> {
 fn page_loads(browser: &BrowserSide<'_>, requests: &[JoinedRequest]) -> Vec<PageLoad> {
     let navs = browser.navigations;
     navs.iter()
-        .enumerate()
-        .map(|(k, nav)| {
-            let next = navs.get(k + 1).map_or(Ns::MAX, |n| n.start);
+        .map(|nav| {
+            // Until the next navigation to start (the list need not be in time order).
+            let next = navs
+                .iter()
+                .map(|n| n.start)
+                .filter(|s| *s > nav.start)
+                .min()
+                .unwrap_or(Ns::MAX);
             let in_load = |r: &&JoinedRequest| {
                 let st = browser.network[r.browser].start;
                 st >= nav.start && st < next
@@ -396,16 +555,17 @@ fn page_loads(browser: &BrowserSide<'_>, requests: &[JoinedRequest]) -> Vec<Page
                 url: nav.url.clone(),
                 lcp: nav.lcp,
                 phases: nav.phases,
+                requests: requests
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| in_load(r))
+                    .map(|(i, _)| i)
+                    .collect(),
                 key,
                 key_is_lcp: lcp_req.is_some(),
             }
         })
         .collect()
-}
-
-/// The endpoint a browser request counts under in rows (`GET http://h/path`).
-pub fn browser_request_endpoint(n: &NetworkRequest) -> String {
-    browser_endpoint(&n.method, &n.url)
 }
 
 #[cfg(test)]
@@ -443,6 +603,89 @@ mod tests {
             culprit: culprit.to_string(),
             delayed: 0,
         }
+    }
+
+    #[test]
+    fn fields() {
+        assert_eq!(
+            id_of_field("request_id", "42").as_deref(),
+            Some("request:42")
+        );
+        assert_eq!(
+            id_of_field("trace_id", "0AF7651916CD43DD8448EB211C80319C").as_deref(),
+            Some("trace:0af7651916cd43dd8448eb211c80319c")
+        );
+        assert_eq!(id_of_field("trace_id", "12"), None);
+        assert_eq!(id_of_field("route", "/x"), None);
+        for k in FIELD_KEYS {
+            assert!(
+                id_of_field(k, "0af7651916cd43dd8448eb211c80319c").is_some(),
+                "{k}"
+            );
+        }
+    }
+    /// Two requests to one endpoint in flight together: by time, the first sent would take the
+    /// first started server request; their `x-request-id`s say the opposite, and win.
+    #[test]
+    fn ids_match_before_time() {
+        let mut a = net("http://h/x/", 0, 100 * MS, 101 * MS);
+        a.ids = vec!["request:2".to_string()];
+        let mut b = net("http://h/x/", MS, 60 * MS, 61 * MS);
+        b.ids = vec!["request:1".to_string()];
+        let network = [a, b];
+        let mut r1 = req("GET /x/", 2 * MS, 59 * MS);
+        r1.ids = Box::new(["request:1".to_string()]);
+        let mut r2 = req("GET /x/", 3 * MS, 99 * MS);
+        r2.ids = Box::new(["request:2".to_string()]);
+        let requests = [r1, r2];
+        let j = join(
+            &BrowserSide {
+                network: &network,
+                navigations: &[],
+                origin: None,
+            },
+            &ServerSide {
+                requests: &requests,
+                stalls: &[],
+                origin: None,
+            },
+        );
+        assert_eq!(j.refused, None);
+        assert_eq!(j.matched_by_id, 2);
+        let pairs: Vec<(usize, usize, bool)> = j
+            .requests
+            .iter()
+            .map(|r| (r.browser, r.server, r.by_id))
+            .collect();
+        assert_eq!(pairs, [(0, 1, true), (1, 0, true)]);
+        // Own offsets: a 101 - 99 = 2 ms, b 61 - 59 = 2 ms.
+        assert_eq!(
+            j.offset.map(|o| (o.estimate, o.pair_spread)),
+            Some((2 * MS, 0))
+        );
+        // Without the ids, time alone pairs them the other way.
+        let plain = [
+            net("http://h/x/", 0, 100 * MS, 101 * MS),
+            net("http://h/x/", MS, 60 * MS, 61 * MS),
+        ];
+        let requests = [
+            req("GET /x/", 2 * MS, 59 * MS),
+            req("GET /x/", 3 * MS, 99 * MS),
+        ];
+        let j = join(
+            &BrowserSide {
+                network: &plain,
+                navigations: &[],
+                origin: None,
+            },
+            &ServerSide {
+                requests: &requests,
+                stalls: &[],
+                origin: None,
+            },
+        );
+        let pairs: Vec<(usize, usize)> = j.requests.iter().map(|r| (r.browser, r.server)).collect();
+        assert_eq!(pairs, [(0, 0), (1, 1)]);
     }
 
     #[test]

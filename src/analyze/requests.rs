@@ -89,6 +89,9 @@ pub struct Request {
     pub executions: Vec<(Ns, Ns)>,
     /// Without executions, its spans (start, end, busy), kept likewise.
     pub spans: Vec<(Ns, Ns, Option<Ns>)>,
+    /// Ids its span's fields carry that a browser's request may carry too
+    /// ([`id_of_field`](super::page_join::id_of_field)).
+    pub ids: Box<[String]>,
 }
 
 impl Request {
@@ -119,6 +122,7 @@ impl Request {
             timed: None,
             executions: vec![],
             spans: vec![],
+            ids: Box::new([]),
         }
     }
 
@@ -671,6 +675,10 @@ fn measure(
         timed: None,
         executions: Vec::new(),
         spans: Vec::new(),
+        ids: super::page_join::FIELD_KEYS
+            .iter()
+            .filter_map(|k| super::page_join::id_of_field(k, trace.field(span, k)?))
+            .collect(),
     }
 }
 

@@ -15,7 +15,8 @@
 //! ```
 //!
 //! The server wait is `timings.wait` (the browser's time to first byte after sending: server
-//! processing plus one round trip). Redirect hops are separate entries. An entry served from a
+//! processing plus one round trip). Redirect hops are separate entries. Ids in the request's or
+//! the response's headers (`traceparent`, `x-request-id`, ...) are kept (`ingest::http_ids`). An entry served from a
 //! cache (Chrome's `_fromCache`) has no server wait.
 //!
 //! Pages (`log.pages`) become navigations: each page's main document is its earliest entry whose
@@ -170,6 +171,8 @@ struct Request<'a> {
     method: Option<Text<'a>>,
     #[serde(borrow, default)]
     url: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    headers: Option<Vec<Header<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -463,6 +466,18 @@ fn request(
                 .as_deref()
                 .is_some_and(|m| m == "text/html" || m == "application/xhtml+xml"),
         };
+    let mut ids = Vec::new();
+    let request_headers = e.request.as_ref().and_then(|r| r.headers.as_ref());
+    let response_headers = response.and_then(|r| r.headers.as_ref());
+    for h in request_headers
+        .into_iter()
+        .chain(response_headers)
+        .flatten()
+    {
+        if let (Some(k), Some(v)) = (&h.name, &h.value) {
+            super::http_ids::from_header(&k.0, &v.0, &mut ids);
+        }
+    }
     let text = |t: &Option<Text<'_>>| t.as_ref().map_or(String::new(), |t| t.0.to_string());
     let req = NetworkRequest {
         request_id: e
@@ -485,6 +500,7 @@ fn request(
         is_document: false,
         redirects: 0,
         server_timing,
+        ids,
     };
     (req, e.pageref.as_ref().map(|p| p.0.to_string()), doc_like)
 }
@@ -572,8 +588,10 @@ mod tests {
     fn phases_place_sent_first_byte_and_finish() {
         let har = r#"{"log":{"version":"1.2","entries":[
           {"startedDateTime":"2026-12-01T10:00:00.000+01:00","time":60,
-           "request":{"method":"GET","url":"http://h/a?x=1","headers":[]},
-           "response":{"status":200,"headers":[{"name":"server-timing","value":"db;dur=12.5"}],
+           "request":{"method":"GET","url":"http://h/a?x=1","headers":[
+             {"name":"traceparent","value":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}]},
+           "response":{"status":200,"headers":[{"name":"server-timing","value":"db;dur=12.5"},
+             {"name":"X-Request-Id","value":"r-17"}],
                        "content":{"mimeType":"image/png"}},
            "timings":{"blocked":2,"dns":3,"connect":5,"ssl":4,"send":1,"wait":40,"receive":9}}]}}"#;
         let (t, stats) = read_str(har).expect("reads");
@@ -595,6 +613,10 @@ mod tests {
         assert_eq!(r.status, Some(200));
         assert_eq!(r.mime_type.as_deref(), Some("image/png"));
         assert_eq!(r.server_timing, vec![("db".to_string(), 12_500_000)]);
+        assert_eq!(
+            r.ids,
+            ["trace:0af7651916cd43dd8448eb211c80319c", "request:r-17"]
+        );
         assert!(!r.is_document);
     }
 

@@ -10,6 +10,7 @@ pub mod asyncio;
 pub mod chrome;
 pub mod console;
 pub mod har;
+pub mod http_ids;
 mod lines;
 pub mod otel;
 mod sniff;

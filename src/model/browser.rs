@@ -40,6 +40,9 @@ pub struct NetworkRequest {
     pub redirects: u32,
     /// `Server-Timing` response header entries: (name, duration).
     pub server_timing: Vec<(String, Ns)>,
+    /// Ids its headers carry that a server's trace may carry too (`trace:<trace id>`,
+    /// `request:<request id>`; see `ingest::http_ids`).
+    pub ids: Vec<String>,
 }
 
 /// What a browser trace says beyond spans: its main threads' tasks and its navigations.

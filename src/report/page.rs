@@ -18,6 +18,8 @@ pub struct PageJoinOut {
     pub browser_requests: usize,
     pub server_requests: usize,
     pub matched: usize,
+    /// Of them, matched by an id both sides carry (`traceparent`, `x-request-id`, ...).
+    pub matched_by_id: usize,
     pub browser_unmatched: usize,
     pub server_unmatched: usize,
     /// Browser time = server time + this (ms): the median of the matched pairs' own offsets
@@ -37,6 +39,8 @@ pub struct JoinedRequestOut {
     /// The server's endpoint (method and route).
     pub endpoint: String,
     pub is_document: bool,
+    /// `id` (an id both sides carry) or `time`.
+    pub matched_by: &'static str,
     /// Request sent to first byte, by the browser.
     pub browser_wait_ms: f64,
     /// The part of the wait that was neither before the handler nor in it.
@@ -72,10 +76,15 @@ pub struct PageLoadOut {
     pub request_url: Option<String>,
     pub request_is_lcp_image: bool,
     pub headline: String,
+    /// The matched requests of this page load (as in `page_joins[].requests`).
+    pub requests: Vec<JoinedRequestOut>,
 }
 
 fn refusal(r: &Refusal) -> String {
     match r {
+        Refusal::NoTimedRequests => {
+            "no browser request has both a send and a first byte time".to_string()
+        }
         Refusal::NoCommonEndpoint => {
             "no browser request has a server request of its method and path".to_string()
         }
@@ -83,8 +92,14 @@ fn refusal(r: &Refusal) -> String {
             "one clock offset fits only {fit} of the {of} browser requests that have a server \
              request of their method and path: the files are not of the same run"
         ),
+        Refusal::TooManyPairs => format!(
+            "over {} candidate pairs (the server input is long): cut it to the time of the page \
+             loads",
+            crate::analyze::page_join::MAX_PAIRS
+        ),
         Refusal::Spread(w) => format!(
-            "the clock offsets that fit span {}: the pairs do not tie the clocks together",
+            "the matched pairs' clock offsets (last byte - handler end) spread over {}: the \
+             files are not of the same run",
             fmt_duration(*w)
         ),
     }
@@ -95,6 +110,7 @@ fn request_out(r: &JoinedRequest, server: &Analysis) -> JoinedRequestOut {
         url: r.url.clone(),
         endpoint: r.endpoint.clone(),
         is_document: r.is_document,
+        matched_by: if r.by_id { "id" } else { "time" },
         browser_wait_ms: to_ms(r.browser_wait),
         network_ms: to_ms(r.network),
         queued_ms: to_ms(r.queued),
@@ -151,6 +167,7 @@ impl Report {
             browser_requests: j.browser_requests,
             server_requests: j.server_requests,
             matched: j.requests.len(),
+            matched_by_id: j.matched_by_id,
             browser_unmatched: j.browser_unmatched(),
             server_unmatched: j.server_unmatched(),
             offset_ms: j.offset.map(|o| to_ms(o.estimate)),
@@ -192,6 +209,12 @@ impl Report {
                 request_url: key.map(|r| r.url.clone()),
                 request_is_lcp_image: p.key_is_lcp,
                 headline,
+                requests: p
+                    .requests
+                    .iter()
+                    .filter_map(|&i| j.requests.get(i))
+                    .map(|r| request_out(r, sa))
+                    .collect(),
             });
         }
     }
@@ -208,10 +231,15 @@ pub fn lines(r: &Report) -> Vec<String> {
                 j.browser_input, j.server_input
             )),
             (None, Some(off), Some(spread)) => out.push(format!(
-                "{head}: {} of {} browser requests matched ({} unmatched); clock offset {off} ms \
-                 (browser = server + offset), spread {spread} ms",
+                "{head}: {} of {} browser requests matched{} ({} unmatched); clock offset {off} \
+                 ms (browser = server + offset), spread {spread} ms",
                 j.matched,
                 j.browser_requests,
+                if j.matched_by_id > 0 {
+                    format!(", {} by id", j.matched_by_id)
+                } else {
+                    String::new()
+                },
                 plural(j.server_unmatched, "server request", "server requests")
             )),
             _ => {}

@@ -209,6 +209,12 @@ fn bad_hars() {
     );
     let r = analyze_json(&[], &[&path]);
     assert_eq!(slow_rows(&r), []);
+    // Beside a server's spans: not joined, and why.
+    let r = analyze_json(&[], &[&path, &recording("page-idle.otlp.jsonl")]);
+    assert_eq!(
+        r["page_joins"][0]["refused"],
+        "no browser request has both a send and a first byte time"
+    );
     assert_eq!(
         network(&r),
         [
@@ -468,6 +474,8 @@ fn har_and_devtools_trace_join_the_server_spans() {
     );
     let load = &r["page_loads"][0];
     assert_eq!(load["lcp_ms"], 1087.36);
+    // The page load holds its three matched requests.
+    assert_eq!(splits(load), s);
     assert!(
         load["headline"]
             .as_str()
@@ -500,6 +508,17 @@ fn files_of_different_runs_are_not_joined() {
         ("page-burst.har", "page-idle.otlp.jsonl"),
         ("page-idle.devtools.json.gz", "page-burst.otlp.jsonl"),
         ("page-burst.devtools.json.gz", "page-idle.otlp.jsonl"),
+        ("demo-page-idle.har", "demo-page-burst.json-full.log"),
+        (
+            "demo-page-idle.devtools.json.gz",
+            "demo-page-burst.json-full.log",
+        ),
+        // Both requests fit one offset by chance, but their own offsets are 501 ms apart.
+        ("demo-page-burst.har", "demo-page-idle.json-full.log"),
+        (
+            "demo-page-burst.devtools.json.gz",
+            "demo-page-idle.json-full.log",
+        ),
     ] {
         let r = page_join(browser, server);
         let j = &r["page_joins"][0];
@@ -519,7 +538,8 @@ fn files_of_different_runs_are_not_joined() {
         .join(" ");
     assert!(
         text.starts_with(&format!(
-            "{} not joined to {}: the clock offsets that fit span",
+            "{} not joined to {}: the matched pairs' clock offsets (last byte - handler end) \
+             spread over 1.71 s: the files are not of the same run",
             recording("page-burst.devtools.json.gz").display(),
             recording("page-idle.otlp.jsonl").display()
         )),
@@ -583,4 +603,44 @@ fn the_rust_demo_page_joins_its_log() {
     let s = splits(&r["page_joins"][0]);
     assert_eq!(s.len(), 2);
     assert!(s.iter().all(|s| s.5.is_empty()), "{s:?}");
+}
+
+/// Ids before time (hand-written `ids.har` and `ids.otlp.json`): two requests to `/x/` in flight
+/// together, the first sent answered last. Their `X-Request-Id` response headers (2, 1) match
+/// the spans' `request_id` fields, so the first sent (wait 100 ms) is the span of 3..99 ms and
+/// the second (sent 1 ms, wait 59 ms) the span of 2..59 ms; by time alone the first sent would
+/// take the first started span. Own offsets 101 - 99 = 61 - 59 = 2 ms: queued 3 + 2 = 5 ms and
+/// 2 + 2 - 1 = 3 ms; handlers to the first byte, 95 and 56 ms.
+#[test]
+fn ids_match_before_time() {
+    let (har, otlp) = (data("ids.har"), data("ids.otlp.json"));
+    let r = analyze_json(&[], &[&har, &otlp]);
+    let j = &r["page_joins"][0];
+    assert_eq!(j["refused"], Value::Null, "{j}");
+    assert_eq!(
+        (&j["matched"], &j["matched_by_id"]),
+        (&Value::from(2), &Value::from(2))
+    );
+    assert_eq!(j["offset_ms"], 2.0);
+    let s: Vec<(f64, f64, f64, String)> = j["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|q| {
+            (
+                q["browser_wait_ms"].as_f64().unwrap_or(-1.0),
+                q["queued_ms"].as_f64().unwrap_or(-1.0),
+                q["handler_ms"].as_f64().unwrap_or(-1.0),
+                q["matched_by"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        s,
+        [
+            (100.0, 5.0, 95.0, "id".to_string()),
+            (59.0, 3.0, 56.0, "id".to_string())
+        ]
+    );
+    check_with(&[], &[&har, &otlp]);
 }

@@ -37,7 +37,7 @@ mod calls;
 mod event;
 mod navigation;
 mod network;
-pub(crate) use network::parse_server_timing;
+pub(crate) use network::{parse_server_timing, split_unquoted};
 mod scan;
 mod slices;
 mod tasks;

@@ -56,6 +56,7 @@ struct Pending {
     timing: Option<Timing>,
     cached: bool,
     server_timing: Vec<(String, Ns)>,
+    ids: Vec<String>,
     /// First-seen order, for a stable output.
     order: usize,
 }
@@ -114,6 +115,7 @@ impl Requests {
                     if k.eq_ignore_ascii_case("server-timing") {
                         r.server_timing.extend(parse_server_timing(v));
                     }
+                    crate::ingest::http_ids::from_header(k, v, &mut r.ids);
                 }
             }
             ResourceEvent::Finish => {
@@ -163,6 +165,7 @@ impl Requests {
                 finish_time: r.finish_time,
                 redirects: r.sends.saturating_sub(1),
                 server_timing: r.server_timing,
+                ids: r.ids,
             });
         }
         out
@@ -215,7 +218,7 @@ pub(crate) fn parse_server_timing(v: &str) -> Vec<(String, Ns)> {
         .collect()
 }
 
-fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
+pub(crate) fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
     let mut out = Vec::new();
     let (mut start, mut quoted, mut escaped) = (0, false, false);
     for (i, c) in s.char_indices() {

@@ -263,7 +263,7 @@ fn network_request_units_redirects_and_server_timing() {
     let t = r#"[{"ph":"I","name":"ResourceSendRequest","pid":1,"tid":1,"ts":100,"args":{"data":{"requestId":"N1","url":"https://x.test/old","requestMethod":"GET"}}},
 {"ph":"I","name":"ResourceSendRequest","pid":1,"tid":1,"ts":150,"args":{"data":{"requestId":"N1","url":"https://x.test/a?q=1","requestMethod":"GET"}}},
 {"ph":"R","name":"navigationStart","pid":1,"tid":1,"ts":50,"args":{"frame":"F","data":{"navigationId":"N1","documentLoaderURL":"https://x.test/old","isLoadingMainFrame":true,"isOutermostMainFrame":true}}},
-{"ph":"I","name":"ResourceReceiveResponse","pid":1,"tid":1,"ts":2000000,"args":{"data":{"requestId":"N1","statusCode":200,"mimeType":"text/html","timing":{"requestTime":52122.403283,"sendEnd":1.395,"receiveHeadersStart":2004.289,"receiveHeadersEnd":2004.335},"headers":[{"name":"Server-Timing","value":"db;dur=53.2, app;desc=\"x\";dur=47"}]}}},
+{"ph":"I","name":"ResourceReceiveResponse","pid":1,"tid":1,"ts":2000000,"args":{"data":{"requestId":"N1","statusCode":200,"mimeType":"text/html","timing":{"requestTime":52122.403283,"sendEnd":1.395,"receiveHeadersStart":2004.289,"receiveHeadersEnd":2004.335},"headers":[{"name":"Server-Timing","value":"db;dur=53.2, app;desc=\"x\";dur=47"},{"name":"x-request-id","value":"abc"}]}}},
 {"ph":"I","name":"ResourceFinish","pid":1,"tid":1,"ts":2100000,"args":{"data":{"requestId":"N1","finishTime":52124.5}}},
 {"ph":"I","name":"ResourceSendRequest","pid":1,"tid":1,"ts":200,"args":{"data":{"requestId":"1.2","url":"data:image/png;base64,AAAA"}}},
 {"ph":"I","name":"ResourceSendRequest","pid":1,"tid":1,"ts":300,"args":{"data":{"requestId":"1.3","url":"https://x.test/cached.js"}}},
@@ -288,6 +288,8 @@ fn network_request_units_redirects_and_server_timing() {
             ("app".to_string(), 47_000_000)
         ]
     );
+    // Ids from the response headers, for the join to a server's spans.
+    assert_eq!(doc.ids, ["request:abc"]);
     // From the memory cache: the timing is stale, the wait unknown (not 0).
     assert_eq!((n[1].server_wait, n[1].status), (None, None));
 }
