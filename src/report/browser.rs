@@ -308,7 +308,8 @@ pub fn slow_server_row(j: &Judgement, s: &SlowResponse) -> Row {
             // The gap to the µs, as the JSON has always given it.
             fmt_ms((ms3(gap) * 1e6).round() as Ns)
         ),
-        None => "Not visible from the browser (no server trace)".to_string(),
+        None => "Not visible from the browser alone (a server trace of the same run shows it)"
+            .to_string(),
     };
     let mut blocking = format!(
         "Waits for the server: {} before the first byte",
