@@ -5,6 +5,7 @@
 pub mod browser;
 mod build;
 pub mod diff;
+pub mod html;
 mod markdown;
 mod rows;
 mod runtime;
@@ -42,6 +43,9 @@ impl Report {
             }
             OutputFormat::Table => table::render(self, cfg, out),
             OutputFormat::Markdown => markdown::render(self, cfg, out),
+            // From the report alone: its text, no charts (`html::render` with the series of
+            // each trace draws them; `crate::run` does).
+            OutputFormat::Html => html::render(self, &[], cfg, out),
         }
     }
 }
