@@ -37,7 +37,7 @@ const EPISODES_LISTED: usize = 50;
 const RESPONSES_LISTED: usize = 25;
 
 /// Text taken from the input, for HTML text and attribute values: control characters shown
-/// escaped as in the terminal (`\u{1b}`), then `& < > " '` as entities.
+/// escaped as in the terminal (`\u{1b}`), then `& < > " '` and U+2028/U+2029 as entities.
 pub fn esc(s: &str) -> String {
     let s = safe(s);
     let mut out = String::with_capacity(s.len() + 8);
@@ -48,6 +48,9 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Line separators: harmless in HTML text, but no raw one anywhere in the page.
+            '\u{2028}' => out.push_str("&#x2028;"),
+            '\u{2029}' => out.push_str("&#x2029;"),
             c => out.push(c),
         }
     }

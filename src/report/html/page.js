@@ -310,7 +310,7 @@
     e.victims.forEach(function (v) { var n = s.endpoints[v[0]].name; per[n] = (per[n] || 0) + 1; });
     var list = Object.keys(per).map(function (n) { return esc(n) + " \u00d7" + per[n]; }).join(", ");
     var worst = e.victims.map(function (v) { var p = s.endpoints[v[0]].points[v[1]]; return [s.endpoints[v[0]].name, p]; })
-      .sort(function (a, b) { return b[1][1] - a[1][1]; }).slice(0, 10)
+      .sort(function (a, b) { return b[1][1] - a[1][1]; }).slice(0, 5)
       .map(function (w) { return "<li>" + esc(w[0]) + " at " + esc(dur(w[1][0])) + ": " + esc(dur(w[1][1])) + "</li>"; }).join("");
     this.selBox.innerHTML = '<div class="selbox" data-episode="' + e.number + '" data-victims="' + e.victims.length + '"><b>Episode ' + e.number + "</b>: " + esc(e.line) +
       "<br>Selected: " + e.victims.length + " delayed requests drawn" + (e.victims_total > e.victims.length ? " of " + e.victims_total : "") +
@@ -441,13 +441,19 @@
     tip = document.getElementById("tip");
     var report = JSON.parse(document.getElementById("report-data").textContent);
     var series = JSON.parse(document.getElementById("series-data").textContent);
-    var lanes = 0;
+    var lanes = 0, want = /episode=(\d+)/.exec(location.hash || "");
     series.forEach(function (s, i) {
       var inp = new Input(s, report, i);
       if (!inp.tl || !inp.lat) return;
       inp.draw();
       inp.wire();
       lanes += s.lanes.filter(function (l) { return l.kind !== "pool"; }).length;
+      // #episode=N in the address selects episode N (as numbered in the report) on load.
+      var at = want ? s.episodes.findIndex(function (e) { return e.number === +want[1]; }) : -1;
+      if (at >= 0) {
+        inp.select(at);
+        want = null;
+      }
     });
     drawLcp(report);
     root.setAttribute("data-verdicts", String((report.verdicts || []).length));
