@@ -30,7 +30,7 @@ const SCRIPT: &str = include_str!("page.js");
 
 /// Entries kept per array of the embedded report JSON (the page lists them; a trace with more
 /// says how many were left out, and `--format json` has them all).
-pub const REPORT_ARRAY_CAP: usize = 1000;
+pub const REPORT_ARRAY_CAP: usize = 500;
 /// Episodes listed in words per input (the longest first), as the table lists 5.
 const EPISODES_LISTED: usize = 50;
 /// Server responses listed, slowest first.

@@ -58,8 +58,8 @@
     return out;
   }
   // An axis label: seconds with as many decimals as the step needs, or ms for short steps.
-  function tickLabel(t, step) {
-    if (step >= 1000 || t >= 1000 && step >= 100) {
+  function tickLabel(t, step, end) {
+    if (step >= 1000 || end >= 1000 && step >= 100) {
       var d = step >= 1000 ? 0 : step >= 100 ? 1 : 2;
       if (step >= 1000 && step % 1000 !== 0) d = 1;
       return (t / 1000).toFixed(d) + " s";
@@ -129,7 +129,7 @@
     ticks(this.t0, this.t1, this.pw).forEach(function (ts) {
       var x = f(self.x(ts[0]));
       out += '<line class="tick" x1="' + x + '" x2="' + x + '" y1="' + (y - 4) + '" y2="' + y + '"/>';
-      out += '<text class="tick" x="' + x + '" y="' + (y - 6) + '">' + esc(tickLabel(ts[0], ts[1])) + "</text>";
+      out += '<text class="tick" x="' + x + '" y="' + (y - 6) + '">' + esc(tickLabel(ts[0], ts[1], self.t1)) + "</text>";
     });
     return out;
   };
@@ -454,6 +454,9 @@
         inp.select(at);
         want = null;
       }
+      // #view=A-B (ms from the trace's start) opens zoomed in on that range.
+      var view = /view=([0-9.]+)-([0-9.]+)/.exec(location.hash || "");
+      if (view && +view[2] > +view[1]) inp.setView(+view[1], +view[2]);
     });
     drawLcp(report);
     root.setAttribute("data-verdicts", String((report.verdicts || []).length));

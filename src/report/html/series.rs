@@ -25,13 +25,15 @@ pub const MAX_STALLS: usize = 5_000;
 /// Request points kept per input.
 pub const MAX_POINTS: usize = 20_000;
 /// Lanes drawn (event-loop threads first as the trace has them).
-pub const MAX_LANES: usize = 64;
+pub const MAX_LANES: usize = 32;
 /// Endpoints drawn (most requests first).
 pub const MAX_ENDPOINTS: usize = 40;
 /// Episodes drawn (the longest).
 pub const MAX_EPISODES: usize = 2_000;
 /// Victims listed per episode.
 pub const MAX_VICTIMS: usize = 500;
+/// Victims listed over all episodes.
+pub const MAX_VICTIMS_ALL: usize = 20_000;
 
 /// Point flags: the request was delayed by a stall episode (a victim).
 pub const DELAYED: u8 = 1;
@@ -383,6 +385,7 @@ pub fn build(path: &str, trace: &Trace, a: &Analysis) -> InputSeries {
         .map(|&i| a.requests[i].duration())
         .max()
         .unwrap_or(0);
+    let mut listed = 0;
     let episodes: Vec<EpisodeSeries> = kept_eps
         .iter()
         .map(|&(n, e, server)| {
@@ -396,9 +399,11 @@ pub fn build(path: &str, trace: &Trace, a: &Analysis) -> InputSeries {
                     if r.end > e.start && r.start < e.end {
                         count += 1;
                         if vs.len() < MAX_VICTIMS
+                            && listed < MAX_VICTIMS_ALL
                             && let Some(&p) = point_of.get(&i)
                         {
                             vs.push(p);
+                            listed += 1;
                         }
                     }
                 }
