@@ -393,6 +393,13 @@
       self.setView(self.drag.t0 - dt, self.drag.t1 - dt);
     });
     window.addEventListener("mouseup", function () { self.drag = null; });
+    window.addEventListener("resize", function () {
+      var w = Math.max(700, self.tl.clientWidth || 1100);
+      if (w === self.width) return;
+      self.width = w;
+      self.pw = w - LW - 12;
+      self.draw();
+    });
     this.tl.addEventListener("keydown", function (ev) {
       var w = self.t1 - self.t0, used = true;
       if (ev.key === "+" || ev.key === "=") self.zoom(0.8);
