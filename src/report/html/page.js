@@ -435,7 +435,9 @@
         if (q[2] === null || q[2] === undefined) return;
         var w = q[2] * scale;
         body += '<rect class="lcp-' + q[0] + '" data-nav="' + i + '" x="' + f(x) + '" y="' + y + '" width="' + f(Math.max(0, w)) + '" height="20"><title>' + esc(q[1] + " " + dur(q[2])) + "</title></rect>";
-        if (w > 70) body += '<text class="inbar" x="' + f(x + 4) + '" y="' + (y + 14) + '">' + esc(q[1] + " " + dur(q[2])) + "</text>";
+        var label = q[1] + " " + dur(q[2]);
+        // Only where it fits (about 6.5 px a character at 11 px).
+        if (w > label.length * 6.5 + 8) body += '<text class="inbar" x="' + f(x + 4) + '" y="' + (y + 14) + '">' + esc(label) + "</text>";
         x += w;
       });
       y += 30;
