@@ -24,6 +24,10 @@ EXAMPLES:
         stallscope analyze --format json service.log | jq '.verdicts[] | {endpoint, pattern, verdict}'
         stallscope analyze --format markdown service.log > report.md
 
+    A self-contained HTML page for a post-incident review (verdicts with their evidence, a
+    zoomable timeline per thread, latency over time per endpoint; opens offline):
+        stallscope analyze --format html -o report.html service.log
+
     Endpoints are routes, not URLs: ids in paths become {id} (GET /users/{id}); state your
     own routes where that is not enough:
         stallscope analyze --route '^/files/.*=/files/{path}' --route '^/@([a-z]+)$=/@{user}' app.log
@@ -205,7 +209,7 @@ pub struct DiffArgs {
     pub candidate: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
-    pub format: FormatArg,
+    pub format: DiffFormatArg,
     /// Exit with code 3 when an endpoint regressed.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub fail_on: Option<DiffFailOnArg>,
@@ -240,9 +244,9 @@ impl DiffArgs {
     pub fn config(&self) -> Config {
         Config {
             format: match self.format {
-                FormatArg::Table => OutputFormat::Table,
-                FormatArg::Json => OutputFormat::Json,
-                FormatArg::Markdown => OutputFormat::Markdown,
+                DiffFormatArg::Table => OutputFormat::Table,
+                DiffFormatArg::Json => OutputFormat::Json,
+                DiffFormatArg::Markdown => OutputFormat::Markdown,
             },
             slow: self.slow,
             stall: self.stall,
@@ -279,6 +283,17 @@ pub enum FormatArg {
     Table,
     Json,
     Markdown,
+    /// One self-contained page (verdict table, swimlane timeline, latency charts); best with
+    /// -o FILE.
+    Html,
+}
+
+/// `--format` of `diff`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DiffFormatArg {
+    Table,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -305,6 +320,11 @@ pub struct AnalyzeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: FormatArg,
+
+    /// Write the report to FILE instead of standard output ('-': standard output). The file
+    /// is written once the report is complete: an input that cannot be read leaves none.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     /// Long server-processing threshold: requests at or over it count as slow. The default,
     /// 200ms, is the server response time Google's PageSpeed guidance asks for.
@@ -387,6 +407,7 @@ impl AnalyzeArgs {
                 FormatArg::Table => OutputFormat::Table,
                 FormatArg::Json => OutputFormat::Json,
                 FormatArg::Markdown => OutputFormat::Markdown,
+                FormatArg::Html => OutputFormat::Html,
             },
             slow: self.slow,
             stall: self.stall,

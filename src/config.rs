@@ -9,6 +9,8 @@ pub enum OutputFormat {
     Table,
     Json,
     Markdown,
+    /// One self-contained HTML page (`report::html`).
+    Html,
 }
 
 /// `--fail-on`: exit 3 when a verdict at or above this level is present.

@@ -69,7 +69,18 @@ pub fn run_with_progress(
             &s.analysis,
         );
     }
-    report.render(cfg, out).map_err(Error::Output)?;
+    if cfg.format == config::OutputFormat::Html {
+        let series: Vec<_> = inputs
+            .analyzed
+            .iter()
+            .map(|a| {
+                report::html::series::build(&a.ingested.stats.path, &a.ingested.trace, &a.analysis)
+            })
+            .collect();
+        report::html::render(&report, &series, cfg, out).map_err(Error::Output)?;
+    } else {
+        report.render(cfg, out).map_err(Error::Output)?;
+    }
     out.flush().map_err(Error::Output)?;
     let worst = report.worst();
     let failed = matches!(

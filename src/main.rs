@@ -38,6 +38,8 @@ fn main() -> ExitCode {
         cli::Command::Diff(d) => return diff(d),
         cli::Command::Timeline(t) => return timeline(t),
     };
+    // `-o FILE`: the report is written there once complete ('-' is standard output).
+    let output = args.output.clone().filter(|p| p.as_os_str() != "-");
     let config = match args.into_config() {
         Ok(c) => c,
         Err(msg) => {
@@ -46,12 +48,28 @@ fn main() -> ExitCode {
         }
     };
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut to_stdout = io::BufWriter::new(stdout.lock());
+    let mut buffer: Vec<u8> = Vec::new();
+    let out: &mut dyn Write = if output.is_some() {
+        &mut buffer
+    } else {
+        &mut to_stdout
+    };
     let mut diag = io::stderr();
     let mut progress = ProgressLine::new(config.progress);
-    match stallscope::run_with_progress(&config, &mut out, &mut diag, &mut |p| progress.show(p)) {
+    match stallscope::run_with_progress(&config, out, &mut diag, &mut |p| progress.show(p)) {
         Ok(outcome) => {
             let _ = out.flush();
+            if let Some(path) = &output
+                && let Err(e) = std::fs::write(path, &buffer)
+            {
+                let _ = writeln!(
+                    diag,
+                    "stallscope: {}: cannot write the report: {e}",
+                    safe(&path.display().to_string())
+                );
+                return ExitCode::from(EXIT_INPUT);
+            }
             // Every readable input was reported; the unreadable ones are named here.
             let warning = if config.keep_going { "warning: " } else { "" };
             for e in &outcome.unreadable {

@@ -202,6 +202,9 @@ pub fn render(d: &Diff, format: OutputFormat, out: &mut dyn Write) -> io::Result
     match format {
         OutputFormat::Table => table(d, out),
         OutputFormat::Markdown => markdown(d, out),
+        OutputFormat::Html => Err(io::Error::other(
+            "stallscope diff has no HTML format: use table, json or markdown",
+        )),
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &json(d))?;
             writeln!(out)

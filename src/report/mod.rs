@@ -5,6 +5,7 @@
 pub mod browser;
 mod build;
 pub mod diff;
+pub mod html;
 mod markdown;
 mod page;
 mod rows;
@@ -43,6 +44,9 @@ impl Report {
             }
             OutputFormat::Table => table::render(self, cfg, out),
             OutputFormat::Markdown => markdown::render(self, cfg, out),
+            // From the report alone: its text, no charts (`html::render` with the series of
+            // each trace draws them; `crate::run` does).
+            OutputFormat::Html => html::render(self, &[], cfg, out),
         }
     }
 }

@@ -38,7 +38,7 @@ pub struct TimelineOptions {
 
 const LABEL: usize = 22;
 /// The row of stalls without thread ids in a trace that has worker threads.
-const NO_THREAD: &str = "no thread id";
+pub(super) const NO_THREAD: &str = "no thread id";
 const RED: &str = "\x1b[31m";
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
@@ -62,7 +62,7 @@ fn resolve(arg: TimeArg, trace: &Trace, path: &str) -> Result<Ns, String> {
 }
 
 /// Union of intervals, sorted, clipped to `[from, to)`.
-fn clip(mut iv: Vec<(Ns, Ns)>, from: Ns, to: Ns) -> Vec<(Ns, Ns)> {
+pub(super) fn clip(mut iv: Vec<(Ns, Ns)>, from: Ns, to: Ns) -> Vec<(Ns, Ns)> {
     iv.retain(|&(s, e)| e > from && s < to);
     for x in &mut iv {
         *x = (x.0.max(from), x.1.min(to));
@@ -115,20 +115,20 @@ fn label(s: &str) -> String {
     format!("{s:<LABEL$}")
 }
 
-struct Lane {
-    name: String,
-    stalls: Vec<(Ns, Ns)>,
-    busy: Vec<(Ns, Ns)>,
+pub(super) struct Lane {
+    pub(super) name: String,
+    pub(super) stalls: Vec<(Ns, Ns)>,
+    pub(super) busy: Vec<(Ns, Ns)>,
 }
 
 /// The lanes MMU is computed over, and what they are.
 pub struct Lanes {
-    lanes: Vec<Lane>,
+    pub(super) lanes: Vec<Lane>,
     /// The lanes are stalls without thread ids taken together as one worker.
-    unthreaded: bool,
+    pub(super) unthreaded: bool,
 }
 
-fn lanes(trace: &Trace, a: &Analysis, from: Ns, to: Ns) -> Lanes {
+pub(super) fn lanes(trace: &Trace, a: &Analysis, from: Ns, to: Ns) -> Lanes {
     let mut by_thread: BTreeMap<ThreadIdx, Lane> = BTreeMap::new();
     // The key first: thread names (`tokio-runtime-worker`) are alike and cut short.
     let name = |t: ThreadIdx| {
@@ -220,7 +220,7 @@ fn lanes(trace: &Trace, a: &Analysis, from: Ns, to: Ns) -> Lanes {
 }
 
 /// The end of the trace: the last thing that ended in it.
-fn extent(trace: &Trace, a: &Analysis) -> Ns {
+pub(super) fn extent(trace: &Trace, a: &Analysis) -> Ns {
     let ends = trace
         .executions
         .iter()

@@ -31,6 +31,9 @@
 //!   run with `--include-ignored`; fails when the demo is not built);
 //! - `timeline`, `diff`: `stallscope timeline` and `stallscope diff` (issue 15) on the samples,
 //!   `diff` on `sample-traces/diff.*` (the demo before and after moving /report's CPU work);
+//! - `html`: `analyze --format html`: self-contained and escaped (always), and rendered in
+//!   headless Chromium with its DOM checked against the JSON (ignored unless run with
+//!   `--include-ignored`; fails when Chromium cannot start);
 //! - `fuzz_regressions`: inputs the fuzzer (`fuzz/`) found crashing, in `tests/data/fuzz/`:
 //!   an answer (exit 0 or 2), never a panic;
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
@@ -52,6 +55,7 @@ mod formats_python;
 mod formats_requests;
 mod formats_text;
 mod fuzz_regressions;
+mod html;
 mod issue10;
 mod lifecycle;
 mod routes;
