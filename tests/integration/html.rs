@@ -348,3 +348,37 @@ fn html_report_in_chromium_browser_trace() {
         r#"class="epchart waits" data-requests="{network}""#
     )));
 }
+
+/// A browser trace joined to its server's log: the page tells the join's story in text, the
+/// same lines the table prints (the LCP image GET /chart waited 815 ms, 407 ms of it before its
+/// handler started, behind 3 stalls of GET /report: sample-traces/har/README.md).
+#[test]
+fn html_tells_the_page_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("join.html");
+    let har = samples_dir().join("har");
+    let run = stallscope()
+        .args(["analyze", "--format", "html", "-o"])
+        .arg(&out)
+        .arg(har.join("demo-page-burst.devtools.json.gz"))
+        .arg(har.join("demo-page-burst.json-full.log"))
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(0));
+    let html = std::fs::read_to_string(&out).unwrap();
+    let section = html
+        .split("<section class=\"joins\">")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("a joins section");
+    assert!(
+        section.contains("2 of 3 browser requests matched"),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            "the LCP image GET /chart waited 815 ms, of which 407 ms before its handler started, while 3 stalls of GET /report held the server"
+        ),
+        "{section}"
+    );
+}

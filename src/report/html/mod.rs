@@ -138,6 +138,15 @@ pub fn render(
         h,
         "<noscript><p class=\"warn\">The charts need JavaScript; the tables below do not.</p></noscript>"
     );
+    // The page joins' story (browser inputs joined to a server input), as the table prints it.
+    let joins = super::page::lines(r);
+    if !joins.is_empty() {
+        h.push_str("<section class=\"joins\"><h2>Page loads joined to the server</h2><ul>\n");
+        for line in &joins {
+            let _ = writeln!(h, "<li>{}</li>", esc(line));
+        }
+        h.push_str("</ul></section>\n");
+    }
     for i in 0..r.inputs.len() {
         input_section(&mut h, r, cfg, i, series);
     }
