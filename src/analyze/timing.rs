@@ -222,9 +222,10 @@ impl Timing {
         let kids = |s: SpanIdx| children.get(&s).map_or(&[][..], |v| &v[..]);
         for (k, &req) in request_spans.iter().enumerate() {
             let ri = first + k;
+            // Without times (a log written without timestamps) there is nothing to time.
             if requests
                 .get(ri)
-                .is_none_or(|r| r.kind != RequestWork::Unmeasured)
+                .is_none_or(|r| r.kind != RequestWork::Unmeasured || r.duration() <= 0)
             {
                 continue;
             }

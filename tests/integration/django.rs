@@ -344,3 +344,46 @@ fn hand_written_asgi_and_wsgi_shapes() {
     assert_eq!(r["stalls"].as_array().map(Vec::len), Some(0));
     check_with(&[], &[&small("wsgi-pool.jsonl")]);
 }
+
+/// Issue 11: what a span file is told to record is OpenTelemetry's (a span processor adding
+/// `thread.id`/`thread.name`, child spans), never tracing-subscriber's or tracing-chrome's
+/// options nor tokio's calls, and never what the file already has: files with thread
+/// attributes are not asked for them, files without them are.
+#[test]
+fn span_files_are_advised_in_opentelemetry_terms() {
+    let rust_words = [
+        "FmtSpan",
+        "with_thread_ids",
+        "tracing-chrome",
+        "tracing-subscriber",
+        "spawn_blocking",
+        "ENTER/EXIT",
+    ];
+    for file in [
+        "asgi.otlp-threads.jsonl",
+        "asgi.zipkin.json",
+        "wsgi.otlp-threads.jsonl",
+        "wsgi.zipkin.json",
+        "asgi.otlp.jsonl",
+        "wsgi.otlp.jsonl",
+    ] {
+        let r = analyze_json(&[], &[&recording(file)]);
+        let text = r.to_string();
+        for w in rust_words {
+            assert!(!text.contains(w), "{file}: {w} in {text}");
+        }
+        let asks_for_threads = text
+            .contains("thread.id/thread.name on each span (a span processor")
+            || text.contains("record thread.id and thread.name");
+        assert_eq!(
+            asks_for_threads,
+            !file.contains("threads") && !file.contains("zipkin"),
+            "{file}"
+        );
+    }
+    // Spans with threads but a row unsettled (`GET /` of the Zipkin file: no child span) are
+    // told what spans can add: child spans around the work.
+    let r = analyze_json(&[], &[&recording("asgi.zipkin.json")]);
+    let home = row(&r, "GET /")["evidence"].to_string();
+    assert!(home.contains("child spans around the"), "{home}");
+}
