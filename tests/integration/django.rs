@@ -387,3 +387,38 @@ fn span_files_are_advised_in_opentelemetry_terms() {
     let home = row(&r, "GET /")["evidence"].to_string();
     assert!(home.contains("child spans around the"), "{home}");
 }
+
+/// viztracer (`--log_async`): a long loop callback (`Handle._run` on MainThread) is named by
+/// the innermost Python frame that filled it, through asyncio's wrappers
+/// (`_contextvars.Context.run` on the loop thread, the coroutine's frames on its Task track):
+/// the `/leaderboard/` view's `tally`, as many times as `check-django.py` counts `tally` calls
+/// of 10 ms or more on Task tracks (20).
+#[test]
+fn viztracer_stalls_are_named_by_the_coroutine_that_ran() {
+    let want = &expected()["asgi.viztracer.json.gz"];
+    let r = analyze_json(&[], &[&recording("asgi.viztracer.json.gz")]);
+    let culprits: Vec<&str> = r["stalls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["culprit"].as_str())
+        .collect();
+    let tally = culprits
+        .iter()
+        .filter(|c| **c == "tally (views.py:26), called from leaderboard (views.py:66)")
+        .count() as u64;
+    assert_eq!(
+        Some(tally),
+        want["tally_on_loop_ge_10ms"].as_u64(),
+        "{culprits:?}"
+    );
+    assert!(
+        !culprits.iter().any(|c| c.contains("Context.run")),
+        "{culprits:?}"
+    );
+    // No sync view's work is named as a loop stall: `invoice` ran on its own threads.
+    assert!(
+        !culprits.iter().any(|c| c.contains("invoice")),
+        "{culprits:?}"
+    );
+}
