@@ -37,6 +37,9 @@ struct Callback {
     end: Ns,
     /// The longest call inside it on its own thread: (duration, name).
     inside: Option<(Ns, String)>,
+    /// The innermost Python frame below it that covers half of it or more, with its caller
+    /// ([`innermost`]).
+    inner: Option<String>,
 }
 
 /// A root call off the loop (a `--log_async` task track's coroutine step), long enough to be
@@ -47,6 +50,8 @@ struct Step {
     start: Ns,
     end: Ns,
     name: Sym,
+    /// The innermost Python frame of the call that covers half of it or more, with its caller.
+    inner: Option<(Sym, Option<Sym>)>,
 }
 
 /// Root calls kept as candidate steps, at most (32 bytes each): every input passes through
@@ -90,8 +95,24 @@ impl PythonLoops {
                     start: s.start,
                     end: s.end,
                     inside: None,
+                    inner: None,
                 });
             }
+        }
+        let mut children: HashMap<SpanIdx, Vec<SpanIdx>> = HashMap::new();
+        let root_long = members
+            .first()
+            .is_some_and(|&r| trace.span(trace.root_of(r)).duration() >= threshold / 2);
+        if !long.is_empty() || root_long {
+            for &m in members {
+                if let Some(p) = trace.span(m).parent {
+                    children.entry(p).or_default().push(m);
+                }
+            }
+        }
+        for (&m, &i) in &long {
+            self.callbacks[i].inner = innermost(trace, m, &children)
+                .map(|(f, caller)| named(trace, f, caller.filter(|c| *c != m)));
         }
         if !long.is_empty() {
             for &m in members {
@@ -107,13 +128,17 @@ impl PythonLoops {
         }
         // A root call long enough to be a coroutine step that made a callback long.
         if let Some(&root) = members.first().filter(|_| self.steps.len() < MAX_STEPS) {
-            let s = trace.span(trace.root_of(root));
+            let r = trace.root_of(root);
+            let s = trace.span(r);
             if s.duration() >= threshold / 2 {
                 self.steps.push(Step {
                     thread,
                     start: s.start,
                     end: s.end,
                     name: s.name,
+                    inner: innermost(trace, r, &children).map(|(f, caller)| {
+                        (trace.span(f).name, caller.map(|c| trace.span(c).name))
+                    }),
                 });
             }
         }
@@ -150,29 +175,107 @@ impl PythonLoops {
             // With `--log_async` the coroutine ran on its own track: the call there that
             // filled the callback, unless a call on the loop thread itself did.
             let on_track = || {
+                // A coroutine step runs inside the callback that resumed it (a real thread's
+                // call around it, `Thread.run`, does not): contained, to within 1 %.
+                let slack = (c.end - c.start) / 100;
                 self.steps
                     .iter()
                     .filter(|s| s.thread != c.thread)
+                    .filter(|s| s.start >= c.start - slack && s.end <= c.end + slack)
                     .map(|s| (s.end.min(c.end) - s.start.max(c.start), s))
                     .filter(|(overlap, _)| *overlap >= half)
                     .max_by_key(|(overlap, _)| *overlap)
-                    .map(|(_, s)| trace.strings.resolve(s.name))
+                    .map(|(_, s)| match s.inner {
+                        Some((f, caller)) => {
+                            let name = |x: Sym| short_name(trace.strings.resolve(x));
+                            match caller {
+                                Some(c) => format!("{}, called from {}", name(f), name(c)),
+                                None => name(f),
+                            }
+                        }
+                        None => short_name(trace.strings.resolve(s.name)),
+                    })
             };
-            let culprit = match inside {
-                Some((d, name)) if d >= half => Some(name),
-                _ => on_track().or(inside.map(|(_, name)| name)),
-            };
+            // The innermost Python frame on the loop thread itself, else on the coroutine's
+            // track (`--log_async`), else the longest call inside, else the runner.
+            let culprit = c
+                .inner
+                .clone()
+                .or_else(|| match inside {
+                    Some((d, name)) if d >= half && is_python(name) => Some(short_name(name)),
+                    _ => None,
+                })
+                .or_else(on_track)
+                .or_else(|| inside.map(|(_, name)| short_name(name)));
             stalls.push(Stall {
                 source: StallSource::EventLoopPoll,
                 thread: Some(c.thread),
                 start: c.start,
                 end: c.end,
                 request: None,
-                culprit: culprit.map_or_else(|| "Handle._run".to_string(), short_name),
+                culprit: culprit.unwrap_or_else(|| "Handle._run".to_string()),
                 delayed: 0,
             });
         }
         stalls.sort_by_key(|s| (s.start, s.end));
+    }
+}
+
+/// A Python function's frame as viztracer names it, `qualname (file:line)`; C functions
+/// (`_contextvars.Context.run`, `_queue.SimpleQueue.get`) have no place.
+fn is_python(name: &str) -> bool {
+    name.ends_with(')') && name.contains(" (")
+}
+
+/// Below `top`, the chain of the longest call inside each call, as long as it covers half of
+/// `top` or more: its innermost Python frame, and that frame's nearest Python caller in the
+/// chain (`top` itself included). This names what a long callback ran, through the
+/// machinery that wraps it (`_contextvars.Context.run`, `Task.__step`, a coroutine's `send`):
+///
+/// ```text
+/// Handle._run            [──────────────── 200 ms ────────────────]
+///   Context.run (C)      [─────────────── 199 ms ────────────────]
+///     Task.__step          [───────────── 198 ms ──────────────]
+///       leaderboard          [─────────── 196 ms ────────────]     <- its caller
+///         tally                [────────── 190 ms ─────────]       <- the innermost frame
+///           (calls of 1 ms each: none covers half)
+/// ```
+fn innermost(
+    trace: &Trace,
+    top: SpanIdx,
+    children: &HashMap<SpanIdx, Vec<SpanIdx>>,
+) -> Option<(SpanIdx, Option<SpanIdx>)> {
+    let half = trace.span(top).duration() / 2;
+    let mut cur = top;
+    let mut found: Option<SpanIdx> = None;
+    let mut caller: Option<SpanIdx> = is_python(trace.name(trace.span(top))).then_some(top);
+    for _ in 0..crate::model::MAX_DEPTH {
+        let Some(&next) = children
+            .get(&cur)
+            .and_then(|k| k.iter().max_by_key(|c| trace.span(**c).duration()))
+        else {
+            break;
+        };
+        if trace.span(next).duration() < half {
+            break;
+        }
+        if is_python(trace.name(trace.span(next))) {
+            if let Some(f) = found {
+                caller = Some(f);
+            }
+            found = Some(next);
+        }
+        cur = next;
+    }
+    found.map(|f| (f, caller))
+}
+
+/// The culprit's name: the frame, and its caller when there is one.
+fn named(trace: &Trace, frame: SpanIdx, caller: Option<SpanIdx>) -> String {
+    let name = |s: SpanIdx| short_name(trace.name(trace.span(s)));
+    match caller {
+        Some(c) => format!("{}, called from {}", name(frame), name(c)),
+        None => name(frame),
     }
 }
 

@@ -67,7 +67,7 @@ impl Report {
         let server_rows = a.judgements.iter().filter(|j| j.server().is_some());
         let other_rows = a.judgements.iter().filter(|j| j.server().is_none());
         for j in server_rows.take(limit).chain(other_rows) {
-            let out = self.verdict_out(&path, j, a, cfg);
+            let out = self.verdict_out(&path, j, a, cfg, server::Source::of(input.format, a));
             if let Some(ad) = &out.advice {
                 self.advice.push(ad.clone());
             }
@@ -98,7 +98,14 @@ impl Report {
             });
         }
         for s in &a.stalls {
-            self.stalls.push(stall_out(&path, s, trace));
+            let mut out = stall_out(&path, s, trace);
+            if let server::Source::Spans { .. } = server::Source::of(input.format, a) {
+                // Spans never have ENTER/EXIT events: say what they lack in their own terms.
+                out.reason = out
+                    .reason
+                    .map(|r| r.replace("no ENTER/EXIT events", "no polls nor busy time in spans"));
+            }
+            self.stalls.push(out);
         }
         for e in &a.episodes {
             self.episodes.push(episode_out(&path, e));
@@ -120,7 +127,7 @@ impl Report {
             });
         }
         for n in &a.notes {
-            let n = server::note(n);
+            let n = server::note_in(n, server::Source::of(input.format, a));
             self.notes.push(if cfg.inputs.len() > 1 {
                 format!("{path}: {n}")
             } else {
@@ -139,9 +146,16 @@ impl Report {
     }
 
     /// One verdict row, by the family that judged it.
-    fn verdict_out(&mut self, path: &str, j: &Judgement, a: &Analysis, cfg: &Config) -> VerdictOut {
+    fn verdict_out(
+        &mut self,
+        path: &str,
+        j: &Judgement,
+        a: &Analysis,
+        cfg: &Config,
+        source: server::Source,
+    ) -> VerdictOut {
         match &j.detail {
-            Detail::Server(s) => server::verdict_out(path, j, s, a, cfg),
+            Detail::Server(s) => server::verdict_out(path, j, s, a, cfg, source),
             Detail::SlowResponse(s) => browser::slow_response_out(path, j, s),
             Detail::LongTasks(l) => browser::long_tasks_out(path, j, l),
             Detail::Runtime(r) => super::runtime::verdict_out(path, j, r, cfg),

@@ -18,6 +18,44 @@ use crate::analyze::{
 use crate::config::Config;
 use crate::model::ThreadRole;
 
+/// What recorded an input, for advice on what else to record (issue 11: never ask for what the
+/// file already has, nor for options of another tool). Wording only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// tracing-subscriber logs (JSON or text), and anything not listed below.
+    Tracing,
+    /// Chrome trace events: tracing-chrome, DevTools.
+    Chrome,
+    /// OpenTelemetry spans: OTLP/JSON, Jaeger, Zipkin. `threads`: they carry `thread.id`.
+    Spans { threads: bool },
+    /// viztracer (Chrome trace events of Python calls).
+    Viztracer,
+    /// Python asyncio's debug log.
+    AsyncioLog,
+}
+
+impl Source {
+    /// The source of an input of `format`, analyzed as `a`.
+    pub fn of(format: crate::ingest::Format, a: &Analysis) -> Source {
+        use crate::ingest::Format;
+        match format {
+            Format::OtlpJson | Format::JaegerJson | Format::ZipkinJson => Source::Spans {
+                threads: !a.threads.is_empty(),
+            },
+            Format::AsyncioDebug => Source::AsyncioLog,
+            Format::ChromeTrace
+                if a.threads
+                    .iter()
+                    .any(|t| matches!(t.evidence, RoleEvidence::RunsLoopCallbacks { .. })) =>
+            {
+                Source::Viztracer
+            }
+            Format::ChromeTrace => Source::Chrome,
+            _ => Source::Tracing,
+        }
+    }
+}
+
 /// The JSON row (with its table cells) of a server judgement.
 pub(super) fn verdict_out(
     path: &str,
@@ -25,6 +63,7 @@ pub(super) fn verdict_out(
     v: &ServerJudgement,
     a: &Analysis,
     cfg: &Config,
+    source: Source,
 ) -> VerdictOut {
     // Issue 11: the server model and framework the input shows, for this row's wording.
     let model = a.server_model.as_ref();
@@ -32,7 +71,7 @@ pub(super) fn verdict_out(
     let django = model.is_some_and(|m| m.django);
     let wsgi = model.is_some_and(|m| m.model == Model::Wsgi);
     let mut row = row(j, v, cfg);
-    let mut evidence: Vec<String> = v.evidence.iter().map(evidence).collect();
+    let mut evidence: Vec<String> = v.evidence.iter().map(|e| evidence_in(e, source)).collect();
     if let Some((_, n)) = own_loop {
         row.pattern = format!("Async view under WSGI: {}", row.pattern);
         row.blocking_behavior.push_str(
@@ -48,8 +87,8 @@ pub(super) fn verdict_out(
             "{}: async view under WSGI: holds a pool thread for the whole request, like a sync view; serve it with an ASGI server (uvicorn, daphne) to benefit.",
             j.subject
         )),
-        _ if django => django_advice(j, v, wsgi),
-        _ => advice(j, v),
+        _ if django => django_advice(j, v, wsgi, source),
+        _ => advice(j, v, source),
     };
     VerdictOut {
         p50_ms: to_ms(v.percentile(50.0)),
@@ -83,8 +122,13 @@ pub(super) fn verdict_out(
     }
 }
 
-/// One piece of server evidence in words.
+/// One piece of server evidence in words (for a tracing log).
 pub(super) fn evidence(e: &ServerEvidence) -> String {
+    evidence_in(e, Source::Tracing)
+}
+
+/// One piece of server evidence in words, for an input recorded by `source`.
+pub(super) fn evidence_in(e: &ServerEvidence, source: Source) -> String {
     match e {
         ServerEvidence::IoCall(ev) => format!("I/O call: {}", io_shape(ev)),
         ServerEvidence::Awaits { idle, busy } => format!(
@@ -100,9 +144,12 @@ pub(super) fn evidence(e: &ServerEvidence) -> String {
         ServerEvidence::Cpu { busy, within } => format!(
             "busy outside I/O calls {} per request (median){}",
             fmt_ms(*busy),
-            within.as_deref().map(|h| format!(", in {h}")).unwrap_or_default()
+            within
+                .as_deref()
+                .map(|h| format!(", in {h}"))
+                .unwrap_or_default()
         ),
-        ServerEvidence::Unmeasured => "the trace records only when its requests started and ended (tracing-chrome's async style without thread evidence, tower-http's events without span events): with no busy or idle time, computation cannot be told from waiting; record with tracing-chrome's threaded style, or tracing-subscriber with FmtSpan::CLOSE or FULL".into(),
+        ServerEvidence::Unmeasured => unmeasured(source),
         ServerEvidence::LongestPoll(p) => {
             format!("longest poll {}: it yields while it waits", fmt_ms(*p))
         }
@@ -139,15 +186,13 @@ pub(super) fn evidence(e: &ServerEvidence) -> String {
         } => format!(
             "where the work ran is not settled: {}; {}",
             if *enough_observers {
-                format!(
-                    "its effect on concurrent requests (stretch {stretch:.2}) is in between"
-                )
+                format!("its effect on concurrent requests (stretch {stretch:.2}) is in between")
             } else {
                 format!(
                     "only {observers} lighter requests started while it ran, too few to measure its effect on others"
                 )
             },
-            settle_with(*recorded)
+            settle_with(*recorded, source)
         ),
         ServerEvidence::DelaysSuffered(n) => format!(
             "{n} of its requests were in flight during event-loop stalls and took longer than its healthy median"
@@ -455,8 +500,41 @@ pub(super) fn role_evidence(e: &RoleEvidence) -> String {
     }
 }
 
-/// What would settle an unsettled location, given what the trace already records.
-fn settle_with(r: Recorded) -> &'static str {
+/// Why an endpoint's work is unmeasured, and what to record, by what recorded the input.
+fn unmeasured(source: Source) -> String {
+    match source {
+        Source::Spans { threads } => format!(
+            "the spans record only when each started and ended (OpenTelemetry, Jaeger and Zipkin spans have no busy or idle time) and these requests have no child span to time: computation cannot be told from waiting; {}",
+            if threads {
+                "child spans around the view's work (its HTTP client or database instrumentation, a manual span around CPU work) would let its time be placed"
+            } else {
+                "child spans around the view's work (its HTTP client or database instrumentation, a manual span around CPU work) and thread.id/thread.name on each span (a span processor: see the README) would let its time be placed"
+            }
+        ),
+        Source::Viztracer => "viztracer recorded no call inside these requests (calls under --min_duration are dropped): computation cannot be told from waiting; record with a lower --min_duration and --log_async".into(),
+        Source::AsyncioLog => "asyncio's debug log names only callbacks over slow_callback_duration: computation cannot be told from waiting; lower loop.slow_callback_duration, or record spans".into(),
+        Source::Tracing | Source::Chrome => "the trace records only when its requests started and ended (tracing-chrome's async style without thread evidence, tower-http's events without span events): with no busy or idle time, computation cannot be told from waiting; record with tracing-chrome's threaded style, or tracing-subscriber with FmtSpan::CLOSE or FULL".into(),
+    }
+}
+
+/// What would settle an unsettled location, given what the trace already records and what
+/// recorded it.
+fn settle_with(r: Recorded, source: Source) -> &'static str {
+    match source {
+        Source::Spans { threads: false } => {
+            return "record thread.id and thread.name on each span (a span processor: see the README) to settle it";
+        }
+        Source::Spans { threads: true } => {
+            return "the spans carry their threads but OpenTelemetry records no busy time: child spans around the work (its client or database instrumentation, a manual span around CPU work) settle it";
+        }
+        Source::Viztracer => {
+            return "record with viztracer's --log_async (each asyncio Task on a track of its own) and a lower --min_duration to settle it";
+        }
+        Source::AsyncioLog => {
+            return "asyncio's debug log has no threads nor requests: record spans with thread.id (OpenTelemetry and a span processor: see the README) to settle it";
+        }
+        Source::Tracing | Source::Chrome => {}
+    }
     match (r.thread_ids, r.polls) {
         (false, false) => {
             "record thread ids (.with_thread_ids(true)) and ENTER/EXIT span events (FmtSpan::FULL) to settle it"
@@ -471,8 +549,35 @@ fn settle_with(r: Recorded) -> &'static str {
     }
 }
 
-/// A note about a server input in words.
-pub(super) fn note(n: &Note) -> String {
+/// A note about a server input in words, for an input recorded by `source`.
+pub(super) fn note_in(n: &Note, source: Source) -> String {
+    if let Source::Spans { threads } = source {
+        let add_threads = if threads {
+            ""
+        } else {
+            " and thread.id/thread.name on each span (a span processor: see the README)"
+        };
+        match n {
+            Note::OnlyStartEnd => {
+                return format!(
+                    "requests have a start and an end but no busy or idle time (OpenTelemetry, Jaeger and Zipkin spans record none) and no child span: where their work ran cannot be judged; child spans around the work (client or database instrumentation, a manual span around CPU work){add_threads} let it be placed"
+                );
+            }
+            Note::NoPolls => {
+                return format!(
+                    "the spans record no polls nor busy time: stalls are inferred from child spans and threads{add_threads}"
+                );
+            }
+            Note::CreationCloseThreads { workers, blocking } => {
+                return format!(
+                    "the spans record no polls nor busy time, but each names the thread that opened it (thread.id): {} created interleaved requests (event-loop workers), {} ran work spans one request at a time (blocking pool); a work span created and closed on a worker that held it through its life (no other span created or closed there meanwhile) is an inferred stall",
+                    plural(*workers, "thread", "threads"),
+                    plural(*blocking, "thread", "threads")
+                );
+            }
+            _ => {}
+        }
+    }
     match n {
         Note::NoRequestSpans {
             spans,
@@ -755,8 +860,10 @@ pub(super) fn row(j: &Judgement, v: &ServerJudgement, cfg: &Config) -> Row {
     }
 }
 
-/// One line of advice for a Bad row.
-fn advice(j: &Judgement, v: &ServerJudgement) -> Option<String> {
+/// One line of advice for a Bad row: tokio's terms for Rust traces, neutral ones for spans of
+/// any language.
+fn advice(j: &Judgement, v: &ServerJudgement, source: Source) -> Option<String> {
+    let rust = matches!(source, Source::Tracing | Source::Chrome);
     let what = v
         .heavy_name
         .as_deref()
@@ -765,8 +872,13 @@ fn advice(j: &Judgement, v: &ServerJudgement) -> Option<String> {
         });
     match (j.pattern, j.verdict) {
         (Pattern::AsyncCpu, _) => Some(format!(
-            "{}: move {what} off the event loop (tokio::task::spawn_blocking, or a rayon pool for data-parallel work){}.",
+            "{}: move {what} off the event loop ({}){}.",
             j.subject,
+            if rust {
+                "tokio::task::spawn_blocking, or a rayon pool for data-parallel work"
+            } else {
+                "a worker thread or process pool: in Python `asyncio.to_thread` or `loop.run_in_executor`"
+            },
             if v.delays_caused > 0 {
                 format!(
                     "; its stalls delayed {}",
@@ -782,8 +894,13 @@ fn advice(j: &Judgement, v: &ServerJudgement) -> Option<String> {
             fmt_ms(v.heavy_p50)
         )),
         (Pattern::AsyncBlockingIo, _) => Some(format!(
-            "{}: the blocking I/O call runs on the event loop: await an async client instead of a blocking one (or wrap it in spawn_blocking).",
-            j.subject
+            "{}: the blocking I/O call runs on the event loop: await an async client instead of a blocking one (or run it on a worker thread: {}).",
+            j.subject,
+            if rust {
+                "spawn_blocking"
+            } else {
+                "in Python `asyncio.to_thread`"
+            }
         )),
         (Pattern::Unknown, Verdict::Bad) => Some(format!(
             "{}: a blocking I/O call holds a thread for {} per request: await an async client instead.",
@@ -796,7 +913,7 @@ fn advice(j: &Judgement, v: &ServerJudgement) -> Option<String> {
 
 /// Advice for a Bad row in Django's terms, when the input shows Django (its request spans'
 /// instrumentation scope); other rows as [`advice`].
-fn django_advice(j: &Judgement, v: &ServerJudgement, wsgi: bool) -> Option<String> {
+fn django_advice(j: &Judgement, v: &ServerJudgement, wsgi: bool, source: Source) -> Option<String> {
     let what = v
         .heavy_name
         .as_deref()
@@ -830,7 +947,7 @@ fn django_advice(j: &Judgement, v: &ServerJudgement, wsgi: bool) -> Option<Strin
             "{}: a blocking call runs on the event loop: await `httpx.AsyncClient` (or an async database driver) instead, or wrap the call in `sync_to_async`.",
             j.subject
         )),
-        _ => advice(j, v),
+        _ => advice(j, v, source),
     }
 }
 

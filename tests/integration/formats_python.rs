@@ -248,24 +248,58 @@ fn viztracer_long_callbacks_are_stalls_named_by_what_ran_inside() {
 
 #[test]
 fn viztracer_recordings_of_the_script() {
-    // Handle._run events of 10 ms or more in each file (ts minus the first ts, dur).
+    // Handle._run events of 10 ms or more in each file (ts minus the first ts, dur), named by
+    // the innermost Python frame covering half of each (`burn`, the CPU loop) and its caller,
+    // on the loop thread itself or, with --log_async, on the coroutine's Task track.
     for (file, want) in [
         (
             "viztracer.json.gz",
             [
-                ("flush_cache (record-python.py:39)", 112.83, 110.018),
-                ("render_report (record-python.py:26)", 223.246, 150.265),
-                ("render_report (record-python.py:26)", 374.07, 120.268),
-                ("rotate_keys (record-python.py:44)", 494.553, 136.359),
+                (
+                    "burn (record-python.py:17), called from flush_cache (record-python.py:39)",
+                    112.83,
+                    110.018,
+                ),
+                (
+                    "burn (record-python.py:17), called from render_report (record-python.py:26)",
+                    223.246,
+                    150.265,
+                ),
+                (
+                    "burn (record-python.py:17), called from render_report (record-python.py:26)",
+                    374.07,
+                    120.268,
+                ),
+                (
+                    "burn (record-python.py:17), called from rotate_keys (record-python.py:44)",
+                    494.553,
+                    136.359,
+                ),
             ],
         ),
         (
             "viztracer-async.json.gz",
             [
-                ("flush_cache (record-python.py:39)", 10.264, 117.839),
-                ("render_report (record-python.py:26)", 128.482, 150.287),
-                ("render_report (record-python.py:26)", 279.238, 125.127),
-                ("rotate_keys (record-python.py:44)", 404.576, 130.017),
+                (
+                    "burn (record-python.py:17), called from flush_cache (record-python.py:39)",
+                    10.264,
+                    117.839,
+                ),
+                (
+                    "burn (record-python.py:17), called from render_report (record-python.py:26)",
+                    128.482,
+                    150.287,
+                ),
+                (
+                    "burn (record-python.py:17), called from render_report (record-python.py:26)",
+                    279.238,
+                    125.127,
+                ),
+                (
+                    "burn (record-python.py:17), called from rotate_keys (record-python.py:44)",
+                    404.576,
+                    130.017,
+                ),
             ],
         ),
     ] {
