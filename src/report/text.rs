@@ -67,7 +67,9 @@ pub(crate) fn episode_line(e: &EpisodeOut) -> String {
     let blocked = match (e.event_loop_threads, e.max_workers_blocked) {
         (w, m) if w > 0 && m >= w && e.all_workers_blocked_ms > 0.0 => format!(
             "{} blocked for {}",
-            if w == 2 {
+            if w == 1 {
+                "the only worker".to_string()
+            } else if w == 2 {
                 "both workers".to_string()
             } else {
                 format!("all {w} workers")
