@@ -644,3 +644,62 @@ fn ids_match_before_time() {
     );
     check_with(&[], &[&har, &otlp]);
 }
+
+/// The same pair with W3C Trace Context instead of request ids: each HAR request sends a
+/// `traceparent` naming its trace, and the OTLP spans carry only their own `traceId` (no
+/// request id attribute). The join finds each request's server span by its trace id, with the
+/// same figures as `ids_match_before_time`.
+#[test]
+fn traceparent_matches_an_otlp_trace_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut har: Value =
+        serde_json::from_str(&std::fs::read_to_string(data("ids.har")).unwrap()).unwrap();
+    for e in har["log"]["entries"].as_array_mut().unwrap() {
+        // X-Request-Id n answered this request: the span of trace n served it.
+        let n: u32 = e["response"]["headers"][0]["value"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        e["response"]["headers"] = serde_json::json!([]);
+        e["request"]["headers"] = serde_json::json!([{
+            "name": "traceparent",
+            "value": format!("00-{n:032x}-00f067aa0ba902b7-01")
+        }]);
+    }
+    let otlp = std::fs::read_to_string(data("ids.otlp.json")).unwrap();
+    let mut otlp: Value = serde_json::from_str(&otlp).unwrap();
+    for rs in otlp["resourceSpans"].as_array_mut().unwrap() {
+        for ss in rs["scopeSpans"].as_array_mut().unwrap() {
+            for s in ss["spans"].as_array_mut().unwrap() {
+                s["attributes"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|a| a["key"] != "request_id");
+            }
+        }
+    }
+    let (h, o) = (dir.path().join("tp.har"), dir.path().join("tp.otlp.json"));
+    std::fs::write(&h, har.to_string()).unwrap();
+    std::fs::write(&o, otlp.to_string()).unwrap();
+    let r = analyze_json(&[], &[&h, &o]);
+    let j = &r["page_joins"][0];
+    assert_eq!(j["refused"], Value::Null, "{j}");
+    assert_eq!(
+        (&j["matched"], &j["matched_by_id"]),
+        (&Value::from(2), &Value::from(2))
+    );
+    let s: Vec<(f64, f64, f64)> = j["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|q| {
+            (
+                q["browser_wait_ms"].as_f64().unwrap_or(-1.0),
+                q["queued_ms"].as_f64().unwrap_or(-1.0),
+                q["handler_ms"].as_f64().unwrap_or(-1.0),
+            )
+        })
+        .collect();
+    assert_eq!(s, [(100.0, 5.0, 95.0), (59.0, 3.0, 56.0)]);
+}

@@ -177,6 +177,7 @@ pub struct Keys {
     pub thread_name: Sym,
     pub http_path: Sym,
     pub url_path: Sym,
+    pub trace_id: Sym,
 }
 
 impl Keys {
@@ -190,6 +191,7 @@ impl Keys {
             thread_id: b.intern("thread.id"),
             thread_name: b.intern("thread.name"),
             http_path: b.intern("http.path"),
+            trace_id: b.intern("otel.trace_id"),
             url_path: b.intern("url.path"),
         }
     }
@@ -265,6 +267,15 @@ impl Assembler {
         }
         let thread = self.thread_of(b, &fields, s.pid);
         let trace = value::trace_id(s.trace_id);
+        // A server or root span keeps its trace id as `otel.trace_id` (32 hex digits, as W3C's
+        // traceparent writes it), so a browser's traceparent header can find the request it
+        // started. Other spans do not need it.
+        if (s.kind == Some(Kind::Server) || s.parent_id.is_none())
+            && trace != 0
+            && value::trace_id_is_exact(s.trace_id)
+        {
+            fields.push((keys.trace_id, format!("{trace:032x}").as_str().into()));
+        }
         self.read += 1;
         let read = self.read;
         let p = self.pending.entry(trace).or_insert_with(|| {

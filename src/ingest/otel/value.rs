@@ -318,6 +318,14 @@ pub fn trace_id(s: &str) -> u128 {
     }
 }
 
+/// Whether `trace_id` read `s` as the id itself (hex or base64), not as a hash of something
+/// else.
+pub fn trace_id_is_exact(s: &str) -> bool {
+    let s = s.trim();
+    !s.is_empty()
+        && (hex_digits(s, 32).is_some() || base64(s).is_some_and(|b| b.len() == 16 || b.len() == 8))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
