@@ -98,14 +98,12 @@ impl Report {
             });
         }
         for s in &a.stalls {
-            let mut out = stall_out(&path, s, trace);
-            if let server::Source::Spans { .. } = server::Source::of(input.format, a) {
-                // Spans never have ENTER/EXIT events: say what they lack in their own terms.
-                out.reason = out
-                    .reason
-                    .map(|r| r.replace("no ENTER/EXIT events", "no polls nor busy time in spans"));
-            }
-            self.stalls.push(out);
+            self.stalls.push(stall_out(
+                &path,
+                s,
+                trace,
+                server::Source::of(input.format, a),
+            ));
         }
         for e in &a.episodes {
             self.episodes.push(episode_out(&path, e));
@@ -188,7 +186,7 @@ fn thread_label(trace: &Trace, t: Option<ThreadIdx>) -> Option<String> {
         })
 }
 
-pub(super) fn stall_out(path: &str, s: &Stall, trace: &Trace) -> StallOut {
+pub(super) fn stall_out(path: &str, s: &Stall, trace: &Trace, source: server::Source) -> StallOut {
     StallOut {
         input: path.to_string(),
         thread: thread_label(trace, s.thread),
@@ -198,7 +196,7 @@ pub(super) fn stall_out(path: &str, s: &Stall, trace: &Trace) -> StallOut {
         source: server::source_name(&s.source),
         delayed_requests: s.delayed,
         inferred: s.inferred(),
-        reason: server::stall_reason(&s.source),
+        reason: server::stall_reason(&s.source, source),
     }
 }
 

@@ -37,7 +37,8 @@ impl Report {
             return;
         }
         for s in &c.stalls {
-            self.stalls.push(stall_out(path, s, trace));
+            self.stalls
+                .push(stall_out(path, s, trace, super::server::Source::Tracing));
         }
         for e in &c.episodes {
             self.episodes.push(episode_out(path, e));

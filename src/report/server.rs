@@ -638,7 +638,12 @@ pub(super) fn source_name(s: &StallSource) -> &'static str {
 }
 
 /// Why a stall not measured on a known worker counts as one.
-pub(super) fn stall_reason(s: &StallSource) -> Option<String> {
+pub(super) fn stall_reason(s: &StallSource, source: Source) -> Option<String> {
+    // Spans never have ENTER/EXIT events: what they lack, in their own terms.
+    let lacking = match source {
+        Source::Spans { .. } => "no polls nor busy time in spans",
+        _ => "no ENTER/EXIT events",
+    };
     match s {
         StallSource::EventLoopPoll | StallSource::BrowserLongTask => None,
         StallSource::TaskPoll => Some(
@@ -647,7 +652,7 @@ pub(super) fn stall_reason(s: &StallSource) -> Option<String> {
         StallSource::Inferred(Inferred::UnthreadedPoll) => Some("no thread ids: a measured poll, placed on the event loop because this endpoint's work delays concurrent requests".into()),
         StallSource::Inferred(Inferred::RoleUnknown) => Some("a measured poll on a thread whose role the trace does not show (its only thread, one span tree in one poll): it held the thread this long, a stall if that thread runs an event loop".into()),
         StallSource::Inferred(Inferred::BusyTime { span }) => Some(format!(
-            "no ENTER/EXIT events: from the busy time of {} (busy through its whole life)",
+            "{lacking}: from the busy time of {} (busy through its whole life)",
             span.as_deref().unwrap_or("the request span")
         )),
         StallSource::Inferred(Inferred::Timing { span }) => Some(format!(
@@ -655,7 +660,7 @@ pub(super) fn stall_reason(s: &StallSource) -> Option<String> {
             span.as_deref().map_or("the request's work".to_string(), |s| format!("the span {s}"))
         )),
         StallSource::Inferred(Inferred::HeldWorker { span, by }) => Some(format!(
-            "no ENTER/EXIT events: {span} was created and closed on this event-loop worker and held it through its life ({})",
+            "{lacking}: {span} was created and closed on this event-loop worker and held it through its life ({})",
             match by {
                 HeldBy::BusyTime => "busy for 90 % of it or more",
                 HeldBy::NoOtherEvent => "no other span created or closed on the worker meanwhile, as in most of its endpoint's requests",
