@@ -17,6 +17,7 @@
 #   FUZZ_SANITIZER    address (default when the toolchain has ASan) or none.
 #   FUZZ_MAX_LEN      the largest input tried, in bytes (default 8192: small inputs run fast
 #                     and still hold a header and many events; the seeds are cut to it).
+#   FUZZ_NIGHTLY      0: build with stable and RUSTC_BOOTSTRAP=1 even when rustup has nightly.
 #   FUZZ_LOG_DIR      where libFuzzer's output goes, TARGET.log (default fuzz/logs).
 #   FUZZ_KEEP_GOING   1 (default): libFuzzer's fork mode with crashes, timeouts and
 #                     out-of-memory inputs recorded (in fuzz/artifacts/TARGET/) and the run
@@ -52,9 +53,10 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
-# Nightly if rustup has one, else stable with the nightly flags allowed.
+# Nightly if rustup has one (FUZZ_NIGHTLY=0: stable anyway, e.g. to reuse a stable build),
+# else stable with the nightly flags allowed.
 toolchain=()
-if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+if [ "${FUZZ_NIGHTLY:-1}" = 1 ] && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     toolchain=(+nightly)
 else
     export RUSTC_BOOTSTRAP=1
@@ -128,13 +130,18 @@ wait_unpaused() {
     while [ -e "$FUZZ_PAUSE_FILE" ]; do sleep 5; done
 }
 
-# Built first, all of them (cargo fuzz's default: optimised, with debug assertions and
-# overflow checks), so that the runs start together.
+# Built first (cargo fuzz's default: optimised, with debug assertions and overflow checks),
+# so that the runs start together: one target alone, or all of them in one cargo run (the
+# library is compiled once).
 for t in "${targets[@]}"; do
     seed "$t"
-    wait_unpaused
-    cargo "${toolchain[@]}" fuzz build -s "$sanitizer" "$t" >&2
 done
+wait_unpaused
+if [ "${#targets[@]}" = 1 ]; then
+    cargo "${toolchain[@]}" fuzz build -s "$sanitizer" "${targets[0]}" >&2
+else
+    cargo "${toolchain[@]}" fuzz build -s "$sanitizer" >&2
+fi
 
 for t in "${targets[@]}"; do
     bin=$(find fuzz/target -path "*/release/$t" -type f -perm -u+x | head -n1)
