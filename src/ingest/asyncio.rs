@@ -399,6 +399,9 @@ pub fn read(
             "{moved} slow-callback line(s) start before the previous one ended (lines out of order, or several loops in one file): moved to start when it ended"
         ));
     }
+    for w in lines.warnings() {
+        stats.warn(w);
+    }
     stats.logged_from = shortest.map(|s| s.min(SLOW_CALLBACK_DEFAULT));
     Ok(())
 }

@@ -608,6 +608,9 @@ pub fn read_documents(
                     buf.push(b'\n');
                     buf.extend_from_slice(more);
                 }
+                for w in lines.warnings() {
+                    stats.warn(w);
+                }
                 return read_whole(name, &buf, no, stats, doc);
             }
             Err(e) => {
@@ -625,6 +628,9 @@ pub fn read_documents(
                 stats.warn(format!("line {at}: skipped: {msg}"));
             }
         }
+    }
+    for w in lines.warnings() {
+        stats.warn(w);
     }
     match first_bad {
         Some((at, msg)) if good == 0 => Err(Error::line(name, at, msg)),
