@@ -414,3 +414,30 @@ fn a_gzip_bomb_is_read_in_bounded_memory() {
     assert!(peak > 0, "no reading of /proc");
     assert!(peak < 64 << 10, "peak RSS {peak} KiB");
 }
+
+// ---------------------------------------------------------------- bounded time
+
+/// Pretty-printed Zipkin documents one after another (`jq . spans.jsonl`): 10,000 of them,
+/// each a GET /a request. The line of each document was counted from the start of the input,
+/// once per document (quadratic: minutes for a few MB); counted once in all, it is a second or
+/// two. The limit is far above that, far below the quadratic time.
+#[test]
+fn many_pretty_printed_documents_are_read_in_linear_time() {
+    let docs: Vec<String> = (1..=10_000u64)
+        .map(|i| {
+            format!(
+                "[\n  {{\n    \"traceId\": \"{i:032x}\",\n    \"id\": \"{i:016x}\",\n    \"name\": \"get /a\",\n    \"timestamp\": {},\n    \"duration\": 500,\n    \"kind\": \"SERVER\",\n    \"tags\": {{\n      \"http.method\": \"GET\",\n      \"http.route\": \"/a\"\n    }}\n  }}\n]",
+                1_764_547_200_000_000 + i * 1000
+            )
+        })
+        .collect();
+    let (_d, p) = tmp_file("pretty.zipkin.json", docs.join("\n").as_bytes());
+    let began = std::time::Instant::now();
+    let (code, out, err) = run(&["--format", "json"], &p, None);
+    let took = began.elapsed();
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["inputs"][0]["format"], "zipkin-json");
+    assert_eq!(v["inputs"][0]["requests"], 10_000);
+    assert!(took.as_secs() < 45, "took {took:?}");
+}
