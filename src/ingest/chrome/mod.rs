@@ -85,8 +85,8 @@ struct Reader<'r, 'b> {
     /// Elements of the event array read, and how many of them were event objects.
     events: u64,
     objects: u64,
-    /// Events skipped or repaired, for the warnings: no name, no usable time (`ts` or `dur`
-    /// missing, not a number or beyond ±292 years), an `X` with a negative duration (read as
+    /// Events skipped or repaired, for the warnings: no name, no usable time (`ts` missing or
+    /// not a number, `ts` or `dur` beyond ±292 years; an `X` without `dur` is not counted), an `X` with a negative duration (read as
     /// 0), and events holding bytes that are not UTF-8 (read with U+FFFD), the first's offset.
     no_name: u64,
     no_time: u64,
@@ -235,7 +235,12 @@ impl<'r, 'b> Reader<'r, 'b> {
     fn complete(&mut self, ev: &Event<'_>) {
         let name = ev.name();
         let (Some(start), Some(dur)) = (ev.ts_ns(), ev.dur_ns()) else {
-            self.skip_no_time();
+            if ev.ts_ns().is_some() && ev.dur.is_none() {
+                // No `dur` at all: DevTools writes some (`StubScriptCatchup`); not damage.
+                self.skip();
+            } else {
+                self.skip_no_time();
+            }
             return;
         };
         if name.is_empty() {
@@ -335,7 +340,7 @@ impl<'r, 'b> Reader<'r, 'b> {
         if self.no_time > 0 {
             let n = self.no_time;
             self.report.warn(format!(
-                "{n} events with no usable time (ts or dur missing, not a number, or beyond 292 years) skipped"
+                "{n} events with no usable time (ts missing or not a number, ts or dur beyond 292 years) skipped"
             ));
         }
         if self.negative_dur > 0 {
