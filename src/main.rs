@@ -122,7 +122,7 @@ impl ProgressLine {
                     self.last = Instant::now();
                     eprint!(
                         "\rstallscope: reading {}: {}% ({} of {} MB)",
-                        name,
+                        safe(name),
                         done * 100 / total.max(1),
                         done >> 20,
                         total >> 20

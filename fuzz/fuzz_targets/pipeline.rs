@@ -1,10 +1,12 @@
-//! The whole pipeline on one input: sniff, read, analyze, and render the report in every
-//! output format, as `stallscope analyze FILE` does for a mapped file. Catches panics in
-//! analysis and report on whatever a reader lets through.
+//! The whole pipeline on one input: sniff, read, analyze (the Python analysis of viztracer
+//! traces included), render the report in every output format, as `stallscope analyze FILE`
+//! does for a mapped file, and draw the timeline as `stallscope timeline FILE` does. Catches
+//! panics in analysis, report and timeline on whatever a reader lets through.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use stallscope::config::{Config, OutputFormat};
+use stallscope::report::timeline::{self, TimelineOptions};
 use stallscope::{analyze, ingest, report};
 
 fuzz_target!(|data: &[u8]| {
@@ -26,4 +28,12 @@ fuzz_target!(|data: &[u8]| {
         let _ = r.render(&cfg, &mut out);
         let _ = r.worst();
     }
+    let opt = TimelineOptions {
+        since: None,
+        until: None,
+        width: 100,
+        color: true,
+    };
+    let mut out = Vec::new();
+    let _ = timeline::render("fuzz", &ingested.trace, &analysis, &opt, &mut out);
 });

@@ -265,6 +265,10 @@ fn parse_timestamp(s: &str) -> Option<i64> {
             (r.get(0..2)?, r.get(2..4)?)
         };
         let (oh, om): (i64, i64) = (oh.parse().ok()?, om.parse().ok()?);
+        // Real offsets are within a day; a bigger one (or `+-1`) is garbage.
+        if !(0..24).contains(&oh) || !(0..60).contains(&om) {
+            return None;
+        }
         let secs = oh * 3600 + om * 60;
         if sign == '+' { secs } else { -secs }
     } else {
@@ -272,7 +276,10 @@ fn parse_timestamp(s: &str) -> Option<i64> {
     };
     let days = days_from_civil(y, mo, d);
     let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset;
-    secs.checked_mul(1_000_000_000)?.checked_add(frac)
+    let ns = secs.checked_mul(1_000_000_000)?.checked_add(frac)?;
+    // Before 1970 is no log's time (as for tracing logs): times stay in 0..=i64::MAX, so that
+    // the difference of any two cannot overflow (a line of 1685 after one of 2026 did).
+    (ns >= 0).then_some(ns)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -365,7 +372,7 @@ pub fn read(
         // of the logged time (asctime keeps milliseconds) or lines out of order. Keep `took`.
         let mut start = end.saturating_sub(cb.took);
         if let Some(prev) = prev_end.filter(|p| start < *p) {
-            if prev - start > 10_000_000 {
+            if prev.saturating_sub(start) > 10_000_000 {
                 moved += 1;
             }
             start = prev;
@@ -398,6 +405,9 @@ pub fn read(
         stats.warn(format!(
             "{moved} slow-callback line(s) start before the previous one ended (lines out of order, or several loops in one file): moved to start when it ended"
         ));
+    }
+    for w in lines.warnings() {
+        stats.warn(w);
     }
     stats.logged_from = shortest.map(|s| s.min(SLOW_CALLBACK_DEFAULT));
     Ok(())
@@ -517,6 +527,10 @@ mod tests {
         assert_eq!(at("pid 4012 2026-01-01 12:00:00 "), Some(base));
         assert_eq!(at("WARNING:asyncio:"), None);
         assert_eq!(at("12:00:00 "), None);
+        // Before 1970, and offsets beyond a day: garbage, no time.
+        assert_eq!(at("1685-12-01 03:54:32,953 WARNING "), None);
+        assert_eq!(at("1970-01-01T00:00:00+01:00 "), None);
+        assert_eq!(at("2026-01-01T11:30:00+99:00 "), None);
     }
 
     #[test]

@@ -192,7 +192,14 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let start = head.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = start else {
-        return Err("empty input: expected a trace (tracing-subscriber log, Chrome trace or console recording)".into());
+        let found = if head.is_empty() {
+            "no bytes"
+        } else {
+            "only blank space"
+        };
+        return Err(format!(
+            "empty input ({found}): expected a trace (a tracing-subscriber log, a Chrome trace, a console recording, OpenTelemetry spans or an asyncio debug log); was the recording written out before the file was copied?"
+        ));
     };
     let body = &head[start..];
     if asyncio_log(body) {

@@ -142,11 +142,49 @@ pub(super) fn gunzip<'r>(
     if !head.starts_with(&GZIP_MAGIC) {
         return Ok((reader, false));
     }
-    let decoder = flate2::bufread::MultiGzDecoder::new(reader);
+    let decoder = Gunzipped {
+        inner: flate2::bufread::MultiGzDecoder::new(reader),
+        out: 0,
+    };
     Ok((
         Box::new(BufReader::with_capacity(STREAM_BUFFER, decoder)),
         true,
     ))
+}
+
+/// A gzip decoder whose errors say what they mean for the input: where the data broke and
+/// what to do. A gzip cut short (`UnexpectedEof`) is left as it is: readers keep what came
+/// before, as for a cut-off file.
+struct Gunzipped<R> {
+    inner: R,
+    /// Decompressed bytes handed out so far.
+    out: u64,
+}
+
+impl<R: Read> Read for Gunzipped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.out += n as u64;
+                Ok(n)
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+                ) =>
+            {
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "the gzip data is corrupt ({e}) after {} decompressed bytes: expected a gzip-compressed trace; the file is damaged or has only a gzip header (`gzip -t` checks it)",
+                        self.out
+                    ),
+                ))
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// Reads until `buf` is full or the input ends; returns how many bytes were read.

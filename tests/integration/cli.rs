@@ -147,6 +147,12 @@ fn help_has_examples_and_exit_codes() {
         "{text}"
     );
     assert!(text.contains("--fail-on"));
+    // Several inputs with one bad (issue 13): the option and what it does to the exit code.
+    assert!(
+        text.contains("stallscope analyze --keep-going logs/*.log")
+            && text.contains("--keep-going: exit as if all\n       were read, the unreadable ones named as warnings"),
+        "{text}"
+    );
 }
 
 // ---------------------------------------------------------------- conventions

@@ -39,6 +39,11 @@ const CASES: &[(&str, i32, &str)] = &[
         0,
         "span events had a timestamp that could not be read",
     ),
+    (
+        "asyncio-line-before-1970.log",
+        0,
+        "1 slow-callback line carries no timestamp",
+    ),
 ];
 
 fn dir() -> PathBuf {

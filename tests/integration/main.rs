@@ -36,6 +36,9 @@
 //!   `--include-ignored`; fails when Chromium cannot start);
 //! - `fuzz_regressions`: inputs the fuzzer (`fuzz/`) found crashing, in `tests/data/fuzz/`:
 //!   an answer (exit 0 or 2), never a panic;
+//! - `hostile`: issue 13's behaviours on hostile inputs: not a trace (one line, exit 2), broken
+//!   but useful (read, with what was repaired said), control characters in notes, a gzip bomb
+//!   in bounded memory;
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
 //!
 //! `cargo test` runs what needs nothing beside the repository; `cargo test --locked --
@@ -56,6 +59,7 @@ mod formats_requests;
 mod formats_text;
 mod fuzz_regressions;
 mod html;
+mod hostile;
 mod issue10;
 mod lifecycle;
 mod routes;

@@ -47,12 +47,12 @@ impl Reader<'_, '_> {
     /// (tracing-chrome gives a whole span tree its root's id).
     pub(super) fn async_slice(&mut self, begin: bool, ev: &Event<'_>) {
         let Some(t0) = ev.ts_ns() else {
-            self.skip();
+            self.skip_no_time();
             return;
         };
         let name = ev.name();
         if begin && name.is_empty() {
-            self.skip();
+            self.skip_no_name();
             return;
         }
         let key = self.async_key(ev);

@@ -86,6 +86,14 @@ struct Reader<'r, 'b> {
     /// Elements of the event array read, and how many of them were event objects.
     events: u64,
     objects: u64,
+    /// Events skipped or repaired, for the warnings: no name, no usable time (`ts` missing or
+    /// not a number, `ts` or `dur` beyond ±292 years; an `X` without `dur` is not counted), an `X` with a negative duration (read as
+    /// 0), and events holding bytes that are not UTF-8 (read with U+FFFD), the first's offset.
+    no_name: u64,
+    no_time: u64,
+    negative_dur: u64,
+    not_utf8: u64,
+    first_not_utf8: Option<u64>,
 }
 
 impl<'r, 'b> Reader<'r, 'b> {
@@ -112,6 +120,11 @@ impl<'r, 'b> Reader<'r, 'b> {
             calls: calls::Calls::default(),
             events: 0,
             objects: 0,
+            no_name: 0,
+            no_time: 0,
+            negative_dur: 0,
+            not_utf8: 0,
+            first_not_utf8: None,
         }
     }
 
@@ -158,6 +171,18 @@ impl<'r, 'b> Reader<'r, 'b> {
         self.report.skipped += 1;
     }
 
+    /// Skips an event its kind cannot use without a time.
+    fn skip_no_time(&mut self) {
+        self.no_time += 1;
+        self.skip();
+    }
+
+    /// Skips an event its kind cannot use without a name.
+    fn skip_no_name(&mut self) {
+        self.no_name += 1;
+        self.skip();
+    }
+
     fn event(&mut self, ev: Event<'_>) {
         self.events += 1;
         self.objects += 1;
@@ -169,14 +194,14 @@ impl<'r, 'b> Reader<'r, 'b> {
             "b" | "e" | "S" | "F" => self.async_slice(ph == "b" || ph == "S", &ev),
             "n" | "T" | "p" => match ev.ts_ns() {
                 Some(t) => self.b.saw_time(t),
-                None => self.skip(),
+                None => self.skip_no_time(),
             },
             "I" | "i" | "R" => match ev.ts_ns() {
                 Some(t) => {
                     self.b.saw_time(t);
                     self.instant(t, &ev);
                 }
-                None => self.skip(),
+                None => self.skip_no_time(),
             },
             _ => self.skip(),
         }
@@ -211,12 +236,20 @@ impl<'r, 'b> Reader<'r, 'b> {
     fn complete(&mut self, ev: &Event<'_>) {
         let name = ev.name();
         let (Some(start), Some(dur)) = (ev.ts_ns(), ev.dur_ns()) else {
-            self.skip();
+            if ev.ts_ns().is_some() && ev.dur.is_none() {
+                // No `dur` at all: DevTools writes some (`StubScriptCatchup`); not damage.
+                self.skip();
+            } else {
+                self.skip_no_time();
+            }
             return;
         };
         if name.is_empty() {
-            self.skip();
+            self.skip_no_name();
             return;
+        }
+        if dur < 0 {
+            self.negative_dur += 1;
         }
         let dur = dur.max(0);
         self.b.saw_time(start);
@@ -235,12 +268,12 @@ impl<'r, 'b> Reader<'r, 'b> {
 
     fn slice(&mut self, begin: bool, ev: &Event<'_>) {
         let Some(t0) = ev.ts_ns() else {
-            self.skip();
+            self.skip_no_time();
             return;
         };
         let name = ev.name();
         if begin && name.is_empty() {
-            self.skip();
+            self.skip_no_name();
             return;
         }
         self.slices_seen = true;
@@ -298,6 +331,29 @@ impl<'r, 'b> Reader<'r, 'b> {
         if unmatched > 0 {
             self.report.warn(format!(
                 "{unmatched} end events (E, e, F) matched nothing open on their thread or id; ignored"
+            ));
+        }
+        if self.no_name > 0 {
+            let n = self.no_name;
+            self.report
+                .warn(format!("{n} events with no name (X, B, b) skipped"));
+        }
+        if self.no_time > 0 {
+            let n = self.no_time;
+            self.report.warn(format!(
+                "{n} events with no usable time (ts missing or not a number, ts or dur beyond 292 years) skipped"
+            ));
+        }
+        if self.negative_dur > 0 {
+            let n = self.negative_dur;
+            self.report.warn(format!(
+                "{n} complete events (X) with a negative duration read as 0 long"
+            ));
+        }
+        if let Some(at) = self.first_not_utf8 {
+            let n = self.not_utf8;
+            self.report.warn(format!(
+                "{n} events held bytes that are not UTF-8 (the first at byte {at}); read with U+FFFD in their place"
             ));
         }
         self.report.events = self.events - self.report.skipped.min(self.events);
@@ -414,6 +470,12 @@ pub fn read(
     b: &mut TraceBuilder<'_>,
     report: &mut InputStats,
 ) -> Result<()> {
+    // Strings holding bytes that are not UTF-8 fail to parse: the stream reader repairs them
+    // event by event (the check is one fast pass; only a broken file pays for the stream).
+    if std::str::from_utf8(bytes).is_err() {
+        let mut input = bytes;
+        return read_stream(name, &mut input, b, report);
+    }
     let mut reader = Reader::new(b, report, TASK_FLOOR);
     let object = bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{');
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -445,9 +507,12 @@ pub fn read(
             }
             let events = reader.events;
             if e.is_eof() {
-                reader.report.warn(cut_off_warning(offset, object, events));
+                // Where the input ends (serde_json points at its last byte), as the stream says.
+                let end = bytes.len() as u64;
+                reader.report.warn(cut_off_warning(end, object, events));
             } else if is_trailing_comma(bytes, offset) {
                 // `[..., ev,]`: a writer's habit, harmless (the stream reader skips it too).
+                reader.report.warn(stray_commas_warning(1, offset));
             } else {
                 reader.report.warn(format!(
                     "the trace is malformed at byte {offset} ({e}); read the {events} whole events before it"
@@ -457,6 +522,13 @@ pub fn read(
     }
     reader.finish();
     Ok(())
+}
+
+/// Commas in the event array with nothing before them (a trailing comma before `]`).
+fn stray_commas_warning(n: u64, first: u64) -> String {
+    format!(
+        "{n} stray commas in the event array (a trailing comma before ], the first at byte {first}) ignored"
+    )
 }
 
 /// serde_json stops at `,]` (a writer's trailing comma): harmless when the array ends there.
@@ -484,6 +556,17 @@ pub fn read_stream(
     let mut s = scan::Scanner::new(name, input);
     let mut first_other: Option<(u8, u64)> = None;
     let outcome = s.events(&mut |slice, at| {
+        let repaired: String;
+        let slice = match std::str::from_utf8(slice) {
+            Ok(_) => slice,
+            Err(e) => {
+                reader.not_utf8 += 1;
+                let first = at + e.valid_up_to() as u64;
+                reader.first_not_utf8 = reader.first_not_utf8.or(Some(first));
+                repaired = String::from_utf8_lossy(slice).into_owned();
+                repaired.as_bytes()
+            }
+        };
         let MaybeEvent(ev) = serde_json::from_slice(slice).map_err(|e| e.to_string())?;
         match ev {
             Some(ev) => reader.event(ev),
@@ -524,6 +607,11 @@ pub fn read_stream(
         Err(scan::StreamError::Eof) => reader
             .report
             .warn(cut_off_warning(offset, s.object, events)),
+    }
+    if let Some(first) = s.first_stray_comma {
+        reader
+            .report
+            .warn(stray_commas_warning(s.stray_commas, first));
     }
     reader.finish();
     Ok(())

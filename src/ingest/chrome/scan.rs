@@ -32,6 +32,10 @@ pub(super) struct Scanner<'i> {
     pub object: bool,
     /// The largest element held ([`MAX_ELEMENT`]; smaller in tests).
     max_element: usize,
+    /// Commas in the event array with no element before them or before its `]` (a writer's
+    /// trailing comma), skipped; the offset of the first.
+    pub stray_commas: u64,
+    pub first_stray_comma: Option<u64>,
 }
 
 type Step<T> = std::result::Result<T, StreamError>;
@@ -50,6 +54,8 @@ impl<'i> Scanner<'i> {
             name,
             object: false,
             max_element: MAX_ELEMENT,
+            stray_commas: 0,
+            first_stray_comma: None,
         }
     }
 
@@ -212,9 +218,11 @@ impl<'i> Scanner<'i> {
                         Some(b',') => self.pos += 1,
                         Some(b'"') => {
                             let end = self.value_end()?;
-                            let key: Cow<'_, str> =
-                                serde_json::from_slice(self.buf.get(self.pos..end).unwrap_or(&[]))
-                                    .map_err(|e| StreamError::Syntax(e.to_string()))?;
+                            // A key holding bytes that are not UTF-8 is not "traceEvents".
+                            let raw =
+                                String::from_utf8_lossy(self.buf.get(self.pos..end).unwrap_or(&[]));
+                            let key: Cow<'_, str> = serde_json::from_str(&raw)
+                                .map_err(|e| StreamError::Syntax(e.to_string()))?;
                             let is_events = key == "traceEvents" && !found;
                             self.pos = end;
                             if self.skip_ws()? != Some(b':') {
@@ -250,23 +258,47 @@ impl<'i> Scanner<'i> {
 
     /// The elements of an array, after its `[`. Stray commas (a trailing one) are skipped.
     fn array(&mut self, on_event: &mut OnElement<'_>) -> Step<()> {
+        // The last thing read was `[` or a comma: a comma now, or `]` after a comma, is stray.
+        let mut want_element = true;
+        let mut after_comma = false;
         loop {
             self.compact();
             match self.skip_ws()? {
                 Some(b']') => {
+                    if after_comma {
+                        self.stray_comma();
+                    }
                     self.pos += 1;
                     return Ok(());
                 }
-                Some(b',') => self.pos += 1,
+                Some(b',') => {
+                    if want_element {
+                        self.stray_comma();
+                    }
+                    want_element = true;
+                    after_comma = true;
+                    self.pos += 1;
+                }
                 Some(_) => {
                     let end = self.value_end()?;
                     let at = self.offset();
                     on_event(self.buf.get(self.pos..end).unwrap_or(&[]), at)
                         .map_err(StreamError::Syntax)?;
                     self.pos = end;
+                    want_element = false;
+                    after_comma = false;
                 }
                 None => return Err(StreamError::Eof),
             }
+        }
+    }
+}
+
+impl Scanner<'_> {
+    fn stray_comma(&mut self) {
+        self.stray_commas += 1;
+        if self.first_stray_comma.is_none() {
+            self.first_stray_comma = Some(self.offset());
         }
     }
 }

@@ -176,6 +176,9 @@ pub fn read_capture(
         }
         sink.add(t, group);
     }
+    for w in lines.warnings() {
+        report.warn(w);
+    }
     sink.seal();
     *b.tasks_mut() = sink;
     report.warn(

@@ -162,6 +162,9 @@ pub fn read_recording(
             "empty recording: expected a {\"v\":1} header line, then one event per line",
         ));
     }
+    for w in lines.warnings() {
+        r.report.warn(w);
+    }
     r.finish();
     Ok(())
 }

@@ -619,6 +619,9 @@ pub fn read_documents(
                     buf.push(b'\n');
                     buf.extend_from_slice(more);
                 }
+                for w in lines.warnings() {
+                    stats.warn(w);
+                }
                 return read_whole(name, &buf, no, stats, doc);
             }
             Err(e) => {
@@ -636,6 +639,9 @@ pub fn read_documents(
                 stats.warn(format!("line {at}: skipped: {msg}"));
             }
         }
+    }
+    for w in lines.warnings() {
+        stats.warn(w);
     }
     match first_bad {
         Some((at, msg)) if good == 0 => Err(Error::line(name, at, msg)),
@@ -656,8 +662,19 @@ fn read_whole(
     stats: &mut InputStats,
     doc: &mut DocFn<'_>,
 ) -> Result<()> {
-    let line_at = |offset: usize| {
-        first + memchr::memchr_iter(b'\n', &buf[..offset.min(buf.len())]).count() as u64
+    // Newlines are counted from where the last document was: once over the buffer in all
+    // (documents come in order), not once per document from its start.
+    let (mut counted_to, mut lines_before) = (0usize, first);
+    let mut line_at = |offset: usize| {
+        let offset = offset.min(buf.len());
+        if offset >= counted_to {
+            lines_before += memchr::memchr_iter(b'\n', buf.get(counted_to..offset).unwrap_or(&[]))
+                .count() as u64;
+            counted_to = offset;
+            lines_before
+        } else {
+            first + memchr::memchr_iter(b'\n', buf.get(..offset).unwrap_or(&[])).count() as u64
+        }
     };
     let mut read = 0u64;
     let mut stream =

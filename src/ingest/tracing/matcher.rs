@@ -63,6 +63,9 @@ pub struct SpanMatcher {
     pub close_seen: bool,
     /// Span starts computed as close time - busy - idle.
     pub computed_starts: u64,
+    /// CLOSE events that matched no open span: with NEW events in the log, a span closed
+    /// twice or opened before the log starts.
+    pub unmatched_closes: u64,
 }
 
 impl SpanMatcher {
@@ -246,6 +249,9 @@ impl SpanMatcher {
         let idx = match found {
             Some(idx) => idx,
             None => {
+                if ev.kind == Kind::Close {
+                    self.unmatched_closes += 1;
+                }
                 let start = match (ev.kind, ev.busy, ev.idle) {
                     (Kind::Close, Some(busy), Some(idle)) => ev.time - busy - idle,
                     _ => ev.time,

@@ -441,6 +441,12 @@ impl LineCx<'_, '_> {
                 "{n} span events had a timestamp that could not be read; each took the time of the line before"
             ));
         }
+        if self.matcher.new_seen && self.matcher.unmatched_closes > 0 {
+            let n = self.matcher.unmatched_closes;
+            self.stats.warn(format!(
+                "{n} CLOSE events matched no span open since its NEW (a span closed twice, or opened before the log starts); each read as a span of its own, started at close time - busy - idle"
+            ));
+        }
         if !self.matcher.new_seen && self.matcher.computed_starts > 0 {
             self.stats
                 .warn("no NEW span events: span starts are computed as close time - busy - idle");
@@ -480,6 +486,9 @@ fn read_lines<F: LineFormat>(
         }
     }
     let line_count = lines.line_no;
+    for w in lines.warnings() {
+        cx.stats.warn(w);
+    }
     let why = format.end(&mut cx, line_count)?;
     cx.finish(F::WHAT, line_count, why)
 }
