@@ -6,9 +6,9 @@
 #                                          other) for SECONDS (default 600)
 #
 # Targets: sniff chrome chrome_stream tracing_json tracing_text console_recording
-# console_capture otlp jaeger zipkin asyncio pipeline (fuzz/Cargo.toml). viztracer traces are
+# console_capture otlp jaeger zipkin asyncio har pipeline (fuzz/Cargo.toml). viztracer traces are
 # Chrome traces: `chrome` reads them, `pipeline` also runs the Python analysis on them. A
-# reader still being written (HAR) gets a target there and a line in seed_patterns below.
+# new reader gets a target there and a line in seed_patterns below.
 # To run targets side by side, start the script once per group of targets.
 #
 # Environment:
@@ -35,7 +35,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 all_targets=(sniff chrome chrome_stream tracing_json tracing_text console_recording console_capture
-    otlp jaeger zipkin asyncio pipeline)
+    otlp jaeger zipkin asyncio har pipeline)
 targets=()
 for only in "$@"; do
     case " ${all_targets[*]} " in
@@ -85,7 +85,7 @@ seed_patterns() {
         jaeger) echo '*jaeger*' ;;
         zipkin) echo '*zipkin*' ;;
         asyncio) echo '*asyncio*' ;;
-        # har) its sample files' names here.
+        har) echo '*.har' ;;
     esac
 }
 
