@@ -16,6 +16,10 @@ EXAMPLES:
         zcat app.log.gz | stallscope analyze -
         stallscope analyze page.json.gz console-recording.jsonl
 
+    A browser's page load (HAR or DevTools trace) with the server's trace of the same run:
+    each browser request is matched to the server request that served it, and its wait split
+    into queued, handler and network time:
+        stallscope analyze page.har server.otlp.jsonl
     A tokio-console recording with a log of the same run: tasks are joined to the log's
     requests by time, so the recording's rows name endpoints:
         stallscope analyze app.log console-recording.jsonl
@@ -66,7 +70,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyze saved traces: tracing-subscriber logs (JSON or text), tracing-chrome files, Chrome
-    /// DevTools Performance exports, tokio-console recordings and captures.
+    /// DevTools Performance exports and HARs, tokio-console recordings and captures,
+    /// OpenTelemetry spans (OTLP/JSON, Jaeger, Zipkin), viztracer traces, asyncio debug logs.
     #[command(after_help = EXAMPLES)]
     Analyze(AnalyzeArgs),
     /// Capture a running app's tasks from its console-subscriber server (the tokio-console API)

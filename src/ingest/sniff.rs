@@ -244,7 +244,9 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
                 return Ok(Format::ConsoleCapture);
             }
             // An OTLP document says so first (its attributes may be keyed `level`, `target`...).
-            if compact.starts_with(b"{\"resourceSpans\":") || compact.starts_with(b"{\"resource_spans\":") {
+            if compact.starts_with(b"{\"resourceSpans\":")
+                || compact.starts_with(b"{\"resource_spans\":")
+            {
                 return Ok(Format::OtlpJson);
             }
             if is_har(body) {
@@ -283,12 +285,14 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
                 // A pretty-printed object spanning lines: only the Chrome object form is like that.
                 return Ok(Format::ChromeTrace);
             }
-            Err(format!("JSON of an unknown shape{}: expected tracing-subscriber JSON lines (keys timestamp, level, fields, span), a Chrome trace ({{\"traceEvents\": [...]}}), a console recording ({{\"v\":1}} header), OTLP/JSON spans ({{\"resourceSpans\": [...]}}), Jaeger JSON ({{\"data\": [{{\"traceID\", \"spans\"}}]}}) or Zipkin v2 JSON ([{{\"traceId\", \"id\", \"timestamp\"}}])", object_keys(first).unwrap_or_default()))
+            Err(format!(
+                "JSON of an unknown shape{}: expected tracing-subscriber JSON lines (keys timestamp, level, fields, span), a Chrome trace ({{\"traceEvents\": [...]}}), a console recording ({{\"v\":1}} header), OTLP/JSON spans ({{\"resourceSpans\": [...]}}), Jaeger JSON ({{\"data\": [{{\"traceID\", \"spans\"}}]}}), Zipkin v2 JSON ([{{\"traceId\", \"id\", \"timestamp\"}}]) or a HAR ({{\"log\": {{\"entries\": [...]}}}}); {FIX}",
+                object_keys(first).unwrap_or_default()
+            ))
         }
-        _ if looks_binary(body) => Err(
-            "binary data (not text, and not gzip): expected a tracing-subscriber log (JSON or text), a Chrome trace or a console recording, as text or gzip"
-                .into(),
-        ),
+        _ if looks_binary(body) => Err(format!(
+            "binary data (not text, and not gzip): expected a trace as text or gzip; {FIX}"
+        )),
         _ => {
             let line_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
             let first = String::from_utf8_lossy(&body[..line_end]);
@@ -298,13 +302,16 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
                 Ok(Format::TracingJson)
             } else {
                 Err(format!(
-                    "unrecognised input: the first line does not look like a trace ({}), nor do the next ones; expected a tracing-subscriber log (JSON or text), a Chrome trace, a console recording, OpenTelemetry spans (OTLP/JSON, Jaeger, Zipkin) or an asyncio debug log (slow-callback lines)",
+                    "unrecognised input: the first line does not look like a trace ({}), nor do the next ones; expected a tracing-subscriber log (JSON or text), a Chrome trace, a console recording, OpenTelemetry spans (OTLP/JSON, Jaeger, Zipkin), a HAR or an asyncio debug log (slow-callback lines); {FIX}",
                     excerpt(&first, 60)
                 ))
             }
         }
     }
 }
+
+/// The likely fix, ending every "not a trace" message.
+const FIX: &str = "is it the file you meant? `stallscope analyze --help` lists the formats read, the README's \"Supported inputs\" how to record each";
 
 #[cfg(test)]
 mod tests {

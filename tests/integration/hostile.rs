@@ -55,6 +55,16 @@ fn not_a_trace_gets_one_line_naming_the_file_and_what_was_found() {
             "byte 16: expected a Chrome trace (an array of event objects): invalid type: integer `5`",
         ),
         (
+            "other-shape.json",
+            b"{\"a\": 1}\n",
+            "JSON of an unknown shape (an object with keys a): expected tracing-subscriber JSON lines",
+        ),
+        (
+            "random.bin",
+            &[0x00, 0x9f, 0x92, 0x96, 0xff, 0x00, 0x01, 0x02, 0xfe, 0x80],
+            "binary data (not text, and not gzip): expected a trace as text or gzip",
+        ),
+        (
             "garbage.json.gz",
             &gz_garbage,
             "cannot read: the gzip data is corrupt (corrupt deflate stream) after 0 decompressed bytes: expected a gzip-compressed trace",
@@ -71,6 +81,16 @@ fn not_a_trace_gets_one_line_naming_the_file_and_what_was_found() {
             "{name}: {err}"
         );
         assert!(err.contains(says), "{name}: {err}");
+        // What the sniffer could not place ends with the likely fix.
+        if says.starts_with("unrecognised")
+            || says.starts_with("JSON of")
+            || says.starts_with("binary")
+        {
+            assert!(
+                err.trim_end().ends_with("is it the file you meant? `stallscope analyze --help` lists the formats read, the README's \"Supported inputs\" how to record each"),
+                "{name}: {err}"
+            );
+        }
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let (code, _, err) = run(&[], dir.path(), None);
