@@ -37,7 +37,7 @@
 
 use super::InputStats;
 use super::lines::{Lines, excerpt};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{FieldValue, Ns, Sym, ThreadRole, TraceBuilder};
 use std::io::BufRead;
 
@@ -338,15 +338,15 @@ pub fn read(
                 continue;
             }
             Err(what) => {
-                // The end of the line is what did not parse.
+                // A garbled line is skipped and said, like a garbled line of a JSON log; the
+                // end of the line is what did not parse.
                 let tail = text.rfind(" took ").map_or(&*text, |i| &text[i + 1..]);
-                return Err(Error::input(
-                    name,
-                    format!(
-                        "line {line_no}: {what}: expected '... took 0.205 seconds' at the end, found {}",
-                        excerpt(tail, 60)
-                    ),
+                stats.skipped += 1;
+                stats.warn(format!(
+                    "line {line_no}: {what}: expected '... took 0.205 seconds' at the end, found {}; skipped",
+                    excerpt(tail, 60)
                 ));
+                continue;
             }
         };
         stats.events += 1;

@@ -205,16 +205,27 @@ fn a_lowered_slow_callback_duration_is_noted() {
     assert_stalls(&r, &[("tick()", 0.0, 50.0)]);
 }
 
+/// A slow-callback line whose duration does not parse (`0,2 seconds`) is skipped and said,
+/// with its line; the good line before it is still read: one stall of 200 ms.
 #[test]
-fn a_slow_callback_line_that_does_not_parse_names_file_and_line() {
+fn a_slow_callback_line_that_does_not_parse_is_skipped_and_named() {
     let path = data("asyncio-bad-duration.log");
-    let (code, out, err) = analyze(&path, &[]);
-    assert_eq!(code, 2, "{out}");
+    let (code, out, err) = analyze(&path, &["--format", "json"]);
+    assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("asyncio-bad-duration.log: line 2: an asyncio slow-callback line whose duration does not parse"),
         "{err}"
     );
-    assert!(err.contains("0,2 seconds"), "{err}");
+    assert!(err.contains("found 'took 0,2 seconds'; skipped"), "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(r["inputs"][0]["skipped"], 1, "{r}");
+    assert!(
+        r["inputs"][0]["warnings"].as_array().is_some_and(|w| w
+            .iter()
+            .any(|w| w.as_str().is_some_and(|w| w.contains("line 2:")))),
+        "{r}"
+    );
+    assert_stalls(&r, &[("tick()", 0.0, 200.0)]);
 }
 
 #[test]
