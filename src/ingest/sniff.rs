@@ -28,13 +28,28 @@ pub fn peek_format(path: &Path) -> Option<Format> {
     sniff_bytes(&head[..n]).ok()
 }
 
-/// Chooses the format from the first bytes, without consuming them.
+/// Chooses the format from the first bytes that are not blank, without consuming them. Blank
+/// bytes before them are dropped a buffer at a time (bounded memory), so a stream that starts
+/// with more blank space than one buffer holds is still read, not called empty.
 pub(super) fn sniff(name: &str, reader: &mut dyn BufRead) -> Result<Format> {
-    let head = reader.fill_buf().map_err(|source| Error::Io {
+    let io = |source| Error::Io {
         path: name.to_string(),
         source,
-    })?;
-    sniff_bytes(head).map_err(|msg| Error::input(name, msg))
+    };
+    let mut blank = false;
+    loop {
+        let head = reader.fill_buf().map_err(io)?;
+        if head.is_empty() {
+            let found: &[u8] = if blank { b" " } else { b"" };
+            return sniff_bytes(found).map_err(|msg| Error::input(name, msg));
+        }
+        if !head.iter().all(u8::is_ascii_whitespace) {
+            return sniff_bytes(head).map_err(|msg| Error::input(name, msg));
+        }
+        let n = head.len();
+        reader.consume(n);
+        blank = true;
+    }
 }
 
 /// How many lines may come before the first log line of a text log (a shell command, a

@@ -461,3 +461,18 @@ fn many_pretty_printed_documents_are_read_in_linear_time() {
     assert_eq!(v["inputs"][0]["requests"], 10_000);
     assert!(took.as_secs() < 45, "took {took:?}");
 }
+
+/// A stream that starts with more blank space than one read buffer holds (600 KiB, then the
+/// CLOSE-only incident log) is read, not called empty: its 195 requests, as from the file.
+#[test]
+fn a_stream_that_starts_with_much_blank_space_is_read() {
+    let log = std::fs::read(crate::support::samples_dir().join("incident.json-close.log"))
+        .expect("sample");
+    let mut input = vec![b' '; 600 * 1024];
+    input.extend_from_slice(&log);
+    let (code, out, err) = run(&["--format", "json"], Path::new("-"), Some(&input));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["inputs"][0]["format"], "tracing-json");
+    assert_eq!(v["inputs"][0]["requests"], 195);
+}
