@@ -76,5 +76,13 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    // The notes (what the inputs could not tell, and why), as the table prints them.
+    if !r.notes.is_empty() {
+        writeln!(out, "**Notes**\n")?;
+        for n in &r.notes {
+            writeln!(out, "- {}", esc(n))?;
+        }
+        writeln!(out)?;
+    }
     Ok(())
 }

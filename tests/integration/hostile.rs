@@ -375,6 +375,12 @@ fn control_characters_in_notes_and_headlines_are_escaped() {
         out.contains(r"try --request-span NAME, e.g. one of: job\u{1b}[2J"),
         "{out}"
     );
+    // Markdown has the notes too, escaped the same way.
+    let notes = out.split("**Notes**").nth(1).unwrap_or("");
+    assert!(
+        notes.contains(r"the most frequent root spans: job\u{1b}[2J (1 span)"),
+        "{out}"
+    );
 }
 
 // ---------------------------------------------------------------- bounded memory
