@@ -2,7 +2,7 @@
 
 use super::Report;
 use super::rows::{HEADERS, verdict_label};
-use super::text::{episode_line, long_spans_line, no_requests_headline, safe};
+use super::text::{episode_line, long_spans_line, navigation_line, no_requests_headline, safe};
 use crate::analyze::Verdict;
 use crate::config::Config;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL};
@@ -142,25 +142,7 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
         if !navs.is_empty() && r.inputs.len() == 1 {
             writeln!(out, "\nNavigations (largest contentful paint):")?;
             for n in navs {
-                let phases = n.phases.map(|p| {
-                    let mut parts = vec![format!("TTFB {:.0} ms", p.ttfb_ms)];
-                    if let Some(d) = p.load_delay_ms {
-                        parts.push(format!("load delay {d:.0} ms"));
-                    }
-                    if let Some(d) = p.load_duration_ms {
-                        parts.push(format!("load {d:.0} ms"));
-                    }
-                    parts.push(format!("render delay {:.0} ms", p.render_delay_ms));
-                    format!(" = {}", parts.join(" + "))
-                });
-                let line = format!(
-                    "{}: LCP {:.0} ms ({}){}",
-                    n.url,
-                    n.lcp_ms.unwrap_or(0.0),
-                    n.lcp_type.as_deref().unwrap_or("?"),
-                    phases.unwrap_or_default()
-                );
-                write_wrapped(out, &line, "  ", "    ")?;
+                write_wrapped(out, &navigation_line(n), "  ", "    ")?;
             }
         }
         let in_window = r

@@ -62,6 +62,29 @@ pub fn unit_words(unit: Unit) -> (&'static str, &'static str) {
     }
 }
 
+/// A navigation's LCP and its subparts in one line, shared by the table and the HTML page:
+/// `URL: LCP 780 ms (image) = TTFB 90 ms + load delay 30 ms + load 600 ms + render delay 60 ms`.
+pub(crate) fn navigation_line(n: &super::browser::NavigationOut) -> String {
+    let phases = n.phases.map(|p| {
+        let mut parts = vec![format!("TTFB {:.0} ms", p.ttfb_ms)];
+        if let Some(d) = p.load_delay_ms {
+            parts.push(format!("load delay {d:.0} ms"));
+        }
+        if let Some(d) = p.load_duration_ms {
+            parts.push(format!("load {d:.0} ms"));
+        }
+        parts.push(format!("render delay {:.0} ms", p.render_delay_ms));
+        format!(" = {}", parts.join(" + "))
+    });
+    format!(
+        "{}: LCP {:.0} ms ({}){}",
+        n.url,
+        n.lcp_ms.unwrap_or(0.0),
+        n.lcp_type.as_deref().unwrap_or("?"),
+        phases.unwrap_or_default()
+    )
+}
+
 /// The episode summary line shared by the table and markdown renderers.
 pub(crate) fn episode_line(e: &EpisodeOut) -> String {
     let blocked = match (e.event_loop_threads, e.max_workers_blocked) {

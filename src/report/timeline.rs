@@ -410,33 +410,11 @@ fn draw(
     }
 
     // The blocking pool, taken together: how many of its threads ran at once.
-    let pool: Vec<ThreadIdx> = a
-        .threads
-        .iter()
-        .filter(|t| t.role == ThreadRole::Blocking)
-        .map(|t| t.idx)
-        .collect();
-    if !pool.is_empty() {
-        // Polls on pool threads where the trace kept them; else the heavy work of requests
-        // that ran on the pool (traces read as a stream keep no polls).
-        let mut iv: Vec<(Ns, Ns)> = trace
-            .executions
-            .iter()
-            .filter(|e| e.thread.is_some_and(|t| pool.contains(&t)))
-            .map(|e| (e.start, e.end))
-            .collect();
-        if iv.is_empty() {
-            iv = a
-                .requests
-                .iter()
-                .filter(|r| r.per_thread.iter().any(|(t, _, _)| pool.contains(t)))
-                .flat_map(|r| r.heavy.iter().copied())
-                .collect();
-        }
+    if let Some((threads, iv)) = pool_work(trace, a) {
         let load = per_column(&clip(iv, from, to), from, col, cols);
         // Nothing the trace shows ran there in the range (a browser's pools): no row.
         if load.iter().any(|&v| v > 0.0) {
-            let name = format!("blocking pool ({})", pool.len());
+            let name = format!("blocking pool ({threads})");
             writeln!(out, "{}{}", label(&name), density(&load))?;
         }
     }
@@ -564,4 +542,34 @@ fn density(load: &[f64]) -> String {
             }
         })
         .collect()
+}
+
+/// The blocking pool taken together: its thread count and when its threads ran: polls on pool
+/// threads where the trace kept them, else the heavy work of requests that ran on the pool
+/// (traces read as a stream keep no polls). None without a pool. Shared with the HTML lanes.
+pub(super) fn pool_work(trace: &Trace, a: &Analysis) -> Option<(usize, Vec<(Ns, Ns)>)> {
+    let pool: Vec<ThreadIdx> = a
+        .threads
+        .iter()
+        .filter(|t| t.role == ThreadRole::Blocking)
+        .map(|t| t.idx)
+        .collect();
+    if pool.is_empty() {
+        return None;
+    }
+    let mut iv: Vec<(Ns, Ns)> = trace
+        .executions
+        .iter()
+        .filter(|e| e.thread.is_some_and(|t| pool.contains(&t)))
+        .map(|e| (e.start, e.end))
+        .collect();
+    if iv.is_empty() {
+        iv = a
+            .requests
+            .iter()
+            .filter(|r| r.per_thread.iter().any(|(t, _, _)| pool.contains(t)))
+            .flat_map(|r| r.heavy.iter().copied())
+            .collect();
+    }
+    Some((pool.len(), iv))
 }

@@ -365,50 +365,40 @@ impl Assembler {
             }
         };
         let plural = |n: u64| if n == 1 { "" } else { "s" };
-        if c.no_id.0 > 0 {
-            stats.warn(format!(
-                "{} span{} without a span id skipped{}",
-                c.no_id.0,
-                plural(c.no_id.0),
-                at(&c.no_id)
-            ));
-        }
-        if c.no_time.0 > 0 {
-            stats.warn(format!(
-                "{} span{} without a start or end time skipped{}",
-                c.no_time.0,
-                plural(c.no_time.0),
-                at(&c.no_time)
-            ));
-        }
-        if c.end_before_start.0 > 0 {
-            stats.warn(format!(
-                "{} span{} ending before {} start skipped{}",
-                c.end_before_start.0,
-                plural(c.end_before_start.0),
-                if c.end_before_start.0 == 1 {
-                    "its"
-                } else {
-                    "their"
-                },
-                at(&c.end_before_start)
-            ));
-        }
-        if c.duplicates.0 > 0 {
-            stats.warn(format!(
-                "{} span{} repeating the id of another span of the same trace skipped{}",
-                c.duplicates.0,
-                plural(c.duplicates.0),
-                at(&c.duplicates)
-            ));
-        }
-        if c.orphans.0 > 0 {
-            stats.warn(format!(
-                "{} span{} whose parent is not in the input (orphans) read as roots of their own{}",
-                c.orphans.0,
-                plural(c.orphans.0),
-                at(&c.orphans)
-            ));
+        // What each count says, for one span and for several.
+        let said: [(&(u64, u64), &str, &str); 5] = [
+            (
+                &c.no_id,
+                "without a span id skipped",
+                "without a span id skipped",
+            ),
+            (
+                &c.no_time,
+                "without a start or end time skipped",
+                "without a start or end time skipped",
+            ),
+            (
+                &c.end_before_start,
+                "ending before its start skipped",
+                "ending before their start skipped",
+            ),
+            (
+                &c.duplicates,
+                "repeating the id of another span of the same trace skipped",
+                "repeating the id of another span of the same trace skipped",
+            ),
+            (
+                &c.orphans,
+                "whose parent is not in the input (orphans) read as roots of their own",
+                "whose parent is not in the input (orphans) read as roots of their own",
+            ),
+        ];
+        for (count, one, many) in said {
+            match count.0 {
+                0 => {}
+                1 => stats.warn(format!("1 span {one}{}", at(count))),
+                n => stats.warn(format!("{n} spans {many}{}", at(count))),
+            }
         }
         if c.clamped > 0 {
             stats.warn(format!(

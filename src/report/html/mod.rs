@@ -18,7 +18,7 @@ pub mod series;
 
 use super::Report;
 use super::rows::{HEADERS, verdict_label};
-use super::text::{episode_line, long_spans_line, no_requests_headline, safe};
+use super::text::{episode_line, long_spans_line, navigation_line, no_requests_headline, safe};
 use crate::analyze::Verdict;
 use crate::config::Config;
 use series::InputSeries;
@@ -387,28 +387,7 @@ fn browser_section(h: &mut String, r: &Report) {
     if navs > 0 {
         h.push_str("<h3>Largest contentful paint and its subparts</h3>\n<div class=\"lcp\"></div>\n<ul class=\"lcp-text\">\n");
         for n in r.navigations.iter().filter(|n| n.lcp_ms.is_some()) {
-            let phases = n.phases.map(|p| {
-                let mut parts = vec![format!("TTFB {:.0} ms", p.ttfb_ms)];
-                if let Some(d) = p.load_delay_ms {
-                    parts.push(format!("load delay {d:.0} ms"));
-                }
-                if let Some(d) = p.load_duration_ms {
-                    parts.push(format!("load {d:.0} ms"));
-                }
-                parts.push(format!("render delay {:.0} ms", p.render_delay_ms));
-                format!(" = {}", parts.join(" + "))
-            });
-            let _ = writeln!(
-                h,
-                "<li>{}</li>",
-                esc(&format!(
-                    "{}: LCP {:.0} ms ({}){}",
-                    n.url,
-                    n.lcp_ms.unwrap_or(0.0),
-                    n.lcp_type.as_deref().unwrap_or("?"),
-                    phases.unwrap_or_default()
-                ))
-            );
+            let _ = writeln!(h, "<li>{}</li>", esc(&navigation_line(n)));
         }
         h.push_str("</ul>\n");
     }

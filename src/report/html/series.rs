@@ -10,7 +10,7 @@ use super::super::text::{episode_line, to_ms};
 use super::super::timeline::{self, NO_THREAD};
 use crate::analyze::stats::percentile;
 use crate::analyze::{Analysis, Episode, Stall};
-use crate::model::{Ns, ThreadIdx, ThreadRole, Trace};
+use crate::model::{Ns, Trace};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -515,32 +515,10 @@ pub fn build(path: &str, trace: &Trace, a: &Analysis) -> InputSeries {
 /// where the trace kept them, else the heavy work of requests that ran there. Per bin, the
 /// threads busy at once.
 fn pool_lane(trace: &Trace, a: &Analysis, end: Ns) -> Option<LaneSeries> {
-    let pool: Vec<ThreadIdx> = a
-        .threads
-        .iter()
-        .filter(|t| t.role == ThreadRole::Blocking)
-        .map(|t| t.idx)
-        .collect();
-    if pool.is_empty() {
-        return None;
-    }
-    let mut iv: Vec<(Ns, Ns)> = trace
-        .executions
-        .iter()
-        .filter(|e| e.thread.is_some_and(|t| pool.contains(&t)))
-        .map(|e| (e.start, e.end))
-        .collect();
-    if iv.is_empty() {
-        iv = a
-            .requests
-            .iter()
-            .filter(|r| r.per_thread.iter().any(|(t, _, _)| pool.contains(t)))
-            .flat_map(|r| r.heavy.iter().copied())
-            .collect();
-    }
+    let (threads, iv) = timeline::pool_work(trace, a)?;
     let b = bins(&iv, end, BINS);
     b.iter().any(|&v| v > 0.0).then(|| LaneSeries {
-        name: format!("blocking pool ({})", pool.len()),
+        name: format!("blocking pool ({threads})"),
         kind: "pool",
         busy: None,
         busy_bins: Some(b),
