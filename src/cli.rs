@@ -65,6 +65,10 @@ pub struct Cli {
     /// Print the tool's own diagnostics to stderr (-v: debug, -vv: trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Threads for reading inputs (default: the machine's cores; 1 = one thread). The results
+    /// are the same whatever the number; only the time differs.
+    #[arg(long, value_name = "N", global = true, env = "STALLSCOPE_THREADS", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]

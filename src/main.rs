@@ -9,6 +9,12 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
+/// mimalloc: the readers allocate small strings per event, and with `--threads` they are made
+/// on one thread and freed on another, which glibc's allocator handles slowly (README
+/// "Performance").
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes are interface; README "Exit codes" documents them.
 const EXIT_INPUT: u8 = 2;
 const EXIT_FAIL_ON: u8 = 3;
@@ -31,6 +37,9 @@ fn main() -> ExitCode {
             )))
             .with_ansi(false)
             .init();
+    }
+    if let Some(n) = cli.threads {
+        stallscope::ingest::set_threads(usize::from(n));
     }
     let args = match cli.command {
         cli::Command::Analyze(args) => args,

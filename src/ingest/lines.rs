@@ -3,6 +3,11 @@
 
 use crate::error::{Error, Result};
 use std::io::BufRead;
+use std::time::Instant;
+
+/// The size of a block of lines read at once by [`parse_lines`]: large enough that handing
+/// part of it to another thread costs little, small enough that memory stays flat.
+const BLOCK: usize = 1 << 21;
 
 /// Reads lines into one reused buffer, counting them.
 pub struct Lines<'r> {
@@ -82,6 +87,81 @@ impl<'r> Lines<'r> {
         )))
     }
 
+    /// Reads the next block of whole lines, about [`BLOCK`] bytes (more when one line is longer),
+    /// into `out`, and makes it UTF-8 (lines that are not are repaired, as by `next_line`).
+    /// Returns the number of the block's first line and whether the block's last line is
+    /// complete (has its end of line), or `None` at the end of the input.
+    fn next_block(&mut self, out: &mut String) -> Result<Option<(u64, bool)>> {
+        // The block is read into `out`'s own bytes: no copy once it is known to be UTF-8.
+        let mut bytes = std::mem::take(out).into_bytes();
+        bytes.clear();
+        if self.cut_short {
+            return Ok(None);
+        }
+        loop {
+            let avail = match self.reader.fill_buf() {
+                Ok(avail) => avail,
+                // A gzip cut short: the bytes before the cut are in `bytes`.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    self.cut_short = true;
+                    break;
+                }
+                Err(source) => {
+                    return Err(Error::Io {
+                        path: self.name.to_string(),
+                        source,
+                    });
+                }
+            };
+            if avail.is_empty() {
+                break;
+            }
+            let take = if bytes.len() < BLOCK {
+                avail.len()
+            } else {
+                match memchr::memchr(b'\n', avail) {
+                    Some(p) => p + 1,
+                    None => avail.len(),
+                }
+            };
+            bytes.extend_from_slice(&avail[..take]);
+            self.reader.consume(take);
+            if bytes.len() >= BLOCK && bytes.last() == Some(&b'\n') {
+                break;
+            }
+        }
+        if bytes.is_empty() {
+            *out = String::from_utf8(bytes).unwrap_or_default();
+            return Ok(None);
+        }
+        let first = self.line_no + 1;
+        let complete = bytes.last() == Some(&b'\n');
+        *out = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                // Line by line: only the lines holding bytes that are not UTF-8 are repaired.
+                let bytes = e.into_bytes();
+                let mut text = String::with_capacity(bytes.len());
+                for (no, line) in (first..).zip(bytes.split_inclusive(|c| *c == b'\n')) {
+                    match std::str::from_utf8(line) {
+                        Ok(ok) => text.push_str(ok),
+                        Err(_) => {
+                            text.push_str(&String::from_utf8_lossy(line));
+                            if self.repaired == 0 {
+                                self.first_repaired = no;
+                            }
+                            self.repaired += 1;
+                        }
+                    }
+                }
+                text
+            }
+        };
+        self.line_no +=
+            memchr::memchr_iter(b'\n', out.as_bytes()).count() as u64 + u64::from(!complete);
+        Ok(Some((first, complete)))
+    }
+
     /// The warnings about the input as a whole: lines that held bytes that are not UTF-8, a
     /// compressed input cut short.
     pub fn warnings(&self) -> Vec<String> {
@@ -111,4 +191,126 @@ pub fn excerpt(s: &str, max: usize) -> String {
         let cut: String = s.chars().take(max).collect();
         format!("'{cut}...'")
     }
+}
+
+/// Whether a line reader reads on after a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Next,
+    Stop,
+}
+
+/// The part of a line reader that decodes one line on its own, with no state: it may run on
+/// any thread, on lines in any order. What it returns borrows from the line.
+pub trait ParseLine: Sync {
+    type Parsed<'a>: Send;
+    fn parse<'a>(&self, line: &'a str) -> Self::Parsed<'a>;
+}
+
+/// The part of a line reader that takes the decoded lines in order, on the calling thread.
+pub trait ApplyLine<P: ParseLine> {
+    /// Line `line_no` (without its end of line; `complete` is false for a last line cut
+    /// short), as `P` decoded it.
+    fn apply<'a>(
+        &mut self,
+        line_no: u64,
+        line: &'a str,
+        complete: bool,
+        parsed: P::Parsed<'a>,
+    ) -> Result<Flow>;
+}
+
+/// A block's lines: (line, complete), ends of line removed.
+fn block_lines(block: &str, complete: bool) -> impl Iterator<Item = (&str, bool)> {
+    let mut parts = block.split('\n').peekable();
+    std::iter::from_fn(move || {
+        let part = parts.next()?;
+        let last = parts.peek().is_none();
+        if last && part.is_empty() {
+            // After the block's last end of line.
+            return None;
+        }
+        Some((part.trim_end_matches('\r'), !last || complete))
+    })
+}
+
+/// Where to cut `block` so that about `share` of it comes after the cut: the start of a line.
+fn cut_at(block: &str, share: f64) -> usize {
+    let want = ((block.len() as f64) * (1.0 - share)) as usize;
+    match memchr::memchr(b'\n', block.as_bytes().get(want..).unwrap_or(&[])) {
+        Some(p) => want + p + 1,
+        None => block.len(),
+    }
+}
+
+/// Reads every line of `lines`: each block of lines is decoded by `parser`, the back part of
+/// it on another thread when `threads` > 1 while this one decodes the front, and `apply` takes
+/// every line in order on this thread. What `apply` sees does not depend on `threads`.
+pub fn parse_lines<P: ParseLine, A: ApplyLine<P>>(
+    lines: &mut Lines<'_>,
+    threads: usize,
+    parser: &P,
+    apply: &mut A,
+) -> Result<()> {
+    let mut block = String::new();
+    // The share of each block decoded by the other thread, adjusted block by block so that
+    // neither thread waits long for the other (this thread also applies every line).
+    let mut share = 0.5f64;
+    while let Some((first, complete)) = lines.next_block(&mut block)? {
+        let cut = if threads > 1 {
+            cut_at(&block, share)
+        } else {
+            block.len()
+        };
+        let (front, back) = block.split_at(cut);
+        let back_complete = complete;
+        let front_complete = if back.is_empty() { complete } else { true };
+        let mut line_no = first;
+        let stop = std::thread::scope(|s| -> Result<bool> {
+            let worker = (!back.is_empty()).then(|| {
+                s.spawn(move || {
+                    let parsed: Vec<_> = block_lines(back, back_complete)
+                        .map(|(line, complete)| (line, complete, parser.parse(line)))
+                        .collect();
+                    (parsed, Instant::now())
+                })
+            });
+            for (line, complete) in block_lines(front, front_complete) {
+                let parsed = parser.parse(line);
+                let flow = apply.apply(line_no, line, complete, parsed)?;
+                line_no += 1;
+                if flow == Flow::Stop {
+                    return Ok(true);
+                }
+            }
+            let Some(worker) = worker else {
+                return Ok(false);
+            };
+            let front_done = Instant::now();
+            let (parsed, back_done) = match worker.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            // The other thread finished later: it had too much; earlier: too little.
+            share = if back_done > front_done {
+                (share - 0.02).max(0.1)
+            } else {
+                (share + 0.02).min(0.9)
+            };
+            for (line, complete, parsed) in parsed {
+                let flow = apply.apply(line_no, line, complete, parsed)?;
+                line_no += 1;
+                if flow == Flow::Stop {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })?;
+        if stop {
+            // As if reading had stopped at that line: the lines after it were not read.
+            lines.line_no = line_no - 1;
+            break;
+        }
+    }
+    Ok(())
 }

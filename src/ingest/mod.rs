@@ -72,6 +72,23 @@ impl Format {
     }
 }
 
+/// Threads a reader may use (0: not set, the machine's cores).
+static THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Sets how many threads the readers may use (`--threads`; 0 = the machine's cores, 1 = read on
+/// the calling thread only). What is read does not depend on it, only how fast.
+pub fn set_threads(n: usize) {
+    THREADS.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// How many threads the readers may use.
+pub fn threads() -> usize {
+    match THREADS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
 /// One input read into the model.
 #[derive(Debug)]
 pub struct Ingested {

@@ -472,13 +472,14 @@ pub fn read(
 ) -> Result<()> {
     // Strings holding bytes that are not UTF-8 fail to parse: the stream reader repairs them
     // event by event (the check is one fast pass; only a broken file pays for the stream).
-    if std::str::from_utf8(bytes).is_err() {
+    let Ok(text) = std::str::from_utf8(bytes) else {
         let mut input = bytes;
         return read_stream(name, &mut input, b, report);
-    }
+    };
     let mut reader = Reader::new(b, report, TASK_FLOOR);
     let object = bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{');
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // Validated once above: serde_json's `str` reader does not check each string again.
+    let mut de = serde_json::Deserializer::from_str(text);
     match de.deserialize_any(TopSeed(&mut reader)) {
         Ok(true) if reader.objects == 0 && reader.events > 0 => {
             return Err(no_event_objects(
@@ -557,21 +558,21 @@ pub fn read_stream(
     let mut first_other: Option<(u8, u64)> = None;
     let outcome = s.events(&mut |slice, at| {
         let repaired: String;
-        let slice = match std::str::from_utf8(slice) {
-            Ok(_) => slice,
+        let slice: &str = match std::str::from_utf8(slice) {
+            Ok(text) => text,
             Err(e) => {
                 reader.not_utf8 += 1;
                 let first = at + e.valid_up_to() as u64;
                 reader.first_not_utf8 = reader.first_not_utf8.or(Some(first));
                 repaired = String::from_utf8_lossy(slice).into_owned();
-                repaired.as_bytes()
+                &repaired
             }
         };
-        let MaybeEvent(ev) = serde_json::from_slice(slice).map_err(|e| e.to_string())?;
+        let MaybeEvent(ev) = serde_json::from_str(slice).map_err(|e| e.to_string())?;
         match ev {
             Some(ev) => reader.event(ev),
             None => {
-                first_other = first_other.or(slice.first().map(|c| (*c, at)));
+                first_other = first_other.or(slice.as_bytes().first().map(|c| (*c, at)));
                 reader.events += 1;
                 reader.skip();
             }

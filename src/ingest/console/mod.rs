@@ -39,8 +39,7 @@ mod tests;
 pub use capture::read_capture;
 
 use super::InputStats;
-use super::lines::Lines;
-use super::lines::excerpt;
+use super::lines::{ApplyLine, Flow, Lines, ParseLine, excerpt, parse_lines};
 use crate::error::{Error, Result};
 use crate::model::TraceBuilder;
 #[cfg(doc)]
@@ -79,6 +78,82 @@ pub(super) fn classify_task(
     (role, site)
 }
 
+/// Decodes a recording's line on its own (any thread): `None` for a blank line. The header
+/// line is decoded too, and not used.
+struct RecordParser;
+
+impl ParseLine for RecordParser {
+    type Parsed<'a> = Option<serde_json::Result<Record<'a>>>;
+    fn parse<'a>(&self, line: &'a str) -> Self::Parsed<'a> {
+        let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+        if line.bytes().all(|c| c.is_ascii_whitespace()) {
+            return None;
+        }
+        Some(serde_json::from_str(line))
+    }
+}
+
+/// Takes a recording's decoded lines in order.
+struct Apply<'r, 'b, 'c> {
+    r: Reader<'r, 'b, 'c>,
+    name: &'r str,
+    header: bool,
+}
+
+impl ApplyLine<RecordParser> for Apply<'_, '_, '_> {
+    fn apply<'a>(
+        &mut self,
+        line_no: u64,
+        line: &'a str,
+        complete: bool,
+        parsed: Option<serde_json::Result<Record<'a>>>,
+    ) -> Result<Flow> {
+        let Some(parsed) = parsed else {
+            return Ok(Flow::Next);
+        };
+        let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+        let r = &mut self.r;
+        if !self.header {
+            r.header(line_no, line.as_bytes())?;
+            self.header = true;
+            return Ok(Flow::Next);
+        }
+        let rec: Record<'_> = match parsed {
+            Ok(rec) => rec,
+            Err(_) if !complete => {
+                r.report.warn(format!(
+                    "line {line_no}: the last line is cut off (the recording was not finished); kept everything before it"
+                ));
+                r.report.skipped += 1;
+                return Ok(Flow::Stop);
+            }
+            Err(e) if e.is_data() => {
+                r.malformed += 1;
+                r.report.skipped += 1;
+                if r.malformed <= 3 {
+                    r.report.warn(format!(
+                        "line {line_no}: an event with unexpected contents, skipped: {e}: {}",
+                        excerpt(line, 80)
+                    ));
+                }
+                return Ok(Flow::Next);
+            }
+            Err(e) => {
+                return Err(Error::line(
+                    self.name,
+                    line_no,
+                    format!(
+                        "expected one JSON event per line (console-subscriber recording): {e}: {}",
+                        excerpt(line, 60)
+                    ),
+                ));
+            }
+        };
+        r.event(line_no, rec);
+        Ok(Flow::Next)
+    }
+}
+
 /// Reads a recording from `reader` into `b`.
 pub fn read_recording(
     name: &str,
@@ -90,7 +165,7 @@ pub fn read_recording(
     let keys = Keys {
         task: b.intern("task"),
     };
-    let mut r = Reader {
+    let r = Reader {
         b,
         report,
         name,
@@ -112,50 +187,13 @@ pub fn read_recording(
         workers: 0,
     };
     let mut lines = Lines::new(name, reader);
-    let mut header = false;
-    while let Some((line_no, line, complete)) = lines.next_line()? {
-        let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if !header {
-            r.header(line_no, line)?;
-            header = true;
-            continue;
-        }
-        let rec: Record<'_> = match serde_json::from_slice(line) {
-            Ok(rec) => rec,
-            Err(_) if !complete => {
-                r.report.warn(format!(
-                    "line {line_no}: the last line is cut off (the recording was not finished); kept everything before it"
-                ));
-                r.report.skipped += 1;
-                break;
-            }
-            Err(e) if e.is_data() => {
-                r.malformed += 1;
-                r.report.skipped += 1;
-                if r.malformed <= 3 {
-                    r.report.warn(format!(
-                        "line {line_no}: an event with unexpected contents, skipped: {e}: {}",
-                        excerpt(&String::from_utf8_lossy(line), 80)
-                    ));
-                }
-                continue;
-            }
-            Err(e) => {
-                return Err(Error::line(
-                    name,
-                    line_no,
-                    format!(
-                        "expected one JSON event per line (console-subscriber recording): {e}: {}",
-                        excerpt(&String::from_utf8_lossy(line), 60)
-                    ),
-                ));
-            }
-        };
-        r.event(line_no, rec);
-    }
+    let mut apply = Apply {
+        r,
+        name,
+        header: false,
+    };
+    parse_lines(&mut lines, super::threads(), &RecordParser, &mut apply)?;
+    let Apply { r, header, .. } = apply;
     if !header {
         return Err(Error::input(
             name,

@@ -11,7 +11,7 @@ use super::{
     SpanEvent, parse_latency, read_lines,
 };
 use crate::error::{Error, Result};
-use crate::ingest::lines::excerpt;
+use crate::ingest::lines::{ParseLine, excerpt};
 use crate::model::TraceBuilder;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -21,7 +21,7 @@ use std::fmt;
 use std::io::BufRead;
 
 #[derive(Deserialize)]
-struct Line<'a> {
+pub(super) struct Line<'a> {
     #[serde(borrow, default)]
     timestamp: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
@@ -233,20 +233,40 @@ struct JsonLines {
     seen_json: bool,
 }
 
+/// Decodes a JSON line on its own (any thread): `None` for a blank line.
+pub(super) struct JsonParser;
+
+impl ParseLine for JsonParser {
+    type Parsed<'a> = Option<serde_json::Result<Line<'a>>>;
+    fn parse<'a>(&self, line: &'a str) -> Self::Parsed<'a> {
+        if line.bytes().all(|c| c.is_ascii_whitespace()) {
+            return None;
+        }
+        Some(serde_json::from_str(line))
+    }
+}
+
 impl LineFormat for JsonLines {
     const WHAT: &'static str = "tracing-subscriber JSON";
+
+    type Parser = JsonParser;
+
+    fn parser(&self) -> JsonParser {
+        JsonParser
+    }
 
     fn line(
         &mut self,
         cx: &mut LineCx<'_, '_>,
         line_no: u64,
-        line: &[u8],
+        line: &str,
         complete: bool,
+        parsed: Option<serde_json::Result<Line<'_>>>,
     ) -> Result<Flow> {
-        if line.iter().all(|c| c.is_ascii_whitespace()) {
+        let Some(parsed) = parsed else {
             return Ok(Flow::Next);
-        }
-        let parsed: Line<'_> = match serde_json::from_slice(line) {
+        };
+        let parsed: Line<'_> = match parsed {
             Ok(l) => l,
             Err(e) => {
                 if !complete && e.is_eof() {
@@ -259,13 +279,13 @@ impl LineFormat for JsonLines {
                 // Line 1 decided the format when it opened like a JSON object; otherwise the
                 // format was found on a later line, and what comes before it (a shell command, a
                 // program's own output) is skipped like any line that is not JSON.
-                if line_no == 1 && line.trim_ascii_start().first() == Some(&b'{') {
+                if line_no == 1 && line.trim_start().starts_with('{') {
                     return Err(Error::line(
                         cx.name,
                         line_no,
                         format!(
                             "expected a JSON object per line (tracing-subscriber fmt().json()): {e}: {}",
-                            excerpt(&String::from_utf8_lossy(line), 60)
+                            excerpt(line, 60)
                         ),
                     ));
                 }

@@ -11,7 +11,8 @@ mod text_formatters;
 mod units;
 
 use super::InputStats;
-use super::lines::{Lines, excerpt};
+pub(super) use super::lines::Flow;
+use super::lines::{ApplyLine, Lines, ParseLine, excerpt};
 use crate::error::{Error, Result};
 use crate::model::{Ns, ThreadIdx, TraceBuilder};
 use matcher::SpanMatcher;
@@ -338,31 +339,33 @@ impl EventClock {
 }
 
 /// One tracing line format, as the line-reading driver (`read_lines`) sees it: the driver
-/// owns the lines, the span matcher, the clock and the counts; the format decodes one line at a
-/// time and says at the end what it found wrong with the whole.
+/// owns the lines, the span matcher, the clock and the counts; the format's `Parser` decodes
+/// lines on their own (on any thread), and `line` takes each decoded line in order and says at
+/// the end what it found wrong with the whole.
 trait LineFormat {
     /// How the "no span events" error names the input (`expected {WHAT} recorded with ...`).
     const WHAT: &'static str;
 
-    /// Decodes line `line_no` (without its end of line; `complete` is false for a last line
-    /// cut short) and hands the span event it holds, if any, to `cx.apply`.
+    /// What decodes one line with no state of its own.
+    type Parser: ParseLine;
+
+    fn parser(&self) -> Self::Parser;
+
+    /// Takes line `line_no` (without its end of line; `complete` is false for a last line
+    /// cut short), as the parser decoded it, and hands the span event it holds, if any, to
+    /// `cx.apply`.
     fn line(
         &mut self,
         cx: &mut LineCx<'_, '_>,
         line_no: u64,
-        line: &[u8],
+        line: &str,
         complete: bool,
+        parsed: <Self::Parser as ParseLine>::Parsed<'_>,
     ) -> Result<Flow>;
 
     /// After the last line (`lines` read): an error of the format's own, or else why no line
     /// was a span event (`None`: the driver's default reason).
     fn end(self, cx: &mut LineCx<'_, '_>, lines: u64) -> Result<Option<String>>;
-}
-
-/// Whether the driver reads on after a line.
-enum Flow {
-    Next,
-    Stop,
 }
 
 /// What a line format may use while decoding a line.
@@ -466,9 +469,9 @@ fn read_lines<F: LineFormat>(
     reader: &mut dyn BufRead,
     b: &mut TraceBuilder,
     stats: &mut InputStats,
-    mut format: F,
+    format: F,
 ) -> Result<()> {
-    let mut cx = LineCx {
+    let cx = LineCx {
         name,
         b,
         stats,
@@ -477,20 +480,39 @@ fn read_lines<F: LineFormat>(
         span_events: 0,
         responses: ResponseEvents::default(),
     };
+    let parser = format.parser();
+    let mut driver = Driver { format, cx };
     let mut lines = Lines::new(name, reader);
-    while let Some((line_no, line, complete)) = lines.next_line()? {
-        let flow = format.line(&mut cx, line_no, line, complete)?;
-        cx.responses.tick(cx.b, line_no);
-        if let Flow::Stop = flow {
-            break;
-        }
-    }
+    super::lines::parse_lines(&mut lines, super::threads(), &parser, &mut driver)?;
+    let Driver { format, mut cx } = driver;
     let line_count = lines.line_no;
     for w in lines.warnings() {
         cx.stats.warn(w);
     }
     let why = format.end(&mut cx, line_count)?;
     cx.finish(F::WHAT, line_count, why)
+}
+
+/// A line format and what it feeds, taking decoded lines in order.
+struct Driver<'c, 's, F> {
+    format: F,
+    cx: LineCx<'c, 's>,
+}
+
+impl<F: LineFormat> ApplyLine<F::Parser> for Driver<'_, '_, F> {
+    fn apply<'a>(
+        &mut self,
+        line_no: u64,
+        line: &'a str,
+        complete: bool,
+        parsed: <F::Parser as ParseLine>::Parsed<'a>,
+    ) -> Result<Flow> {
+        let flow = self
+            .format
+            .line(&mut self.cx, line_no, line, complete, parsed)?;
+        self.cx.responses.tick(self.cx.b, line_no);
+        Ok(flow)
+    }
 }
 
 /// Normalises `ThreadId(05)` to `ThreadId(5)` so the text and JSON formats agree.

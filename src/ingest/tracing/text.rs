@@ -23,6 +23,7 @@ use super::{
     SpanEvent, parse_latency, read_lines,
 };
 use crate::error::Result;
+use crate::ingest::lines::ParseLine;
 use crate::model::TraceBuilder;
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
@@ -888,18 +889,33 @@ fn attribute_compact<'a>(
     }
 }
 
+/// Text lines are decoded in order: how a line reads depends on the lines before it (which
+/// thread words the log prints, a pretty record's continuation lines).
+pub(super) struct InOrder;
+
+impl ParseLine for InOrder {
+    type Parsed<'a> = ();
+    fn parse(&self, _: &str) {}
+}
+
 impl LineFormat for TextLines {
     const WHAT: &'static str = "a tracing-subscriber text log";
+
+    type Parser = InOrder;
+
+    fn parser(&self) -> InOrder {
+        InOrder
+    }
 
     fn line(
         &mut self,
         cx: &mut LineCx<'_, '_>,
         line_no: u64,
-        bytes: &[u8],
+        raw: &str,
         _complete: bool,
+        (): (),
     ) -> Result<Flow> {
-        let raw = String::from_utf8_lossy(bytes);
-        let clean = strip_ansi(&raw);
+        let clean = strip_ansi(raw);
         let text = strip_line_prefix(&clean);
         if text.trim().is_empty() {
             return Ok(Flow::Next);
