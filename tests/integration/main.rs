@@ -39,6 +39,8 @@
 //! - `hostile`: issue 13's behaviours on hostile inputs: not a trace (one line, exit 2), broken
 //!   but useful (read, with what was repaired said), control characters in notes, a gzip bomb
 //!   in bounded memory;
+//! - `threads`: the same report, byte for byte, on one, two and three reader threads, for
+//!   every sample and corpus trace;
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
 //!
 //! `cargo test` runs what needs nothing beside the repository; `cargo test --locked --
@@ -66,5 +68,6 @@ mod routes;
 mod samples;
 mod schema;
 mod task_spans;
+mod threads;
 mod timeline;
 mod verdicts;
