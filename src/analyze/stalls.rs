@@ -192,8 +192,17 @@ pub fn episodes(
     let mut by_start: Vec<usize> = (0..requests.len()).collect();
     by_start.sort_by_key(|&i| requests[i].start);
     let longest = requests.iter().map(Request::duration).max().unwrap_or(0);
+    // Stalls are sorted by start: each window looks only at those that can touch it (started
+    // at most the longest stall before it, and not after it), not at every stall.
+    let longest_stall = stalls
+        .iter()
+        .map(|s| s.end.saturating_sub(s.start))
+        .max()
+        .unwrap_or(0);
     for &(ws, we) in &windows {
-        let in_ep: Vec<usize> = (0..stalls.len())
+        let lo = stalls.partition_point(|s| s.start.saturating_add(longest_stall) < ws);
+        let hi = stalls.partition_point(|s| s.start <= we);
+        let in_ep: Vec<usize> = (lo..hi.max(lo))
             .filter(|&i| stalls[i].start < we && stalls[i].end > ws || stalls[i].start == ws)
             .collect();
         let intervals: Vec<(Ns, Ns)> = in_ep

@@ -115,8 +115,27 @@ pub fn ingest_path(
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Ingested> {
     let name = path.display().to_string();
+    let ahead = threads() > 1;
     match Source::open(path, &name)? {
-        Source::Stdin(reader) => ingest_reader(&name, reader, sink),
+        // Reading and gunzipping on a thread of their own, a few blocks ahead of the reader.
+        Source::Stdin if ahead => {
+            // No progress: the length of standard input is not known.
+            let mut quiet = |_: Progress<'_>| {};
+            let (mut reader, gzip) =
+                source::read_ahead(&name, Box::new(std::io::stdin()), 0, &mut quiet)?;
+            read(&name, Input::Stream(&mut reader), gzip, sink)
+        }
+        Source::File { file, len } if ahead => {
+            let (mut reader, gzip) = source::read_ahead(&name, file, len, progress)?;
+            let result = read(&name, Input::Stream(&mut reader), gzip, sink);
+            drop(reader);
+            progress(Progress::Finished {
+                name: &name,
+                total: len,
+            });
+            result
+        }
+        Source::Stdin => ingest_reader(&name, source::stdin(), sink),
         Source::File { file, len } => {
             let reader = source::buffered_with_progress(file, &name, len, progress);
             let result = ingest_reader(&name, reader, sink);

@@ -37,9 +37,12 @@ pub enum Progress<'a> {
 /// a Chrome trace).
 pub(super) enum Source {
     /// Standard input.
-    Stdin(Box<dyn BufRead>),
+    Stdin,
     /// A file or pipe read from its first byte on, `len` bytes long (0 for a pipe).
-    File { file: Box<dyn Read>, len: u64 },
+    File {
+        file: Box<dyn Read + Send>,
+        len: u64,
+    },
     /// An uncompressed Chrome trace in a regular file, mapped so the reader can borrow
     /// strings from it.
     Mapped(memmap2::Mmap),
@@ -53,8 +56,7 @@ impl Source {
             source,
         };
         if name == "-" {
-            let reader = BufReader::with_capacity(STREAM_BUFFER, io::stdin().lock());
-            return Ok(Source::Stdin(Box::new(reader)));
+            return Ok(Source::Stdin);
         }
         let file = File::open(path).map_err(io_err)?;
         let meta = file.metadata().map_err(io_err)?;
@@ -72,7 +74,7 @@ impl Source {
             // Line formats stream (memory stays flat whatever the file size); so do gzip and
             // pipes. A pipe (`<(zcat app.log.gz)`) cannot be opened again from its start: its
             // first bytes go in front of the rest.
-            let file: Box<dyn Read> = if meta.is_file() {
+            let file: Box<dyn Read + Send> = if meta.is_file() {
                 Box::new(File::open(path).map_err(io_err)?)
             } else {
                 Box::new(io::Cursor::new(head[..n].to_vec()).chain(file))
@@ -87,6 +89,174 @@ impl Source {
         #[allow(unsafe_code)]
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err)?;
         Ok(Source::Mapped(map))
+    }
+}
+
+/// Standard input, buffered, read on the calling thread.
+pub(super) fn stdin() -> Box<dyn BufRead> {
+    Box::new(BufReader::with_capacity(STREAM_BUFFER, io::stdin().lock()))
+}
+
+/// The size of the blocks [`read_ahead`] hands over.
+const AHEAD_BLOCK: usize = 1 << 20;
+
+/// Reads `raw` on a thread of its own, gunzipped when its first bytes are the gzip magic, a
+/// few blocks ahead of the reader, so that reading and inflating overlap with parsing. Says
+/// whether it gunzips. `progress` hears of the raw bytes read (`total`: 0 when unknown) as
+/// the reader takes each block; `Started` is sent here, `Finished` is the caller's.
+pub(super) fn read_ahead<'p>(
+    name: &'p str,
+    mut raw: Box<dyn Read + Send>,
+    total: u64,
+    progress: &'p mut dyn FnMut(Progress<'_>),
+) -> Result<(Box<dyn BufRead + 'p>, bool)> {
+    let mut head = [0u8; 2];
+    let n = read_up_to(&mut raw, &mut head).map_err(|source| Error::Io {
+        path: name.to_string(),
+        source,
+    })?;
+    let gzip = head[..n] == GZIP_MAGIC;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(n as u64));
+    let counted = Counted {
+        inner: raw,
+        done: done.clone(),
+    };
+    let whole: Box<dyn Read + Send> = Box::new(io::Cursor::new(head[..n].to_vec()).chain(counted));
+    let mut source: Box<dyn Read + Send> = if gzip {
+        Box::new(Gunzipped {
+            inner: flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(
+                STREAM_BUFFER,
+                whole,
+            )),
+            out: 0,
+        })
+    } else {
+        whole
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::Builder::new()
+        .name("stallscope-read".into())
+        .spawn(move || {
+            loop {
+                let mut block = back_rx.try_recv().unwrap_or_default();
+                block.resize(AHEAD_BLOCK, 0);
+                // Whatever was read before an error is handed over before the error (a gzip
+                // cut short: the lines before the cut are read).
+                let mut n = 0;
+                let mut failed = None;
+                while n < block.len() {
+                    match source.read(&mut block[n..]) {
+                        Ok(0) => break,
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                block.truncate(n);
+                if n > 0 && tx.send(Ok(block)).is_err() {
+                    break;
+                }
+                if let Some(e) = failed {
+                    let _ = tx.send(Err(e));
+                    break;
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .map_err(|source| Error::Io {
+            path: name.to_string(),
+            source,
+        })?;
+    progress(Progress::Started { name, total });
+    Ok((
+        Box::new(Ahead {
+            rx,
+            back: back_tx,
+            block: Vec::new(),
+            pos: 0,
+            failed: false,
+            name,
+            total,
+            done,
+            progress,
+        }),
+        gzip,
+    ))
+}
+
+/// Counts the bytes read through it, for progress seen from another thread.
+struct Counted {
+    inner: Box<dyn Read + Send>,
+    done: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The reader's end of [`read_ahead`]: the blocks in order, then the end or the error.
+struct Ahead<'p> {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    /// Blocks read, handed back to be filled again.
+    back: std::sync::mpsc::Sender<Vec<u8>>,
+    block: Vec<u8>,
+    pos: usize,
+    /// An error was handed out: the input ends there.
+    failed: bool,
+    name: &'p str,
+    total: u64,
+    done: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    progress: &'p mut dyn FnMut(Progress<'_>),
+}
+
+impl Read for Ahead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Ahead<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos >= self.block.len() && !self.failed {
+            match self.rx.recv() {
+                Ok(Ok(block)) => {
+                    let old = std::mem::replace(&mut self.block, block);
+                    self.pos = 0;
+                    let _ = self.back.send(old);
+                    (self.progress)(Progress::Read {
+                        name: self.name,
+                        done: self.done.load(std::sync::atomic::Ordering::Relaxed),
+                        total: self.total,
+                    });
+                }
+                Ok(Err(e)) => {
+                    self.failed = true;
+                    return Err(e);
+                }
+                // The end of the input.
+                Err(_) => {}
+            }
+        }
+        Ok(self.block.get(self.pos..).unwrap_or(&[]))
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.block.len());
     }
 }
 

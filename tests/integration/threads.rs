@@ -82,6 +82,16 @@ fn every_sample_reads_the_same_on_one_two_and_three_threads() {
     );
 }
 
+/// The hand-made shapes and the fuzzer's crashing inputs, damaged ones included, as files and
+/// on standard input: the same answer (report, warnings, errors) whatever the threads.
+#[test]
+fn every_test_input_reads_the_same_on_one_two_and_three_threads() {
+    let files = files_under(&crate::support::manifest_dir().join("tests/data"));
+    assert!(files.len() >= 100, "{}", files.len());
+    same_on_every_thread_count(&files, false);
+    same_on_every_thread_count(&files, true);
+}
+
 #[test]
 fn big_samples_on_standard_input_read_the_same_on_one_two_and_three_threads() {
     let files: Vec<PathBuf> = files_under(&samples_dir())

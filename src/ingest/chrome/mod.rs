@@ -556,30 +556,46 @@ pub fn read_stream(
     let mut reader = Reader::new(b, report, TASK_FLOOR);
     let mut s = scan::Scanner::new(name, input);
     let mut first_other: Option<(u8, u64)> = None;
-    let outcome = s.events(&mut |slice, at| {
-        let repaired: String;
-        let slice: &str = match std::str::from_utf8(slice) {
-            Ok(text) => text,
-            Err(e) => {
-                reader.not_utf8 += 1;
-                let first = at + e.valid_up_to() as u64;
-                reader.first_not_utf8 = reader.first_not_utf8.or(Some(first));
-                repaired = String::from_utf8_lossy(slice).into_owned();
-                &repaired
+    let threads = super::threads();
+    let (outcome, failed_at) = if threads > 1 {
+        // Events are gathered into batches, each decoded on two threads and applied in order.
+        let mut batch = Batch::default();
+        let mut failed_at = None;
+        let mut outcome = s.events(&mut |slice, at| {
+            // An empty element (`[}`) is no event: the scanner stops at it only when told, as
+            // one at a time would (after the events before it).
+            let empty = slice.is_empty();
+            if !empty {
+                batch.push(slice, at);
+                if batch.text.len() < BATCH {
+                    return Ok(());
+                }
             }
-        };
-        let MaybeEvent(ev) = serde_json::from_str(slice).map_err(|e| e.to_string())?;
-        match ev {
-            Some(ev) => reader.event(ev),
-            None => {
-                first_other = first_other.or(slice.as_bytes().first().map(|c| (*c, at)));
-                reader.events += 1;
-                reader.skip();
+            batch
+                .flush(&mut reader, &mut first_other)
+                .map_err(|(msg, at)| {
+                    failed_at = Some(at);
+                    msg
+                })?;
+            match empty {
+                true => Err(serde_json::from_str::<MaybeEvent<'_>>("")
+                    .err()
+                    .map_or_else(String::new, |e| e.to_string())),
+                false => Ok(()),
             }
+        });
+        // What came before the end (or before where the scanner failed) was read first.
+        if failed_at.is_none()
+            && let Err((msg, at)) = batch.flush(&mut reader, &mut first_other)
+        {
+            failed_at = Some(at);
+            outcome = Err(scan::StreamError::Syntax(msg));
         }
-        Ok(())
-    });
-    let offset = s.offset();
+        (outcome, failed_at)
+    } else {
+        (stream_events(&mut s, &mut reader, &mut first_other), None)
+    };
+    let offset = failed_at.unwrap_or_else(|| s.offset());
     let events = reader.events;
     match outcome {
         Ok(true) if reader.objects == 0 && events > 0 => {
@@ -616,6 +632,138 @@ pub fn read_stream(
     }
     reader.finish();
     Ok(())
+}
+
+/// Reads the events `s` finds, decoding and applying each in turn on this thread.
+fn stream_events(
+    s: &mut scan::Scanner<'_>,
+    reader: &mut Reader<'_, '_>,
+    first_other: &mut Option<(u8, u64)>,
+) -> std::result::Result<bool, scan::StreamError> {
+    s.events(&mut |slice, at| {
+        let repaired: String;
+        let slice: &str = match std::str::from_utf8(slice) {
+            Ok(text) => text,
+            Err(e) => {
+                reader.not_utf8 += 1;
+                let first = at + e.valid_up_to() as u64;
+                reader.first_not_utf8 = reader.first_not_utf8.or(Some(first));
+                repaired = String::from_utf8_lossy(slice).into_owned();
+                &repaired
+            }
+        };
+        let MaybeEvent(ev) = serde_json::from_str(slice).map_err(|e| e.to_string())?;
+        match ev {
+            Some(ev) => reader.event(ev),
+            None => {
+                *first_other = first_other.or(slice.as_bytes().first().map(|c| (*c, at)));
+                reader.events += 1;
+                reader.skip();
+            }
+        }
+        Ok(())
+    })
+}
+
+/// How many bytes of events a [`Batch`] gathers before they are decoded.
+const BATCH: usize = 1 << 21;
+
+/// Events found by the scanner, copied out of its buffer (repaired where not UTF-8), to be
+/// decoded on two threads and applied in order.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    /// Each event's end in `text`, its offset in the input, and where its first byte that is
+    /// not UTF-8 was (repaired).
+    items: Vec<(usize, u64, Option<u64>)>,
+    /// The share of the events decoded by the other thread (see `lines::parse_lines`).
+    share: f64,
+}
+
+impl Batch {
+    fn push(&mut self, slice: &[u8], at: u64) {
+        let repaired = match std::str::from_utf8(slice) {
+            Ok(text) => {
+                self.text.push_str(text);
+                None
+            }
+            Err(e) => {
+                self.text.push_str(&String::from_utf8_lossy(slice));
+                Some(at + e.valid_up_to() as u64)
+            }
+        };
+        self.items.push((self.text.len(), at, repaired));
+    }
+
+    /// Decodes and applies every event gathered; on an event that is not valid JSON, stops
+    /// there and says why and where it starts.
+    fn flush(
+        &mut self,
+        reader: &mut Reader<'_, '_>,
+        first_other: &mut Option<(u8, u64)>,
+    ) -> std::result::Result<(), (String, u64)> {
+        if self.share == 0.0 {
+            self.share = 0.5;
+        }
+        let text = std::mem::take(&mut self.text);
+        let items = std::mem::take(&mut self.items);
+        let mut starts = Vec::with_capacity(items.len());
+        let mut from = 0;
+        for (end, _, _) in &items {
+            starts.push(from);
+            from = *end;
+        }
+        let event = |i: usize| text.get(starts[i]..items[i].0).unwrap_or("");
+        let cut = ((items.len() as f64) * (1.0 - self.share)) as usize;
+        let mut apply = |i: usize, parsed: serde_json::Result<MaybeEvent<'_>>| {
+            let (_, at, repaired) = items[i];
+            if let Some(first) = repaired {
+                reader.not_utf8 += 1;
+                reader.first_not_utf8 = reader.first_not_utf8.or(Some(first));
+            }
+            match parsed.map_err(|e| (e.to_string(), at))?.0 {
+                Some(ev) => reader.event(ev),
+                None => {
+                    *first_other = first_other.or(event(i).as_bytes().first().map(|c| (*c, at)));
+                    reader.events += 1;
+                    reader.skip();
+                }
+            }
+            Ok(())
+        };
+        let share = &mut self.share;
+        let result = std::thread::scope(|sc| {
+            let worker = sc.spawn(|| {
+                let parsed: Vec<_> = (cut..items.len())
+                    .map(|i| serde_json::from_str::<MaybeEvent<'_>>(event(i)))
+                    .collect();
+                (parsed, std::time::Instant::now())
+            });
+            for i in 0..cut {
+                apply(i, serde_json::from_str(event(i)))?;
+            }
+            let front_done = std::time::Instant::now();
+            let (parsed, back_done) = match worker.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            *share = if back_done > front_done {
+                (*share - 0.02).max(0.1)
+            } else {
+                (*share + 0.02).min(0.9)
+            };
+            for (i, parsed) in (cut..).zip(parsed) {
+                apply(i, parsed)?;
+            }
+            Ok(())
+        });
+        // The buffers are kept for the next batch.
+        self.text = text;
+        self.text.clear();
+        self.items = items;
+        self.items.clear();
+        result
+    }
 }
 
 /// Byte offset of a 1-based line and column.
