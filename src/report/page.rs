@@ -92,10 +92,9 @@ fn refusal(r: &Refusal) -> String {
             "one clock offset fits only {fit} of the {of} browser requests that have a server \
              request of their method and path: the files are not of the same run"
         ),
-        Refusal::TooManyPairs => format!(
-            "over {} candidate pairs (the server input is long): cut it to the time of the page \
-             loads",
-            crate::analyze::page_join::MAX_PAIRS
+        Refusal::TooManyPairs { cap } => format!(
+            "over {cap} candidate pairs (the server input is long): cut it to the time of the \
+             page loads"
         ),
         Refusal::Spread(w) => format!(
             "the matched pairs' clock offsets (last byte - handler end) spread over {}: the \
@@ -249,4 +248,19 @@ pub fn lines(r: &Report) -> Vec<String> {
         out.push(p.headline.clone());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refused join says why; over the pair cap it names the cap and what to do.
+    #[test]
+    fn too_many_pairs_says_the_cap_and_the_fix() {
+        assert_eq!(
+            refusal(&Refusal::TooManyPairs { cap: 8 }),
+            "over 8 candidate pairs (the server input is long): cut it to the time of the page \
+             loads"
+        );
+    }
 }

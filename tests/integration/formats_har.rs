@@ -703,3 +703,41 @@ fn traceparent_matches_an_otlp_trace_id() {
         .collect();
     assert_eq!(s, [(100.0, 5.0, 95.0), (59.0, 3.0, 56.0)]);
 }
+
+/// `--no-page-join`: the HAR and the server spans of one run are reported each on its own, as
+/// if given alone: no join, no page-load line, and each input's own figures unchanged.
+#[test]
+fn no_page_join_reports_each_input_on_its_own() {
+    let har = recording("page-burst.har");
+    let spans = recording("page-burst.otlp.jsonl");
+    let joined = analyze_json(&[], &[&har, &spans]);
+    let apart = analyze_json(&["--no-page-join"], &[&har, &spans]);
+    assert_eq!(joined["page_joins"].as_array().map(Vec::len), Some(1));
+    // Both keys are left out when nothing was joined.
+    assert_eq!(apart.get("page_joins"), None);
+    assert_eq!(apart.get("page_loads"), None);
+    // Both inputs are still read and judged: 2 HAR entries, the server's 19 requests.
+    assert_eq!(apart["inputs"].as_array().map(Vec::len), Some(2));
+    assert_eq!(apart["inputs"][0]["format"], "har");
+    assert_eq!(apart["inputs"][1]["requests"], 19);
+    assert_eq!(apart["network"], joined["network"]);
+    assert_eq!(apart["verdicts"], joined["verdicts"]);
+    let alone = analyze_json(&[], &[&har]);
+    assert_eq!(apart["navigations"], alone["navigations"]);
+    // The table has no join line.
+    let out = stallscope()
+        .args(["analyze", "--no-page-join"])
+        .args([&har, &spans])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("joined to"), "{text}");
+    assert!(!text.contains("its longest-waiting request"), "{text}");
+    let out = stallscope()
+        .args(["analyze", "--help"])
+        .output()
+        .expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("--no-page-join"), "{help}");
+}
