@@ -196,6 +196,9 @@ pub struct PageLoad {
     pub key: Option<usize>,
     /// The key request is the LCP image.
     pub key_is_lcp: bool,
+    /// `DOMContentLoaded` and `load` after the navigation's start, when the input says.
+    pub dom_content_loaded: Option<Ns>,
+    pub load: Option<Ns>,
 }
 
 /// The join of one browser input to one server input.
@@ -576,6 +579,8 @@ fn page_loads(browser: &BrowserSide<'_>, requests: &[JoinedRequest]) -> Vec<Page
                     .collect(),
                 key,
                 key_is_lcp: lcp_req.is_some(),
+                dom_content_loaded: nav.dom_content_loaded,
+                load: nav.load,
             }
         })
         .collect()

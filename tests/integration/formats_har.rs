@@ -556,7 +556,7 @@ fn files_of_different_runs_are_not_joined() {
     assert!(
         md.lines()
             .nth(2)
-            .is_some_and(|l| l.starts_with("page http://127.0.0.1:18430/: its longest-waiting request GET /inventory/ waited 2.90 s")),
+            .is_some_and(|l| l.starts_with("DOMContentLoaded 1.95 s, load 4.83 s: page http://127.0.0.1:18430/: its longest-waiting request GET /inventory/ waited 2.90 s")),
         "{md}"
     );
 }
@@ -740,4 +740,87 @@ fn no_page_join_reports_each_input_on_its_own() {
         .expect("runs");
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("--no-page-join"), "{help}");
+}
+
+/// `pageTimings` as the page's DOMContentLoaded and load (ms after its `startedDateTime`), read
+/// off the files: page-burst.har 1947 and 4828 ms, page-idle.har 813 and 1034, playwright.har
+/// 120.5 and 480.25, firefox.har 820 and 900. A DevTools trace gives neither here.
+#[test]
+fn page_timings_are_the_page_loads_dom_content_loaded_and_load() {
+    let timings = |r: &Value| {
+        r["navigations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|n| (n["dom_content_loaded_ms"].clone(), n["load_ms"].clone()))
+            .collect::<Vec<_>>()
+    };
+    for (path, dcl, load) in [
+        (recording("page-burst.har"), 1947.0, 4828.0),
+        (recording("page-idle.har"), 813.0, 1034.0),
+        (data("playwright.har"), 120.5, 480.25),
+        (data("firefox.har"), 820.0, 900.0),
+    ] {
+        let r = analyze_json(&[], &[&path]);
+        assert_eq!(
+            timings(&r),
+            [(Value::from(dcl), Value::from(load))],
+            "{}",
+            path.display()
+        );
+        check_with(&[], &[&path]);
+    }
+    // No pages: no navigation timings.
+    let r = analyze_json(&[], &[&data("chrome-no-pages.har")]);
+    assert_eq!(timings(&r), [(Value::Null, Value::Null)]);
+    let r = analyze_json(&[], &[&recording("page-burst.devtools.json.gz")]);
+    assert!(
+        timings(&r).iter().all(|t| *t == (Value::Null, Value::Null)),
+        "{r}"
+    );
+
+    // The table's navigation line.
+    let (code, out, _) = analyze(&data("firefox.har"), &[]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(
+            "Navigations (DOMContentLoaded and load after the page's start):\n  \
+             http://shop.local/: DOMContentLoaded 820 ms, load 900 ms\n"
+        ),
+        "{out}"
+    );
+
+    // The HTML page lists them under the page loads.
+    let (code, html, _) = analyze(&data("firefox.har"), &["--format", "html"]);
+    assert_eq!(code, 0);
+    assert!(
+        html.contains(
+            "<ul class=\"page-timings\">\n<li>http://shop.local/: DOMContentLoaded 820 ms, load \
+             900 ms</li>"
+        ),
+        "{html}"
+    );
+
+    // Joined to the server's spans: the page load carries them, and its line starts with them.
+    let r = page_join("page-burst.har", "page-burst.otlp.jsonl");
+    let load = &r["page_loads"][0];
+    assert_eq!(
+        (&load["dom_content_loaded_ms"], &load["load_ms"]),
+        (&Value::from(1947.0), &Value::from(4828.0))
+    );
+    assert!(
+        load["headline"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("DOMContentLoaded 1.95 s, load 4.83 s: page http://127.0.0.1:18430/: "),
+        "{load}"
+    );
+    let r = page_join("page-burst.devtools.json.gz", "page-burst.otlp.jsonl");
+    assert_eq!(
+        (
+            &r["page_loads"][0]["dom_content_loaded_ms"],
+            &r["page_loads"][0]["load_ms"]
+        ),
+        (&Value::Null, &Value::Null)
+    );
 }

@@ -367,6 +367,14 @@ fn input_section(h: &mut String, r: &Report, cfg: &Config, i: usize, series: &[I
 /// Navigations (LCP, drawn as stacked bars by page.js) and the slowest server responses.
 fn browser_section(h: &mut String, r: &Report) {
     let navs = r.navigations.iter().filter(|n| n.lcp_ms.is_some()).count();
+    // Navigations without LCP whose input gives DOMContentLoaded or load (a HAR's pages).
+    let timed: Vec<_> = r
+        .navigations
+        .iter()
+        .filter(|n| {
+            n.lcp_ms.is_none() && (n.dom_content_loaded_ms.is_some() || n.load_ms.is_some())
+        })
+        .collect();
     let waits: Vec<_> = {
         let mut w: Vec<_> = r
             .network
@@ -380,13 +388,20 @@ fn browser_section(h: &mut String, r: &Report) {
         });
         w
     };
-    if navs == 0 && waits.is_empty() {
+    if navs == 0 && timed.is_empty() && waits.is_empty() {
         return;
     }
     h.push_str("<section class=\"browser\"><h2>Page loads</h2>\n");
     if navs > 0 {
         h.push_str("<h3>Largest contentful paint and its subparts</h3>\n<div class=\"lcp\"></div>\n<ul class=\"lcp-text\">\n");
         for n in r.navigations.iter().filter(|n| n.lcp_ms.is_some()) {
+            let _ = writeln!(h, "<li>{}</li>", esc(&navigation_line(n)));
+        }
+        h.push_str("</ul>\n");
+    }
+    if !timed.is_empty() {
+        h.push_str("<h3>DOMContentLoaded and load after the page's start</h3>\n<ul class=\"page-timings\">\n");
+        for n in timed {
             let _ = writeln!(h, "<li>{}</li>", esc(&navigation_line(n)));
         }
         h.push_str("</ul>\n");
