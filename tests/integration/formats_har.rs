@@ -801,6 +801,15 @@ fn page_timings_are_the_page_loads_dom_content_loaded_and_load() {
         "{html}"
     );
 
+    // A HAR has no thread to draw: the timeline says so in one line (and points to
+    // `stallscope timeline`, which draws its requests); the latency chart stays.
+    assert!(
+        html.contains("firefox.har holds the browser's requests only (no threads, no stalls)")
+            && !html.contains("<div class=\"timeline\"")
+            && html.contains("<div class=\"latency\" data-series=\"0\">"),
+        "{html}"
+    );
+
     // Joined to the server's spans: the page load carries them, and its line starts with them.
     let r = page_join("page-burst.har", "page-burst.otlp.jsonl");
     let load = &r["page_loads"][0];

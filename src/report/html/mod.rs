@@ -294,14 +294,24 @@ fn input_section(h: &mut String, r: &Report, cfg: &Config, i: usize, series: &[I
             esc(&fast.join(", "))
         );
     }
-    // The charts: filled in by page.js from the series of this input.
+    // The charts: filled in by page.js from the series of this input. A HAR holds browser
+    // requests only: no lane for the timeline to draw, said in one line instead (its requests'
+    // waits are still charted under "Latency over time").
     if let Some(s) = series.get(i) {
+        let path = esc(&input.path);
+        let timeline = if s.lanes.is_empty() && input.format == "har" {
+            format!(
+                "<p class=\"help\">{path} holds the browser's requests only (no threads, no stalls): nothing for a timeline of threads to draw. Their server waits are charted below and listed under Page loads; <code>stallscope timeline {path}</code> draws each request by phase (setup, wait, receive).</p>"
+            )
+        } else {
+            format!(
+                "<p class=\"help\">Scroll or <kbd>+</kbd>/<kbd>-</kbd> to zoom, drag or <kbd>&larr;</kbd>/<kbd>&rarr;</kbd> to pan, <kbd>0</kbd> to reset; hover a stall for details; click an episode (the bands on top) to select the requests it delayed.</p>\n\
+<div class=\"timeline\" tabindex=\"0\" data-series=\"{i}\" aria-label=\"timeline of {path}\"></div>\n<div class=\"selection\" data-series=\"{i}\"></div>"
+            )
+        };
         let _ = writeln!(
             h,
-            "<h3>Timeline</h3>\n<p class=\"help\">Scroll or <kbd>+</kbd>/<kbd>-</kbd> to zoom, drag or <kbd>&larr;</kbd>/<kbd>&rarr;</kbd> to pan, <kbd>0</kbd> to reset; hover a stall for details; click an episode (the bands on top) to select the requests it delayed.</p>\n\
-<div class=\"timeline\" tabindex=\"0\" data-series=\"{i}\" aria-label=\"timeline of {}\"></div>\n<div class=\"selection\" data-series=\"{i}\"></div>\n\
-<h3>Latency over time</h3>\n<div class=\"latency\" data-series=\"{i}\"></div>",
-            esc(&input.path)
+            "<h3>Timeline</h3>\n{timeline}\n<h3>Latency over time</h3>\n<div class=\"latency\" data-series=\"{i}\"></div>"
         );
         if !s.sampling.is_empty() {
             h.push_str("<p class=\"sampled\">");
