@@ -833,3 +833,91 @@ fn page_timings_are_the_page_loads_dom_content_loaded_and_load() {
         (&Value::Null, &Value::Null)
     );
 }
+
+/// The fields Chrome's own "Save all as HAR" writes that Playwright's does not, in one
+/// hand-made file (`chrome-pages.har`, see the folder's README): `_initiator` objects (other,
+/// parser, script with a stack), `_priority` (a string or null), `_resourceType`,
+/// `_transferSize`, `_fromCache`, `_connectionId` and `connection`, `_blocked_queueing`,
+/// `_error`, `cache: {}`, `content.mimeType` (`x-unknown` for a failure), -1 phases, a status of
+/// 0, page titles and `pageTimings` (one `onLoad` -1), times with `+01:00`. Figures as written in
+/// the file.
+#[test]
+fn chrome_export_fields() {
+    let path = data("chrome-pages.har");
+    let r = analyze_json(&[], &[&path]);
+    assert_eq!(
+        (&r["inputs"][0]["events"], &r["inputs"][0]["skipped"]),
+        (&Value::from(5), &Value::from(0))
+    );
+    assert_eq!(warnings(&r), Vec::<String>::new());
+    // Waits: the documents 700.3 and 120 ms, the image 250; the memory-cache hit and the
+    // refused connection have none.
+    assert_eq!(
+        network(&r),
+        [
+            ("http://127.0.0.1:8000/".to_string(), Some(700.3), true),
+            (
+                "http://127.0.0.1:8000/chart.png".to_string(),
+                Some(250.0),
+                false
+            ),
+            ("http://127.0.0.1:8000/app.js".to_string(), None, false),
+            ("http://127.0.0.1:9999/track".to_string(), None, false),
+            (
+                "http://127.0.0.1:8000/orders/".to_string(),
+                Some(120.0),
+                true
+            ),
+        ]
+    );
+    let n = &r["network"];
+    // time: 1.5 blocked + 0.2 send + 700.3 wait + 2 receive; status 0 is no status.
+    assert_eq!(
+        (&n[0]["total_ms"], &n[3]["status"], &n[3]["method"]),
+        (&Value::from(704.0), &Value::Null, &Value::from("POST"))
+    );
+    assert_eq!(n[0]["server_timing"][0]["duration_ms"], 650.5);
+    // Two pages, 5 s apart (10:00:00+01:00 and 10:00:05+01:00), each with its document.
+    let navs: Vec<(String, f64, Value, Value)> = r["navigations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| {
+            (
+                v["url"].as_str().unwrap_or("").to_string(),
+                v["start_ms"].as_f64().unwrap_or(-1.0),
+                v["dom_content_loaded_ms"].clone(),
+                v["load_ms"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        navs,
+        [
+            (
+                "http://127.0.0.1:8000/".to_string(),
+                0.0,
+                Value::from(850.5),
+                Value::from(1200.75)
+            ),
+            (
+                "http://127.0.0.1:8000/orders/".to_string(),
+                5000.0,
+                Value::from(410.25),
+                Value::Null
+            ),
+        ]
+    );
+    let rows: Vec<(String, u64, f64)> = slow_rows(&r)
+        .into_iter()
+        .map(|(e, n, p, _)| (e, n, p))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("GET http://127.0.0.1:8000/".to_string(), 1, 700.3),
+            ("GET http://127.0.0.1:8000/chart.png".to_string(), 1, 250.0)
+        ]
+    );
+    check_with(&[], &[&path]);
+}
