@@ -20,6 +20,8 @@ EXAMPLES:
     each browser request is matched to the server request that served it, and its wait split
     into queued, handler and network time:
         stallscope analyze page.har server.otlp.jsonl
+    The same two files, each reported on its own (no join):
+        stallscope analyze --no-page-join page.har server.otlp.jsonl
     A tokio-console recording with a log of the same run: tasks are joined to the log's
     requests by time, so the recording's rows name endpoints:
         stallscope analyze app.log console-recording.jsonl
@@ -354,6 +356,12 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub keep_going: bool,
 
+    /// Do not join a browser input (a HAR, a DevTools trace) to the server inputs given with
+    /// it: each input is reported on its own, as if given alone (no `page_joins`, no page-load
+    /// lines).
+    #[arg(long)]
+    pub no_page_join: bool,
+
     /// Show only the N most severe verdict rows.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
@@ -432,6 +440,7 @@ impl AnalyzeArgs {
             color,
             progress: std::io::stderr().is_terminal(),
             keep_going: self.keep_going,
+            page_join: !self.no_page_join,
         })
     }
 }

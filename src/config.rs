@@ -89,6 +89,9 @@ pub struct Config {
     pub progress: bool,
     /// Several inputs, some unreadable: exit as if all were read (they are named as warnings).
     pub keep_going: bool,
+    /// Join browser inputs (a HAR, a DevTools trace) to server inputs of the same run
+    /// (`analyze::page_join`); `--no-page-join` reports each on its own.
+    pub page_join: bool,
 }
 
 impl Default for Config {
@@ -107,6 +110,7 @@ impl Default for Config {
             color: false,
             progress: false,
             keep_going: false,
+            page_join: true,
         }
     }
 }

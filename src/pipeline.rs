@@ -197,7 +197,11 @@ pub fn analyze_inputs(
             .collect();
         join::settle(&mut inputs, cfg.top);
     }
-    let page_joins = page_joins(&analyzed);
+    let page_joins = if cfg.page_join {
+        page_joins(&analyzed)
+    } else {
+        Vec::new()
+    };
     Ok(Inputs {
         page_joins,
         analyzed,

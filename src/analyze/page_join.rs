@@ -129,9 +129,9 @@ pub enum Refusal {
     TooFewFit { fit: usize, of: usize },
     /// The matched pairs' own offsets spread over more than [`MAX_SPREAD`].
     Spread(Ns),
-    /// Over [`MAX_PAIRS`] candidate pairs (a long server trace of the browser's endpoints):
-    /// cut the server input to the time of the page loads.
-    TooManyPairs,
+    /// Over `cap` ([`MAX_PAIRS`]) candidate pairs (a long server trace of the browser's
+    /// endpoints): cut the server input to the time of the page loads.
+    TooManyPairs { cap: usize },
 }
 
 /// The clock offset found: browser time = server time + `estimate`. `low..=high` is the range
@@ -196,6 +196,9 @@ pub struct PageLoad {
     pub key: Option<usize>,
     /// The key request is the LCP image.
     pub key_is_lcp: bool,
+    /// `DOMContentLoaded` and `load` after the navigation's start, when the input says.
+    pub dom_content_loaded: Option<Ns>,
+    pub load: Option<Ns>,
 }
 
 /// The join of one browser input to one server input.
@@ -255,6 +258,13 @@ fn fits(method: &str, path: &str, server_endpoint: &str) -> bool {
 
 /// Joins one browser input to one server input (see the module's documentation).
 pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
+    join_capped(browser, server, MAX_PAIRS)
+}
+
+/// [`join`] with at most `max_pairs` candidate pairs (tests give a small cap). Over the cap the
+/// join is refused: no offset, no pair, nothing guessed; the browser requests with a candidate
+/// are still counted.
+fn join_capped(browser: &BrowserSide<'_>, server: &ServerSide<'_>, max_pairs: usize) -> PageJoin {
     let b0 = browser.origin.unwrap_or(0);
     let s0 = server.origin.unwrap_or(0);
     // (browser index, sent, first byte, last byte) in the browser's absolute clock.
@@ -295,8 +305,14 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         let n = &browser.network[i];
         let path = url_path(&n.url);
         let before = pairs.len();
-        for (_, list) in by_endpoint.iter().filter(|(e, _)| fits(&n.method, path, e)) {
-            if pairs.len() + list.len() > MAX_PAIRS {
+        let mut candidates = by_endpoint.iter().filter(|(e, _)| fits(&n.method, path, e));
+        if too_many {
+            // Past the cap only the count goes on (every list holds at least one request).
+            with_candidates += usize::from(candidates.next().is_some());
+            continue;
+        }
+        for (_, list) in candidates {
+            if pairs.len() + list.len() > max_pairs {
                 too_many = true;
                 break;
             }
@@ -307,7 +323,7 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
                 pairs.push((lo, hi, k, j));
             }
         }
-        with_candidates += usize::from(pairs.len() > before);
+        with_candidates += usize::from(pairs.len() > before || too_many);
     }
     let mut out = PageJoin {
         browser_requests: reqs.len(),
@@ -324,7 +340,7 @@ pub fn join(browser: &BrowserSide<'_>, server: &ServerSide<'_>) -> PageJoin {
         return out;
     }
     if too_many {
-        out.refused = Some(Refusal::TooManyPairs);
+        out.refused = Some(Refusal::TooManyPairs { cap: max_pairs });
         return out;
     }
     // Ids first: a browser request whose headers carry an id that a server request's fields
@@ -563,6 +579,8 @@ fn page_loads(browser: &BrowserSide<'_>, requests: &[JoinedRequest]) -> Vec<Page
                     .collect(),
                 key,
                 key_is_lcp: lcp_req.is_some(),
+                dom_content_loaded: nav.dom_content_loaded,
+                load: nav.load,
             }
         })
         .collect()
@@ -771,6 +789,74 @@ mod tests {
         );
         // The document ran before any stall.
         assert!(j.requests[0].culprits.is_empty());
+    }
+
+    /// The pair cap, at 8 and at 13 candidate pairs. Each browser request is answered by the
+    /// server 1..9 ms after it was sent (10 ms wait, last byte at 11 ms), one server request
+    /// of `/a/` (at 401 ms) answers none of them, and `/c/` is not on the server:
+    ///
+    /// ```text
+    /// browser  a1 0      a2 100    a3 200    b 300     c 350
+    /// server   /a/ 1..9  /a/ 101.. /a/ 201.. /b/ 301.. (none)   /a/ 401..409
+    /// pairs    4         4 (8)     4 (12)    1 (13)
+    /// ```
+    ///
+    /// At a cap of 13 every pair is considered and the four are joined. At 8, `a3`'s four
+    /// would make 12: the join is refused, no offset and no pair guessed, and the requests
+    /// with a candidate are still counted (a1, a2, a3 and b: 4 of 5).
+    #[test]
+    fn pair_cap() {
+        let network = [
+            net("http://h/a/", 0, 10 * MS, 11 * MS),
+            net("http://h/a/", 100 * MS, 110 * MS, 111 * MS),
+            net("http://h/a/", 200 * MS, 210 * MS, 211 * MS),
+            net("http://h/b/", 300 * MS, 310 * MS, 311 * MS),
+            net("http://h/c/", 350 * MS, 360 * MS, 361 * MS),
+        ];
+        let requests = [
+            req("GET /a/", MS, 9 * MS),
+            req("GET /a/", 101 * MS, 109 * MS),
+            req("GET /a/", 201 * MS, 209 * MS),
+            req("GET /b/", 301 * MS, 309 * MS),
+            req("GET /a/", 401 * MS, 409 * MS),
+        ];
+        let b = BrowserSide {
+            network: &network,
+            navigations: &[],
+            origin: None,
+        };
+        let s = ServerSide {
+            requests: &requests,
+            stalls: &[],
+            origin: None,
+        };
+        let all = join_capped(&b, &s, 13);
+        assert_eq!(all.refused, None);
+        let pairs: Vec<(usize, usize)> =
+            all.requests.iter().map(|r| (r.browser, r.server)).collect();
+        assert_eq!(pairs, [(0, 0), (1, 1), (2, 2), (3, 3)]);
+        // Own offsets: last byte - handler end = 2 ms for each.
+        assert_eq!(
+            all.offset.map(|o| (o.estimate, o.pair_spread)),
+            Some((2 * MS, 0))
+        );
+        assert_eq!((all.browser_unmatched(), all.server_unmatched()), (1, 1));
+
+        let capped = join_capped(&b, &s, 8);
+        assert_eq!(capped.refused, Some(Refusal::TooManyPairs { cap: 8 }));
+        assert_eq!(
+            (
+                capped.browser_requests,
+                capped.server_requests,
+                capped.with_candidates
+            ),
+            (5, 5, 4)
+        );
+        assert!(capped.offset.is_none());
+        assert!(capped.requests.is_empty() && capped.page_loads.is_empty());
+        assert_eq!(capped.matched_by_id, 0);
+        // The real cap is far above these few pairs.
+        assert_eq!(join(&b, &s).refused, None);
     }
 
     /// Files of different runs: every pair wants another offset, or none fits at all.

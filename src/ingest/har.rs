@@ -140,6 +140,23 @@ struct Page<'a> {
     started: Option<Text<'a>>,
     #[serde(borrow, default)]
     title: Option<Text<'a>>,
+    #[serde(rename = "pageTimings", borrow, default)]
+    timings: Option<PageTimings<'a>>,
+}
+
+/// `pageTimings`: ms after the page's `startedDateTime`; -1 or absent: not known. Kept raw so
+/// that a value of another type costs that value, not the page.
+#[derive(Deserialize)]
+struct PageTimings<'a> {
+    #[serde(rename = "onContentLoad", borrow, default)]
+    on_content_load: Option<&'a RawValue>,
+    #[serde(rename = "onLoad", borrow, default)]
+    on_load: Option<&'a RawValue>,
+}
+
+/// A page timing that is known: a number of ms, not negative.
+fn page_timing(v: Option<&RawValue>) -> Option<Ns> {
+    applied(v.and_then(|v| v.get().trim().parse::<f64>().ok())).and_then(ms_to_ns)
 }
 
 #[derive(Deserialize)]
@@ -529,7 +546,7 @@ fn documents(
                 url: r.url.clone(),
                 start: r.start,
                 main_frame: true,
-                lcp: None,
+                ..Navigation::default()
             });
         }
         return out;
@@ -556,12 +573,16 @@ fn documents(
         let Some(start) = started.or(doc_start) else {
             continue;
         };
+        // The page timings count from the page's own start: without it they place nothing.
+        let timings = page.timings.as_ref().filter(|_| started.is_some());
         out.push(Navigation {
             id: nav_id,
             url,
             start,
             main_frame: true,
             lcp: None,
+            dom_content_loaded: timings.and_then(|t| page_timing(t.on_content_load)),
+            load: timings.and_then(|t| page_timing(t.on_load)),
         });
     }
     out
@@ -759,5 +780,44 @@ mod tests {
         );
         assert_eq!(navs[1].start - navs[0].start, 10_000 * MS);
         assert!(navs.iter().all(|n| n.main_frame && n.lcp.is_none()));
+        // No pageTimings: neither is known.
+        assert!(
+            navs.iter()
+                .all(|n| n.dom_content_loaded.is_none() && n.load.is_none())
+        );
+    }
+
+    /// `pageTimings` are ms after the page's `startedDateTime`: fractions kept, -1 and absent
+    /// are not known, a value of another type costs that value only, and a page without a
+    /// `startedDateTime` (its start taken from its document) places neither.
+    #[test]
+    fn page_timings() {
+        let har = r#"{"log":{"pages":[
+           {"id":"a","startedDateTime":"2026-12-01T09:00:00Z","pageTimings":{"onContentLoad":120.5,"onLoad":480.25}},
+           {"id":"b","startedDateTime":"2026-12-01T09:00:10Z","pageTimings":{"onContentLoad":-1}},
+           {"id":"c","startedDateTime":"2026-12-01T09:00:20Z","pageTimings":{"onContentLoad":"soon","onLoad":0}},
+           {"id":"d","pageTimings":{"onContentLoad":5,"onLoad":6}}],
+         "entries":[
+          {"pageref":"a","startedDateTime":"2026-12-01T09:00:00.010Z","_resourceType":"document","time":1,"timings":{"send":0,"wait":1,"receive":0}},
+          {"pageref":"b","startedDateTime":"2026-12-01T09:00:10.010Z","_resourceType":"document","time":1,"timings":{"send":0,"wait":1,"receive":0}},
+          {"pageref":"c","startedDateTime":"2026-12-01T09:00:20.010Z","_resourceType":"document","time":1,"timings":{"send":0,"wait":1,"receive":0}},
+          {"pageref":"d","startedDateTime":"2026-12-01T09:00:30.010Z","_resourceType":"document","time":1,"timings":{"send":0,"wait":1,"receive":0}}]}}"#;
+        let (t, stats) = read_str(har).expect("reads");
+        assert!(stats.warnings.is_empty(), "{:?}", stats.warnings);
+        let got: Vec<(Option<Ns>, Option<Ns>)> = t
+            .browser
+            .navigations
+            .iter()
+            .map(|n| (n.dom_content_loaded, n.load))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(120_500_000), Some(480_250_000)),
+                (None, None),
+                (None, Some(0)),
+                (None, None)
+            ]
+        );
     }
 }

@@ -151,6 +151,10 @@ pub struct Navigation {
     pub main_frame: bool,
     /// The last largest-contentful-paint candidate of this navigation.
     pub lcp: Option<LcpCandidate>,
+    /// When the browser fired `DOMContentLoaded` and `load`, after `start`, when the input says
+    /// (a HAR page's `pageTimings.onContentLoad` and `onLoad`).
+    pub dom_content_loaded: Option<Ns>,
+    pub load: Option<Ns>,
 }
 
 /// A largest-contentful-paint candidate.

@@ -109,6 +109,10 @@ pub struct NavigationOut {
     pub lcp_type: Option<String>,
     pub lcp_image_url: Option<String>,
     pub phases: Option<LcpPhasesOut>,
+    /// `DOMContentLoaded` and `load`, ms after the navigation's start (a HAR's `pageTimings`);
+    /// `null` when the input does not say.
+    pub dom_content_loaded_ms: Option<f64>,
+    pub load_ms: Option<f64>,
 }
 
 /// TTFB, then for an image its load delay and load duration, then render delay; they add up to
@@ -181,6 +185,8 @@ fn navigation(n: &NavigationFacts) -> NavigationOut {
             load_duration_ms: p.load_duration.map(ms3),
             render_delay_ms: ms3(p.render_delay),
         }),
+        dom_content_loaded_ms: n.dom_content_loaded.map(ms3),
+        load_ms: n.load.map(ms3),
     }
 }
 

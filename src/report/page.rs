@@ -72,6 +72,10 @@ pub struct PageLoadOut {
     pub url: String,
     pub lcp_ms: Option<f64>,
     pub lcp_phases: Option<LcpPhasesOut>,
+    /// `DOMContentLoaded` and `load`, ms after the navigation's start (a HAR's `pageTimings`);
+    /// `null` when the browser input does not say.
+    pub dom_content_loaded_ms: Option<f64>,
+    pub load_ms: Option<f64>,
     /// The request the line tells of: the LCP image's, else the longest-waiting one.
     pub request_url: Option<String>,
     pub request_is_lcp_image: bool,
@@ -92,10 +96,9 @@ fn refusal(r: &Refusal) -> String {
             "one clock offset fits only {fit} of the {of} browser requests that have a server \
              request of their method and path: the files are not of the same run"
         ),
-        Refusal::TooManyPairs => format!(
-            "over {} candidate pairs (the server input is long): cut it to the time of the page \
-             loads",
-            crate::analyze::page_join::MAX_PAIRS
+        Refusal::TooManyPairs { cap } => format!(
+            "over {cap} candidate pairs (the server input is long): cut it to the time of the \
+             page loads"
         ),
         Refusal::Spread(w) => format!(
             "the matched pairs' clock offsets (last byte - handler end) spread over {}: the \
@@ -177,9 +180,20 @@ impl Report {
         });
         for p in &j.page_loads {
             let key = p.key.and_then(|k| j.requests.get(k));
-            let lcp = p
-                .lcp
-                .map_or(String::new(), |l| format!("LCP {}: ", fmt_duration(l)));
+            // `LCP 1.09 s, DOMContentLoaded 1.95 s, load 4.83 s: `, what the input says of them.
+            let marks: Vec<String> = [
+                ("LCP", p.lcp),
+                ("DOMContentLoaded", p.dom_content_loaded),
+                ("load", p.load),
+            ]
+            .into_iter()
+            .filter_map(|(name, at)| at.map(|at| format!("{name} {}", fmt_duration(at))))
+            .collect();
+            let lcp = if marks.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", marks.join(", "))
+            };
             let headline = match (&j.refused, key) {
                 (Some(r), _) => {
                     format!("{lcp}page {} not joined to {server}: {}", p.url, refusal(r))
@@ -206,6 +220,8 @@ impl Report {
                     load_duration_ms: ph.load_duration.map(to_ms),
                     render_delay_ms: to_ms(ph.render_delay),
                 }),
+                dom_content_loaded_ms: p.dom_content_loaded.map(to_ms),
+                load_ms: p.load.map(to_ms),
                 request_url: key.map(|r| r.url.clone()),
                 request_is_lcp_image: p.key_is_lcp,
                 headline,
@@ -249,4 +265,19 @@ pub fn lines(r: &Report) -> Vec<String> {
         out.push(p.headline.clone());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refused join says why; over the pair cap it names the cap and what to do.
+    #[test]
+    fn too_many_pairs_says_the_cap_and_the_fix() {
+        assert_eq!(
+            refusal(&Refusal::TooManyPairs { cap: 8 }),
+            "over 8 candidate pairs (the server input is long): cut it to the time of the page \
+             loads"
+        );
+    }
 }

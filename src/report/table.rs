@@ -137,10 +137,19 @@ pub fn render(r: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
         let navs: Vec<_> = r
             .navigations
             .iter()
-            .filter(|n| n.lcp_ms.is_some())
+            .filter(|n| {
+                n.lcp_ms.is_some() || n.dom_content_loaded_ms.is_some() || n.load_ms.is_some()
+            })
             .collect();
         if !navs.is_empty() && r.inputs.len() == 1 {
-            writeln!(out, "\nNavigations (largest contentful paint):")?;
+            if navs.iter().any(|n| n.lcp_ms.is_some()) {
+                writeln!(out, "\nNavigations (largest contentful paint):")?;
+            } else {
+                writeln!(
+                    out,
+                    "\nNavigations (DOMContentLoaded and load after the page's start):"
+                )?;
+            }
             for n in navs {
                 write_wrapped(out, &navigation_line(n), "  ", "    ")?;
             }

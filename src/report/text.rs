@@ -63,7 +63,9 @@ pub fn unit_words(unit: Unit) -> (&'static str, &'static str) {
 }
 
 /// A navigation's LCP and its subparts in one line, shared by the table and the HTML page:
-/// `URL: LCP 780 ms (image) = TTFB 90 ms + load delay 30 ms + load 600 ms + render delay 60 ms`.
+/// `URL: LCP 780 ms (image) = TTFB 90 ms + load delay 30 ms + load 600 ms + render delay 60 ms`,
+/// then `DOMContentLoaded` and `load` when the input gives them (a HAR gives only those:
+/// `URL: DOMContentLoaded 820 ms, load 900 ms`).
 pub(crate) fn navigation_line(n: &super::browser::NavigationOut) -> String {
     let phases = n.phases.map(|p| {
         let mut parts = vec![format!("TTFB {:.0} ms", p.ttfb_ms)];
@@ -76,13 +78,28 @@ pub(crate) fn navigation_line(n: &super::browser::NavigationOut) -> String {
         parts.push(format!("render delay {:.0} ms", p.render_delay_ms));
         format!(" = {}", parts.join(" + "))
     });
-    format!(
-        "{}: LCP {:.0} ms ({}){}",
-        n.url,
-        n.lcp_ms.unwrap_or(0.0),
-        n.lcp_type.as_deref().unwrap_or("?"),
-        phases.unwrap_or_default()
-    )
+    let events: Vec<String> = [
+        ("DOMContentLoaded", n.dom_content_loaded_ms),
+        ("load", n.load_ms),
+    ]
+    .into_iter()
+    .filter_map(|(name, at)| at.map(|at| format!("{name} {at:.0} ms")))
+    .collect();
+    match n.lcp_ms {
+        Some(lcp) => {
+            let mut s = format!(
+                "{}: LCP {lcp:.0} ms ({}){}",
+                n.url,
+                n.lcp_type.as_deref().unwrap_or("?"),
+                phases.unwrap_or_default()
+            );
+            if !events.is_empty() {
+                s.push_str(&format!("; {}", events.join(", ")));
+            }
+            s
+        }
+        None => format!("{}: {}", n.url, events.join(", ")),
+    }
 }
 
 /// The episode summary line shared by the table and markdown renderers.

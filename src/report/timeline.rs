@@ -230,7 +230,8 @@ pub(super) fn extent(trace: &Trace, a: &Analysis) -> Ns {
         .chain(a.runtime.stalls.iter().map(|s| s.end))
         .chain(a.runtime.episodes.iter().map(|e| e.end))
         .chain(a.browser.long_tasks.iter().map(|l| l.stall.end))
-        .chain(trace.spans.iter().map(|s| s.end));
+        .chain(trace.spans.iter().map(|s| s.end))
+        .chain(trace.network.iter().map(net_end));
     ends.max().unwrap_or(0)
 }
 
@@ -401,7 +402,9 @@ fn draw(
         }
         writeln!(out, "{}{}", label(&lane.name), line)?;
     }
-    if l.lanes.is_empty() {
+    // A HAR: the browser's requests are all there is.
+    let network_only = l.lanes.is_empty() && !trace.network.is_empty();
+    if l.lanes.is_empty() && !network_only {
         writeln!(
             out,
             "{}(no event-loop worker or main thread in this trace)",
@@ -431,7 +434,16 @@ fn draw(
         let load = per_column(&clip(iv, from, to), from, col, cols);
         writeln!(out, "{}{}", label(e), density(&load))?;
     }
+    network_rows(trace, from, to, col, cols, opt.width, out)?;
     let polls = l.lanes.iter().any(|x| !x.busy.is_empty());
+    if network_only {
+        let text = format!(
+            "The input holds the browser's requests only (no threads, no stalls): no worst \
+             window to show; `stallscope analyze {}` judges their server waits.",
+            safe(path)
+        );
+        return wrap(out, &text, opt.width, "", "  ");
+    }
     let legend = format!(
         "{} stall over half the column; {} stall in part;{} · idle; ▁▂▃▄▅▆▇█ in flight",
         paint("█", RED),
@@ -510,6 +522,127 @@ fn draw(
         wrap(out, &line, opt.width, "  ", "    ")?;
     }
     Ok(())
+}
+
+/// Request rows drawn at most; beyond, the longest are drawn (and the rest counted).
+const NETWORK_ROWS: usize = 24;
+
+/// The last byte of a browser request, by its own timing when it has one.
+fn net_end(n: &crate::model::NetworkRequest) -> Ns {
+    n.finish_time.unwrap_or(n.end).max(n.end)
+}
+
+/// A browser request's phases as the input gives them, each `(start, end, mark)`:
+///
+/// ```text
+/// start          sent              first byte       last byte
+///   |--- setup ---|===== wait ========|~~ receive ~~~|
+/// ```
+///
+/// setup is blocked/queued + DNS + connect (+ TLS) + send. A request without a send and a first
+/// byte (a cache hit, a failure) is one `+` bar, start to end.
+fn phases(n: &crate::model::NetworkRequest) -> Vec<(Ns, Ns, char)> {
+    let end = net_end(n);
+    match (n.sent, n.first_byte) {
+        (Some(sent), Some(first)) if n.start <= sent && sent <= first => vec![
+            (n.start, sent, '-'),
+            (sent, first, '='),
+            (first, end.max(first), '~'),
+        ],
+        _ => vec![(n.start, end, '+')],
+    }
+}
+
+/// One row per browser request (the [`NETWORK_ROWS`] longest when there are more, in the order
+/// they started), each column showing the phase that covers most of it, then a density row of
+/// the requests in flight. Nothing when the input has no browser requests in `[from, to)`.
+fn network_rows(
+    trace: &Trace,
+    from: Ns,
+    to: Ns,
+    col: f64,
+    cols: usize,
+    width: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut shown: Vec<usize> = (0..trace.network.len())
+        .filter(|&i| {
+            let n = &trace.network[i];
+            net_end(n) > from && n.start < to
+        })
+        .collect();
+    if shown.is_empty() {
+        return Ok(());
+    }
+    let in_range = shown.len();
+    if in_range > NETWORK_ROWS {
+        shown.sort_by_key(|&i| {
+            let n = &trace.network[i];
+            (std::cmp::Reverse(net_end(n) - n.start), i)
+        });
+        shown.truncate(NETWORK_ROWS);
+    }
+    shown.sort_by_key(|&i| (trace.network[i].start, i));
+    writeln!(out, "{}browser requests:", label(""))?;
+    for &i in &shown {
+        let n = &trace.network[i];
+        let parts: Vec<(char, Vec<f64>)> = phases(n)
+            .into_iter()
+            .map(|(s, e, mark)| {
+                // A phase shorter than a column still shows: at least 1 ns of it.
+                let iv = clip(vec![(s, e.max(s + 1))], from, to);
+                (mark, per_column(&iv, from, col, cols))
+            })
+            .collect();
+        let row: String = (0..cols)
+            .map(|c| {
+                parts
+                    .iter()
+                    .filter(|(_, v)| v[c] > 0.0)
+                    .max_by(|a, b| a.1[c].total_cmp(&b.1[c]))
+                    .map_or(' ', |(mark, _)| *mark)
+            })
+            .collect();
+        let path = {
+            let after = n.url.find("://").map_or(0, |i| i + 3);
+            let rest = &n.url[after..];
+            rest.find('/').map_or("/", |i| &rest[i..])
+        };
+        let method = if n.method.is_empty() {
+            "GET"
+        } else {
+            &n.method
+        };
+        writeln!(out, "{}{row}", label(&format!("{method} {path}")))?;
+    }
+    if in_range > shown.len() {
+        wrap(
+            out,
+            &format!(
+                "({} more requests in this range not drawn: the {} longest are)",
+                in_range - shown.len(),
+                shown.len()
+            ),
+            width,
+            &label(""),
+            &label(""),
+        )?;
+    }
+    let iv: Vec<(Ns, Ns)> = trace
+        .network
+        .iter()
+        .map(|n| (n.start, net_end(n).max(n.start + 1)))
+        .collect();
+    let load = per_column(&clip(iv, from, to), from, col, cols);
+    writeln!(out, "{}{}", label("requests in flight"), density(&load))?;
+    wrap(
+        out,
+        "- blocked, DNS, connect, send; = waiting for the first byte (server time and a round \
+         trip); ~ receiving; + no phases recorded (a cache hit, a failure)",
+        width,
+        &label(""),
+        &label(""),
+    )
 }
 
 /// `text` in lines of at most `width` characters, broken between words.

@@ -556,7 +556,7 @@ fn files_of_different_runs_are_not_joined() {
     assert!(
         md.lines()
             .nth(2)
-            .is_some_and(|l| l.starts_with("page http://127.0.0.1:18430/: its longest-waiting request GET /inventory/ waited 2.90 s")),
+            .is_some_and(|l| l.starts_with("DOMContentLoaded 1.95 s, load 4.83 s: page http://127.0.0.1:18430/: its longest-waiting request GET /inventory/ waited 2.90 s")),
         "{md}"
     );
 }
@@ -702,4 +702,222 @@ fn traceparent_matches_an_otlp_trace_id() {
         })
         .collect();
     assert_eq!(s, [(100.0, 5.0, 95.0), (59.0, 3.0, 56.0)]);
+}
+
+/// `--no-page-join`: the HAR and the server spans of one run are reported each on its own, as
+/// if given alone: no join, no page-load line, and each input's own figures unchanged.
+#[test]
+fn no_page_join_reports_each_input_on_its_own() {
+    let har = recording("page-burst.har");
+    let spans = recording("page-burst.otlp.jsonl");
+    let joined = analyze_json(&[], &[&har, &spans]);
+    let apart = analyze_json(&["--no-page-join"], &[&har, &spans]);
+    assert_eq!(joined["page_joins"].as_array().map(Vec::len), Some(1));
+    // Both keys are left out when nothing was joined.
+    assert_eq!(apart.get("page_joins"), None);
+    assert_eq!(apart.get("page_loads"), None);
+    // Both inputs are still read and judged: 2 HAR entries, the server's 19 requests.
+    assert_eq!(apart["inputs"].as_array().map(Vec::len), Some(2));
+    assert_eq!(apart["inputs"][0]["format"], "har");
+    assert_eq!(apart["inputs"][1]["requests"], 19);
+    assert_eq!(apart["network"], joined["network"]);
+    assert_eq!(apart["verdicts"], joined["verdicts"]);
+    let alone = analyze_json(&[], &[&har]);
+    assert_eq!(apart["navigations"], alone["navigations"]);
+    // The table has no join line.
+    let out = stallscope()
+        .args(["analyze", "--no-page-join"])
+        .args([&har, &spans])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("joined to"), "{text}");
+    assert!(!text.contains("its longest-waiting request"), "{text}");
+    let out = stallscope()
+        .args(["analyze", "--help"])
+        .output()
+        .expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("--no-page-join"), "{help}");
+}
+
+/// `pageTimings` as the page's DOMContentLoaded and load (ms after its `startedDateTime`), read
+/// off the files: page-burst.har 1947 and 4828 ms, page-idle.har 813 and 1034, playwright.har
+/// 120.5 and 480.25, firefox.har 820 and 900. A DevTools trace gives neither here.
+#[test]
+fn page_timings_are_the_page_loads_dom_content_loaded_and_load() {
+    let timings = |r: &Value| {
+        r["navigations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|n| (n["dom_content_loaded_ms"].clone(), n["load_ms"].clone()))
+            .collect::<Vec<_>>()
+    };
+    for (path, dcl, load) in [
+        (recording("page-burst.har"), 1947.0, 4828.0),
+        (recording("page-idle.har"), 813.0, 1034.0),
+        (data("playwright.har"), 120.5, 480.25),
+        (data("firefox.har"), 820.0, 900.0),
+    ] {
+        let r = analyze_json(&[], &[&path]);
+        assert_eq!(
+            timings(&r),
+            [(Value::from(dcl), Value::from(load))],
+            "{}",
+            path.display()
+        );
+        check_with(&[], &[&path]);
+    }
+    // No pages: no navigation timings.
+    let r = analyze_json(&[], &[&data("chrome-no-pages.har")]);
+    assert_eq!(timings(&r), [(Value::Null, Value::Null)]);
+    let r = analyze_json(&[], &[&recording("page-burst.devtools.json.gz")]);
+    assert!(
+        timings(&r).iter().all(|t| *t == (Value::Null, Value::Null)),
+        "{r}"
+    );
+
+    // The table's navigation line.
+    let (code, out, _) = analyze(&data("firefox.har"), &[]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(
+            "Navigations (DOMContentLoaded and load after the page's start):\n  \
+             http://shop.local/: DOMContentLoaded 820 ms, load 900 ms\n"
+        ),
+        "{out}"
+    );
+
+    // The HTML page lists them under the page loads.
+    let (code, html, _) = analyze(&data("firefox.har"), &["--format", "html"]);
+    assert_eq!(code, 0);
+    assert!(
+        html.contains(
+            "<ul class=\"page-timings\">\n<li>http://shop.local/: DOMContentLoaded 820 ms, load \
+             900 ms</li>"
+        ),
+        "{html}"
+    );
+
+    // A HAR has no thread to draw: the timeline says so in one line (and points to
+    // `stallscope timeline`, which draws its requests); the latency chart stays.
+    assert!(
+        html.contains("firefox.har holds the browser's requests only (no threads, no stalls)")
+            && !html.contains("<div class=\"timeline\"")
+            && html.contains("<div class=\"latency\" data-series=\"0\">"),
+        "{html}"
+    );
+
+    // Joined to the server's spans: the page load carries them, and its line starts with them.
+    let r = page_join("page-burst.har", "page-burst.otlp.jsonl");
+    let load = &r["page_loads"][0];
+    assert_eq!(
+        (&load["dom_content_loaded_ms"], &load["load_ms"]),
+        (&Value::from(1947.0), &Value::from(4828.0))
+    );
+    assert!(
+        load["headline"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("DOMContentLoaded 1.95 s, load 4.83 s: page http://127.0.0.1:18430/: "),
+        "{load}"
+    );
+    let r = page_join("page-burst.devtools.json.gz", "page-burst.otlp.jsonl");
+    assert_eq!(
+        (
+            &r["page_loads"][0]["dom_content_loaded_ms"],
+            &r["page_loads"][0]["load_ms"]
+        ),
+        (&Value::Null, &Value::Null)
+    );
+}
+
+/// The fields Chrome's own "Save all as HAR" writes that Playwright's does not, in one
+/// hand-made file (`chrome-pages.har`, see the folder's README): `_initiator` objects (other,
+/// parser, script with a stack), `_priority` (a string or null), `_resourceType`,
+/// `_transferSize`, `_fromCache`, `_connectionId` and `connection`, `_blocked_queueing`,
+/// `_error`, `cache: {}`, `content.mimeType` (`x-unknown` for a failure), -1 phases, a status of
+/// 0, page titles and `pageTimings` (one `onLoad` -1), times with `+01:00`. Figures as written in
+/// the file.
+#[test]
+fn chrome_export_fields() {
+    let path = data("chrome-pages.har");
+    let r = analyze_json(&[], &[&path]);
+    assert_eq!(
+        (&r["inputs"][0]["events"], &r["inputs"][0]["skipped"]),
+        (&Value::from(5), &Value::from(0))
+    );
+    assert_eq!(warnings(&r), Vec::<String>::new());
+    // Waits: the documents 700.3 and 120 ms, the image 250; the memory-cache hit and the
+    // refused connection have none.
+    assert_eq!(
+        network(&r),
+        [
+            ("http://127.0.0.1:8000/".to_string(), Some(700.3), true),
+            (
+                "http://127.0.0.1:8000/chart.png".to_string(),
+                Some(250.0),
+                false
+            ),
+            ("http://127.0.0.1:8000/app.js".to_string(), None, false),
+            ("http://127.0.0.1:9999/track".to_string(), None, false),
+            (
+                "http://127.0.0.1:8000/orders/".to_string(),
+                Some(120.0),
+                true
+            ),
+        ]
+    );
+    let n = &r["network"];
+    // time: 1.5 blocked + 0.2 send + 700.3 wait + 2 receive; status 0 is no status.
+    assert_eq!(
+        (&n[0]["total_ms"], &n[3]["status"], &n[3]["method"]),
+        (&Value::from(704.0), &Value::Null, &Value::from("POST"))
+    );
+    assert_eq!(n[0]["server_timing"][0]["duration_ms"], 650.5);
+    // Two pages, 5 s apart (10:00:00+01:00 and 10:00:05+01:00), each with its document.
+    let navs: Vec<(String, f64, Value, Value)> = r["navigations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| {
+            (
+                v["url"].as_str().unwrap_or("").to_string(),
+                v["start_ms"].as_f64().unwrap_or(-1.0),
+                v["dom_content_loaded_ms"].clone(),
+                v["load_ms"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        navs,
+        [
+            (
+                "http://127.0.0.1:8000/".to_string(),
+                0.0,
+                Value::from(850.5),
+                Value::from(1200.75)
+            ),
+            (
+                "http://127.0.0.1:8000/orders/".to_string(),
+                5000.0,
+                Value::from(410.25),
+                Value::Null
+            ),
+        ]
+    );
+    let rows: Vec<(String, u64, f64)> = slow_rows(&r)
+        .into_iter()
+        .map(|(e, n, p, _)| (e, n, p))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("GET http://127.0.0.1:8000/".to_string(), 1, 700.3),
+            ("GET http://127.0.0.1:8000/chart.png".to_string(), 1, 250.0)
+        ]
+    );
+    check_with(&[], &[&path]);
 }

@@ -290,3 +290,57 @@ fn a_browser_trace_has_a_row_per_main_thread_only() {
     assert!(text.contains("1 event-loop thread"), "{text}");
     assert!(text.contains("in the worst 1 s (0.00-1.00 s) the event loop was free 100 %"));
 }
+
+/// A HAR (tests/data/formats/har/firefox.har) has no threads: its requests are drawn, one row
+/// each, in columns of 10 ms (`--until 1s`, 100 columns). Read off the file: the document
+/// starts 10 ms after the page and waits 640 ms (10-650 ms) then receives 2 ms; the image
+/// starts at 700 ms, is blocked 1 ms, waits 250 ms (701-951) and receives 3 ms; the favicon
+/// starts at 710 ms and waits 5 ms. Nothing is in flight from 652 to 700 ms.
+#[test]
+fn a_har_draws_its_requests() {
+    let path = crate::support::manifest_dir().join("tests/data/formats/har/firefox.har");
+    let (code, text, err) = timeline(&[
+        "--color",
+        "never",
+        "--width",
+        "122",
+        "--until",
+        "1s",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let row = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{name:<22}")))
+            .map(|l| l.chars().skip(22).collect::<String>())
+            .unwrap_or_default()
+    };
+    let cells = |runs: &[(char, usize)]| {
+        runs.iter()
+            .map(|&(c, n)| c.to_string().repeat(n))
+            .collect::<String>()
+    };
+    assert_eq!(
+        row("GET /"),
+        cells(&[(' ', 1), ('=', 64), ('~', 1), (' ', 34)]),
+        "{text}"
+    );
+    assert_eq!(
+        row("GET /inventory/?as=pn"),
+        cells(&[(' ', 70), ('=', 25), ('~', 1), (' ', 4)]),
+        "{text}"
+    );
+    assert_eq!(
+        row("GET /favicon.ico"),
+        cells(&[(' ', 71), ('=', 1), (' ', 28)]),
+        "{text}"
+    );
+    let flight: Vec<char> = row("requests in flight").chars().collect();
+    assert!(flight[66..70].iter().all(|&c| c == ' '), "{text}");
+    assert!(flight[1..65].iter().all(|&c| c != ' '), "{text}");
+    assert!(
+        text.contains("no worst window to show; `stallscope analyze"),
+        "{text}"
+    );
+    assert!(!text.contains("no event-loop worker or main thread in this trace"));
+}

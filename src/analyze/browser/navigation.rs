@@ -13,6 +13,9 @@ pub struct NavigationFacts {
     pub lcp_type: Option<String>,
     pub lcp_image_url: Option<String>,
     pub phases: Option<LcpPhases>,
+    /// `DOMContentLoaded` and `load`, after the navigation's start, when the input says.
+    pub dom_content_loaded: Option<Ns>,
+    pub load: Option<Ns>,
 }
 
 /// TTFB, then for an image its load delay and load duration, then render delay; they add up to
@@ -73,5 +76,7 @@ pub(super) fn navigation(trace: &Trace, nav: &Navigation) -> NavigationFacts {
         lcp_type: lcp.map(|l| l.kind.clone()),
         lcp_image_url: lcp.and_then(|l| l.image_url.clone()),
         phases,
+        dom_content_loaded: nav.dom_content_loaded,
+        load: nav.load,
     }
 }

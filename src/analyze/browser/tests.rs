@@ -169,6 +169,7 @@ fn lcp_subparts() {
             kind: kind.into(),
             image_url: Some("http://s.test/hero.jpg".into()),
         }),
+        ..Navigation::default()
     };
     let mut t = trace_of(vec![doc, img]);
     t.browser.navigations = vec![nav("image")];

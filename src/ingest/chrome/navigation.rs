@@ -62,6 +62,8 @@ impl Reader<'_, '_> {
                 main_frame: d.is_loading_main_frame.0.unwrap_or(false)
                     && d.is_outermost_main_frame.0.unwrap_or(true),
                 lcp: None,
+                dom_content_loaded: None,
+                load: None,
             },
             frame: a.frame.0.map(Cow::into_owned),
         });

@@ -294,14 +294,24 @@ fn input_section(h: &mut String, r: &Report, cfg: &Config, i: usize, series: &[I
             esc(&fast.join(", "))
         );
     }
-    // The charts: filled in by page.js from the series of this input.
+    // The charts: filled in by page.js from the series of this input. A HAR holds browser
+    // requests only: no lane for the timeline to draw, said in one line instead (its requests'
+    // waits are still charted under "Latency over time").
     if let Some(s) = series.get(i) {
+        let path = esc(&input.path);
+        let timeline = if s.lanes.is_empty() && input.format == "har" {
+            format!(
+                "<p class=\"help\">{path} holds the browser's requests only (no threads, no stalls): nothing for a timeline of threads to draw. Their server waits are charted below and listed under Page loads; <code>stallscope timeline {path}</code> draws each request by phase (setup, wait, receive).</p>"
+            )
+        } else {
+            format!(
+                "<p class=\"help\">Scroll or <kbd>+</kbd>/<kbd>-</kbd> to zoom, drag or <kbd>&larr;</kbd>/<kbd>&rarr;</kbd> to pan, <kbd>0</kbd> to reset; hover a stall for details; click an episode (the bands on top) to select the requests it delayed.</p>\n\
+<div class=\"timeline\" tabindex=\"0\" data-series=\"{i}\" aria-label=\"timeline of {path}\"></div>\n<div class=\"selection\" data-series=\"{i}\"></div>"
+            )
+        };
         let _ = writeln!(
             h,
-            "<h3>Timeline</h3>\n<p class=\"help\">Scroll or <kbd>+</kbd>/<kbd>-</kbd> to zoom, drag or <kbd>&larr;</kbd>/<kbd>&rarr;</kbd> to pan, <kbd>0</kbd> to reset; hover a stall for details; click an episode (the bands on top) to select the requests it delayed.</p>\n\
-<div class=\"timeline\" tabindex=\"0\" data-series=\"{i}\" aria-label=\"timeline of {}\"></div>\n<div class=\"selection\" data-series=\"{i}\"></div>\n\
-<h3>Latency over time</h3>\n<div class=\"latency\" data-series=\"{i}\"></div>",
-            esc(&input.path)
+            "<h3>Timeline</h3>\n{timeline}\n<h3>Latency over time</h3>\n<div class=\"latency\" data-series=\"{i}\"></div>"
         );
         if !s.sampling.is_empty() {
             h.push_str("<p class=\"sampled\">");
@@ -367,6 +377,14 @@ fn input_section(h: &mut String, r: &Report, cfg: &Config, i: usize, series: &[I
 /// Navigations (LCP, drawn as stacked bars by page.js) and the slowest server responses.
 fn browser_section(h: &mut String, r: &Report) {
     let navs = r.navigations.iter().filter(|n| n.lcp_ms.is_some()).count();
+    // Navigations without LCP whose input gives DOMContentLoaded or load (a HAR's pages).
+    let timed: Vec<_> = r
+        .navigations
+        .iter()
+        .filter(|n| {
+            n.lcp_ms.is_none() && (n.dom_content_loaded_ms.is_some() || n.load_ms.is_some())
+        })
+        .collect();
     let waits: Vec<_> = {
         let mut w: Vec<_> = r
             .network
@@ -380,13 +398,20 @@ fn browser_section(h: &mut String, r: &Report) {
         });
         w
     };
-    if navs == 0 && waits.is_empty() {
+    if navs == 0 && timed.is_empty() && waits.is_empty() {
         return;
     }
     h.push_str("<section class=\"browser\"><h2>Page loads</h2>\n");
     if navs > 0 {
         h.push_str("<h3>Largest contentful paint and its subparts</h3>\n<div class=\"lcp\"></div>\n<ul class=\"lcp-text\">\n");
         for n in r.navigations.iter().filter(|n| n.lcp_ms.is_some()) {
+            let _ = writeln!(h, "<li>{}</li>", esc(&navigation_line(n)));
+        }
+        h.push_str("</ul>\n");
+    }
+    if !timed.is_empty() {
+        h.push_str("<h3>DOMContentLoaded and load after the page's start</h3>\n<ul class=\"page-timings\">\n");
+        for n in timed {
             let _ = writeln!(h, "<li>{}</li>", esc(&navigation_line(n)));
         }
         h.push_str("</ul>\n");
