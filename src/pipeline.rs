@@ -168,8 +168,8 @@ pub fn analyze_inputs(
                         origin,
                         analysis.requests.iter().map(|r| JoinRequest {
                             endpoint: &r.endpoint,
-                            executions: &r.executions,
-                            spans: &r.spans,
+                            executions: r.executions(),
+                            spans: r.spans(),
                         }),
                     );
                 }
@@ -177,8 +177,7 @@ pub fn analyze_inputs(
             }
             // Kept only for the index.
             for r in &mut analysis.requests {
-                r.executions = Vec::new();
-                r.spans = Vec::new();
+                r.kept = None;
             }
         }
         done.push((i, Analyzed { ingested, analysis }));

@@ -141,7 +141,7 @@ impl<'c> Collector<'c> {
                     && let Some(r) = self.requests.get_mut(k)
                 {
                     let s = trace.span(m);
-                    r.spans.push((s.start, s.end, s.busy));
+                    r.kept_mut().spans.push((s.start, s.end, s.busy));
                 }
             }
         }
@@ -168,7 +168,7 @@ impl<'c> Collector<'c> {
             let request = request_of(trace, spans, first, e.span);
             if keep {
                 if let Some(r) = request.and_then(|k| self.requests.get_mut(k)) {
-                    r.executions.push((e.start, e.end));
+                    r.kept_mut().executions.push((e.start, e.end));
                 }
                 if e.duration() < threshold {
                     continue;

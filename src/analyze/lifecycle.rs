@@ -69,6 +69,8 @@ pub struct Made {
 /// threads are known.
 #[derive(Debug, Clone)]
 struct Work {
+    /// The request it is a work span of (an index into the collector's requests).
+    request: usize,
     name: Arc<str>,
     io: bool,
     /// The thread it was created on.
@@ -109,8 +111,9 @@ pub(super) struct ThreadLife {
 /// then reads it once every tree is in.
 #[derive(Debug, Default)]
 pub struct Lifecycle {
-    /// Per request, aligned with the collector's requests: its work spans.
-    works: Vec<Vec<Work>>,
+    /// The requests' work spans, in the order of their requests (`Work::request`): one flat
+    /// vector, not one per request (a long trace has hundreds of thousands of requests).
+    works: Vec<Work>,
     threads: HashMap<ThreadIdx, ThreadLife>,
     /// Creations and closes of spans without busy time, per thread: what "silent" is read from.
     marks: Vec<(ThreadIdx, Ns)>,
@@ -143,8 +146,6 @@ impl Lifecycle {
         first: usize,
         request_spans: &[SpanIdx],
     ) {
-        self.works
-            .resize_with(first + request_spans.len(), Vec::new);
         let known = |s: SpanIdx| {
             let s = trace.span(s);
             s.opened_on.is_some() || s.closed_on.is_some()
@@ -214,7 +215,8 @@ impl Lifecycle {
                         .push((cs.start, cs.end, ri));
                 }
                 let name = self.names.get(trace.name(cs));
-                self.works[ri].push(Work {
+                self.works.push(Work {
+                    request: ri,
                     name,
                     io,
                     thread: a,
@@ -232,7 +234,7 @@ impl Lifecycle {
 
     /// Shifts every time by `-by` (trees read before the trace was rebased).
     pub fn rebase(&mut self, by: Ns) {
-        for w in self.works.iter_mut().flatten() {
+        for w in &mut self.works {
             w.start -= by;
             w.end -= by;
         }
@@ -311,7 +313,7 @@ impl Lifecycle {
         let marks = &self.marks;
         // Silence: no creation or close on its thread in [start, end] but its own two and its
         // descendants'.
-        for w in self.works.iter_mut().flatten() {
+        for w in &mut self.works {
             if w.busy.is_some() || !w.same {
                 continue;
             }
@@ -321,7 +323,7 @@ impl Lifecycle {
         }
         // How often each span name is silent, per endpoint (spans without busy time only).
         let mut tally: HashMap<(Arc<str>, Arc<str>), (usize, usize)> = HashMap::default();
-        for (ri, ws) in self.works.iter().enumerate() {
+        for (ri, ws) in by_request(&self.works) {
             let Some(r) = requests.get(ri) else { continue };
             for w in ws.iter().filter(|w| w.busy.is_none()) {
                 let t = tally
@@ -331,7 +333,10 @@ impl Lifecycle {
                 t.1 += 1;
             }
         }
-        for (ri, ws) in self.works.iter_mut().enumerate() {
+        for ws in self.works.chunk_by_mut(|a, b| a.request == b.request) {
+            let Some(ri) = ws.first().map(|w| w.request) else {
+                continue;
+            };
             let Some(r) = requests.get(ri) else { continue };
             for w in ws.iter_mut().filter(|w| w.same) {
                 w.held = match w.busy {
@@ -344,7 +349,7 @@ impl Lifecycle {
                 };
             }
         }
-        for (ri, ws) in self.works.iter().enumerate() {
+        for (ri, ws) in by_request(&self.works) {
             let Some(r) = requests.get_mut(ri) else {
                 continue;
             };
@@ -385,7 +390,7 @@ impl Lifecycle {
         threshold: Ns,
     ) -> Vec<Stall> {
         let mut out = Vec::new();
-        for (ri, ws) in self.works.iter().enumerate() {
+        for (ri, ws) in by_request(&self.works) {
             let Some(r) = requests.get(ri).filter(|r| r.polls == 0) else {
                 continue;
             };
@@ -457,6 +462,13 @@ impl Lifecycle {
             by(|e| matches!(e, RoleEvidence::WorkOneAtATime { .. })),
         )
     }
+}
+
+/// The work spans of each request that has some: (request, its work spans).
+fn by_request(works: &[Work]) -> impl Iterator<Item = (usize, &[Work])> {
+    works
+        .chunk_by(|a, b| a.request == b.request)
+        .filter_map(|ws| Some((ws.first()?.request, ws)))
 }
 
 /// A request without busy time: its kind of work from its work spans' readings. Held spans

@@ -77,14 +77,23 @@ pub fn id_of_field(key: &str, value: &str) -> Option<String> {
     if v.is_empty() {
         return None;
     }
+    // Made with exactly the room it needs: a request keeps it to the end of the input.
+    let id = |prefix: &str, v: &str| {
+        let mut id = String::with_capacity(prefix.len() + v.len());
+        id.push_str(prefix);
+        id.push_str(v);
+        id
+    };
     if REQUEST.contains(&key) {
-        Some(format!("request:{v}"))
+        Some(id("request:", v))
     } else if TRACE.contains(&key)
         && v.len() == 32
         && v.bytes().all(|b| b.is_ascii_hexdigit())
         && v.bytes().any(|b| b != b'0')
     {
-        Some(format!("trace:{}", v.to_ascii_lowercase()))
+        let mut id = id("trace:", v);
+        id.make_ascii_lowercase();
+        Some(id)
     } else {
         None
     }

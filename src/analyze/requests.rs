@@ -84,17 +84,41 @@ pub struct Request {
     /// Without polls, busy times or threads: where timing alone placed its work
     /// ([`super::timing`]).
     pub timed: Option<(Location, Placement)>,
-    /// Its executions (start, end), kept only to join a recording of runtime tasks to it
-    /// ([`Collector::keep_executions`](super::Collector::keep_executions)).
-    pub executions: Vec<(Ns, Ns)>,
-    /// Without executions, its spans (start, end, busy), kept likewise.
-    pub spans: Vec<(Ns, Ns, Option<Ns>)>,
+    /// What a join with a recording of runtime tasks needs of it, kept only for that
+    /// ([`Collector::keep_executions`](super::Collector::keep_executions)): boxed, so that a
+    /// request costs one pointer for it, not two empty vectors (a long trace has many).
+    pub kept: Option<Box<KeptForJoin>>,
     /// Ids its span's fields carry that a browser's request may carry too
     /// ([`id_of_field`](super::page_join::id_of_field)).
     pub ids: Box<[String]>,
 }
 
+/// A request's executions, or without them its spans, kept to join a recording of runtime
+/// tasks to it.
+#[derive(Debug, Clone, Default)]
+pub struct KeptForJoin {
+    /// Its executions (start, end).
+    pub executions: Vec<(Ns, Ns)>,
+    /// Without executions, its spans (start, end, busy).
+    pub spans: Vec<(Ns, Ns, Option<Ns>)>,
+}
+
 impl Request {
+    /// Its executions kept for a join (none unless they were kept).
+    pub fn executions(&self) -> &[(Ns, Ns)] {
+        self.kept.as_ref().map_or(&[], |k| &k.executions)
+    }
+
+    /// Its spans kept for a join (none unless they were kept).
+    pub fn spans(&self) -> &[(Ns, Ns, Option<Ns>)] {
+        self.kept.as_ref().map_or(&[], |k| &k.spans)
+    }
+
+    /// What is kept of it for a join, made on first use.
+    pub fn kept_mut(&mut self) -> &mut KeptForJoin {
+        self.kept.get_or_insert_with(Box::default)
+    }
+
     /// A request that awaited from `start` to `end` with nothing measured, for detector tests.
     #[cfg(test)]
     pub fn awaiting(endpoint: &str, start: Ns, end: Ns) -> Request {
@@ -120,8 +144,7 @@ impl Request {
             cut_off: false,
             made: None,
             timed: None,
-            executions: vec![],
-            spans: vec![],
+            kept: None,
             ids: Box::new([]),
         }
     }
@@ -148,13 +171,19 @@ impl Request {
     pub fn rebase(&mut self, by: Ns) {
         self.start -= by;
         self.end -= by;
-        for h in self.heavy.iter_mut().chain(self.executions.iter_mut()) {
+        for h in &mut self.heavy {
             h.0 -= by;
             h.1 -= by;
         }
-        for s in &mut self.spans {
-            s.0 -= by;
-            s.1 -= by;
+        if let Some(kept) = &mut self.kept {
+            for e in &mut kept.executions {
+                e.0 -= by;
+                e.1 -= by;
+            }
+            for s in &mut kept.spans {
+                s.0 -= by;
+                s.1 -= by;
+            }
         }
     }
 
@@ -673,8 +702,7 @@ fn measure(
         location: Location::Unknown,
         made: None,
         timed: None,
-        executions: Vec::new(),
-        spans: Vec::new(),
+        kept: None,
         ids: super::page_join::FIELD_KEYS
             .iter()
             .filter_map(|k| super::page_join::id_of_field(k, trace.field(span, k)?))

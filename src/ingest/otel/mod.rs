@@ -274,13 +274,18 @@ impl Assembler {
             && trace != 0
             && value::trace_id_is_exact(s.trace_id)
         {
-            fields.push((keys.trace_id, format!("{trace:032x}").as_str().into()));
+            fields.push((keys.trace_id, hex32(trace).as_str().into()));
         }
         self.read += 1;
         let read = self.read;
         let p = self.pending.entry(trace).or_insert_with(|| {
             self.queue.push_back((trace, read));
-            Pending::default()
+            Pending {
+                // Room for a request's server span and one child before the vector grows
+                // (a first push makes room for four).
+                spans: Vec::with_capacity(2),
+                last: 0,
+            }
         });
         p.last = read;
         p.spans.push(Held {
@@ -543,6 +548,27 @@ impl Assembler {
                 b.close(at, s.end, None, None, s.thread);
             }
         }
+    }
+}
+
+/// A trace id as 32 lower-case hex digits (W3C traceparent's form), written without an
+/// intermediate `String`.
+fn hex32(v: u128) -> HexId {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 32];
+    for (i, d) in out.iter_mut().enumerate() {
+        *d = DIGITS[((v >> (4 * (31 - i))) & 0xf) as usize];
+    }
+    HexId(out)
+}
+
+/// 32 hex digits on the stack.
+struct HexId([u8; 32]);
+
+impl HexId {
+    fn as_str(&self) -> &str {
+        // Only ASCII hex digits are written into it.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 

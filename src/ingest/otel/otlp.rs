@@ -143,6 +143,24 @@ fn status_code(code: &str) -> Option<&'static str> {
     }
 }
 
+/// How many fields are added to a span's attributes: service, scope, status code and
+/// description, kind, and `otel.trace_id` for a server or root span (what
+/// [`Assembler::push`] adds). The fields are made with exactly this much room: they wait in
+/// the window with their trace, so room left over is memory held. (`url.path` from Zipkin's
+/// `http.path` and the exception fields are rare: they grow the vector.)
+fn added_fields(service: bool, scope: bool, span: &Span<'_>) -> usize {
+    let status = span.status.as_ref().map_or(0, |st| {
+        usize::from(st.code.is_some()) + usize::from(st.message.is_some())
+    });
+    let kind = span.kind.as_ref().and_then(|k| k.0);
+    let trace_id = kind == Some(Kind::Server) || span.parent_span_id.is_none();
+    usize::from(service)
+        + usize::from(scope)
+        + status
+        + usize::from(kind.is_some())
+        + usize::from(trace_id)
+}
+
 /// Reads an OTLP/JSON input into `b`.
 pub fn read(
     name: &str,
@@ -179,8 +197,10 @@ pub fn read(
             for ss in rs.scope_spans {
                 let scope = ss.scope.and_then(|s| s.name).filter(|n| !n.0.is_empty());
                 for span in ss.spans.0 {
-                    let mut fields: Vec<(Sym, FieldValue)> =
-                        Vec::with_capacity(span.attributes.0.len() + 3);
+                    let mut fields: Vec<(Sym, FieldValue)> = Vec::with_capacity(
+                        span.attributes.0.len()
+                            + added_fields(service.is_some(), scope.is_some(), &span),
+                    );
                     for (i, kv) in span.attributes.0.iter().enumerate() {
                         let key = match key_at.get(i) {
                             Some((k, sym)) if *k == kv.key.0 => *sym,
@@ -337,6 +357,24 @@ mod tests {
         assert_eq!(field(&t, 0, "exception.type"), Some("ValueError"));
         assert_eq!(field(&t, 0, "exception.message"), Some("bad"));
         assert_eq!(t.spans[0].duration(), 4);
+    }
+
+    /// The room made for fields is what the reader adds: service and scope when known, the
+    /// status's code and message, the kind, and `otel.trace_id` for a server or root span.
+    #[test]
+    fn room_for_the_added_fields() {
+        fn span(json: &str) -> super::Span<'_> {
+            serde_json::from_str(json).expect("a span")
+        }
+        let server = span(
+            r#"{"kind":2,"parentSpanId":"01","status":{"code":2,"message":"boom"},"attributes":[]}"#,
+        );
+        assert_eq!(super::added_fields(true, true, &server), 6);
+        assert_eq!(super::added_fields(false, false, &server), 4);
+        let child = span(r#"{"kind":3,"parentSpanId":"01","status":{}}"#);
+        assert_eq!(super::added_fields(true, true, &child), 3);
+        let root_without_kind = span(r#"{"name":"x"}"#);
+        assert_eq!(super::added_fields(false, false, &root_without_kind), 1);
     }
 
     /// Threads from `thread.id` / `thread.name`, keyed `pid:tid` with the resource's pid.

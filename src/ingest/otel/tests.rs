@@ -283,3 +283,15 @@ fn a_bad_first_document_is_an_error_with_its_line() {
         "{err}"
     );
 }
+
+/// The trace id written for `otel.trace_id` is W3C's form: 32 lower-case hex digits, zeros
+/// kept.
+#[test]
+fn trace_ids_are_written_as_32_hex_digits() {
+    assert_eq!(
+        super::hex32(0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c).as_str(),
+        "0af7651916cd43dd8448eb211c80319c"
+    );
+    assert_eq!(super::hex32(1).as_str(), "00000000000000000000000000000001");
+    assert_eq!(super::hex32(u128::MAX).as_str(), "f".repeat(32));
+}
