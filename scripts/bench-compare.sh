@@ -137,6 +137,7 @@ ss() {
 
 echo "| input | MB | tool / mode | median s | MB/s | peak RSS MB |"
 echo "|---|---:|---|---:|---:|---:|"
+[ "$threads" = yes ] || echo "| (every input) | | stallscope --threads 1: not measured, this stallscope has no --threads (its default only) | | | |"
 if [ "$chrome" = yes ]; then
     f=$dir/chrome.json
     rows=()
