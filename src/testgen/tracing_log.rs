@@ -6,7 +6,7 @@
 use super::rng::Rng;
 use std::io::Write;
 
-fn ts(ns: u64) -> String {
+pub(super) fn ts(ns: u64) -> String {
     // 2026-11-24T00:00:00Z plus ns.
     let secs = ns / 1_000_000_000;
     let micros = (ns % 1_000_000_000) / 1000;
@@ -19,7 +19,7 @@ fn ts(ns: u64) -> String {
     )
 }
 
-fn dur(ns: u64) -> String {
+pub(super) fn dur(ns: u64) -> String {
     let v = ns as f64;
     if v >= 1e9 {
         format!("{:.2}s", v / 1e9)
