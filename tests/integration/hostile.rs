@@ -81,15 +81,14 @@ fn not_a_trace_gets_one_line_naming_the_file_and_what_was_found() {
             "{name}: {err}"
         );
         assert!(err.contains(says), "{name}: {err}");
-        // What the sniffer could not place ends with the likely fix.
+        // What the sniffer could not place, or the Chrome reader found not to be a trace, ends
+        // with the likely fix.
         if says.starts_with("unrecognised")
             || says.starts_with("JSON of")
             || says.starts_with("binary")
+            || says.contains("expected a Chrome trace")
         {
-            assert!(
-                err.trim_end().ends_with("is it the file you meant? `stallscope analyze --help` lists the formats read, the README's \"Supported inputs\" how to record each"),
-                "{name}: {err}"
-            );
+            assert!(err.trim_end().ends_with(FIX), "{name}: {err}");
         }
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -102,6 +101,80 @@ fn not_a_trace_gets_one_line_naming_the_file_and_what_was_found() {
             dir.path().display()
         )
     );
+}
+
+/// The likely fix that ends every "not a trace" message.
+const FIX: &str = "is it the file you meant? `stallscope analyze --help` lists the formats read, the README's \"Supported inputs\" how to record each";
+
+/// Every way the Chrome reader finds that an input it was given is not a trace, from a mapped
+/// file and from stdin (the stream reader): one line, exit 2, where (byte), what was found, and
+/// the likely fix at the end.
+#[test]
+fn chrome_inputs_that_are_not_traces_end_with_the_likely_fix() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            r#"{"traceEvents": 5}"#,
+            "byte 16: expected a Chrome trace (an array of event objects): invalid type: ",
+            FIX,
+        ),
+        (
+            r#"{"traceEvents": "x"}"#,
+            "expected a Chrome trace (an array of event objects): invalid type: string",
+            FIX,
+        ),
+        // A pretty-printed object (the sniffer leaves those to the Chrome reader) without events.
+        (
+            "{\n  \"metadata\": {\"source\": \"DevTools\"}\n}\n",
+            "a JSON object without \"traceEvents\": expected a Chrome trace",
+            FIX,
+        ),
+        (
+            "[[1], [2]]",
+            "byte 1: expected a Chrome trace (an array of event objects), found an array of arrays: none of its 2 elements is an object",
+            FIX,
+        ),
+        (
+            r#"{"traceEvents": [1, 2, 3]}"#,
+            "byte 17: expected a Chrome trace (an array of event objects), found an array of numbers: none of its 3 elements is an object",
+            FIX,
+        ),
+        // Cut before its first event is whole: a trace copied while it was being written.
+        (
+            r#"[{"name":"a","ph":"X","#,
+            "byte 22: the input ends before any complete trace event: expected a Chrome trace",
+            "was the trace written out (tracing-chrome's guard dropped, DevTools' \"Save profile\" finished) before the file was copied?",
+        ),
+    ];
+    for &(trace, says, fix) in cases {
+        let (_d, p) = tmp_file("t.json", trace.as_bytes());
+        for stdin in [false, true] {
+            let (code, out, err) = if stdin {
+                run(&[], Path::new("-"), Some(trace.as_bytes()))
+            } else {
+                run(&[], &p, None)
+            };
+            let shown = if stdin {
+                "-".into()
+            } else {
+                p.display().to_string()
+            };
+            assert_eq!(
+                (code, out.as_str()),
+                (2, ""),
+                "{trace} (stdin: {stdin}): {err}"
+            );
+            assert_eq!(err.lines().count(), 1, "{trace}: {err}");
+            assert!(
+                err.starts_with(&format!("stallscope: {shown}: ")),
+                "{trace}: {err}"
+            );
+            assert!(err.contains(says), "{trace} (stdin: {stdin}): {err}");
+            assert!(
+                err.trim_end().ends_with(fix),
+                "{trace} (stdin: {stdin}): {err}"
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------- broken but useful
