@@ -99,7 +99,6 @@ pub fn ingest_path(
 ) -> Result<Ingested> {
     let name = path.display().to_string();
     match Source::open(path, &name)? {
-        Source::Stdin(reader) => ingest_reader(&name, reader, sink),
         Source::File { file, len } => {
             let reader = source::buffered_with_progress(file, &name, len, progress);
             let result = ingest_reader(&name, reader, sink);

@@ -39,6 +39,8 @@
 //! - `hostile`: issue 13's behaviours on hostile inputs: not a trace (one line, exit 2), broken
 //!   but useful (read, with what was repaired said), control characters in notes, a gzip bomb
 //!   in bounded memory;
+//! - `progress`: the progress line on a pseudo-terminal (made by `script`, util-linux) for a big
+//!   file, stdin from a file and stdin from a pipe, and none when stderr is not a terminal;
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
 //!
 //! `cargo test` runs what needs nothing beside the repository; `cargo test --locked --
@@ -62,6 +64,7 @@ mod hostile;
 mod html;
 mod issue10;
 mod lifecycle;
+mod progress;
 mod routes;
 mod samples;
 mod schema;
