@@ -561,3 +561,57 @@ fn a_stream_that_starts_with_much_blank_space_is_read() {
     assert_eq!(v["inputs"][0]["format"], "tracing-json");
     assert_eq!(v["inputs"][0]["requests"], 195);
 }
+
+/// One pretty-printed OTLP/JSON document (`jq . export.json`: one `ExportTraceServiceRequest`)
+/// of 20,000 traces, 14 lines a span: each a GET /a server span and a client span inside it.
+/// Every span is read: 40,000 spans, 20,000 requests. (How much memory such a document takes
+/// is in README "Memory"; no RSS is asserted here.)
+#[test]
+fn one_big_pretty_printed_otlp_document_is_read_whole() {
+    let t0 = 1_764_547_200_000_000_000u64;
+    let span = |trace: u64, id: u64, parent: Option<u64>, start: u64, end: u64| {
+        let (name, kind, attrs) = match parent {
+            None => (
+                "GET /a",
+                2,
+                "\n          {\"key\": \"http.method\", \"value\": {\"stringValue\": \"GET\"}},\n          {\"key\": \"http.route\", \"value\": {\"stringValue\": \"/a\"}}\n        ",
+            ),
+            Some(_) => ("SELECT", 3, ""),
+        };
+        let parent = parent.map_or(String::new(), |p| {
+            format!("\n        \"parentSpanId\": \"{p:016x}\",")
+        });
+        format!(
+            "      {{\n        \"traceId\": \"{trace:032x}\",\n        \"spanId\": \"{id:016x}\",{parent}\n        \"name\": \"{name}\",\n        \"kind\": {kind},\n        \"startTimeUnixNano\": \"{start}\",\n        \"endTimeUnixNano\": \"{end}\",\n        \"attributes\": [{attrs}]\n      }}"
+        )
+    };
+    let spans: Vec<String> = (1..=20_000u64)
+        .flat_map(|i| {
+            let start = t0 + i * 1_000_000;
+            [
+                span(i, 2 * i, None, start, start + 500_000),
+                span(i, 2 * i + 1, Some(2 * i), start + 100_000, start + 400_000),
+            ]
+        })
+        .collect();
+    let doc = format!(
+        "{{\n  \"resourceSpans\": [\n    {{\n      \"resource\": {{\"attributes\": [{{\"key\": \"service.name\", \"value\": {{\"stringValue\": \"app\"}}}}]}},\n      \"scopeSpans\": [\n        {{\n          \"spans\": [\n{}\n          ]\n        }}\n      ]\n    }}\n  ]\n}}\n",
+        spans.join(",\n")
+    );
+    assert!(doc.lines().count() > 200_000);
+    let (_d, p) = tmp_file("pretty.otlp.json", doc.as_bytes());
+    let (code, out, err) = run(&["--format", "json"], &p, None);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let input = &v["inputs"][0];
+    assert_eq!(input["format"], "otlp-json", "{input}");
+    assert_eq!(
+        (
+            input["spans"].as_u64(),
+            input["requests"].as_u64(),
+            input["skipped"].as_u64()
+        ),
+        (Some(40_000), Some(20_000), Some(0)),
+        "{input}"
+    );
+}
