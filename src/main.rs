@@ -103,20 +103,27 @@ fn main() -> ExitCode {
     }
 }
 
-/// Progress on stderr while reading a big file, for a person at a terminal: at most every
-/// half second, only for files over 64 MB, and cleared when done.
+/// Progress on stderr while reading a big input, for a person at a terminal: at most every
+/// half second, from half a second in, and cleared when done. A file of known size (a regular
+/// file, stdin redirected from one) shows it only over 64 MB, as a percentage; an input of
+/// unknown size (a pipe, stdin from a pipe) shows the bytes read and the rate.
 struct ProgressLine {
     enabled: bool,
+    started: Instant,
     last: Instant,
+    shown: bool,
 }
 
 const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+const PROGRESS_EVERY_MS: u128 = 500;
 
 impl ProgressLine {
     fn new(enabled: bool) -> Self {
         ProgressLine {
             enabled,
+            started: Instant::now(),
             last: Instant::now(),
+            shown: false,
         }
     }
 
@@ -125,22 +132,42 @@ impl ProgressLine {
             return;
         }
         match progress {
-            Progress::Started { .. } => self.last = Instant::now(),
+            Progress::Started { .. } => {
+                self.started = Instant::now();
+                self.last = self.started;
+                self.shown = false;
+            }
             Progress::Read { name, done, total } => {
-                if total >= PROGRESS_MIN_BYTES && self.last.elapsed().as_millis() >= 500 {
-                    self.last = Instant::now();
+                let known = total > 0;
+                if (known && total < PROGRESS_MIN_BYTES)
+                    || self.last.elapsed().as_millis() < PROGRESS_EVERY_MS
+                {
+                    return;
+                }
+                self.last = Instant::now();
+                self.shown = true;
+                if known {
                     eprint!(
-                        "\rstallscope: reading {}: {}% ({} of {} MB)",
+                        "\r\x1b[2Kstallscope: reading {}: {}% ({} of {} MB)",
                         safe(name),
-                        done * 100 / total.max(1),
+                        done.min(total) * 100 / total,
                         done >> 20,
                         total >> 20
                     );
+                } else {
+                    let secs = self.started.elapsed().as_secs_f64().max(0.001);
+                    eprint!(
+                        "\r\x1b[2Kstallscope: reading {}: {} MB read ({:.0} MB/s)",
+                        safe(name),
+                        done >> 20,
+                        (done >> 20) as f64 / secs
+                    );
                 }
             }
-            Progress::Finished { total, .. } => {
-                if total >= PROGRESS_MIN_BYTES {
+            Progress::Finished { .. } => {
+                if self.shown {
                     eprint!("\r\x1b[2K");
+                    self.shown = false;
                 }
             }
         }

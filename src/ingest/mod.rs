@@ -117,14 +117,7 @@ pub fn ingest_path(
     let name = path.display().to_string();
     let ahead = threads() > 1;
     match Source::open(path, &name)? {
-        // Reading and gunzipping on a thread of their own, a few blocks ahead of the reader.
-        Source::Stdin if ahead => {
-            // No progress: the length of standard input is not known.
-            let mut quiet = |_: Progress<'_>| {};
-            let (mut reader, gzip) =
-                source::read_ahead(&name, Box::new(std::io::stdin()), 0, &mut quiet)?;
-            read(&name, Input::Stream(&mut reader), gzip, sink)
-        }
+        // Reading (and gunzipping) on a thread of their own, a few blocks ahead of the reader.
         Source::File { file, len } if ahead => {
             let (mut reader, gzip) = source::read_ahead(&name, file, len, progress)?;
             let result = read(&name, Input::Stream(&mut reader), gzip, sink);
@@ -135,7 +128,6 @@ pub fn ingest_path(
             });
             result
         }
-        Source::Stdin => ingest_reader(&name, source::stdin(), sink),
         Source::File { file, len } => {
             let reader = source::buffered_with_progress(file, &name, len, progress);
             let result = ingest_reader(&name, reader, sink);

@@ -325,8 +325,8 @@ pub fn sniff_bytes(head: &[u8]) -> std::result::Result<Format, String> {
     }
 }
 
-/// The likely fix, ending every "not a trace" message.
-const FIX: &str = "is it the file you meant? `stallscope analyze --help` lists the formats read, the README's \"Supported inputs\" how to record each";
+/// The likely fix, ending every "not a trace" message (the Chrome reader's too).
+pub(super) const FIX: &str = "is it the file you meant? `stallscope analyze --help` lists the formats read, the README's \"Supported inputs\" how to record each";
 
 #[cfg(test)]
 mod tests {

@@ -16,9 +16,10 @@ pub(super) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Buffer size for streamed inputs.
 const STREAM_BUFFER: usize = 1 << 18;
 
-/// How far reading one input has got, for a progress display. Only files read as a stream
-/// report progress (a mapped Chrome trace and stdin do not); `total` is the file's size on disk
-/// (compressed, for gzip) and 0 for a pipe.
+/// How far reading one input has got, for a progress display. Inputs read as a stream report
+/// progress (files, pipes and stdin; a mapped Chrome trace does not); `total` is the size on
+/// disk (compressed, for gzip) of a regular file, stdin redirected from one included, and 0
+/// when it is unknown (a pipe, a terminal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress<'a> {
     /// Reading `name`, `total` bytes long, starts.
@@ -36,9 +37,8 @@ pub enum Progress<'a> {
 /// An opened input, before its format is known (or, for a mapped file, once it is known to be
 /// a Chrome trace).
 pub(super) enum Source {
-    /// Standard input.
-    Stdin,
-    /// A file or pipe read from its first byte on, `len` bytes long (0 for a pipe).
+    /// A file, a pipe or standard input read from its first byte on, `len` bytes long (0 when
+    /// that is not known: a pipe).
     File {
         file: Box<dyn Read + Send>,
         len: u64,
@@ -56,7 +56,10 @@ impl Source {
             source,
         };
         if name == "-" {
-            return Ok(Source::Stdin);
+            return Ok(Source::File {
+                file: Box::new(io::stdin()),
+                len: stdin_len(),
+            });
         }
         let file = File::open(path).map_err(io_err)?;
         let meta = file.metadata().map_err(io_err)?;
@@ -90,11 +93,6 @@ impl Source {
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err)?;
         Ok(Source::Mapped(map))
     }
-}
-
-/// Standard input, buffered, read on the calling thread.
-pub(super) fn stdin() -> Box<dyn BufRead> {
-    Box::new(BufReader::with_capacity(STREAM_BUFFER, io::stdin().lock()))
 }
 
 /// The size of the blocks [`read_ahead`] hands over.
@@ -258,6 +256,21 @@ impl BufRead for Ahead<'_> {
     fn consume(&mut self, n: usize) {
         self.pos = (self.pos + n).min(self.block.len());
     }
+/// The size of standard input when it is a regular file (`< trace.json`), else 0.
+fn stdin_len() -> u64 {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let meta = io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .and_then(|fd| File::from(fd).metadata().ok());
+        if let Some(meta) = meta.filter(std::fs::Metadata::is_file) {
+            return meta.len();
+        }
+    }
+    0
 }
 
 /// A file being read as a stream, buffered and reporting its progress.

@@ -81,15 +81,14 @@ fn not_a_trace_gets_one_line_naming_the_file_and_what_was_found() {
             "{name}: {err}"
         );
         assert!(err.contains(says), "{name}: {err}");
-        // What the sniffer could not place ends with the likely fix.
+        // What the sniffer could not place, or the Chrome reader found not to be a trace, ends
+        // with the likely fix.
         if says.starts_with("unrecognised")
             || says.starts_with("JSON of")
             || says.starts_with("binary")
+            || says.contains("expected a Chrome trace")
         {
-            assert!(
-                err.trim_end().ends_with("is it the file you meant? `stallscope analyze --help` lists the formats read, the README's \"Supported inputs\" how to record each"),
-                "{name}: {err}"
-            );
+            assert!(err.trim_end().ends_with(FIX), "{name}: {err}");
         }
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -102,6 +101,80 @@ fn not_a_trace_gets_one_line_naming_the_file_and_what_was_found() {
             dir.path().display()
         )
     );
+}
+
+/// The likely fix that ends every "not a trace" message.
+const FIX: &str = "is it the file you meant? `stallscope analyze --help` lists the formats read, the README's \"Supported inputs\" how to record each";
+
+/// Every way the Chrome reader finds that an input it was given is not a trace, from a mapped
+/// file and from stdin (the stream reader): one line, exit 2, where (byte), what was found, and
+/// the likely fix at the end.
+#[test]
+fn chrome_inputs_that_are_not_traces_end_with_the_likely_fix() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            r#"{"traceEvents": 5}"#,
+            "byte 16: expected a Chrome trace (an array of event objects): invalid type: ",
+            FIX,
+        ),
+        (
+            r#"{"traceEvents": "x"}"#,
+            "expected a Chrome trace (an array of event objects): invalid type: string",
+            FIX,
+        ),
+        // A pretty-printed object (the sniffer leaves those to the Chrome reader) without events.
+        (
+            "{\n  \"metadata\": {\"source\": \"DevTools\"}\n}\n",
+            "a JSON object without \"traceEvents\": expected a Chrome trace",
+            FIX,
+        ),
+        (
+            "[[1], [2]]",
+            "byte 1: expected a Chrome trace (an array of event objects), found an array of arrays: none of its 2 elements is an object",
+            FIX,
+        ),
+        (
+            r#"{"traceEvents": [1, 2, 3]}"#,
+            "byte 17: expected a Chrome trace (an array of event objects), found an array of numbers: none of its 3 elements is an object",
+            FIX,
+        ),
+        // Cut before its first event is whole: a trace copied while it was being written.
+        (
+            r#"[{"name":"a","ph":"X","#,
+            "byte 22: the input ends before any complete trace event: expected a Chrome trace",
+            "was the trace written out (tracing-chrome's guard dropped, DevTools' \"Save profile\" finished) before the file was copied?",
+        ),
+    ];
+    for &(trace, says, fix) in cases {
+        let (_d, p) = tmp_file("t.json", trace.as_bytes());
+        for stdin in [false, true] {
+            let (code, out, err) = if stdin {
+                run(&[], Path::new("-"), Some(trace.as_bytes()))
+            } else {
+                run(&[], &p, None)
+            };
+            let shown = if stdin {
+                "-".into()
+            } else {
+                p.display().to_string()
+            };
+            assert_eq!(
+                (code, out.as_str()),
+                (2, ""),
+                "{trace} (stdin: {stdin}): {err}"
+            );
+            assert_eq!(err.lines().count(), 1, "{trace}: {err}");
+            assert!(
+                err.starts_with(&format!("stallscope: {shown}: ")),
+                "{trace}: {err}"
+            );
+            assert!(err.contains(says), "{trace} (stdin: {stdin}): {err}");
+            assert!(
+                err.trim_end().ends_with(fix),
+                "{trace} (stdin: {stdin}): {err}"
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------- broken but useful
@@ -487,4 +560,58 @@ fn a_stream_that_starts_with_much_blank_space_is_read() {
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["inputs"][0]["format"], "tracing-json");
     assert_eq!(v["inputs"][0]["requests"], 195);
+}
+
+/// One pretty-printed OTLP/JSON document (`jq . export.json`: one `ExportTraceServiceRequest`)
+/// of 20,000 traces, 14 lines a span: each a GET /a server span and a client span inside it.
+/// Every span is read: 40,000 spans, 20,000 requests. (How much memory such a document takes
+/// is in README "Memory"; no RSS is asserted here.)
+#[test]
+fn one_big_pretty_printed_otlp_document_is_read_whole() {
+    let t0 = 1_764_547_200_000_000_000u64;
+    let span = |trace: u64, id: u64, parent: Option<u64>, start: u64, end: u64| {
+        let (name, kind, attrs) = match parent {
+            None => (
+                "GET /a",
+                2,
+                "\n          {\"key\": \"http.method\", \"value\": {\"stringValue\": \"GET\"}},\n          {\"key\": \"http.route\", \"value\": {\"stringValue\": \"/a\"}}\n        ",
+            ),
+            Some(_) => ("SELECT", 3, ""),
+        };
+        let parent = parent.map_or(String::new(), |p| {
+            format!("\n        \"parentSpanId\": \"{p:016x}\",")
+        });
+        format!(
+            "      {{\n        \"traceId\": \"{trace:032x}\",\n        \"spanId\": \"{id:016x}\",{parent}\n        \"name\": \"{name}\",\n        \"kind\": {kind},\n        \"startTimeUnixNano\": \"{start}\",\n        \"endTimeUnixNano\": \"{end}\",\n        \"attributes\": [{attrs}]\n      }}"
+        )
+    };
+    let spans: Vec<String> = (1..=20_000u64)
+        .flat_map(|i| {
+            let start = t0 + i * 1_000_000;
+            [
+                span(i, 2 * i, None, start, start + 500_000),
+                span(i, 2 * i + 1, Some(2 * i), start + 100_000, start + 400_000),
+            ]
+        })
+        .collect();
+    let doc = format!(
+        "{{\n  \"resourceSpans\": [\n    {{\n      \"resource\": {{\"attributes\": [{{\"key\": \"service.name\", \"value\": {{\"stringValue\": \"app\"}}}}]}},\n      \"scopeSpans\": [\n        {{\n          \"spans\": [\n{}\n          ]\n        }}\n      ]\n    }}\n  ]\n}}\n",
+        spans.join(",\n")
+    );
+    assert!(doc.lines().count() > 200_000);
+    let (_d, p) = tmp_file("pretty.otlp.json", doc.as_bytes());
+    let (code, out, err) = run(&["--format", "json"], &p, None);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let input = &v["inputs"][0];
+    assert_eq!(input["format"], "otlp-json", "{input}");
+    assert_eq!(
+        (
+            input["spans"].as_u64(),
+            input["requests"].as_u64(),
+            input["skipped"].as_u64()
+        ),
+        (Some(40_000), Some(20_000), Some(0)),
+        "{input}"
+    );
 }

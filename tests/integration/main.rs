@@ -41,6 +41,8 @@
 //!   in bounded memory;
 //! - `threads`: the same report, byte for byte, on one, two and three reader threads, for
 //!   every sample and corpus trace;
+//! - `progress`: the progress line on a pseudo-terminal (made by `script`, util-linux) for a big
+//!   file, stdin from a file and stdin from a pipe, and none when stderr is not a terminal;
 //! - `verdicts`: issue 10's rules (one row per endpoint, `--workers`) on the samples.
 //!
 //! `cargo test` runs what needs nothing beside the repository; `cargo test --locked --
@@ -64,6 +66,7 @@ mod hostile;
 mod html;
 mod issue10;
 mod lifecycle;
+mod progress;
 mod routes;
 mod samples;
 mod schema;

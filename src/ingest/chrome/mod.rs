@@ -43,6 +43,7 @@ mod slices;
 mod tasks;
 
 use super::InputStats;
+use super::sniff::FIX;
 use crate::error::{Error, Result};
 use crate::model::{Ns, TASK_FLOOR, ThreadIdx, ThreadRole, TraceBuilder};
 use args::Args;
@@ -416,7 +417,21 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_, '_> {
     }
 }
 
-const NO_TRACE_EVENTS: &str = "a JSON object without \"traceEvents\": expected a Chrome trace (an array of events or {\"traceEvents\": [...]})";
+/// A JSON object with no event array.
+fn no_trace_events() -> String {
+    format!(
+        "a JSON object without \"traceEvents\": expected a Chrome trace (an array of events or {{\"traceEvents\": [...]}}); {FIX}"
+    )
+}
+
+/// A JSON value where the event array should be, or a first event that is not JSON.
+fn not_an_event_array(what: impl std::fmt::Display) -> String {
+    format!("expected a Chrome trace (an array of event objects): {what}; {FIX}")
+}
+
+/// An input that ends before its first event is whole: most often a trace copied while it was
+/// still being written.
+const ENDS_BEFORE_AN_EVENT: &str = "the input ends before any complete trace event: expected a Chrome trace; was the trace written out (tracing-chrome's guard dropped, DevTools' \"Save profile\" finished) before the file was copied?";
 
 /// The first element of an event array none of whose elements is an object, as an error:
 /// `[[[...]]]` or `[1, 2]` is JSON, not a trace.
@@ -433,7 +448,7 @@ fn no_event_objects(name: &str, first: Option<(u8, u64)>, elements: u64) -> Erro
         path: name.to_string(),
         offset,
         msg: format!(
-            "expected a Chrome trace (an array of event objects), found an array of {kind}: none of its {elements} elements is an object"
+            "expected a Chrome trace (an array of event objects), found an array of {kind}: none of its {elements} elements is an object; {FIX}"
         ),
     }
 }
@@ -496,14 +511,22 @@ pub fn read(
                 ));
             }
         }
-        Ok(false) => return Err(Error::input(name, NO_TRACE_EVENTS)),
+        Ok(false) => return Err(Error::input(name, no_trace_events())),
         Err(e) => {
             let offset = byte_offset(bytes, e.line(), e.column());
+            if reader.objects == 0 && e.is_eof() {
+                // As the stream reader says it: where the input ends.
+                return Err(Error::Byte {
+                    path: name.to_string(),
+                    offset: bytes.len() as u64,
+                    msg: ENDS_BEFORE_AN_EVENT.into(),
+                });
+            }
             if reader.objects == 0 {
                 return Err(Error::Byte {
                     path: name.to_string(),
                     offset,
-                    msg: format!("expected a Chrome trace (an array of event objects): {e}"),
+                    msg: not_an_event_array(e),
                 });
             }
             let events = reader.events;
@@ -602,13 +625,13 @@ pub fn read_stream(
             return Err(no_event_objects(name, first_other, events));
         }
         Ok(true) => {}
-        Ok(false) => return Err(Error::input(name, NO_TRACE_EVENTS)),
+        Ok(false) => return Err(Error::input(name, no_trace_events())),
         Err(scan::StreamError::Io(e)) => return Err(e),
         Err(scan::StreamError::Syntax(msg)) if reader.objects == 0 => {
             return Err(Error::Byte {
                 path: name.to_string(),
                 offset,
-                msg: format!("expected a Chrome trace (an array of event objects): {msg}"),
+                msg: not_an_event_array(msg),
             });
         }
         Err(scan::StreamError::Syntax(msg)) => reader.report.warn(format!(
@@ -617,8 +640,8 @@ pub fn read_stream(
         Err(scan::StreamError::Eof) if reader.objects == 0 => {
             return Err(Error::Byte {
                 path: name.to_string(),
-                offset,
-                msg: "the input ends before any complete trace event".into(),
+                offset: s.read_so_far(),
+                msg: ENDS_BEFORE_AN_EVENT.into(),
             });
         }
         Err(scan::StreamError::Eof) => reader

@@ -64,6 +64,11 @@ impl<'i> Scanner<'i> {
         self.consumed + self.pos as u64
     }
 
+    /// How many bytes were read from the input: where it ends, once the scan met its end.
+    pub fn read_so_far(&self) -> u64 {
+        self.consumed + self.buf.len() as u64
+    }
+
     /// Makes at least one more byte available; false at the end of input.
     fn fill(&mut self) -> Step<bool> {
         if self.eof {
@@ -229,10 +234,24 @@ impl<'i> Scanner<'i> {
                                 return Err(StreamError::Syntax("expected ':' after a key".into()));
                             }
                             self.pos += 1;
-                            if is_events && self.skip_ws()? == Some(b'[') {
+                            let value = self.skip_ws()?;
+                            if is_events && value == Some(b'[') {
                                 self.pos += 1;
                                 self.array(on_event)?;
                                 found = true;
+                            } else if is_events && let Some(c) = value {
+                                // Not an array where the events should be: not a trace (the
+                                // offset stays at the value, as the mapped reader says).
+                                let kind = match c {
+                                    b'{' => "map",
+                                    b'"' => "string",
+                                    b't' | b'f' => "boolean",
+                                    b'n' => "null",
+                                    _ => "number",
+                                };
+                                return Err(StreamError::Syntax(format!(
+                                    "invalid type: {kind} for \"traceEvents\", expected an array"
+                                )));
                             } else {
                                 self.skip_ws()?;
                                 self.pos = self.value_end()?;
