@@ -256,6 +256,8 @@ impl BufRead for Ahead<'_> {
     fn consume(&mut self, n: usize) {
         self.pos = (self.pos + n).min(self.block.len());
     }
+}
+
 /// The size of standard input when it is a regular file (`< trace.json`), else 0.
 fn stdin_len() -> u64 {
     #[cfg(unix)]
