@@ -38,7 +38,7 @@ pub(crate) mod value;
 pub mod zipkin;
 
 use super::InputStats;
-use super::lines::Lines;
+use super::lines::{ApplyLine, Flow, Lines, ParseLine, parse_lines};
 use crate::error::{Error, Result};
 use crate::model::{FieldValue, Ns, SpanIdx, Sym, ThreadIdx, TraceBuilder};
 use rustc_hash::FxHashMap as HashMap;
@@ -617,51 +617,125 @@ pub fn read_documents(
     stats: &mut InputStats,
     doc: &mut DocFn<'_>,
 ) -> Result<()> {
+    read_documents_with(name, reader, stats, &Whole, &mut |text, line, (), stats| {
+        doc(text.as_bytes(), line, stats)
+    })
+}
+
+/// Lines decoded as a whole by the format's own function, in order.
+struct Whole;
+
+impl ParseLine for Whole {
+    type Parsed<'a> = ();
+    fn parse(&self, _: &str) {}
+}
+
+/// Takes a document (its text, its first line, what `P` decoded of it) into the model.
+pub type ApplyDoc<'f, P> = dyn for<'a> FnMut(
+        &'a str,
+        u64,
+        <P as ParseLine>::Parsed<'a>,
+        &mut InputStats,
+    ) -> std::result::Result<(), DocError>
+    + 'f;
+
+/// [`read_documents`] with the documents of JSON lines decoded by `parser` on two threads
+/// (`lines::parse_lines`) and taken in order by `apply`. A document spread over lines is
+/// gathered and read whole, each one decoded on this thread.
+pub fn read_documents_with<P: ParseLine + 'static>(
+    name: &str,
+    reader: &mut dyn BufRead,
+    stats: &mut InputStats,
+    parser: &P,
+    apply: &mut ApplyDoc<'_, P>,
+) -> Result<()> {
     let mut lines = Lines::new(name, reader);
-    let mut good = 0u64;
-    let mut bad = 0u64;
-    let mut first_bad: Option<(u64, String)> = None;
-    while let Some((no, line, complete)) = lines.next_line()? {
+    let mut docs = Docs {
+        stats,
+        apply,
+        good: 0,
+        bad: 0,
+        first_bad: None,
+        whole: None,
+    };
+    parse_lines(&mut lines, super::threads(), parser, &mut docs)?;
+    let Docs {
+        stats,
+        apply,
+        good,
+        first_bad,
+        whole,
+        ..
+    } = docs;
+    for w in lines.warnings() {
+        stats.warn(w);
+    }
+    if let Some((first, buf)) = whole {
+        let mut doc = |text: &[u8], line: u64, stats: &mut InputStats| {
+            let text = std::str::from_utf8(text).map_err(|e| DocError {
+                line: 0,
+                msg: e.to_string(),
+            })?;
+            apply(text, line, parser.parse(text), stats)
+        };
+        return read_whole(name, buf.as_bytes(), first, stats, &mut doc);
+    }
+    match first_bad {
+        Some((at, msg)) if good == 0 => Err(Error::line(name, at, msg)),
+        _ => Ok(()),
+    }
+}
+
+/// The documents of [`read_documents_with`], taken line by line.
+struct Docs<'s, 'f, 'a, P: ParseLine + 'static> {
+    stats: &'s mut InputStats,
+    apply: &'a mut ApplyDoc<'f, P>,
+    good: u64,
+    bad: u64,
+    first_bad: Option<(u64, String)>,
+    /// A document spread over lines: its first line and the text from there on.
+    whole: Option<(u64, String)>,
+}
+
+impl<P: ParseLine + 'static> ApplyLine<P> for Docs<'_, '_, '_, P> {
+    fn apply<'a>(
+        &mut self,
+        no: u64,
+        line: &'a str,
+        complete: bool,
+        parsed: P::Parsed<'a>,
+    ) -> Result<Flow> {
+        if let Some((_, buf)) = &mut self.whole {
+            buf.push('\n');
+            buf.push_str(line);
+            return Ok(Flow::Next);
+        }
         let text = line.trim_ascii();
         if text.is_empty() {
-            continue;
+            return Ok(Flow::Next);
         }
-        match doc(text, no, stats) {
-            Ok(()) => good += 1,
-            Err(e) if good == 0 && bad == 0 && is_eof(&e, text) => {
-                // A document spread over lines: read the rest and take the documents in it.
-                let mut buf = text.to_vec();
-                while let Some((_, more, _)) = lines.next_line()? {
-                    buf.push(b'\n');
-                    buf.extend_from_slice(more);
-                }
-                for w in lines.warnings() {
-                    stats.warn(w);
-                }
-                return read_whole(name, &buf, no, stats, doc);
+        match (self.apply)(text, no, parsed, self.stats) {
+            Ok(()) => self.good += 1,
+            Err(e) if self.good == 0 && self.bad == 0 && is_eof(&e, text.as_bytes()) => {
+                // A document spread over lines: the rest is gathered and read whole.
+                self.whole = Some((no, text.to_string()));
             }
             Err(e) => {
-                bad += 1;
-                stats.skipped += 1;
+                self.bad += 1;
+                self.stats.skipped += 1;
                 let at = no + e.line;
                 let msg = if complete {
                     e.msg
                 } else {
                     format!("cut off: {}", e.msg)
                 };
-                if first_bad.is_none() {
-                    first_bad = Some((at, msg.clone()));
+                if self.first_bad.is_none() {
+                    self.first_bad = Some((at, msg.clone()));
                 }
-                stats.warn(format!("line {at}: skipped: {msg}"));
+                self.stats.warn(format!("line {at}: skipped: {msg}"));
             }
         }
-    }
-    for w in lines.warnings() {
-        stats.warn(w);
-    }
-    match first_bad {
-        Some((at, msg)) if good == 0 => Err(Error::line(name, at, msg)),
-        _ => Ok(()),
+        Ok(Flow::Next)
     }
 }
 

@@ -8,9 +8,10 @@
 //! the line.
 
 use super::value::{CapVec, Int, KeyValue, Scalar, Text};
-use super::{Assembler, DocError, Kind, SpanIn, describe, read_documents};
+use super::{Assembler, DocError, Kind, SpanIn, describe, read_documents_with};
 use crate::error::Result;
 use crate::ingest::InputStats;
+use crate::ingest::lines::ParseLine;
 use crate::model::{FieldValue, Sym, TraceBuilder};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -161,6 +162,16 @@ fn added_fields(service: bool, scope: bool, span: &Span<'_>) -> usize {
         + usize::from(trace_id)
 }
 
+/// Decodes an OTLP/JSON line on its own (any thread).
+struct OtlpLines;
+
+impl ParseLine for OtlpLines {
+    type Parsed<'a> = serde_json::Result<Request<'a>>;
+    fn parse<'a>(&self, line: &'a str) -> Self::Parsed<'a> {
+        serde_json::from_str(line.trim_ascii())
+    }
+}
+
 /// Reads an OTLP/JSON input into `b`.
 pub fn read(
     name: &str,
@@ -173,97 +184,104 @@ pub fn read(
     // Spans of one instrumentation write the same keys in the same order: the key at each
     // position is compared with the last one seen there before it is looked up.
     let mut key_at: Vec<(String, Sym)> = Vec::new();
-    read_documents(name, reader, stats, &mut |doc, line, stats| {
-        let req: Request = super::parse(doc)?;
-        let Some(resources) = req.resource_spans else {
-            return Err(DocError {
-                line: 0,
-                msg: format!(
-                    "not an OTLP/JSON ExportTraceServiceRequest (no resourceSpans): {}",
-                    describe(doc)
-                ),
-            });
-        };
-        for rs in resources {
-            let resource = rs.resource.map(|r| r.attributes).unwrap_or_default();
-            let find = |k: &str| {
-                resource
-                    .iter()
-                    .find(|kv| kv.key.0 == k)
-                    .map(|kv| &kv.value.0)
+    read_documents_with(
+        name,
+        reader,
+        stats,
+        &OtlpLines,
+        &mut |doc, line, parsed, stats| {
+            let req: Request = parsed?;
+            let doc = doc.as_bytes();
+            let Some(resources) = req.resource_spans else {
+                return Err(DocError {
+                    line: 0,
+                    msg: format!(
+                        "not an OTLP/JSON ExportTraceServiceRequest (no resourceSpans): {}",
+                        describe(doc)
+                    ),
+                });
             };
-            let service = find("service.name");
-            let pid = find("process.pid");
-            for ss in rs.scope_spans {
-                let scope = ss.scope.and_then(|s| s.name).filter(|n| !n.0.is_empty());
-                for span in ss.spans.0 {
-                    let mut fields: Vec<(Sym, FieldValue)> = Vec::with_capacity(
-                        span.attributes.0.len()
-                            + added_fields(service.is_some(), scope.is_some(), &span),
-                    );
-                    for (i, kv) in span.attributes.0.iter().enumerate() {
-                        let key = match key_at.get(i) {
-                            Some((k, sym)) if *k == kv.key.0 => *sym,
-                            _ => {
-                                let sym = b.intern(&kv.key.0);
-                                match key_at.get_mut(i) {
-                                    Some(slot) => *slot = (kv.key.0.to_string(), sym),
-                                    None => key_at.push((kv.key.0.to_string(), sym)),
-                                }
-                                sym
-                            }
-                        };
-                        fields.push((key, (*kv.value.0).into()));
-                    }
-                    if let Some(s) = service {
-                        fields.push((asm.keys.service, (**s).into()));
-                    }
-                    if let Some(s) = &scope {
-                        fields.push((asm.keys.scope, (*s.0).into()));
-                    }
-                    if let Some(st) = &span.status {
-                        if let Some(code) = st.code.as_ref().and_then(|c| status_code(&c.0)) {
-                            fields.push((asm.keys.status_code, code.into()));
-                        }
-                        if let Some(m) = st.message.as_ref().filter(|m| !m.0.is_empty()) {
-                            fields.push((asm.keys.status_description, (*m.0).into()));
-                        }
-                    }
-                    // The first `exception` event, in the exception semantic convention's keys.
-                    if let Some(ev) = span
-                        .events
+            for rs in resources {
+                let resource = rs.resource.map(|r| r.attributes).unwrap_or_default();
+                let find = |k: &str| {
+                    resource
                         .iter()
-                        .find(|e| e.name.as_ref().is_some_and(|n| n.0 == "exception"))
-                    {
-                        for kv in &ev.attributes {
-                            let key = match &*kv.key.0 {
-                                "exception.type" => exc.0,
-                                "exception.message" => exc.1,
-                                _ => continue,
+                        .find(|kv| kv.key.0 == k)
+                        .map(|kv| &kv.value.0)
+                };
+                let service = find("service.name");
+                let pid = find("process.pid");
+                for ss in rs.scope_spans {
+                    let scope = ss.scope.and_then(|s| s.name).filter(|n| !n.0.is_empty());
+                    for span in ss.spans.0 {
+                        let mut fields: Vec<(Sym, FieldValue)> = Vec::with_capacity(
+                            span.attributes.0.len()
+                                + added_fields(service.is_some(), scope.is_some(), &span),
+                        );
+                        for (i, kv) in span.attributes.0.iter().enumerate() {
+                            let key = match key_at.get(i) {
+                                Some((k, sym)) if *k == kv.key.0 => *sym,
+                                _ => {
+                                    let sym = b.intern(&kv.key.0);
+                                    match key_at.get_mut(i) {
+                                        Some(slot) => *slot = (kv.key.0.to_string(), sym),
+                                        None => key_at.push((kv.key.0.to_string(), sym)),
+                                    }
+                                    sym
+                                }
                             };
                             fields.push((key, (*kv.value.0).into()));
                         }
+                        if let Some(s) = service {
+                            fields.push((asm.keys.service, (**s).into()));
+                        }
+                        if let Some(s) = &scope {
+                            fields.push((asm.keys.scope, (*s.0).into()));
+                        }
+                        if let Some(st) = &span.status {
+                            if let Some(code) = st.code.as_ref().and_then(|c| status_code(&c.0)) {
+                                fields.push((asm.keys.status_code, code.into()));
+                            }
+                            if let Some(m) = st.message.as_ref().filter(|m| !m.0.is_empty()) {
+                                fields.push((asm.keys.status_description, (*m.0).into()));
+                            }
+                        }
+                        // The first `exception` event, in the exception semantic convention's keys.
+                        if let Some(ev) = span
+                            .events
+                            .iter()
+                            .find(|e| e.name.as_ref().is_some_and(|n| n.0 == "exception"))
+                        {
+                            for kv in &ev.attributes {
+                                let key = match &*kv.key.0 {
+                                    "exception.type" => exc.0,
+                                    "exception.message" => exc.1,
+                                    _ => continue,
+                                };
+                                fields.push((key, (*kv.value.0).into()));
+                            }
+                        }
+                        let s = SpanIn {
+                            trace_id: text(&span.trace_id),
+                            span_id: text(&span.span_id),
+                            parent_id: span.parent_span_id.as_ref().map(|t| &*t.0),
+                            name: text(&span.name),
+                            start: span.start.map(|t| t.0),
+                            end: span.end.map(|t| t.0),
+                            kind: span.kind.and_then(|k| k.0),
+                            shared: false,
+                            fields,
+                            pid: pid.map(|p| &**p),
+                            line,
+                        };
+                        asm.push(b, stats, s);
                     }
-                    let s = SpanIn {
-                        trace_id: text(&span.trace_id),
-                        span_id: text(&span.span_id),
-                        parent_id: span.parent_span_id.as_ref().map(|t| &*t.0),
-                        name: text(&span.name),
-                        start: span.start.map(|t| t.0),
-                        end: span.end.map(|t| t.0),
-                        kind: span.kind.and_then(|k| k.0),
-                        shared: false,
-                        fields,
-                        pid: pid.map(|p| &**p),
-                        line,
-                    };
-                    asm.push(b, stats, s);
                 }
             }
-        }
-        asm.end_batch(b);
-        Ok(())
-    })?;
+            asm.end_batch(b);
+            Ok(())
+        },
+    )?;
     asm.finish(b, stats);
     Ok(())
 }
