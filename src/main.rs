@@ -9,12 +9,6 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// mimalloc: the readers allocate small strings per event, and with `--threads` they are made
-/// on one thread and freed on another, which glibc's allocator handles slowly (README
-/// "Performance").
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Exit codes are interface; README "Exit codes" documents them.
 const EXIT_INPUT: u8 = 2;
 const EXIT_FAIL_ON: u8 = 3;

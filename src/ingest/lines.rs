@@ -204,6 +204,10 @@ pub enum Flow {
 /// any thread, on lines in any order. What it returns borrows from the line.
 pub trait ParseLine: Sync {
     type Parsed<'a>: Send;
+    /// Whether decoding on a second thread pays: not when what a line decodes into allocates
+    /// so much that freeing it on the applying thread costs glibc's allocator more than the
+    /// decoding saved (measured per format: README "Performance").
+    const SPLIT: bool = true;
     fn parse<'a>(&self, line: &'a str) -> Self::Parsed<'a>;
 }
 
@@ -243,6 +247,26 @@ fn cut_at(block: &str, share: f64) -> usize {
     }
 }
 
+/// The lines of `block`, each with what `parser` made of it, into `out`.
+fn decode<'a, P: ParseLine>(
+    parser: &P,
+    block: &'a str,
+    complete: bool,
+    mut out: Vec<(&'a str, bool, P::Parsed<'a>)>,
+) -> Vec<(&'a str, bool, P::Parsed<'a>)> {
+    out.extend(
+        block_lines(block, complete).map(|(line, complete)| (line, complete, parser.parse(line))),
+    );
+    out
+}
+
+/// An empty vector's allocation, reused for items of the same type with other lifetimes (the
+/// standard library collects in place when the sizes agree).
+fn recycle<A, B>(mut v: Vec<A>) -> Vec<B> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
+}
+
 /// Reads every line of `lines`: each block of lines is decoded by `parser`, the back part of
 /// it on another thread when `threads` > 1 while this one decodes the front, and `apply` takes
 /// every line in order on this thread. What `apply` sees does not depend on `threads`.
@@ -256,8 +280,11 @@ pub fn parse_lines<P: ParseLine, A: ApplyLine<P>>(
     // The share of each block decoded by the other thread, adjusted block by block so that
     // neither thread waits long for the other (this thread also applies every line).
     let mut share = 0.5f64;
+    // The other thread's output, kept empty between blocks: allocating megabytes per block
+    // costs glibc's allocator more than the decoding it saves.
+    let mut spare: Vec<(&'static str, bool, P::Parsed<'static>)> = Vec::new();
     while let Some((first, complete)) = lines.next_block(&mut block)? {
-        let cut = if threads > 1 {
+        let cut = if threads > 1 && P::SPLIT {
             cut_at(&block, share)
         } else {
             block.len()
@@ -268,12 +295,8 @@ pub fn parse_lines<P: ParseLine, A: ApplyLine<P>>(
         let mut line_no = first;
         let stop = std::thread::scope(|s| -> Result<bool> {
             let worker = (!back.is_empty()).then(|| {
-                s.spawn(move || {
-                    let parsed: Vec<_> = block_lines(back, back_complete)
-                        .map(|(line, complete)| (line, complete, parser.parse(line)))
-                        .collect();
-                    (parsed, Instant::now())
-                })
+                let out = recycle(std::mem::take(&mut spare));
+                s.spawn(move || (decode(parser, back, back_complete, out), Instant::now()))
             });
             for (line, complete) in block_lines(front, front_complete) {
                 let parsed = parser.parse(line);
@@ -287,7 +310,7 @@ pub fn parse_lines<P: ParseLine, A: ApplyLine<P>>(
                 return Ok(false);
             };
             let front_done = Instant::now();
-            let (parsed, back_done) = match worker.join() {
+            let (mut parsed, back_done) = match worker.join() {
                 Ok(done) => done,
                 Err(panic) => std::panic::resume_unwind(panic),
             };
@@ -297,13 +320,14 @@ pub fn parse_lines<P: ParseLine, A: ApplyLine<P>>(
             } else {
                 (share + 0.02).min(0.9)
             };
-            for (line, complete, parsed) in parsed {
+            for (line, complete, parsed) in parsed.drain(..) {
                 let flow = apply.apply(line_no, line, complete, parsed)?;
                 line_no += 1;
                 if flow == Flow::Stop {
                     return Ok(true);
                 }
             }
+            spare = recycle(parsed);
             Ok(false)
         })?;
         if stop {

@@ -118,7 +118,9 @@ pub fn ingest_path(
     let ahead = threads() > 1;
     match Source::open(path, &name)? {
         // Reading (and gunzipping) on a thread of their own, a few blocks ahead of the reader.
-        Source::File { file, len } if ahead => {
+        Source::File {
+            file, len, plain, ..
+        } if ahead && !plain => {
             let (mut reader, gzip) = source::read_ahead(&name, file, len, progress)?;
             let result = read(&name, Input::Stream(&mut reader), gzip, sink);
             drop(reader);
@@ -128,7 +130,7 @@ pub fn ingest_path(
             });
             result
         }
-        Source::File { file, len } => {
+        Source::File { file, len, .. } => {
             let reader = source::buffered_with_progress(file, &name, len, progress);
             let result = ingest_reader(&name, reader, sink);
             progress(Progress::Finished {

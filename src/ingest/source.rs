@@ -42,6 +42,9 @@ pub(super) enum Source {
     File {
         file: Box<dyn Read + Send>,
         len: u64,
+        /// A regular file, not gzip: reading it is a copy from the page cache, not worth a
+        /// thread of its own.
+        plain: bool,
     },
     /// An uncompressed Chrome trace in a regular file, mapped so the reader can borrow
     /// strings from it.
@@ -59,6 +62,7 @@ impl Source {
             return Ok(Source::File {
                 file: Box::new(io::stdin()),
                 len: stdin_len(),
+                plain: false,
             });
         }
         let file = File::open(path).map_err(io_err)?;
@@ -85,6 +89,7 @@ impl Source {
             return Ok(Source::File {
                 file,
                 len: meta.len(),
+                plain: meta.is_file() && !gzip,
             });
         }
         // SAFETY: the map is read-only; a file truncated by another process while we read it is
