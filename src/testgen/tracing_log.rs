@@ -75,6 +75,23 @@ fn write_line(out: &mut Vec<u8>, l: &Line<'_>) {
     );
 }
 
+/// The next request: its id and start (1-6 ms after the one before), its worker (thread 2 or
+/// 3), its kind (0-9) and route (1 in 10 each `/report`, `/export`, `/thumbnail`, the rest
+/// `/orders`). Shared with the text generator, so both write the same requests.
+pub(super) fn next_request(rng: &mut Rng, t: &mut u64, id: &mut u64) -> (u32, u64, &'static str) {
+    *id += 1;
+    *t += rng.range(1_000_000, 6_000_000);
+    let worker = 2 + (rng.next_u64() % 2) as u32;
+    let kind = rng.next_u64() % 10;
+    let route = match kind {
+        0 => "/report",
+        1 => "/export",
+        2 => "/thumbnail",
+        _ => "/orders",
+    };
+    (worker, kind, route)
+}
+
 /// Generates at least `target_bytes` of log, the same bytes for the same `seed`.
 ///
 /// Requests start 1-6 ms apart, on one of two workers (thread ids 2 and 3): 1 in 10 is
@@ -87,16 +104,7 @@ pub fn generate_log(target_bytes: usize, seed: u64) -> Vec<u8> {
     let mut t: u64 = 0;
     let mut id: u64 = 0;
     while out.len() < target_bytes {
-        id += 1;
-        t += rng.range(1_000_000, 6_000_000);
-        let worker = 2 + (rng.next_u64() % 2) as u32;
-        let kind = rng.next_u64() % 10;
-        let route = match kind {
-            0 => "/report",
-            1 => "/export",
-            2 => "/thumbnail",
-            _ => "/orders",
-        };
+        let (worker, kind, route) = next_request(&mut rng, &mut t, &mut id);
         let req = format!(
             r#"{{"method":"GET","request_id":{id},"route":"{route}","name":"http.request"}}"#
         );

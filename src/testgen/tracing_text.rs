@@ -4,7 +4,7 @@
 //! blocking-pool threads), written as `fmt()` writes them. Used by the `readers` bench.
 
 use super::rng::Rng;
-use super::tracing_log::{dur, ts};
+use super::tracing_log::{dur, next_request, ts};
 use std::io::Write;
 
 const ORDERS_DB: &str = r#"db.query{db.system="postgresql" db.operation="SELECT"}"#;
@@ -35,16 +35,7 @@ pub fn generate_log(target_bytes: usize, seed: u64) -> Vec<u8> {
     let mut t: u64 = 0;
     let mut id: u64 = 0;
     while out.len() < target_bytes {
-        id += 1;
-        t += rng.range(1_000_000, 6_000_000);
-        let worker = 2 + (rng.next_u64() % 2) as u32;
-        let kind = rng.next_u64() % 10;
-        let route = match kind {
-            0 => "/report",
-            1 => "/export",
-            2 => "/thumbnail",
-            _ => "/orders",
-        };
+        let (worker, kind, route) = next_request(&mut rng, &mut t, &mut id);
         let req = format!(r#"http.request{{method=GET route="{route}" request_id={id}}}"#);
         event(&mut out, t, worker, &req, "new");
         event(&mut out, t + 5_000, worker, &req, "enter");
