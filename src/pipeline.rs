@@ -55,6 +55,133 @@ pub struct PageJoinOf {
     pub join: PageJoin,
 }
 
+/// An input read (or not): its warnings written to `diag`, a failure kept in `failed`.
+fn take(
+    i: usize,
+    read: Result<(Ingested, Analysis)>,
+    failed: &mut Vec<(usize, Error)>,
+    diag: &mut dyn Write,
+) -> Option<(Ingested, Analysis)> {
+    let (ingested, analysis) = match read {
+        Ok(read) => read,
+        Err(e) => {
+            failed.push((i, e));
+            return None;
+        }
+    };
+    tracing::debug!(
+        path = %ingested.stats.path,
+        spans = ingested.trace.spans.len(),
+        executions = ingested.trace.executions.len(),
+        "ingested"
+    );
+    for w in &ingested.stats.warnings {
+        // Diagnostics are best effort: a closed stderr must not fail the run.
+        // Warnings quote the input: never raw control bytes on a terminal.
+        let _ = writeln!(
+            diag,
+            "stallscope: warning: {}",
+            safe(&format!("{}: {w}", ingested.stats.path))
+        );
+    }
+    Some((ingested, analysis))
+}
+
+/// How far reading an input has got, sent from the thread reading it.
+enum Sent {
+    Started(usize, u64),
+    Read(usize, u64, u64),
+    Finished(usize, u64),
+}
+
+/// Reads input `i`, telling `progress` how far it has got.
+type ReadOne<'a, T> = dyn Fn(usize, &mut dyn FnMut(ingest::Progress<'_>)) -> T + Sync + 'a;
+
+/// `read` of each of the inputs `each`, in that order. With more than one input and more than
+/// one thread (`--threads`), up to that many inputs are read at once, each on a thread of its
+/// own sharing the rest of the threads; their progress reaches `progress` on this thread.
+fn read_each<T: Send>(
+    each: &[usize],
+    progress: &mut dyn FnMut(ingest::Progress<'_>),
+    read: &ReadOne<'_, T>,
+) -> Vec<T> {
+    let threads = ingest::threads();
+    let workers = threads.min(each.len());
+    if workers <= 1 {
+        return each.iter().map(|&i| read(i, progress)).collect();
+    }
+    let per_input = (threads / workers).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<T>>> =
+        each.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let names: Vec<std::sync::Mutex<String>> = each
+        .iter()
+        .map(|_| std::sync::Mutex::new(String::new()))
+        .collect();
+    let (tx, rx) = std::sync::mpsc::channel::<Sent>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (next, slots, names) = (&next, &slots, &names);
+            scope.spawn(move || {
+                ingest::set_local_threads(per_input);
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&i) = each.get(k) else { break };
+                    let mut send = |p: ingest::Progress<'_>| {
+                        let sent = match p {
+                            ingest::Progress::Started { name, total } => {
+                                if let Ok(mut n) = names[k].lock() {
+                                    name.clone_into(&mut n);
+                                }
+                                Sent::Started(k, total)
+                            }
+                            ingest::Progress::Read { done, total, .. } => {
+                                Sent::Read(k, done, total)
+                            }
+                            ingest::Progress::Finished { total, .. } => Sent::Finished(k, total),
+                        };
+                        // The receiver lives until every worker is done.
+                        let _ = tx.send(sent);
+                    };
+                    let out = read(i, &mut send);
+                    if let Ok(mut slot) = slots[k].lock() {
+                        *slot = Some(out);
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for sent in rx {
+            let name = |k: usize| names[k].lock().map(|n| n.clone()).unwrap_or_default();
+            match sent {
+                Sent::Started(k, total) => progress(ingest::Progress::Started {
+                    name: &name(k),
+                    total,
+                }),
+                Sent::Read(k, done, total) => progress(ingest::Progress::Read {
+                    name: &name(k),
+                    done,
+                    total,
+                }),
+                Sent::Finished(k, total) => progress(ingest::Progress::Finished {
+                    name: &name(k),
+                    total,
+                }),
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .expect("every input is read by a worker before the scope ends")
+        })
+        .collect()
+}
+
 /// Every browser input (network requests, no server requests) joined to every server input
 /// (requests): see [`page_join`].
 fn page_joins(analyzed: &[Analyzed]) -> Vec<PageJoinOf> {
@@ -91,6 +218,9 @@ fn page_joins(analyzed: &[Analyzed]) -> Vec<PageJoinOf> {
 /// Reads and analyzes every input of `cfg`; input warnings go to `diag`, how far reading has got
 /// to `progress`. An input that cannot be read is kept in [`Inputs::unreadable`] and the others
 /// are analyzed; when none can be read, the first error is returned.
+///
+/// Several inputs are read at once, on up to `--threads` threads (see [`read_each`]); what is
+/// written to `diag` and what is returned do not depend on it.
 pub fn analyze_inputs(
     cfg: &Config,
     diag: &mut dyn Write,
@@ -103,64 +233,32 @@ pub fn analyze_inputs(
         .map(|p| cfg.inputs.len() > 1 && ingest::peek_format(p) == Some(Format::ConsoleRecording))
         .collect();
     let joining = recording.iter().any(|r| *r) && recording.iter().any(|r| !*r);
-    let mut order: Vec<usize> = (0..cfg.inputs.len()).collect();
-    order.sort_by_key(|&i| recording[i]);
+    // Logs first when joining: their requests make the index the recordings are read against.
+    let (logs, recordings): (Vec<usize>, Vec<usize>) = match joining {
+        true => (0..cfg.inputs.len()).partition(|&i| !recording[i]),
+        false => ((0..cfg.inputs.len()).collect(), Vec::new()),
+    };
 
     let mut index = JoinIndex::new();
-    let mut sealed: Option<Arc<JoinIndex>> = None;
     let mut not_joined: Vec<String> = Vec::new();
-    let mut done = Vec::with_capacity(order.len());
+    let mut done = Vec::with_capacity(cfg.inputs.len());
     let mut failed: Vec<(usize, Error)> = Vec::new();
-    for i in order {
-        let path = &cfg.inputs[i];
-        // Span trees are measured as soon as they close and then forgotten: memory follows
-        // what is open at once and what is reported, not the length of the file.
+    // Span trees are measured as soon as they close and then forgotten: memory follows what is
+    // open at once and what is reported, not the length of the file.
+    let read_log = |i: usize, progress: &mut dyn FnMut(ingest::Progress<'_>)| {
         let mut collector = analyze::Collector::new(cfg);
-        if joining && !recording[i] {
+        if joining {
             collector = collector.keep_executions();
         }
-        let read = if joining && recording[i] {
-            let ix = sealed.get_or_insert_with(|| {
-                let mut ix = std::mem::take(&mut index);
-                ix.seal();
-                Arc::new(ix)
-            });
-            if ix.is_empty() {
-                ingest::ingest_path(path, Some(&mut collector), progress)
-            } else {
-                let mut join = TaskJoin::new(&mut collector, ix.clone());
-                ingest::ingest_path(path, Some(&mut join), progress).map(|mut ingested| {
-                    join.finish(&mut ingested.trace.tasks, &ingested.stats.path);
-                    ingested
-                })
-            }
-        } else {
-            ingest::ingest_path(path, Some(&mut collector), progress)
+        let ingested = ingest::ingest_path(&cfg.inputs[i], Some(&mut collector), progress)?;
+        let analysis = collector.finish(&ingested.trace);
+        Ok((ingested, analysis))
+    };
+    for (i, read) in logs.iter().zip(read_each(&logs, progress, &read_log)) {
+        let Some((ingested, mut analysis)) = take(*i, read, &mut failed, diag) else {
+            continue;
         };
-        let ingested = match read {
-            Ok(ingested) => ingested,
-            Err(e) => {
-                failed.push((i, e));
-                continue;
-            }
-        };
-        tracing::debug!(
-            path = %path.display(),
-            spans = ingested.trace.spans.len(),
-            executions = ingested.trace.executions.len(),
-            "ingested"
-        );
-        for w in &ingested.stats.warnings {
-            // Diagnostics are best effort: a closed stderr must not fail the run.
-            // Warnings quote the input: never raw control bytes on a terminal.
-            let _ = writeln!(
-                diag,
-                "stallscope: warning: {}",
-                safe(&format!("{}: {w}", ingested.stats.path))
-            );
-        }
-        let mut analysis = collector.finish(&ingested.trace);
-        if joining && !recording[i] && !analysis.requests.is_empty() {
+        if joining && !analysis.requests.is_empty() {
             match ingested.trace.clock.origin_unix_ns {
                 Some(origin) => {
                     index.add(
@@ -180,7 +278,33 @@ pub fn analyze_inputs(
                 r.kept = None;
             }
         }
-        done.push((i, Analyzed { ingested, analysis }));
+        done.push((*i, Analyzed { ingested, analysis }));
+    }
+    if !recordings.is_empty() {
+        index.seal();
+        let index = Arc::new(index);
+        let read_recording = |i: usize, progress: &mut dyn FnMut(ingest::Progress<'_>)| {
+            let path = &cfg.inputs[i];
+            let mut collector = analyze::Collector::new(cfg);
+            let ingested = if index.is_empty() {
+                ingest::ingest_path(path, Some(&mut collector), progress)?
+            } else {
+                let mut join = TaskJoin::new(&mut collector, index.clone());
+                let mut ingested = ingest::ingest_path(path, Some(&mut join), progress)?;
+                join.finish(&mut ingested.trace.tasks, &ingested.stats.path);
+                ingested
+            };
+            let analysis = collector.finish(&ingested.trace);
+            Ok((ingested, analysis))
+        };
+        for (i, read) in recordings
+            .iter()
+            .zip(read_each(&recordings, progress, &read_recording))
+        {
+            if let Some((ingested, analysis)) = take(*i, read, &mut failed, diag) {
+                done.push((*i, Analyzed { ingested, analysis }));
+            }
+        }
     }
     failed.sort_by_key(|f| f.0);
     let mut unreadable: Vec<Error> = failed.into_iter().map(|f| f.1).collect();

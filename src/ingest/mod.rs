@@ -81,8 +81,23 @@ pub fn set_threads(n: usize) {
     THREADS.store(n, std::sync::atomic::Ordering::Relaxed);
 }
 
+thread_local! {
+    /// This thread's share of the threads, when inputs are read side by side (0: not set).
+    static LOCAL_THREADS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Sets how many threads the readers called from this thread may use, overriding
+/// [`set_threads`]: the share of one of several inputs read at once.
+pub fn set_local_threads(n: usize) {
+    LOCAL_THREADS.with(|t| t.set(n));
+}
+
 /// How many threads the readers may use.
 pub fn threads() -> usize {
+    let local = LOCAL_THREADS.with(|t| t.get());
+    if local > 0 {
+        return local;
+    }
     match THREADS.load(std::sync::atomic::Ordering::Relaxed) {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,

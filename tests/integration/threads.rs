@@ -116,3 +116,88 @@ fn every_corpus_trace_reads_the_same_on_one_two_and_three_threads() {
     assert!(files.len() >= 20, "{}", files.len());
     same_on_every_thread_count(&files, false);
 }
+
+/// (exit code, stdout, stderr) of `stallscope --threads N analyze --format json FILES...`.
+fn run_many(threads: &str, files: &[&str], args: &[&str]) -> (Option<i32>, Vec<u8>, Vec<u8>) {
+    let out = stallscope()
+        .args(["--threads", threads, "analyze", "--format", "json"])
+        .args(args)
+        .args(files.iter().map(|f| samples_dir().join(f)))
+        .output()
+        .expect("runs");
+    (out.status.code(), out.stdout, out.stderr)
+}
+
+/// Several inputs in one call are read side by side on several threads: the report, the
+/// warnings (in the order of the inputs) and the exit code must not depend on it.
+#[test]
+fn several_inputs_read_the_same_on_one_two_and_three_threads() {
+    let calls: &[(&[&str], &[&str], i32)] = &[
+        // Two logs, each its own report.
+        (
+            &["patterns.json-full.log.gz", "tasks.json-full.log.gz"],
+            &[],
+            0,
+        ),
+        // Logs joined to the recordings of the same runs: the logs are read first (their
+        // requests make the join index), then the recordings.
+        (
+            &[
+                "joined.patterns.console.jsonl.gz",
+                "joined.patterns.json-full.log.gz",
+                "joined.incident.console.jsonl",
+                "joined.incident.json-full.log",
+            ],
+            &[],
+            0,
+        ),
+        // A page and its server: the browser-to-server join.
+        (&["har/page-burst.har", "har/page-burst.otlp.jsonl"], &[], 0),
+        // One input is not there: the others are reported, the bad one named.
+        (
+            &[
+                "incident.text.log",
+                "no-such-file.log",
+                "django/asgi.zipkin.json",
+            ],
+            &["--keep-going"],
+            0,
+        ),
+        (
+            &[
+                "incident.text.log",
+                "no-such-file.log",
+                "django/asgi.zipkin.json",
+            ],
+            &[],
+            2,
+        ),
+    ];
+    for (files, args, code) in calls {
+        let one = run_many("1", files, args);
+        assert_eq!(
+            one.0,
+            Some(*code),
+            "{files:?}: {}",
+            String::from_utf8_lossy(&one.2)
+        );
+        let reports = String::from_utf8_lossy(&one.1).matches("\"path\"").count();
+        assert!(
+            reports >= files.len() - 1,
+            "{files:?}: {reports} paths in the report"
+        );
+        for n in ["2", "3"] {
+            let many = run_many(n, files, args);
+            assert!(
+                many == one,
+                "{files:?} --threads {n}: exit {:?} vs {:?}, stdout {} vs {} bytes, stderr {:?} vs {:?}",
+                many.0,
+                one.0,
+                many.1.len(),
+                one.1.len(),
+                String::from_utf8_lossy(&many.2),
+                String::from_utf8_lossy(&one.2),
+            );
+        }
+    }
+}
