@@ -219,7 +219,7 @@ fn page_joins(analyzed: &[Analyzed]) -> Vec<PageJoinOf> {
 /// to `progress`. An input that cannot be read is kept in [`Inputs::unreadable`] and the others
 /// are analyzed; when none can be read, the first error is returned.
 ///
-/// Several inputs are read at once, on up to `--threads` threads (see [`read_each`]); what is
+/// Several inputs are read at once, on up to `--threads` threads (see `read_each`); what is
 /// written to `diag` and what is returned do not depend on it.
 pub fn analyze_inputs(
     cfg: &Config,
