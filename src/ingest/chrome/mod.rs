@@ -40,6 +40,7 @@ mod network;
 pub(crate) use network::{parse_server_timing, split_unquoted};
 mod scan;
 mod slices;
+mod split;
 mod tasks;
 
 use super::InputStats;
@@ -493,9 +494,50 @@ pub fn read(
     };
     let mut reader = Reader::new(b, report, TASK_FLOOR);
     let object = bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{');
-    // Validated once above: serde_json's `str` reader does not check each string again.
-    let mut de = serde_json::Deserializer::from_str(text);
-    match de.deserialize_any(TopSeed(&mut reader)) {
+    let threads = super::threads();
+    let chunk = chunk_size();
+    let first = match threads > 1 && text.len() >= 2 * chunk {
+        true => split::first_event(name, text, object),
+        false => None,
+    };
+    let (found, after, synth) = match first {
+        // Decoded on several threads up to the end of the event array (or anything odd), the
+        // rest read by the serde pass below on a copy of it.
+        Some(first) => {
+            let rest = split::read_events(text, first, &mut reader, threads, chunk);
+            let synth = split::Synthetic::new(text, first, &rest);
+            let (found, after) = split::read_rest(&synth, &mut reader);
+            (found, after, Some(synth))
+        }
+        None => {
+            // Validated once above: serde_json's `str` reader does not check each string again.
+            let mut de = serde_json::Deserializer::from_str(text);
+            let found = de.deserialize_any(TopSeed(&mut reader));
+            let after = match found {
+                Ok(true) => de.end().err(),
+                _ => None,
+            };
+            (found, after, None)
+        }
+    };
+    // Where an error is in the file, and the error as serde says it there.
+    let at = |e: &serde_json::Error| -> (u64, String) {
+        match &synth {
+            None => (byte_offset(bytes, e.line(), e.column()), e.to_string()),
+            Some(synth) => {
+                let (line, column) = synth.map(text, e.line(), e.column());
+                let shown = e.to_string();
+                let shown = match shown.rfind(" at line ") {
+                    Some(i) if e.line() > 0 => {
+                        format!("{} at line {line} column {column}", &shown[..i])
+                    }
+                    _ => shown,
+                };
+                (byte_offset(bytes, line, column), shown)
+            }
+        }
+    };
+    match found {
         Ok(true) if reader.objects == 0 && reader.events > 0 => {
             return Err(no_event_objects(
                 name,
@@ -504,8 +546,8 @@ pub fn read(
             ));
         }
         Ok(true) => {
-            if let Err(e) = de.end() {
-                let offset = byte_offset(bytes, e.line(), e.column());
+            if let Some(e) = after {
+                let (offset, e) = at(&e);
                 reader.report.warn(format!(
                     "data after the trace at byte {offset} ignored ({e})"
                 ));
@@ -513,8 +555,9 @@ pub fn read(
         }
         Ok(false) => return Err(Error::input(name, no_trace_events())),
         Err(e) => {
-            let offset = byte_offset(bytes, e.line(), e.column());
-            if reader.objects == 0 && e.is_eof() {
+            let eof = e.is_eof();
+            let (offset, e) = at(&e);
+            if reader.objects == 0 && eof {
                 // As the stream reader says it: where the input ends.
                 return Err(Error::Byte {
                     path: name.to_string(),
@@ -530,7 +573,7 @@ pub fn read(
                 });
             }
             let events = reader.events;
-            if e.is_eof() {
+            if eof {
                 // Where the input ends (serde_json points at its last byte), as the stream says.
                 let end = bytes.len() as u64;
                 reader.report.warn(cut_off_warning(end, object, events));
@@ -546,6 +589,24 @@ pub fn read(
     }
     reader.finish();
     Ok(())
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Chunk size of the tests of the split path (0: [`split::CHUNK`]).
+    static TEST_CHUNK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Bytes per chunk when a mapped trace is decoded on several threads.
+fn chunk_size() -> usize {
+    #[cfg(test)]
+    {
+        let c = TEST_CHUNK.with(|c| c.get());
+        if c > 0 {
+            return c;
+        }
+    }
+    split::CHUNK
 }
 
 /// Commas in the event array with nothing before them (a trailing comma before `]`).

@@ -457,3 +457,164 @@ fn never_panics_on_damaged_input() {
         let _ = ingest_reader("t.json", Box::new(&input[..]), None);
     }
 }
+
+/// Reads `s` mapped on one thread, then on two and three with chunks of a few bytes (so the
+/// split path runs on a small text): the trace, warnings and errors must be the same.
+fn same_split(s: &str) {
+    let read = |threads: usize, chunk: usize| {
+        crate::ingest::set_local_threads(threads);
+        TEST_CHUNK.with(|c| c.set(chunk));
+        let out = match mapped(s) {
+            Ok(ing) => format!("{ing:?}"),
+            Err(e) => format!("error: {e}"),
+        };
+        crate::ingest::set_local_threads(0);
+        TEST_CHUNK.with(|c| c.set(0));
+        out
+    };
+    let one = read(1, 0);
+    for threads in [2, 3] {
+        for chunk in [1, 7, 40, 150, 600] {
+            let many = read(threads, chunk);
+            assert!(
+                many == one,
+                "threads {threads}, chunk {chunk}, on\n{s}\n{many}\n---- vs one thread ----\n{one}"
+            );
+        }
+    }
+}
+
+/// A trace of every kind of event the reader turns into something, `n` tasks long, with
+/// strings and args that hold the bytes a boundary guess looks for.
+fn many_events(n: usize, object: bool) -> String {
+    let mut ev = vec![
+        r#"{"ph":"M","pid":1,"tid":2,"name":"thread_name","args":{"name":"CrRendererMain"}}"#
+            .to_string(),
+    ];
+    for i in 0..n {
+        let ts = 1000 + i * 100_000;
+        ev.push(format!(
+            r#"{{"ph":"X","name":"RunTask","pid":1,"tid":2,"ts":{ts},"dur":{}}}"#,
+            20_000 + i * 7_000
+        ));
+        ev.push(format!(
+            r#"{{"ph":"X","name":"FunctionCall","pid":1,"tid":2,"ts":{},"dur":5000,"args":{{"data":{{"url":"a.js","frames":[{{"x":1}},{{"y":"}},{{"}}]}}}}}}"#,
+            ts + 10
+        ));
+        ev.push(format!(
+            r#"{{"ph":"B","name":"poll","pid":1,"tid":3,"ts":{ts}}},{{"ph":"E","pid":1,"tid":3,"ts":{}}}"#,
+            ts + 40_000
+        ));
+        ev.push("7".into());
+        ev.push(r#""a string }, { element""#.into());
+    }
+    let body = ev.join(",\n ");
+    match object {
+        true => format!(
+            "{{\"metadata\":{{\"x\":[{{\"a\":1}},{{\"b\":2}}]}},\n\"traceEvents\": [\n {body}\n],\n\"after\":{{\"y\":[{{\"c\":3}}]}}}}"
+        ),
+        false => format!("[{body}]"),
+    }
+}
+
+#[test]
+fn split_path_reads_whole_traces_as_one_thread() {
+    for object in [false, true] {
+        let t = many_events(12, object);
+        // The split path runs on it: its text before the first event opens the event array.
+        let first = split::first_event("t.json", &t, object).expect("a plain opening");
+        assert_eq!(&t[first..first + 6], r#"{"ph":"#);
+        same_split(&t);
+    }
+}
+
+#[test]
+fn split_path_reads_damaged_traces_as_one_thread() {
+    for object in [false, true] {
+        let t = many_events(10, object);
+        // Cut off everywhere a cut can land: inside strings, numbers, between events.
+        for cut in (1..t.len()).step_by(97) {
+            same_split(&t[..cut]);
+        }
+        let mid = t.len() / 2;
+        let at = t[mid..].find(",\n").map_or(mid, |p| mid + p);
+        // A trailing comma, garbage between events, a broken event, data after the trace.
+        same_split(&format!("{},]", &t[..at]));
+        same_split(&format!(
+            "{}, {{\"ph\":\"X\" \"name\":1}}{}",
+            &t[..at],
+            &t[at..]
+        ));
+        same_split(&format!("{} x{}", &t[..at], &t[at..]));
+        same_split(&format!("{}, ,{}", &t[..at], &t[at..]));
+        same_split(&format!("{t}\n{{\"extra\":1}}"));
+        same_split(&format!("{t} ]"));
+    }
+    // A duplicate traceEvents, a first element that is not an object, events never opened.
+    same_split(
+        r#"{"traceEvents":[{"ph":"X","name":"RunTask","pid":1,"tid":2,"ts":1,"dur":60000},{"ph":"i","ts":5}],"traceEvents":[{"ph":"X","name":"RunTask","pid":1,"tid":2,"ts":1,"dur":60000}]}"#,
+    );
+    same_split(
+        r#"[5, {"ph":"X","name":"RunTask","pid":1,"tid":2,"ts":1,"dur":60000}, {"ph":"i","ts":5}]"#,
+    );
+    same_split(r#"[5, 6, "x", [1], {}, {}]"#);
+    same_split(r#"[{}, {}, {"a":[{},{}]}, {}]"#);
+}
+
+/// Every Chrome trace under `dir` (gunzipped), read mapped on one thread and split into chunks
+/// of 64 KiB and 1 MiB on two and three threads: the same trace and warnings. Returns how
+/// many were read.
+fn same_split_on_files(dir: &std::path::Path) -> usize {
+    use std::io::Read;
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("readable directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.to_string_lossy();
+            n.ends_with(".json") || n.ends_with(".json.gz")
+        })
+        .collect();
+    files.sort();
+    let mut read = 0;
+    for f in files {
+        let raw = std::fs::read(&f).expect("readable file");
+        let mut bytes = Vec::new();
+        if raw.starts_with(&[0x1f, 0x8b]) {
+            flate2::read::MultiGzDecoder::new(&raw[..])
+                .read_to_end(&mut bytes)
+                .expect("gunzips");
+        } else {
+            bytes = raw;
+        }
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        if crate::ingest::sniff::sniff_bytes(text.as_bytes()) != Ok(Format::ChromeTrace) {
+            continue;
+        }
+        let one = format!("{:?}", mapped(text));
+        for (threads, chunk) in [(2, 64 << 10), (3, 1 << 20)] {
+            crate::ingest::set_local_threads(threads);
+            TEST_CHUNK.with(|c| c.set(chunk));
+            let many = format!("{:?}", mapped(text));
+            crate::ingest::set_local_threads(0);
+            TEST_CHUNK.with(|c| c.set(0));
+            assert!(many == one, "{} differs on {threads} threads", f.display());
+        }
+        read += 1;
+    }
+    read
+}
+
+#[test]
+fn split_path_reads_the_chrome_samples_as_one_thread() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces");
+    assert!(same_split_on_files(&dir) >= 5);
+}
+
+#[test]
+#[ignore = "needs ../shared/corpus/chrome"]
+fn split_path_reads_the_chrome_corpus_as_one_thread() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/chrome");
+    assert!(same_split_on_files(&dir) >= 20);
+}
