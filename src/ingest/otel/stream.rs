@@ -532,13 +532,21 @@ pub fn read(
     let mut scan = Scan::new(name, &mut input, first_line);
     let mut docs = 0u64;
     loop {
-        let line = match scan.skip_ws() {
+        let (line, c) = match scan.skip_ws() {
             Ok(None) => break,
-            Ok(Some(_)) => scan.here().0,
+            Ok(Some(c)) => (scan.here().0, c),
             Err(Stop::Io(e)) => return Err(e),
             Err(_) => break,
         };
-        let result = walk.document(&mut scan, stats);
+        // A document is an object or a list (anything else would not be consumed).
+        let result = if c == b'{' || c == b'[' {
+            walk.document(&mut scan, stats)
+        } else {
+            Err(scan.syntax(format!(
+                "expected `{{` or `[` at the start of a document, found '{}'",
+                c.escape_ascii()
+            )))
+        };
         walk.flush(stats);
         let (msg, at) = match result {
             Ok(()) => {

@@ -450,3 +450,47 @@ fn a_document_that_is_not_the_format() {
         ["line 4: skipped: not Zipkin v2 spans (no traceId, no id): a JSON array"]
     );
 }
+
+/// Every prefix of a pretty document of each format, and the document with bytes replaced by
+/// JSON's structural characters here and there: read or refused, never a panic or a hang.
+#[test]
+fn cut_and_garbled_documents_never_panic() {
+    let docs: [(Read, &str); 3] = [
+        (
+            otlp::read,
+            "{\n  \"resourceSpans\": [\n    {\n      \"scopeSpans\": [\n        {\n          \"spans\": [\n            {\"traceId\": \"01\", \"spanId\": \"02\", \"name\": \"a\\\"]\", \"startTimeUnixNano\": 5, \"endTimeUnixNano\": 9, \"attributes\": [{\"key\": \"k\", \"value\": {\"arrayValue\": {\"values\": [{\"intValue\": 1}]}}}]},\n            {\"traceId\": \"01\", \"spanId\": \"03\", \"parentSpanId\": \"02\", \"name\": \"b\", \"startTimeUnixNano\": 6, \"endTimeUnixNano\": 8}\n          ],\n          \"scope\": {\"name\": \"s\"}\n        }\n      ],\n      \"resource\": {\"attributes\": [{\"key\": \"service.name\", \"value\": {\"stringValue\": \"x\"}}]}\n    }\n  ]\n}\n",
+        ),
+        (
+            jaeger::read,
+            "{\n  \"data\": [\n    {\n      \"spans\": [\n        {\"traceID\": \"01\", \"spanID\": \"1\", \"operationName\": \"a{\", \"startTime\": 5, \"duration\": 4, \"processID\": \"p1\", \"tags\": [{\"key\": \"span.kind\", \"value\": \"server\"}]},\n        {\"traceID\": \"01\", \"spanID\": \"2\", \"operationName\": \"b\", \"references\": [{\"refType\": \"CHILD_OF\", \"spanID\": \"1\"}], \"startTime\": 6, \"duration\": 1, \"processID\": \"p1\"}\n      ],\n      \"processes\": {\"p1\": {\"serviceName\": \"svc\", \"tags\": []}}\n    }\n  ]\n}\n",
+        ),
+        (
+            zipkin::read,
+            "[\n  [\n    {\"traceId\": \"a\", \"id\": \"1\", \"name\": \"x]\", \"timestamp\": 1, \"duration\": 5, \"tags\": {\"k\": \"v\"}},\n    {\"traceId\": \"a\", \"id\": \"2\", \"parentId\": \"1\", \"timestamp\": 2, \"duration\": 1}\n  ],\n  {\"traceId\": \"b\", \"id\": \"3\", \"timestamp\": 3, \"duration\": 1}\n]\n",
+        ),
+    ];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for (f, doc) in docs {
+        assert!(read_with(f, doc).is_ok(), "{doc}");
+        for cut in 1..doc.len() {
+            if doc.is_char_boundary(cut) {
+                let _ = read_with(f, &doc[..cut]);
+            }
+        }
+        for _ in 0..2_000 {
+            let mut bytes = doc.as_bytes().to_vec();
+            for _ in 0..1 + next() % 3 {
+                let at = (next() % bytes.len() as u64) as usize;
+                let pick: &[u8] = b"{}[]\",:\\ \nx0";
+                bytes[at] = pick[(next() % pick.len() as u64) as usize];
+            }
+            let _ = read_with(f, &String::from_utf8_lossy(&bytes));
+        }
+    }
+}
