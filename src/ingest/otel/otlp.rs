@@ -4,8 +4,9 @@
 //! Accepted variants: ids as hex (the OTLP/JSON rule) or base64 (a generic protobuf-to-JSON
 //! mapping); times as decimal strings or numbers; `kind` as an integer or `SPAN_KIND_SERVER`;
 //! lowerCamelCase or proto field names (`startTimeUnixNano`, `start_time_unix_nano`); the
-//! pre-1.0 `instrumentationLibrarySpans`. Each document is parsed into structs borrowing from
-//! the line.
+//! pre-1.0 `instrumentationLibrarySpans`. A JSON line is parsed into structs borrowing from
+//! it; a pretty-printed document is read a span at a time (`stream.rs`), each span parsed the
+//! same way and decoded by the same `Decoder::span`.
 
 use super::stream::{self, Scan, SpanErrors, Step, Stop, Walk};
 use super::value::{CapVec, Int, KeyValue, Scalar, Text};
