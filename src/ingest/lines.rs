@@ -22,6 +22,9 @@ pub struct Lines<'r> {
     /// The input ended in the middle of its compressed data (a gzip cut short): what came
     /// before is read, as from a file cut off.
     cut_short: bool,
+    /// What was read but not applied when a reader handed the rest of the input back
+    /// ([`Flow::HandBack`]): from the start of that line to the end of its block.
+    rest: Vec<u8>,
 }
 
 impl<'r> Lines<'r> {
@@ -34,7 +37,14 @@ impl<'r> Lines<'r> {
             repaired: 0,
             first_repaired: 0,
             cut_short: false,
+            rest: Vec::new(),
         }
+    }
+
+    /// The bytes read from the input but not applied after [`Flow::HandBack`]: they come
+    /// before whatever the reader still holds.
+    pub fn take_rest(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.rest)
     }
 
     /// The next line's number, its bytes without the end-of-line, and whether it had one (the
@@ -198,6 +208,9 @@ pub fn excerpt(s: &str, max: usize) -> String {
 pub enum Flow {
     Next,
     Stop,
+    /// Stop before this line: it and the lines after it are not applied, and what of them
+    /// was read is kept for [`Lines::take_rest`] (a reader that goes on another way from there).
+    HandBack,
 }
 
 /// The part of a line reader that decodes one line on its own, with no state: it may run on
@@ -267,6 +280,11 @@ fn recycle<A, B>(mut v: Vec<A>) -> Vec<B> {
     v.into_iter().filter_map(|_| None).collect()
 }
 
+/// Where `line` (a slice of `block`) starts in it.
+fn offset_in(block: &str, line: &str) -> usize {
+    (line.as_ptr() as usize).saturating_sub(block.as_ptr() as usize)
+}
+
 /// Reads every line of `lines`: each block of lines is decoded by `parser`, the back part of
 /// it on another thread when `threads` > 1 while this one decodes the front, and `apply` takes
 /// every line in order on this thread. What `apply` sees does not depend on `threads`.
@@ -276,16 +294,17 @@ pub fn parse_lines<P: ParseLine, A: ApplyLine<P>>(
     parser: &P,
     apply: &mut A,
 ) -> Result<()> {
-    let mut block = String::new();
+    let mut block_buf = String::new();
     // The share of each block decoded by the other thread, adjusted block by block so that
     // neither thread waits long for the other (this thread also applies every line).
     let mut share = 0.5f64;
     // The other thread's output, kept empty between blocks: allocating megabytes per block
     // costs glibc's allocator more than the decoding it saves.
     let mut spare: Vec<(&'static str, bool, P::Parsed<'static>)> = Vec::new();
-    while let Some((first, complete)) = lines.next_block(&mut block)? {
+    while let Some((first, complete)) = lines.next_block(&mut block_buf)? {
+        let block: &str = &block_buf;
         let cut = if threads > 1 && P::SPLIT {
-            cut_at(&block, share)
+            cut_at(block, share)
         } else {
             block.len()
         };
@@ -293,7 +312,7 @@ pub fn parse_lines<P: ParseLine, A: ApplyLine<P>>(
         let back_complete = complete;
         let front_complete = if back.is_empty() { complete } else { true };
         let mut line_no = first;
-        let stop = std::thread::scope(|s| -> Result<bool> {
+        let stop = std::thread::scope(|s| -> Result<Option<Option<usize>>> {
             let worker = (!back.is_empty()).then(|| {
                 let out = recycle(std::mem::take(&mut spare));
                 s.spawn(move || (decode(parser, back, back_complete, out), Instant::now()))
@@ -302,12 +321,14 @@ pub fn parse_lines<P: ParseLine, A: ApplyLine<P>>(
                 let parsed = parser.parse(line);
                 let flow = apply.apply(line_no, line, complete, parsed)?;
                 line_no += 1;
-                if flow == Flow::Stop {
-                    return Ok(true);
+                match flow {
+                    Flow::Next => {}
+                    Flow::Stop => return Ok(Some(None)),
+                    Flow::HandBack => return Ok(Some(Some(offset_in(block, line)))),
                 }
             }
             let Some(worker) = worker else {
-                return Ok(false);
+                return Ok(None);
             };
             let front_done = Instant::now();
             let (mut parsed, back_done) = match worker.join() {
@@ -320,19 +341,29 @@ pub fn parse_lines<P: ParseLine, A: ApplyLine<P>>(
             } else {
                 (share + 0.02).min(0.9)
             };
+            let mut stop = None;
             for (line, complete, parsed) in parsed.drain(..) {
                 let flow = apply.apply(line_no, line, complete, parsed)?;
                 line_no += 1;
-                if flow == Flow::Stop {
-                    return Ok(true);
+                match flow {
+                    Flow::Next => {}
+                    Flow::Stop => stop = Some(None),
+                    Flow::HandBack => stop = Some(Some(offset_in(block, line))),
+                }
+                if stop.is_some() {
+                    break;
                 }
             }
             spare = recycle(parsed);
-            Ok(false)
+            Ok(stop)
         })?;
-        if stop {
+        if let Some(hand_back) = stop {
             // As if reading had stopped at that line: the lines after it were not read.
             lines.line_no = line_no - 1;
+            if let Some(at) = hand_back {
+                lines.line_no -= 1;
+                lines.rest = block.as_bytes().get(at..).unwrap_or(&[]).to_vec();
+            }
             break;
         }
     }

@@ -4,7 +4,8 @@
 //! database CLIENT span (I/O routes) or an INTERNAL `cpu.burn` span (CPU routes). Spans are
 //! written in the order they end, 256 to a line, as a batch span processor exports them: a
 //! trace's children come before its server span and may be on an earlier line. Used by the
-//! `otel` bench, the `gen_otlp` example and `scripts/bench-otel.sh`.
+//! `otel` bench, the `gen_otlp` example and `scripts/bench-otel.sh`; [`generate_pretty`] writes
+//! the same spans as one pretty-printed document (`scripts/bench-otel-pretty.sh`).
 
 use super::rng::Rng;
 use std::fmt::Write as _;
@@ -38,37 +39,140 @@ fn kv_int(out: &mut String, key: &str, value: u64) {
     );
 }
 
+/// What comes before a request's spans: its resource and scope, and the `spans` key.
+const HEAD: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"labsite"}},{"key":"telemetry.sdk.language","value":{"stringValue":"python"}},{"key":"telemetry.sdk.name","value":{"stringValue":"opentelemetry"}}]},"scopeSpans":[{"scope":{"name":"opentelemetry.instrumentation.django","version":"0.66b2"},"spans":["#;
+/// What closes it.
+const TAIL: &str = "]}]}]}";
+
+/// One span, compact.
+fn span(s: &mut String, sp: &GenSpan) {
+    let _ = write!(
+        s,
+        r#"{{"traceId":"{:032x}","spanId":"{:016x}","#,
+        sp.trace, sp.id
+    );
+    if sp.parent != 0 {
+        let _ = write!(s, r#""parentSpanId":"{:016x}","#, sp.parent);
+    }
+    let attrs = sp.attrs.trim_end_matches(',');
+    let _ = write!(
+        s,
+        r#""flags":256,"name":"{}","kind":{},"startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":[{attrs}],"status":{{}}}}"#,
+        sp.name, sp.kind, sp.start, sp.end
+    );
+}
+
 fn line(out: &mut Vec<u8>, spans: &[GenSpan]) {
     let mut s = String::with_capacity(spans.len() * 900);
-    s.push_str(r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"labsite"}},{"key":"telemetry.sdk.language","value":{"stringValue":"python"}},{"key":"telemetry.sdk.name","value":{"stringValue":"opentelemetry"}}]},"scopeSpans":[{"scope":{"name":"opentelemetry.instrumentation.django","version":"0.66b2"},"spans":["#);
+    s.push_str(HEAD);
     for (i, sp) in spans.iter().enumerate() {
         if i > 0 {
             s.push(',');
         }
-        let _ = write!(
-            s,
-            r#"{{"traceId":"{:032x}","spanId":"{:016x}","#,
-            sp.trace, sp.id
-        );
-        if sp.parent != 0 {
-            let _ = write!(s, r#""parentSpanId":"{:016x}","#, sp.parent);
-        }
-        let attrs = sp.attrs.trim_end_matches(',');
-        let _ = write!(
-            s,
-            r#""flags":256,"name":"{}","kind":{},"startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":[{attrs}],"status":{{}}}}"#,
-            sp.name, sp.kind, sp.start, sp.end
-        );
+        span(&mut s, sp);
     }
-    s.push_str("]}]}]}\n");
+    s.push_str(TAIL);
+    s.push('\n');
     out.extend_from_slice(s.as_bytes());
+}
+
+/// Writes compact JSON `text` as `jq .` would (two spaces an indent), starting at `depth`
+/// indents; a string's contents are copied as they are.
+fn pretty(out: &mut Vec<u8>, text: &str, depth: usize) {
+    let indent = |out: &mut Vec<u8>, d: usize| {
+        out.push(b'\n');
+        out.extend(std::iter::repeat_n(b' ', 2 * d));
+    };
+    let bytes = text.as_bytes();
+    let (mut d, mut i) = (depth, 0);
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'"' => {
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j] != b'"' {
+                    j += if bytes[j] == b'\\' { 2 } else { 1 };
+                }
+                out.extend_from_slice(&bytes[i..=j.min(bytes.len() - 1)]);
+                i = j;
+            }
+            b'{' | b'[' => {
+                out.push(c);
+                if matches!(bytes.get(i + 1), Some(b'}' | b']')) {
+                    out.push(bytes[i + 1]);
+                    i += 1;
+                } else {
+                    d += 1;
+                    indent(out, d);
+                }
+            }
+            b'}' | b']' => {
+                d -= 1;
+                indent(out, d);
+                out.push(c);
+            }
+            b',' => {
+                out.push(c);
+                indent(out, d);
+            }
+            b':' => out.extend_from_slice(b": "),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
 }
 
 /// About `target_bytes` of OTLP/JSON lines (whole lines, so a little more), the same for the
 /// same seed.
 pub fn generate(target_bytes: usize, seed: u64) -> Vec<u8> {
-    let mut rng = Rng::new(seed);
     let mut out = Vec::with_capacity(target_bytes + 512 * 1024);
+    requests(&mut out, target_bytes, seed, &mut |out, spans| {
+        for spans in spans.chunks(SPANS_PER_LINE) {
+            line(out, spans);
+        }
+    });
+    out
+}
+
+/// The same spans as [`generate`] for the same seed, as one `ExportTraceServiceRequest`
+/// pretty-printed (`jq .` of all of them in one document: one resource, one scope), about
+/// `target_bytes` long (the bench of the stream reader).
+pub fn generate_pretty(target_bytes: usize, seed: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(target_bytes + 512 * 1024);
+    let head = format!("{HEAD}\"\"]}}]}}]}}");
+    let mut doc = Vec::new();
+    pretty(&mut doc, &head, 0);
+    // Everything up to the `spans` list's `[`, the list being where the spans go.
+    let open = memchr::memmem::find(&doc, b"\"spans\": [").map_or(doc.len(), |p| p + 10);
+    out.extend_from_slice(&doc[..open]);
+    let mut first = true;
+    let mut s = String::new();
+    requests(&mut out, target_bytes, seed, &mut |out, spans| {
+        for sp in spans {
+            s.clear();
+            span(&mut s, sp);
+            out.extend_from_slice(if first {
+                b"\n            "
+            } else {
+                b",\n            "
+            });
+            first = false;
+            pretty(out, &s, 6);
+        }
+    });
+    out.extend_from_slice(b"\n          ]\n        }\n      ]\n    }\n  ]\n}\n");
+    out
+}
+
+/// Requests until `out` holds `target_bytes`: each 200 handed to `write` as spans, in the
+/// order they end.
+fn requests(
+    out: &mut Vec<u8>,
+    target_bytes: usize,
+    seed: u64,
+    write: &mut dyn FnMut(&mut Vec<u8>, &[GenSpan]),
+) {
+    let mut rng = Rng::new(seed);
     let mut t = T0;
     let mut next_id: u64 = 0;
     let mut chunk: Vec<GenSpan> = Vec::new();
@@ -160,12 +264,9 @@ pub fn generate(target_bytes: usize, seed: u64) -> Vec<u8> {
             });
         }
         chunk.sort_by_key(|s| s.end);
-        for spans in chunk.chunks(SPANS_PER_LINE) {
-            line(&mut out, spans);
-        }
+        write(out, &chunk);
         chunk.clear();
     }
-    out
 }
 
 #[cfg(test)]

@@ -111,7 +111,7 @@ fn jaegers_fixture_shape() {
     );
     assert_eq!(
         warnings(&r),
-        ["1 span repeating the id of another span of the same trace skipped (first at line 1)"]
+        ["1 span repeating the id of another span of the same trace skipped (first at line 25)"]
     );
 }
 

@@ -7,13 +7,14 @@
 //! and `duration`. The kind is the tag `span.kind`; the process (`processID` into `processes`,
 //! or an inline `process`) gives `service.name` and, from its tag `process.pid`, thread keys.
 
+use super::stream::{self, Scan, SpanErrors, Step, Stop, Walk};
 use super::value::{Int, Scalar, Text};
 use super::{Assembler, DocError, Kind, SpanIn, describe, read_documents};
 use crate::error::Result;
 use crate::ingest::InputStats;
 use crate::model::{FieldValue, Ns, Sym, TraceBuilder};
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead;
 
 #[derive(Deserialize)]
@@ -86,6 +87,104 @@ fn text<'x>(t: &'x Option<Text<'_>>) -> &'x str {
     t.as_ref().map_or("", |t| &*t.0)
 }
 
+/// What a span takes from its process: `service.name` and, from the tag `process.pid`, the
+/// pid of its thread keys.
+#[derive(Debug, Clone, Copy, Default)]
+struct ProcessInfo<'p> {
+    service: Option<&'p str>,
+    pid: Option<&'p str>,
+}
+
+impl<'a> Process<'a> {
+    fn info(&self) -> ProcessInfo<'_> {
+        ProcessInfo {
+            service: self
+                .service_name
+                .as_ref()
+                .map(|s| &*s.0)
+                .filter(|s| !s.is_empty()),
+            pid: self
+                .tags
+                .iter()
+                .find(|t| t.key.0 == "process.pid")
+                .and_then(|t| t.value.as_ref())
+                .map(|v| &*v.0),
+        }
+    }
+}
+
+/// The per-span decoding both paths share (JSON lines, the stream of a pretty document).
+struct Decoder {
+    asm: Assembler,
+    span_kind: Sym,
+}
+
+impl Decoder {
+    /// One span into the window; `process` finds a process by its id (when the span has no
+    /// inline `process`).
+    fn span<'p>(
+        &mut self,
+        b: &mut TraceBuilder,
+        stats: &mut InputStats,
+        span: Span<'_>,
+        process: impl Fn(&str) -> Option<ProcessInfo<'p>>,
+        line: u64,
+    ) {
+        let info = match &span.process {
+            Some(p) => Some(p.info()),
+            None => process(text(&span.process_id)),
+        };
+        let mut fields: Vec<(Sym, FieldValue)> =
+            Vec::with_capacity(span.tags.as_ref().map_or(0, Vec::len) + 1);
+        let mut kind = None;
+        for tag in span.tags.iter().flatten() {
+            let value = tag.value.as_ref().map_or("", |v| &*v.0);
+            let key = b.intern(&tag.key.0);
+            if key == self.span_kind {
+                kind = Kind::from_name(value);
+                continue;
+            }
+            fields.push((key, value.into()));
+        }
+        let info = info.unwrap_or_default();
+        if let Some(s) = info.service {
+            fields.push((self.asm.keys.service, s.into()));
+        }
+        let trace_id = text(&span.trace_id);
+        let own_trace = super::value::trace_id(trace_id);
+        let parent = span.references.iter().flatten().find(|r| {
+            text(&r.ref_type).eq_ignore_ascii_case("CHILD_OF")
+                && r.trace_id
+                    .as_ref()
+                    .is_none_or(|t| super::value::trace_id(&t.0) == own_trace)
+        });
+        let start: Option<Ns> = span.start.map(|t| t.0.saturating_mul(1000));
+        let end = match (start, span.duration) {
+            (Some(s), Some(d)) => Some(s.saturating_add(d.0.saturating_mul(1000))),
+            _ => None,
+        };
+        let s = SpanIn {
+            trace_id,
+            span_id: text(&span.span_id),
+            parent_id: parent.map(|r| text(&r.span_id)),
+            name: text(&span.operation_name),
+            start,
+            end,
+            kind,
+            shared: false,
+            fields,
+            pid: info.pid,
+            line,
+        };
+        self.asm.push(b, stats, s);
+    }
+}
+
+/// What is said of a document with neither `data` nor `spans`.
+fn not_jaeger(what: &str) -> String {
+    format!("not Jaeger JSON (neither data[] nor spans[]): {what}")
+}
+
 /// Reads a Jaeger JSON input into `b`.
 pub fn read(
     name: &str,
@@ -93,9 +192,10 @@ pub fn read(
     b: &mut TraceBuilder,
     stats: &mut InputStats,
 ) -> Result<()> {
-    let mut asm = Assembler::new(b);
+    let asm = Assembler::new(b);
     let span_kind = b.intern("span.kind");
-    read_documents(name, reader, stats, &mut |doc, line, stats| {
+    let mut dec = Decoder { asm, span_kind };
+    let rest = read_documents(name, reader, stats, &mut |doc, line, stats| {
         let d: Doc = super::parse(doc)?;
         let traces = match (d.data, d.spans) {
             (Some(data), _) => data,
@@ -106,77 +206,196 @@ pub fn read(
             (None, None) => {
                 return Err(DocError {
                     line: 0,
-                    msg: format!(
-                        "not Jaeger JSON (neither data[] nor spans[]): {}",
-                        describe(doc)
-                    ),
+                    msg: not_jaeger(&describe(doc)),
                 });
             }
         };
         for trace in traces {
+            let processes = &trace.processes;
             for span in trace.spans {
-                let process = span
-                    .process
-                    .as_ref()
-                    .or_else(|| trace.processes.get(text(&span.process_id)));
-                let mut fields: Vec<(Sym, FieldValue)> =
-                    Vec::with_capacity(span.tags.as_ref().map_or(0, Vec::len) + 1);
-                let mut kind = None;
-                for tag in span.tags.iter().flatten() {
-                    let value = tag.value.as_ref().map_or("", |v| &*v.0);
-                    let key = b.intern(&tag.key.0);
-                    if key == span_kind {
-                        kind = Kind::from_name(value);
-                        continue;
-                    }
-                    fields.push((key, value.into()));
-                }
-                let mut pid = None;
-                if let Some(p) = process {
-                    if let Some(s) = p.service_name.as_ref().filter(|s| !s.0.is_empty()) {
-                        fields.push((asm.keys.service, (*s.0).into()));
-                    }
-                    pid = p
-                        .tags
-                        .iter()
-                        .find(|t| t.key.0 == "process.pid")
-                        .and_then(|t| t.value.as_ref())
-                        .map(|v| &*v.0);
-                }
-                let trace_id = text(&span.trace_id);
-                let own_trace = super::value::trace_id(trace_id);
-                let parent = span.references.iter().flatten().find(|r| {
-                    text(&r.ref_type).eq_ignore_ascii_case("CHILD_OF")
-                        && r.trace_id
-                            .as_ref()
-                            .is_none_or(|t| super::value::trace_id(&t.0) == own_trace)
-                });
-                let start: Option<Ns> = span.start.map(|t| t.0.saturating_mul(1000));
-                let end = match (start, span.duration) {
-                    (Some(s), Some(d)) => Some(s.saturating_add(d.0.saturating_mul(1000))),
-                    _ => None,
-                };
-                let s = SpanIn {
-                    trace_id,
-                    span_id: text(&span.span_id),
-                    parent_id: parent.map(|r| text(&r.span_id)),
-                    name: text(&span.operation_name),
-                    start,
-                    end,
-                    kind,
-                    shared: false,
-                    fields,
-                    pid,
+                dec.span(
+                    b,
+                    stats,
+                    span,
+                    |id| processes.get(id).map(Process::info),
                     line,
-                };
-                asm.push(b, stats, s);
+                );
             }
         }
-        asm.end_batch(b);
+        dec.asm.end_batch(b);
         Ok(())
     })?;
-    asm.finish(b, stats);
+    if let Some(rest) = rest {
+        let mut walk = Stream {
+            dec: &mut dec,
+            b,
+            trace: TraceState::default(),
+            errors: SpanErrors::default(),
+        };
+        stream::read(name, rest.line, rest.bytes, reader, stats, &mut walk)?;
+    }
+    dec.asm.finish(b, stats);
     Ok(())
+}
+
+/// A process, owned (it outlives the scanner's buffer).
+#[derive(Debug, Default)]
+struct OwnedProcess {
+    service: Option<String>,
+    pid: Option<String>,
+}
+
+/// The trace object being read: its processes once known, and its spans read before them
+/// (held as text, with their lines and columns; see `stream.rs`).
+#[derive(Debug, Default)]
+struct TraceState {
+    processes: Option<HashMap<String, OwnedProcess>>,
+    text: Vec<u8>,
+    held: Vec<(usize, usize, u64, u64)>,
+}
+
+/// The stream reader's walk of a Jaeger document.
+struct Stream<'d, 'b> {
+    dec: &'d mut Decoder,
+    b: &'d mut TraceBuilder<'b>,
+    trace: TraceState,
+    errors: SpanErrors,
+}
+
+impl Stream<'_, '_> {
+    fn decode(&mut self, stats: &mut InputStats, text: &[u8], line: u64, column: u64) {
+        let (dec, b) = (&mut *self.dec, &mut *self.b);
+        let processes = &self.trace.processes;
+        self.errors
+            .decode(text, line, column, stats, &mut |text, line, stats| {
+                let span: Span = serde_json::from_str(text)?;
+                let lookup = |id: &str| {
+                    let p = processes.as_ref()?.get(id)?;
+                    Some(ProcessInfo {
+                        service: p.service.as_deref(),
+                        pid: p.pid.as_deref(),
+                    })
+                };
+                dec.span(b, stats, span, lookup, line);
+                dec.asm.end_batch(b);
+                Ok(())
+            });
+    }
+
+    /// The spans held, decoded with the processes known by now (or none).
+    fn release(&mut self, stats: &mut InputStats) {
+        let text = std::mem::take(&mut self.trace.text);
+        let held = std::mem::take(&mut self.trace.held);
+        for &(from, to, line, column) in &held {
+            self.decode(stats, &text[from..to], line, column);
+        }
+    }
+
+    /// The members of a trace object after its `{` (or of the document, for a bare trace):
+    /// `spans` and `processes` are read, others skipped (their keys into `keys`).
+    fn trace(
+        &mut self,
+        scan: &mut Scan<'_>,
+        stats: &mut InputStats,
+        first: &mut bool,
+        keys: Option<&mut BTreeSet<String>>,
+    ) -> Step<bool> {
+        let mut found = false;
+        let mut keys = keys;
+        while let Some(key) = scan.key(first)? {
+            match key.as_str() {
+                "spans" if scan.open(b'[')? => {
+                    found = true;
+                    let mut first = true;
+                    while scan.element(&mut first)? {
+                        let took = if self.trace.processes.is_some() {
+                            scan.span(|text, line, column| self.decode(stats, text, line, column))?
+                        } else {
+                            let t = &mut self.trace;
+                            scan.span(|text, line, column| {
+                                let from = t.text.len();
+                                t.text.extend_from_slice(text);
+                                t.held.push((from, t.text.len(), line, column));
+                            })?
+                        };
+                        if let Err(line) = took {
+                            self.errors.too_big(line, stats);
+                        }
+                    }
+                }
+                "data" if keys.is_some() && scan.open(b'[')? => {
+                    found = true;
+                    let mut first = true;
+                    while scan.element(&mut first)? {
+                        if scan.open(b'{')? {
+                            let mut first = true;
+                            self.trace(scan, stats, &mut first, None)?;
+                            self.release(stats);
+                            self.trace = TraceState::default();
+                        } else {
+                            scan.skip_value()?;
+                        }
+                    }
+                }
+                "processes" => {
+                    let parsed = scan.value(|text, _, _| {
+                        serde_json::from_slice::<HashMap<String, Process>>(text).map(|map| {
+                            map.iter()
+                                .map(|(id, p)| {
+                                    let info = p.info();
+                                    let own = OwnedProcess {
+                                        service: info.service.map(str::to_string),
+                                        pid: info.pid.map(str::to_string),
+                                    };
+                                    (id.clone(), own)
+                                })
+                                .collect::<HashMap<_, _>>()
+                        })
+                    })?;
+                    // Processes that do not decode are none (as in a trace without them).
+                    self.trace.processes = Some(parsed.and_then(|p| p.ok()).unwrap_or_default());
+                    self.release(stats);
+                }
+                _ => scan.skip_value()?,
+            }
+            if let Some(keys) = keys.as_deref_mut()
+                && keys.len() < 256
+            {
+                keys.insert(key);
+            }
+        }
+        Ok(found)
+    }
+}
+
+impl Walk for Stream<'_, '_> {
+    fn document(&mut self, scan: &mut Scan<'_>, stats: &mut InputStats) -> Step<()> {
+        self.trace = TraceState::default();
+        if !scan.open(b'{')? {
+            let c = scan.skip_ws()?;
+            scan.skip_value()?;
+            return Err(Stop::NotFormat(not_jaeger(stream::describe_value(c))));
+        }
+        let mut keys = BTreeSet::new();
+        let mut first = true;
+        let found = self.trace(scan, stats, &mut first, Some(&mut keys))?;
+        self.release(stats);
+        self.dec.asm.end_batch(self.b);
+        if !found {
+            return Err(Stop::NotFormat(not_jaeger(&stream::describe_object(&keys))));
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, stats: &mut InputStats) {
+        self.release(stats);
+        self.trace = TraceState::default();
+        self.dec.asm.end_batch(self.b);
+    }
+
+    fn finish(&mut self, stats: &mut InputStats) {
+        self.errors.warn(stats);
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! JSON (the UI's "Download JSON", the query API) and Zipkin v2 JSON. Each format's module only
 //! decodes its shape into a [`SpanIn`]; what they share is here: the window that puts spans of
 //! one trace together, the semantic conventions mapped onto the fields the analysis reads, and
-//! the reading of JSON documents one per line or one pretty-printed document.
+//! the reading of JSON documents one per line, and the stream reader of pretty-printed ones
+//! (`stream.rs`).
 //!
 //! What becomes of a span:
 //!
@@ -25,7 +26,8 @@
 //! Spans of one trace arrive in different batches (a line of the Collector's file exporter, a
 //! Zipkin POST) and children before parents. A span is held with the other spans of its trace
 //! until [`QUIET_SPANS`] spans of any trace have been read since its trace's last one; then, at
-//! the end of a batch (a line, a document), the trace is put into the model, parents first.
+//! the end of a batch (a line of JSON lines; each span of a pretty-printed document, read as a
+//! stream), the trace is put into the model, parents first.
 //! At most [`MAX_HELD`] spans are held: beyond that, the quietest traces are put in early, with
 //! a warning. A span whose trace was already put in, or whose parent is in no batch, is an
 //! orphan: it becomes a root of its own, counted in a warning. A child that starts before or
@@ -34,6 +36,7 @@
 
 pub mod jaeger;
 pub mod otlp;
+pub(crate) mod stream;
 pub(crate) mod value;
 pub mod zipkin;
 
@@ -607,16 +610,25 @@ impl From<serde_json::Error> for DocError {
 pub type DocFn<'f> =
     dyn FnMut(&[u8], u64, &mut InputStats) -> std::result::Result<(), DocError> + 'f;
 
-/// Reads JSON documents of one format: one per line (JSON lines: the Collector's file
-/// exporter, a sink's batches), or pretty-printed over several lines (read whole, one after
-/// another). `doc` decodes one document starting at `line`; a bad line among good ones is
-/// skipped with a warning, a bad first document is the error.
+/// What a line reader leaves to the stream reader: a document spread over lines starts at
+/// `line`; `bytes` were read from there on (the rest is still in the reader).
+#[derive(Debug)]
+pub struct Rest {
+    pub line: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads JSON documents of one format, one per line (JSON lines: the Collector's file
+/// exporter, a sink's batches). `doc` decodes one document starting at `line`; a bad line
+/// among good ones is skipped with a warning, a bad first document is the error. When the
+/// first document is spread over lines (pretty-printed), reading stops there and what is left
+/// is returned, for the stream reader.
 pub fn read_documents(
     name: &str,
     reader: &mut dyn BufRead,
     stats: &mut InputStats,
     doc: &mut DocFn<'_>,
-) -> Result<()> {
+) -> Result<Option<Rest>> {
     read_documents_with(name, reader, stats, &Whole, &mut |text, line, (), stats| {
         doc(text.as_bytes(), line, stats)
     })
@@ -640,15 +652,14 @@ pub type ApplyDoc<'f, P> = dyn for<'a> FnMut(
     + 'f;
 
 /// [`read_documents`] with the documents of JSON lines decoded by `parser` on two threads
-/// (`lines::parse_lines`) and taken in order by `apply`. A document spread over lines is
-/// gathered and read whole, each one decoded on this thread.
+/// (`lines::parse_lines`) and taken in order by `apply`.
 pub fn read_documents_with<P: ParseLine + 'static>(
     name: &str,
     reader: &mut dyn BufRead,
     stats: &mut InputStats,
     parser: &P,
     apply: &mut ApplyDoc<'_, P>,
-) -> Result<()> {
+) -> Result<Option<Rest>> {
     let mut lines = Lines::new(name, reader);
     let mut docs = Docs {
         stats,
@@ -656,33 +667,28 @@ pub fn read_documents_with<P: ParseLine + 'static>(
         good: 0,
         bad: 0,
         first_bad: None,
-        whole: None,
+        spread: None,
     };
     parse_lines(&mut lines, super::threads(), parser, &mut docs)?;
     let Docs {
         stats,
-        apply,
         good,
         first_bad,
-        whole,
+        spread,
         ..
     } = docs;
     for w in lines.warnings() {
         stats.warn(w);
     }
-    if let Some((first, buf)) = whole {
-        let mut doc = |text: &[u8], line: u64, stats: &mut InputStats| {
-            let text = std::str::from_utf8(text).map_err(|e| DocError {
-                line: 0,
-                msg: e.to_string(),
-            })?;
-            apply(text, line, parser.parse(text), stats)
-        };
-        return read_whole(name, buf.as_bytes(), first, stats, &mut doc);
+    if let Some(line) = spread {
+        return Ok(Some(Rest {
+            line,
+            bytes: lines.take_rest(),
+        }));
     }
     match first_bad {
         Some((at, msg)) if good == 0 => Err(Error::line(name, at, msg)),
-        _ => Ok(()),
+        _ => Ok(None),
     }
 }
 
@@ -693,8 +699,8 @@ struct Docs<'s, 'f, 'a, P: ParseLine + 'static> {
     good: u64,
     bad: u64,
     first_bad: Option<(u64, String)>,
-    /// A document spread over lines: its first line and the text from there on.
-    whole: Option<(u64, String)>,
+    /// The line where a document spread over lines starts.
+    spread: Option<u64>,
 }
 
 impl<P: ParseLine + 'static> ApplyLine<P> for Docs<'_, '_, '_, P> {
@@ -705,11 +711,6 @@ impl<P: ParseLine + 'static> ApplyLine<P> for Docs<'_, '_, '_, P> {
         complete: bool,
         parsed: P::Parsed<'a>,
     ) -> Result<Flow> {
-        if let Some((_, buf)) = &mut self.whole {
-            buf.push('\n');
-            buf.push_str(line);
-            return Ok(Flow::Next);
-        }
         let text = line.trim_ascii();
         if text.is_empty() {
             return Ok(Flow::Next);
@@ -717,8 +718,9 @@ impl<P: ParseLine + 'static> ApplyLine<P> for Docs<'_, '_, '_, P> {
         match (self.apply)(text, no, parsed, self.stats) {
             Ok(()) => self.good += 1,
             Err(e) if self.good == 0 && self.bad == 0 && is_eof(&e, text.as_bytes()) => {
-                // A document spread over lines: the rest is gathered and read whole.
-                self.whole = Some((no, text.to_string()));
+                // A document spread over lines: it and the rest go to the stream reader.
+                self.spread = Some(no);
+                return Ok(Flow::HandBack);
             }
             Err(e) => {
                 self.bad += 1;
@@ -744,87 +746,31 @@ fn is_eof(e: &DocError, text: &[u8]) -> bool {
     e.msg.starts_with("EOF while parsing") && !text.ends_with(b"}") && !text.ends_with(b"]")
 }
 
-/// Documents in a buffer that starts at line `first`.
-fn read_whole(
-    name: &str,
-    buf: &[u8],
-    first: u64,
-    stats: &mut InputStats,
-    doc: &mut DocFn<'_>,
-) -> Result<()> {
-    // Newlines are counted from where the last document was: once over the buffer in all
-    // (documents come in order), not once per document from its start.
-    let (mut counted_to, mut lines_before) = (0usize, first);
-    let mut line_at = |offset: usize| {
-        let offset = offset.min(buf.len());
-        if offset >= counted_to {
-            lines_before += memchr::memchr_iter(b'\n', buf.get(counted_to..offset).unwrap_or(&[]))
-                .count() as u64;
-            counted_to = offset;
-            lines_before
-        } else {
-            first + memchr::memchr_iter(b'\n', buf.get(..offset).unwrap_or(&[])).count() as u64
-        }
-    };
-    let mut read = 0u64;
-    let mut stream =
-        serde_json::Deserializer::from_slice(buf).into_iter::<&serde_json::value::RawValue>();
-    loop {
-        match stream.next() {
-            None => return Ok(()),
-            Some(Ok(raw)) => {
-                let text = raw.get().as_bytes();
-                let offset = text.as_ptr() as usize - buf.as_ptr() as usize;
-                let at = line_at(offset);
-                if let Err(e) = doc(text, at, stats) {
-                    let msg = format!("line {}: {}", at + e.line, e.msg);
-                    if read == 0 {
-                        return Err(Error::line(name, at + e.line, e.msg));
-                    }
-                    stats.skipped += 1;
-                    stats.warn(format!("skipped: {msg}"));
-                }
-                read += 1;
-            }
-            Some(Err(e)) => {
-                // The stream's positions count from the start of the buffer.
-                let at = first + e.line().saturating_sub(1) as u64;
-                let DocError { msg, .. } = DocError::from(e);
-                if read == 0 {
-                    return Err(Error::line(name, at, msg));
-                }
-                stats.warn(format!(
-                    "line {at}: the input ends in a document cut off ({msg}); read up to it"
-                ));
-                return Ok(());
-            }
-        }
-    }
-}
-
 /// What a JSON document that is not the format's looks like, by its top-level keys.
 pub fn describe(text: &[u8]) -> String {
     match serde_json::from_slice::<std::collections::BTreeMap<String, serde::de::IgnoredAny>>(text)
     {
-        Ok(map) if map.contains_key("resourceMetrics") => {
-            "OpenTelemetry metrics (resourceMetrics), not spans".into()
-        }
-        Ok(map) if map.contains_key("resourceLogs") => {
-            "OpenTelemetry logs (resourceLogs), not spans".into()
-        }
-        Ok(map) if map.is_empty() => "an empty JSON object".into(),
-        Ok(map) => {
-            let keys: Vec<&str> = map.keys().take(6).map(String::as_str).collect();
-            format!(
-                "a JSON object with keys {}{}",
-                keys.join(", "),
-                if map.len() > 6 { ", ..." } else { "" }
-            )
-        }
-        Err(_) => match text.first() {
-            Some(b'[') => "a JSON array".into(),
-            _ => "not a JSON object".into(),
-        },
+        Ok(map) => describe_keys(map.keys().map(String::as_str), map.len()),
+        Err(_) => stream::describe_value(text.first().copied()).into(),
+    }
+}
+
+/// An object by its keys (`keys` in order, `n` of them).
+fn describe_keys<'k>(keys: impl Iterator<Item = &'k str> + Clone, n: usize) -> String {
+    let has = |k: &str| keys.clone().any(|x| x == k);
+    if has("resourceMetrics") {
+        "OpenTelemetry metrics (resourceMetrics), not spans".into()
+    } else if has("resourceLogs") {
+        "OpenTelemetry logs (resourceLogs), not spans".into()
+    } else if n == 0 {
+        "an empty JSON object".into()
+    } else {
+        let first: Vec<&str> = keys.take(6).collect();
+        format!(
+            "a JSON object with keys {}{}",
+            first.join(", "),
+            if n > 6 { ", ..." } else { "" }
+        )
     }
 }
 

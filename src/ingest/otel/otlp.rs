@@ -4,9 +4,11 @@
 //! Accepted variants: ids as hex (the OTLP/JSON rule) or base64 (a generic protobuf-to-JSON
 //! mapping); times as decimal strings or numbers; `kind` as an integer or `SPAN_KIND_SERVER`;
 //! lowerCamelCase or proto field names (`startTimeUnixNano`, `start_time_unix_nano`); the
-//! pre-1.0 `instrumentationLibrarySpans`. Each document is parsed into structs borrowing from
-//! the line.
+//! pre-1.0 `instrumentationLibrarySpans`. A JSON line is parsed into structs borrowing from
+//! it; a pretty-printed document is read a span at a time (`stream.rs`), each span parsed the
+//! same way and decoded by the same `Decoder::span`.
 
+use super::stream::{self, Scan, SpanErrors, Step, Stop, Walk};
 use super::value::{CapVec, Int, KeyValue, Scalar, Text};
 use super::{Assembler, DocError, Kind, SpanIn, describe, read_documents_with};
 use crate::error::Result;
@@ -15,6 +17,7 @@ use crate::ingest::lines::ParseLine;
 use crate::model::{FieldValue, Sym, TraceBuilder};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::io::BufRead;
 
@@ -172,6 +175,127 @@ impl ParseLine for OtlpLines {
     }
 }
 
+/// What a span takes from the objects around it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Context<'c> {
+    service: Option<&'c str>,
+    pid: Option<&'c str>,
+    scope: Option<&'c str>,
+}
+
+/// `service.name` and `process.pid` of a resource's attributes.
+fn resource_context<'c>(attributes: &'c [KeyValue<'_>]) -> Context<'c> {
+    let find = |k: &str| {
+        attributes
+            .iter()
+            .find(|kv| kv.key.0 == k)
+            .map(|kv| &*kv.value.0)
+    };
+    Context {
+        service: find("service.name"),
+        pid: find("process.pid"),
+        scope: None,
+    }
+}
+
+/// A scope's name, when it has one.
+fn scope_name<'s>(scope: &'s Option<Scope<'_>>) -> Option<&'s str> {
+    scope
+        .as_ref()
+        .and_then(|s| s.name.as_ref())
+        .map(|n| &*n.0)
+        .filter(|n| !n.is_empty())
+}
+
+/// The per-span decoding both paths share (JSON lines, the stream of a pretty document).
+struct Decoder {
+    asm: Assembler,
+    exc: (Sym, Sym),
+    /// Spans of one instrumentation write the same keys in the same order: the key at each
+    /// position is compared with the last one seen there before it is looked up.
+    key_at: Vec<(String, Sym)>,
+}
+
+impl Decoder {
+    /// One span, with what it takes from its resource and scope, into the window.
+    fn span(
+        &mut self,
+        b: &mut TraceBuilder,
+        stats: &mut InputStats,
+        span: Span<'_>,
+        ctx: Context<'_>,
+        line: u64,
+    ) {
+        let keys = self.asm.keys;
+        let mut fields: Vec<(Sym, FieldValue)> = Vec::with_capacity(
+            span.attributes.0.len()
+                + added_fields(ctx.service.is_some(), ctx.scope.is_some(), &span),
+        );
+        for (i, kv) in span.attributes.0.iter().enumerate() {
+            let key = match self.key_at.get(i) {
+                Some((k, sym)) if *k == kv.key.0 => *sym,
+                _ => {
+                    let sym = b.intern(&kv.key.0);
+                    match self.key_at.get_mut(i) {
+                        Some(slot) => *slot = (kv.key.0.to_string(), sym),
+                        None => self.key_at.push((kv.key.0.to_string(), sym)),
+                    }
+                    sym
+                }
+            };
+            fields.push((key, (*kv.value.0).into()));
+        }
+        if let Some(s) = ctx.service {
+            fields.push((keys.service, s.into()));
+        }
+        if let Some(s) = ctx.scope {
+            fields.push((keys.scope, s.into()));
+        }
+        if let Some(st) = &span.status {
+            if let Some(code) = st.code.as_ref().and_then(|c| status_code(&c.0)) {
+                fields.push((keys.status_code, code.into()));
+            }
+            if let Some(m) = st.message.as_ref().filter(|m| !m.0.is_empty()) {
+                fields.push((keys.status_description, (*m.0).into()));
+            }
+        }
+        // The first `exception` event, in the exception semantic convention's keys.
+        if let Some(ev) = span
+            .events
+            .iter()
+            .find(|e| e.name.as_ref().is_some_and(|n| n.0 == "exception"))
+        {
+            for kv in &ev.attributes {
+                let key = match &*kv.key.0 {
+                    "exception.type" => self.exc.0,
+                    "exception.message" => self.exc.1,
+                    _ => continue,
+                };
+                fields.push((key, (*kv.value.0).into()));
+            }
+        }
+        let s = SpanIn {
+            trace_id: text(&span.trace_id),
+            span_id: text(&span.span_id),
+            parent_id: span.parent_span_id.as_ref().map(|t| &*t.0),
+            name: text(&span.name),
+            start: span.start.map(|t| t.0),
+            end: span.end.map(|t| t.0),
+            kind: span.kind.and_then(|k| k.0),
+            shared: false,
+            fields,
+            pid: ctx.pid,
+            line,
+        };
+        self.asm.push(b, stats, s);
+    }
+}
+
+/// What is said of a document without `resourceSpans`.
+fn not_otlp(what: &str) -> String {
+    format!("not an OTLP/JSON ExportTraceServiceRequest (no resourceSpans): {what}")
+}
+
 /// Reads an OTLP/JSON input into `b`.
 pub fn read(
     name: &str,
@@ -179,111 +303,294 @@ pub fn read(
     b: &mut TraceBuilder,
     stats: &mut InputStats,
 ) -> Result<()> {
-    let mut asm = Assembler::new(b);
+    let asm = Assembler::new(b);
     let exc = (b.intern("exception.type"), b.intern("exception.message"));
-    // Spans of one instrumentation write the same keys in the same order: the key at each
-    // position is compared with the last one seen there before it is looked up.
-    let mut key_at: Vec<(String, Sym)> = Vec::new();
-    read_documents_with(
+    let mut dec = Decoder {
+        asm,
+        exc,
+        key_at: Vec::new(),
+    };
+    let rest = read_documents_with(
         name,
         reader,
         stats,
         &OtlpLines,
         &mut |doc, line, parsed, stats| {
             let req: Request = parsed?;
-            let doc = doc.as_bytes();
             let Some(resources) = req.resource_spans else {
                 return Err(DocError {
                     line: 0,
-                    msg: format!(
-                        "not an OTLP/JSON ExportTraceServiceRequest (no resourceSpans): {}",
-                        describe(doc)
-                    ),
+                    msg: not_otlp(&describe(doc.as_bytes())),
                 });
             };
             for rs in resources {
                 let resource = rs.resource.map(|r| r.attributes).unwrap_or_default();
-                let find = |k: &str| {
-                    resource
-                        .iter()
-                        .find(|kv| kv.key.0 == k)
-                        .map(|kv| &kv.value.0)
-                };
-                let service = find("service.name");
-                let pid = find("process.pid");
+                let ctx = resource_context(&resource);
                 for ss in rs.scope_spans {
-                    let scope = ss.scope.and_then(|s| s.name).filter(|n| !n.0.is_empty());
+                    let ctx = Context {
+                        scope: scope_name(&ss.scope),
+                        ..ctx
+                    };
                     for span in ss.spans.0 {
-                        let mut fields: Vec<(Sym, FieldValue)> = Vec::with_capacity(
-                            span.attributes.0.len()
-                                + added_fields(service.is_some(), scope.is_some(), &span),
-                        );
-                        for (i, kv) in span.attributes.0.iter().enumerate() {
-                            let key = match key_at.get(i) {
-                                Some((k, sym)) if *k == kv.key.0 => *sym,
-                                _ => {
-                                    let sym = b.intern(&kv.key.0);
-                                    match key_at.get_mut(i) {
-                                        Some(slot) => *slot = (kv.key.0.to_string(), sym),
-                                        None => key_at.push((kv.key.0.to_string(), sym)),
-                                    }
-                                    sym
-                                }
-                            };
-                            fields.push((key, (*kv.value.0).into()));
-                        }
-                        if let Some(s) = service {
-                            fields.push((asm.keys.service, (**s).into()));
-                        }
-                        if let Some(s) = &scope {
-                            fields.push((asm.keys.scope, (*s.0).into()));
-                        }
-                        if let Some(st) = &span.status {
-                            if let Some(code) = st.code.as_ref().and_then(|c| status_code(&c.0)) {
-                                fields.push((asm.keys.status_code, code.into()));
-                            }
-                            if let Some(m) = st.message.as_ref().filter(|m| !m.0.is_empty()) {
-                                fields.push((asm.keys.status_description, (*m.0).into()));
-                            }
-                        }
-                        // The first `exception` event, in the exception semantic convention's keys.
-                        if let Some(ev) = span
-                            .events
-                            .iter()
-                            .find(|e| e.name.as_ref().is_some_and(|n| n.0 == "exception"))
-                        {
-                            for kv in &ev.attributes {
-                                let key = match &*kv.key.0 {
-                                    "exception.type" => exc.0,
-                                    "exception.message" => exc.1,
-                                    _ => continue,
-                                };
-                                fields.push((key, (*kv.value.0).into()));
-                            }
-                        }
-                        let s = SpanIn {
-                            trace_id: text(&span.trace_id),
-                            span_id: text(&span.span_id),
-                            parent_id: span.parent_span_id.as_ref().map(|t| &*t.0),
-                            name: text(&span.name),
-                            start: span.start.map(|t| t.0),
-                            end: span.end.map(|t| t.0),
-                            kind: span.kind.and_then(|k| k.0),
-                            shared: false,
-                            fields,
-                            pid: pid.map(|p| &**p),
-                            line,
-                        };
-                        asm.push(b, stats, s);
+                        dec.span(b, stats, span, ctx, line);
                     }
                 }
             }
-            asm.end_batch(b);
+            dec.asm.end_batch(b);
             Ok(())
         },
     )?;
-    asm.finish(b, stats);
+    if let Some(rest) = rest {
+        let mut walk = Stream {
+            dec: &mut dec,
+            b,
+            held: Held::default(),
+            errors: SpanErrors::default(),
+        };
+        stream::read(name, rest.line, rest.bytes, reader, stats, &mut walk)?;
+    }
+    dec.asm.finish(b, stats);
     Ok(())
+}
+
+/// The context of the spans being read, owned (it outlives the scanner's buffer).
+#[derive(Debug, Default, Clone)]
+struct OwnedContext {
+    service: Option<String>,
+    pid: Option<String>,
+}
+
+/// Spans waiting for their resource or scope (see `stream.rs`): their texts one after another,
+/// each with its place, line, column and scope.
+#[derive(Debug, Default)]
+struct Held {
+    text: Vec<u8>,
+    spans: Vec<(usize, usize, u64, u64, usize)>,
+    /// The scope name of each `scopeSpans` element with held spans (`None`: none).
+    scopes: Vec<Option<String>>,
+}
+
+/// The stream reader's walk of an OTLP document.
+struct Stream<'d, 'b> {
+    dec: &'d mut Decoder,
+    b: &'d mut TraceBuilder<'b>,
+    held: Held,
+    errors: SpanErrors,
+}
+
+impl Stream<'_, '_> {
+    /// Decodes one span's text in `ctx`.
+    fn decode(
+        &mut self,
+        stats: &mut InputStats,
+        text: &[u8],
+        line: u64,
+        column: u64,
+        ctx: Context<'_>,
+    ) {
+        let (dec, b) = (&mut *self.dec, &mut *self.b);
+        self.errors
+            .decode(text, line, column, stats, &mut |text, line, stats| {
+                let span: Span = serde_json::from_str(text)?;
+                dec.span(b, stats, span, ctx, line);
+                dec.asm.end_batch(b);
+                Ok(())
+            });
+    }
+
+    /// The held spans, decoded now that their resource is known (scopes are, by then).
+    fn release(&mut self, stats: &mut InputStats, resource: &OwnedContext) {
+        let held = std::mem::take(&mut self.held);
+        for &(from, to, line, column, scope) in &held.spans {
+            let ctx = Context {
+                service: resource.service.as_deref(),
+                pid: resource.pid.as_deref(),
+                scope: held.scopes.get(scope).and_then(|s| s.as_deref()),
+            };
+            self.decode(stats, &held.text[from..to], line, column, ctx);
+        }
+        // Keep the allocations for the next resource.
+        let Held {
+            mut text,
+            mut spans,
+            mut scopes,
+        } = held;
+        text.clear();
+        spans.clear();
+        scopes.clear();
+        self.held = Held {
+            text,
+            spans,
+            scopes,
+        };
+    }
+
+    /// One `resourceSpans` element, after its `{`.
+    fn resource_spans(&mut self, scan: &mut Scan<'_>, stats: &mut InputStats) -> Step<()> {
+        let mut resource: Option<OwnedContext> = None;
+        let mut first = true;
+        while let Some(key) = scan.key(&mut first)? {
+            match key.as_str() {
+                "resource" => {
+                    let parsed = scan.value(|text, _, _| {
+                        serde_json::from_slice::<Option<Attributes>>(text).map(|r| {
+                            let attrs = r.map(|r| r.attributes).unwrap_or_default();
+                            let ctx = resource_context(&attrs);
+                            OwnedContext {
+                                service: ctx.service.map(str::to_string),
+                                pid: ctx.pid.map(str::to_string),
+                            }
+                        })
+                    })?;
+                    // A resource that does not decode has no attributes (as one over the
+                    // size limit).
+                    let ctx = parsed.and_then(|r| r.ok()).unwrap_or_default();
+                    self.release(stats, &ctx);
+                    resource = Some(ctx);
+                }
+                "scopeSpans"
+                | "scope_spans"
+                | "instrumentationLibrarySpans"
+                | "instrumentation_library_spans" => {
+                    if !scan.open(b'[')? {
+                        scan.skip_value()?;
+                        continue;
+                    }
+                    let mut first = true;
+                    while scan.element(&mut first)? {
+                        if scan.open(b'{')? {
+                            self.scope_spans(scan, stats, resource.as_ref())?;
+                        } else {
+                            scan.skip_value()?;
+                        }
+                    }
+                }
+                _ => scan.skip_value()?,
+            }
+        }
+        let resource = resource.unwrap_or_default();
+        self.release(stats, &resource);
+        Ok(())
+    }
+
+    /// One `scopeSpans` element, after its `{`.
+    fn scope_spans(
+        &mut self,
+        scan: &mut Scan<'_>,
+        stats: &mut InputStats,
+        resource: Option<&OwnedContext>,
+    ) -> Step<()> {
+        // Where its spans' scope is kept while they are held; `scope`: once it is known.
+        let slot = self.held.scopes.len();
+        self.held.scopes.push(None);
+        let mut scope: Option<Option<String>> = None;
+        let mut first = true;
+        while let Some(key) = scan.key(&mut first)? {
+            match key.as_str() {
+                "scope" | "instrumentationLibrary" | "instrumentation_library" => {
+                    let name = scan
+                        .value(|text, _, _| {
+                            serde_json::from_slice::<Option<Scope>>(text)
+                                .ok()
+                                .and_then(|s| scope_name(&s).map(str::to_string))
+                        })?
+                        .flatten();
+                    if let Some(s) = self.held.scopes.get_mut(slot) {
+                        s.clone_from(&name);
+                    }
+                    scope = Some(name);
+                    if let Some(r) = resource {
+                        self.release(stats, r);
+                    }
+                }
+                "spans" => {
+                    if !scan.open(b'[')? {
+                        scan.skip_value()?;
+                        continue;
+                    }
+                    let mut first = true;
+                    while scan.element(&mut first)? {
+                        let took = match (resource, &scope) {
+                            (Some(r), Some(name)) => {
+                                let ctx = Context {
+                                    service: r.service.as_deref(),
+                                    pid: r.pid.as_deref(),
+                                    scope: name.as_deref(),
+                                };
+                                scan.span(|text, line, column| {
+                                    self.decode(stats, text, line, column, ctx)
+                                })?
+                            }
+                            _ => {
+                                let held = &mut self.held;
+                                scan.span(|text, line, column| {
+                                    let from = held.text.len();
+                                    held.text.extend_from_slice(text);
+                                    held.spans.push((from, held.text.len(), line, column, slot));
+                                })?
+                            }
+                        };
+                        if let Err(line) = took {
+                            self.errors.too_big(line, stats);
+                        }
+                    }
+                }
+                _ => scan.skip_value()?,
+            }
+        }
+        if let Some(r) = resource {
+            self.release(stats, r);
+        }
+        Ok(())
+    }
+}
+
+impl Walk for Stream<'_, '_> {
+    fn document(&mut self, scan: &mut Scan<'_>, stats: &mut InputStats) -> Step<()> {
+        if !scan.open(b'{')? {
+            let c = scan.skip_ws()?;
+            scan.skip_value()?;
+            return Err(Stop::NotFormat(not_otlp(stream::describe_value(c))));
+        }
+        let mut keys = BTreeSet::new();
+        let mut found = false;
+        let mut first = true;
+        while let Some(key) = scan.key(&mut first)? {
+            match key.as_str() {
+                "resourceSpans" | "resource_spans" if scan.open(b'[')? => {
+                    found = true;
+                    let mut first = true;
+                    while scan.element(&mut first)? {
+                        if scan.open(b'{')? {
+                            self.resource_spans(scan, stats)?;
+                        } else {
+                            scan.skip_value()?;
+                        }
+                    }
+                }
+                _ => scan.skip_value()?,
+            }
+            if keys.len() < 256 {
+                keys.insert(key);
+            }
+        }
+        self.dec.asm.end_batch(self.b);
+        if !found {
+            return Err(Stop::NotFormat(not_otlp(&stream::describe_object(&keys))));
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, stats: &mut InputStats) {
+        if !self.held.spans.is_empty() {
+            self.release(stats, &OwnedContext::default());
+        }
+        self.dec.asm.end_batch(self.b);
+    }
+
+    fn finish(&mut self, stats: &mut InputStats) {
+        self.errors.warn(stats);
+    }
 }
 
 #[cfg(test)]

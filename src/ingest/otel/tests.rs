@@ -228,8 +228,8 @@ mod window {
 }
 
 /// Pretty-printed documents: a Zipkin list over many lines, and two OTLP documents one after
-/// the other (each pretty-printed), read whole; a document cut off after a whole one is a
-/// warning, and the whole one is read.
+/// the other (each pretty-printed), read as a stream; a document cut off after a whole one is
+/// a warning, and the whole one is read.
 #[test]
 fn pretty_printed_documents() {
     let zipkin = "[\n  {\n    \"traceId\": \"a\",\n    \"id\": \"1\",\n    \"name\": \"GET /x\",\n    \"kind\": \"SERVER\",\n    \"timestamp\": 10,\n    \"duration\": 5\n  }\n]\n";

@@ -8,6 +8,7 @@
 //! `remoteEndpoint.serviceName` gives `peer.service` when no tag does. A `shared` server span
 //! has its client's id: it is read as that client span's child, and children of the id as its.
 
+use super::stream::{self, Scan, SpanErrors, Step, Stop, Walk};
 use super::value::{Int, Scalar, Text};
 use super::{Assembler, DocError, Kind, SpanIn, describe, read_documents};
 use crate::error::Result;
@@ -119,6 +120,70 @@ fn text<'x>(t: &'x Option<Text<'_>>) -> &'x str {
     t.as_ref().map_or("", |t| &*t.0)
 }
 
+/// A span with neither a trace id nor an id: a document of only such is not Zipkin's.
+fn idless(span: &Span<'_>) -> bool {
+    span.trace_id.is_none() && span.id.is_none()
+}
+
+/// What is said of a document whose spans have neither trace ids nor ids.
+fn not_zipkin(what: &str) -> String {
+    format!("not Zipkin v2 spans (no traceId, no id): {what}")
+}
+
+/// The per-span decoding both paths share (JSON lines, the stream of a pretty document).
+struct Decoder {
+    asm: Assembler,
+    peer: Sym,
+}
+
+impl Decoder {
+    fn span(&mut self, b: &mut TraceBuilder, stats: &mut InputStats, span: Span<'_>, line: u64) {
+        let keys = self.asm.keys;
+        let kind = span.kind.as_ref().and_then(|k| Kind::from_name(&k.0));
+        let mut fields: Vec<(Sym, FieldValue)> = Vec::with_capacity(span.tags.0.len() + 2);
+        for (k, v) in &span.tags.0 {
+            fields.push((b.intern(&k.0), (*v.0).into()));
+        }
+        if let Some(s) = span
+            .local
+            .as_ref()
+            .and_then(|e| e.service_name.as_ref())
+            .filter(|s| !s.0.is_empty())
+        {
+            fields.push((keys.service, (*s.0).into()));
+        }
+        if matches!(kind, Some(Kind::Client | Kind::Producer))
+            && !fields.iter().any(|(k, _)| *k == self.peer)
+            && let Some(s) = span
+                .remote
+                .as_ref()
+                .and_then(|e| e.service_name.as_ref())
+                .filter(|s| !s.0.is_empty())
+        {
+            fields.push((self.peer, (*s.0).into()));
+        }
+        let start: Option<Ns> = span.timestamp.map(|t| t.0.saturating_mul(1000));
+        let end = match (start, span.duration) {
+            (Some(s), Some(d)) => Some(s.saturating_add(d.0.saturating_mul(1000))),
+            _ => None,
+        };
+        let s = SpanIn {
+            trace_id: text(&span.trace_id),
+            span_id: text(&span.id),
+            parent_id: span.parent_id.as_ref().map(|t| &*t.0),
+            name: text(&span.name),
+            start,
+            end,
+            kind,
+            shared: span.shared == Some(true),
+            fields,
+            pid: None,
+            line,
+        };
+        self.asm.push(b, stats, s);
+    }
+}
+
 /// Reads a Zipkin v2 JSON input into `b`.
 pub fn read(
     name: &str,
@@ -126,65 +191,154 @@ pub fn read(
     b: &mut TraceBuilder,
     stats: &mut InputStats,
 ) -> Result<()> {
-    let mut asm = Assembler::new(b);
+    let asm = Assembler::new(b);
     let peer = b.intern("peer.service");
-    read_documents(name, reader, stats, &mut |doc, line, stats| {
+    let mut dec = Decoder { asm, peer };
+    let rest = read_documents(name, reader, stats, &mut |doc, line, stats| {
         let Spans(spans) = super::parse(doc)?;
-        if spans.iter().all(|s| s.trace_id.is_none() && s.id.is_none()) && !spans.is_empty() {
+        if spans.iter().all(idless) && !spans.is_empty() {
             return Err(DocError {
                 line: 0,
-                msg: format!("not Zipkin v2 spans (no traceId, no id): {}", describe(doc)),
+                msg: not_zipkin(&describe(doc)),
             });
         }
         for span in spans {
-            let kind = span.kind.as_ref().and_then(|k| Kind::from_name(&k.0));
-            let mut fields: Vec<(Sym, FieldValue)> = Vec::with_capacity(span.tags.0.len() + 2);
-            for (k, v) in &span.tags.0 {
-                fields.push((b.intern(&k.0), (*v.0).into()));
-            }
-            if let Some(s) = span
-                .local
-                .as_ref()
-                .and_then(|e| e.service_name.as_ref())
-                .filter(|s| !s.0.is_empty())
-            {
-                fields.push((asm.keys.service, (*s.0).into()));
-            }
-            if matches!(kind, Some(Kind::Client | Kind::Producer))
-                && !fields.iter().any(|(k, _)| *k == peer)
-                && let Some(s) = span
-                    .remote
-                    .as_ref()
-                    .and_then(|e| e.service_name.as_ref())
-                    .filter(|s| !s.0.is_empty())
-            {
-                fields.push((peer, (*s.0).into()));
-            }
-            let start: Option<Ns> = span.timestamp.map(|t| t.0.saturating_mul(1000));
-            let end = match (start, span.duration) {
-                (Some(s), Some(d)) => Some(s.saturating_add(d.0.saturating_mul(1000))),
-                _ => None,
-            };
-            let s = SpanIn {
-                trace_id: text(&span.trace_id),
-                span_id: text(&span.id),
-                parent_id: span.parent_id.as_ref().map(|t| &*t.0),
-                name: text(&span.name),
-                start,
-                end,
-                kind,
-                shared: span.shared == Some(true),
-                fields,
-                pid: None,
-                line,
-            };
-            asm.push(b, stats, s);
+            dec.span(b, stats, span, line);
         }
-        asm.end_batch(b);
+        dec.asm.end_batch(b);
         Ok(())
     })?;
-    asm.finish(b, stats);
+    if let Some(rest) = rest {
+        let mut walk = Stream {
+            dec: &mut dec,
+            b,
+            with_id: false,
+            idless: (0, 0),
+            errors: SpanErrors::default(),
+        };
+        stream::read(name, rest.line, rest.bytes, reader, stats, &mut walk)?;
+    }
+    dec.asm.finish(b, stats);
     Ok(())
+}
+
+/// The stream reader's walk of a Zipkin document.
+struct Stream<'d, 'b> {
+    dec: &'d mut Decoder,
+    b: &'d mut TraceBuilder<'b>,
+    /// A span of this document had a trace id or an id: it is Zipkin's.
+    with_id: bool,
+    /// Spans of this document with neither, before one with: how many, the first's line.
+    /// They are put in (to be skipped, counted, as spans without an id) once the document is
+    /// known to be Zipkin's.
+    idless: (u64, u64),
+    errors: SpanErrors,
+}
+
+impl Stream<'_, '_> {
+    fn decode(&mut self, stats: &mut InputStats, text: &[u8], line: u64, column: u64) {
+        let (dec, b) = (&mut *self.dec, &mut *self.b);
+        let (with_id, held) = (&mut self.with_id, &mut self.idless);
+        self.errors
+            .decode(text, line, column, stats, &mut |text, line, stats| {
+                let span: Span = serde_json::from_str(text)?;
+                if !*with_id {
+                    if idless(&span) {
+                        if held.0 == 0 {
+                            held.1 = line;
+                        }
+                        held.0 += 1;
+                        return Ok(());
+                    }
+                    *with_id = true;
+                    put_idless(dec, b, stats, held);
+                }
+                dec.span(b, stats, span, line);
+                dec.asm.end_batch(b);
+                Ok(())
+            });
+    }
+
+    /// The elements of a list after its `[`: spans, or lists of them.
+    fn list(&mut self, scan: &mut Scan<'_>, stats: &mut InputStats, depth: u32) -> Step<()> {
+        let mut first = true;
+        while scan.element(&mut first)? {
+            match scan.skip_ws()? {
+                Some(b'[') if depth < MAX_DEPTH => {
+                    scan.open(b'[')?;
+                    self.list(scan, stats, depth + 1)?;
+                }
+                _ => {
+                    let took =
+                        scan.span(|text, line, column| self.decode(stats, text, line, column))?;
+                    if let Err(line) = took {
+                        self.errors.too_big(line, stats);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Spans held back as without ids, put in once their document is known to be Zipkin's.
+fn put_idless(dec: &mut Decoder, b: &mut TraceBuilder, stats: &mut InputStats, n: &mut (u64, u64)) {
+    for _ in 0..n.0 {
+        let s = SpanIn {
+            line: n.1,
+            ..SpanIn::default()
+        };
+        dec.asm.push(b, stats, s);
+    }
+    *n = (0, 0);
+}
+
+/// Deepest nesting of lists of lists followed (serde_json's own limit).
+const MAX_DEPTH: u32 = 128;
+
+impl Walk for Stream<'_, '_> {
+    fn document(&mut self, scan: &mut Scan<'_>, stats: &mut InputStats) -> Step<()> {
+        self.with_id = false;
+        self.idless = (0, 0);
+        // What the document is, said if it is not Zipkin's (as `describe` says it).
+        let mut what: std::borrow::Cow<'static, str> = "a JSON array".into();
+        match scan.skip_ws()? {
+            Some(b'[') => {
+                scan.open(b'[')?;
+                self.list(scan, stats, 1)?;
+            }
+            _ => {
+                // One span object (or not a span at all: it does not decode).
+                let took = scan.span(|text, line, column| {
+                    self.decode(stats, text, line, column);
+                    if !self.with_id {
+                        what = describe(text).into();
+                    }
+                })?;
+                if let Err(line) = took {
+                    self.errors.too_big(line, stats);
+                }
+            }
+        }
+        self.dec.asm.end_batch(self.b);
+        if !self.with_id && self.idless.0 > 0 {
+            self.idless = (0, 0);
+            return Err(Stop::NotFormat(not_zipkin(&what)));
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, stats: &mut InputStats) {
+        // A document cut off: what was read of it is Zipkin's if any span had an id.
+        if self.with_id {
+            put_idless(self.dec, self.b, stats, &mut self.idless);
+        }
+        self.dec.asm.end_batch(self.b);
+    }
+
+    fn finish(&mut self, stats: &mut InputStats) {
+        self.errors.warn(stats);
+    }
 }
 
 #[cfg(test)]
