@@ -40,7 +40,7 @@ pub mod zipkin;
 use super::InputStats;
 use super::lines::{ApplyLine, Flow, Lines, ParseLine, parse_lines};
 use crate::error::{Error, Result};
-use crate::model::{FieldValue, Ns, SpanIdx, Sym, ThreadIdx, TraceBuilder};
+use crate::model::{FieldValue, Ns, SpanIdx, Sym, ThreadIdx, TraceBuilder, ValueCache};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
 use std::collections::hash_map::Entry;
@@ -205,6 +205,10 @@ pub struct Assembler {
     read: u64,
     held: usize,
     pub keys: Keys,
+    /// Repeated attribute values (service names, routes, methods) shared, not copied.
+    pub values: ValueCache,
+    /// `otel.kind`'s value for each kind, shared by every span of that kind.
+    kinds: [FieldValue; 5],
     counts: Counts,
     thread_key: String,
     scratch: Scratch,
@@ -229,6 +233,15 @@ impl Assembler {
             read: 0,
             held: 0,
             keys: Keys::new(b),
+            values: ValueCache::default(),
+            kinds: [
+                Kind::Internal,
+                Kind::Server,
+                Kind::Client,
+                Kind::Producer,
+                Kind::Consumer,
+            ]
+            .map(|k| k.as_str().into()),
             counts: Counts::default(),
             thread_key: String::new(),
             scratch: Scratch::default(),
@@ -257,7 +270,7 @@ impl Assembler {
         let mut fields = s.fields;
         if let Some(kind) = s.kind {
             fields.retain(|(k, _)| *k != keys.kind);
-            fields.push((keys.kind, kind.as_str().into()));
+            fields.push((keys.kind, self.kinds[kind as usize].clone()));
         }
         if !fields.iter().any(|(k, _)| *k == keys.url_path)
             && let Some((_, v)) = fields.iter().find(|(k, _)| *k == keys.http_path)
