@@ -279,14 +279,11 @@ impl Assembler {
             fields.push((keys.url_path, v));
         }
         let thread = self.thread_of(b, &fields, s.pid);
-        let trace = value::trace_id(s.trace_id);
+        let (trace, exact) = value::trace_id_exact(s.trace_id);
         // A server or root span keeps its trace id as `otel.trace_id` (32 hex digits, as W3C's
         // traceparent writes it), so a browser's traceparent header can find the request it
         // started. Other spans do not need it.
-        if (s.kind == Some(Kind::Server) || s.parent_id.is_none())
-            && trace != 0
-            && value::trace_id_is_exact(s.trace_id)
-        {
+        if (s.kind == Some(Kind::Server) || s.parent_id.is_none()) && trace != 0 && exact {
             fields.push((keys.trace_id, hex32(trace).as_str().into()));
         }
         self.read += 1;

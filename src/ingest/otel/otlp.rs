@@ -223,8 +223,16 @@ pub fn read(
                                 Some((k, sym)) if *k == kv.key.0 => *sym,
                                 _ => {
                                     let sym = b.intern(&kv.key.0);
+                                    // The slot's text is rewritten in place: spans of
+                                    // other shapes come in between (a server span, its
+                                    // database span), and a new `String` each time they
+                                    // alternate was three allocations a span.
                                     match key_at.get_mut(i) {
-                                        Some(slot) => *slot = (kv.key.0.to_string(), sym),
+                                        Some((k, s)) => {
+                                            k.clear();
+                                            k.push_str(&kv.key.0);
+                                            *s = sym;
+                                        }
                                         None => key_at.push((kv.key.0.to_string(), sym)),
                                     }
                                     sym

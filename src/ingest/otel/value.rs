@@ -305,25 +305,26 @@ pub fn span_id(s: &str) -> Option<u64> {
 /// A trace id as a number: hex of up to 32 digits (64- and 128-bit ids alike), base64 of 16
 /// (or 8) bytes, else the text's hash; empty: 0.
 pub fn trace_id(s: &str) -> u128 {
-    let s = s.trim();
-    if s.is_empty() {
-        return 0;
-    }
-    match hex_digits(s, 32) {
-        Some(v) => v,
-        None => match base64(s).filter(|b| b.len() == 16 || b.len() == 8) {
-            Some(b) => b.iter().fold(0u128, |acc, x| (acc << 8) | u128::from(*x)),
-            None => u128::from(hash(s)),
-        },
-    }
+    trace_id_exact(s).0
 }
 
-/// Whether `trace_id` read `s` as the id itself (hex or base64), not as a hash of something
-/// else.
-pub fn trace_id_is_exact(s: &str) -> bool {
+/// [`trace_id`], and whether it read `s` as the id itself (hex or base64), not as a hash of
+/// something else; `s` is read once.
+pub fn trace_id_exact(s: &str) -> (u128, bool) {
     let s = s.trim();
-    !s.is_empty()
-        && (hex_digits(s, 32).is_some() || base64(s).is_some_and(|b| b.len() == 16 || b.len() == 8))
+    if s.is_empty() {
+        return (0, false);
+    }
+    match hex_digits(s, 32) {
+        Some(v) => (v, true),
+        None => match base64(s).filter(|b| b.len() == 16 || b.len() == 8) {
+            Some(b) => (
+                b.iter().fold(0u128, |acc, x| (acc << 8) | u128::from(*x)),
+                true,
+            ),
+            None => (u128::from(hash(s)), false),
+        },
+    }
 }
 
 #[cfg(test)]
