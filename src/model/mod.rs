@@ -158,9 +158,14 @@ pub type FieldValue = Arc<str>;
 /// Bounded: values longer than [`ValueCache::MAX_LEN`] bytes are not kept, and once
 /// [`ValueCache::MAX_VALUES`] values are kept the cache starts over empty (values in use stay
 /// alive where they are used). Its memory is at most a few hundred KiB whatever the input.
+///
+/// [`ValueCache::get_keyed`] first compares with the key's last value (one comparison, no
+/// hashing): most attributes repeat the value they had on the span before.
 #[derive(Debug, Default)]
 pub struct ValueCache {
     values: HashSet<FieldValue>,
+    /// The last value of each key, by the key's number (below [`ValueCache::MAX_KEYS`]).
+    last: Vec<Option<FieldValue>>,
 }
 
 impl ValueCache {
@@ -168,6 +173,30 @@ impl ValueCache {
     pub const MAX_VALUES: usize = 4096;
     /// Longest value kept, in bytes (longer ones are seldom repeated: statements, messages).
     pub const MAX_LEN: usize = 128;
+    /// Keys whose last value is remembered: those interned first (others use the cache alone).
+    pub const MAX_KEYS: usize = 4096;
+
+    /// [`ValueCache::get`] for a value of field `key`: the key's last value when the text is
+    /// the same.
+    pub fn get_keyed(&mut self, key: Sym, s: &str) -> FieldValue {
+        let i = key.0 as usize;
+        if i >= Self::MAX_KEYS || s.len() > Self::MAX_LEN {
+            return self.get(s);
+        }
+        if let Some(Some(last)) = self.last.get(i)
+            && **last == *s
+        {
+            return last.clone();
+        }
+        let v = self.get(s);
+        if self.last.len() <= i {
+            self.last.resize(i + 1, None);
+        }
+        if let Some(slot) = self.last.get_mut(i) {
+            *slot = Some(v.clone());
+        }
+        v
+    }
 
     /// `s` as a field value: the one kept for the same text when there is one.
     pub fn get(&mut self, s: &str) -> FieldValue {
@@ -354,6 +383,27 @@ mod tests {
         assert!(c.is_empty());
         let at_limit = "y".repeat(ValueCache::MAX_LEN);
         assert!(Arc::ptr_eq(&c.get(&at_limit), &c.get(&at_limit)));
+    }
+
+    #[test]
+    fn a_keys_last_value_is_shared() {
+        let mut c = ValueCache::default();
+        let (method, route) = (Sym(0), Sym(1));
+        let a = c.get_keyed(method, "GET");
+        assert!(Arc::ptr_eq(&a, &c.get_keyed(method, "GET")));
+        // The same text under another key is still one allocation (the cache's).
+        assert!(Arc::ptr_eq(&a, &c.get_keyed(route, "GET")));
+        let post = c.get_keyed(method, "POST");
+        assert_eq!(&*post, "POST");
+        assert!(Arc::ptr_eq(&a, &c.get_keyed(method, "GET")));
+        // Keys past the bound use the cache alone; no slot is made for them.
+        let far = Sym(ValueCache::MAX_KEYS as u32);
+        assert!(Arc::ptr_eq(&a, &c.get_keyed(far, "GET")));
+        assert!(c.last.len() <= ValueCache::MAX_KEYS);
+        // Long values are neither kept nor remembered.
+        let long = "z".repeat(ValueCache::MAX_LEN + 1);
+        let l = c.get_keyed(method, &long);
+        assert!(!Arc::ptr_eq(&l, &c.get_keyed(method, &long)));
     }
 
     #[test]

@@ -238,20 +238,30 @@ pub fn read(
                                     sym
                                 }
                             };
-                            fields.push((key, asm.values.get(&kv.value.0)));
+                            fields.push((key, asm.values.get_keyed(key, &kv.value.0)));
                         }
                         if let Some(s) = service {
-                            fields.push((asm.keys.service, asm.values.get(s)));
+                            fields.push((
+                                asm.keys.service,
+                                asm.values.get_keyed(asm.keys.service, s),
+                            ));
                         }
                         if let Some(s) = &scope {
-                            fields.push((asm.keys.scope, asm.values.get(&s.0)));
+                            fields
+                                .push((asm.keys.scope, asm.values.get_keyed(asm.keys.scope, &s.0)));
                         }
                         if let Some(st) = &span.status {
                             if let Some(code) = st.code.as_ref().and_then(|c| status_code(&c.0)) {
-                                fields.push((asm.keys.status_code, asm.values.get(code)));
+                                fields.push((
+                                    asm.keys.status_code,
+                                    asm.values.get_keyed(asm.keys.status_code, code),
+                                ));
                             }
                             if let Some(m) = st.message.as_ref().filter(|m| !m.0.is_empty()) {
-                                fields.push((asm.keys.status_description, asm.values.get(&m.0)));
+                                fields.push((
+                                    asm.keys.status_description,
+                                    asm.values.get_keyed(asm.keys.status_description, &m.0),
+                                ));
                             }
                         }
                         // The first `exception` event, in the exception semantic convention's keys.
@@ -266,7 +276,7 @@ pub fn read(
                                     "exception.message" => exc.1,
                                     _ => continue,
                                 };
-                                fields.push((key, asm.values.get(&kv.value.0)));
+                                fields.push((key, asm.values.get_keyed(key, &kv.value.0)));
                             }
                         }
                         let s = SpanIn {
