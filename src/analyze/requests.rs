@@ -730,7 +730,7 @@ mod tests {
         out
     }
 
-    fn f(b: &mut TraceBuilder, k: &str, v: &str) -> (crate::model::Sym, Box<str>) {
+    fn f(b: &mut TraceBuilder, k: &str, v: &str) -> (crate::model::Sym, crate::model::FieldValue) {
         (b.intern(k), v.into())
     }
 

@@ -55,7 +55,8 @@ pub use tasks::{
 /// Deepest span nesting followed; deeper chains are cut there.
 pub const MAX_DEPTH: usize = 4096;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::sync::Arc;
 
 /// Nanoseconds from the start of the trace.
 pub type Ns = i64;
@@ -146,8 +147,83 @@ pub enum ThreadRole {
     Unknown,
 }
 
-/// A span field value, kept as display text (strings unquoted, numbers as written).
-pub type FieldValue = Box<str>;
+/// A span field value, kept as display text (strings unquoted, numbers as written). Shared:
+/// a value repeated on many spans (a service name, a route, a method) can be one allocation
+/// ([`ValueCache`]).
+pub type FieldValue = Arc<str>;
+
+/// Hands out one shared [`FieldValue`] for repeated short values, so that spans carrying the
+/// same service name, route or method do not each allocate (and later free) a copy.
+///
+/// Bounded: values longer than [`ValueCache::MAX_LEN`] bytes are not kept, and once
+/// [`ValueCache::MAX_VALUES`] values are kept the cache starts over empty (values in use stay
+/// alive where they are used). Its memory is at most a few hundred KiB whatever the input.
+///
+/// [`ValueCache::get_keyed`] first compares with the key's last value (one comparison, no
+/// hashing): most attributes repeat the value they had on the span before.
+#[derive(Debug, Default)]
+pub struct ValueCache {
+    values: HashSet<FieldValue>,
+    /// The last value of each key, by the key's number (below [`ValueCache::MAX_KEYS`]).
+    last: Vec<Option<FieldValue>>,
+}
+
+impl ValueCache {
+    /// Most values kept at once.
+    pub const MAX_VALUES: usize = 4096;
+    /// Longest value kept, in bytes (longer ones are seldom repeated: statements, messages).
+    pub const MAX_LEN: usize = 128;
+    /// Keys whose last value is remembered: those interned first (others use the cache alone).
+    pub const MAX_KEYS: usize = 4096;
+
+    /// [`ValueCache::get`] for a value of field `key`: the key's last value when the text is
+    /// the same.
+    pub fn get_keyed(&mut self, key: Sym, s: &str) -> FieldValue {
+        let i = key.0 as usize;
+        if i >= Self::MAX_KEYS || s.len() > Self::MAX_LEN {
+            return self.get(s);
+        }
+        if let Some(Some(last)) = self.last.get(i)
+            && **last == *s
+        {
+            return last.clone();
+        }
+        let v = self.get(s);
+        if self.last.len() <= i {
+            self.last.resize(i + 1, None);
+        }
+        if let Some(slot) = self.last.get_mut(i) {
+            *slot = Some(v.clone());
+        }
+        v
+    }
+
+    /// `s` as a field value: the one kept for the same text when there is one.
+    pub fn get(&mut self, s: &str) -> FieldValue {
+        if s.len() > Self::MAX_LEN {
+            return s.into();
+        }
+        if let Some(v) = self.values.get(s) {
+            return v.clone();
+        }
+        if self.values.len() >= Self::MAX_VALUES {
+            self.values.clear();
+        }
+        let v: FieldValue = s.into();
+        self.values.insert(v.clone());
+        v
+    }
+
+    /// How many values are kept.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no value is kept.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
 
 /// A span: a named interval with fields, a parent and busy/idle accounting.
 #[derive(Debug, Clone)]
@@ -277,5 +353,71 @@ impl Trace {
         let spans = self.spans.iter().map(|s| s.end);
         let net = self.network.iter().map(|n| n.end);
         spans.chain(net).max().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_values_share_one_allocation() {
+        let mut c = ValueCache::default();
+        let a = c.get("GET");
+        let b = c.get(&String::from("GET"));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(&*a, "GET");
+        let other = c.get("POST");
+        assert!(!Arc::ptr_eq(&a, &other));
+        assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn long_values_are_not_kept() {
+        let mut c = ValueCache::default();
+        let long = "x".repeat(ValueCache::MAX_LEN + 1);
+        let a = c.get(&long);
+        let b = c.get(&long);
+        assert_eq!(a, b);
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert!(c.is_empty());
+        let at_limit = "y".repeat(ValueCache::MAX_LEN);
+        assert!(Arc::ptr_eq(&c.get(&at_limit), &c.get(&at_limit)));
+    }
+
+    #[test]
+    fn a_keys_last_value_is_shared() {
+        let mut c = ValueCache::default();
+        let (method, route) = (Sym(0), Sym(1));
+        let a = c.get_keyed(method, "GET");
+        assert!(Arc::ptr_eq(&a, &c.get_keyed(method, "GET")));
+        // The same text under another key is still one allocation (the cache's).
+        assert!(Arc::ptr_eq(&a, &c.get_keyed(route, "GET")));
+        let post = c.get_keyed(method, "POST");
+        assert_eq!(&*post, "POST");
+        assert!(Arc::ptr_eq(&a, &c.get_keyed(method, "GET")));
+        // Keys past the bound use the cache alone; no slot is made for them.
+        let far = Sym(ValueCache::MAX_KEYS as u32);
+        assert!(Arc::ptr_eq(&a, &c.get_keyed(far, "GET")));
+        assert!(c.last.len() <= ValueCache::MAX_KEYS);
+        // Long values are neither kept nor remembered.
+        let long = "z".repeat(ValueCache::MAX_LEN + 1);
+        let l = c.get_keyed(method, &long);
+        assert!(!Arc::ptr_eq(&l, &c.get_keyed(method, &long)));
+    }
+
+    #[test]
+    fn the_cache_stays_bounded() {
+        let mut c = ValueCache::default();
+        let first = c.get("v0");
+        for i in 0..3 * ValueCache::MAX_VALUES {
+            c.get(&format!("v{i}"));
+            assert!(c.len() <= ValueCache::MAX_VALUES);
+        }
+        // A value handed out before the cache started over is still whole.
+        assert_eq!(&*first, "v0");
+        // And the cache shares again after starting over.
+        let a = c.get("again");
+        assert!(Arc::ptr_eq(&a, &c.get("again")));
     }
 }

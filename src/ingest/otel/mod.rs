@@ -43,7 +43,7 @@ pub mod zipkin;
 use super::InputStats;
 use super::lines::{ApplyLine, Flow, Lines, ParseLine, parse_lines};
 use crate::error::{Error, Result};
-use crate::model::{FieldValue, Ns, SpanIdx, Sym, ThreadIdx, TraceBuilder};
+use crate::model::{FieldValue, Ns, SpanIdx, Sym, ThreadIdx, TraceBuilder, ValueCache};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
 use std::collections::hash_map::Entry;
@@ -208,6 +208,10 @@ pub struct Assembler {
     read: u64,
     held: usize,
     pub keys: Keys,
+    /// Repeated attribute values (service names, routes, methods) shared, not copied.
+    pub values: ValueCache,
+    /// `otel.kind`'s value for each kind, shared by every span of that kind.
+    kinds: [FieldValue; 5],
     counts: Counts,
     thread_key: String,
     scratch: Scratch,
@@ -232,6 +236,15 @@ impl Assembler {
             read: 0,
             held: 0,
             keys: Keys::new(b),
+            values: ValueCache::default(),
+            kinds: [
+                Kind::Internal,
+                Kind::Server,
+                Kind::Client,
+                Kind::Producer,
+                Kind::Consumer,
+            ]
+            .map(|k| k.as_str().into()),
             counts: Counts::default(),
             thread_key: String::new(),
             scratch: Scratch::default(),
@@ -260,7 +273,7 @@ impl Assembler {
         let mut fields = s.fields;
         if let Some(kind) = s.kind {
             fields.retain(|(k, _)| *k != keys.kind);
-            fields.push((keys.kind, kind.as_str().into()));
+            fields.push((keys.kind, self.kinds[kind as usize].clone()));
         }
         if !fields.iter().any(|(k, _)| *k == keys.url_path)
             && let Some((_, v)) = fields.iter().find(|(k, _)| *k == keys.http_path)
@@ -269,14 +282,11 @@ impl Assembler {
             fields.push((keys.url_path, v));
         }
         let thread = self.thread_of(b, &fields, s.pid);
-        let trace = value::trace_id(s.trace_id);
+        let (trace, exact) = value::trace_id_exact(s.trace_id);
         // A server or root span keeps its trace id as `otel.trace_id` (32 hex digits, as W3C's
         // traceparent writes it), so a browser's traceparent header can find the request it
         // started. Other spans do not need it.
-        if (s.kind == Some(Kind::Server) || s.parent_id.is_none())
-            && trace != 0
-            && value::trace_id_is_exact(s.trace_id)
-        {
+        if (s.kind == Some(Kind::Server) || s.parent_id.is_none()) && trace != 0 && exact {
             fields.push((keys.trace_id, hex32(trace).as_str().into()));
         }
         self.read += 1;

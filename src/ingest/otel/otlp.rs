@@ -236,27 +236,40 @@ impl Decoder {
                 Some((k, sym)) if *k == kv.key.0 => *sym,
                 _ => {
                     let sym = b.intern(&kv.key.0);
+                    // The slot's text is rewritten in place: spans of other shapes come in
+                    // between (a server span, its database span), and a new `String` each
+                    // time they alternate was three allocations a span.
                     match self.key_at.get_mut(i) {
-                        Some(slot) => *slot = (kv.key.0.to_string(), sym),
+                        Some((k, s)) => {
+                            k.clear();
+                            k.push_str(&kv.key.0);
+                            *s = sym;
+                        }
                         None => self.key_at.push((kv.key.0.to_string(), sym)),
                     }
                     sym
                 }
             };
-            fields.push((key, (*kv.value.0).into()));
+            fields.push((key, self.asm.values.get_keyed(key, &kv.value.0)));
         }
         if let Some(s) = ctx.service {
-            fields.push((keys.service, s.into()));
+            fields.push((keys.service, self.asm.values.get_keyed(keys.service, s)));
         }
         if let Some(s) = ctx.scope {
-            fields.push((keys.scope, s.into()));
+            fields.push((keys.scope, self.asm.values.get_keyed(keys.scope, s)));
         }
         if let Some(st) = &span.status {
             if let Some(code) = st.code.as_ref().and_then(|c| status_code(&c.0)) {
-                fields.push((keys.status_code, code.into()));
+                fields.push((
+                    keys.status_code,
+                    self.asm.values.get_keyed(keys.status_code, code),
+                ));
             }
             if let Some(m) = st.message.as_ref().filter(|m| !m.0.is_empty()) {
-                fields.push((keys.status_description, (*m.0).into()));
+                fields.push((
+                    keys.status_description,
+                    self.asm.values.get_keyed(keys.status_description, &m.0),
+                ));
             }
         }
         // The first `exception` event, in the exception semantic convention's keys.
@@ -271,7 +284,7 @@ impl Decoder {
                     "exception.message" => self.exc.1,
                     _ => continue,
                 };
-                fields.push((key, (*kv.value.0).into()));
+                fields.push((key, self.asm.values.get_keyed(key, &kv.value.0)));
             }
         }
         let s = SpanIn {

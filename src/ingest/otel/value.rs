@@ -236,22 +236,45 @@ pub struct KeyValue<'a> {
     pub value: AnyValue<'a>,
 }
 
-/// Up to `max` hex digits as a number, in one pass.
+/// Each byte's value as a hex digit; 0x80 for a byte that is not one.
+const HEX: [u8; 256] = {
+    let mut t = [0x80u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Up to 16 hex digits as a number (no branch per digit: a bad digit is noticed at the end).
+fn hex_u64(digits: &[u8]) -> Option<u64> {
+    let (mut v, mut bad) = (0u64, 0u8);
+    for &c in digits {
+        let d = HEX[usize::from(c)];
+        bad |= d;
+        v = (v << 4) | u64::from(d & 0xf);
+    }
+    (bad & 0x80 == 0).then_some(v)
+}
+
+/// Up to `max` (at most 32) hex digits as a number: the last 16 and those before them, each
+/// into a `u64` (a trace id's 32 digits shifted through a `u128` one by one cost three times
+/// as much).
 fn hex_digits(s: &str, max: usize) -> Option<u128> {
-    if s.is_empty() || s.len() > max {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > max.min(32) {
         return None;
     }
-    let mut v: u128 = 0;
-    for c in s.bytes() {
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return None,
-        };
-        v = (v << 4) | u128::from(d);
-    }
-    Some(v)
+    let (hi, lo) = b.split_at(b.len().saturating_sub(16));
+    let shift = 4 * lo.len();
+    Some((u128::from(hex_u64(hi)?) << shift) | u128::from(hex_u64(lo)?))
 }
 
 /// Standard or URL-safe base64 (padding optional) into bytes; `None` when it is not base64.
@@ -305,25 +328,26 @@ pub fn span_id(s: &str) -> Option<u64> {
 /// A trace id as a number: hex of up to 32 digits (64- and 128-bit ids alike), base64 of 16
 /// (or 8) bytes, else the text's hash; empty: 0.
 pub fn trace_id(s: &str) -> u128 {
-    let s = s.trim();
-    if s.is_empty() {
-        return 0;
-    }
-    match hex_digits(s, 32) {
-        Some(v) => v,
-        None => match base64(s).filter(|b| b.len() == 16 || b.len() == 8) {
-            Some(b) => b.iter().fold(0u128, |acc, x| (acc << 8) | u128::from(*x)),
-            None => u128::from(hash(s)),
-        },
-    }
+    trace_id_exact(s).0
 }
 
-/// Whether `trace_id` read `s` as the id itself (hex or base64), not as a hash of something
-/// else.
-pub fn trace_id_is_exact(s: &str) -> bool {
+/// [`trace_id`], and whether it read `s` as the id itself (hex or base64), not as a hash of
+/// something else; `s` is read once.
+pub fn trace_id_exact(s: &str) -> (u128, bool) {
     let s = s.trim();
-    !s.is_empty()
-        && (hex_digits(s, 32).is_some() || base64(s).is_some_and(|b| b.len() == 16 || b.len() == 8))
+    if s.is_empty() {
+        return (0, false);
+    }
+    match hex_digits(s, 32) {
+        Some(v) => (v, true),
+        None => match base64(s).filter(|b| b.len() == 16 || b.len() == 8) {
+            Some(b) => (
+                b.iter().fold(0u128, |acc, x| (acc << 8) | u128::from(*x)),
+                true,
+            ),
+            None => (u128::from(hash(s)), false),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -352,6 +376,18 @@ mod tests {
             trace_id("W47/95gDgQPSabYzgT/GDA=="),
             trace_id("5B8EFFF798038103D269B633813FC60C")
         );
+        // Every length up to 32 digits, either case; anything else is not hex.
+        assert_eq!(hex_digits("f", 32), Some(0xf));
+        assert_eq!(
+            hex_digits("1234567890abcdefF", 32),
+            Some(0x1_2345_6789_0abc_deff)
+        );
+        assert_eq!(hex_digits(&"f".repeat(32), 32), Some(u128::MAX));
+        assert_eq!(hex_digits(&"f".repeat(17), 16), None);
+        assert_eq!(hex_digits(&"f".repeat(33), 40), None);
+        assert_eq!(hex_digits("12g4", 32), None);
+        assert_eq!(hex_digits("ABCDEF0123456789abcdef012345678/", 32), None);
+        assert_eq!(hex_digits("", 32), None);
         // A 64-bit trace id is the same trace as its 128-bit zero-padded form.
         assert_eq!(
             trace_id("0000000000000001"),

@@ -193,7 +193,7 @@ impl ResponseEvents {
         let fields = r
             .fields
             .into_iter()
-            .map(|(k, v)| (b.intern(&k), v.into_boxed_str()))
+            .map(|(k, v)| (b.intern(&k), v.into()))
             .collect();
         b.closed_span(
             name, target, None, r.start, r.end, None, None, fields, r.thread,
