@@ -44,6 +44,16 @@ const CASES: &[(&str, i32, &str)] = &[
         0,
         "1 slow-callback line carries no timestamp",
     ),
+    (
+        "console-leak-report-garbled-enter.jsonl",
+        2,
+        "line 2: expected one JSON event per line (console-subscriber recording)",
+    ),
+    (
+        "console-leak-report-binary.jsonl",
+        2,
+        "binary data (not text, and not gzip)",
+    ),
 ];
 
 fn dir() -> PathBuf {
