@@ -317,15 +317,34 @@ pub fn parse_lines<P: ParseLine, A: ApplyLine<P>>(
                 let out = recycle(std::mem::take(&mut spare));
                 s.spawn(move || (decode(parser, back, back_complete, out), Instant::now()))
             });
+            let mut early = None;
             for (line, complete) in block_lines(front, front_complete) {
                 let parsed = parser.parse(line);
-                let flow = apply.apply(line_no, line, complete, parsed)?;
+                let flow = match apply.apply(line_no, line, complete, parsed) {
+                    Ok(flow) => flow,
+                    Err(e) => {
+                        early = Some(Err(e));
+                        break;
+                    }
+                };
                 line_no += 1;
                 match flow {
                     Flow::Next => {}
-                    Flow::Stop => return Ok(Some(None)),
-                    Flow::HandBack => return Ok(Some(Some(offset_in(block, line)))),
+                    Flow::Stop => early = Some(Ok(Some(None))),
+                    Flow::HandBack => early = Some(Ok(Some(Some(offset_in(block, line))))),
                 }
+                if early.is_some() {
+                    break;
+                }
+            }
+            if let Some(result) = early {
+                // The other thread is joined before leaving: a scope waits for its threads'
+                // closures, not for the threads to exit, and LeakSanitizer (fuzz/) saw the
+                // thread's own records still held after an early stop.
+                if let Some(Err(panic)) = worker.map(|w| w.join()) {
+                    std::panic::resume_unwind(panic);
+                }
+                return result;
             }
             let Some(worker) = worker else {
                 return Ok(None);
