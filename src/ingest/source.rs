@@ -391,6 +391,28 @@ pub(super) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize>
     Ok(n)
 }
 
+/// Appends what `input` has next to `buf` (the scanners' refill); false at the end of the
+/// input. A gzip stream cut short ends like a file cut off: what was decompressed is kept.
+pub(crate) fn append_more(input: &mut dyn BufRead, buf: &mut Vec<u8>, name: &str) -> Result<bool> {
+    let chunk = match input.fill_buf() {
+        Ok(c) => c,
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
+        Err(source) => {
+            return Err(Error::Io {
+                path: name.to_string(),
+                source,
+            });
+        }
+    };
+    if chunk.is_empty() {
+        return Ok(false);
+    }
+    let n = chunk.len();
+    buf.extend_from_slice(chunk);
+    input.consume(n);
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

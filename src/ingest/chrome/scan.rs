@@ -74,28 +74,10 @@ impl<'i> Scanner<'i> {
         if self.eof {
             return Ok(false);
         }
-        let chunk = match self.input.fill_buf() {
-            Ok(c) => c,
-            // A gzip stream cut short: what was decompressed is kept, like a cut-off file.
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                self.eof = true;
-                return Ok(false);
-            }
-            Err(source) => {
-                return Err(StreamError::Io(Error::Io {
-                    path: self.name.to_string(),
-                    source,
-                }));
-            }
-        };
-        if chunk.is_empty() {
-            self.eof = true;
-            return Ok(false);
-        }
-        let n = chunk.len();
-        self.buf.extend_from_slice(chunk);
-        self.input.consume(n);
-        Ok(true)
+        let more = crate::ingest::source::append_more(self.input, &mut self.buf, self.name)
+            .map_err(StreamError::Io)?;
+        self.eof = !more;
+        Ok(more)
     }
 
     /// Drops what was already parsed. Only between values: scans hold indices into `buf`.
