@@ -21,13 +21,17 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::io::BufRead;
 
+mod fast;
+
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Request<'a> {
     #[serde(rename = "resourceSpans", alias = "resource_spans", borrow, default)]
     resource_spans: Option<Vec<ResourceSpans<'a>>>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct ResourceSpans<'a> {
     #[serde(borrow, default)]
     resource: Option<Attributes<'a>>,
@@ -43,12 +47,14 @@ struct ResourceSpans<'a> {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Attributes<'a> {
     #[serde(borrow, default)]
     attributes: Vec<KeyValue<'a>>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct ScopeSpans<'a> {
     #[serde(
         alias = "instrumentationLibrary",
@@ -62,12 +68,14 @@ struct ScopeSpans<'a> {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Scope<'a> {
     #[serde(borrow, default)]
     name: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Span<'a> {
     #[serde(rename = "traceId", alias = "trace_id", borrow, default)]
     trace_id: Option<Text<'a>>,
@@ -92,6 +100,7 @@ struct Span<'a> {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Event<'a> {
     #[serde(borrow, default)]
     name: Option<Text<'a>>,
@@ -100,6 +109,7 @@ struct Event<'a> {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Status<'a> {
     #[serde(borrow, default)]
     code: Option<Scalar<'a>>,
@@ -108,6 +118,7 @@ struct Status<'a> {
 }
 
 /// `kind`: `2` or `"SPAN_KIND_SERVER"`; unknown values are no kind.
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct OtlpKind(Option<Kind>);
 
 impl<'de> Deserialize<'de> for OtlpKind {
@@ -125,13 +136,16 @@ impl<'de> Deserialize<'de> for OtlpKind {
                 Ok(OtlpKind(Kind::from_int(v)))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<OtlpKind, E> {
-                Ok(OtlpKind(
-                    Kind::from_name(v).or_else(|| v.parse().ok().and_then(Kind::from_int)),
-                ))
+                Ok(OtlpKind(kind_of_name(v)))
             }
         }
         d.deserialize_any(V)
     }
+}
+
+/// A kind written as a string: a name, or an integer in a string.
+fn kind_of_name(v: &str) -> Option<Kind> {
+    Kind::from_name(v).or_else(|| v.parse().ok().and_then(Kind::from_int))
 }
 
 fn text<'x>(t: &'x Option<Text<'_>>) -> &'x str {
@@ -171,7 +185,11 @@ struct OtlpLines;
 impl ParseLine for OtlpLines {
     type Parsed<'a> = serde_json::Result<Request<'a>>;
     fn parse<'a>(&self, line: &'a str) -> Self::Parsed<'a> {
-        serde_json::from_str(line.trim_ascii())
+        let line = line.trim_ascii();
+        match fast::request(line) {
+            Some(request) => Ok(request),
+            None => serde_json::from_str(line),
+        }
     }
 }
 

@@ -78,7 +78,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
 
 /// A JSON array read into a vector made room for `N` elements up front (serde's own `Vec`
 /// grows from nothing: for a batch of hundreds of spans that is many copies of big structs).
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct CapVec<T, const N: usize>(pub Vec<T>);
 
 impl<T, const N: usize> Default for CapVec<T, N> {
@@ -228,7 +228,7 @@ struct KeyValueList<'a> {
 }
 
 /// An OTLP `KeyValue`: an attribute.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, PartialEq, serde::Deserialize)]
 pub struct KeyValue<'a> {
     #[serde(borrow)]
     pub key: Text<'a>,

@@ -1,0 +1,186 @@
+//! The fast path against serde_json: where it answers, the same structs; where serde refuses
+//! a line, no answer.
+
+use super::super::Request;
+use super::{request, string_end};
+
+/// Every OTLP/JSON line of the repository's samples and test files, and generated lines.
+fn lines() -> Vec<String> {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let mut out = Vec::new();
+    for f in [
+        "sample-traces/django/asgi.otlp.jsonl",
+        "sample-traces/django/asgi.otlp-threads.jsonl",
+        "sample-traces/django/wsgi.otlp.jsonl",
+        "sample-traces/django/wsgi.otlp-threads.jsonl",
+        "sample-traces/har/page-burst.otlp.jsonl",
+        "sample-traces/har/page-idle.otlp.jsonl",
+        "tests/data/formats/otel/otlp-collector.jsonl",
+        "tests/data/formats/otel/otlp-bad-spans.jsonl",
+        "tests/data/formats/django/asgi-loop.jsonl",
+        "tests/data/formats/django/wsgi-pool.jsonl",
+    ] {
+        let text = std::fs::read_to_string(format!("{dir}/{f}")).expect("test input");
+        out.extend(text.lines().map(str::to_string));
+    }
+    // The specification's example and the protobuf mapping's, pretty-printed: as one line.
+    for f in [
+        "tests/data/formats/otel/otlp-spec-example.json",
+        "tests/data/formats/otel/otlp-protobuf-json.json",
+        "tests/data/formats/har/ids.otlp.json",
+    ] {
+        let text = std::fs::read_to_string(format!("{dir}/{f}")).expect("test input");
+        out.push(text.trim().to_string());
+    }
+    let generated = crate::testgen::otlp::generate(1 << 20, 7);
+    let generated = String::from_utf8(generated).expect("generated lines are UTF-8");
+    out.extend(generated.lines().take(40).map(str::to_string));
+    out
+}
+
+/// Where the fast path answers, serde reads the line and makes the same structs of it.
+fn agrees(line: &str) -> bool {
+    let Some(fast) = request(line) else {
+        return false;
+    };
+    match serde_json::from_str::<Request>(line) {
+        Ok(slow) => assert_eq!(fast, slow, "the fast path and serde differ on {line}"),
+        Err(e) => panic!("the fast path read a line serde refuses ({e}): {line}"),
+    }
+    true
+}
+
+#[test]
+fn reads_every_sample_line_as_serde_does() {
+    let lines = lines();
+    let answered = lines.iter().filter(|l| agrees(l)).count();
+    // Every line serde reads (all but one, cut off, in the file of bad spans): the samples
+    // (captured headers come as `arrayValue`s of one), the generated lines, the
+    // specification's example and the protobuf mapping's.
+    let readable = lines
+        .iter()
+        .filter(|l| serde_json::from_str::<Request>(l).is_ok())
+        .count();
+    assert_eq!(answered, readable, "lines read by serde: {readable}");
+    assert!(readable + 1 == lines.len() && readable > 30);
+}
+
+#[test]
+fn shapes_it_reads_and_shapes_it_leaves() {
+    let span = |members: &str| {
+        format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"s"}}}}]}},"scopeSpans":[{{"scope":{{"name":"x"}},"spans":[{{"traceId":"01","spanId":"02",{members}}}]}}]}}]}}"#
+        )
+    };
+    // Read: times as strings or numbers, kinds as numbers or names, integer and boolean
+    // values, unknown members of every kind, white space.
+    for m in [
+        r#""startTimeUnixNano":"10","endTimeUnixNano":20"#,
+        r#""kind":2"#,
+        r#""kind":"SPAN_KIND_CLIENT""#,
+        r#""kind":-1"#,
+        r#""attributes":[{"key":"n","value":{"intValue":42}},{"key":"b","value":{"boolValue":false}}]"#,
+        r#""attributes":[{"key":"k"}]"#,
+        r#""attributes":[{"key":"a","value":{"arrayValue":{"values":[]}}}]"#,
+        r#""attributes":[{"key":"a","value":{"arrayValue":{"values":[{"stringValue":"x"}]}}}]"#,
+        r#""attributes":[{"key":"a","value":{"arrayValue":{"values":[{"intValue":"1"},{"boolValue":true}]}}}]"#,
+        r#""attributes":[{"key":"a","value":{"kvlistValue":{"values":[{"key":"k","value":{"stringValue":"v"}}]}}}]"#,
+        r#""flags":256,"droppedAttributesCount":0,"x":[true,false,{"y":[1,2.5,-3]}]"#,
+        r#""status":{"code":2,"message":"boom"}"#,
+        r#""status":{"code":"STATUS_CODE_OK"}"#,
+        r#""events":[{"timeUnixNano":"5","name":"exception","attributes":[]}]"#,
+        " \"name\" : \"a b\" , \"kind\" : 1 ",
+        r#""name":"ünïcode ✓""#,
+    ] {
+        let line = span(m);
+        assert!(agrees(&line), "not read by the fast path: {line}");
+    }
+    // Left to serde (which reads some and refuses others).
+    for m in [
+        r#""name":"a\"b""#,
+        r#""name":null"#,
+        r#""name":1"#,
+        r#""name":"a","name":"b""#,
+        r#""spanId":"03""#,
+        r#""span_id":"03""#,
+        r#""startTimeUnixNano":1.5"#,
+        r#""startTimeUnixNano":"1e3""#,
+        r#""startTimeUnixNano":99999999999999999999"#,
+        r#""kind":1.0"#,
+        r#""x":1e5"#,
+        r#""x":01"#,
+        r#""x":-"#,
+        r#""x":nul"#,
+        r#""x":"tab	in""#,
+        r#""attributes":[{"key":"d","value":{"doubleValue":0.5}}]"#,
+        r#""attributes":[{"value":{"stringValue":"no key"}}]"#,
+        r#""attributes":null"#,
+        r#""status":{"code":-1}"#,
+    ] {
+        let line = span(m);
+        assert!(request(&line).is_none(), "read by the fast path: {line}");
+    }
+    assert!(request(&format!("{} x", span(r#""kind":1"#))).is_none());
+    assert!(request(r#"{"resourceSpans":[],"resourceSpans":[]}"#).is_none());
+    assert!(request(r#"{"other":1}"#).is_none());
+    assert!(request(&"[".repeat(100)).is_none());
+}
+
+/// Damaged lines (cut, a byte removed, a byte replaced with one of JSON's own): the fast path
+/// answers only where serde reads the line, and then the same.
+#[test]
+fn damaged_lines_agree_with_serde() {
+    let lines = lines();
+    let mut checked = 0;
+    for line in &lines {
+        let b = line.as_bytes();
+        // Every position of a short line; about 30 spread over a long one.
+        let step = if b.len() < 2000 { 1 } else { b.len() / 30 };
+        for at in (0..b.len()).step_by(step) {
+            for edit in 0..4u8 {
+                let mut d = b.to_vec();
+                match edit {
+                    0 => d.truncate(at),
+                    1 => {
+                        d.remove(at);
+                    }
+                    2 => d[at] = b"{}[],:\"0-e. n"[at % 13],
+                    _ => d.insert(at, b"\\\"{,]1"[at % 6]),
+                }
+                let Ok(d) = String::from_utf8(d) else {
+                    continue;
+                };
+                agrees(&d);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10_000, "only {checked} damaged lines");
+}
+
+#[test]
+fn the_end_of_a_string_eight_bytes_at_a_time() {
+    let naive = |b: &[u8]| {
+        b.iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+            .unwrap_or(b.len())
+    };
+    // Every length up to 20, the stop byte at every place, after every kind of byte.
+    for len in 0..20 {
+        for at in 0..=len {
+            for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for fill in [b'a', b' ', 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xc3, 0xff] {
+                    let mut b = vec![fill; len];
+                    if at < len {
+                        b[at] = stop;
+                    }
+                    assert_eq!(string_end(&b), naive(&b), "{b:?}");
+                }
+            }
+        }
+    }
+    // Two stops in one word: the first.
+    assert_eq!(string_end(b"ab\"cd\\ef"), 2);
+    assert_eq!(string_end(b"ab\\cd\"ef"), 2);
+    assert_eq!(string_end("é\u{1}".as_bytes()), 2);
+}
