@@ -60,6 +60,7 @@ fn main() -> ExitCode {
     };
     let mut diag = io::stderr();
     let mut progress = ProgressLine::new(config.progress);
+    stallscope::exit_after_run();
     match stallscope::run_with_progress(&config, out, &mut diag, &mut |p| progress.show(p)) {
         Ok(outcome) => {
             let _ = out.flush();
