@@ -11,6 +11,7 @@ pub mod chrome;
 pub mod console;
 pub mod har;
 pub mod http_ids;
+mod json_cursor;
 mod lines;
 pub mod otel;
 mod sniff;

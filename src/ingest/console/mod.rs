@@ -89,7 +89,10 @@ impl ParseLine for RecordParser {
         if line.bytes().all(|c| c.is_ascii_whitespace()) {
             return None;
         }
-        Some(serde_json::from_str(line))
+        Some(match recording::fast_record(line) {
+            Some(record) => Ok(record),
+            None => serde_json::from_str(line),
+        })
     }
 }
 

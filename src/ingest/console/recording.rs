@@ -8,12 +8,16 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 
+mod fast;
+pub(super) use fast::record as fast_record;
+
 #[derive(Deserialize)]
 pub(super) struct Header {
     pub(super) v: u64,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(super) struct At {
     pub(super) secs_since_epoch: u64,
     pub(super) nanos_since_epoch: u32,
@@ -30,6 +34,7 @@ impl At {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(super) struct SpawnBody<'a> {
     pub(super) id: u64,
     pub(super) at: At,
@@ -38,6 +43,7 @@ pub(super) struct SpawnBody<'a> {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(super) struct Field<'a> {
     #[serde(borrow)]
     pub(super) name: Cow<'a, str>,
@@ -47,6 +53,7 @@ pub(super) struct Field<'a> {
 
 /// A field value: console-subscriber writes strings (debug values too), unsigned and signed
 /// integers and booleans.
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(super) enum FieldVal<'a> {
     Str(Cow<'a, str>),
     U64(u64),
@@ -124,12 +131,14 @@ impl<'de: 'a, 'a> Deserialize<'de> for FieldVal<'a> {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(super) struct IdAt {
     pub(super) id: u64,
     pub(super) at: At,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(super) struct WakerBody {
     pub(super) id: u64,
     pub(super) op: WakeOp,
@@ -138,6 +147,7 @@ pub(super) struct WakerBody {
 
 /// `"Clone"`, `"Drop"`, `{"Wake":{"self_wake":bool}}`, `{"WakeByRef":{"self_wake":bool}}`.
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(super) enum WakeOp {
     Wake {
         #[serde(default)]
@@ -152,6 +162,7 @@ pub(super) enum WakeOp {
 }
 
 /// One event line: `{"Variant": {...}}`. Unknown variants are read past, not errors.
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(super) enum Record<'a> {
     Spawn(SpawnBody<'a>),
     Enter(IdAt),

@@ -20,7 +20,10 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::BufRead;
 
+mod fast;
+
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(super) struct Line<'a> {
     #[serde(borrow, default)]
     timestamp: Option<Cow<'a, str>>,
@@ -31,7 +34,7 @@ pub(super) struct Line<'a> {
     #[serde(borrow, default)]
     span: Option<SpanObj<'a>>,
     #[serde(borrow, default)]
-    spans: Option<&'a RawValue>,
+    spans: Option<RawText<'a>>,
     #[serde(rename = "threadName", borrow, default)]
     thread_name: Option<Cow<'a, str>>,
     #[serde(rename = "threadId", borrow, default)]
@@ -52,6 +55,7 @@ pub(super) struct Line<'a> {
 /// The event's own fields. Only the ones span events carry are read; `message` of an ordinary
 /// event may be any value (a `Debug`-recorded struct, a number) and is then not a span event.
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct EventFields<'a> {
     #[serde(borrow, default, deserialize_with = "str_or_other")]
     message: Option<Cow<'a, str>>,
@@ -118,10 +122,23 @@ fn str_or_other<'de, D: Deserializer<'de>>(
     d.deserialize_any(V)
 }
 
+/// A value's text as written: the `spans` list, parsed only when an event needs it.
+#[derive(Clone, Copy)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
+struct RawText<'a>(&'a str);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawText<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        <&'de RawValue>::deserialize(d).map(|r| RawText(r.get()))
+    }
+}
+
 /// A span object (`{"route":"/a","request_id":3,"name":"http.request"}`) as a [`SpanDesc`].
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct SpanObj<'a>(SpanDesc<'a>);
 
 /// A scalar field value as display text, borrowed from the line when it has no escapes.
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Scalar<'a>(Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
@@ -245,7 +262,10 @@ impl ParseLine for JsonParser {
         if line.bytes().all(|c| c.is_ascii_whitespace()) {
             return None;
         }
-        Some(serde_json::from_str(line))
+        Some(match fast::line(line) {
+            Some(parsed) => Ok(parsed),
+            None => serde_json::from_str(line),
+        })
     }
 }
 
@@ -344,7 +364,7 @@ impl LineFormat for JsonLines {
         let raw_spans = parsed.spans;
         let lazy = || {
             let mut context = raw_spans
-                .and_then(|r| serde_json::from_str::<SpanList>(r.get()).ok())
+                .and_then(|r| serde_json::from_str::<SpanList>(r.0).ok())
                 .map(|s| s.0)
                 .unwrap_or_default();
             // For ENTER the entered stack ends with the span itself; not its own ancestor.

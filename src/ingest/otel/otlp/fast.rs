@@ -10,21 +10,18 @@
 //! Why: serde_json reads these lines into `IgnoredAny` at about 1.2 GB/s but into the typed
 //! structs at about a third of that (field names matched alias by alias, every attribute
 //! value through `deserialize_any`, options through `deserialize_option`); here a key is
-//! matched once by its bytes and a string's end is found eight bytes at a time.
+//! matched once by its bytes and a string's end is found eight bytes at a time (the cursor:
+//! `ingest/json_cursor.rs`).
 
 use super::{Attributes, Event, OtlpKind, Request, ResourceSpans, Scope, ScopeSpans, Span, Status};
+use crate::ingest::json_cursor::{Cur, once};
 use crate::ingest::otel::Kind;
 use crate::ingest::otel::value::{AnyValue, CapVec, Int, KeyValue, Scalar, Text};
 use std::borrow::Cow;
 
 /// The line as serde would read it, or `None` when the line is not of the shapes read here.
 pub(super) fn request(line: &str) -> Option<Request<'_>> {
-    let mut c = Cur {
-        s: line,
-        b: line.as_bytes(),
-        i: 0,
-        depth: 0,
-    };
+    let mut c = Cur::new(line);
     let mut spans = None;
     c.object(|c, key| {
         match key {
@@ -36,8 +33,7 @@ pub(super) fn request(line: &str) -> Option<Request<'_>> {
         }
         Some(())
     })?;
-    c.ws();
-    if c.i != c.b.len() {
+    if !c.at_end() {
         return None;
     }
     Some(Request {
@@ -45,182 +41,8 @@ pub(super) fn request(line: &str) -> Option<Request<'_>> {
     })
 }
 
-/// How deep the fast path follows nested values (serde_json's own limit is 128: deeper than
-/// this, serde decides).
-const MAX_DEPTH: u32 = 32;
-
-/// A cursor over one line's bytes. Every method returns `None` for "not read here".
-struct Cur<'a> {
-    s: &'a str,
-    b: &'a [u8],
-    i: usize,
-    depth: u32,
-}
-
+/// The OTLP parts of the cursor.
 impl<'a> Cur<'a> {
-    fn ws(&mut self) {
-        while let Some(&c) = self.b.get(self.i) {
-            if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
-                self.i += 1;
-            } else {
-                break;
-            }
-        }
-    }
-
-    /// The next byte that is not white space (not consumed).
-    fn peek(&mut self) -> Option<u8> {
-        self.ws();
-        self.b.get(self.i).copied()
-    }
-
-    fn eat(&mut self, c: u8) -> Option<()> {
-        (self.peek()? == c).then(|| self.i += 1)
-    }
-
-    fn enter(&mut self) -> Option<()> {
-        self.depth += 1;
-        (self.depth <= MAX_DEPTH).then_some(())
-    }
-
-    /// A string without escapes or control characters, borrowed.
-    fn string(&mut self) -> Option<&'a str> {
-        if self.peek()? != b'"' {
-            return None;
-        }
-        let start = self.i + 1;
-        let end = start + string_end(self.b.get(start..)?);
-        // An escape, a control character serde refuses, or no end: serde's to read or refuse.
-        if self.b.get(end) != Some(&b'"') {
-            return None;
-        }
-        self.i = end + 1;
-        // Both ends are next to ASCII quotes: on character boundaries.
-        self.s.get(start..end)
-    }
-
-    /// A number in JSON's grammar: its text and whether it is an integer (no fraction, no
-    /// exponent). An exponent is left to serde.
-    fn number(&mut self) -> Option<(&'a str, bool)> {
-        self.ws();
-        let start = self.i;
-        let digit = |c: Option<&u8>| c.is_some_and(u8::is_ascii_digit);
-        if self.b.get(self.i) == Some(&b'-') {
-            self.i += 1;
-        }
-        match self.b.get(self.i) {
-            Some(b'0') => self.i += 1,
-            Some(b'1'..=b'9') => {
-                while digit(self.b.get(self.i)) {
-                    self.i += 1;
-                }
-            }
-            _ => return None,
-        }
-        let mut integer = true;
-        if self.b.get(self.i) == Some(&b'.') {
-            integer = false;
-            self.i += 1;
-            if !digit(self.b.get(self.i)) {
-                return None;
-            }
-            while digit(self.b.get(self.i)) {
-                self.i += 1;
-            }
-        }
-        if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
-            return None;
-        }
-        Some((self.s.get(start..self.i)?, integer))
-    }
-
-    /// A non-negative integer written in at most 19 digits (it fits a `u64`, and its text is
-    /// what formatting the number gives back: JSON has no leading zeros).
-    fn small_uint(&mut self) -> Option<&'a str> {
-        match self.number()? {
-            (t, true) if !t.starts_with('-') && t.len() <= 19 => Some(t),
-            _ => None,
-        }
-    }
-
-    fn literal(&mut self, word: &[u8]) -> Option<()> {
-        self.ws();
-        let end = self.i + word.len();
-        (self.b.get(self.i..end)? == word).then(|| self.i = end)
-    }
-
-    /// An object: `f` reads each member's value after its key.
-    fn object(&mut self, mut f: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
-        self.eat(b'{')?;
-        self.enter()?;
-        if self.peek()? == b'}' {
-            self.i += 1;
-        } else {
-            loop {
-                let key = self.string()?;
-                self.eat(b':')?;
-                f(self, key)?;
-                match self.peek()? {
-                    b',' => self.i += 1,
-                    b'}' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        self.depth -= 1;
-        Some(())
-    }
-
-    /// An array: `f` reads each element.
-    fn array(&mut self, mut f: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
-        self.enter()?;
-        if self.peek()? == b']' {
-            self.i += 1;
-        } else {
-            loop {
-                f(self)?;
-                match self.peek()? {
-                    b',' => self.i += 1,
-                    b']' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        self.depth -= 1;
-        Some(())
-    }
-
-    /// An array of `T`, into a vector with room for `room` (0: grown as needed).
-    fn array_of<T>(&mut self, read: fn(&mut Self) -> Option<T>, room: usize) -> Option<Vec<T>> {
-        let mut out = Vec::with_capacity(room);
-        self.array(|c| {
-            out.push(read(c)?);
-            Some(())
-        })?;
-        Some(out)
-    }
-
-    /// Any value, checked and passed over (a string with an escape, `null`, a number with an
-    /// exponent: not here).
-    fn skip(&mut self) -> Option<()> {
-        match self.peek()? {
-            b'"' => self.string().map(drop),
-            b'{' => self.object(|c, _| c.skip()),
-            b'[' => self.array(Self::skip),
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'-' | b'0'..=b'9' => self.number().map(drop),
-            _ => None,
-        }
-    }
-
     fn text(&mut self) -> Option<Text<'a>> {
         self.string().map(|s| Text(Cow::Borrowed(s)))
     }
@@ -324,46 +146,6 @@ impl<'a> Cur<'a> {
     fn attributes(&mut self, room: usize) -> Option<Vec<KeyValue<'a>>> {
         self.array_of(Self::key_value, room)
     }
-}
-
-/// Where the string that `b` starts in ends: the first `"`, `\\` or control character (or the
-/// end of `b`). Eight bytes at a time: a string here is mostly short, and `memchr2` was slower
-/// on short strings than this.
-fn string_end(b: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(w);
-        // A byte of `x` that is zero after the xor, or below 0x20, sets its high bit here; a
-        // borrow can only set bits above the first such byte, so the lowest one is exact.
-        let q = x ^ (ONES * u64::from(b'"'));
-        let e = x ^ (ONES * u64::from(b'\\'));
-        let found = (q.wrapping_sub(ONES) & !q)
-            | (e.wrapping_sub(ONES) & !e)
-            | (x.wrapping_sub(ONES * 0x20) & !x);
-        if found & HIGH != 0 {
-            return i + (found & HIGH).trailing_zeros() as usize / 8;
-        }
-        i += 8;
-    }
-    i + b
-        .get(i..)
-        .unwrap_or(&[])
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .unwrap_or(b.len() - i)
-}
-
-/// Reads a member once: a second one is a duplicate field, which serde refuses.
-fn once<T>(slot: &mut Option<T>, value: Option<T>) -> Option<()> {
-    if slot.is_some() {
-        return None;
-    }
-    *slot = Some(value?);
-    Some(())
 }
 
 impl<'a> ResourceSpans<'a> {

@@ -2,7 +2,7 @@
 //! a line, no answer.
 
 use super::super::Request;
-use super::{request, string_end};
+use super::request;
 
 /// Every OTLP/JSON line of the repository's samples and test files, and generated lines.
 fn lines() -> Vec<String> {
@@ -156,31 +156,4 @@ fn damaged_lines_agree_with_serde() {
         }
     }
     assert!(checked > 10_000, "only {checked} damaged lines");
-}
-
-#[test]
-fn the_end_of_a_string_eight_bytes_at_a_time() {
-    let naive = |b: &[u8]| {
-        b.iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-            .unwrap_or(b.len())
-    };
-    // Every length up to 20, the stop byte at every place, after every kind of byte.
-    for len in 0..20 {
-        for at in 0..=len {
-            for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
-                for fill in [b'a', b' ', 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xc3, 0xff] {
-                    let mut b = vec![fill; len];
-                    if at < len {
-                        b[at] = stop;
-                    }
-                    assert_eq!(string_end(&b), naive(&b), "{b:?}");
-                }
-            }
-        }
-    }
-    // Two stops in one word: the first.
-    assert_eq!(string_end(b"ab\"cd\\ef"), 2);
-    assert_eq!(string_end(b"ab\\cd\"ef"), 2);
-    assert_eq!(string_end("é\u{1}".as_bytes()), 2);
 }

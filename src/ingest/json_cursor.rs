@@ -1,0 +1,272 @@
+//! A small cursor over the bytes of one JSON line, for the fast paths of the JSON-lines
+//! readers (`otel/otlp/fast.rs`, `tracing/json/fast.rs`). Each reads a line straight into the
+//! structs serde would make of it, for the shapes writers actually produce; every method
+//! returns `None` for "not read here" (an escape in a string, `null`, a number with an
+//! exponent, a syntax error, ...), and the line then goes through serde_json, which makes the
+//! same structs or reports the error in its own words. So a fast path changes no result and
+//! no message; each one's tests hold it to serde on every sample line and on damaged ones.
+
+/// How deep the fast path follows nested values (serde_json's own limit is 128: deeper than
+/// this, serde decides).
+const MAX_DEPTH: u32 = 32;
+
+/// A cursor over one line's bytes. Every method returns `None` for "not read here".
+pub(crate) struct Cur<'a> {
+    pub(crate) s: &'a str,
+    pub(crate) b: &'a [u8],
+    pub(crate) i: usize,
+    depth: u32,
+}
+
+impl<'a> Cur<'a> {
+    pub(crate) fn new(line: &'a str) -> Self {
+        Cur {
+            s: line,
+            b: line.as_bytes(),
+            i: 0,
+            depth: 0,
+        }
+    }
+
+    /// Only white space is left.
+    pub(crate) fn at_end(&mut self) -> bool {
+        self.ws();
+        self.i == self.b.len()
+    }
+
+    fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.i) {
+            if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// The next byte that is not white space (not consumed).
+    pub(crate) fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.i).copied()
+    }
+
+    pub(crate) fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// A string without escapes or control characters, borrowed.
+    pub(crate) fn string(&mut self) -> Option<&'a str> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.i + 1;
+        let end = start + string_end(self.b.get(start..)?);
+        // An escape, a control character serde refuses, or no end: serde's to read or refuse.
+        if self.b.get(end) != Some(&b'"') {
+            return None;
+        }
+        self.i = end + 1;
+        // Both ends are next to ASCII quotes: on character boundaries.
+        self.s.get(start..end)
+    }
+
+    /// A number in JSON's grammar: its text and whether it is an integer (no fraction, no
+    /// exponent).
+    pub(crate) fn number(&mut self) -> Option<(&'a str, bool)> {
+        self.ws();
+        let start = self.i;
+        let digit = |c: Option<&u8>| c.is_some_and(u8::is_ascii_digit);
+        if self.b.get(self.i) == Some(&b'-') {
+            self.i += 1;
+        }
+        match self.b.get(self.i) {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                while digit(self.b.get(self.i)) {
+                    self.i += 1;
+                }
+            }
+            _ => return None,
+        }
+        let mut integer = true;
+        if self.b.get(self.i) == Some(&b'.') {
+            integer = false;
+            self.i += 1;
+            if !digit(self.b.get(self.i)) {
+                return None;
+            }
+            while digit(self.b.get(self.i)) {
+                self.i += 1;
+            }
+        }
+        // An exponent, or so many digits that serde's float could overflow (its error): serde's.
+        if matches!(self.b.get(self.i), Some(b'e' | b'E')) || self.i - start > 40 {
+            return None;
+        }
+        Some((self.s.get(start..self.i)?, integer))
+    }
+
+    /// A non-negative integer written in at most 19 digits (it fits a `u64`, and its text is
+    /// what formatting the number gives back: JSON has no leading zeros).
+    pub(crate) fn small_uint(&mut self) -> Option<&'a str> {
+        match self.number()? {
+            (t, true) if !t.starts_with('-') && t.len() <= 19 => Some(t),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn literal(&mut self, word: &[u8]) -> Option<()> {
+        self.ws();
+        let end = self.i + word.len();
+        (self.b.get(self.i..end)? == word).then(|| self.i = end)
+    }
+
+    /// An object: `f` reads each member's value after its key.
+    pub(crate) fn object(
+        &mut self,
+        mut f: impl FnMut(&mut Self, &'a str) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        self.enter()?;
+        if self.peek()? == b'}' {
+            self.i += 1;
+        } else {
+            loop {
+                let key = self.string()?;
+                self.eat(b':')?;
+                f(self, key)?;
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    b'}' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(())
+    }
+
+    /// An array: `f` reads each element.
+    pub(crate) fn array(&mut self, mut f: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(b'[')?;
+        self.enter()?;
+        if self.peek()? == b']' {
+            self.i += 1;
+        } else {
+            loop {
+                f(self)?;
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    b']' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(())
+    }
+
+    /// An array of `T`, into a vector with room for `room` (0: grown as needed).
+    pub(crate) fn array_of<T>(
+        &mut self,
+        read: fn(&mut Self) -> Option<T>,
+        room: usize,
+    ) -> Option<Vec<T>> {
+        let mut out = Vec::with_capacity(room);
+        self.array(|c| {
+            out.push(read(c)?);
+            Some(())
+        })?;
+        Some(out)
+    }
+
+    /// Any value, checked and passed over, as its text.
+    pub(crate) fn raw(&mut self) -> Option<&'a str> {
+        self.ws();
+        let start = self.i;
+        self.skip()?;
+        self.s.get(start..self.i)
+    }
+
+    /// Any value, checked and passed over (a string with an escape, `null`, a number with an
+    /// exponent: not here).
+    pub(crate) fn skip(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' => self.object(|c, _| c.skip()),
+            b'[' => self.array(Self::skip),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'-' | b'0'..=b'9' => self.number().map(drop),
+            _ => None,
+        }
+    }
+}
+
+/// Where the string that `b` starts in ends: the first `"`, `\\` or control character (or the
+/// end of `b`). Eight bytes at a time: a string here is mostly short, and `memchr2` was slower
+/// on short strings than this.
+pub(crate) fn string_end(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w);
+        // A byte of `x` that is zero after the xor, or below 0x20, sets its high bit here; a
+        // borrow can only set bits above the first such byte, so the lowest one is exact.
+        let q = x ^ (ONES * u64::from(b'"'));
+        let e = x ^ (ONES * u64::from(b'\\'));
+        let found = (q.wrapping_sub(ONES) & !q)
+            | (e.wrapping_sub(ONES) & !e)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        if found & HIGH != 0 {
+            return i + (found & HIGH).trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
+    i + b
+        .get(i..)
+        .unwrap_or(&[])
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .unwrap_or(b.len() - i)
+}
+
+/// Reads a member once: a second one is a duplicate field, which serde refuses.
+pub(crate) fn once<T>(slot: &mut Option<T>, value: Option<T>) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    *slot = Some(value?);
+    Some(())
+}
+
+/// The members of an object read so far, one bit each.
+pub(crate) struct Seen(pub(crate) u32);
+
+impl Seen {
+    /// `value`, when member `bit` was not seen before.
+    pub(crate) fn first<T>(&mut self, bit: u32, value: Option<T>) -> Option<T> {
+        if self.0 & (1 << bit) != 0 {
+            return None;
+        }
+        self.0 |= 1 << bit;
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests;
