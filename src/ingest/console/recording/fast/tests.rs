@@ -79,7 +79,7 @@ fn shapes_it_reads_and_shapes_it_leaves() {
         format!(r#"{{"Waker":{{"id":4,"op":"Clone",{at}}}}}"#),
         format!(r#"{{"Waker":{{"id":4,"op":{{"Wake":{{"self_wake":true}}}},{at}}}}}"#),
         format!(r#"{{"Waker":{{"id":4,"op":{{"WakeByRef":{{}}}},{at}}}}}"#),
-        format!(r#"{{"Resume":{{"id":4}},"later":true}}"#),
+        r#"{"Resume":{"id":4},"later":true}"#.to_string(),
         r#"{"v":1}"#.to_string(),
     ] {
         assert!(agrees(&l), "not read by the fast path: {l}");
@@ -88,7 +88,7 @@ fn shapes_it_reads_and_shapes_it_leaves() {
         format!(r#"{{"Enter":{{"id":-1,{at}}}}}"#),
         format!(r#"{{"Enter":{{"id":1.0,{at}}}}}"#),
         format!(r#"{{"Enter":{{"id":1,"id":2,{at}}}}}"#),
-        format!(r#"{{"Enter":{{"id":1}}}}"#),
+        r#"{"Enter":{"id":1}}"#.to_string(),
         r#"{"Enter":{"id":1,"at":{"secs_since_epoch":1,"nanos_since_epoch":4294967296}}}"#
             .to_string(),
         format!(r#"{{"Spawn":{{"id":2,{at},"fields":[{{"name":"a","value":-3}}]}}}}"#),
