@@ -268,5 +268,44 @@ impl Seen {
     }
 }
 
+/// A file of the repository (gunzipped when its name ends in `.gz`), for the fast paths'
+/// tests.
+#[cfg(test)]
+pub(crate) fn repo_text(path: &str) -> String {
+    use std::io::Read;
+    let raw = std::fs::read(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).expect("test input");
+    if path.ends_with(".gz") {
+        let mut s = String::new();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_string(&mut s)
+            .expect("gzip test input");
+        s
+    } else {
+        String::from_utf8(raw).expect("UTF-8 test input")
+    }
+}
+
+/// Damaged copies of `line` for the fast paths' differential tests: cut, with a byte removed,
+/// replaced with one of JSON's own or with one inserted, at every `step`th place (copies that
+/// are not UTF-8 left out).
+#[cfg(test)]
+pub(crate) fn damaged(line: &str, step: usize) -> impl Iterator<Item = String> + '_ {
+    let b = line.as_bytes();
+    (0..b.len()).step_by(step.max(1)).flat_map(move |at| {
+        (0..4u8).filter_map(move |edit| {
+            let mut d = b.to_vec();
+            match edit {
+                0 => d.truncate(at),
+                1 => {
+                    d.remove(at);
+                }
+                2 => d[at] = b"{}[],:\"0-e. n"[at % 13],
+                _ => d.insert(at, b"\\\"{,]1"[at % 6]),
+            }
+            String::from_utf8(d).ok()
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests;

@@ -3,27 +3,16 @@
 
 use super::super::Record;
 use super::record;
-use std::io::Read;
 
 /// Every line of the repository's console recordings, and generated lines.
 fn lines() -> Vec<String> {
-    let dir = env!("CARGO_MANIFEST_DIR");
     let mut out = Vec::new();
     for f in [
         "sample-traces/console.incident.jsonl",
         "sample-traces/joined.incident.console.jsonl",
         "sample-traces/console.patterns.jsonl.gz",
     ] {
-        let raw = std::fs::read(format!("{dir}/{f}")).expect("test input");
-        let text = if f.ends_with(".gz") {
-            let mut s = String::new();
-            flate2::read::MultiGzDecoder::new(&raw[..])
-                .read_to_string(&mut s)
-                .expect("gzip sample");
-            s
-        } else {
-            String::from_utf8(raw).expect("UTF-8 sample")
-        };
+        let text = crate::ingest::json_cursor::repo_text(f);
         out.extend(text.lines().take(3000).map(str::to_string));
     }
     let mut generated = Vec::new();
@@ -107,27 +96,11 @@ fn shapes_it_reads_and_shapes_it_leaves() {
 /// the fast path answers only where serde reads the line, and then the same.
 #[test]
 fn damaged_lines_agree_with_serde() {
-    let lines = lines();
     let mut checked = 0;
-    for line in lines.iter().step_by(97) {
-        let b = line.as_bytes();
-        for at in 0..b.len() {
-            for edit in 0..4u8 {
-                let mut d = b.to_vec();
-                match edit {
-                    0 => d.truncate(at),
-                    1 => {
-                        d.remove(at);
-                    }
-                    2 => d[at] = b"{}[],:\"0-e. n"[at % 13],
-                    _ => d.insert(at, b"\\\"{,]1"[at % 6]),
-                }
-                let Ok(d) = String::from_utf8(d) else {
-                    continue;
-                };
-                agrees(&d);
-                checked += 1;
-            }
+    for line in lines().iter().step_by(97) {
+        for d in crate::ingest::json_cursor::damaged(line, 1) {
+            agrees(&d);
+            checked += 1;
         }
     }
     assert!(checked > 10_000, "only {checked} damaged lines");

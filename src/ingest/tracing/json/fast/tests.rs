@@ -3,11 +3,9 @@
 
 use super::super::Line;
 use super::line;
-use std::io::Read;
 
 /// Every line of the repository's tracing JSON samples and test files, and generated lines.
 fn lines() -> Vec<String> {
-    let dir = env!("CARGO_MANIFEST_DIR");
     let mut out = Vec::new();
     for f in [
         "sample-traces/incident.json-full.log",
@@ -24,16 +22,7 @@ fn lines() -> Vec<String> {
         "tests/data/formats/routes/towerhttp-events.json",
         "tests/data/formats/requests/active-enter-exit.json",
     ] {
-        let raw = std::fs::read(format!("{dir}/{f}")).expect("test input");
-        let text = if f.ends_with(".gz") {
-            let mut s = String::new();
-            flate2::read::MultiGzDecoder::new(&raw[..])
-                .read_to_string(&mut s)
-                .expect("gzip sample");
-            s
-        } else {
-            String::from_utf8(raw).expect("UTF-8 sample")
-        };
+        let text = crate::ingest::json_cursor::repo_text(f);
         // The first 400 lines of each: every shape a file has shows early.
         out.extend(text.lines().take(400).map(str::to_string));
     }
@@ -111,27 +100,11 @@ fn shapes_it_reads_and_shapes_it_leaves() {
 /// the fast path answers only where serde reads the line, and then the same.
 #[test]
 fn damaged_lines_agree_with_serde() {
-    let lines = lines();
     let mut checked = 0;
-    for text in lines.iter().step_by(40) {
-        let b = text.as_bytes();
-        for at in 0..b.len() {
-            for edit in 0..4u8 {
-                let mut d = b.to_vec();
-                match edit {
-                    0 => d.truncate(at),
-                    1 => {
-                        d.remove(at);
-                    }
-                    2 => d[at] = b"{}[],:\"0-e. n"[at % 13],
-                    _ => d.insert(at, b"\\\"{,]1"[at % 6]),
-                }
-                let Ok(d) = String::from_utf8(d) else {
-                    continue;
-                };
-                agrees(&d);
-                checked += 1;
-            }
+    for text in lines().iter().step_by(40) {
+        for d in crate::ingest::json_cursor::damaged(text, 1) {
+            agrees(&d);
+            checked += 1;
         }
     }
     assert!(checked > 10_000, "only {checked} damaged lines");
