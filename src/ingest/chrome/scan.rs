@@ -40,8 +40,12 @@ pub(super) struct Scanner<'i> {
 
 type Step<T> = std::result::Result<T, StreamError>;
 
-/// What the caller does with each element: its bytes and its offset in the input.
-pub(super) type OnElement<'f> = dyn FnMut(&[u8], u64) -> Result<(), String> + 'f;
+/// Stray commas met so far: how many, and the offset of the first.
+pub(super) type Stray = (u64, Option<u64>);
+
+/// What the caller does with each element: its bytes, its offset in the input, and the stray
+/// commas met before it.
+pub(super) type OnElement<'f> = dyn FnMut(&[u8], u64, Stray) -> Result<(), String> + 'f;
 
 impl<'i> Scanner<'i> {
     pub fn new(name: &'i str, input: &'i mut dyn BufRead) -> Self {
@@ -283,7 +287,8 @@ impl<'i> Scanner<'i> {
                 Some(_) => {
                     let end = self.value_end()?;
                     let at = self.offset();
-                    on_event(self.buf.get(self.pos..end).unwrap_or(&[]), at)
+                    let stray = (self.stray_commas, self.first_stray_comma);
+                    on_event(self.buf.get(self.pos..end).unwrap_or(&[]), at, stray)
                         .map_err(StreamError::Syntax)?;
                     self.pos = end;
                     want_element = false;
@@ -323,7 +328,7 @@ mod tests {
         let mut r = std::io::BufReader::with_capacity(chunk, Chunks(input.as_bytes(), chunk));
         let mut s = Scanner::new("t", &mut r);
         let mut got = Vec::new();
-        let end = match s.events(&mut |e, _| {
+        let end = match s.events(&mut |e, _, _| {
             got.push(String::from_utf8_lossy(e).into_owned());
             Ok(())
         }) {
@@ -394,7 +399,7 @@ mod tests {
         let mut s = Scanner::new("t", &mut r);
         let mut got = Vec::new();
         assert!(matches!(
-            s.events(&mut |e, at| {
+            s.events(&mut |e, at, _| {
                 got.push((String::from_utf8_lossy(e).into_owned(), at));
                 Ok(())
             }),
@@ -421,7 +426,7 @@ mod tests {
         let mut s = Scanner::new("t", &mut r);
         s.max_element = 1 << 20;
         let mut n = 0;
-        let end = s.events(&mut |_, _| {
+        let end = s.events(&mut |_, _, _| {
             n += 1;
             Ok(())
         });
