@@ -125,10 +125,7 @@ impl<'i> Scanner<'i> {
         loop {
             while i >= self.buf.len() {
                 if i - self.pos > self.max_element {
-                    return Err(StreamError::Syntax(format!(
-                        "an element over {} MiB: not a trace event",
-                        self.max_element >> 20
-                    )));
+                    return Err(self.too_long());
                 }
                 if !self.fill()? {
                     return Err(StreamError::Eof);
@@ -158,6 +155,16 @@ impl<'i> Scanner<'i> {
         }
     }
 
+    /// An element over [`MAX_ELEMENT`]. The same words wherever the scan noticed it (in a
+    /// string or between): where that is depends on how the input came in blocks, and the
+    /// report must not (`--threads` changes the blocks).
+    fn too_long(&self) -> StreamError {
+        StreamError::Syntax(format!(
+            "an element over {} MiB: not a trace event",
+            self.max_element >> 20
+        ))
+    }
+
     /// Just past the closing quote of the string whose contents start at `i`.
     fn string_end(&mut self, mut i: usize) -> Step<usize> {
         loop {
@@ -176,10 +183,7 @@ impl<'i> Scanner<'i> {
                 None => {
                     i = self.buf.len();
                     if i - self.pos > self.max_element {
-                        return Err(StreamError::Syntax(format!(
-                            "a string over {} MiB: not a trace event",
-                            self.max_element >> 20
-                        )));
+                        return Err(self.too_long());
                     }
                     if !self.fill()? {
                         return Err(StreamError::Eof);
@@ -440,6 +444,27 @@ mod tests {
             }
         );
         assert!(s.buf.capacity() <= 4 << 20);
+    }
+
+    /// Over the cap inside a string or between its values: the same words (which of the two
+    /// the scan meets first depends on the blocks the input comes in).
+    #[test]
+    fn an_element_over_the_cap_is_named_alike_in_a_string_or_not() {
+        for head in [&br#"[{"a":1},{"b":""#[..], &br#"[{"a":1},{"b":"#[..]] {
+            let mut r = std::io::BufReader::new(Blanks {
+                head,
+                n: 4 << 20,
+                tail: br#"2}]"#,
+            });
+            let mut s = Scanner::new("t", &mut r);
+            s.max_element = 1 << 20;
+            let end = s.events(&mut |_, _, _| Ok(()));
+            assert!(
+                matches!(&end, Err(StreamError::Syntax(m)) if m == "an element over 1 MiB: not a trace event"),
+                "{}",
+                String::from_utf8_lossy(head)
+            );
+        }
     }
 
     #[test]
