@@ -721,6 +721,10 @@ pub(super) fn read_stream_ahead<R: std::io::BufRead + Send>(
                 break;
             }
             tick();
+            if batch.text.capacity() > 2 * limit {
+                // Grown by an event far larger than a batch: not kept for the next ones.
+                batch = Batch::default();
+            }
             let _ = empty_tx.send(batch);
         }
         // Stops the scan after a failure (its next batch finds no one to take it).
@@ -734,8 +738,10 @@ pub(super) fn read_stream_ahead<R: std::io::BufRead + Send>(
     conclude(name, reader, scanned, failed, first_other)
 }
 
-/// Batches gathered ahead of the one being applied by [`read_stream_ahead`].
-const BATCHES_AHEAD: usize = 2;
+/// Batches gathered ahead of the one being applied by [`read_stream_ahead`]: one is enough
+/// for the scan never to wait on two cores, and each one more may hold an event of up to
+/// [`scan::MAX_ELEMENT`].
+const BATCHES_AHEAD: usize = 1;
 
 /// What a scan of the stream ended with, and where the scanner stood then.
 struct Scanned {
