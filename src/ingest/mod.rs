@@ -137,9 +137,9 @@ pub fn ingest_path(
         Source::File {
             file, len, plain, ..
         } if ahead && !plain => {
-            let (mut reader, gzip) = source::read_ahead(&name, file, len, progress)?;
-            let result = read(&name, Input::Stream(&mut reader), gzip, sink);
-            drop(reader);
+            let (mut ahead, gzip) = source::read_ahead(&name, file, len, progress)?;
+            let result = read(&name, Input::Ahead(&mut ahead), gzip, sink);
+            drop(ahead);
             progress(Progress::Finished {
                 name: &name,
                 total: len,
@@ -184,30 +184,40 @@ pub fn ingest_bytes_streaming(
 }
 
 /// What a reader reads from.
-enum Input<'a> {
+enum Input<'a, 'p> {
     /// A stream, already gunzipped.
     Stream(&'a mut dyn BufRead),
+    /// A stream read (and gunzipped) ahead on a thread of its own: the Chrome reader takes its
+    /// blocks to another thread, the others read it like any stream.
+    Ahead(&'a mut source::Ahead<'p>),
     /// The whole input in memory (a mapped file): the Chrome reader borrows strings from it,
-    /// the line readers read it like a stream.
+    /// the line readers read it like a stream (the slice is moved on as it is read).
     Bytes(&'a [u8]),
+}
+
+impl Input<'_, '_> {
+    /// The input as a stream.
+    fn reader(&mut self) -> &mut dyn BufRead {
+        match self {
+            Input::Stream(r) => &mut **r,
+            Input::Ahead(a) => &mut **a,
+            Input::Bytes(bytes) => bytes,
+        }
+    }
 }
 
 /// The one dispatch from an input to the reader of its format. `gzip` is only recorded.
 fn read(
     name: &str,
-    input: Input<'_>,
+    mut input: Input<'_, '_>,
     gzip: bool,
     sink: Option<&mut dyn TreeSink>,
 ) -> Result<Ingested> {
-    let mut cursor: &[u8];
-    let (reader, bytes): (&mut dyn BufRead, Option<&[u8]>) = match input {
-        Input::Stream(reader) => (reader, None),
-        Input::Bytes(bytes) => {
-            cursor = bytes;
-            (&mut cursor, Some(bytes))
-        }
+    let bytes = match input {
+        Input::Bytes(bytes) => Some(bytes),
+        _ => None,
     };
-    let format = sniff::sniff(name, reader)?;
+    let format = sniff::sniff(name, input.reader())?;
     let mut stats = InputStats::new(name, format, gzip);
     let mut builder = match sink {
         Some(s) => TraceBuilder::with_sink(s),
@@ -215,21 +225,28 @@ fn read(
     };
     let b = &mut builder;
     match format {
-        Format::TracingJson => tracing::json::read(name, reader, b, &mut stats)?,
-        Format::TracingText => tracing::text::read(name, reader, b, &mut stats)?,
-        Format::ConsoleRecording => console::read_recording(name, reader, b, &mut stats)?,
-        Format::ConsoleCapture => console::read_capture(name, reader, b, &mut stats)?,
-        Format::AsyncioDebug => asyncio::read(name, reader, b, &mut stats)?,
-        Format::OtlpJson => otel::otlp::read(name, reader, b, &mut stats)?,
-        Format::JaegerJson => otel::jaeger::read(name, reader, b, &mut stats)?,
-        Format::ZipkinJson => otel::zipkin::read(name, reader, b, &mut stats)?,
+        Format::TracingJson => tracing::json::read(name, input.reader(), b, &mut stats)?,
+        Format::TracingText => tracing::text::read(name, input.reader(), b, &mut stats)?,
+        Format::ConsoleRecording => console::read_recording(name, input.reader(), b, &mut stats)?,
+        Format::ConsoleCapture => console::read_capture(name, input.reader(), b, &mut stats)?,
+        Format::AsyncioDebug => asyncio::read(name, input.reader(), b, &mut stats)?,
+        Format::OtlpJson => otel::otlp::read(name, input.reader(), b, &mut stats)?,
+        Format::JaegerJson => otel::jaeger::read(name, input.reader(), b, &mut stats)?,
+        Format::ZipkinJson => otel::zipkin::read(name, input.reader(), b, &mut stats)?,
         Format::Har => match bytes {
             Some(bytes) => har::read(name, bytes, b, &mut stats)?,
-            None => har::read_stream(name, reader, b, &mut stats)?,
+            None => har::read_stream(name, input.reader(), b, &mut stats)?,
         },
-        Format::ChromeTrace => match bytes {
-            Some(bytes) => chrome::read(name, bytes, b, &mut stats)?,
-            None => chrome::read_stream(name, reader, b, &mut stats)?,
+        Format::ChromeTrace => match (bytes, &mut input) {
+            (Some(bytes), _) => chrome::read(name, bytes, b, &mut stats)?,
+            // Scanned on a thread of its own, beside the one reading ahead.
+            (None, Input::Ahead(ahead)) if threads() > 1 => match ahead.take_blocks() {
+                Some(blocks) => {
+                    chrome::read_stream_ahead(name, blocks, &mut || ahead.report(), b, &mut stats)?
+                }
+                None => chrome::read_stream(name, &mut **ahead, b, &mut stats)?,
+            },
+            (None, input) => chrome::read_stream(name, input.reader(), b, &mut stats)?,
         },
     }
     if builder.unmatched_exits > 0 {

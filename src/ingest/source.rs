@@ -112,7 +112,7 @@ pub(super) fn read_ahead<'p>(
     mut raw: Box<dyn Read + Send>,
     total: u64,
     progress: &'p mut dyn FnMut(Progress<'_>),
-) -> Result<(Box<dyn BufRead + 'p>, bool)> {
+) -> Result<(Ahead<'p>, bool)> {
     let mut head = [0u8; 2];
     let n = read_up_to(&mut raw, &mut head).map_err(|source| Error::Io {
         path: name.to_string(),
@@ -178,17 +178,20 @@ pub(super) fn read_ahead<'p>(
         })?;
     progress(Progress::Started { name, total });
     Ok((
-        Box::new(Ahead {
-            rx,
-            back: back_tx,
-            block: Vec::new(),
-            pos: 0,
-            failed: false,
+        Ahead {
+            blocks: Some(Blocks {
+                rx,
+                back: back_tx,
+                block: Vec::new(),
+                pos: 0,
+                failed: false,
+                taken: 0,
+            }),
             name,
             total,
             done,
             progress,
-        }),
+        },
         gzip,
     ))
 }
@@ -208,8 +211,9 @@ impl Read for Counted {
     }
 }
 
-/// The reader's end of [`read_ahead`]: the blocks in order, then the end or the error.
-struct Ahead<'p> {
+/// The blocks [`read_ahead`]'s thread hands over, in order, then the end or the error. It may
+/// be read on another thread than the one that opened the input (see [`Ahead::take_blocks`]).
+pub(super) struct Blocks {
     rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
     /// Blocks read, handed back to be filled again.
     back: std::sync::mpsc::Sender<Vec<u8>>,
@@ -217,13 +221,11 @@ struct Ahead<'p> {
     pos: usize,
     /// An error was handed out: the input ends there.
     failed: bool,
-    name: &'p str,
-    total: u64,
-    done: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    progress: &'p mut dyn FnMut(Progress<'_>),
+    /// Blocks taken so far.
+    taken: u64,
 }
 
-impl Read for Ahead<'_> {
+impl Read for Blocks {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let avail = self.fill_buf()?;
         let n = avail.len().min(buf.len());
@@ -233,19 +235,15 @@ impl Read for Ahead<'_> {
     }
 }
 
-impl BufRead for Ahead<'_> {
+impl BufRead for Blocks {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.pos >= self.block.len() && !self.failed {
             match self.rx.recv() {
                 Ok(Ok(block)) => {
                     let old = std::mem::replace(&mut self.block, block);
                     self.pos = 0;
+                    self.taken += 1;
                     let _ = self.back.send(old);
-                    (self.progress)(Progress::Read {
-                        name: self.name,
-                        done: self.done.load(std::sync::atomic::Ordering::Relaxed),
-                        total: self.total,
-                    });
                 }
                 Ok(Err(e)) => {
                     self.failed = true;
@@ -260,6 +258,67 @@ impl BufRead for Ahead<'_> {
 
     fn consume(&mut self, n: usize) {
         self.pos = (self.pos + n).min(self.block.len());
+    }
+}
+
+/// The reader's end of [`read_ahead`]: its [`Blocks`], telling `progress` of each one taken.
+pub(super) struct Ahead<'p> {
+    /// `None` once taken by [`Ahead::take_blocks`].
+    blocks: Option<Blocks>,
+    name: &'p str,
+    total: u64,
+    done: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    progress: &'p mut dyn FnMut(Progress<'_>),
+}
+
+impl Ahead<'_> {
+    /// The blocks not read yet (the rest of the one being read first), for a reader that reads
+    /// them on a thread of its own; it then calls [`Ahead::report`] for the progress. This
+    /// reader is at its end after.
+    pub(super) fn take_blocks(&mut self) -> Option<Blocks> {
+        self.blocks.take()
+    }
+
+    /// Tells `progress` how many bytes of the input have been read so far.
+    pub(super) fn report(&mut self) {
+        (self.progress)(Progress::Read {
+            name: self.name,
+            done: self.done.load(std::sync::atomic::Ordering::Relaxed),
+            total: self.total,
+        });
+    }
+}
+
+impl Read for Ahead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Ahead<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let Some(blocks) = self.blocks.as_mut() else {
+            return Ok(&[]);
+        };
+        let before = blocks.taken;
+        blocks.fill_buf()?;
+        if blocks.taken != before {
+            self.report();
+        }
+        Ok(match &self.blocks {
+            Some(b) => b.block.get(b.pos..).unwrap_or(&[]),
+            None => &[],
+        })
+    }
+
+    fn consume(&mut self, n: usize) {
+        if let Some(b) = self.blocks.as_mut() {
+            b.consume(n);
+        }
     }
 }
 

@@ -459,7 +459,7 @@ fn first_element(name: &str, bytes: &[u8]) -> Option<(u8, u64)> {
     let mut input = bytes;
     let mut s = scan::Scanner::new(name, &mut input);
     let mut first = None;
-    let _ = s.events(&mut |e, at| {
+    let _ = s.events(&mut |e, at, _| {
         first = e.first().map(|c| (*c, at));
         Err(String::new())
     });
@@ -641,45 +641,176 @@ pub fn read_stream(
     let mut s = scan::Scanner::new(name, input);
     let mut first_other: Option<(u8, u64)> = None;
     let threads = super::threads();
-    let (outcome, failed_at) = if threads > 1 {
+    let (outcome, failed) = if threads > 1 {
         // Events are gathered into batches, each decoded on two threads and applied in order.
         let mut batch = Batch::default();
-        let mut failed_at = None;
-        let mut outcome = s.events(&mut |slice, at| {
-            // An empty element (`[}`) is no event: the scanner stops at it only when told, as
-            // one at a time would (after the events before it).
-            let empty = slice.is_empty();
-            if !empty {
-                batch.push(slice, at);
-                if batch.text.len() < BATCH {
-                    return Ok(());
-                }
-            }
+        let mut share = 0.5;
+        let mut failed = None;
+        let limit = batch_size();
+        let outcome = gather(&mut s, &mut batch, limit, &mut |batch| {
             batch
-                .flush(&mut reader, &mut first_other)
+                .flush(&mut reader, &mut first_other, Some(&mut share))
                 .map_err(|(msg, at)| {
-                    failed_at = Some(at);
+                    failed = Some((msg.clone(), at, batch.stray));
                     msg
-                })?;
-            match empty {
-                true => Err(serde_json::from_str::<MaybeEvent<'_>>("")
-                    .err()
-                    .map_or_else(String::new, |e| e.to_string())),
-                false => Ok(()),
-            }
+                })
         });
         // What came before the end (or before where the scanner failed) was read first.
-        if failed_at.is_none()
-            && let Err((msg, at)) = batch.flush(&mut reader, &mut first_other)
+        if failed.is_none()
+            && let Err((msg, at)) = batch.flush(&mut reader, &mut first_other, Some(&mut share))
         {
-            failed_at = Some(at);
-            outcome = Err(scan::StreamError::Syntax(msg));
+            failed = Some((msg, at, batch.stray));
         }
-        (outcome, failed_at)
+        (outcome, failed)
     } else {
         (stream_events(&mut s, &mut reader, &mut first_other), None)
     };
-    let offset = failed_at.unwrap_or_else(|| s.offset());
+    let scanned = Scanned::of(&s, outcome);
+    conclude(name, reader, scanned, failed, first_other)
+}
+
+/// Reads a Chrome trace from a stream that may be read on another thread (the blocks of the
+/// read-ahead thread, see `source::read_ahead`): a thread of its own finds the events and
+/// gathers them into batches, a few ahead of this one, which decodes and applies them in
+/// order (with more than two threads, the back part of each batch is decoded on one more).
+/// The same trace, warnings and errors as [`read_stream`]; `tick` is called after each batch
+/// (progress).
+pub(super) fn read_stream_ahead<R: std::io::BufRead + Send>(
+    name: &str,
+    mut input: R,
+    tick: &mut dyn FnMut(),
+    b: &mut TraceBuilder<'_>,
+    report: &mut InputStats,
+) -> Result<()> {
+    let mut reader = Reader::new(b, report, TASK_FLOOR);
+    let mut first_other: Option<(u8, u64)> = None;
+    // With two threads, one reads (and gunzips) and finds the events, the other decodes and
+    // applies them: a third would only take turns with them.
+    let split = super::threads() > 2;
+    let mut share = 0.5;
+    let limit = batch_size();
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_AHEAD);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
+    let (scanned, failed) = std::thread::scope(|sc| -> Result<_> {
+        let scanner = std::thread::Builder::new()
+            .name("stallscope-scan".into())
+            .spawn_scoped(sc, move || {
+                let mut s = scan::Scanner::new(name, &mut input);
+                let mut batch = Batch::default();
+                let outcome = gather(&mut s, &mut batch, limit, &mut |batch| {
+                    let spare = empty_rx.try_recv().unwrap_or_default();
+                    // The reader stopped (an event that is not JSON): so does the scan.
+                    full_tx
+                        .send(std::mem::replace(batch, spare))
+                        .map_err(|_| String::new())
+                });
+                if !batch.items.is_empty() {
+                    let _ = full_tx.send(batch);
+                }
+                Scanned::of(&s, outcome)
+            })
+            .map_err(|source| Error::Io {
+                path: name.to_string(),
+                source,
+            })?;
+        let mut failed = None;
+        for mut batch in full_rx.iter() {
+            let share = split.then_some(&mut share);
+            if let Err((msg, at)) = batch.flush(&mut reader, &mut first_other, share) {
+                failed = Some((msg, at, batch.stray));
+                break;
+            }
+            tick();
+            if batch.text.capacity() > 2 * limit {
+                // Grown by an event far larger than a batch: not kept for the next ones.
+                batch = Batch::default();
+            }
+            let _ = empty_tx.send(batch);
+        }
+        // Stops the scan after a failure (its next batch finds no one to take it).
+        drop(full_rx);
+        let scanned = match scanner.join() {
+            Ok(scanned) => scanned,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Ok((scanned, failed))
+    })?;
+    conclude(name, reader, scanned, failed, first_other)
+}
+
+/// Batches gathered ahead of the one being applied by [`read_stream_ahead`]: one is enough
+/// for the scan never to wait on two cores, and each one more may hold an event of up to
+/// [`scan::MAX_ELEMENT`].
+const BATCHES_AHEAD: usize = 1;
+
+/// What a scan of the stream ended with, and where the scanner stood then.
+struct Scanned {
+    outcome: std::result::Result<bool, scan::StreamError>,
+    offset: u64,
+    read_so_far: u64,
+    object: bool,
+    /// Stray commas: how many, and the offset of the first.
+    stray: scan::Stray,
+}
+
+impl Scanned {
+    fn of(s: &scan::Scanner<'_>, outcome: std::result::Result<bool, scan::StreamError>) -> Self {
+        Scanned {
+            outcome,
+            offset: s.offset(),
+            read_so_far: s.read_so_far(),
+            object: s.object,
+            stray: (s.stray_commas, s.first_stray_comma),
+        }
+    }
+}
+
+/// Hands the events `s` finds to `emit` in batches of about `limit` bytes (the last one,
+/// maybe empty, is left in `batch`). `emit` takes a full batch and leaves an empty one; its
+/// error stops the scan. Each batch records the scanner's stray commas when it was emitted.
+fn gather(
+    s: &mut scan::Scanner<'_>,
+    batch: &mut Batch,
+    limit: usize,
+    emit: &mut dyn FnMut(&mut Batch) -> std::result::Result<(), String>,
+) -> std::result::Result<bool, scan::StreamError> {
+    let outcome = s.events(&mut |slice, at, stray| {
+        // An empty element (`[}`) is no event: the scanner stops at it only when told, as
+        // one at a time would (after the events before it).
+        let empty = slice.is_empty();
+        if !empty {
+            batch.push(slice, at);
+            if batch.text.len() < limit {
+                return Ok(());
+            }
+        }
+        batch.stray = stray;
+        emit(batch)?;
+        match empty {
+            true => Err(serde_json::from_str::<MaybeEvent<'_>>("")
+                .err()
+                .map_or_else(String::new, |e| e.to_string())),
+            false => Ok(()),
+        }
+    });
+    batch.stray = (s.stray_commas, s.first_stray_comma);
+    outcome
+}
+
+/// The end of reading a stream: the error or warning the scan or the decoding ended with (the
+/// decoding's first, `failed`: its message, the offset of the event, and the stray commas seen
+/// when its batch was gathered), then the reader's own warnings.
+fn conclude(
+    name: &str,
+    reader: Reader<'_, '_>,
+    scanned: Scanned,
+    failed: Option<(String, u64, scan::Stray)>,
+    first_other: Option<(u8, u64)>,
+) -> Result<()> {
+    let (outcome, offset, stray) = match failed {
+        Some((msg, at, stray)) => (Err(scan::StreamError::Syntax(msg)), at, stray),
+        None => (scanned.outcome, scanned.offset, scanned.stray),
+    };
     let events = reader.events;
     match outcome {
         Ok(true) if reader.objects == 0 && events > 0 => {
@@ -701,18 +832,16 @@ pub fn read_stream(
         Err(scan::StreamError::Eof) if reader.objects == 0 => {
             return Err(Error::Byte {
                 path: name.to_string(),
-                offset: s.read_so_far(),
+                offset: scanned.read_so_far,
                 msg: ENDS_BEFORE_AN_EVENT.into(),
             });
         }
         Err(scan::StreamError::Eof) => reader
             .report
-            .warn(cut_off_warning(offset, s.object, events)),
+            .warn(cut_off_warning(offset, scanned.object, events)),
     }
-    if let Some(first) = s.first_stray_comma {
-        reader
-            .report
-            .warn(stray_commas_warning(s.stray_commas, first));
+    if let (n, Some(first)) = stray {
+        reader.report.warn(stray_commas_warning(n, first));
     }
     reader.finish();
     Ok(())
@@ -724,7 +853,7 @@ fn stream_events(
     reader: &mut Reader<'_, '_>,
     first_other: &mut Option<(u8, u64)>,
 ) -> std::result::Result<bool, scan::StreamError> {
-    s.events(&mut |slice, at| {
+    s.events(&mut |slice, at, _| {
         let repaired: String;
         let slice: &str = match std::str::from_utf8(slice) {
             Ok(text) => text,
@@ -752,6 +881,24 @@ fn stream_events(
 /// How many bytes of events a [`Batch`] gathers before they are decoded.
 const BATCH: usize = 1 << 21;
 
+#[cfg(test)]
+thread_local! {
+    /// Batch size of the tests of the stream's batches (0: [`BATCH`]).
+    static TEST_BATCH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Bytes of events per [`Batch`].
+fn batch_size() -> usize {
+    #[cfg(test)]
+    {
+        let b = TEST_BATCH.with(|b| b.get());
+        if b > 0 {
+            return b;
+        }
+    }
+    BATCH
+}
+
 /// Events found by the scanner, copied out of its buffer (repaired where not UTF-8), to be
 /// decoded on two threads and applied in order.
 #[derive(Default)]
@@ -760,8 +907,8 @@ struct Batch {
     /// Each event's end in `text`, its offset in the input, and where its first byte that is
     /// not UTF-8 was (repaired).
     items: Vec<(usize, u64, Option<u64>)>,
-    /// The share of the events decoded by the other thread (see `lines::parse_lines`).
-    share: f64,
+    /// The scanner's stray commas when the batch was handed over.
+    stray: scan::Stray,
 }
 
 impl Batch {
@@ -780,15 +927,15 @@ impl Batch {
     }
 
     /// Decodes and applies every event gathered; on an event that is not valid JSON, stops
-    /// there and says why and where it starts.
+    /// there and says why and where it starts. With `share` (the share of the events decoded
+    /// by the other thread, see `lines::parse_lines`, adjusted here), the back part of the
+    /// batch is decoded on another thread; without, all on this one.
     fn flush(
         &mut self,
         reader: &mut Reader<'_, '_>,
         first_other: &mut Option<(u8, u64)>,
+        share: Option<&mut f64>,
     ) -> std::result::Result<(), (String, u64)> {
-        if self.share == 0.0 {
-            self.share = 0.5;
-        }
         let text = std::mem::take(&mut self.text);
         let items = std::mem::take(&mut self.items);
         let mut starts = Vec::with_capacity(items.len());
@@ -798,7 +945,9 @@ impl Batch {
             from = *end;
         }
         let event = |i: usize| text.get(starts[i]..items[i].0).unwrap_or("");
-        let cut = ((items.len() as f64) * (1.0 - self.share)) as usize;
+        let cut = share.as_ref().map_or(items.len(), |share| {
+            ((items.len() as f64) * (1.0 - **share)) as usize
+        });
         let mut apply = |i: usize, parsed: serde_json::Result<MaybeEvent<'_>>| {
             let (_, at, repaired) = items[i];
             if let Some(first) = repaired {
@@ -815,32 +964,34 @@ impl Batch {
             }
             Ok(())
         };
-        let share = &mut self.share;
-        let result = std::thread::scope(|sc| {
-            let worker = sc.spawn(|| {
-                let parsed: Vec<_> = (cut..items.len())
-                    .map(|i| serde_json::from_str::<MaybeEvent<'_>>(event(i)))
-                    .collect();
-                (parsed, std::time::Instant::now())
-            });
-            for i in 0..cut {
-                apply(i, serde_json::from_str(event(i)))?;
-            }
-            let front_done = std::time::Instant::now();
-            let (parsed, back_done) = match worker.join() {
-                Ok(done) => done,
-                Err(panic) => std::panic::resume_unwind(panic),
-            };
-            *share = if back_done > front_done {
-                (*share - 0.02).max(0.1)
-            } else {
-                (*share + 0.02).min(0.9)
-            };
-            for (i, parsed) in (cut..).zip(parsed) {
-                apply(i, parsed)?;
-            }
-            Ok(())
-        });
+        let result = match share {
+            None => (0..items.len()).try_for_each(|i| apply(i, serde_json::from_str(event(i)))),
+            Some(share) => std::thread::scope(|sc| {
+                let worker = sc.spawn(|| {
+                    let parsed: Vec<_> = (cut..items.len())
+                        .map(|i| serde_json::from_str::<MaybeEvent<'_>>(event(i)))
+                        .collect();
+                    (parsed, std::time::Instant::now())
+                });
+                for i in 0..cut {
+                    apply(i, serde_json::from_str(event(i)))?;
+                }
+                let front_done = std::time::Instant::now();
+                let (parsed, back_done) = match worker.join() {
+                    Ok(done) => done,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                };
+                *share = if back_done > front_done {
+                    (*share - 0.02).max(0.1)
+                } else {
+                    (*share + 0.02).min(0.9)
+                };
+                for (i, parsed) in (cut..).zip(parsed) {
+                    apply(i, parsed)?;
+                }
+                Ok(())
+            }),
+        };
         // The buffers are kept for the next batch.
         self.text = text;
         self.text.clear();

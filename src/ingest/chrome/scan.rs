@@ -40,8 +40,12 @@ pub(super) struct Scanner<'i> {
 
 type Step<T> = std::result::Result<T, StreamError>;
 
-/// What the caller does with each element: its bytes and its offset in the input.
-pub(super) type OnElement<'f> = dyn FnMut(&[u8], u64) -> Result<(), String> + 'f;
+/// Stray commas met so far: how many, and the offset of the first.
+pub(super) type Stray = (u64, Option<u64>);
+
+/// What the caller does with each element: its bytes, its offset in the input, and the stray
+/// commas met before it.
+pub(super) type OnElement<'f> = dyn FnMut(&[u8], u64, Stray) -> Result<(), String> + 'f;
 
 impl<'i> Scanner<'i> {
     pub fn new(name: &'i str, input: &'i mut dyn BufRead) -> Self {
@@ -121,10 +125,7 @@ impl<'i> Scanner<'i> {
         loop {
             while i >= self.buf.len() {
                 if i - self.pos > self.max_element {
-                    return Err(StreamError::Syntax(format!(
-                        "an element over {} MiB: not a trace event",
-                        self.max_element >> 20
-                    )));
+                    return Err(self.too_long());
                 }
                 if !self.fill()? {
                     return Err(StreamError::Eof);
@@ -154,6 +155,16 @@ impl<'i> Scanner<'i> {
         }
     }
 
+    /// An element over [`MAX_ELEMENT`]. The same words wherever the scan noticed it (in a
+    /// string or between): where that is depends on how the input came in blocks, and the
+    /// report must not (`--threads` changes the blocks).
+    fn too_long(&self) -> StreamError {
+        StreamError::Syntax(format!(
+            "an element over {} MiB: not a trace event",
+            self.max_element >> 20
+        ))
+    }
+
     /// Just past the closing quote of the string whose contents start at `i`.
     fn string_end(&mut self, mut i: usize) -> Step<usize> {
         loop {
@@ -172,10 +183,7 @@ impl<'i> Scanner<'i> {
                 None => {
                     i = self.buf.len();
                     if i - self.pos > self.max_element {
-                        return Err(StreamError::Syntax(format!(
-                            "a string over {} MiB: not a trace event",
-                            self.max_element >> 20
-                        )));
+                        return Err(self.too_long());
                     }
                     if !self.fill()? {
                         return Err(StreamError::Eof);
@@ -283,7 +291,8 @@ impl<'i> Scanner<'i> {
                 Some(_) => {
                     let end = self.value_end()?;
                     let at = self.offset();
-                    on_event(self.buf.get(self.pos..end).unwrap_or(&[]), at)
+                    let stray = (self.stray_commas, self.first_stray_comma);
+                    on_event(self.buf.get(self.pos..end).unwrap_or(&[]), at, stray)
                         .map_err(StreamError::Syntax)?;
                     self.pos = end;
                     want_element = false;
@@ -323,7 +332,7 @@ mod tests {
         let mut r = std::io::BufReader::with_capacity(chunk, Chunks(input.as_bytes(), chunk));
         let mut s = Scanner::new("t", &mut r);
         let mut got = Vec::new();
-        let end = match s.events(&mut |e, _| {
+        let end = match s.events(&mut |e, _, _| {
             got.push(String::from_utf8_lossy(e).into_owned());
             Ok(())
         }) {
@@ -394,7 +403,7 @@ mod tests {
         let mut s = Scanner::new("t", &mut r);
         let mut got = Vec::new();
         assert!(matches!(
-            s.events(&mut |e, at| {
+            s.events(&mut |e, at, _| {
                 got.push((String::from_utf8_lossy(e).into_owned(), at));
                 Ok(())
             }),
@@ -421,7 +430,7 @@ mod tests {
         let mut s = Scanner::new("t", &mut r);
         s.max_element = 1 << 20;
         let mut n = 0;
-        let end = s.events(&mut |_, _| {
+        let end = s.events(&mut |_, _, _| {
             n += 1;
             Ok(())
         });
@@ -435,6 +444,27 @@ mod tests {
             }
         );
         assert!(s.buf.capacity() <= 4 << 20);
+    }
+
+    /// Over the cap inside a string or between its values: the same words (which of the two
+    /// the scan meets first depends on the blocks the input comes in).
+    #[test]
+    fn an_element_over_the_cap_is_named_alike_in_a_string_or_not() {
+        for head in [&br#"[{"a":1},{"b":""#[..], &br#"[{"a":1},{"b":"#[..]] {
+            let mut r = std::io::BufReader::new(Blanks {
+                head,
+                n: 4 << 20,
+                tail: br#"2}]"#,
+            });
+            let mut s = Scanner::new("t", &mut r);
+            s.max_element = 1 << 20;
+            let end = s.events(&mut |_, _, _| Ok(()));
+            assert!(
+                matches!(&end, Err(StreamError::Syntax(m)) if m == "an element over 1 MiB: not a trace event"),
+                "{}",
+                String::from_utf8_lossy(head)
+            );
+        }
     }
 
     #[test]

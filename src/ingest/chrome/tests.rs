@@ -618,3 +618,77 @@ fn split_path_reads_the_chrome_corpus_as_one_thread() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/chrome");
     assert!(same_split_on_files(&dir) >= 20);
 }
+
+/// What reading `input` as a stream gives, as text: one event at a time on one thread, in
+/// batches on this thread (`ahead` false), or in batches found on a thread of their own
+/// (`ahead`, as for a gzip read ahead), with `threads` threads and batches of `batch` bytes.
+fn stream_read(input: &[u8], threads: usize, batch: usize, ahead: bool) -> String {
+    crate::ingest::set_local_threads(threads);
+    TEST_BATCH.with(|b| b.set(batch));
+    let mut b = TraceBuilder::new();
+    let mut stats = InputStats::new("t.json", Format::ChromeTrace, false);
+    let result = match ahead {
+        true => read_stream_ahead("t.json", input, &mut || {}, &mut b, &mut stats),
+        false => read_stream("t.json", &mut &input[..], &mut b, &mut stats),
+    };
+    crate::ingest::set_local_threads(0);
+    TEST_BATCH.with(|b| b.set(0));
+    match result {
+        Ok(()) => format!("{:?}\n{:?}", b.finish(), stats),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+/// Reads `input` as a stream one event at a time, then in batches of a few bytes to a few
+/// hundred, on this thread and found on another, with two and three threads: the same trace,
+/// warnings and errors.
+fn same_batched(input: &[u8]) {
+    let one = stream_read(input, 1, 0, false);
+    for threads in [2, 3] {
+        for batch in [1, 40, 300] {
+            for ahead in [false, true] {
+                let many = stream_read(input, threads, batch, ahead);
+                assert!(
+                    many == one,
+                    "threads {threads}, batch {batch}, ahead {ahead}, on\n{}\n{many}\n---- vs one at a time ----\n{one}",
+                    String::from_utf8_lossy(input)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn stream_batches_read_whole_and_damaged_traces_as_one_at_a_time() {
+    for object in [false, true] {
+        let t = many_events(6, object);
+        same_batched(t.as_bytes());
+        // Cut off everywhere a cut can land: inside strings, numbers, between events.
+        for cut in (1..t.len()).step_by(41) {
+            same_batched(&t.as_bytes()[..cut]);
+        }
+        let mid = t.len() / 2;
+        let at = t[mid..].find(",\n").map_or(mid, |p| mid + p);
+        let (front, back) = t.split_at(at);
+        // A trailing comma, stray commas before and after a broken event, garbage between
+        // events, an empty element, bytes that are not UTF-8, data after the trace.
+        same_batched(format!("{front},]").as_bytes());
+        same_batched(format!("{front}, {{\"ph\":\"X\" \"name\":1}}{back}").as_bytes());
+        same_batched(
+            format!("[{{}},,{{}}, {front}, {{\"ph\":\"X\" \"name\":1}}, ,{back}").as_bytes(),
+        );
+        same_batched(format!("{front} x{back}").as_bytes());
+        same_batched(format!("{front}, ,{back}").as_bytes());
+        same_batched(format!("{front},}}{back}").as_bytes());
+        same_batched(format!("{t}\n{{\"extra\":1}}").as_bytes());
+        let mut bytes = front.as_bytes().to_vec();
+        bytes.extend_from_slice(b", {\"ph\":\"X\",\"name\":\"a\xff\",\"ts\":1,\"dur\":2}");
+        bytes.extend_from_slice(back.as_bytes());
+        same_batched(&bytes);
+    }
+    same_batched(br#"[5, 6, "x", [1], {}, {}]"#);
+    same_batched(br#"[5, 6, "x"]"#);
+    same_batched(b"[");
+    same_batched(b"");
+    same_batched(br#"{"other":[]}"#);
+}
