@@ -268,6 +268,23 @@ impl Seen {
     }
 }
 
+/// Whether `fast` answers `line`, after checking that serde reads it into the same value (a
+/// test failure where it does not, or where serde refuses a line the fast path read).
+#[cfg(test)]
+pub(crate) fn agrees_with_serde<'a, T>(line: &'a str, fast: impl Fn(&'a str) -> Option<T>) -> bool
+where
+    T: serde::Deserialize<'a> + PartialEq + std::fmt::Debug,
+{
+    let Some(fast) = fast(line) else {
+        return false;
+    };
+    match serde_json::from_str::<T>(line) {
+        Ok(slow) => assert_eq!(fast, slow, "the fast path and serde differ on {line}"),
+        Err(e) => panic!("the fast path read a line serde refuses ({e}): {line}"),
+    }
+    true
+}
+
 /// A file of the repository (gunzipped when its name ends in `.gz`), for the fast paths'
 /// tests.
 #[cfg(test)]

@@ -227,11 +227,7 @@ pub(super) struct Blocks {
 
 impl Read for Blocks {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(buf.len());
-        buf[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, buf)
     }
 }
 
@@ -259,6 +255,15 @@ impl BufRead for Blocks {
     fn consume(&mut self, n: usize) {
         self.pos = (self.pos + n).min(self.block.len());
     }
+}
+
+/// `Read::read` of a reader whose blocks are its buffer: from `fill_buf`.
+fn read_buffered(r: &mut impl BufRead, buf: &mut [u8]) -> io::Result<usize> {
+    let avail = r.fill_buf()?;
+    let n = avail.len().min(buf.len());
+    buf[..n].copy_from_slice(&avail[..n]);
+    r.consume(n);
+    Ok(n)
 }
 
 /// The reader's end of [`read_ahead`]: its [`Blocks`], telling `progress` of each one taken.
@@ -291,11 +296,7 @@ impl Ahead<'_> {
 
 impl Read for Ahead<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(buf.len());
-        buf[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, buf)
     }
 }
 

@@ -25,14 +25,7 @@ fn lines() -> Vec<String> {
 
 /// Where the fast path answers, serde reads the line and makes the same record of it.
 fn agrees(line: &str) -> bool {
-    let Some(fast) = record(line) else {
-        return false;
-    };
-    match serde_json::from_str::<Record>(line) {
-        Ok(slow) => assert_eq!(fast, slow, "the fast path and serde differ on {line}"),
-        Err(e) => panic!("the fast path read a line serde refuses ({e}): {line}"),
-    }
-    true
+    crate::ingest::json_cursor::agrees_with_serde(line, record)
 }
 
 #[test]

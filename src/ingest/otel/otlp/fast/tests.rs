@@ -40,14 +40,7 @@ fn lines() -> Vec<String> {
 
 /// Where the fast path answers, serde reads the line and makes the same structs of it.
 fn agrees(line: &str) -> bool {
-    let Some(fast) = request(line) else {
-        return false;
-    };
-    match serde_json::from_str::<Request>(line) {
-        Ok(slow) => assert_eq!(fast, slow, "the fast path and serde differ on {line}"),
-        Err(e) => panic!("the fast path read a line serde refuses ({e}): {line}"),
-    }
-    true
+    crate::ingest::json_cursor::agrees_with_serde(line, request)
 }
 
 #[test]

@@ -34,14 +34,7 @@ fn lines() -> Vec<String> {
 
 /// Where the fast path answers, serde reads the line and makes the same structs of it.
 fn agrees(text: &str) -> bool {
-    let Some(fast) = line(text) else {
-        return false;
-    };
-    match serde_json::from_str::<Line>(text) {
-        Ok(slow) => assert_eq!(fast, slow, "the fast path and serde differ on {text}"),
-        Err(e) => panic!("the fast path read a line serde refuses ({e}): {text}"),
-    }
-    true
+    crate::ingest::json_cursor::agrees_with_serde(text, line)
 }
 
 #[test]
