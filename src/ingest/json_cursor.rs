@@ -285,6 +285,28 @@ where
     true
 }
 
+/// Of `lines`: how many `fast` answers (each checked against serde by
+/// [`agrees_with_serde`]), and the lines serde reads.
+#[cfg(test)]
+pub(crate) fn serde_coverage<'a, T>(
+    lines: &'a [String],
+    fast: impl Fn(&'a str) -> Option<T> + Copy,
+) -> (usize, Vec<&'a str>)
+where
+    T: serde::Deserialize<'a> + PartialEq + std::fmt::Debug,
+{
+    let answered = lines
+        .iter()
+        .filter(|l| agrees_with_serde(l.as_str(), fast))
+        .count();
+    let readable = lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| serde_json::from_str::<T>(l).is_ok())
+        .collect();
+    (answered, readable)
+}
+
 /// A file of the repository (gunzipped when its name ends in `.gz`), for the fast paths'
 /// tests.
 #[cfg(test)]

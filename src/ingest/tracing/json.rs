@@ -22,7 +22,7 @@ use std::io::BufRead;
 
 mod fast;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[cfg_attr(test, derive(Debug, PartialEq))]
 pub(super) struct Line<'a> {
     #[serde(borrow, default)]
@@ -54,7 +54,7 @@ pub(super) struct Line<'a> {
 
 /// The event's own fields. Only the ones span events carry are read; `message` of an ordinary
 /// event may be any value (a `Debug`-recorded struct, a number) and is then not a span event.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[cfg_attr(test, derive(Debug, PartialEq))]
 struct EventFields<'a> {
     #[serde(borrow, default, deserialize_with = "str_or_other")]

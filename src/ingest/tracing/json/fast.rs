@@ -16,20 +16,7 @@ use std::borrow::Cow;
 /// The line as serde would read it, or `None` when the line is not of the shapes read here.
 pub(super) fn line(text: &str) -> Option<Line<'_>> {
     let mut c = Cur::new(text);
-    let mut l = Line {
-        timestamp: None,
-        fields: None,
-        target: None,
-        span: None,
-        spans: None,
-        thread_name: None,
-        thread_id: None,
-        message: None,
-        busy: None,
-        idle: None,
-        latency: None,
-        status: None,
-    };
+    let mut l = Line::default();
     // serde refuses a member given twice, whatever its value.
     let mut seen = Seen(0);
     c.object(|c, key| {
@@ -55,13 +42,7 @@ pub(super) fn line(text: &str) -> Option<Line<'_>> {
 
 impl<'a> EventFields<'a> {
     fn fast(c: &mut Cur<'a>) -> Option<Self> {
-        let mut f = EventFields {
-            message: None,
-            busy: None,
-            idle: None,
-            latency: None,
-            status: None,
-        };
+        let mut f = EventFields::default();
         let mut seen = Seen(0);
         c.object(|c, key| {
             match key {

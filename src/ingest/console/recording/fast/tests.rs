@@ -1,7 +1,6 @@
 //! The fast path against serde_json: where it answers, the same record; where serde refuses
 //! a line, no answer.
 
-use super::super::Record;
 use super::record;
 
 /// Every line of the repository's console recordings, and generated lines.
@@ -31,11 +30,7 @@ fn agrees(line: &str) -> bool {
 #[test]
 fn reads_every_sample_line_as_serde_does() {
     let lines = lines();
-    let answered = lines.iter().filter(|l| agrees(l)).count();
-    let readable: Vec<&String> = lines
-        .iter()
-        .filter(|l| serde_json::from_str::<Record>(l).is_ok())
-        .collect();
+    let (answered, readable) = crate::ingest::json_cursor::serde_coverage(&lines, record);
     // Every line serde reads, but for those with an escape or a negative integer.
     let unusual = readable
         .iter()
