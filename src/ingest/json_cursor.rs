@@ -34,7 +34,7 @@ impl<'a> Cur<'a> {
         self.i == self.b.len()
     }
 
-    fn ws(&mut self) {
+    pub(crate) fn ws(&mut self) {
         while let Some(&c) = self.b.get(self.i) {
             if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
                 self.i += 1;
@@ -61,18 +61,39 @@ impl<'a> Cur<'a> {
 
     /// A string without escapes or control characters, borrowed.
     pub(crate) fn string(&mut self) -> Option<&'a str> {
-        if self.peek()? != b'"' {
+        if self.b.get(self.i) != Some(&b'"') && self.peek()? != b'"' {
             return None;
         }
-        let start = self.i + 1;
-        let end = start + string_end(self.b.get(start..)?);
+        self.i += 1;
+        self.string_rest()
+    }
+
+    /// The rest of a string whose opening quote was read: its text up to the closing quote,
+    /// which is read too.
+    pub(crate) fn string_rest(&mut self) -> Option<&'a str> {
+        let start = self.i;
+        let rest = self.b.get(start..)?;
+        let len = string_end(rest);
         // An escape, a control character serde refuses, or no end: serde's to read or refuse.
-        if self.b.get(end) != Some(&b'"') {
+        if rest.get(len) != Some(&b'"') {
             return None;
         }
-        self.i = end + 1;
+        self.i = start + len + 1;
         // Both ends are next to ASCII quotes: on character boundaries.
-        self.s.get(start..end)
+        self.s.get(start..start + len)
+    }
+
+    /// Whether `lit` comes next, byte for byte (no white space first); read when it does. For
+    /// the fixed shapes writers produce (`{"key":"`), matched at once instead of key by key.
+    #[inline(always)]
+    pub(crate) fn tag<const N: usize>(&mut self, lit: &[u8; N]) -> bool {
+        match self.b.get(self.i..).and_then(|b| b.first_chunk::<N>()) {
+            Some(x) if x == lit => {
+                self.i += N;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// A number in JSON's grammar: its text and whether it is an integer (no fraction, no
@@ -220,11 +241,9 @@ impl<'a> Cur<'a> {
 pub(crate) fn string_end(b: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(w);
+    let (chunks, tail) = b.as_chunks::<8>();
+    for (n, chunk) in chunks.iter().enumerate() {
+        let x = u64::from_le_bytes(*chunk);
         // A byte of `x` that is zero after the xor, or below 0x20, sets its high bit here; a
         // borrow can only set bits above the first such byte, so the lowest one is exact.
         let q = x ^ (ONES * u64::from(b'"'));
@@ -233,16 +252,14 @@ pub(crate) fn string_end(b: &[u8]) -> usize {
             | (e.wrapping_sub(ONES) & !e)
             | (x.wrapping_sub(ONES * 0x20) & !x);
         if found & HIGH != 0 {
-            return i + (found & HIGH).trailing_zeros() as usize / 8;
+            return n * 8 + (found & HIGH).trailing_zeros() as usize / 8;
         }
-        i += 8;
     }
-    i + b
-        .get(i..)
-        .unwrap_or(&[])
+    let done = b.len() - tail.len();
+    done + tail
         .iter()
         .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .unwrap_or(b.len() - i)
+        .unwrap_or(tail.len())
 }
 
 /// Reads a member once: a second one is a duplicate field, which serde refuses.

@@ -127,6 +127,12 @@ impl<'a> Cur<'a> {
     }
 
     fn key_value(&mut self) -> Option<KeyValue<'a>> {
+        self.ws();
+        let at = self.i;
+        if let Some(kv) = self.key_value_compact() {
+            return Some(kv);
+        }
+        self.i = at;
         let (mut key, mut value) = (None, None);
         self.object(|c, k| {
             match k {
@@ -140,6 +146,30 @@ impl<'a> Cur<'a> {
         Some(KeyValue {
             key: key?,
             value: value.unwrap_or_default(),
+        })
+    }
+
+    /// The shape every exporter we know writes, read as one piece:
+    /// `{"key":"K","value":{"stringValue":"V"}}` (or `"intValue":"N"`, no white space).
+    /// `None` for anything else, which [`Cur::key_value`] then reads member by member.
+    fn key_value_compact(&mut self) -> Option<KeyValue<'a>> {
+        if !self.tag(b"{\"key\":\"") {
+            return None;
+        }
+        let key = self.string_rest()?;
+        if !self.tag(b",\"value\":{\"") {
+            return None;
+        }
+        if !(self.tag(b"stringValue\":\"") || self.tag(b"intValue\":\"")) {
+            return None;
+        }
+        let value = self.string_rest()?;
+        if !self.tag(b"}}") {
+            return None;
+        }
+        Some(KeyValue {
+            key: Text(Cow::Borrowed(key)),
+            value: AnyValue(Cow::Borrowed(value)),
         })
     }
 
