@@ -6,7 +6,7 @@ use super::Analysis;
 use super::requests::{self, Request};
 use crate::config::Config;
 use crate::model::{Execution, Ns, SpanIdx, ThreadIdx, Trace, Tree, TreeSink};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 /// An execution long enough to be a stall, kept while the trace is read.
@@ -74,7 +74,7 @@ impl<'c> Collector<'c> {
             spans_seen: 0,
             keep_executions: false,
             roots: Vec::new(),
-            root_index: HashMap::new(),
+            root_index: HashMap::default(),
             runtime_tasks: false,
             lifecycle: Default::default(),
             python: Default::default(),
@@ -114,7 +114,7 @@ impl<'c> Collector<'c> {
             // Root spans stand in for requests only in a trace that has none.
             if !self.roots.is_empty() {
                 self.roots = Vec::new();
-                self.root_index = HashMap::new();
+                self.root_index = HashMap::default();
             }
         } else if let Some(root) = members
             .first()
@@ -205,7 +205,7 @@ impl<'c> Collector<'c> {
         self.lifecycle.rebase(by);
         self.python.rebase(by);
         self.timing.rebase(by);
-        let mut trees: HashMap<SpanIdx, (Vec<SpanIdx>, Vec<Execution>)> = HashMap::new();
+        let mut trees: HashMap<SpanIdx, (Vec<SpanIdx>, Vec<Execution>)> = HashMap::default();
         for i in 0..trace.spans.len() {
             let idx = SpanIdx(i as u32);
             trees.entry(trace.root_of(idx)).or_default().0.push(idx);

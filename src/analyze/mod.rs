@@ -52,7 +52,7 @@ use crate::config::Config;
 use crate::model::{Ns, ThreadIdx, ThreadRole, Trace};
 use overlap::merge;
 use requests::RequestWork;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 use threads::ThreadInfo;
 
@@ -91,7 +91,7 @@ type Groups = (
 
 fn group_requests(requests: &[requests::Request]) -> Groups {
     let mut order: Vec<(Arc<str>, RequestWork)> = Vec::new();
-    let mut groups: HashMap<(Arc<str>, RequestWork), Vec<usize>> = HashMap::new();
+    let mut groups: HashMap<(Arc<str>, RequestWork), Vec<usize>> = HashMap::default();
     for (i, r) in requests.iter().enumerate() {
         let key = (r.endpoint.clone(), r.kind);
         if !groups.contains_key(&key) {
@@ -102,7 +102,7 @@ fn group_requests(requests: &[requests::Request]) -> Groups {
     // Per endpoint, its groups in first-seen order (one pass: thousands of endpoints must not
     // cost endpoints x groups).
     let mut endpoints: Vec<Vec<(Arc<str>, RequestWork)>> = Vec::new();
-    let mut endpoint_no: HashMap<Arc<str>, usize> = HashMap::new();
+    let mut endpoint_no: HashMap<Arc<str>, usize> = HashMap::default();
     for k in &order {
         let next = endpoints.len();
         let e = *endpoint_no.entry(k.0.clone()).or_insert(next);
@@ -425,7 +425,7 @@ impl Collector<'_> {
         }
         // One row per endpoint, in the order endpoints were first seen.
         let mut rows: Vec<Vec<Judgement>> = Vec::new();
-        let mut row_of: HashMap<String, usize> = HashMap::new();
+        let mut row_of: HashMap<String, usize> = HashMap::default();
         for j in judgements {
             let next = rows.len();
             let r = *row_of.entry(j.subject.clone()).or_insert(next);

@@ -297,22 +297,34 @@ fn is_request_span(trace: &Trace, idx: SpanIdx, cfg: &Config) -> bool {
 /// ([`route`](super::route): a template field, a `--route` rule, or derived from its path, which
 /// the second value names); the span's name stands in for a missing route.
 pub fn endpoint_of(trace: &Trace, idx: SpanIdx, cfg: &Config) -> (String, Option<RouteOrigin>) {
+    let mut text = String::new();
+    let origin = endpoint_into(trace, idx, cfg, &mut text);
+    (text, origin)
+}
+
+/// [`endpoint_of`], written into `out` (cleared first).
+fn endpoint_into(
+    trace: &Trace,
+    idx: SpanIdx,
+    cfg: &Config,
+    out: &mut String,
+) -> Option<RouteOrigin> {
+    out.clear();
     let span = trace.span(idx);
     let method = ["http.request.method", "http.method", "method"]
         .iter()
         .find_map(|k| trace.field(span, k));
-    let route = super::route::route(|k| trace.field(span, k), cfg);
-    let (route, origin) = match route {
-        Some(r) => (Some(r.route), r.origin),
-        None => (None, None),
-    };
-    let text = match (method, route) {
-        (Some(m), Some(r)) => format!("{m} {r}"),
-        (None, Some(r)) => r,
-        (Some(m), None) => format!("{m} {}", trace.name(span)),
-        (None, None) => trace.name(span).to_string(),
-    };
-    (text, origin)
+    if let Some(m) = method {
+        out.push_str(m);
+        out.push(' ');
+    }
+    match super::route::route_into(|k| trace.field(span, k), cfg, out) {
+        Some(origin) => origin,
+        None => {
+            out.push_str(trace.name(span));
+            None
+        }
+    }
 }
 
 const IO_FIELD_PREFIXES: [&str; 1] = ["db."];
@@ -438,6 +450,8 @@ pub struct Names {
     shapes: HashMap<IoShape, Arc<IoShape>>,
     /// Endpoints whose route is not a template field: where it came from (the first seen).
     origins: HashMap<Arc<str>, RouteOrigin>,
+    /// Where an endpoint's text is made before it is looked up.
+    scratch: String,
 }
 
 impl Names {
@@ -450,10 +464,13 @@ impl Names {
         a
     }
 
-    /// The shared text of an endpoint from [`endpoint_of`], remembering where its route came
-    /// from.
-    pub fn endpoint(&mut self, (text, origin): (String, Option<RouteOrigin>)) -> Arc<str> {
+    /// The shared text of request `idx`'s endpoint ([`endpoint_of`]), remembering where its
+    /// route came from.
+    fn endpoint(&mut self, trace: &Trace, idx: SpanIdx, cfg: &Config) -> Arc<str> {
+        let mut text = std::mem::take(&mut self.scratch);
+        let origin = endpoint_into(trace, idx, cfg, &mut text);
         let a = self.get(&text);
+        self.scratch = text;
         if let Some(o) = origin
             && !self.origins.contains_key(&a)
         {
@@ -681,7 +698,7 @@ fn measure(
     };
     let heavy_name = heavy_span.map(|c| names.get(trace.name(trace.span(c))));
     Request {
-        endpoint: names.endpoint(endpoint_of(trace, idx, cfg)),
+        endpoint: names.endpoint(trace, idx, cfg),
         start: span.start,
         end: span.end,
         busy,
@@ -703,11 +720,31 @@ fn measure(
         made: None,
         timed: None,
         kept: None,
-        ids: super::page_join::FIELD_KEYS
-            .iter()
-            .filter_map(|k| super::page_join::id_of_field(k, trace.field(span, k)?))
-            .collect(),
+        ids: ids_of(trace, span),
     }
+}
+
+/// The ids a request's span carries ([`id_of_field`](super::page_join::id_of_field)), in the
+/// order of [`FIELD_KEYS`](super::page_join::FIELD_KEYS), each key's first field: found in one
+/// pass over the span's fields (a lookup per key was nine hash lookups a request).
+fn ids_of(trace: &Trace, span: &crate::model::Span) -> Box<[String]> {
+    use super::page_join::{FIELD_KEYS, id_of_field};
+    let mut seen = [false; FIELD_KEYS.len()];
+    let mut found: Vec<(usize, String)> = Vec::new();
+    for (k, v) in &span.fields {
+        let key = trace.strings.resolve(*k);
+        let Some(rank) = FIELD_KEYS.iter().position(|f| *f == key) else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[rank], true) {
+            continue;
+        }
+        if let Some(id) = id_of_field(key, v) {
+            found.push((rank, id));
+        }
+    }
+    found.sort_unstable_by_key(|(rank, _)| *rank);
+    found.into_iter().map(|(_, id)| id).collect()
 }
 
 #[cfg(test)]
@@ -732,6 +769,32 @@ mod tests {
 
     fn f(b: &mut TraceBuilder, k: &str, v: &str) -> (crate::model::Sym, crate::model::FieldValue) {
         (b.intern(k), v.into())
+    }
+
+    /// A request's ids: in the order of the id keys, not of the fields; a key's first field;
+    /// values that are not ids left out.
+    #[test]
+    fn ids_in_key_order_first_field_wins() {
+        let mut b = TraceBuilder::new();
+        let n = b.intern("span");
+        let fields = vec![
+            f(&mut b, "otel.trace_id", "0AF7651916CD43DD8448EB211C80319C"),
+            f(&mut b, "trace_id", "12"),
+            f(&mut b, "x_request_id", "abc"),
+            f(&mut b, "x_request_id", "def"),
+            f(&mut b, "route", "/x"),
+            f(&mut b, "request_id", " \"7\" "),
+        ];
+        b.closed_span(n, None, None, 0, 10, Some(1), Some(9), fields, None);
+        let t = b.finish();
+        assert_eq!(
+            &*ids_of(&t, t.span(SpanIdx(0))),
+            [
+                "request:7",
+                "request:abc",
+                "trace:0af7651916cd43dd8448eb211c80319c"
+            ]
+        );
     }
 
     /// A method and a route make a request; a `path` (or a method) alone does not.
@@ -782,7 +845,7 @@ mod tests {
         let mut names = Names::default();
         let cfg = Config::default();
         let endpoints: Vec<Arc<str>> = (0..7)
-            .map(|i| names.endpoint(endpoint_of(&t, SpanIdx(i), &cfg)))
+            .map(|i| names.endpoint(&t, SpanIdx(i), &cfg))
             .collect();
         assert!(
             endpoints[..6]

@@ -13,7 +13,7 @@
 //! Routes of 2-4 are not what the service calls its routes: the row says where each came from
 //! ([`RouteOrigin`]).
 
-use crate::config::{Config, RouteRule};
+use crate::config::Config;
 use std::borrow::Cow;
 
 /// Fields that hold a route template, most specific first.
@@ -47,41 +47,38 @@ pub struct Route {
 /// The route of a request whose fields are looked up by `field`; `None` without any route or
 /// path field.
 pub fn route<'a>(field: impl Fn(&str) -> Option<&'a str>, cfg: &Config) -> Option<Route> {
+    let mut route = String::new();
+    let origin = route_into(field, cfg, &mut route)?;
+    Some(Route { route, origin })
+}
+
+/// [`route`], appended to `out` (no text made for it on the way): the route's origin
+/// (`Some(None)` for a template field), or `None` without any route or path field (`out`
+/// unchanged).
+pub fn route_into<'a>(
+    field: impl Fn(&str) -> Option<&'a str>,
+    cfg: &Config,
+    out: &mut String,
+) -> Option<Option<RouteOrigin>> {
     if let Some(t) = TEMPLATE_KEYS.iter().find_map(|k| field(k)) {
         // Some frameworks write templates relative to the root: Django's `inventory/` is
         // served at `/inventory/` (its OpenTelemetry instrumentation records it so).
-        let route = if t.starts_with('/') || t.contains("://") {
-            t.to_string()
-        } else {
-            format!("/{t}")
-        };
-        return Some(Route {
-            route,
-            origin: None,
-        });
+        if !(t.starts_with('/') || t.contains("://")) {
+            out.push('/');
+        }
+        out.push_str(t);
+        return Some(None);
     }
     let (key, raw) = PATH_KEYS.iter().find_map(|k| field(k).map(|v| (*k, v)))?;
     let path = path_of(raw);
-    Some(route_of_path(path, key, &cfg.routes))
-}
-
-/// The route of `path` (already without query and host), read from the field `key`.
-fn route_of_path(path: &str, key: &'static str, rules: &[RouteRule]) -> Route {
-    if let Some(rule) = rules.iter().find(|r| r.regex.is_match(path)) {
-        return Route {
-            route: rule
-                .regex
-                .replace(path, rule.template.as_str())
-                .into_owned(),
-            origin: Some(RouteOrigin::Rule {
-                regex: rule.regex.as_str().to_string(),
-            }),
-        };
+    if let Some(rule) = cfg.routes.iter().find(|r| r.regex.is_match(path)) {
+        out.push_str(&rule.regex.replace(path, rule.template.as_str()));
+        return Some(Some(RouteOrigin::Rule {
+            regex: rule.regex.as_str().to_string(),
+        }));
     }
-    Route {
-        route: derive(path).into_owned(),
-        origin: Some(RouteOrigin::Derived { field: key }),
-    }
+    out.push_str(&derive(path));
+    Some(Some(RouteOrigin::Derived { field: key }))
 }
 
 /// The path of a URL or request target: no scheme and host (`https://h:80/a` -> `/a`), no
@@ -173,6 +170,7 @@ fn is_uuid(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::RouteRule;
 
     #[test]
     fn ids_collapse() {
