@@ -180,12 +180,20 @@ struct Decoded<'a> {
 const SLACK: usize = 1 << 20;
 
 /// Decodes the elements from `from` (an element start) until the first object element that
-/// starts at or after `until`, or until something that is not `element ,` (see [`End`]).
-fn decode(text: &str, from: usize, until: usize) -> Decoded<'_> {
+/// starts at or after `until`, or until something that is not `element ,` (see [`End`]), into
+/// `events` (emptied first: a vector a chunk before used, so that its pages are not mapped
+/// anew for every chunk).
+fn decode<'a>(
+    text: &'a str,
+    from: usize,
+    until: usize,
+    mut events: Vec<MaybeEvent<'a>>,
+) -> Decoded<'a> {
     let bytes = text.as_bytes();
     // About one event per 200 bytes (DevTools' average is over 300): no growing on the way.
     let span = until.min(bytes.len()).saturating_sub(from);
-    let mut events = Vec::with_capacity(span / 200);
+    events.clear();
+    events.reserve(span / 200);
     let mut pos = from;
     let mut last: Option<usize> = None;
     let stopped = |events: &mut Vec<MaybeEvent<'_>>, last: Option<usize>, fail: Option<usize>| {
@@ -252,6 +260,8 @@ struct Shared<'a> {
     /// The chunk being applied.
     applying: usize,
     stop: bool,
+    /// Vectors of chunks already applied, emptied, for the next chunks' events.
+    spare: Vec<Vec<MaybeEvent<'a>>>,
 }
 
 /// Applies the events of `text` from its first element (`first`) to `reader`, decoded on
@@ -278,6 +288,7 @@ pub(super) fn read_events(
         next: 0,
         applying: 0,
         stop: false,
+        spare: Vec::new(),
     });
     let changed = Condvar::new();
     let lock = || shared.lock().unwrap_or_else(|p| p.into_inner());
@@ -295,8 +306,9 @@ pub(super) fn read_events(
                     }
                     let k = s.next;
                     s.next += 1;
+                    let events = s.spare.pop().unwrap_or_default();
                     drop(s);
-                    let d = decode(text, starts[k], until(k));
+                    let d = decode(text, starts[k], until(k), events);
                     s = lock();
                     s.slots[k] = Some(d);
                     changed.notify_all();
@@ -317,8 +329,9 @@ pub(super) fn read_events(
                 if !s.stop && s.next < n && s.next <= k + ahead {
                     let j = s.next;
                     s.next += 1;
+                    let events = s.spare.pop().unwrap_or_default();
                     drop(s);
-                    let d = decode(text, starts[j], until(j));
+                    let d = decode(text, starts[j], until(j), events);
                     s = lock();
                     s.slots[j] = Some(d);
                     continue;
@@ -327,11 +340,11 @@ pub(super) fn read_events(
             };
             drop(s);
             // Decoded from a guess that was not where the chunk before ended: again, from there.
-            let d = match d.from == pos {
+            let mut d = match d.from == pos {
                 true => d,
-                false => decode(text, pos, until(k)),
+                false => decode(text, pos, until(k), d.events),
             };
-            for MaybeEvent(ev) in d.events {
+            for MaybeEvent(ev) in d.events.drain(..) {
                 match ev {
                     Some(ev) => reader.event(ev),
                     None => {
@@ -340,6 +353,7 @@ pub(super) fn read_events(
                     }
                 }
             }
+            lock().spare.push(d.events);
             match d.end {
                 End::Reached(p) => pos = p,
                 End::Stopped(r) => {
@@ -393,16 +407,16 @@ mod tests {
     #[test]
     fn decoding_stops_at_the_first_object_past_the_end_and_before_anything_else() {
         let t = r#"[{"ph":"X"}, 5, {"ph":"B"}, {"ph":"E"}]"#;
-        let d = decode(t, 1, 13);
+        let d = decode(t, 1, 13, Vec::new());
         assert_eq!(d.events.len(), 2);
         assert!(matches!(d.end, End::Reached(16)));
         // The last element goes back to serde with the `]` after it.
-        let d = decode(t, 16, usize::MAX);
+        let d = decode(t, 16, usize::MAX, d.events);
         assert_eq!(d.events.len(), 1);
         assert!(matches!(d.end, End::Stopped(Rest { from: 28, to: 39 })));
         // A trailing comma: serde must see the element before it.
         let t = r#"[{"ph":"X"}, {"ph":"B"},  ]"#;
-        let d = decode(t, 1, usize::MAX);
+        let d = decode(t, 1, usize::MAX, Vec::new());
         assert_eq!(d.events.len(), 1);
         assert!(matches!(d.end, End::Stopped(Rest { from: 13, .. })));
     }
