@@ -51,3 +51,35 @@ fn values_passed_over_and_their_text() {
         assert!(c.raw().is_none() || !c.at_end(), "{v}");
     }
 }
+
+/// A fixed shape matched byte for byte: read when it is there, the cursor left where it was
+/// when it is not (no white space skipped, nothing past the end of the line read).
+#[test]
+fn tags_match_exactly_or_leave_the_cursor() {
+    let mut c = Cur::new(r#"{"key":"a b","value":{"#);
+    assert!(!c.tag(b"{\"value\":"));
+    assert_eq!(c.i, 0);
+    assert!(c.tag(b"{\"key\":\""));
+    assert_eq!(c.string_rest(), Some("a b"));
+    assert!(c.tag(b",\"value\":{"));
+    assert!(c.at_end());
+    // Past the end of the line: no match.
+    let mut c = Cur::new(r#"{"ke"#);
+    assert!(!c.tag(b"{\"key\":"));
+    assert_eq!(c.i, 0);
+    // White space is not skipped by a tag.
+    let mut c = Cur::new(r#" {"key":"#);
+    assert!(!c.tag(b"{\"key\":"));
+    c.ws();
+    assert!(c.tag(b"{\"key\":"));
+    // A string's rest: up to its closing quote, none with an escape or no end.
+    for (text, rest) in [
+        ("ab\"x", Some("ab")),
+        ("\"", Some("")),
+        ("a\\\"b\"", None),
+        ("ab", None),
+    ] {
+        let mut c = Cur::new(text);
+        assert_eq!(c.string_rest(), rest, "{text}");
+    }
+}
