@@ -132,6 +132,44 @@ impl<'a> Cur<'a> {
         Some((self.s.get(start..self.i)?, integer))
     }
 
+    /// A non-negative integer of at most 19 digits (so it fits), read in one pass. `None`,
+    /// with the cursor anywhere, for anything else: no digit, a leading zero, more digits, a
+    /// fraction or an exponent (callers that read those go back and take [`Cur::number`]).
+    #[inline]
+    pub(crate) fn uint(&mut self) -> Option<u64> {
+        self.ws();
+        let start = self.i;
+        let mut v: u64 = 0;
+        while let Some(&c) = self.b.get(self.i) {
+            let d = c.wrapping_sub(b'0');
+            if d >= 10 {
+                break;
+            }
+            // At most 19 digits are kept (checked below): 10^19 - 1 fits a `u64`.
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+            self.i += 1;
+        }
+        let n = self.i - start;
+        if n == 0 || n > 19 || (n > 1 && self.b.get(start) == Some(&b'0')) {
+            return None;
+        }
+        if matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        Some(v)
+    }
+
+    /// Where the cursor is, for [`Cur::back`]: a fixed shape tried first, and the general
+    /// reading from the same place when it is not that shape.
+    pub(crate) fn mark(&mut self) -> Mark {
+        self.ws();
+        Mark(self.i, self.depth)
+    }
+
+    pub(crate) fn back(&mut self, m: Mark) {
+        (self.i, self.depth) = (m.0, m.1);
+    }
+
     /// A non-negative integer written in at most 19 digits (it fits a `u64`, and its text is
     /// what formatting the number gives back: JSON has no leading zeros).
     pub(crate) fn small_uint(&mut self) -> Option<&'a str> {
@@ -234,6 +272,10 @@ impl<'a> Cur<'a> {
         }
     }
 }
+
+/// A place in the line and the depth there ([`Cur::mark`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Mark(usize, u32);
 
 /// Where the string that `b` starts in ends: the first `"`, `\\` or control character (or the
 /// end of `b`). Eight bytes at a time: a string here is mostly short, and `memchr2` was slower

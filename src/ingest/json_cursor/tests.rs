@@ -51,3 +51,46 @@ fn values_passed_over_and_their_text() {
         assert!(c.raw().is_none() || !c.at_end(), "{v}");
     }
 }
+
+/// The one-pass integer: what `str::parse` makes of the digits, for every length it reads;
+/// nothing for what it leaves to `number` (more digits, a leading zero, a fraction, an
+/// exponent, a sign, no digit).
+#[test]
+fn small_integers_in_one_pass() {
+    let digits = "98765432109876543210";
+    for len in 1..=19 {
+        for text in [
+            &digits[..len],
+            &digits[20 - len..],
+            &"9999999999999999999"[..len],
+        ] {
+            for end in ["", ",", "}", " ", "]"] {
+                let line = format!("{text}{end}");
+                let mut c = Cur::new(&line);
+                if len > 1 && text.starts_with('0') {
+                    assert_eq!(c.uint(), None, "{line}");
+                    continue;
+                }
+                assert_eq!(c.uint(), text.parse().ok(), "{line}");
+                assert_eq!(c.i, len, "{line}");
+            }
+        }
+    }
+    assert_eq!(Cur::new("0").uint(), Some(0));
+    assert_eq!(Cur::new("  7,").uint(), Some(7));
+    for v in [
+        "",
+        "x",
+        "-1",
+        "-0",
+        "01",
+        "00",
+        "1.5",
+        "1e3",
+        "1E3",
+        "0.0",
+        "12345678901234567890",
+    ] {
+        assert_eq!(Cur::new(v).uint(), None, "{v}");
+    }
+}
