@@ -170,6 +170,18 @@ impl<'a> Cur<'a> {
         (self.i, self.depth) = (m.0, m.1);
     }
 
+    /// The rest of a string whose opening quote was read, checked and passed over (no text:
+    /// no character-boundary check).
+    pub(crate) fn pass_string_rest(&mut self) -> Option<()> {
+        let rest = self.b.get(self.i..)?;
+        let len = string_end(rest);
+        if rest.get(len) != Some(&b'"') {
+            return None;
+        }
+        self.i += len + 1;
+        Some(())
+    }
+
     /// A non-negative integer written in at most 19 digits (it fits a `u64`, and its text is
     /// what formatting the number gives back: JSON has no leading zeros).
     pub(crate) fn small_uint(&mut self) -> Option<&'a str> {
