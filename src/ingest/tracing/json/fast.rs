@@ -170,7 +170,12 @@ impl<'a> SpanObj<'a> {
             if !c.tag(b":") {
                 return None;
             }
-            let Scalar(v) = c.tracing_scalar()?;
+            // Mostly a string: its quote read here, not by `tracing_scalar`'s dispatch.
+            let v = if c.tag(b"\"") {
+                Cow::Borrowed(c.string_rest()?)
+            } else {
+                c.tracing_scalar()?.0
+            };
             if key == "name" {
                 desc.name = v;
             } else {
