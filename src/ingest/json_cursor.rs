@@ -140,6 +140,14 @@ impl<'a> Cur<'a> {
         self.ws();
         let start = self.i;
         let mut v: u64 = 0;
+        // Eight digits at a time while there are eight (a time's seconds, an id).
+        while let Some(chunk) = self.b.get(self.i..).and_then(|b| b.first_chunk::<8>()) {
+            let Some(eight) = eight_digits(u64::from_le_bytes(*chunk)) else {
+                break;
+            };
+            v = v.wrapping_mul(100_000_000).wrapping_add(eight);
+            self.i += 8;
+        }
         while let Some(&c) = self.b.get(self.i) {
             let d = c.wrapping_sub(b'0');
             if d >= 10 {
@@ -283,6 +291,23 @@ impl<'a> Cur<'a> {
             _ => None,
         }
     }
+}
+
+/// The number eight ASCII digits write (the first in the lowest byte), or `None` when one of
+/// the bytes is no digit.
+fn eight_digits(x: u64) -> Option<u64> {
+    const HIGH_NIBBLES: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    // A digit is 0x30..=0x39: its high nibble is 3, and adding 6 leaves it 3. A byte above
+    // 0xf9 carries into the next one, but its own high nibble already fails the first test.
+    if x & HIGH_NIBBLES != ZEROS || x.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES != ZEROS {
+        return None;
+    }
+    let x = x - ZEROS;
+    // Pairs, then fours, then the eight, each step a multiply of neighbouring lanes.
+    let x = (x * 10 + (x >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let x = (x * 100 + (x >> 16)) & 0x0000_ffff_0000_ffff;
+    Some((x * 10_000 + (x >> 32)) & 0xffff_ffff)
 }
 
 /// A place in the line and the depth there ([`Cur::mark`]).
