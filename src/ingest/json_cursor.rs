@@ -137,31 +137,37 @@ impl<'a> Cur<'a> {
     /// fraction or an exponent (callers that read those go back and take [`Cur::number`]).
     #[inline]
     pub(crate) fn uint(&mut self) -> Option<u64> {
-        self.ws();
+        if !self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+            self.ws();
+        }
+        // The place in a local, not in `self`, through the loops.
+        let b = self.b;
         let start = self.i;
+        let mut i = start;
         let mut v: u64 = 0;
         // Eight digits at a time while there are eight (a time's seconds, an id).
-        while let Some(chunk) = self.b.get(self.i..).and_then(|b| b.first_chunk::<8>()) {
+        while let Some(chunk) = b.get(i..).and_then(|b| b.first_chunk::<8>()) {
             let Some(eight) = eight_digits(u64::from_le_bytes(*chunk)) else {
                 break;
             };
             v = v.wrapping_mul(100_000_000).wrapping_add(eight);
-            self.i += 8;
+            i += 8;
         }
-        while let Some(&c) = self.b.get(self.i) {
+        while let Some(&c) = b.get(i) {
             let d = c.wrapping_sub(b'0');
             if d >= 10 {
                 break;
             }
             // At most 19 digits are kept (checked below): 10^19 - 1 fits a `u64`.
             v = v.wrapping_mul(10).wrapping_add(u64::from(d));
-            self.i += 1;
+            i += 1;
         }
-        let n = self.i - start;
-        if n == 0 || n > 19 || (n > 1 && self.b.get(start) == Some(&b'0')) {
+        self.i = i;
+        let n = i - start;
+        if n == 0 || n > 19 || (n > 1 && b.get(start) == Some(&b'0')) {
             return None;
         }
-        if matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E')) {
+        if matches!(b.get(i), Some(b'.' | b'e' | b'E')) {
             return None;
         }
         Some(v)
