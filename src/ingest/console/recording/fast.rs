@@ -49,11 +49,11 @@ impl<'a> Cur<'a> {
     /// `at`, `Spawn` with `"fields":[{"name":"K","value":V},..]` after `at`; no white space
     /// but at the end. `None` for anything else, which [`record`] then reads member by member.
     fn record_compact(&mut self) -> Option<Record<'a>> {
-        let rec = if self.tag(b"{\"Enter\":{\"id\":") {
-            Record::Enter(self.id_at_compact()?)
-        } else if self.tag(b"{\"Exit\":{\"id\":") {
-            Record::Exit(self.id_at_compact()?)
-        } else if self.tag(b"{\"Waker\":{\"id\":") {
+        // The variant's first letter picks the tags to try (each still matches every byte).
+        let rec = if self.b.get(2) == Some(&b'W') {
+            if !self.tag(b"{\"Waker\":{\"id\":") {
+                return None;
+            }
             let id = self.uint()?;
             if !self.tag(b",\"op\":") {
                 return None;
@@ -64,6 +64,10 @@ impl<'a> Cur<'a> {
                 return None;
             }
             Record::Waker(WakerBody { id, op, at })
+        } else if self.tag(b"{\"Enter\":{\"id\":") {
+            Record::Enter(self.id_at_compact()?)
+        } else if self.tag(b"{\"Exit\":{\"id\":") {
+            Record::Exit(self.id_at_compact()?)
         } else if self.tag(b"{\"Close\":{\"id\":") {
             Record::Close(self.id_at_compact()?)
         } else if self.tag(b"{\"Spawn\":{\"id\":") {
