@@ -132,6 +132,70 @@ impl<'a> Cur<'a> {
         Some((self.s.get(start..self.i)?, integer))
     }
 
+    /// A non-negative integer of at most 19 digits (so it fits), read in one pass. `None`,
+    /// with the cursor anywhere, for anything else: no digit, a leading zero, more digits, a
+    /// fraction or an exponent (callers that read those go back and take [`Cur::number`]).
+    #[inline]
+    pub(crate) fn uint(&mut self) -> Option<u64> {
+        if !self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+            self.ws();
+        }
+        // The place in a local, not in `self`, through the loops.
+        let b = self.b;
+        let start = self.i;
+        let mut i = start;
+        let mut v: u64 = 0;
+        // Eight digits at a time while there are eight (a time's seconds, an id).
+        while let Some(chunk) = b.get(i..).and_then(|b| b.first_chunk::<8>()) {
+            let Some(eight) = eight_digits(u64::from_le_bytes(*chunk)) else {
+                break;
+            };
+            v = v.wrapping_mul(100_000_000).wrapping_add(eight);
+            i += 8;
+        }
+        while let Some(&c) = b.get(i) {
+            let d = c.wrapping_sub(b'0');
+            if d >= 10 {
+                break;
+            }
+            // At most 19 digits are kept (checked below): 10^19 - 1 fits a `u64`.
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+            i += 1;
+        }
+        self.i = i;
+        let n = i - start;
+        if n == 0 || n > 19 || (n > 1 && b.get(start) == Some(&b'0')) {
+            return None;
+        }
+        if matches!(b.get(i), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        Some(v)
+    }
+
+    /// Where the cursor is, for [`Cur::back`]: a fixed shape tried first, and the general
+    /// reading from the same place when it is not that shape.
+    pub(crate) fn mark(&mut self) -> Mark {
+        self.ws();
+        Mark(self.i, self.depth)
+    }
+
+    pub(crate) fn back(&mut self, m: Mark) {
+        (self.i, self.depth) = (m.0, m.1);
+    }
+
+    /// The rest of a string whose opening quote was read, checked and passed over (no text:
+    /// no character-boundary check).
+    pub(crate) fn pass_string_rest(&mut self) -> Option<()> {
+        let rest = self.b.get(self.i..)?;
+        let len = string_end(rest);
+        if rest.get(len) != Some(&b'"') {
+            return None;
+        }
+        self.i += len + 1;
+        Some(())
+    }
+
     /// A non-negative integer written in at most 19 digits (it fits a `u64`, and its text is
     /// what formatting the number gives back: JSON has no leading zeros).
     pub(crate) fn small_uint(&mut self) -> Option<&'a str> {
@@ -234,6 +298,27 @@ impl<'a> Cur<'a> {
         }
     }
 }
+
+/// The number eight ASCII digits write (the first in the lowest byte), or `None` when one of
+/// the bytes is no digit.
+fn eight_digits(x: u64) -> Option<u64> {
+    const HIGH_NIBBLES: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    // A digit is 0x30..=0x39: its high nibble is 3, and adding 6 leaves it 3. A byte above
+    // 0xf9 carries into the next one, but its own high nibble already fails the first test.
+    if x & HIGH_NIBBLES != ZEROS || x.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES != ZEROS {
+        return None;
+    }
+    let x = x - ZEROS;
+    // Pairs, then fours, then the eight, each step a multiply of neighbouring lanes.
+    let x = (x * 10 + (x >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let x = (x * 100 + (x >> 16)) & 0x0000_ffff_0000_ffff;
+    Some((x * 10_000 + (x >> 32)) & 0xffff_ffff)
+}
+
+/// A place in the line and the depth there ([`Cur::mark`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Mark(usize, u32);
 
 /// Where the string that `b` starts in ends: the first `"`, `\\` or control character (or the
 /// end of `b`). Eight bytes at a time: a string here is mostly short, and `memchr2` was slower

@@ -1,7 +1,7 @@
 //! The progress line (issue 13): shown on a terminal only, for a big file (as a percentage of
 //! its size), for stdin redirected from a file (its size is known too), and for stdin from a
 //! pipe (bytes read and the rate: the size is unknown). The real binary runs under a
-//! pseudo-terminal made by `script` (util-linux), on a 68 MB log generated here.
+//! pseudo-terminal made by `script` (util-linux), on a 274 MB log generated here.
 //!
 //! Each run under the terminal is stopped once its first progress line has been seen (by the
 //! id of the `script` process this test started): the debug binary takes about a minute to
@@ -12,12 +12,14 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// A tracing JSON log over 64 MB: the CLOSE-only incident log, 650 times (72,024,550 bytes).
+/// A tracing JSON log over 64 MB: the CLOSE-only incident log, 2,600 times (288,098,200
+/// bytes). Four times what the 64 MB threshold needs: the release binary read 650 copies
+/// (68 MB) in about the half second before the first progress line, and often ended first.
 fn big_log(dir: &Path) -> PathBuf {
     let log = std::fs::read(samples_dir().join("incident.json-close.log")).expect("sample");
     let path = dir.join("big.log");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
-    for _ in 0..650 {
+    for _ in 0..2600 {
         std::io::Write::write_all(&mut f, &log).expect("write");
     }
     std::io::Write::flush(&mut f).expect("write");
@@ -82,7 +84,7 @@ fn progress_is_shown_on_a_terminal_for_files_and_stdin_and_nowhere_else() {
     let dir = tempfile::tempdir().expect("temp dir");
     let log = big_log(dir.path());
     let mb = std::fs::metadata(&log).expect("size").len() >> 20;
-    assert_eq!(mb, 68);
+    assert_eq!(mb, 274);
     let bin = quoted(&assert_cmd::cargo::cargo_bin("stallscope"));
     let file = quoted(&log);
 

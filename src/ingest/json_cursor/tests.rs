@@ -1,6 +1,6 @@
 //! The cursor's own parts.
 
-use super::{Cur, string_end};
+use super::{Cur, eight_digits, string_end};
 
 #[test]
 fn the_end_of_a_string_eight_bytes_at_a_time() {
@@ -81,5 +81,78 @@ fn tags_match_exactly_or_leave_the_cursor() {
     ] {
         let mut c = Cur::new(text);
         assert_eq!(c.string_rest(), rest, "{text}");
+    }
+}
+
+/// The one-pass integer: what `str::parse` makes of the digits, for every length it reads;
+/// nothing for what it leaves to `number` (more digits, a leading zero, a fraction, an
+/// exponent, a sign, no digit).
+#[test]
+fn small_integers_in_one_pass() {
+    let digits = "98765432109876543210";
+    for len in 1..=19 {
+        for text in [
+            &digits[..len],
+            &digits[20 - len..],
+            &"9999999999999999999"[..len],
+        ] {
+            for end in ["", ",", "}", " ", "]"] {
+                let line = format!("{text}{end}");
+                let mut c = Cur::new(&line);
+                if len > 1 && text.starts_with('0') {
+                    assert_eq!(c.uint(), None, "{line}");
+                    continue;
+                }
+                assert_eq!(c.uint(), text.parse().ok(), "{line}");
+                assert_eq!(c.i, len, "{line}");
+            }
+        }
+    }
+    assert_eq!(Cur::new("0").uint(), Some(0));
+    assert_eq!(Cur::new("  7,").uint(), Some(7));
+    for v in [
+        "",
+        "x",
+        "-1",
+        "-0",
+        "01",
+        "00",
+        "1.5",
+        "1e3",
+        "1E3",
+        "0.0",
+        "12345678901234567890",
+    ] {
+        assert_eq!(Cur::new(v).uint(), None, "{v}");
+    }
+}
+
+/// Eight digits at once: what `str::parse` makes of them; no number when any byte is no digit
+/// (every byte value at every place, next to digits).
+#[test]
+fn eight_digits_at_once() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..20_000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let text = format!("{:08}", state % 100_000_000);
+        let b: [u8; 8] = text.as_bytes().try_into().expect("eight digits");
+        assert_eq!(
+            eight_digits(u64::from_le_bytes(b)),
+            text.parse().ok(),
+            "{text}"
+        );
+    }
+    for at in 0..8 {
+        for byte in 0..=255u8 {
+            let mut b = *b"19283746";
+            b[at] = byte;
+            let want = std::str::from_utf8(&b)
+                .ok()
+                .filter(|t| t.bytes().all(|c| c.is_ascii_digit()))
+                .and_then(|t| t.parse().ok());
+            assert_eq!(eight_digits(u64::from_le_bytes(b)), want, "{b:?}");
+        }
     }
 }

@@ -365,8 +365,10 @@ impl LineFormat for JsonLines {
         let raw_spans = parsed.spans;
         let lazy = || {
             let mut context = raw_spans
-                .and_then(|r| serde_json::from_str::<SpanList>(r.0).ok())
-                .map(|s| s.0)
+                .and_then(|r| match fast::spans(r.0) {
+                    Some(list) => Some(list.into_iter().map(|s| s.0).collect()),
+                    None => serde_json::from_str::<SpanList>(r.0).ok().map(|s| s.0),
+                })
                 .unwrap_or_default();
             // For ENTER the entered stack ends with the span itself; not its own ancestor.
             if context

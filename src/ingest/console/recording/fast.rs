@@ -14,6 +14,10 @@ use std::borrow::Cow;
 /// The line as serde would read it, or `None` when the line is not of the shapes read here.
 pub(in crate::ingest::console) fn record(line: &str) -> Option<Record<'_>> {
     let mut c = Cur::new(line);
+    if let Some(rec) = c.record_compact() {
+        return Some(rec);
+    }
+    let mut c = Cur::new(line);
     let mut rec = None;
     c.object(|c, key| {
         if rec.is_some() {
@@ -39,8 +43,132 @@ pub(in crate::ingest::console) fn record(line: &str) -> Option<Record<'_>> {
 
 /// The console parts of the cursor.
 impl<'a> Cur<'a> {
+    /// The shapes console-subscriber writes, read as one piece by fixed-byte tags (no member
+    /// names compared one by one): `{"Enter":{"id":N,"at":{"secs_since_epoch":S,
+    /// "nanos_since_epoch":NS}}}` (and `Exit`, `Close`), `Waker` with `"op"` between `id` and
+    /// `at`, `Spawn` with `"fields":[{"name":"K","value":V},..]` after `at`; no white space
+    /// but at the end. `None` for anything else, which [`record`] then reads member by member.
+    fn record_compact(&mut self) -> Option<Record<'a>> {
+        // The variant's first letter picks the tags to try (each still matches every byte).
+        let rec = if self.b.get(2) == Some(&b'W') {
+            if !self.tag(b"{\"Waker\":{\"id\":") {
+                return None;
+            }
+            let id = self.uint()?;
+            if !self.tag(b",\"op\":") {
+                return None;
+            }
+            let op = self.wake_op_compact()?;
+            let at = self.at_compact()?;
+            if !self.tag(b"}") {
+                return None;
+            }
+            Record::Waker(WakerBody { id, op, at })
+        } else if self.tag(b"{\"Enter\":{\"id\":") {
+            Record::Enter(self.id_at_compact()?)
+        } else if self.tag(b"{\"Exit\":{\"id\":") {
+            Record::Exit(self.id_at_compact()?)
+        } else if self.tag(b"{\"Close\":{\"id\":") {
+            Record::Close(self.id_at_compact()?)
+        } else if self.tag(b"{\"Spawn\":{\"id\":") {
+            Record::Spawn(self.spawn_compact()?)
+        } else {
+            return None;
+        };
+        (self.tag(b"}") && self.at_end()).then_some(rec)
+    }
+
+    /// `,"at":{"secs_since_epoch":S,"nanos_since_epoch":NS}`.
+    fn at_compact(&mut self) -> Option<At> {
+        if !self.tag(b",\"at\":{\"secs_since_epoch\":") {
+            return None;
+        }
+        let secs_since_epoch = self.uint()?;
+        if !self.tag(b",\"nanos_since_epoch\":") {
+            return None;
+        }
+        let nanos_since_epoch = u32::try_from(self.uint()?).ok()?;
+        self.tag(b"}").then_some(At {
+            secs_since_epoch,
+            nanos_since_epoch,
+        })
+    }
+
+    /// `N,"at":{..}}` after `{"id":`.
+    fn id_at_compact(&mut self) -> Option<IdAt> {
+        let id = self.uint()?;
+        let at = self.at_compact()?;
+        self.tag(b"}").then_some(IdAt { id, at })
+    }
+
+    /// `N,"at":{..},"fields":[..]}` (or no `fields`) after `{"id":`.
+    fn spawn_compact(&mut self) -> Option<SpawnBody<'a>> {
+        let id = self.uint()?;
+        let at = self.at_compact()?;
+        let mut fields = Vec::new();
+        if self.tag(b",\"fields\":[") && !self.tag(b"]") {
+            // console-subscriber writes four or five fields.
+            fields.reserve(6);
+            loop {
+                if !self.tag(b"{\"name\":\"") {
+                    return None;
+                }
+                let name = Cow::Borrowed(self.string_rest()?);
+                if !self.tag(b",\"value\":") {
+                    return None;
+                }
+                let value = self.field_val()?;
+                if !self.tag(b"}") {
+                    return None;
+                }
+                fields.push(Field { name, value });
+                if self.tag(b"]") {
+                    break;
+                }
+                if !self.tag(b",") {
+                    return None;
+                }
+            }
+        }
+        self.tag(b"}").then_some(SpawnBody { id, at, fields })
+    }
+
+    /// `"Clone"`, `"Drop"`, `{"Wake":{"self_wake":b}}`, `{"WakeByRef":{"self_wake":b}}`.
+    fn wake_op_compact(&mut self) -> Option<WakeOp> {
+        if self.tag(b"\"Clone\"") {
+            Some(WakeOp::Clone)
+        } else if self.tag(b"\"Drop\"") {
+            Some(WakeOp::Drop)
+        } else if self.tag(b"{\"Wake\":{\"self_wake\":") {
+            let self_wake = self.bool_close()?;
+            Some(WakeOp::Wake { self_wake })
+        } else if self.tag(b"{\"WakeByRef\":{\"self_wake\":") {
+            let self_wake = self.bool_close()?;
+            Some(WakeOp::WakeByRef { self_wake })
+        } else {
+            None
+        }
+    }
+
+    /// `true}}` or `false}}`.
+    fn bool_close(&mut self) -> Option<bool> {
+        if self.tag(b"true}}") {
+            Some(true)
+        } else if self.tag(b"false}}") {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
     /// A non-negative integer that fits a `u64`.
     fn u64(&mut self) -> Option<u64> {
+        let at = self.mark();
+        if let Some(v) = self.uint() {
+            return Some(v);
+        }
+        // Twenty digits (up to `u64::MAX`), or not such an integer.
+        self.back(at);
         match self.number()? {
             (t, true) => t.parse().ok(),
             _ => None,
@@ -124,11 +252,19 @@ impl<'a> Cur<'a> {
             b'f' => self.literal(b"false").map(|()| FieldVal::Bool(false))?,
             b'n' => self.literal(b"null").map(|()| FieldVal::Other)?,
             b'[' | b'{' => self.skip().map(|()| FieldVal::Other)?,
-            _ => match self.number()? {
-                (t, true) if !t.starts_with('-') => FieldVal::U64(t.parse().ok()?),
-                (_, false) => FieldVal::Other,
-                _ => return None,
-            },
+            _ => {
+                let at = self.mark();
+                if let Some(v) = self.uint() {
+                    return Some(FieldVal::U64(v));
+                }
+                // A fraction, an exponent, twenty digits, a sign: read again as a number.
+                self.back(at);
+                match self.number()? {
+                    (t, true) if !t.starts_with('-') => FieldVal::U64(t.parse().ok()?),
+                    (_, false) => FieldVal::Other,
+                    _ => return None,
+                }
+            }
         })
     }
 

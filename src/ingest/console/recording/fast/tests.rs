@@ -93,3 +93,78 @@ fn damaged_lines_agree_with_serde() {
     }
     assert!(checked > 10_000, "only {checked} damaged lines");
 }
+
+/// The shapes console-subscriber writes are read at once by fixed-byte tags; their near
+/// misses (white space, members swapped, an extra or a repeated member, an escape, numbers
+/// the one-pass integer leaves) are read member by member or left to serde, always agreeing
+/// with serde.
+#[test]
+fn compact_shapes_and_their_near_misses() {
+    let compact = |l: &str| {
+        crate::ingest::json_cursor::Cur::new(l)
+            .record_compact()
+            .is_some()
+    };
+    let at = r#""at":{"secs_since_epoch":1795000000,"nanos_since_epoch":25000}"#;
+    let fields = r#""fields":[{"name":"kind","value":"task"},{"name":"task.id","value":4},{"name":"ok","value":true},{"name":"f","value":1.5},{"name":"big","value":18446744073709551615},{"name":"z","value":0}]"#;
+    for l in [
+        format!(r#"{{"Enter":{{"id":1,{at}}}}}"#),
+        format!(r#"{{"Exit":{{"id":1234567890123456789,{at}}}}}"#),
+        format!(r#"{{"Close":{{"id":0,{at}}}}}"#),
+        format!("{{\"Close\":{{\"id\":3,{at}}}}} \r\n"),
+        format!(r#"{{"Spawn":{{"id":2,{at},{fields}}}}}"#),
+        format!(r#"{{"Spawn":{{"id":2,{at},"fields":[]}}}}"#),
+        format!(r#"{{"Spawn":{{"id":2,{at}}}}}"#),
+        format!(r#"{{"Waker":{{"id":4,"op":"Clone",{at}}}}}"#),
+        format!(r#"{{"Waker":{{"id":4,"op":"Drop",{at}}}}}"#),
+        format!(r#"{{"Waker":{{"id":4,"op":{{"Wake":{{"self_wake":true}}}},{at}}}}}"#),
+        format!(r#"{{"Waker":{{"id":4,"op":{{"WakeByRef":{{"self_wake":false}}}},{at}}}}}"#),
+    ] {
+        assert!(compact(&l), "not read at once: {l}");
+        assert!(agrees(&l), "not read by the fast path: {l}");
+    }
+    // Not the fixed shape: read member by member, as serde does.
+    for l in [
+        format!(r#"{{ "Enter":{{"id":1,{at}}}}}"#),
+        format!(r#"{{"Enter": {{"id":1,{at}}}}}"#),
+        format!(r#"{{"Enter":{{"id":1, {at}}}}}"#),
+        format!(r#"{{"Enter":{{{at},"id":1}}}}"#),
+        format!(r#"{{"Enter":{{"id":1,{at},"extra":2}}}}"#),
+        format!(r#"{{"Enter":{{"id":1,{at}}},"later":true}}"#),
+        r#"{"Enter":{"id":1,"at":{"nanos_since_epoch":1,"secs_since_epoch":2}}}"#.to_string(),
+        r#"{"Enter":{"id":1,"at":{"secs_since_epoch":2,"nanos_since_epoch":1,"x":0}}}"#.to_string(),
+        format!(r#"{{"Enter":{{"id":12345678901234567890,{at}}}}}"#),
+        format!(r#"{{"Waker":{{"op":"Clone","id":4,{at}}}}}"#),
+        format!(r#"{{"Waker":{{"id":4,"op":{{"Wake":{{}}}},{at}}}}}"#),
+        format!(r#"{{"Waker":{{"id":4,"op":{{"Wake":{{"self_wake":true,"x":1}}}},{at}}}}}"#),
+        format!(r#"{{"Spawn":{{"id":2,"fields":[],{at}}}}}"#),
+        format!(r#"{{"Spawn":{{"id":2,{at},"fields":[{{"value":1,"name":"a"}}]}}}}"#),
+        format!(r#"{{"Spawn":{{"id":2,{at},"fields":[{{"name":"a","value":1,"x":0}}]}}}}"#),
+        format!(r#"{{"Spawn":{{"id":2,{at},"fields":[ {{"name":"a","value":1}}]}}}}"#),
+        format!(r#"{{"Spawn":{{"id":2,{at},"fields":[{{"name":"a","value":1}}],"x":0}}}}"#),
+    ] {
+        assert!(!compact(&l), "read at once: {l}");
+        assert!(agrees(&l), "not read by the fast path: {l}");
+    }
+    // Left to serde (a duplicate, an escape, numbers serde reads its own way or refuses).
+    for l in [
+        format!(r#"{{"Enter":{{"id":1,"id":1,{at}}}}}"#),
+        format!(r#"{{"Enter":{{"id":1,{at},{at}}}}}"#),
+        format!(r#"{{"Spawn":{{"id":2,{at},"fields":[{{"name":"a\"b","value":1}}]}}}}"#),
+        format!(r#"{{"Spawn":{{"id":2,{at},"fields":[{{"name":"a","value":"\n"}}]}}}}"#),
+        format!(r#"{{"Spawn":{{"id":2,{at},"fields":[{{"name":"a","value":-1}}]}}}}"#),
+        format!(r#"{{"Spawn":{{"id":2,{at},"fields":[{{"name":"a","value":1e3}}]}}}}"#),
+        format!(r#"{{"Enter":{{"id":01,{at}}}}}"#),
+        format!(r#"{{"Enter":{{"id":1.0,{at}}}}}"#),
+        format!(r#"{{"Enter":{{"id":1e2,{at}}}}}"#),
+        format!(r#"{{"Enter":{{"id":-0,{at}}}}}"#),
+        format!(r#"{{"Enter":{{"id":18446744073709551616,{at}}}}}"#),
+        r#"{"Enter":{"id":1,"at":{"secs_since_epoch":1,"nanos_since_epoch":4294967296}}}"#
+            .to_string(),
+        format!(r#"{{"Enter":{{"id":1,{at}}}}}}}"#),
+        format!(r#"{{"Enter":{{"id":1,{at}}}"#),
+    ] {
+        assert!(!compact(&l), "read at once: {l}");
+        assert!(!agrees(&l), "read by the fast path: {l}");
+    }
+}
