@@ -60,6 +60,18 @@ impl<'a> Cur<'a> {
 
     /// What [`Int`] makes of an integer or a decimal string of one.
     fn int(&mut self) -> Option<Int> {
+        // The usual shape, a decimal string of plain digits (`"1795478400026346499"`), in one
+        // pass; anything else (white space, a sign, leading zeros, 20 digits) as below.
+        let at = self.mark();
+        if self.tag(b"\"")
+            && self.b.get(self.i).is_some_and(u8::is_ascii_digit)
+            && let Some(v) = self.uint()
+            && self.tag(b"\"")
+            && let Ok(v) = i64::try_from(v)
+        {
+            return Some(Int(v));
+        }
+        self.back(at);
         let t = match self.peek()? {
             b'"' => self.string()?.trim(),
             _ => match self.number()? {

@@ -65,6 +65,11 @@ fn shapes_it_reads_and_shapes_it_leaves() {
     // values, unknown members of every kind, white space.
     for m in [
         r#""startTimeUnixNano":"10","endTimeUnixNano":20"#,
+        // Times as decimal strings: plain digits read in one pass, the rest as str::parse
+        // reads them (white space around, a sign, leading zeros).
+        r#""startTimeUnixNano":"9223372036854775807","endTimeUnixNano":"-5""#,
+        r#""startTimeUnixNano":" 10 ","endTimeUnixNano":"+20""#,
+        r#""startTimeUnixNano":"007","endTimeUnixNano":"0""#,
         r#""kind":2"#,
         r#""kind":"SPAN_KIND_CLIENT""#,
         r#""kind":-1"#,
@@ -102,6 +107,11 @@ fn shapes_it_reads_and_shapes_it_leaves() {
         r#""span_id":"03""#,
         r#""startTimeUnixNano":1.5"#,
         r#""startTimeUnixNano":"1e3""#,
+        "\"startTimeUnixNano\":\"\t10\"",
+        r#""startTimeUnixNano":"9223372036854775808""#,
+        r#""startTimeUnixNano":"12345678901234567890""#,
+        r#""startTimeUnixNano":"""#,
+        "\"startTimeUnixNano\":\"10\n\"",
         r#""startTimeUnixNano":99999999999999999999"#,
         r#""kind":1.0"#,
         r#""x":1e5"#,
