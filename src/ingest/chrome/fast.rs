@@ -1,0 +1,178 @@
+//! The fast path of one element of the event array: an event object read straight into the
+//! [`MaybeEvent`] serde would make of it, by the JSON cursor (`ingest/json_cursor.rs`).
+//! Anything it leaves (an escape in a key or in a string it reads, a number with an exponent,
+//! an element that is not an object, nesting deeper than the cursor follows, bad syntax)
+//! gives `None`, and the element goes through serde_json as before, which then makes the same
+//! event or reports the error in its own words. So no event, warning or error changes: where
+//! it answers, it answers what serde would, and consumes the same bytes (the tests below hold
+//! it to that on every element of the repository's Chrome traces and on damaged copies).
+//!
+//! What it reproduces of [`MaybeEvent`]'s visitor: a key given twice overwrites (as the
+//! visitor's assignments do), a value of the wrong type reads as absent, `ts` and `dur` also
+//! read numeric strings, ids keep unsigned integers exact and other numbers as serde's text
+//! of them, and `id2`'s `global` beats its `local`. Numbers other than plain non-negative
+//! integers are parsed by serde_json itself (as a [`serde_json::Number`]: the same
+//! `visit_u64`, `visit_i64` or `visit_f64` with the same value), and `args` is serde_json's
+//! own `&RawValue`.
+//!
+//! Why: decoding events was 83 % of the instructions of a two-thread run on a generated 10 MB
+//! DevTools trace (callgrind), most of it matching keys and skipping values field by field.
+
+use super::event::{Event, Id, Id2, MaybeEvent};
+use crate::ingest::json_cursor::Cur;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// The element `text` starts with (after white space), as serde would read it, and the
+/// bytes up to its end (what serde_json's stream deserializer's `byte_offset` gives after it);
+/// `None` when it is not of the shapes read here.
+pub(super) fn element(text: &str) -> Option<(MaybeEvent<'_>, usize)> {
+    let mut c = Cur::new(text);
+    let mut ev = Event::default();
+    c.object(|c, key| {
+        match key {
+            "name" => ev.name = loose_str(c)?,
+            "cat" => ev.cat = loose_str(c)?,
+            "ph" => ev.ph = loose_str(c)?,
+            "ts" => ev.ts = loose_num(c)?,
+            "dur" => ev.dur = loose_num(c)?,
+            "pid" => ev.pid = loose_id(c)?,
+            "tid" => ev.tid = loose_id(c)?,
+            "id" => ev.id = loose_id(c)?,
+            "id2" => ev.id2 = id2(c)?,
+            "args" => ev.args = Some(raw(c)?),
+            _ => other(c)?,
+        }
+        Some(())
+    })?;
+    Some((MaybeEvent(Some(ev)), c.i))
+}
+
+/// A text that is one element and white space, as `serde_json::from_str` would read it.
+pub(super) fn whole(text: &str) -> Option<MaybeEvent<'_>> {
+    let (ev, end) = element(text)?;
+    let mut c = Cur::new(text);
+    c.i = end;
+    c.at_end().then_some(ev)
+}
+
+/// An element decoded as serde_json's `from_str` would: by the fast path where it answers.
+pub(super) fn from_str(text: &str) -> serde_json::Result<MaybeEvent<'_>> {
+    match whole(text) {
+        Some(ev) => Ok(ev),
+        None => serde_json::from_str(text),
+    }
+}
+
+/// A value that is not used: checked and passed over (`null` too).
+fn other(c: &mut Cur<'_>) -> Option<()> {
+    match c.peek()? {
+        b'n' => c.literal(b"null"),
+        _ => c.skip(),
+    }
+}
+
+/// What `LooseStr` makes of a value: a string, borrowed; any other value is absent.
+fn loose_str<'a>(c: &mut Cur<'a>) -> Option<Option<Cow<'a, str>>> {
+    match c.peek()? {
+        b'"' => c.string().map(|s| Some(Cow::Borrowed(s))),
+        _ => other(c).map(|()| None),
+    }
+}
+
+/// A JSON number as serde_json hands it to a visitor.
+enum Num {
+    U64(u64),
+    I64(i64),
+    F64(f64),
+}
+
+/// A number (no exponent: the cursor leaves those): a non-negative integer of at most 19
+/// digits here, any other through serde_json's own parser.
+fn number(c: &mut Cur<'_>) -> Option<Num> {
+    let (text, integer) = c.number()?;
+    if integer && text.len() <= 19 && !text.starts_with('-') {
+        // At most 19 digits: no overflow.
+        let n = text.bytes().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        return Some(Num::U64(n));
+    }
+    let n: serde_json::Number = serde_json::from_str(text).ok()?;
+    if let Some(u) = n.as_u64() {
+        Some(Num::U64(u))
+    } else if let Some(i) = n.as_i64() {
+        Some(Num::I64(i))
+    } else {
+        n.as_f64().map(Num::F64)
+    }
+}
+
+/// What `LooseNum` makes of a value: a number, or a string holding one; else absent.
+fn loose_num(c: &mut Cur<'_>) -> Option<Option<f64>> {
+    match c.peek()? {
+        b'"' => c.string().map(|s| s.trim().parse().ok()),
+        b'-' | b'0'..=b'9' => Some(Some(match number(c)? {
+            Num::U64(u) => u as f64,
+            Num::I64(i) => i as f64,
+            Num::F64(f) => f,
+        })),
+        _ => other(c).map(|()| None),
+    }
+}
+
+/// What `LooseId` makes of a value.
+fn loose_id<'a>(c: &mut Cur<'a>) -> Option<Option<Id<'a>>> {
+    match c.peek()? {
+        b'"' => c.string().map(|s| Some(Id::Str(Cow::Borrowed(s)))),
+        b'-' | b'0'..=b'9' => Some(Some(match number(c)? {
+            Num::U64(u) => Id::Num(u),
+            Num::I64(i) => Id::Str(Cow::Owned(i.to_string())),
+            Num::F64(f) => Id::Str(Cow::Owned(f.to_string())),
+        })),
+        _ => other(c).map(|()| None),
+    }
+}
+
+/// What `Id2` makes of a value: `global` over `local`, anything but an object absent.
+fn id2<'a>(c: &mut Cur<'a>) -> Option<Id2<'a>> {
+    if c.peek()? != b'{' {
+        return other(c).map(|()| Id2::default());
+    }
+    let mut out = Id2::default();
+    c.object(|c, key| {
+        match key {
+            "global" => {
+                if let Some(id) = loose_id(c)? {
+                    out = Id2 {
+                        id: Some(id),
+                        local: false,
+                    };
+                }
+            }
+            "local" if out.id.is_none() => {
+                out.id = loose_id(c)?;
+                out.local = out.id.is_some();
+            }
+            _ => other(c)?,
+        }
+        Some(())
+    })?;
+    Some(out)
+}
+
+/// `args`: serde_json's own raw value, borrowed (it starts after the white space skipped
+/// here, as serde's does).
+fn raw<'a>(c: &mut Cur<'a>) -> Option<&'a RawValue> {
+    c.ws();
+    let rest = c.s.get(c.i..)?;
+    let mut de = serde_json::Deserializer::from_str(rest);
+    let raw = <&RawValue>::deserialize(&mut de).ok()?;
+    if !std::ptr::eq(raw.get().as_ptr(), rest.as_ptr()) {
+        return None;
+    }
+    c.i += raw.get().len();
+    Some(raw)
+}
+
+#[cfg(test)]
+mod tests;
