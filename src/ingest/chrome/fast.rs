@@ -13,7 +13,8 @@
 //! of them, and `id2`'s `global` beats its `local`. Numbers other than plain non-negative
 //! integers are parsed by serde_json itself (as a [`serde_json::Number`]: the same
 //! `visit_u64`, `visit_i64` or `visit_f64` with the same value), and `args` is serde_json's
-//! own `&RawValue`.
+//! own `&RawValue` of the same text (checked by the cursor, or by serde_json where the cursor
+//! leaves it).
 //!
 //! Why: decoding events was 83 % of the instructions of a two-thread run on a generated 10 MB
 //! DevTools trace (callgrind), most of it matching keys and skipping values field by field.
@@ -91,12 +92,24 @@ enum Num {
 /// A number (no exponent: the cursor leaves those): a non-negative integer of at most 19
 /// digits here, any other through serde_json's own parser.
 fn number(c: &mut Cur<'_>) -> Option<Num> {
-    let (text, integer) = c.number()?;
-    if integer && text.len() <= 19 && !text.starts_with('-') {
-        // At most 19 digits: no overflow.
-        let n = text.bytes().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    c.ws();
+    let start = c.i;
+    let mut i = start;
+    let mut n = 0u64;
+    while let Some(&d) = c.b.get(i).filter(|d| d.is_ascii_digit()) {
+        n = n.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+        i += 1;
+    }
+    let len = i - start;
+    // At most 19 digits (no overflow), no leading zero, no fraction or exponent after them.
+    let plain = (1..=19).contains(&len)
+        && (len == 1 || c.b.get(start) != Some(&b'0'))
+        && !matches!(c.b.get(i), Some(b'.' | b'e' | b'E'));
+    if plain {
+        c.i = i;
         return Some(Num::U64(n));
     }
+    let (text, _) = c.number()?;
     let n: serde_json::Number = serde_json::from_str(text).ok()?;
     if let Some(u) = n.as_u64() {
         Some(Num::U64(u))
@@ -160,11 +173,20 @@ fn id2<'a>(c: &mut Cur<'a>) -> Option<Id2<'a>> {
     Some(out)
 }
 
-/// `args`: serde_json's own raw value, borrowed (it starts after the white space skipped
-/// here, as serde's does).
+/// `args`: the value's text as serde_json's own raw value, borrowed (it starts after the white
+/// space skipped here, as serde's does). Checked by the cursor where it can (no escapes,
+/// no `null`, no exponents), else by serde_json.
 fn raw<'a>(c: &mut Cur<'a>) -> Option<&'a RawValue> {
     c.ws();
     let rest = c.s.get(c.i..)?;
+    // A cursor of its own: one that gave up halfway leaves nothing behind.
+    let mut a = Cur::new(rest);
+    if a.skip().is_some()
+        && let Some(raw) = rest.get(..a.i).and_then(checked_raw)
+    {
+        c.i += a.i;
+        return Some(raw);
+    }
     let mut de = serde_json::Deserializer::from_str(rest);
     let raw = <&RawValue>::deserialize(&mut de).ok()?;
     if !std::ptr::eq(raw.get().as_ptr(), rest.as_ptr()) {
@@ -172,6 +194,22 @@ fn raw<'a>(c: &mut Cur<'a>) -> Option<&'a RawValue> {
     }
     c.i += raw.get().len();
     Some(raw)
+}
+
+/// serde_json's name for the raw value it hands over (its `raw.rs`): the one map key its
+/// `&RawValue` accepts from a deserializer.
+const RAW_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// `json`, already checked to be one JSON value serde_json's parser reads (and ends where it
+/// ends), as a `&RawValue` without parsing it again: handed over the way serde_json's own
+/// parser hands its raw values over, as a one-entry map of [`RAW_TOKEN`] to the borrowed text.
+/// Should serde_json ever change that, this is `None`, and serde reads the value (the tests
+/// hold it to working).
+fn checked_raw(json: &str) -> Option<&RawValue> {
+    use serde::de::value::{BorrowedStrDeserializer, MapDeserializer};
+    let value = BorrowedStrDeserializer::<serde_json::Error>::new(json);
+    let map = MapDeserializer::<_, serde_json::Error>::new(std::iter::once((RAW_TOKEN, value)));
+    <&RawValue>::deserialize(map).ok()
 }
 
 #[cfg(test)]

@@ -3,10 +3,11 @@
 //! stream's batches, `from_str`) and followed by the rest of the file (the split path, serde's
 //! stream deserializer and its `byte_offset`).
 
-use super::{element, whole};
+use super::{checked_raw, element, whole};
 use crate::ingest::chrome::event::MaybeEvent;
 use crate::ingest::chrome::scan::Scanner;
 use crate::ingest::json_cursor::{agrees_with_serde, damaged, repo_text};
+use serde_json::value::RawValue;
 
 /// The repository's Chrome traces (DevTools, tracing-chrome, viztracer).
 const REPO_TRACES: &[&str] = &[
@@ -302,4 +303,22 @@ fn shapes_it_leaves_to_serde() {
     // ... but `args` is serde's own raw value, at any depth serde reads.
     let deep_args = format!("{{\"args\":{}1{}}}", "[".repeat(200), "]".repeat(200));
     assert!(agrees_with_serde(deep_args.as_str(), whole));
+}
+
+/// The raw value handed over as serde_json's parser hands its own over: should serde_json
+/// change how, the fast path would still be right but slow, and this fails.
+#[test]
+fn args_checked_by_the_cursor_become_raw_values_without_a_second_parse() {
+    for json in ["[1, 2]", "{}", "\"x\"", "{\"a\":{\"b\":[true,false,-1.5]}}"] {
+        let raw = checked_raw(json).expect("a raw value");
+        assert_eq!(raw.get(), json);
+        assert!(std::ptr::eq(raw.get().as_ptr(), json.as_ptr()));
+    }
+    let e = with("");
+    let (ev, _) = element(&e).expect("an event");
+    let args = ev.0.and_then(|e| e.args).map(RawValue::get);
+    assert_eq!(
+        args,
+        Some(r#"{"data":{"url":"https://a.example/x.js","lineNumber":3}}"#)
+    );
 }
