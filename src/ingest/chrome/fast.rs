@@ -31,23 +31,97 @@ use std::borrow::Cow;
 pub(super) fn element(text: &str) -> Option<(MaybeEvent<'_>, usize)> {
     let mut c = Cur::new(text);
     let mut ev = Event::default();
-    c.object(|c, key| {
-        match key {
-            "name" => ev.name = loose_str(c)?,
-            "cat" => ev.cat = loose_str(c)?,
-            "ph" => ev.ph = loose_str(c)?,
-            "ts" => ev.ts = loose_num(c)?,
-            "dur" => ev.dur = loose_num(c)?,
-            "pid" => ev.pid = loose_id(c)?,
-            "tid" => ev.tid = loose_id(c)?,
-            "id" => ev.id = loose_id(c)?,
-            "id2" => ev.id2 = id2(c)?,
-            "args" => ev.args = Some(raw(c)?),
-            _ => other(c)?,
+    c.eat(b'{')?;
+    if c.peek()? == b'}' {
+        c.i += 1;
+        return Some((MaybeEvent(Some(ev)), c.i));
+    }
+    loop {
+        if c.peek()? != b'"' {
+            return None;
         }
-        Some(())
-    })?;
-    Some((MaybeEvent(Some(ev)), c.i))
+        c.i += 1;
+        let key = match known_key(&mut c) {
+            Some(key) => key,
+            None => field(c.string_rest()?),
+        };
+        c.eat(b':')?;
+        match key {
+            Field::Name => ev.name = loose_str(&mut c)?,
+            Field::Cat => ev.cat = loose_str(&mut c)?,
+            Field::Ph => ev.ph = loose_str(&mut c)?,
+            Field::Ts => ev.ts = loose_num(&mut c)?,
+            Field::Dur => ev.dur = loose_num(&mut c)?,
+            Field::Pid => ev.pid = loose_id(&mut c)?,
+            Field::Tid => ev.tid = loose_id(&mut c)?,
+            Field::Id => ev.id = loose_id(&mut c)?,
+            Field::Id2 => ev.id2 = id2(&mut c)?,
+            Field::Args => ev.args = Some(raw(&mut c)?),
+            Field::Other => other(&mut c)?,
+        }
+        match c.peek()? {
+            b',' => c.i += 1,
+            b'}' => {
+                c.i += 1;
+                return Some((MaybeEvent(Some(ev)), c.i));
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The keys of an event that are read (as `event.rs`'s own `Field`).
+enum Field {
+    Name,
+    Cat,
+    Ph,
+    Ts,
+    Dur,
+    Pid,
+    Tid,
+    Id,
+    Id2,
+    Args,
+    Other,
+}
+
+/// The field a key names.
+fn field(key: &str) -> Field {
+    match key {
+        "name" => Field::Name,
+        "cat" => Field::Cat,
+        "ph" => Field::Ph,
+        "ts" => Field::Ts,
+        "dur" => Field::Dur,
+        "pid" => Field::Pid,
+        "tid" => Field::Tid,
+        "id" => Field::Id,
+        "id2" => Field::Id2,
+        "args" => Field::Args,
+        _ => Field::Other,
+    }
+}
+
+/// The common keys, matched by their bytes and closing quote at once (after the opening
+/// quote) instead of by a scan for the end of the string; `None` (nothing read) for any
+/// other key, which is then read as a string.
+#[inline(always)]
+fn known_key(c: &mut Cur<'_>) -> Option<Field> {
+    let f = match c.b.get(c.i)? {
+        b'a' if c.tag(b"args\"") => Field::Args,
+        b'c' if c.tag(b"cat\"") => Field::Cat,
+        b'd' if c.tag(b"dur\"") => Field::Dur,
+        b'i' if c.tag(b"id\"") => Field::Id,
+        b'i' if c.tag(b"id2\"") => Field::Id2,
+        b'n' if c.tag(b"name\"") => Field::Name,
+        b'p' if c.tag(b"ph\"") => Field::Ph,
+        b'p' if c.tag(b"pid\"") => Field::Pid,
+        b't' if c.tag(b"ts\"") => Field::Ts,
+        b't' if c.tag(b"tid\"") => Field::Tid,
+        b't' if c.tag(b"tts\"") || c.tag(b"tdur\"") => Field::Other,
+        _ => return None,
+    };
+    Some(f)
 }
 
 /// A text that is one element and white space, as `serde_json::from_str` would read it.
