@@ -20,7 +20,7 @@
 //! DevTools trace (callgrind), most of it matching keys and skipping values field by field.
 
 use super::event::{Event, Id, Id2, MaybeEvent};
-use crate::ingest::json_cursor::Cur;
+use crate::ingest::json_cursor::{self, Cur};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -57,7 +57,7 @@ pub(super) fn element(text: &str) -> Option<(MaybeEvent<'_>, usize)> {
             Field::Id => ev.id = loose_id(&mut c)?,
             Field::Id2 => ev.id2 = id2(&mut c)?,
             Field::Args => ev.args = Some(raw(&mut c)?),
-            Field::Other => other(&mut c)?,
+            Field::Other => c.i += value_end(c.b.get(c.i..)?)?,
         }
         match c.peek()? {
             b',' => c.i += 1,
@@ -248,17 +248,15 @@ fn id2<'a>(c: &mut Cur<'a>) -> Option<Id2<'a>> {
 }
 
 /// `args`: the value's text as serde_json's own raw value, borrowed (it starts after the white
-/// space skipped here, as serde's does). Checked by the cursor where it can (no escapes,
-/// no `null`, no exponents), else by serde_json.
+/// space skipped here, as serde's does). Checked by [`value_end`] where it can (nesting up to
+/// [`MAX_DEPTH`]), else by serde_json.
 fn raw<'a>(c: &mut Cur<'a>) -> Option<&'a RawValue> {
     c.ws();
     let rest = c.s.get(c.i..)?;
-    // A cursor of its own: one that gave up halfway leaves nothing behind.
-    let mut a = Cur::new(rest);
-    if a.skip().is_some()
-        && let Some(raw) = rest.get(..a.i).and_then(checked_raw)
+    if let Some(len) = value_end(rest.as_bytes())
+        && let Some(raw) = rest.get(..len).and_then(checked_raw)
     {
-        c.i += a.i;
+        c.i += len;
         return Some(raw);
     }
     let mut de = serde_json::Deserializer::from_str(rest);
@@ -284,6 +282,145 @@ fn checked_raw(json: &str) -> Option<&RawValue> {
     let value = BorrowedStrDeserializer::<serde_json::Error>::new(json);
     let map = MapDeserializer::<_, serde_json::Error>::new(std::iter::once((RAW_TOKEN, value)));
     <&RawValue>::deserialize(map).ok()
+}
+
+/// How deep [`value_end`] follows nested values (deeper: serde reads the element).
+const MAX_DEPTH: usize = 32;
+
+/// Where the JSON value `b` starts with (after white space) ends, checked as serde_json checks
+/// a value it passes over (`ignore_value`, used for `IgnoredAny` and `&RawValue`): strings with
+/// any escape serde accepts there (`\uXXXX` unchecked beyond its four hex digits), `null`,
+/// numbers with exponents; `None` wherever serde would refuse the value, and for nesting
+/// deeper than [`MAX_DEPTH`]. One loop with a stack, not a call per value.
+fn value_end(b: &[u8]) -> Option<usize> {
+    let mut stack = [0u8; MAX_DEPTH];
+    let mut depth = 0usize;
+    let mut i = ws(b, 0);
+    'value: loop {
+        match *b.get(i)? {
+            b'"' => i = string_end(b, i + 1)?,
+            open @ (b'{' | b'[') => {
+                let close = if open == b'{' { b'}' } else { b']' };
+                i = ws(b, i + 1);
+                if b.get(i) == Some(&close) {
+                    i += 1;
+                } else {
+                    *stack.get_mut(depth)? = open;
+                    depth += 1;
+                    if open == b'{' {
+                        i = key_end(b, i)?;
+                    }
+                    i = ws(b, i);
+                    continue 'value;
+                }
+            }
+            b't' => i = literal_end(b, i, b"true")?,
+            b'f' => i = literal_end(b, i, b"false")?,
+            b'n' => i = literal_end(b, i, b"null")?,
+            b'-' | b'0'..=b'9' => i = number_end(b, i)?,
+            _ => return None,
+        }
+        // After a value: the commas and closing brackets up to the next value, or the end.
+        loop {
+            let Some(top) = depth.checked_sub(1).and_then(|d| stack.get(d)) else {
+                return Some(i);
+            };
+            i = ws(b, i);
+            match (*b.get(i)?, *top) {
+                (b',', b'{') => {
+                    i = key_end(b, ws(b, i + 1))?;
+                    i = ws(b, i);
+                    continue 'value;
+                }
+                (b',', _) => {
+                    i = ws(b, i + 1);
+                    continue 'value;
+                }
+                (b'}', b'{') | (b']', b'[') => {
+                    i += 1;
+                    depth -= 1;
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+fn ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// After a member's opening quote's place `i`: the key, white space and the colon.
+fn key_end(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let i = ws(b, string_end(b, i + 1)?);
+    (b.get(i) == Some(&b':')).then_some(i + 1)
+}
+
+/// The end of a string whose opening quote is before `i` (after its closing quote).
+fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        i += json_cursor::string_end(b.get(i..)?);
+        match *b.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => match *b.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'u' if b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
+                _ => return None,
+            },
+            // A control character.
+            _ => return None,
+        }
+    }
+}
+
+fn literal_end(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
+    let end = i + word.len();
+    (b.get(i..end)? == word).then_some(end)
+}
+
+/// The end of a number in JSON's grammar starting at `i`.
+fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |mut i: usize| {
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    };
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i)? {
+        // One leading zero only.
+        b'0' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => return None,
+        b'0' => i += 1,
+        b'1'..=b'9' => i = digits(i + 1),
+        _ => return None,
+    }
+    if b.get(i) == Some(&b'.') {
+        let end = digits(i + 1);
+        if end == i + 1 {
+            return None;
+        }
+        i = end;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let end = digits(i);
+        if end == i {
+            return None;
+        }
+        i = end;
+    }
+    Some(i)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! stream's batches, `from_str`) and followed by the rest of the file (the split path, serde's
 //! stream deserializer and its `byte_offset`).
 
-use super::{checked_raw, element, whole};
+use super::{checked_raw, element, value_end, whole};
 use crate::ingest::chrome::event::MaybeEvent;
 use crate::ingest::chrome::scan::Scanner;
 use crate::ingest::json_cursor::{agrees_with_serde, damaged, repo_text};
@@ -231,6 +231,8 @@ fn near_misses_it_reads_as_serde_does() {
         r#""bind_id":"0x1","flow_in":true,"flow_out":false,"s":"t","sf":12,"#,
         r#""stack":[1,2,[3,[4]]],"argsStripped":null,"tdur":-0.5,"#,
         r#""":1,"x":{},"y":[],"#,
+        // Unknown keys' values are passed over as serde does: escapes, exponents, null.
+        r#""other":"\t\"\\\u00e9","tts":2e10,"tdur":-1.5E-3,"stack":[null,{"a":null}],"#,
         // Non-ASCII text.
         r#""name":"é ü 漢字 🎉","cat":"ß","#,
     ] {
@@ -258,15 +260,11 @@ fn shapes_it_leaves_to_serde() {
         r#""ph":"\u0058","#,
         r#""tid":"\\","#,
         r#""ts":"1\n","#,
-        r#""other":"\t","#,
         r#""id2":{"glob\u0061l":1},"#,
         // Exponents outside `args`.
         r#""ts":1e3,"#,
         r#""dur":1.5E-3,"#,
         r#""pid":1e0,"#,
-        r#""tts":2e10,"#,
-        // `null` nested in an unknown key's value.
-        r#""stack":[null],"#,
         // Syntax errors.
         r#""name":"a",,"#,
         r#""name" "a","#,
@@ -321,4 +319,59 @@ fn args_checked_by_the_cursor_become_raw_values_without_a_second_parse() {
         args,
         Some(r#"{"data":{"url":"https://a.example/x.js","lineNumber":3}}"#)
     );
+}
+
+/// `value_end` against serde_json's own pass over a value (a `&RawValue`): where it answers,
+/// serde reads the same value and it ends at the same byte; on values of every kind and their
+/// damaged copies.
+#[test]
+fn values_are_passed_over_as_serde_does() {
+    let values = [
+        r#"{"a":[1,-2.5e+3,0,-0.0,1E5,true,false,null],"b":{"c":"d\"\\\/\b\f\n\r\t\u00e9\uD800"}}"#,
+        r#" [ { } , [ ] , "" , 0 , { "k" : "v" } ] "#,
+        r#""plain text with é and 漢字""#,
+        "-12.75e-3",
+        "123456789012345678901234567890123456789012345678901234567890",
+        "null",
+        r#"{"stackTrace":[{"functionName":"path\\with\\backslash","lineNumber":12}]}"#,
+    ];
+    let serde_end = |v: &str| {
+        let mut de = serde_json::Deserializer::from_str(v);
+        <&RawValue as serde::Deserialize>::deserialize(&mut de)
+            .ok()
+            .map(|r| r.get().as_ptr() as usize - v.as_ptr() as usize + r.get().len())
+    };
+    let mut answered = 0;
+    for v in values {
+        assert_eq!(value_end(v.as_bytes()), serde_end(v), "{v}");
+        for d in damaged(v, 1).chain(
+            [
+                "01",
+                "1.",
+                "-",
+                "1e",
+                "1e+",
+                "[1,]",
+                "{\"a\":1,}",
+                "\"\\x\"",
+                "\"\\u12G4\"",
+                "\"\u{1}\"",
+                "tru",
+                "nul",
+                "{\"a\" 1}",
+                "{1:2}",
+            ]
+            .map(String::from),
+        ) {
+            if let Some(end) = value_end(d.as_bytes()) {
+                assert_eq!(Some(end), serde_end(&d), "{d}");
+                answered += 1;
+            }
+        }
+    }
+    assert!(answered > 500, "only {answered} damaged values read");
+    let deep = format!("{}1{}", "[".repeat(33), "]".repeat(33));
+    assert_eq!(value_end(deep.as_bytes()), None);
+    let deep = format!("{}1{}", "[".repeat(32), "]".repeat(32));
+    assert_eq!(value_end(deep.as_bytes()), Some(deep.len()));
 }
