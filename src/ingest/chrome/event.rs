@@ -391,6 +391,64 @@ impl<'de: 'a, 'a> Deserialize<'de> for MaybeEvent<'a> {
     }
 }
 
+/// For the fast path's tests: the same event down to the bits of its times, whether each string
+/// is borrowed, and where `args` lies in the input.
+#[cfg(test)]
+impl PartialEq for MaybeEvent<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        fn cow(a: &Option<Cow<'_, str>>, b: &Option<Cow<'_, str>>) -> bool {
+            a == b
+                && a.as_ref().map(|c| matches!(c, Cow::Borrowed(_)))
+                    == b.as_ref().map(|c| matches!(c, Cow::Borrowed(_)))
+        }
+        fn id(a: &Option<Id<'_>>, b: &Option<Id<'_>>) -> bool {
+            let s = |x: &Option<Id<'_>>| match x {
+                Some(Id::Str(s)) => Some(matches!(s, Cow::Borrowed(_))),
+                _ => None,
+            };
+            a == b && s(a) == s(b)
+        }
+        let (a, b) = match (&self.0, &other.0) {
+            (None, None) => return true,
+            (Some(a), Some(b)) => (a, b),
+            _ => return false,
+        };
+        cow(&a.name, &b.name)
+            && cow(&a.cat, &b.cat)
+            && cow(&a.ph, &b.ph)
+            && a.ts.map(f64::to_bits) == b.ts.map(f64::to_bits)
+            && a.dur.map(f64::to_bits) == b.dur.map(f64::to_bits)
+            && id(&a.pid, &b.pid)
+            && id(&a.tid, &b.tid)
+            && id(&a.id, &b.id)
+            && id(&a.id2.id, &b.id2.id)
+            && a.id2.local == b.id2.local
+            && a.args.map(|r| (r.get(), r.get().as_ptr()))
+                == b.args.map(|r| (r.get(), r.get().as_ptr()))
+    }
+}
+
+#[cfg(test)]
+impl fmt::Debug for MaybeEvent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(e) = &self.0 else {
+            return f.write_str("MaybeEvent(None)");
+        };
+        f.debug_struct("Event")
+            .field("name", &e.name)
+            .field("cat", &e.cat)
+            .field("ph", &e.ph)
+            .field("ts", &e.ts.map(f64::to_bits))
+            .field("dur", &e.dur.map(f64::to_bits))
+            .field("pid", &e.pid)
+            .field("tid", &e.tid)
+            .field("id", &e.id)
+            .field("id2", &(&e.id2.id, e.id2.local))
+            .field("args", &e.args.map(RawValue::get))
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

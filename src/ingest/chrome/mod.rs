@@ -35,6 +35,7 @@ mod args;
 mod async_spans;
 mod calls;
 mod event;
+mod fast;
 mod navigation;
 mod network;
 pub(crate) use network::{parse_server_timing, split_unquoted};
@@ -865,7 +866,7 @@ fn stream_events(
                 &repaired
             }
         };
-        let MaybeEvent(ev) = serde_json::from_str(slice).map_err(|e| e.to_string())?;
+        let MaybeEvent(ev) = fast::from_str(slice).map_err(|e| e.to_string())?;
         match ev {
             Some(ev) => reader.event(ev),
             None => {
@@ -965,16 +966,16 @@ impl Batch {
             Ok(())
         };
         let result = match share {
-            None => (0..items.len()).try_for_each(|i| apply(i, serde_json::from_str(event(i)))),
+            None => (0..items.len()).try_for_each(|i| apply(i, fast::from_str(event(i)))),
             Some(share) => std::thread::scope(|sc| {
                 let worker = sc.spawn(|| {
                     let parsed: Vec<_> = (cut..items.len())
-                        .map(|i| serde_json::from_str::<MaybeEvent<'_>>(event(i)))
+                        .map(|i| fast::from_str(event(i)))
                         .collect();
                     (parsed, std::time::Instant::now())
                 });
                 for i in 0..cut {
-                    apply(i, serde_json::from_str(event(i)))?;
+                    apply(i, fast::from_str(event(i)))?;
                 }
                 let front_done = std::time::Instant::now();
                 let (parsed, back_done) = match worker.join() {

@@ -18,6 +18,7 @@
 //! for byte (`tests.rs`, `tests/integration/threads.rs`).
 
 use super::event::MaybeEvent;
+use super::fast;
 use super::{Reader, TopSeed, first_element};
 use serde::de::{Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -213,17 +214,28 @@ fn decode<'a>(
             break End::Reached(pos);
         }
         let rest = text.get(pos..).unwrap_or("");
-        let mut one = serde_json::Deserializer::from_str(rest).into_iter::<MaybeEvent<'_>>();
-        match one.next() {
-            Some(Ok(ev)) => events.push(ev),
-            Some(Err(e)) if !e.is_eof() => {
-                let fail = pos + error_index(rest, e.line(), e.column());
-                break stopped(&mut events, last, Some(fail));
+        // The fast path where it answers (the same event and length as serde's), else serde.
+        let len = match fast::element(rest) {
+            Some((ev, len)) => {
+                events.push(ev);
+                len
             }
-            _ => break stopped(&mut events, last, None),
-        }
+            None => {
+                let mut one =
+                    serde_json::Deserializer::from_str(rest).into_iter::<MaybeEvent<'_>>();
+                match one.next() {
+                    Some(Ok(ev)) => events.push(ev),
+                    Some(Err(e)) if !e.is_eof() => {
+                        let fail = pos + error_index(rest, e.line(), e.column());
+                        break stopped(&mut events, last, Some(fail));
+                    }
+                    _ => break stopped(&mut events, last, None),
+                }
+                one.byte_offset()
+            }
+        };
         last = Some(pos);
-        let mut p = pos + one.byte_offset();
+        let mut p = pos + len;
         while bytes.get(p).is_some_and(|c| c.is_ascii_whitespace()) {
             p += 1;
         }
