@@ -1,4 +1,5 @@
-//! A mapped trace decoded on several threads, applied in order on the calling one.
+//! A mapped trace decoded in chunks on every thread (with `--threads 1`, one chunk at a time
+//! on the calling one), applied in order on the calling one.
 //!
 //! The event array is cut into chunks of about [`CHUNK`] bytes at guessed element boundaries
 //! (`}` `,` `{` with blanks between), found by looking forward from each cut point, without a
