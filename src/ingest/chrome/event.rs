@@ -89,7 +89,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
 }
 
 /// The keys of an event object that are read; every other key is `Other` (no allocation).
-enum Field {
+pub(super) enum Field {
     Name,
     Cat,
     Ph,
@@ -112,22 +112,29 @@ impl<'de> Deserialize<'de> for Field {
                 f.write_str("a key")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
-                Ok(match v {
-                    "name" => Field::Name,
-                    "cat" => Field::Cat,
-                    "ph" => Field::Ph,
-                    "ts" => Field::Ts,
-                    "dur" => Field::Dur,
-                    "pid" => Field::Pid,
-                    "tid" => Field::Tid,
-                    "id" => Field::Id,
-                    "id2" => Field::Id2,
-                    "args" => Field::Args,
-                    _ => Field::Other,
-                })
+                Ok(Field::of(v))
             }
         }
         d.deserialize_identifier(V)
+    }
+}
+
+impl Field {
+    /// The field a key names (the fast path's too: `fast.rs`).
+    pub(super) fn of(key: &str) -> Field {
+        match key {
+            "name" => Field::Name,
+            "cat" => Field::Cat,
+            "ph" => Field::Ph,
+            "ts" => Field::Ts,
+            "dur" => Field::Dur,
+            "pid" => Field::Pid,
+            "tid" => Field::Tid,
+            "id" => Field::Id,
+            "id2" => Field::Id2,
+            "args" => Field::Args,
+            _ => Field::Other,
+        }
     }
 }
 

@@ -19,7 +19,7 @@
 //! Why: decoding events was 83 % of the instructions of a two-thread run on a generated 10 MB
 //! DevTools trace (callgrind), most of it matching keys and skipping values field by field.
 
-use super::event::{Event, Id, Id2, MaybeEvent};
+use super::event::{Event, Field, Id, Id2, MaybeEvent};
 use crate::ingest::json_cursor::{self, Cur};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -43,7 +43,7 @@ pub(super) fn element(text: &str) -> Option<(MaybeEvent<'_>, usize)> {
         c.i += 1;
         let key = match known_key(&mut c) {
             Some(key) => key,
-            None => field(c.string_rest()?),
+            None => Field::of(c.string_rest()?),
         };
         c.eat(b':')?;
         match key {
@@ -67,38 +67,6 @@ pub(super) fn element(text: &str) -> Option<(MaybeEvent<'_>, usize)> {
             }
             _ => return None,
         }
-    }
-}
-
-/// The keys of an event that are read (as `event.rs`'s own `Field`).
-enum Field {
-    Name,
-    Cat,
-    Ph,
-    Ts,
-    Dur,
-    Pid,
-    Tid,
-    Id,
-    Id2,
-    Args,
-    Other,
-}
-
-/// The field a key names.
-fn field(key: &str) -> Field {
-    match key {
-        "name" => Field::Name,
-        "cat" => Field::Cat,
-        "ph" => Field::Ph,
-        "ts" => Field::Ts,
-        "dur" => Field::Dur,
-        "pid" => Field::Pid,
-        "tid" => Field::Tid,
-        "id" => Field::Id,
-        "id2" => Field::Id2,
-        "args" => Field::Args,
-        _ => Field::Other,
     }
 }
 
