@@ -72,15 +72,9 @@ impl<'a> Cur<'a> {
     /// which is read too.
     pub(crate) fn string_rest(&mut self) -> Option<&'a str> {
         let start = self.i;
-        let rest = self.b.get(start..)?;
-        let len = string_end(rest);
-        // An escape, a control character serde refuses, or no end: serde's to read or refuse.
-        if rest.get(len) != Some(&b'"') {
-            return None;
-        }
-        self.i = start + len + 1;
+        self.pass_string_rest()?;
         // Both ends are next to ASCII quotes: on character boundaries.
-        self.s.get(start..start + len)
+        self.s.get(start..self.i - 1)
     }
 
     /// Whether `lit` comes next, byte for byte (no white space first); read when it does. For
@@ -189,6 +183,7 @@ impl<'a> Cur<'a> {
     pub(crate) fn pass_string_rest(&mut self) -> Option<()> {
         let rest = self.b.get(self.i..)?;
         let len = string_end(rest);
+        // An escape, a control character serde refuses, or no end: serde's to read or refuse.
         if rest.get(len) != Some(&b'"') {
             return None;
         }

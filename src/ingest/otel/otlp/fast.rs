@@ -139,12 +139,11 @@ impl<'a> Cur<'a> {
     }
 
     fn key_value(&mut self) -> Option<KeyValue<'a>> {
-        self.ws();
-        let at = self.i;
+        let at = self.mark();
         if let Some(kv) = self.key_value_compact() {
             return Some(kv);
         }
-        self.i = at;
+        self.back(at);
         let (mut key, mut value) = (None, None);
         self.object(|c, k| {
             match k {
