@@ -25,6 +25,14 @@ pub struct Lines<'r> {
     /// What was read but not applied when a reader handed the rest of the input back
     /// ([`Flow::HandBack`]): from the start of that line to the end of its block.
     rest: Vec<u8>,
+    /// Bytes read after the last block's last end of line: the start of the next block.
+    carry: Vec<u8>,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Blocks of this many bytes instead of [`BLOCK`] (tests: many blocks from a small input).
+    pub(crate) static TEST_BLOCK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 impl<'r> Lines<'r> {
@@ -38,6 +46,7 @@ impl<'r> Lines<'r> {
             first_repaired: 0,
             cut_short: false,
             rest: Vec::new(),
+            carry: Vec::new(),
         }
     }
 
@@ -101,20 +110,45 @@ impl<'r> Lines<'r> {
     /// into `out`, and makes it UTF-8 (lines that are not are repaired, as by `next_line`).
     /// Returns the number of the block's first line and whether the block's last line is
     /// complete (has its end of line), or `None` at the end of the input.
+    ///
+    /// The input is read straight into `out`'s own bytes (a regular file: one copy from the
+    /// page cache, not two); what follows the block's last end of line waits in `carry` for
+    /// the next block. `out`'s bytes are overwritten in place: only what the block needs beyond
+    /// the last block's length is zeroed first.
     fn next_block(&mut self, out: &mut String) -> Result<Option<(u64, bool)>> {
-        // The block is read into `out`'s own bytes: no copy once it is known to be UTF-8.
-        let mut bytes = std::mem::take(out).into_bytes();
-        bytes.clear();
-        if self.cut_short {
-            return Ok(None);
+        let want = self.block_size();
+        let mut raw = std::mem::take(out).into_bytes();
+        let mut filled = self.carry.len();
+        if raw.len() < filled + want {
+            raw.resize(filled + want, 0);
         }
-        loop {
-            let avail = match self.reader.fill_buf() {
-                Ok(avail) => avail,
-                // A gzip cut short: the bytes before the cut are in `bytes`.
+        raw[..filled].copy_from_slice(&self.carry);
+        self.carry.clear();
+        // The end of the block's last whole line, once one is read.
+        let mut end = None;
+        let mut at_end = self.cut_short;
+        while !at_end {
+            if filled == raw.len() {
+                // A line longer than the block: room for more of it.
+                raw.resize(raw.len() + want, 0);
+            }
+            match self.reader.read(&mut raw[filled..]) {
+                Ok(0) => at_end = true,
+                Ok(n) => {
+                    let from = filled;
+                    filled += n;
+                    if filled >= want
+                        && let Some(p) = memchr::memrchr(b'\n', &raw[from..filled])
+                    {
+                        end = Some(from + p + 1);
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // A gzip cut short: the bytes before the cut are in the block.
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     self.cut_short = true;
-                    break;
+                    at_end = true;
                 }
                 Err(source) => {
                     return Err(Error::Io {
@@ -122,31 +156,20 @@ impl<'r> Lines<'r> {
                         source,
                     });
                 }
-            };
-            if avail.is_empty() {
-                break;
-            }
-            let take = if bytes.len() < BLOCK {
-                avail.len()
-            } else {
-                match memchr::memchr(b'\n', avail) {
-                    Some(p) => p + 1,
-                    None => avail.len(),
-                }
-            };
-            bytes.extend_from_slice(&avail[..take]);
-            self.reader.consume(take);
-            if bytes.len() >= BLOCK && bytes.last() == Some(&b'\n') {
-                break;
             }
         }
-        if bytes.is_empty() {
-            *out = String::from_utf8(bytes).unwrap_or_default();
+        // At the end of the input the block is what is left, its last line without an end of
+        // line when the input has none.
+        let end = end.unwrap_or(filled);
+        self.carry.extend_from_slice(&raw[end..filled]);
+        raw.truncate(end);
+        if raw.is_empty() {
+            *out = String::from_utf8(raw).unwrap_or_default();
             return Ok(None);
         }
         let first = self.line_no + 1;
-        let complete = bytes.last() == Some(&b'\n');
-        *out = match String::from_utf8(bytes) {
+        let complete = raw.last() == Some(&b'\n');
+        *out = match String::from_utf8(raw) {
             Ok(text) => text,
             Err(e) => {
                 // Line by line: only the lines holding bytes that are not UTF-8 are repaired.
@@ -170,6 +193,18 @@ impl<'r> Lines<'r> {
         self.line_no +=
             memchr::memchr_iter(b'\n', out.as_bytes()).count() as u64 + u64::from(!complete);
         Ok(Some((first, complete)))
+    }
+
+    /// The number of bytes a block is read up to.
+    fn block_size(&self) -> usize {
+        #[cfg(test)]
+        {
+            let small = TEST_BLOCK.with(|b| b.get());
+            if small > 0 {
+                return small;
+            }
+        }
+        BLOCK
     }
 
     /// The warnings about the input as a whole: lines that held bytes that are not UTF-8, a
@@ -387,7 +422,9 @@ pub fn parse_lines<P: ParseLine, A: ApplyLine<P>>(
             lines.line_no = line_no - 1;
             if let Some(at) = hand_back {
                 lines.line_no -= 1;
-                lines.rest = block.as_bytes().get(at..).unwrap_or(&[]).to_vec();
+                let mut rest = block.as_bytes().get(at..).unwrap_or(&[]).to_vec();
+                rest.append(&mut lines.carry);
+                lines.rest = rest;
             }
             break;
         }
@@ -397,7 +434,204 @@ pub fn parse_lines<P: ParseLine, A: ApplyLine<P>>(
 
 #[cfg(test)]
 mod tests {
-    use super::block_lines;
+    use super::{ApplyLine, Flow, Lines, ParseLine, TEST_BLOCK, block_lines, parse_lines};
+    use crate::error::Result;
+    use std::io::{BufRead, Read};
+
+    /// A reader that hands out at most `step` bytes per call, as a pipe or a slow disk may.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    impl BufRead for Trickle<'_> {
+        fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+            Ok(&self.data[..self.step.min(self.data.len())])
+        }
+        fn consume(&mut self, n: usize) {
+            self.data = &self.data[n..];
+        }
+    }
+
+    /// Parses a line into its length.
+    struct Len;
+
+    impl ParseLine for Len {
+        type Parsed<'a> = usize;
+        fn parse(&self, line: &str) -> usize {
+            line.len()
+        }
+    }
+
+    /// Keeps every line it is handed; says `flow` at line `at`.
+    #[derive(Default)]
+    struct Keep {
+        got: Vec<(u64, String, bool)>,
+        at: u64,
+        flow: Option<Flow>,
+    }
+
+    impl ApplyLine<Len> for Keep {
+        fn apply(&mut self, line_no: u64, line: &str, complete: bool, len: usize) -> Result<Flow> {
+            assert_eq!(
+                len,
+                line.len(),
+                "line {line_no} went with another line's parse"
+            );
+            if line_no == self.at
+                && let Some(flow) = self.flow
+            {
+                return Ok(flow);
+            }
+            self.got.push((line_no, line.to_string(), complete));
+            Ok(Flow::Next)
+        }
+    }
+
+    /// `input`'s lines as `parse_lines` should hand them over.
+    fn expected(input: &str) -> Vec<(u64, String, bool)> {
+        let ends = input.ends_with('\n');
+        let mut v: Vec<(u64, String, bool)> = input
+            .split_terminator('\n')
+            .enumerate()
+            .map(|(i, l)| (i as u64 + 1, l.trim_end_matches('\r').to_string(), true))
+            .collect();
+        if !ends && let Some(last) = v.last_mut() {
+            last.2 = false;
+        }
+        v
+    }
+
+    /// Reads `input` with blocks of `block` bytes, on `threads`, from a reader handing out
+    /// `step` bytes at a time; returns the lines seen, the rest handed back, the line count.
+    fn read(
+        input: &[u8],
+        block: usize,
+        threads: usize,
+        step: usize,
+        flow: Option<(u64, Flow)>,
+    ) -> (Keep, Vec<u8>, u64, u64) {
+        TEST_BLOCK.with(|b| b.set(block));
+        let mut reader = Trickle { data: input, step };
+        let mut keep = Keep {
+            at: flow.map_or(0, |f| f.0),
+            flow: flow.map(|f| f.1),
+            ..Keep::default()
+        };
+        let (rest, line_no, repaired) = {
+            let mut lines = Lines::new("t", &mut reader);
+            parse_lines(&mut lines, threads, &Len, &mut keep).expect("read");
+            (lines.take_rest(), lines.line_no, lines.repaired)
+        };
+        TEST_BLOCK.with(|b| b.set(0));
+        // What the reader still holds comes after the rest handed back.
+        let mut rest = rest;
+        rest.extend_from_slice(reader.data);
+        (keep, rest, line_no, repaired)
+    }
+
+    /// Every line, in order, with its number, whatever the block size, the threads and the
+    /// reads' sizes: blocks that end inside a line, lines longer than a block, `\r\n`, empty
+    /// lines, a last line with and without its end of line.
+    #[test]
+    fn every_line_once_in_order_whatever_the_blocks() {
+        let long = "x".repeat(40);
+        let inputs = [
+            String::new(),
+            "a\n".to_string(),
+            "a\nbb\r\n\nccc\nlast".to_string(),
+            format!("one\n{long}\ntwo\n{long}"),
+            format!("{long}\n\n\n{long}\n"),
+        ];
+        for input in &inputs {
+            let want = expected(input);
+            for block in [1, 2, 3, 7, 16, 1 << 21] {
+                for threads in [1, 2, 3] {
+                    for step in [1, 5, 1 << 20] {
+                        let (keep, rest, line_no, _) =
+                            read(input.as_bytes(), block, threads, step, None);
+                        let case = format!("{input:?} block {block} threads {threads} step {step}");
+                        assert_eq!(keep.got, want, "{case}");
+                        assert!(rest.is_empty(), "{case}");
+                        assert_eq!(line_no, want.len() as u64, "{case}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// A line that hands the input back: the lines before it were applied, and the rest (the
+    /// bytes read but not applied, then the reader's) starts at that line, wherever the blocks
+    /// ended; a line that stops: the lines after it are not applied.
+    #[test]
+    fn handing_back_and_stopping_at_every_line() {
+        let input = "l1\nline2\r\n\nl4 is longer\nl5\nl6";
+        let want = expected(input);
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(input.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        for at in 1..=want.len() as u64 {
+            for block in [1, 4, 9, 1 << 21] {
+                for threads in [1, 2] {
+                    for step in [1, 3, 1 << 20] {
+                        let case = format!("at {at} block {block} threads {threads} step {step}");
+                        let before = &want[..at as usize - 1];
+                        let (keep, rest, line_no, _) = read(
+                            input.as_bytes(),
+                            block,
+                            threads,
+                            step,
+                            Some((at, Flow::HandBack)),
+                        );
+                        assert_eq!(keep.got, before, "{case}");
+                        assert_eq!(rest, &input.as_bytes()[starts[at as usize - 1]..], "{case}");
+                        assert_eq!(line_no, at - 1, "{case}");
+                        let (keep, _, line_no, _) = read(
+                            input.as_bytes(),
+                            block,
+                            threads,
+                            step,
+                            Some((at, Flow::Stop)),
+                        );
+                        assert_eq!(keep.got, before, "{case}");
+                        assert_eq!(line_no, at, "{case}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bytes that are not UTF-8 are replaced in their line only, and counted, whatever block
+    /// they fall in.
+    #[test]
+    fn lines_that_are_not_utf8_are_repaired() {
+        let input = b"ok\n\xff\xfe bad\nok2\nalso \xc3\n";
+        for block in [1, 5, 1 << 21] {
+            for threads in [1, 2] {
+                let (keep, _, line_no, repaired) = read(input, block, threads, 3, None);
+                let lines: Vec<&str> = keep.got.iter().map(|l| l.1.as_str()).collect();
+                assert_eq!(
+                    lines,
+                    ["ok", "\u{fffd}\u{fffd} bad", "ok2", "also \u{fffd}"],
+                    "block {block} threads {threads}"
+                );
+                assert_eq!(
+                    (line_no, repaired),
+                    (4, 2),
+                    "block {block} threads {threads}"
+                );
+            }
+        }
+    }
 
     fn lines(block: &str, complete: bool) -> Vec<(&str, bool)> {
         block_lines(block, complete).collect()
