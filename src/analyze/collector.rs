@@ -30,6 +30,8 @@ pub struct Collector<'c> {
     pub(super) requests: Vec<Request>,
     pub(super) long_executions: Vec<LongExecution>,
     pub(super) names: requests::Names,
+    /// The links of the tree being read, shared by its readers.
+    kids: requests::Kids,
     pub(super) has_executions: bool,
     pub(super) has_thread_executions: bool,
     pub(super) spans_seen: u64,
@@ -69,6 +71,7 @@ impl<'c> Collector<'c> {
             requests: Vec::new(),
             long_executions: Vec::new(),
             names: requests::Names::default(),
+            kids: requests::Kids::default(),
             has_executions: false,
             has_thread_executions: false,
             spans_seen: 0,
@@ -93,19 +96,21 @@ impl<'c> Collector<'c> {
         self.spans_seen += members.len() as u64;
         self.has_executions |= !executions.is_empty();
         self.has_thread_executions |= executions.iter().any(|e| e.thread.is_some());
+        self.kids.build(trace, members);
+        let kids = &self.kids;
         let found =
-            requests::requests_in_tree(trace, members, executions, self.cfg, &mut self.names);
+            requests::requests_in_tree(trace, members, executions, self.cfg, &mut self.names, kids);
         let first = self.requests.len();
         let spans: Vec<SpanIdx> = found.iter().map(|(s, _)| *s).collect();
         self.requests.extend(found.into_iter().map(|(_, r)| r));
         // Issue 10, items 3-4: where its spans were created and closed (lifecycle.rs).
         self.lifecycle
-            .tree(trace, self.cfg, members, executions, first, &spans);
+            .tree(trace, self.cfg, (members, executions, kids), first, &spans);
         // Issue 11: no polls, busy times nor threads: timing alone (timing.rs).
         self.timing.tree(
             trace,
             self.cfg,
-            (members, executions),
+            (members, executions, kids),
             first,
             &spans,
             &self.requests,

@@ -32,7 +32,7 @@
 //! executions adds nothing here.
 
 use super::overlap::{merge, overlap};
-use super::requests::{Names, Request, RequestWork, io_shape, significant};
+use super::requests::{Kids, Names, Request, RequestWork, is_io, significant};
 use super::stalls::{Inferred, Stall, StallSource};
 use super::threads::{RoleEvidence, ThreadInfo};
 use crate::config::Config;
@@ -136,13 +136,13 @@ impl Lifecycle {
         self.seen
     }
 
-    /// Reads one span tree: `request_spans[k]` is the span of request `first + k`.
+    /// Reads one span tree (its members, executions and links): `request_spans[k]` is the
+    /// span of request `first + k`.
     pub fn tree(
         &mut self,
         trace: &Trace,
         cfg: &Config,
-        members: &[SpanIdx],
-        executions: &[Execution],
+        (members, executions, kids): (&[SpanIdx], &[Execution], &Kids),
         first: usize,
         request_spans: &[SpanIdx],
     ) {
@@ -159,18 +159,14 @@ impl Lifecycle {
             return;
         }
         self.seen = true;
-        let mut children: HashMap<SpanIdx, Vec<SpanIdx>> = HashMap::default();
         for &m in members {
             let s = trace.span(m);
             if s.busy.is_none() {
                 self.marks.extend(s.opened_on.map(|t| (t, s.start)));
                 self.marks.extend(s.closed_on.map(|t| (t, s.end)));
             }
-            if let Some(p) = s.parent {
-                children.entry(p).or_default().push(m);
-            }
         }
-        let kids = |s: SpanIdx| children.get(&s).map_or(&[][..], |v| &v[..]);
+        let kids = |s: SpanIdx| kids.of(s);
         for (k, &req) in request_spans.iter().enumerate() {
             let ri = first + k;
             let rs = trace.span(req);
@@ -186,7 +182,7 @@ impl Lifecycle {
             let mut stack: Vec<SpanIdx> = kids(req).to_vec();
             while let Some(c) = stack.pop() {
                 let cs = trace.span(c);
-                let io = io_shape(trace, c, cfg, &mut self.names).is_some();
+                let io = is_io(trace, c, cfg);
                 if !io {
                     stack.extend_from_slice(kids(c));
                 }
@@ -777,7 +773,9 @@ mod tests {
         let t = b.finish();
         let mut life = Lifecycle::default();
         let execs = t.executions.clone();
-        life.tree(&t, &Config::default(), &[s], &execs, 0, &[s]);
+        let mut kids = Kids::default();
+        kids.build(&t, &[s]);
+        life.tree(&t, &Config::default(), (&[s], &execs, &kids), 0, &[s]);
         assert!(!life.threads_seen());
         assert!(life.threads.is_empty());
     }

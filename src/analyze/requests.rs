@@ -404,8 +404,16 @@ pub enum IoShape {
     NamedLike { span: Arc<str>, word: &'static str },
 }
 
-/// Why `idx` counts as an I/O call, if it does.
-pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config, names: &mut Names) -> Option<IoShape> {
+/// What made a span an I/O call, borrowed from the trace ([`io_hit`]).
+enum IoHit<'t> {
+    Field { key: &'t str, value: &'t str },
+    IoSpanOption,
+    NamedLike(&'static str),
+}
+
+/// What makes `idx` an I/O call, if anything does: found without allocating (every span of
+/// every tree is asked, by three readers of it).
+fn io_hit<'t>(trace: &'t Trace, idx: SpanIdx, cfg: &Config) -> Option<IoHit<'t>> {
     let span = trace.span(idx);
     for (k, v) in &span.fields {
         let key = trace.strings.resolve(*k);
@@ -414,29 +422,39 @@ pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config, names: &mut Names) ->
         let client = (key == "otel.kind" || key == "span.kind")
             && (v.eq_ignore_ascii_case("client") || v.eq_ignore_ascii_case("producer"));
         if convention || client {
-            return Some(IoShape::Field {
-                span: names.get(trace.name(span)),
-                key: names.get(key),
-                value: names.get(v),
-            });
+            return Some(IoHit::Field { key, value: v });
         }
     }
     let name = trace.name(span);
     if let Some(re) = &cfg.io_span
         && re.is_match(name)
     {
-        return Some(IoShape::IoSpanOption {
-            span: names.get(name),
-        });
+        return Some(IoHit::IoSpanOption);
     }
-    let lower = name.to_ascii_lowercase();
-    lower
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .find_map(|w| IO_WORDS.iter().find(|k| **k == w))
-        .map(|word| IoShape::NamedLike {
-            span: names.get(name),
-            word,
-        })
+    // Words of ASCII letters and digits, compared without case (the words are lower case).
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .find_map(|w| IO_WORDS.iter().find(|k| k.eq_ignore_ascii_case(w)))
+        .map(|word| IoHit::NamedLike(word))
+}
+
+/// Whether `idx` is an I/O call ([`io_shape`] without its evidence).
+pub fn is_io(trace: &Trace, idx: SpanIdx, cfg: &Config) -> bool {
+    io_hit(trace, idx, cfg).is_some()
+}
+
+/// Why `idx` counts as an I/O call, if it does.
+pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config, names: &mut Names) -> Option<IoShape> {
+    let hit = io_hit(trace, idx, cfg)?;
+    let span = names.get(trace.name(trace.span(idx)));
+    Some(match hit {
+        IoHit::Field { key, value } => IoShape::Field {
+            span,
+            key: names.get(key),
+            value: names.get(value),
+        },
+        IoHit::IoSpanOption => IoShape::IoSpanOption { span },
+        IoHit::NamedLike(word) => IoShape::NamedLike { span, word },
+    })
 }
 
 pub(super) fn significant(x: Ns, d: Ns) -> bool {
@@ -493,6 +511,51 @@ impl Names {
     }
 }
 
+/// A span tree's links from parent to children, made once per tree for every reader of it
+/// (requests, [`super::lifecycle`], [`super::timing`]), in buffers reused from tree to tree.
+#[derive(Debug, Default)]
+pub struct Kids {
+    /// (parent, child) for every member whose parent is a member, by parent; children in
+    /// the members' order.
+    links: Vec<(SpanIdx, SpanIdx)>,
+    parents: Vec<SpanIdx>,
+    children: Vec<SpanIdx>,
+    /// The members, sorted, for telling a member from a span of another tree.
+    sorted: Vec<SpanIdx>,
+}
+
+impl Kids {
+    /// The links of the tree made of `members`.
+    pub fn build(&mut self, trace: &Trace, members: &[SpanIdx]) {
+        self.sorted.clear();
+        self.sorted.extend_from_slice(members);
+        self.sorted.sort_unstable();
+        self.links.clear();
+        for &m in members {
+            if let Some(p) = trace.span(m).parent
+                && self.sorted.binary_search(&p).is_ok()
+            {
+                self.links.push((p, m));
+            }
+        }
+        // Stable: a parent's children stay in the members' order.
+        self.links.sort_by_key(|l| l.0);
+        self.parents.clear();
+        self.children.clear();
+        for &(p, c) in &self.links {
+            self.parents.push(p);
+            self.children.push(c);
+        }
+    }
+
+    /// The children of `s` in the tree.
+    pub fn of(&self, s: SpanIdx) -> &[SpanIdx] {
+        let from = self.parents.partition_point(|p| *p < s);
+        let to = from + self.parents[from..].partition_point(|p| *p == s);
+        &self.children[from..to]
+    }
+}
+
 /// Finds the requests in one span tree and measures each one. `members` are the tree's spans,
 /// `executions` its executions.
 pub fn requests_in_tree(
@@ -501,16 +564,9 @@ pub fn requests_in_tree(
     executions: &[Execution],
     cfg: &Config,
     names: &mut Names,
+    kids: &Kids,
 ) -> Vec<(SpanIdx, Request)> {
     let mut out = Vec::new();
-    let set: rustc_hash::FxHashSet<SpanIdx> = members.iter().copied().collect();
-    let is_member = |s: SpanIdx| set.contains(&s);
-    let mut children: HashMap<SpanIdx, Vec<SpanIdx>> = HashMap::default();
-    for &m in members {
-        if let Some(p) = trace.span(m).parent.filter(|p| is_member(*p)) {
-            children.entry(p).or_default().push(m);
-        }
-    }
     for &idx in members {
         if !is_request_span(trace, idx, cfg) {
             continue;
@@ -549,7 +605,7 @@ pub fn requests_in_tree(
             }
         };
         let execs: Vec<&Execution> = executions.iter().filter(|e| in_subtree(e.span)).collect();
-        out.push((idx, measure(trace, cfg, idx, &children, &execs, names)));
+        out.push((idx, measure(trace, cfg, idx, kids, &execs, names)));
     }
     out
 }
@@ -558,14 +614,14 @@ fn measure(
     trace: &Trace,
     cfg: &Config,
     idx: SpanIdx,
-    children: &HashMap<SpanIdx, Vec<SpanIdx>>,
+    kids: &Kids,
     execs: &[&Execution],
     names: &mut Names,
 ) -> Request {
     let span = trace.span(idx);
     let d = span.duration();
     let busy = span.busy.unwrap_or(0);
-    let kids = |s: SpanIdx| children.get(&s).map_or(&[][..], |v| &v[..]);
+    let kids = |s: SpanIdx| kids.of(s);
     // Walk descendants; stop at I/O children (their insides are the I/O call).
     let (mut io_wait, mut io_block, mut child_busy, mut child_idle) =
         (0 as Ns, 0 as Ns, 0 as Ns, 0 as Ns);
@@ -576,7 +632,7 @@ fn measure(
     while let Some((c, top)) = stack.pop() {
         let cs = trace.span(c);
         let cb = cs.busy.unwrap_or(0);
-        if let Some(ev) = io_shape(trace, c, cfg, names) {
+        if is_io(trace, c, cfg) {
             // Saturating, like every sum of times here: a garbled log's times can pass 2^63 ns.
             io_block = io_block.saturating_add(cb);
             let wait = cs
@@ -587,7 +643,7 @@ fn measure(
                 child_busy = child_busy.saturating_add(cb);
             }
             if io_evidence.is_none() {
-                io_evidence = Some(names.shape(ev));
+                io_evidence = io_shape(trace, c, cfg, names).map(|ev| names.shape(ev));
             }
             io_children.push(c);
             continue;
@@ -752,17 +808,48 @@ mod tests {
     use super::*;
     use crate::model::TraceBuilder;
 
+    /// A tree's links: each member's children in the members' order, a parent outside the
+    /// tree's members not linked, a leaf with none.
+    #[test]
+    fn kids_link_members_to_their_children_in_order() {
+        let mut b = TraceBuilder::new();
+        let n = b.intern("s");
+        let root = b.closed_span(n, None, None, 0, 100, None, None, vec![], None);
+        let a = b.closed_span(n, None, Some(root), 10, 20, None, None, vec![], None);
+        let c = b.closed_span(n, None, Some(root), 30, 40, None, None, vec![], None);
+        let d = b.closed_span(n, None, Some(a), 12, 18, None, None, vec![], None);
+        let t = b.finish();
+        let mut kids = Kids::default();
+        // Members in an order other than the spans': children keep the members' order.
+        kids.build(&t, &[c, root, d, a]);
+        assert_eq!(kids.of(root), [c, a]);
+        assert_eq!(kids.of(a), [d]);
+        assert!(kids.of(c).is_empty() && kids.of(d).is_empty());
+        // `root` is not a member of this tree: `a` and `c` are its roots.
+        kids.build(&t, &[a, c, d]);
+        assert!(kids.of(root).is_empty());
+        assert_eq!(kids.of(a), [d]);
+    }
+
     fn all_requests(t: &Trace) -> Vec<Request> {
         let members: Vec<SpanIdx> = (0..t.spans.len() as u32).map(SpanIdx).collect();
         let mut names = Names::default();
-        let mut out: Vec<Request> =
-            requests_in_tree(t, &members, &t.executions, &Config::default(), &mut names)
-                .into_iter()
-                .map(|(_, mut r)| {
-                    r.location = r.locate(&[]).0;
-                    r
-                })
-                .collect();
+        let mut kids = Kids::default();
+        kids.build(t, &members);
+        let mut out: Vec<Request> = requests_in_tree(
+            t,
+            &members,
+            &t.executions,
+            &Config::default(),
+            &mut names,
+            &kids,
+        )
+        .into_iter()
+        .map(|(_, mut r)| {
+            r.location = r.locate(&[]).0;
+            r
+        })
+        .collect();
         out.sort_by_key(|r| r.endpoint.clone());
         out
     }

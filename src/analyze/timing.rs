@@ -38,7 +38,7 @@
 //! request has a child span is left as it was.
 
 use super::overlap::{merge, overlap};
-use super::requests::{Location, Names, Placement, Request, RequestWork, io_shape, significant};
+use super::requests::{Kids, Location, Placement, Request, RequestWork, is_io, significant};
 use super::server_model::overlapping_pairs;
 use crate::config::Config;
 use crate::model::{Execution, Ns, SpanIdx, Trace};
@@ -189,7 +189,6 @@ pub struct Timing {
     pieces: Vec<(usize, Vec<Piece>)>,
     names: Vec<Arc<str>>,
     name_no: HashMap<Arc<str>, u32>,
-    shapes: Names,
 }
 
 impl Timing {
@@ -200,7 +199,7 @@ impl Timing {
         &mut self,
         trace: &Trace,
         cfg: &Config,
-        (members, executions): (&[SpanIdx], &[Execution]),
+        (members, executions, kids): (&[SpanIdx], &[Execution], &Kids),
         first: usize,
         request_spans: &[SpanIdx],
         requests: &[Request],
@@ -213,13 +212,7 @@ impl Timing {
         {
             return;
         }
-        let mut children: HashMap<SpanIdx, Vec<SpanIdx>> = HashMap::default();
-        for &m in members {
-            if let Some(p) = trace.span(m).parent {
-                children.entry(p).or_default().push(m);
-            }
-        }
-        let kids = |s: SpanIdx| children.get(&s).map_or(&[][..], |v| &v[..]);
+        let kids = |s: SpanIdx| kids.of(s);
         for (k, &req) in request_spans.iter().enumerate() {
             let ri = first + k;
             // A request of no length has no times to judge from (a log written without a
@@ -234,7 +227,7 @@ impl Timing {
             let mut stack: Vec<SpanIdx> = kids(req).to_vec();
             while let Some(c) = stack.pop() {
                 let cs = trace.span(c);
-                let io = io_shape(trace, c, cfg, &mut self.shapes).is_some();
+                let io = is_io(trace, c, cfg);
                 if !io {
                     stack.extend_from_slice(kids(c));
                 }
