@@ -29,6 +29,7 @@ impl Observers {
             endpoint: vec![NOT_OBSERVER; requests.len()],
             ..Observers::default()
         };
+        let mut starts: Vec<(Ns, usize)> = Vec::new();
         for (i, r) in requests.iter().enumerate() {
             if !r.heavy.is_empty() || r.cut_off {
                 continue;
@@ -40,12 +41,14 @@ impl Observers {
             }
             o.endpoint[i] = e;
             o.durations[e as usize].push(r.duration());
-            o.by_start.push(i);
+            starts.push((r.start, i));
         }
         for d in &mut o.durations {
             d.sort_unstable();
         }
-        o.by_start.sort_by_key(|&i| (requests[i].start, i));
+        // (start, index) pairs sorted by value: no look-up into the requests per comparison.
+        starts.sort_unstable();
+        o.by_start = starts.into_iter().map(|(_, i)| i).collect();
         o
     }
 }

@@ -305,16 +305,16 @@ impl Lifecycle {
     /// it; then, for each request without polls, its kind of work when the trace has no busy
     /// time for it, and where its heaviest work span was made (`Request::made`).
     pub fn apply(&mut self, requests: &mut [Request]) {
-        self.marks.sort_unstable();
-        let marks = &self.marks;
+        let marks = MarksByThread::new(&self.marks);
         // Silence: no creation or close on its thread in [start, end] but its own two and its
         // descendants'.
         for w in &mut self.works {
             if w.busy.is_some() || !w.same {
                 continue;
             }
-            let from = marks.partition_point(|m| (m.0, m.1) < (w.thread, w.start));
-            let to = marks.partition_point(|m| (m.0, m.1) <= (w.thread, w.end));
+            let times = marks.on(w.thread);
+            let from = times.partition_point(|t| *t < w.start);
+            let to = times.partition_point(|t| *t <= w.end);
             w.silent = (to - from) as u64 == u64::from(w.inner) + 2;
         }
         // How often each span name is silent, per endpoint (spans without busy time only).
@@ -467,6 +467,48 @@ fn by_request(works: &[Work]) -> impl Iterator<Item = (usize, &[Work])> {
         .filter_map(|ws| Some((ws.first()?.request, ws)))
 }
 
+/// The times of creations and closes, grouped by thread (threads in index order, a counting
+/// sort) and sorted within each: sorting plain times is about three times cheaper than sorting
+/// (thread, time) pairs, and a long trace has a million of them.
+struct MarksByThread {
+    /// `times[start[t]..start[t + 1]]` are thread `t`'s.
+    start: Vec<usize>,
+    times: Vec<Ns>,
+}
+
+impl MarksByThread {
+    fn new(marks: &[(ThreadIdx, Ns)]) -> MarksByThread {
+        let threads = marks.iter().map(|m| m.0.0 as usize + 1).max().unwrap_or(0);
+        let mut start = vec![0usize; threads + 1];
+        for m in marks {
+            start[m.0.0 as usize + 1] += 1;
+        }
+        for t in 0..threads {
+            start[t + 1] += start[t];
+        }
+        let mut next = start.clone();
+        let mut times = vec![0; marks.len()];
+        for &(t, at) in marks {
+            let slot = &mut next[t.0 as usize];
+            times[*slot] = at;
+            *slot += 1;
+        }
+        for t in 0..threads {
+            times[start[t]..start[t + 1]].sort_unstable();
+        }
+        MarksByThread { start, times }
+    }
+
+    /// Thread `t`'s times, sorted.
+    fn on(&self, t: ThreadIdx) -> &[Ns] {
+        let t = t.0 as usize;
+        match (self.start.get(t), self.start.get(t + 1)) {
+            (Some(&from), Some(&to)) => &self.times[from..to],
+            _ => &[],
+        }
+    }
+}
+
 /// A request without busy time: its kind of work from its work spans' readings. Held spans
 /// are CPU, or blocking I/O when I/O-shaped; I/O-shaped spans not held were awaited.
 fn refine(r: &mut Request, ws: &[Work]) {
@@ -529,6 +571,33 @@ mod tests {
     use crate::analyze::requests::Location;
     use crate::analyze::{Analysis, Judgement, Pattern, analyze};
     use crate::model::TraceBuilder;
+
+    /// Marks grouped by thread count what a sort of (thread, time) pairs counts, for every
+    /// window, thread and tie; a thread without marks (or unknown) has none.
+    #[test]
+    fn marks_by_thread_count_as_sorted_pairs_do() {
+        let marks: Vec<(ThreadIdx, Ns)> =
+            [(2, 50), (0, 10), (2, 5), (0, 10), (5, 7), (0, -3), (2, 50)]
+                .iter()
+                .map(|&(t, at)| (ThreadIdx(t), at))
+                .collect();
+        let by = MarksByThread::new(&marks);
+        let mut pairs = marks.clone();
+        pairs.sort_unstable();
+        for t in 0..8 {
+            for (s, e) in [(-5, 100), (10, 10), (5, 49), (50, 50), (6, 7), (51, 60)] {
+                let t = ThreadIdx(t);
+                let want = pairs.partition_point(|m| *m <= (t, e))
+                    - pairs.partition_point(|m| *m < (t, s));
+                let times = by.on(t);
+                let got = times.partition_point(|x| *x <= e) - times.partition_point(|x| *x < s);
+                assert_eq!(got, want, "thread {t:?} [{s}, {e}]");
+            }
+        }
+        assert_eq!(by.on(ThreadIdx(2)), [5, 50, 50]);
+        assert!(by.on(ThreadIdx(1)).is_empty() && by.on(ThreadIdx(9)).is_empty());
+        assert!(MarksByThread::new(&[]).on(ThreadIdx(0)).is_empty());
+    }
 
     const MS: Ns = 1_000_000;
 

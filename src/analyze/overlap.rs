@@ -66,17 +66,38 @@ impl Concurrency {
 /// Sweeps `intervals` for the most in progress at once and the windows where `workers` or
 /// more were. At one instant, ends come before starts: touching intervals are not at once.
 pub fn concurrency(intervals: &[(Ns, Ns)], workers: usize, hold: Hold) -> Concurrency {
-    let mut points: Vec<(Ns, i32)> = intervals
-        .iter()
-        .flat_map(|&(s, e)| [(s, 1), (e, -1)])
-        .collect();
-    points.sort_unstable();
+    // Starts and ends sorted apart (plain times sort several times faster than pairs), then
+    // taken in order, an end before a start at the same instant.
+    let mut starts: Vec<Ns> = intervals.iter().map(|iv| iv.0).collect();
+    let mut ends: Vec<Ns> = intervals.iter().map(|iv| iv.1).collect();
+    starts.sort_unstable();
+    ends.sort_unstable();
+    let (mut si, mut ei) = (0, 0);
+    let points = std::iter::from_fn(|| match (starts.get(si), ends.get(ei)) {
+        (Some(&s), Some(&e)) if s < e => {
+            si += 1;
+            Some((s, 1))
+        }
+        (_, Some(&e)) => {
+            ei += 1;
+            Some((e, -1))
+        }
+        (Some(&s), None) => {
+            si += 1;
+            Some((s, 1))
+        }
+        (None, None) => None,
+    });
     let min_held = match hold {
         Hold::Any => 0,
         Hold::AtLeast(d) => d,
     };
     let mut out = Concurrency::default();
-    let (mut cur, mut last) = (0i32, points.first().map_or(0, |p| p.0));
+    let first = match (starts.first(), ends.first()) {
+        (Some(&s), Some(&e)) => s.min(e),
+        _ => 0,
+    };
+    let (mut cur, mut last) = (0i32, first);
     let mut since: Option<Ns> = None;
     for (t, d) in points {
         if t - last >= min_held {

@@ -189,8 +189,11 @@ pub fn episodes(
     };
     let mut eps = Vec::with_capacity(windows.len());
     // Requests by start, so each window looks only at those that started before it ended.
-    let mut by_start: Vec<usize> = (0..requests.len()).collect();
-    by_start.sort_by_key(|&i| requests[i].start);
+    // (start, index) pairs sorted by value: the order of a stable sort by start, with no
+    // look-up into the requests per comparison.
+    let mut starts: Vec<(Ns, usize)> = requests.iter().map(|r| r.start).zip(0..).collect();
+    starts.sort_unstable();
+    let by_start: Vec<usize> = starts.into_iter().map(|(_, i)| i).collect();
     let longest = requests.iter().map(Request::duration).max().unwrap_or(0);
     // Stalls are sorted by start: each window looks only at those that can touch it (started
     // at most the longest stall before it, and not after it), not at every stall.
