@@ -5,7 +5,7 @@
 //! `ResponseEvents`); other log lines are counted as skipped. Lines are parsed into borrowed, typed structs:
 //! nothing but the keys used here is materialised.
 
-use super::units::parse_busy_idle;
+use super::units::{Timestamp, parse_busy_idle, parse_timestamp};
 use super::{
     Context, Flow, InputStats, Kind, LineCx, LineFormat, RESPONSE_MESSAGE, ResponseEvent, SpanDesc,
     SpanEvent, parse_latency, read_lines,
@@ -50,6 +50,10 @@ pub(super) struct Line<'a> {
     latency: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     status: Option<Scalar<'a>>,
+    /// `timestamp` read ([`parse_timestamp`]) by the decoding thread, for the lines whose
+    /// time is taken (span events, responses); `None` when it was not read there.
+    #[serde(skip)]
+    read_time: Option<Option<Timestamp>>,
 }
 
 /// The event's own fields. Only the ones span events carry are read; `message` of an ordinary
@@ -263,10 +267,21 @@ impl ParseLine for JsonParser {
         if line.bytes().all(|c| c.is_ascii_whitespace()) {
             return None;
         }
-        Some(match fast::line(line) {
+        let mut parsed = match fast::line(line) {
             Some(parsed) => Ok(parsed),
-            None => serde_json::from_str(line),
-        })
+            None => serde_json::from_str::<Line<'a>>(line),
+        };
+        if let Ok(l) = &mut parsed {
+            // Read here, off the applying thread, for the lines `line` takes a time of.
+            let message = l.fields.as_ref().map_or(&l.message, |f| &f.message);
+            let timed = message
+                .as_deref()
+                .is_some_and(|m| m == RESPONSE_MESSAGE || Kind::from_message(m).is_some());
+            if timed && l.span.is_some() {
+                l.read_time = Some(l.timestamp.as_deref().and_then(parse_timestamp));
+            }
+        }
+        Some(parsed)
     }
 }
 
@@ -339,7 +354,7 @@ impl LineFormat for JsonLines {
             && let (Some(SpanObj(span)), Some(latency)) =
                 (&parsed.span, latency.as_deref().and_then(parse_latency))
         {
-            let time = cx.time(parsed.timestamp.as_deref(), line_no);
+            let time = cx.time_read(parsed.timestamp.as_deref(), parsed.read_time, line_no);
             let thread = cx.thread(parsed.thread_id.as_deref(), parsed.thread_name.as_deref());
             let status = status.as_ref().map(|s| s.0.as_ref());
             cx.response(
@@ -360,7 +375,7 @@ impl LineFormat for JsonLines {
             cx.skip();
             return Ok(Flow::Next);
         };
-        let time = cx.time(parsed.timestamp.as_deref(), line_no);
+        let time = cx.time_read(parsed.timestamp.as_deref(), parsed.read_time, line_no);
         let thread = cx.thread(parsed.thread_id.as_deref(), parsed.thread_name.as_deref());
         let raw_spans = parsed.spans;
         let lazy = || {
@@ -418,6 +433,53 @@ mod tests {
         let mut r = input.as_bytes();
         read("t.log", &mut r, &mut b, &mut rep)?;
         Ok((b.finish(), rep))
+    }
+
+    /// The decoding thread reads the timestamp of the lines whose time is taken (span events,
+    /// tower-http's response events), not of the others.
+    #[test]
+    fn timestamps_read_where_lines_are_decoded() {
+        let read = |line: &str| match JsonParser.parse(line) {
+            Some(Ok(l)) => l.read_time,
+            _ => panic!("not decoded: {line}"),
+        };
+        let at = Timestamp::Unix(1_764_498_600_123_000_000);
+        let span = r#""span":{"name":"request"}"#;
+        let ts = r#""timestamp":"2025-11-30T10:30:00.123Z""#;
+        assert_eq!(
+            read(&format!(
+                r#"{{{ts},"fields":{{"message":"close","time.busy":"1ms"}},{span}}}"#
+            )),
+            Some(Some(at))
+        );
+        assert_eq!(
+            read(&format!(r#"{{{ts},"message":"enter",{span}}}"#)),
+            Some(Some(at)),
+            "a flattened event"
+        );
+        assert_eq!(
+            read(&format!(
+                r#"{{"timestamp":"soon","fields":{{"message":"new"}},{span}}}"#
+            )),
+            Some(None),
+            "read, and unreadable"
+        );
+        assert_eq!(
+            read(&format!(
+                r#"{{{ts},"fields":{{"message":"{RESPONSE_MESSAGE}"}},{span}}}"#
+            )),
+            Some(Some(at))
+        );
+        assert_eq!(
+            read(&format!(
+                r#"{{{ts},"fields":{{"message":"hello"}},{span}}}"#
+            )),
+            None
+        );
+        assert_eq!(
+            read(&format!(r#"{{{ts},"fields":{{"message":"close"}}}}"#)),
+            None
+        );
     }
 
     fn response_line(ms: u64, id: u64, latency: &str) -> String {

@@ -289,7 +289,19 @@ impl EventClock {
         line_no: u64,
         stats: &mut InputStats,
     ) -> Ns {
-        match raw.and_then(parse_timestamp) {
+        self.time_read(b, raw, raw.and_then(parse_timestamp), line_no, stats)
+    }
+
+    /// As [`EventClock::time`], `raw` already read ([`parse_timestamp`]) into `read`.
+    pub fn time_read(
+        &mut self,
+        b: &mut TraceBuilder,
+        raw: Option<&str>,
+        read: Option<Timestamp>,
+        line_no: u64,
+        stats: &mut InputStats,
+    ) -> Ns {
+        match read {
             Some(ts) => {
                 if matches!(ts, Timestamp::Unix(_)) && !self.unix_set {
                     self.unix_set = true;
@@ -383,6 +395,20 @@ impl LineCx<'_, '_> {
     /// The event time of line `line_no` from its printed timestamp (see `EventClock`).
     fn time(&mut self, raw: Option<&str>, line_no: u64) -> Ns {
         self.clock.time(self.b, raw, line_no, self.stats)
+    }
+
+    /// As [`LineCx::time`], with `raw` already read when `read` is `Some` (by the decoding
+    /// thread).
+    fn time_read(
+        &mut self,
+        raw: Option<&str>,
+        read: Option<Option<Timestamp>>,
+        line_no: u64,
+    ) -> Ns {
+        match read {
+            Some(read) => self.clock.time_read(self.b, raw, read, line_no, self.stats),
+            None => self.time(raw, line_no),
+        }
     }
 
     /// The thread a line names by id or name (ids normalised by `thread_key`).
