@@ -4,7 +4,7 @@
 //! concurrent requests").
 //!
 //! A request's child spans say what its time went into: I/O-shaped children
-//! ([`io_shape`]) are calls it waited for; other children are work (a span is taken to be work
+//! ([`is_io`]) are calls it waited for; other children are work (a span is taken to be work
 //! while it lasts: timing cannot tell its CPU from an un-instrumented await). What the times
 //! cannot say directly, which thread held the work, shows in what the other requests did
 //! meanwhile:
