@@ -253,8 +253,52 @@ const HEX: [u8; 256] = {
     t
 };
 
-/// Up to 16 hex digits as a number (no branch per digit: a bad digit is noticed at the end).
+/// Up to 16 hex digits as a number. Ids are 16 or 32 digits: their halves of 8 go through
+/// [`hex8`]; other lengths take a digit at a time (no branch per digit: a bad digit is noticed
+/// at the end).
 fn hex_u64(digits: &[u8]) -> Option<u64> {
+    if let (Ok(hi), Ok(lo)) = (
+        <[u8; 8]>::try_from(digits.get(..8).unwrap_or(&[])),
+        <[u8; 8]>::try_from(digits.get(8..).unwrap_or(&[])),
+    ) {
+        return Some((u64::from(hex8(hi)?) << 32) | u64::from(hex8(lo)?));
+    }
+    hex_digit_by_digit(digits)
+}
+
+/// Eight hex digits as a number, the eight bytes checked and converted together in one `u64`
+/// (a 32-digit trace id digit by digit was about 400 instructions, 4 % of an OTLP read).
+fn hex8(digits: [u8; 8]) -> Option<u32> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = u64::from_le_bytes(digits);
+    if x & HIGH != 0 {
+        return None;
+    }
+    // Every byte is below 0x80, so adding at most 0x80 to each cannot carry into the next:
+    // a byte's high bit then says whether it reached the bound.
+    let at_least = |x: u64, lo: u8| x.wrapping_add(ONES * u64::from(0x80 - lo)) & HIGH;
+    let above = |x: u64, hi: u8| x.wrapping_add(ONES * u64::from(0x7f - hi)) & HIGH;
+    let lower = x | (ONES * 0x20);
+    let digit = at_least(x, b'0') & !above(x, b'9');
+    let letter = at_least(lower, b'a') & !above(lower, b'f');
+    if digit | letter != HIGH {
+        return None;
+    }
+    // '0'-'9' are 0x30-0x39, 'a'-'f' 0x61-0x66 and 'A'-'F' 0x41-0x46: the low four bits, plus 9
+    // for a letter (bit 6).
+    let v = (x & (ONES * 0x0f)) + 9 * ((x >> 6) & ONES);
+    // The first digit is the lowest byte: pairs of digits into bytes, bytes into a word, and
+    // the word's bytes turned around.
+    const NIBBLES: u64 = 0x000f_000f_000f_000f;
+    let pairs = ((v & NIBBLES) << 4) | ((v >> 8) & NIBBLES);
+    let quads = (pairs | (pairs >> 8)) & 0x0000_ffff_0000_ffff;
+    let word = (quads | (quads >> 16)) as u32;
+    Some(word.swap_bytes())
+}
+
+/// Up to 16 hex digits as a number, a digit at a time.
+fn hex_digit_by_digit(digits: &[u8]) -> Option<u64> {
     let (mut v, mut bad) = (0u64, 0u8);
     for &c in digits {
         let d = HEX[usize::from(c)];
@@ -388,6 +432,45 @@ mod tests {
         assert_eq!(hex_digits("12g4", 32), None);
         assert_eq!(hex_digits("ABCDEF0123456789abcdef012345678/", 32), None);
         assert_eq!(hex_digits("", 32), None);
+    }
+
+    /// Eight digits at a time read what a digit at a time reads: every byte value in every
+    /// place, and all-digit words of every kind.
+    #[test]
+    fn eight_digits_at_once_read_as_one_at_a_time() {
+        let base = *b"09afAF3c";
+        for place in 0..8 {
+            for byte in 0..=255u8 {
+                let mut d = base;
+                d[place] = byte;
+                let one = hex_digit_by_digit(&d);
+                assert_eq!(hex8(d).map(u64::from), one, "{d:?}");
+                let mut sixteen = [b'7'; 16];
+                sixteen[place..place + 8].copy_from_slice(&d);
+                assert_eq!(
+                    hex_u64(&sixteen),
+                    hex_digit_by_digit(&sixteen),
+                    "{sixteen:?}"
+                );
+            }
+        }
+        let digits = b"0123456789abcdefABCDEF";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut d = [0u8; 16];
+            for b in &mut d {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *b = digits[(state % digits.len() as u64) as usize];
+            }
+            assert!(hex_u64(&d).is_some());
+            assert_eq!(hex_u64(&d), hex_digit_by_digit(&d), "{d:?}");
+        }
+        assert_eq!(hex8(*b"00000000"), Some(0));
+        assert_eq!(hex8(*b"ffffffff"), Some(u32::MAX));
+        assert_eq!(hex8(*b"12345678"), Some(0x1234_5678));
+        assert_eq!(hex8(*b"9aBcDeF0"), Some(0x9abc_def0));
         // A 64-bit trace id is the same trace as its 128-bit zero-padded form.
         assert_eq!(
             trace_id("0000000000000001"),
