@@ -20,7 +20,7 @@ use super::overlap::merge;
 use super::route::RouteOrigin;
 use super::threads::ThreadInfo;
 use crate::config::Config;
-use crate::model::{Execution, Ns, SpanIdx, ThreadIdx, ThreadRole, Trace};
+use crate::model::{Execution, Ns, SpanIdx, Sym, ThreadIdx, ThreadRole, Trace};
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
@@ -275,22 +275,115 @@ pub const ROUTE_KEYS: [&str; 7] = [
 /// A span is a request when `--request-span` names it, when it says it is a server span
 /// (`otel.kind=server`), or when it has HTTP fields: a method *and* what was asked for. A
 /// field called `path` alone is not HTTP (a tracing-chrome span with `path: ["core"]`).
-fn is_request_span(trace: &Trace, idx: SpanIdx, cfg: &Config) -> bool {
+fn is_request_span(trace: &Trace, idx: SpanIdx, cfg: &Config, keys: &KeyClasses) -> bool {
     let span = trace.span(idx);
     if let Some(name) = &cfg.request_span {
         return trace.name(span) == name;
     }
-    let kind = trace
-        .field(span, "otel.kind")
-        .or_else(|| trace.field(span, "span.kind"));
+    // One pass over the fields: the first `otel.kind`, else the first `span.kind`, and which
+    // kinds of key are there.
+    let (mut otel_kind, mut span_kind, mut seen) = (None, None, 0u8);
+    for (k, v) in &span.fields {
+        let class = keys.of(trace, *k);
+        if class == 0 {
+            // Most keys: nothing to look at.
+            continue;
+        }
+        if class & KeyClasses::OTEL_KIND != 0 && otel_kind.is_none() {
+            otel_kind = Some(v);
+        }
+        if class & KeyClasses::SPAN_KIND != 0 && span_kind.is_none() {
+            span_kind = Some(v);
+        }
+        seen |= class;
+    }
+    let kind = otel_kind.or(span_kind);
     if kind.is_some_and(|k| k.eq_ignore_ascii_case("server")) {
         return true;
     }
     if kind.is_some_and(|k| k.eq_ignore_ascii_case("client")) {
         return false;
     }
-    let has = |keys: &[&str]| keys.iter().any(|k| trace.field(span, k).is_some());
-    has(&METHOD_KEYS) && has(&ROUTE_KEYS)
+    let both = KeyClasses::METHOD | KeyClasses::ROUTE;
+    seen & both == both
+}
+
+/// What the analysis asks of a field key (an HTTP method, a route, a span kind, an I/O
+/// convention), worked out once per key rather than per span: every span of every tree is
+/// asked whether it is a request and whether it is an I/O call, by several readers.
+#[derive(Debug, Default)]
+pub struct KeyClasses {
+    /// By symbol: the classes of the key.
+    of: Vec<u8>,
+    /// By symbol: as a span name, which of [`IO_WORDS`] it holds (its index + 1; 0: none).
+    words: Vec<u8>,
+}
+
+impl KeyClasses {
+    /// One of [`METHOD_KEYS`].
+    pub const METHOD: u8 = 1;
+    /// One of [`ROUTE_KEYS`].
+    pub const ROUTE: u8 = 2;
+    pub const OTEL_KIND: u8 = 4;
+    pub const SPAN_KIND: u8 = 8;
+    /// A field of an I/O convention (`db.*`, `url.full`, `rpc.system`, ...).
+    pub const IO_FIELD: u8 = 16;
+
+    /// The classes of `key`.
+    fn classify(key: &str) -> u8 {
+        let mut class = 0;
+        if METHOD_KEYS.contains(&key) {
+            class |= Self::METHOD;
+        }
+        if ROUTE_KEYS.contains(&key) {
+            class |= Self::ROUTE;
+        }
+        if key == "otel.kind" {
+            class |= Self::OTEL_KIND;
+        }
+        if key == "span.kind" {
+            class |= Self::SPAN_KIND;
+        }
+        if IO_FIELD_PREFIXES.iter().any(|p| key.starts_with(p)) || IO_FIELDS.contains(&key) {
+            class |= Self::IO_FIELD;
+        }
+        class
+    }
+
+    /// The first of [`IO_WORDS`] that `name` holds as a word (words of ASCII letters and
+    /// digits, compared without case: the words are lower case), as its index + 1; 0: none.
+    fn io_word(name: &str) -> u8 {
+        name.split(|c: char| !c.is_ascii_alphanumeric())
+            .find_map(|w| IO_WORDS.iter().position(|k| k.eq_ignore_ascii_case(w)))
+            .map_or(0, |i| i as u8 + 1)
+    }
+
+    /// Classifies the strings interned since the last call.
+    pub fn update(&mut self, trace: &Trace) {
+        for sym in self.of.len()..trace.strings.len() {
+            let text = trace.strings.resolve(Sym(sym as u32));
+            self.of.push(Self::classify(text));
+            self.words.push(Self::io_word(text));
+        }
+    }
+
+    /// The word of I/O that span name `name` holds, if any.
+    fn io_word_of(&self, trace: &Trace, name: Sym) -> Option<&'static str> {
+        let i = match self.words.get(name.0 as usize) {
+            Some(i) => *i,
+            None => Self::io_word(trace.strings.resolve(name)),
+        };
+        IO_WORDS.get(usize::from(i).checked_sub(1)?).copied()
+    }
+
+    /// The classes of `key`: from the table, or worked out for a key it does not hold yet.
+    #[inline]
+    pub fn of(&self, trace: &Trace, key: Sym) -> u8 {
+        match self.of.get(key.0 as usize) {
+            Some(class) => *class,
+            None => Self::classify(trace.strings.resolve(key)),
+        }
+    }
 }
 
 /// `GET /users/{id}` from the request span's fields: its method and its route
@@ -413,38 +506,48 @@ enum IoHit<'t> {
 
 /// What makes `idx` an I/O call, if anything does: found without allocating (every span of
 /// every tree is asked, by three readers of it).
-fn io_hit<'t>(trace: &'t Trace, idx: SpanIdx, cfg: &Config) -> Option<IoHit<'t>> {
+fn io_hit<'t>(
+    trace: &'t Trace,
+    idx: SpanIdx,
+    cfg: &Config,
+    keys: &KeyClasses,
+) -> Option<IoHit<'t>> {
     let span = trace.span(idx);
     for (k, v) in &span.fields {
-        let key = trace.strings.resolve(*k);
-        let convention =
-            IO_FIELD_PREFIXES.iter().any(|p| key.starts_with(p)) || IO_FIELDS.contains(&key);
-        let client = (key == "otel.kind" || key == "span.kind")
+        let class = keys.of(trace, *k);
+        if class == 0 {
+            continue;
+        }
+        let convention = class & KeyClasses::IO_FIELD != 0;
+        let client = class & (KeyClasses::OTEL_KIND | KeyClasses::SPAN_KIND) != 0
             && (v.eq_ignore_ascii_case("client") || v.eq_ignore_ascii_case("producer"));
         if convention || client {
+            let key = trace.strings.resolve(*k);
             return Some(IoHit::Field { key, value: v });
         }
     }
-    let name = trace.name(span);
     if let Some(re) = &cfg.io_span
-        && re.is_match(name)
+        && re.is_match(trace.name(span))
     {
         return Some(IoHit::IoSpanOption);
     }
-    // Words of ASCII letters and digits, compared without case (the words are lower case).
-    name.split(|c: char| !c.is_ascii_alphanumeric())
-        .find_map(|w| IO_WORDS.iter().find(|k| k.eq_ignore_ascii_case(w)))
-        .map(|word| IoHit::NamedLike(word))
+    keys.io_word_of(trace, span.name).map(IoHit::NamedLike)
 }
 
 /// Whether `idx` is an I/O call ([`io_shape`] without its evidence).
-pub fn is_io(trace: &Trace, idx: SpanIdx, cfg: &Config) -> bool {
-    io_hit(trace, idx, cfg).is_some()
+pub fn is_io(trace: &Trace, idx: SpanIdx, cfg: &Config, keys: &KeyClasses) -> bool {
+    io_hit(trace, idx, cfg, keys).is_some()
 }
 
 /// Why `idx` counts as an I/O call, if it does.
-pub fn io_shape(trace: &Trace, idx: SpanIdx, cfg: &Config, names: &mut Names) -> Option<IoShape> {
-    let hit = io_hit(trace, idx, cfg)?;
+pub fn io_shape(
+    trace: &Trace,
+    idx: SpanIdx,
+    cfg: &Config,
+    keys: &KeyClasses,
+    names: &mut Names,
+) -> Option<IoShape> {
+    let hit = io_hit(trace, idx, cfg, keys)?;
     let span = names.get(trace.name(trace.span(idx)));
     Some(match hit {
         IoHit::Field { key, value } => IoShape::Field {
@@ -522,11 +625,14 @@ pub struct Kids {
     children: Vec<SpanIdx>,
     /// The members, sorted, for telling a member from a span of another tree.
     sorted: Vec<SpanIdx>,
+    /// The trace's field keys, classified (kept up to date by [`Kids::build`]).
+    pub keys: KeyClasses,
 }
 
 impl Kids {
     /// The links of the tree made of `members`.
     pub fn build(&mut self, trace: &Trace, members: &[SpanIdx]) {
+        self.keys.update(trace);
         self.sorted.clear();
         self.sorted.extend_from_slice(members);
         self.sorted.sort_unstable();
@@ -568,7 +674,7 @@ pub fn requests_in_tree(
 ) -> Vec<(SpanIdx, Request)> {
     let mut out = Vec::new();
     for &idx in members {
-        if !is_request_span(trace, idx, cfg) {
+        if !is_request_span(trace, idx, cfg, &kids.keys) {
             continue;
         }
         // Outermost only: skip a request span nested in another request span.
@@ -576,7 +682,7 @@ pub fn requests_in_tree(
         let mut nested = false;
         for _ in 0..crate::model::MAX_DEPTH {
             let Some(p) = anc else { break };
-            if is_request_span(trace, p, cfg) {
+            if is_request_span(trace, p, cfg, &kids.keys) {
                 nested = true;
                 break;
             }
@@ -621,6 +727,7 @@ fn measure(
     let span = trace.span(idx);
     let d = span.duration();
     let busy = span.busy.unwrap_or(0);
+    let keys = &kids.keys;
     let kids = |s: SpanIdx| kids.of(s);
     // Walk descendants; stop at I/O children (their insides are the I/O call).
     let (mut io_wait, mut io_block, mut child_busy, mut child_idle) =
@@ -632,7 +739,7 @@ fn measure(
     while let Some((c, top)) = stack.pop() {
         let cs = trace.span(c);
         let cb = cs.busy.unwrap_or(0);
-        if is_io(trace, c, cfg) {
+        if is_io(trace, c, cfg, keys) {
             // Saturating, like every sum of times here: a garbled log's times can pass 2^63 ns.
             io_block = io_block.saturating_add(cb);
             let wait = cs
@@ -643,7 +750,7 @@ fn measure(
                 child_busy = child_busy.saturating_add(cb);
             }
             if io_evidence.is_none() {
-                io_evidence = io_shape(trace, c, cfg, names).map(|ev| names.shape(ev));
+                io_evidence = io_shape(trace, c, cfg, keys, names).map(|ev| names.shape(ev));
             }
             io_children.push(c);
             continue;
@@ -884,6 +991,47 @@ mod tests {
         );
     }
 
+    /// Each key's classes: the key lists and conventions the analysis looks for, and nothing
+    /// for other keys (however close).
+    #[test]
+    fn keys_are_classified_by_the_lists_they_are_in() {
+        let class = KeyClasses::classify;
+        assert_eq!(
+            class("http.method"),
+            KeyClasses::METHOD | KeyClasses::IO_FIELD
+        );
+        assert_eq!(class("method"), KeyClasses::METHOD);
+        assert_eq!(class("http.route"), KeyClasses::ROUTE);
+        assert_eq!(class("uri"), KeyClasses::ROUTE);
+        assert_eq!(class("otel.kind"), KeyClasses::OTEL_KIND);
+        assert_eq!(class("span.kind"), KeyClasses::SPAN_KIND);
+        assert_eq!(class("db.system"), KeyClasses::IO_FIELD);
+        assert_eq!(class("url.full"), KeyClasses::IO_FIELD);
+        for other in [
+            "",
+            "http",
+            "Method",
+            "kind",
+            "db",
+            "url.fulll",
+            "http.status_code",
+        ] {
+            assert_eq!(class(other), 0, "{other}");
+        }
+        // As span names: the first word of I/O, whole words only, without case.
+        let word = |name: &str| {
+            let i = KeyClasses::io_word(name);
+            (i > 0).then(|| IO_WORDS[usize::from(i) - 1])
+        };
+        assert_eq!(word("db.query"), Some("db"));
+        assert_eq!(word("SELECT via Postgres"), Some("postgres"));
+        assert_eq!(word("redis_GET"), Some("redis"));
+        assert_eq!(word("HTTP client"), Some("http"));
+        for none in ["", "dbx", "cpu.burn", "handler", "queryset", "filesystem"] {
+            assert_eq!(word(none), None, "{none}");
+        }
+    }
+
     /// A method and a route make a request; a `path` (or a method) alone does not.
     #[test]
     fn http_fields_need_a_method_and_a_route() {
@@ -897,10 +1045,15 @@ mod tests {
         }
         let t = b.finish();
         let cfg = Config::default();
-        let is = |i| is_request_span(&t, SpanIdx(i), &cfg);
-        assert!(is(0));
-        assert!(!is(1), "path alone");
-        assert!(!is(2), "method alone");
+        // Keys classified ahead (as `Kids::build` does) and on the fly give the same answers.
+        let mut ahead = KeyClasses::default();
+        ahead.update(&t);
+        for keys in [&ahead, &KeyClasses::default()] {
+            let is = |i| is_request_span(&t, SpanIdx(i), &cfg, keys);
+            assert!(is(0));
+            assert!(!is(1), "path alone");
+            assert!(!is(2), "method alone");
+        }
         assert_eq!(endpoint_of(&t, SpanIdx(0), &cfg).0, "GET /a");
     }
 
@@ -1066,9 +1219,16 @@ mod tests {
         let s2 = b.closed_span(k, None, None, 0, 1, None, None, vec![], None);
         let t = b.finish();
         assert_eq!(
-            io_shape(&t, s, &Config::default(), &mut Names::default()),
+            io_shape(
+                &t,
+                s,
+                &Config::default(),
+                &KeyClasses::default(),
+                &mut Names::default()
+            ),
             None
         );
-        assert!(io_shape(&t, s2, &Config::default(), &mut Names::default()).is_some());
+        let keys = KeyClasses::default();
+        assert!(io_shape(&t, s2, &Config::default(), &keys, &mut Names::default()).is_some());
     }
 }

@@ -212,6 +212,7 @@ impl Timing {
         {
             return;
         }
+        let keys = &kids.keys;
         let kids = |s: SpanIdx| kids.of(s);
         for (k, &req) in request_spans.iter().enumerate() {
             let ri = first + k;
@@ -227,7 +228,7 @@ impl Timing {
             let mut stack: Vec<SpanIdx> = kids(req).to_vec();
             while let Some(c) = stack.pop() {
                 let cs = trace.span(c);
-                let io = is_io(trace, c, cfg);
+                let io = is_io(trace, c, cfg, keys);
                 if !io {
                     stack.extend_from_slice(kids(c));
                 }

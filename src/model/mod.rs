@@ -98,6 +98,16 @@ impl Interner {
     pub fn resolve(&self, sym: Sym) -> &str {
         self.strings.get(sym.0 as usize).map_or("", |s| s)
     }
+
+    /// How many strings are interned (symbols are `0..len`).
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// Whether nothing is interned.
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty()
+    }
 }
 
 /// One OS thread (or thread-like lane) that ran spans.
