@@ -215,6 +215,47 @@ pub struct Assembler {
     counts: Counts,
     thread_key: String,
     scratch: Scratch,
+    /// Span names seen last (a few names repeat: a request's span, its children's).
+    names: Recent<4>,
+}
+
+/// The last `N` strings looked up and their symbols, the latest first: a few comparisons
+/// instead of hashing a name or key that repeats (interning was about 3 % of an OTLP read).
+/// Each slot's text is rewritten in place: no allocation once it is long enough.
+#[derive(Debug)]
+pub(crate) struct Recent<const N: usize> {
+    ways: [(String, Option<Sym>); N],
+}
+
+impl<const N: usize> Default for Recent<N> {
+    fn default() -> Self {
+        Recent {
+            ways: std::array::from_fn(|_| (String::new(), None)),
+        }
+    }
+}
+
+impl<const N: usize> Recent<N> {
+    /// `s`'s symbol in `b`'s interner.
+    pub fn sym(&mut self, b: &mut TraceBuilder, s: &str) -> Sym {
+        for i in 0..N {
+            if let (text, Some(sym)) = &self.ways[i]
+                && text == s
+            {
+                let sym = *sym;
+                self.ways[..=i].rotate_right(1);
+                return sym;
+            }
+        }
+        let sym = b.intern(s);
+        // The least recent slot becomes the latest.
+        self.ways.rotate_right(1);
+        let (text, slot) = &mut self.ways[0];
+        text.clear();
+        text.push_str(s);
+        *slot = Some(sym);
+        sym
+    }
 }
 
 /// Buffers `emit` reuses from trace to trace.
@@ -248,6 +289,7 @@ impl Assembler {
             counts: Counts::default(),
             thread_key: String::new(),
             scratch: Scratch::default(),
+            names: Recent::default(),
         }
     }
 
@@ -305,7 +347,7 @@ impl Assembler {
             id,
             parent: s.parent_id.and_then(value::span_id),
             shared: s.shared,
-            name: b.intern(s.name),
+            name: self.names.sym(b, s.name),
             start,
             end,
             fields,

@@ -10,7 +10,7 @@
 
 use super::stream::{self, Scan, SpanErrors, Step, Stop, Walk};
 use super::value::{CapVec, Int, KeyValue, Scalar, Text};
-use super::{Assembler, DocError, Kind, SpanIn, describe, read_documents_with};
+use super::{Assembler, DocError, Kind, Recent, SpanIn, describe, read_documents_with};
 use crate::error::Result;
 use crate::ingest::InputStats;
 use crate::ingest::lines::ParseLine;
@@ -230,8 +230,9 @@ struct Decoder {
     asm: Assembler,
     exc: (Sym, Sym),
     /// Spans of one instrumentation write the same keys in the same order: the key at each
-    /// position is compared with the last one seen there before it is looked up.
-    key_at: Vec<(String, Sym)>,
+    /// position is compared with the last two seen there before it is looked up (two: spans
+    /// of two shapes alternate, a server span and its database span).
+    key_at: Vec<Recent<2>>,
 }
 
 impl Decoder {
@@ -250,23 +251,12 @@ impl Decoder {
                 + added_fields(ctx.service.is_some(), ctx.scope.is_some(), &span),
         );
         for (i, kv) in span.attributes.0.iter().enumerate() {
-            let key = match self.key_at.get(i) {
-                Some((k, sym)) if *k == kv.key.0 => *sym,
-                _ => {
-                    let sym = b.intern(&kv.key.0);
-                    // The slot's text is rewritten in place: spans of other shapes come in
-                    // between (a server span, its database span), and a new `String` each
-                    // time they alternate was three allocations a span.
-                    match self.key_at.get_mut(i) {
-                        Some((k, s)) => {
-                            k.clear();
-                            k.push_str(&kv.key.0);
-                            *s = sym;
-                        }
-                        None => self.key_at.push((kv.key.0.to_string(), sym)),
-                    }
-                    sym
-                }
+            if self.key_at.len() <= i {
+                self.key_at.resize_with(i + 1, Recent::default);
+            }
+            let key = match self.key_at.get_mut(i) {
+                Some(recent) => recent.sym(b, &kv.key.0),
+                None => b.intern(&kv.key.0),
             };
             fields.push((key, self.asm.values.get_keyed(key, &kv.value.0)));
         }

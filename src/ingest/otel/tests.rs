@@ -295,3 +295,30 @@ fn trace_ids_are_written_as_32_hex_digits() {
     assert_eq!(super::hex32(1).as_str(), "00000000000000000000000000000001");
     assert_eq!(super::hex32(u128::MAX).as_str(), "f".repeat(32));
 }
+
+/// The recent names and keys give the interner's symbol for every string, in any order, with
+/// more strings than slots and strings that are prefixes of each other; and they intern in
+/// the same order as the interner alone would.
+#[test]
+fn recent_strings_give_the_interners_symbols() {
+    use super::Recent;
+    use crate::model::TraceBuilder;
+    let words = [
+        "a", "ab", "GET /", "", "db.query", "a", "cpu", "ab", "x", "GET /", "",
+    ];
+    let mut with = TraceBuilder::new();
+    let mut alone = TraceBuilder::new();
+    let mut two = Recent::<2>::default();
+    let mut four = Recent::<4>::default();
+    for round in 0..3 {
+        for (i, w) in words.iter().enumerate() {
+            let want = alone.intern(w);
+            let got = if (i + round) % 2 == 0 {
+                two.sym(&mut with, w)
+            } else {
+                four.sym(&mut with, w)
+            };
+            assert_eq!(got, want, "{w:?} in round {round}");
+        }
+    }
+}
