@@ -319,32 +319,45 @@ impl Lifecycle {
             w.silent = (to - from) as u64 == u64::from(w.inner) + 2;
         }
         // How often each span name is silent, per endpoint (spans without busy time only).
-        let mut tally: HashMap<(Arc<str>, Arc<str>), (usize, usize)> = HashMap::default();
-        for (ri, ws) in by_request(&self.works) {
-            let Some(r) = requests.get(ri) else { continue };
-            for w in ws.iter().filter(|w| w.busy.is_none()) {
-                let t = tally
-                    .entry((r.endpoint.clone(), w.name.clone()))
-                    .or_default();
+        // Each work's (endpoint, span name) is numbered once, by its text: one look-up per
+        // work, where a map keyed by the shared texts hashed both twice and counted references.
+        let mut tally: Vec<(usize, usize)> = Vec::new();
+        let pair_of: Vec<Option<usize>> = {
+            let mut number: HashMap<(&str, &str), usize> = HashMap::default();
+            self.works
+                .iter()
+                .map(|w| {
+                    let r = requests.get(w.request)?;
+                    let next = number.len();
+                    let n = *number.entry((&r.endpoint, &w.name)).or_insert(next);
+                    if n == next {
+                        tally.push((0, 0));
+                    }
+                    Some(n)
+                })
+                .collect()
+        };
+        for (w, pair) in self.works.iter().zip(&pair_of) {
+            if let Some(t) = pair.and_then(|p| tally.get_mut(p))
+                && w.busy.is_none()
+            {
                 t.0 += usize::from(w.silent);
                 t.1 += 1;
             }
         }
-        for ws in self.works.chunk_by_mut(|a, b| a.request == b.request) {
-            let Some(ri) = ws.first().map(|w| w.request) else {
+        for (w, pair) in self.works.iter_mut().zip(&pair_of) {
+            // Works of a request that is not there are left as they are.
+            let Some(pair) = pair else { continue };
+            if !w.same {
                 continue;
-            };
-            let Some(r) = requests.get(ri) else { continue };
-            for w in ws.iter_mut().filter(|w| w.same) {
-                w.held = match w.busy {
-                    Some(b) => (b * 10 >= w.lifetime() * HELD_TENTHS).then_some(HeldBy::BusyTime),
-                    None => {
-                        let key = (r.endpoint.clone(), w.name.clone());
-                        let (silent, of) = tally.get(&key).copied().unwrap_or((0, 0));
-                        (w.silent && silent * 2 > of).then_some(HeldBy::NoOtherEvent)
-                    }
-                };
             }
+            w.held = match w.busy {
+                Some(b) => (b * 10 >= w.lifetime() * HELD_TENTHS).then_some(HeldBy::BusyTime),
+                None => {
+                    let (silent, of) = tally.get(*pair).copied().unwrap_or((0, 0));
+                    (w.silent && silent * 2 > of).then_some(HeldBy::NoOtherEvent)
+                }
+            };
         }
         for (ri, ws) in by_request(&self.works) {
             let Some(r) = requests.get_mut(ri) else {
