@@ -317,6 +317,9 @@ pub struct KeyClasses {
     of: Vec<u8>,
     /// By symbol: as a span name, which of [`IO_WORDS`] it holds (its index + 1; 0: none).
     words: Vec<u8>,
+    /// By symbol: as a key, its place in [`FIELD_KEYS`](super::page_join::FIELD_KEYS) + 1
+    /// (0: none).
+    id_keys: Vec<u8>,
 }
 
 impl KeyClasses {
@@ -364,7 +367,25 @@ impl KeyClasses {
             let text = trace.strings.resolve(Sym(sym as u32));
             self.of.push(Self::classify(text));
             self.words.push(Self::io_word(text));
+            self.id_keys.push(Self::id_key(text));
         }
+    }
+
+    /// `key`'s place in [`FIELD_KEYS`](super::page_join::FIELD_KEYS) + 1; 0: none.
+    fn id_key(key: &str) -> u8 {
+        super::page_join::FIELD_KEYS
+            .iter()
+            .position(|f| *f == key)
+            .map_or(0, |i| i as u8 + 1)
+    }
+
+    /// `key`'s place in [`FIELD_KEYS`](super::page_join::FIELD_KEYS), if it is one.
+    fn id_key_of(&self, trace: &Trace, key: Sym) -> Option<usize> {
+        let i = match self.id_keys.get(key.0 as usize) {
+            Some(i) => *i,
+            None => Self::id_key(trace.strings.resolve(key)),
+        };
+        usize::from(i).checked_sub(1)
     }
 
     /// The word of I/O that span name `name` holds, if any.
@@ -883,22 +904,22 @@ fn measure(
         made: None,
         timed: None,
         kept: None,
-        ids: ids_of(trace, span),
+        ids: ids_of(trace, span, keys),
     }
 }
 
 /// The ids a request's span carries ([`id_of_field`](super::page_join::id_of_field)), in the
 /// order of [`FIELD_KEYS`](super::page_join::FIELD_KEYS), each key's first field: found in one
 /// pass over the span's fields (a lookup per key was nine hash lookups a request).
-fn ids_of(trace: &Trace, span: &crate::model::Span) -> Box<[String]> {
+fn ids_of(trace: &Trace, span: &crate::model::Span, keys: &KeyClasses) -> Box<[String]> {
     use super::page_join::{FIELD_KEYS, id_of_field};
     let mut seen = [false; FIELD_KEYS.len()];
     let mut found: Vec<(usize, String)> = Vec::new();
     for (k, v) in &span.fields {
-        let key = trace.strings.resolve(*k);
-        let Some(rank) = FIELD_KEYS.iter().position(|f| *f == key) else {
+        let Some(rank) = keys.id_key_of(trace, *k) else {
             continue;
         };
+        let key = trace.strings.resolve(*k);
         if std::mem::replace(&mut seen[rank], true) {
             continue;
         }
@@ -981,14 +1002,18 @@ mod tests {
         ];
         b.closed_span(n, None, None, 0, 10, Some(1), Some(9), fields, None);
         let t = b.finish();
-        assert_eq!(
-            &*ids_of(&t, t.span(SpanIdx(0))),
-            [
-                "request:7",
-                "request:abc",
-                "trace:0af7651916cd43dd8448eb211c80319c"
-            ]
-        );
+        let mut ahead = KeyClasses::default();
+        ahead.update(&t);
+        for keys in [&ahead, &KeyClasses::default()] {
+            assert_eq!(
+                &*ids_of(&t, t.span(SpanIdx(0)), keys),
+                [
+                    "request:7",
+                    "request:abc",
+                    "trace:0af7651916cd43dd8448eb211c80319c"
+                ]
+            );
+        }
     }
 
     /// Each key's classes: the key lists and conventions the analysis looks for, and nothing
