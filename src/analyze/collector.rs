@@ -32,6 +32,8 @@ pub struct Collector<'c> {
     pub(super) names: requests::Names,
     /// The links of the tree being read, shared by its readers.
     kids: requests::Kids,
+    /// The spans of the tree's requests (reused from tree to tree).
+    tree_requests: Vec<SpanIdx>,
     pub(super) has_executions: bool,
     pub(super) has_thread_executions: bool,
     pub(super) spans_seen: u64,
@@ -72,6 +74,7 @@ impl<'c> Collector<'c> {
             long_executions: Vec::new(),
             names: requests::Names::default(),
             kids: requests::Kids::default(),
+            tree_requests: Vec::new(),
             has_executions: false,
             has_thread_executions: false,
             spans_seen: 0,
@@ -98,11 +101,20 @@ impl<'c> Collector<'c> {
         self.has_thread_executions |= executions.iter().any(|e| e.thread.is_some());
         self.kids.build(trace, members);
         let kids = &self.kids;
-        let found =
-            requests::requests_in_tree(trace, members, executions, self.cfg, &mut self.names, kids);
         let first = self.requests.len();
-        let spans: Vec<SpanIdx> = found.iter().map(|(s, _)| *s).collect();
-        self.requests.extend(found.into_iter().map(|(_, r)| r));
+        // Taken for the tree, its allocation given back at the end.
+        let mut spans = std::mem::take(&mut self.tree_requests);
+        spans.clear();
+        requests::requests_in_tree(
+            trace,
+            members,
+            executions,
+            self.cfg,
+            &mut self.names,
+            kids,
+            &mut self.requests,
+            &mut spans,
+        );
         // Issue 10, items 3-4: where its spans were created and closed (lifecycle.rs).
         self.lifecycle
             .tree(trace, self.cfg, (members, executions, kids), first, &spans);
@@ -151,6 +163,7 @@ impl<'c> Collector<'c> {
             }
         }
         self.add_executions(trace, executions, &spans, first);
+        self.tree_requests = spans;
     }
 
     /// Keeps what the detectors need of a tree's executions: those long enough to be stalls
