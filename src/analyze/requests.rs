@@ -309,8 +309,10 @@ fn is_request_span(trace: &Trace, idx: SpanIdx, cfg: &Config, keys: &KeyClasses)
 }
 
 /// What the analysis asks of a field key (an HTTP method, a route, a span kind, an I/O
-/// convention), worked out once per key rather than per span: every span of every tree is
-/// asked whether it is a request and whether it is an I/O call, by several readers.
+/// convention, an id) and of a span name (a word of I/O), worked out once per interned string
+/// rather than per span: every span of every tree is asked whether it is a request and
+/// whether it is an I/O call, by several readers. For one trace's strings (a collector reads
+/// one input); a string it does not hold yet is worked out when asked.
 #[derive(Debug, Default)]
 pub struct KeyClasses {
     /// By symbol: the classes of the key.
@@ -363,6 +365,10 @@ impl KeyClasses {
 
     /// Classifies the strings interned since the last call.
     pub fn update(&mut self, trace: &Trace) {
+        if trace.strings.len() < self.of.len() {
+            // Fewer strings than classified: another trace's. Start over.
+            *self = KeyClasses::default();
+        }
         for sym in self.of.len()..trace.strings.len() {
             let text = trace.strings.resolve(Sym(sym as u32));
             self.of.push(Self::classify(text));
@@ -1060,6 +1066,23 @@ mod tests {
         for none in ["", "dbx", "cpu.burn", "handler", "queryset", "filesystem"] {
             assert_eq!(word(none), None, "{none}");
         }
+    }
+
+    /// Classes kept for one trace's strings are not read for another trace with fewer.
+    #[test]
+    fn key_classes_start_over_for_a_trace_with_fewer_strings() {
+        let mut big = TraceBuilder::new();
+        for k in ["a", "b", "c", "http.method"] {
+            big.intern(k);
+        }
+        let big = big.finish();
+        let mut small = TraceBuilder::new();
+        let method = small.intern("method");
+        let small = small.finish();
+        let mut keys = KeyClasses::default();
+        keys.update(&big);
+        keys.update(&small);
+        assert_eq!(keys.of(&small, method), KeyClasses::METHOD);
     }
 
     /// A method and a route make a request; a `path` (or a method) alone does not.
